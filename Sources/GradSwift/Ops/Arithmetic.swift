@@ -1,0 +1,135 @@
+/// Binary elementwise ops. The codes are those of the C ABI's `gs_binary_op`.
+public enum BinaryOp: Int32, Sendable {
+    case add = 0, sub, mul, div, pow, maximum, minimum
+    case eq, ne, lt, le, gt, ge
+
+    /// The NumPy name, used in error messages.
+    public var name: String {
+        ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"][Int(rawValue)]
+    }
+
+    /// True for the six comparisons, which give bool tensors.
+    public var isComparison: Bool { rawValue >= BinaryOp.eq.rawValue }
+}
+
+extension Ops {
+    /// `a op b` with NumPy broadcasting and type promotion.
+    public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        op.isComparison ? try compare(op, a, b) : try arithmetic(op, a, b)
+    }
+
+    /// `a op scalar` (or `scalar op a`), where the scalar promotes weakly, as a Python number does.
+    public static func binary(_ op: BinaryOp, _ a: Tensor, scalar: Double, kind: ScalarKind,
+                              scalarFirst: Bool = false) throws -> Tensor {
+        let s = try Tensor.scalar(scalar, dtype: kind.dtype(with: a.dtype))
+        return scalarFirst ? try binary(op, s, a) : try binary(op, a, s)
+    }
+
+    /// Elementwise sum.
+    public static func add(_ a: Tensor, _ b: Tensor) throws -> Tensor { try arithmetic(.add, a, b) }
+    /// Elementwise difference.
+    public static func sub(_ a: Tensor, _ b: Tensor) throws -> Tensor { try arithmetic(.sub, a, b) }
+    /// Elementwise product.
+    public static func mul(_ a: Tensor, _ b: Tensor) throws -> Tensor { try arithmetic(.mul, a, b) }
+    /// Elementwise true division (ints give float64).
+    public static func div(_ a: Tensor, _ b: Tensor) throws -> Tensor { try arithmetic(.div, a, b) }
+
+    /// The result type of `a op b` and the type the computation runs in (bools run as int64).
+    static func arithmeticTypes(_ op: BinaryOp, _ a: DType, _ b: DType) throws -> (result: DType, compute: DType) {
+        var result = DType.promote(a, b)
+        if op == .div { result = result.floatResult }
+        if result == .bool && op == .sub {
+            throw EngineError.dtype("sub: numpy boolean subtract is not supported; use logical ops")
+        }
+        return (result, result == .bool ? .int64 : result)
+    }
+
+    /// Forward and backward of add, sub, mul, div, pow, maximum and minimum.
+    static func arithmetic(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let shape = try Shape.broadcast(a.shape, b.shape, op: op.name)
+        let types = try arithmeticTypes(op, a.dtype, b.dtype)
+        let x = try cast(a, to: types.compute), y = try cast(b, to: types.compute)
+        var out = try Tensor(shape: shape, dtype: types.compute, op: op.name)
+        switch types.compute {
+        case .float32: floatArithmetic(op, x, y, out, Float.self)
+        case .float64: floatArithmetic(op, x, y, out, Double.self)
+        default: try integerArithmetic(op, x, y, out)
+        }
+        if types.result != types.compute { out = try cast(out, to: types.result) }
+        let result = out.detached()
+        return out.recording(op.name, [a, b]) { g in
+            switch op {
+            case .add: return [g, g]
+            case .sub: return [g, try negate(g)]
+            case .mul: return [try mul(g, y), try mul(g, x)]
+            case .div: return [try div(g, y), b.requiresGrad ? try mul(try div(try negate(g), y), result) : nil]
+            case .pow: return try powGradients(x, y, result, g, needBase: a.requiresGrad, needExponent: b.requiresGrad)
+            default: return try extremumGradients(op, x, y, g)
+            }
+        }
+    }
+
+    private static func floatArithmetic<T: FloatElement>(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor, _: T.Type) {
+        switch op {
+        case .add: Elementwise.map(x, y, out) { (a: T, b: T) in a + b }
+        case .sub: Elementwise.map(x, y, out) { (a: T, b: T) in a - b }
+        case .mul: Elementwise.map(x, y, out) { (a: T, b: T) in a * b }
+        case .div: Elementwise.map(x, y, out) { (a: T, b: T) in a / b }
+        case .pow: Elementwise.map(x, y, out) { (a: T, b: T) in T.pow(a, b) }
+        case .maximum: Elementwise.map(x, y, out) { (a: T, b: T) in a.isNaN || a > b ? a : b }
+        default: Elementwise.map(x, y, out) { (a: T, b: T) in a.isNaN || a < b ? a : b }
+        }
+    }
+
+    private static func integerArithmetic(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) throws {
+        switch op {
+        case .add: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in a &+ b }
+        case .sub: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in a &- b }
+        case .mul: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in a &* b }
+        case .maximum: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in Swift.max(a, b) }
+        case .minimum: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in Swift.min(a, b) }
+        case .pow:
+            let exponents = y.pointer(Int64.self)
+            if (0..<y.count).contains(where: { exponents[$0] < 0 }) {
+                throw EngineError.invalidArgument("pow: integers to negative integer powers are not allowed")
+            }
+            Elementwise.map(x, y, out) { (a: Int64, b: Int64) in integerPower(a, b) }
+        default:
+            throw EngineError.invalidArgument("\(op.name): not an arithmetic op")
+        }
+    }
+
+    /// a^n for n >= 0 by squaring, wrapping on overflow as NumPy does.
+    @inline(__always)
+    private static func integerPower(_ base: Int64, _ exponent: Int64) -> Int64 {
+        var result: Int64 = 1, b = base, n = exponent
+        while n > 0 {
+            if n & 1 == 1 { result = result &* b }
+            b = b &* b
+            n >>= 1
+        }
+        return result
+    }
+
+    /// d(x^y)/dx = y·x^(y-1) and d(x^y)/dy = x^y·ln x, each computed only when needed.
+    private static func powGradients(_ x: Tensor, _ y: Tensor, _ result: Tensor, _ g: Tensor,
+                                     needBase: Bool, needExponent: Bool) throws -> [Tensor?] {
+        let base = needBase ? try mul(g, try mul(y, try arithmetic(.pow, x, try binary(.sub, y, scalar: 1, kind: .int)))) : nil
+        let exponent = needExponent ? try mul(g, try mul(result, try unary(.log, x))) : nil
+        return [base, exponent]
+    }
+
+    /// Gradients of maximum/minimum: to the operand that won, split evenly on ties (as PyTorch).
+    private static func extremumGradients(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ g: Tensor) throws -> [Tensor?] {
+        let shape = try Shape.broadcast(x.shape, y.shape, op: op.name)
+        let gx = try Tensor(shape: shape, dtype: g.dtype, op: op.name)
+        let gy = try Tensor(shape: shape, dtype: g.dtype, op: op.name)
+        func fill<T: FloatElement>(_: T.Type) {
+            let sign: T = op == .maximum ? 1 : -1
+            Elementwise.map(x, y, g, gx) { (a: T, b: T, d: T) -> T in sign * (a - b) > 0 ? d : (a == b ? d / 2 : 0) }
+            Elementwise.map(x, y, g, gy) { (a: T, b: T, d: T) -> T in sign * (b - a) > 0 ? d : (a == b ? d / 2 : 0) }
+        }
+        if g.dtype == .float32 { fill(Float.self) } else { fill(Double.self) }
+        return [gx, gy]
+    }
+}

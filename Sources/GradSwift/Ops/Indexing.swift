@@ -1,0 +1,265 @@
+/// One element of an indexing key, as in `x[1, 2:5, None, ..., idx]`.
+public enum IndexItem {
+    /// A single position (negative counts from the end); removes the axis.
+    case int(Int)
+    /// `start:stop:step`, each optional.
+    case slice(start: Int?, stop: Int?, step: Int?)
+    /// `None`: inserts a size-1 axis.
+    case newAxis
+    /// `...`: as many full slices as needed.
+    case ellipsis
+    /// An int64 tensor of positions, or a bool mask over one or more axes.
+    case tensor(Tensor)
+}
+
+/// Where the elements selected by a key sit in the source: for every result element, in
+/// row-major order, its element offset in the source tensor.
+private struct Selection {
+    /// Shape of the result.
+    var shape: [Int]
+    /// Source offsets of the result elements, or `nil` when the key has only basic items and
+    /// `(base, strides)` describe the selection.
+    var offsets: [Int]?
+    /// With basic keys: the source offset of the first element...
+    var base: Int
+    /// ...and the source strides of each result axis.
+    var strides: [Int]
+}
+
+extension Ops {
+    /// `a[key]` with NumPy's basic and advanced indexing rules. The gradient scatter-adds.
+    public static func index(_ a: Tensor, _ key: [IndexItem]) throws -> Tensor {
+        let selection = try select(a.shape, key)
+        let out = try Tensor(shape: selection.shape, dtype: a.dtype, op: "index")
+        if let offsets = selection.offsets {
+            Strided.gather(itemSize: a.dtype.itemSize, from: a.storage.bytes, offsets: offsets, to: out.storage.bytes)
+        } else {
+            Strided.copy(itemSize: a.dtype.itemSize, shape: selection.shape,
+                         from: a.storage.bytes, offset: selection.base, strides: selection.strides,
+                         to: out.storage.bytes, offset: 0, strides: Shape.strides(selection.shape))
+        }
+        return out.recording("index", [a]) { g in
+            let full = try Tensor(shape: a.shape, dtype: g.dtype, zeroed: true, op: "index backward")
+            if let offsets = selection.offsets {
+                scatterAdd(g, into: full, offsets: offsets)
+            } else {
+                Strided.copy(itemSize: g.dtype.itemSize, shape: selection.shape,
+                             from: g.storage.bytes, offset: 0, strides: Shape.strides(selection.shape),
+                             to: full.storage.bytes, offset: selection.base, strides: selection.strides)
+            }
+            return [full]
+        }
+    }
+
+    /// `a[key] = value` in place (value broadcast to the selection, cast to `a`'s type).
+    public static func indexPut(_ a: Tensor, _ key: [IndexItem], _ value: Tensor) throws {
+        try checkInPlace(a, op: "setitem")
+        guard a.dtype.acceptsInPlace(value.dtype) else {
+            throw EngineError.dtype("setitem: cannot cast \(value.dtype.name) values into a \(a.dtype.name) tensor")
+        }
+        let selection = try select(a.shape, key)
+        let source = try expand(try cast(value, to: a.dtype), to: selection.shape)
+        let offsets = selection.offsets ?? stridedOffsets(selection)
+        Strided.scatter(itemSize: a.dtype.itemSize, from: source.storage.bytes, offsets: offsets, to: a.storage.bytes)
+    }
+
+    /// Adds `g`'s elements at `offsets` of `full`, in order, so repeated positions accumulate.
+    private static func scatterAdd(_ g: Tensor, into full: Tensor, offsets: [Int]) {
+        func run<T: FloatElement>(_: T.Type) {
+            let src = g.pointer(T.self), dst = full.pointer(T.self)
+            for (i, o) in offsets.enumerated() { dst[o] += src[i] }
+        }
+        if g.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+    }
+
+    /// The explicit offsets of a basic selection.
+    private static func stridedOffsets(_ s: Selection) -> [Int] {
+        var offsets = [Int]()
+        offsets.reserveCapacity(s.shape.reduce(1, *))
+        forEachIndex(s.shape) { index in
+            var o = s.base
+            for (i, stride) in zip(index, s.strides) { o += i * stride }
+            offsets.append(o)
+        }
+        return offsets
+    }
+
+    /// Calls `body` with every multi-index of `shape` in row-major order.
+    private static func forEachIndex(_ shape: [Int], _ body: ([Int]) -> Void) {
+        guard !shape.contains(0) else { return }
+        var index = [Int](repeating: 0, count: shape.count)
+        while true {
+            body(index)
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+            if axis < 0 { return }
+        }
+    }
+
+    /// Resolves `key` against a source of `shape` (NumPy rules: advanced indices broadcast
+    /// together and their axes replace them in place when adjacent, or go first otherwise).
+    private static func select(_ shape: [Int], _ key: [IndexItem]) throws -> Selection {
+        // Expand bool masks into one int64 position tensor per masked axis.
+        var items: [IndexItem] = []
+        var maskAxisSizes: [ObjectIdentifier: Int] = [:]
+        for item in key {
+            if case .tensor(let t) = item, t.dtype == .bool {
+                for (positions, size) in zip(try maskPositions(t), t.shape) {
+                    maskAxisSizes[ObjectIdentifier(positions)] = size
+                    items.append(.tensor(positions))
+                }
+            } else if case .tensor(let t) = item, t.dtype != .int64 {
+                throw EngineError.index("index: arrays used as indices must be of integer or boolean type, got \(t.dtype.name)")
+            } else {
+                items.append(item)
+            }
+        }
+        let consumed = items.filter { if case .newAxis = $0 { return false }; if case .ellipsis = $0 { return false }; return true }.count
+        guard consumed <= shape.count else {
+            throw EngineError.index("index: too many indices for array: array is \(shape.count)-dimensional, but \(consumed) were indexed")
+        }
+        guard items.filter({ if case .ellipsis = $0 { return true }; return false }).count <= 1 else {
+            throw EngineError.index("index: an index can only have a single ellipsis ('...')")
+        }
+        if let e = items.firstIndex(where: { if case .ellipsis = $0 { return true }; return false }) {
+            items.replaceSubrange(e...e, with: Array(repeating: .slice(start: nil, stop: nil, step: nil), count: shape.count - consumed))
+        } else {
+            items += Array(repeating: .slice(start: nil, stop: nil, step: nil), count: shape.count - consumed)
+        }
+
+        let sourceStrides = Shape.strides(shape)
+        let hasArrays = items.contains { if case .tensor = $0 { return true }; return false }
+        var base = 0, axis = 0
+        var basicShape: [Int] = [], basicStrides: [Int] = []
+        var arrays: [(positions: Tensor, stride: Int, size: Int)] = []
+        var firstArraySlot: Int?, arraysAdjacent = true, lastWasArray = false
+        for item in items {
+            var isArray = false
+            switch item {
+            case .newAxis:
+                basicShape.append(1)
+                basicStrides.append(0)
+            case .ellipsis:
+                break
+            case .int(let i) where !hasArrays:
+                base += try normalizeIndex(i, size: shape[axis], axis: axis) * sourceStrides[axis]
+                axis += 1
+            case .int(let i):
+                arrays.append((try Tensor.scalar(Double(i), dtype: .int64), sourceStrides[axis], shape[axis]))
+                isArray = true
+            case .tensor(let t):
+                if let maskSize = maskAxisSizes[ObjectIdentifier(t)], maskSize != shape[axis] {
+                    throw EngineError.index("index: boolean index did not match indexed array along axis \(axis); size of axis is \(shape[axis]) but size of corresponding boolean axis is \(maskSize)")
+                }
+                arrays.append((t, sourceStrides[axis], shape[axis]))
+                isArray = true
+            case .slice(let start, let stop, let step):
+                let (first, count, stride) = try resolveSlice(start, stop, step, size: shape[axis])
+                base += first * sourceStrides[axis]
+                basicShape.append(count)
+                basicStrides.append(stride * sourceStrides[axis])
+                axis += 1
+            }
+            if isArray {
+                try checkArrayBounds(arrays[arrays.count - 1].positions, size: shape[axis], axis: axis)
+                if firstArraySlot == nil { firstArraySlot = basicShape.count } else if !lastWasArray { arraysAdjacent = false }
+                axis += 1
+            }
+            lastWasArray = isArray
+        }
+        guard let slot = firstArraySlot else {
+            return Selection(shape: basicShape, offsets: nil, base: base, strides: basicStrides)
+        }
+
+        // Offsets contributed by the broadcast advanced indices, one per broadcast position.
+        var arrayShape: [Int] = []
+        for (positions, _, _) in arrays { arrayShape = try Shape.broadcast(arrayShape, positions.shape, op: "index") }
+        let arrayCount = arrayShape.reduce(1, *)
+        var arrayOffsets = [Int](repeating: 0, count: arrayCount)
+        for (positions, stride, size) in arrays where arrayCount > 0 {
+            let plan = ElementwisePlan(shape: arrayShape, operandShapes: [positions.shape])
+            let p = positions.pointer(Int64.self), step = plan.step(0)
+            plan.forEachRun(in: 0..<arrayCount) { start, off, length in
+                for i in 0..<length {
+                    let raw = Int(p[off.0 + i * step])
+                    arrayOffsets[start + i] += (raw < 0 ? raw + size : raw) * stride
+                }
+            }
+        }
+        let insertAt = arraysAdjacent ? slot : 0
+        let shapeBefore = Array(basicShape[..<insertAt]), shapeAfter = Array(basicShape[insertAt...])
+        let stridesBefore = Array(basicStrides[..<insertAt]), stridesAfter = Array(basicStrides[insertAt...])
+        var offsets: [Int] = []
+        offsets.reserveCapacity(shapeBefore.reduce(1, *) * arrayCount * shapeAfter.reduce(1, *))
+        forEachIndex(shapeBefore) { before in
+            let o1 = base + zip(before, stridesBefore).reduce(0) { $0 + $1.0 * $1.1 }
+            for arrayOffset in arrayOffsets {
+                forEachIndex(shapeAfter) { after in
+                    offsets.append(o1 + arrayOffset + zip(after, stridesAfter).reduce(0) { $0 + $1.0 * $1.1 })
+                }
+            }
+        }
+        return Selection(shape: shapeBefore + arrayShape + shapeAfter, offsets: offsets, base: 0, strides: [])
+    }
+
+    /// Checks that every position in `positions` fits an axis of `size` (negatives count from the end).
+    private static func checkArrayBounds(_ positions: Tensor, size: Int, axis: Int) throws {
+        let p = positions.pointer(Int64.self)
+        for i in 0..<positions.count {
+            let v = Int(p[i])
+            guard v >= -size && v < size else {
+                throw EngineError.index("index: index \(v) is out of bounds for axis \(axis) with size \(size)")
+            }
+        }
+    }
+
+    /// A single position checked against an axis of `size`.
+    private static func normalizeIndex(_ i: Int, size: Int, axis: Int) throws -> Int {
+        guard i >= -size && i < size else {
+            throw EngineError.index("index: index \(i) is out of bounds for axis \(axis) with size \(size)")
+        }
+        return i < 0 ? i + size : i
+    }
+
+    /// First position, element count and step of `start:stop:step` over an axis of `size`
+    /// (Python's `slice.indices`).
+    private static func resolveSlice(_ start: Int?, _ stop: Int?, _ step: Int?, size: Int) throws -> (Int, Int, Int) {
+        let step = step ?? 1
+        guard step != 0 else { throw EngineError.invalidArgument("index: slice step cannot be zero") }
+        func clamp(_ v: Int?, _ defaultValue: Int, _ low: Int, _ high: Int) -> Int {
+            guard var v else { return defaultValue }
+            if v < 0 { v += size }
+            return Swift.min(Swift.max(v, low), high)
+        }
+        let first: Int, last: Int
+        if step > 0 {
+            first = clamp(start, 0, 0, size)
+            last = clamp(stop, size, 0, size)
+        } else {
+            first = clamp(start, size - 1, -1, size - 1)
+            last = clamp(stop, -1, -1, size - 1)
+        }
+        let span = step > 0 ? last - first : first - last
+        let count = span <= 0 ? 0 : (span + Swift.abs(step) - 1) / Swift.abs(step)
+        return (count == 0 ? 0 : first, count, step)
+    }
+
+    /// The positions of the true elements of a mask, one int64 tensor per mask axis.
+    private static func maskPositions(_ mask: Tensor) throws -> [Tensor] {
+        guard mask.rank > 0 else { throw EngineError.index("index: 0-d boolean indices are not supported") }
+        let m = mask.pointer(Bool.self)
+        let hits = (0..<mask.count).filter { m[$0] }
+        let strides = Shape.strides(mask.shape)
+        return try (0..<mask.rank).map { axis in
+            let t = try Tensor(shape: [hits.count], dtype: .int64, op: "index")
+            let p = t.pointer(Int64.self)
+            for (i, flat) in hits.enumerated() { p[i] = Int64(flat / strides[axis] % mask.shape[axis]) }
+            return t
+        }
+    }
+}

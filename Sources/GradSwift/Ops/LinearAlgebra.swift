@@ -1,0 +1,100 @@
+import CBLAS
+
+extension Ops {
+    /// Matrix product with `np.matmul`'s rules: 1-D operands are promoted to a row (left) or a
+    /// column (right) and the added axis removed from the result; leading axes broadcast as
+    /// batch dimensions. Float products go through OpenBLAS.
+    public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        guard a.rank >= 1 && b.rank >= 1 else {
+            throw EngineError.invalidArgument("matmul: input operands must have at least one dimension, got shapes \(describe(a.shape)) and \(describe(b.shape))")
+        }
+        let type = DType.promote(a.dtype, b.dtype)
+        let compute: DType = type == .bool ? .int64 : type
+        var x = try cast(a, to: compute), y = try cast(b, to: compute)
+        if a.rank == 1 { x = x.sharingStorage(shape: [1, a.shape[0]]) }
+        if b.rank == 1 { y = y.sharingStorage(shape: [b.shape[0], 1]) }
+        guard x.shape[x.rank - 1] == y.shape[y.rank - 2] else {
+            throw EngineError.shapeMismatch("matmul: shapes \(describe(a.shape)) and \(describe(b.shape)) are not aligned: \(x.shape[x.rank - 1]) (dim \(a.rank - 1)) != \(y.shape[y.rank - 2]) (dim \(max(b.rank - 2, 0)))")
+        }
+        let product = try batchedProduct(x, false, y, false)
+        var outShape = product.shape
+        if b.rank == 1 { outShape.removeLast() }
+        if a.rank == 1 { outShape.remove(at: outShape.count - (b.rank == 1 ? 1 : 2)) }
+        var out = product.sharingStorage(shape: outShape)
+        if type == .bool { out = try cast(out, to: .bool) }
+        let (x2, y2, productShape) = (x, y, product.shape)
+        return out.recording("matmul", [a, b]) { g in
+            let g2 = g.sharingStorage(shape: productShape)
+            var ga = a.requiresGrad ? try batchedProduct(g2, false, y2, true) : nil
+            var gb = b.requiresGrad ? try batchedProduct(x2, true, g2, false) : nil
+            if a.rank == 1, let full = ga { ga = full.sharingStorage(shape: Array(full.shape.dropLast(2)) + [a.shape[0]]) }
+            if b.rank == 1, let full = gb { gb = full.sharingStorage(shape: Array(full.shape.dropLast(2)) + [b.shape[0]]) }
+            return [ga, gb]
+        }
+    }
+
+    /// `op(x) @ op(y)` over broadcast batch axes, where `op` transposes the last two axes when
+    /// its flag is set. Both operands have rank >= 2 and the same dtype.
+    static func batchedProduct(_ x: Tensor, _ transX: Bool, _ y: Tensor, _ transY: Bool) throws -> Tensor {
+        let xr = x.shape[x.rank - 2], xc = x.shape[x.rank - 1]
+        let yr = y.shape[y.rank - 2], yc = y.shape[y.rank - 1]
+        let (n, k, m) = (transX ? xc : xr, transX ? xr : xc, transY ? yr : yc)
+        let batchX = Array(x.shape.dropLast(2)), batchY = Array(y.shape.dropLast(2))
+        let batch = try Shape.broadcast(batchX, batchY, op: "matmul")
+        let out = try Tensor(shape: batch + [n, m], dtype: x.dtype, zeroed: k == 0, op: "matmul")
+        guard n > 0 && m > 0 && k > 0 else { return out }
+        let batches = batch.reduce(1, *)
+        if batchY.isEmpty && !transX {
+            // The rows of every batch of x form one tall matrix: a single product.
+            gemm(x.dtype, false, transY, batches * n, m, k, x.storage.bytes, 0, y.storage.bytes, 0, out.storage.bytes, 0)
+            return out
+        }
+        let plan = ElementwisePlan(shape: batch.isEmpty ? [1] : batch,
+                                   operandShapes: [batch.isEmpty ? [1] : batchX, batch.isEmpty ? [1] : batchY])
+        let stepX = plan.step(0), stepY = plan.step(1)
+        plan.forEachRun(in: 0..<batches) { start, off, length in
+            for i in 0..<length {
+                gemm(x.dtype, transX, transY, n, m, k,
+                     x.storage.bytes, (off.0 + i * stepX) * xr * xc,
+                     y.storage.bytes, (off.1 + i * stepY) * yr * yc,
+                     out.storage.bytes, (start + i) * n * m)
+            }
+        }
+        return out
+    }
+
+    /// `C = op(A) @ op(B)` for row-major matrices at the given element offsets
+    /// (A is n×k or k×n when transposed, B is k×m or m×k, C is n×m).
+    private static func gemm(_ type: DType, _ transA: Bool, _ transB: Bool, _ n: Int, _ m: Int, _ k: Int,
+                             _ a: UnsafeMutableRawPointer, _ aOffset: Int,
+                             _ b: UnsafeMutableRawPointer, _ bOffset: Int,
+                             _ c: UnsafeMutableRawPointer, _ cOffset: Int) {
+        let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
+        let lda = Int32(transA ? n : k), ldb = Int32(transB ? k : m)
+        switch type {
+        case .float32:
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(n), Int32(m), Int32(k), 1,
+                        a.assumingMemoryBound(to: Float.self) + aOffset, lda,
+                        b.assumingMemoryBound(to: Float.self) + bOffset, ldb, 0,
+                        c.assumingMemoryBound(to: Float.self) + cOffset, Int32(m))
+        case .float64:
+            cblas_dgemm(CblasRowMajor, ta, tb, Int32(n), Int32(m), Int32(k), 1,
+                        a.assumingMemoryBound(to: Double.self) + aOffset, lda,
+                        b.assumingMemoryBound(to: Double.self) + bOffset, ldb, 0,
+                        c.assumingMemoryBound(to: Double.self) + cOffset, Int32(m))
+        default:
+            let pa = a.assumingMemoryBound(to: Int64.self) + aOffset
+            let pb = b.assumingMemoryBound(to: Int64.self) + bOffset
+            let pc = c.assumingMemoryBound(to: Int64.self) + cOffset
+            for i in 0..<n {
+                for j in 0..<m {
+                    var sum: Int64 = 0
+                    for p in 0..<k {
+                        sum &+= pa[transA ? p * n + i : i * k + p] &* pb[transB ? j * k + p : p * m + j]
+                    }
+                    pc[i * m + j] = sum
+                }
+            }
+        }
+    }
+}

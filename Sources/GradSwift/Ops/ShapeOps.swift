@@ -1,0 +1,165 @@
+extension Ops {
+    /// The same elements in a new shape (one dimension may be -1); shares memory with `a`.
+    public static func reshape(_ a: Tensor, _ requested: [Int]) throws -> Tensor {
+        let shape = try resolveShape(requested, count: a.count, from: a.shape)
+        if shape == a.shape && !a.requiresGrad { return a.sharingStorage(shape: shape) }
+        let sourceShape = a.shape
+        return a.sharingStorage(shape: shape).recording("reshape", [a]) { g in [try reshape(g, sourceShape)] }
+    }
+
+    /// `requested` with its -1 filled in, checked against `count` elements.
+    private static func resolveShape(_ requested: [Int], count: Int, from old: [Int]) throws -> [Int] {
+        let fail = EngineError.shapeMismatch("reshape: cannot reshape array of shape \(describe(old)) into shape \(describe(requested))")
+        guard requested.count <= Shape.maxRank else {
+            throw EngineError.invalidArgument("reshape: rank \(requested.count) exceeds the maximum of \(Shape.maxRank)")
+        }
+        let unknown = requested.indices.filter { requested[$0] == -1 }
+        guard unknown.count <= 1, requested.allSatisfy({ $0 >= -1 }) else {
+            throw EngineError.invalidArgument("reshape: invalid shape \(describe(requested)) (at most one -1, no other negatives)")
+        }
+        var shape = requested
+        let known = try Shape.count(requested.filter { $0 != -1 }, op: "reshape")
+        if let u = unknown.first {
+            guard known > 0, count % known == 0 else { throw fail }
+            shape[u] = count / known
+        } else if known != count {
+            throw fail
+        }
+        return shape
+    }
+
+    /// Axes permuted (`nil`: reversed), as `np.transpose`.
+    public static func transpose(_ a: Tensor, axes: [Int]?) throws -> Tensor {
+        let perm: [Int]
+        if let axes {
+            guard axes.count == a.rank else {
+                throw EngineError.invalidArgument("transpose: axes \(axes) don't match array of dimension \(a.rank)")
+            }
+            perm = try axes.map { try Shape.normalize(axis: $0, rank: a.rank, op: "transpose") }
+            guard Set(perm).count == perm.count else { throw EngineError.invalidArgument("transpose: repeated axis in \(axes)") }
+        } else {
+            perm = Array((0..<a.rank).reversed())
+        }
+        var inverse = [Int](repeating: 0, count: perm.count)
+        for (i, p) in perm.enumerated() { inverse[p] = i }
+        return try permuteCopy(a, perm).recording("transpose", [a]) { g in [try permuteCopy(g, inverse)] }
+    }
+
+    /// Two axes exchanged, as `np.swapaxes`.
+    public static func swapAxes(_ a: Tensor, _ axis1: Int, _ axis2: Int) throws -> Tensor {
+        let i = try Shape.normalize(axis: axis1, rank: a.rank, op: "swapaxes")
+        let j = try Shape.normalize(axis: axis2, rank: a.rank, op: "swapaxes")
+        var perm = Array(0..<a.rank)
+        perm.swapAt(i, j)
+        return try transpose(a, axes: perm)
+    }
+
+    /// New size-1 axes inserted at `axes` (positions in the result), as `np.expand_dims`.
+    public static func unsqueeze(_ a: Tensor, axes: [Int]) throws -> Tensor {
+        let inserted = try Shape.normalize(axes: axes, rank: a.rank + axes.count, op: "unsqueeze")
+        var source = a.shape.makeIterator()
+        let shape = (0..<(a.rank + axes.count)).map { inserted.contains($0) ? 1 : source.next()! }
+        return try reshape(a, shape)
+    }
+
+    /// Size-1 axes removed (`nil`: all of them), as `np.squeeze`.
+    public static func squeeze(_ a: Tensor, axes: [Int]?) throws -> Tensor {
+        let removed = try axes.map { try Shape.normalize(axes: $0, rank: a.rank, op: "squeeze") }
+            ?? a.shape.indices.filter { a.shape[$0] == 1 }
+        for axis in removed where a.shape[axis] != 1 {
+            throw EngineError.invalidArgument("squeeze: cannot select an axis to squeeze out which has size not equal to one (axis \(axis), shape \(describe(a.shape)))")
+        }
+        return try reshape(a, a.shape.indices.filter { !removed.contains($0) }.map { a.shape[$0] })
+    }
+
+    /// `a` broadcast to `shape` and materialised; the gradient sums back.
+    public static func expand(_ a: Tensor, to shape: [Int]) throws -> Tensor {
+        let target = try Shape.broadcast(a.shape, shape, op: "broadcast_to")
+        guard target == shape else {
+            throw EngineError.shapeMismatch("broadcast_to: cannot broadcast shape \(describe(a.shape)) to \(describe(shape))")
+        }
+        let out = try Tensor(shape: shape, dtype: a.dtype, op: "broadcast_to")
+        Strided.copy(itemSize: a.dtype.itemSize, shape: shape,
+                     from: a.storage.bytes, offset: 0, strides: Shape.broadcastStrides(a.shape, to: shape),
+                     to: out.storage.bytes, offset: 0, strides: Shape.strides(shape))
+        return out.recording("broadcast_to", [a]) { g in [g] }
+    }
+
+    /// A contiguous copy of `a` with its axes in the order `perm` (no graph recorded).
+    static func permuteCopy(_ a: Tensor, _ perm: [Int]) throws -> Tensor {
+        let shape = perm.map { a.shape[$0] }
+        let strides = Shape.strides(a.shape)
+        let out = try Tensor(shape: shape, dtype: a.dtype, op: "transpose")
+        Strided.copy(itemSize: a.dtype.itemSize, shape: shape,
+                     from: a.storage.bytes, offset: 0, strides: perm.map { strides[$0] },
+                     to: out.storage.bytes, offset: 0, strides: Shape.strides(shape))
+        return out
+    }
+
+    /// Tensors joined along `axis`, as `np.concatenate` (types promoted).
+    public static func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
+        guard let first = tensors.first else { throw EngineError.invalidArgument("concat: need at least one array to concatenate") }
+        guard first.rank > 0 else { throw EngineError.invalidArgument("concat: zero-dimensional arrays cannot be concatenated") }
+        let ax = try Shape.normalize(axis: axis, rank: first.rank, op: "concat")
+        var shape = first.shape
+        shape[ax] = 0
+        var type = first.dtype
+        for t in tensors {
+            var expected = first.shape, actual = t.shape
+            if actual.count == expected.count { expected[ax] = 0; actual[ax] = 0 }
+            guard expected == actual else {
+                throw EngineError.shapeMismatch("concat: all input array dimensions except for the concatenation axis must match exactly, got \(describe(first.shape)) and \(describe(t.shape)) along axis \(ax)")
+            }
+            shape[ax] += t.shape[ax]
+            type = DType.promote(type, t.dtype)
+        }
+        let out = try Tensor(shape: shape, dtype: type, op: "concat")
+        var start = 0
+        var starts: [Int] = []
+        for t in tensors {
+            try writeSlab(try cast(t, to: type), into: out, axis: ax, start: start)
+            starts.append(start)
+            start += t.shape[ax]
+        }
+        return out.recording("concat", tensors) { g in
+            try zip(tensors, starts).map { t, s in try readSlab(g, axis: ax, start: s, length: t.shape[ax]) }
+        }
+    }
+
+    /// `a` cut along `axis` at the sorted `boundaries` into `boundaries.count + 1` pieces.
+    public static func split(_ a: Tensor, boundaries: [Int], axis: Int) throws -> [Tensor] {
+        guard a.rank > 0 else { throw EngineError.invalidArgument("split: cannot split a 0-d array") }
+        let ax = try Shape.normalize(axis: axis, rank: a.rank, op: "split")
+        let length = a.shape[ax]
+        let points = [0] + boundaries.map { Swift.min(Swift.max($0 < 0 ? $0 + length : $0, 0), length) } + [length]
+        return try (0..<(points.count - 1)).map { i in
+            let start = points[i], size = Swift.max(points[i + 1] - start, 0)
+            let piece = try readSlab(a, axis: ax, start: start, length: size)
+            return piece.recording("split", [a]) { g in
+                let full = try Tensor(shape: a.shape, dtype: g.dtype, zeroed: true, op: "split")
+                try writeSlab(g, into: full, axis: ax, start: start)
+                return [full]
+            }
+        }
+    }
+
+    /// A copy of `length` entries of `a` along `axis` from `start`.
+    static func readSlab(_ a: Tensor, axis: Int, start: Int, length: Int) throws -> Tensor {
+        var shape = a.shape
+        shape[axis] = length
+        let out = try Tensor(shape: shape, dtype: a.dtype, op: "slice")
+        let strides = Shape.strides(a.shape)
+        Strided.copy(itemSize: a.dtype.itemSize, shape: shape,
+                     from: a.storage.bytes, offset: start * strides[axis], strides: strides,
+                     to: out.storage.bytes, offset: 0, strides: Shape.strides(shape))
+        return out
+    }
+
+    /// Copies `piece` into `out` along `axis` from `start` (same dtype, other dims equal).
+    static func writeSlab(_ piece: Tensor, into out: Tensor, axis: Int, start: Int) throws {
+        let strides = Shape.strides(out.shape)
+        Strided.copy(itemSize: out.dtype.itemSize, shape: piece.shape,
+                     from: piece.storage.bytes, offset: 0, strides: Shape.strides(piece.shape),
+                     to: out.storage.bytes, offset: start * strides[axis], strides: strides)
+    }
+}

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ways to make leaf tensors: from a buffer, from a constant, from the engine's random generator.
+extension Tensor {
+    /// A tensor holding a copy of `count(shape)` elements of `dtype` read from `bytes`.
+    public static func copying(_ bytes: UnsafeRawPointer?, dtype: DType, shape: [Int]) throws -> Tensor {
+        let t = try Tensor(shape: shape, dtype: dtype, op: "tensor_new")
+        if t.byteCount > 0 {
+            guard let bytes else { throw EngineError.invalidArgument("tensor_new: data pointer is NULL") }
+            memcpy(t.storage.bytes, bytes, t.byteCount)
+        }
+        return t
+    }
+
+    /// A tensor with every element equal to `value` (converted to `dtype`).
+    public static func full(_ value: Double, dtype: DType, shape: [Int]) throws -> Tensor {
+        let t = try Tensor(shape: shape, dtype: dtype, zeroed: value == 0, op: "tensor_full")
+        if value != 0 { t.fill(value) }
+        return t
+    }
+
+    /// A 0-d tensor holding `value`.
+    public static func scalar(_ value: Double, dtype: DType) throws -> Tensor {
+        try full(value, dtype: dtype, shape: [])
+    }
+
+    /// Sets every element to `value` converted to this tensor's type.
+    public func fill(_ value: Double) {
+        switch dtype {
+        case .float32: pointer(Float.self).update(repeating: Float(value), count: count)
+        case .float64: pointer(Double.self).update(repeating: value, count: count)
+        case .int64: pointer(Int64.self).update(repeating: Int64(saturating: value), count: count)
+        case .bool: pointer(Bool.self).update(repeating: value != 0, count: count)
+        }
+    }
+
+    /// Uniform samples in `[low, high)` from the engine generator.
+    public static func uniform(low: Double, high: Double, dtype: DType, shape: [Int]) throws -> Tensor {
+        guard dtype.isFloatingPoint else {
+            throw EngineError.dtype("uniform: dtype must be float32 or float64, got \(dtype.name)")
+        }
+        guard low.isFinite && high.isFinite && low <= high else {
+            throw EngineError.invalidArgument("uniform: need finite low <= high, got \(low) and \(high)")
+        }
+        let t = try Tensor(shape: shape, dtype: dtype, op: "uniform")
+        RandomGenerator.shared.withLock { rng in
+            t.fillEach { _ in low + (high - low) * rng.nextUnit() }
+        }
+        return t
+    }
+
+    /// Normal samples with the given mean and standard deviation from the engine generator.
+    public static func normal(mean: Double, std: Double, dtype: DType, shape: [Int]) throws -> Tensor {
+        guard dtype.isFloatingPoint else {
+            throw EngineError.dtype("normal: dtype must be float32 or float64, got \(dtype.name)")
+        }
+        guard mean.isFinite && std.isFinite && std >= 0 else {
+            throw EngineError.invalidArgument("normal: need finite mean and std >= 0, got \(mean) and \(std)")
+        }
+        let t = try Tensor(shape: shape, dtype: dtype, op: "normal")
+        RandomGenerator.shared.withLock { rng in
+            t.fillEach { _ in mean + std * rng.nextGaussian() }
+        }
+        return t
+    }
+
+    /// Sets element `i` to `value(i)` for every `i` (floating types only).
+    private func fillEach(_ value: (Int) -> Double) {
+        switch dtype {
+        case .float32:
+            let p = pointer(Float.self)
+            for i in 0..<count { p[i] = Float(value(i)) }
+        case .float64:
+            let p = pointer(Double.self)
+            for i in 0..<count { p[i] = value(i) }
+        case .int64, .bool:
+            break
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/// Shape arithmetic shared by all ops: element counts, strides, broadcasting, axis normalisation.
+public enum Shape {
+    /// The largest rank a tensor may have.
+    public static let maxRank = 32
+
+    /// The number of elements of `shape`, or an error when a dimension is negative or the
+    /// product overflows.
+    public static func count(_ shape: [Int], op: String) throws -> Int {
+        var total = 1
+        for d in shape {
+            guard d >= 0 else {
+                throw EngineError.invalidArgument("\(op): negative dimension in shape \(describe(shape))")
+            }
+            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw EngineError.outOfMemory("\(op): shape \(describe(shape)) has too many elements")
+            }
+            total = product
+        }
+        return total
+    }
+
+    /// Row-major element strides of `shape`.
+    public static func strides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[i] = running
+            running *= shape[i]
+        }
+        return strides
+    }
+
+    /// The NumPy broadcast of two shapes.
+    public static func broadcast(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+        let rank = max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            if da == db || db == 1 {
+                result[i] = da
+            } else if da == 1 {
+                result[i] = db
+            } else {
+                throw EngineError.shapeMismatch(
+                    "\(op): operands could not be broadcast together with shapes \(describe(a)) \(describe(b))")
+            }
+        }
+        return result
+    }
+
+    /// Strides that read a tensor of `shape` as if broadcast to `target` (0 on broadcast axes).
+    public static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+        let own = strides(shape)
+        let offset = target.count - shape.count
+        return (0..<target.count).map { i in
+            i < offset || shape[i - offset] == 1 ? 0 : own[i - offset]
+        }
+    }
+
+    /// Maps a possibly negative axis into `0..<rank`.
+    public static func normalize(axis: Int, rank: Int, op: String) throws -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        guard a >= 0 && a < rank else {
+            throw EngineError.invalidArgument("\(op): axis \(axis) is out of bounds for array of dimension \(rank)")
+        }
+        return a
+    }
+
+    /// Normalises a list of axes (sorted, no duplicates); `nil` means every axis.
+    public static func normalize(axes: [Int]?, rank: Int, op: String) throws -> [Int] {
+        guard let axes else { return Array(0..<rank) }
+        var seen = Set<Int>()
+        for axis in axes {
+            let a = try normalize(axis: axis, rank: rank, op: op)
+            guard seen.insert(a).inserted else {
+                throw EngineError.invalidArgument("\(op): repeated axis \(axis)")
+            }
+        }
+        return seen.sorted()
+    }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A dense, row-major n-dimensional array that can take part in automatic differentiation.
+///
+/// A tensor always owns contiguous memory (possibly shared with reshaped views of it). Ops create
+/// new tensors; when grad mode is on and an input requires grad, the result records a `Node`
+/// holding its inputs and backward rule.
+public final class Tensor {
+    /// Dimensions, outermost first. Empty for a 0-d scalar.
+    public private(set) var shape: [Int]
+    /// Element type.
+    public private(set) var dtype: DType
+    /// The memory holding the elements.
+    public private(set) var storage: Storage
+    /// Number of elements.
+    public private(set) var count: Int
+    /// Whether gradients are computed for this tensor.
+    public internal(set) var requiresGrad: Bool
+    /// False once an op has recorded this tensor as its output; only leaves accumulate `.grad`.
+    public internal(set) var isLeaf = true
+    /// The op that produced this tensor; `nil` for leaves and once the graph has been freed.
+    public internal(set) var gradFn: Node?
+    /// Accumulated gradient of a leaf, same shape and dtype; created on first use.
+    public internal(set) var grad: Tensor?
+
+    /// Wraps existing storage. `shape`'s element count must fit in `storage`.
+    init(shape: [Int], dtype: DType, storage: Storage, count: Int) {
+        self.shape = shape
+        self.dtype = dtype
+        self.storage = storage
+        self.count = count
+        self.requiresGrad = false
+    }
+
+    /// Allocates a tensor of the given shape and type (zero-filled when `zeroed`).
+    public convenience init(shape: [Int], dtype: DType, zeroed: Bool = false, op: String = "tensor") throws {
+        guard shape.count <= Shape.maxRank else {
+            throw EngineError.invalidArgument("\(op): rank \(shape.count) exceeds the maximum of \(Shape.maxRank)")
+        }
+        let count = try Shape.count(shape, op: op)
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
+        guard !overflow else { throw EngineError.outOfMemory("\(op): shape \(describe(shape)) is too large") }
+        let storage = try Storage(byteCount: bytes, zeroed: zeroed, op: op)
+        self.init(shape: shape, dtype: dtype, storage: storage, count: count)
+    }
+
+    /// A tensor sharing `storage` with a new shape of the same element count.
+    func sharingStorage(shape newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, dtype: dtype, storage: storage, count: count)
+    }
+
+    /// Number of dimensions.
+    public var rank: Int { shape.count }
+
+    /// Size in bytes of the elements.
+    public var byteCount: Int { count * dtype.itemSize }
+
+    /// Typed pointer to the first element. The caller must pick the Swift type matching `dtype`.
+    @inline(__always)
+    public func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+        storage.bytes.assumingMemoryBound(to: T.self)
+    }
+
+    /// Turns gradient tracking on or off for a leaf tensor.
+    public func setRequiresGrad(_ flag: Bool) throws {
+        guard isLeaf else {
+            throw EngineError.invalidArgument("requires_grad: can only be changed on leaf tensors (use detach() first)")
+        }
+        if flag && !dtype.isFloatingPoint {
+            throw EngineError.dtype("requires_grad: only tensors of floating point dtype can require gradients (got \(dtype.name))")
+        }
+        requiresGrad = flag
+    }
+
+    /// The gradient buffer of a leaf that requires grad, created zero-filled on first use.
+    public func gradBuffer() throws -> Tensor? {
+        guard requiresGrad && isLeaf else { return grad }
+        if grad == nil { grad = try Tensor(shape: shape, dtype: dtype, zeroed: true, op: "grad") }
+        return grad
+    }
+
+    /// Sets the accumulated gradient to zero (keeps the buffer so views of it stay valid).
+    public func zeroGrad() {
+        if let grad { memset(grad.storage.bytes, 0, grad.byteCount) }
+    }
+
+    /// A tensor sharing this one's memory, outside any graph (`detach()` in PyTorch).
+    public func detached() -> Tensor {
+        Tensor(shape: shape, dtype: dtype, storage: storage, count: count)
+    }
+
+    /// Replaces the contents with a copy of `bytes` of the given type and shape.
+    /// Keeps the same memory when the byte size is unchanged, so views stay valid.
+    public func replaceData(with bytes: UnsafeRawPointer?, dtype newType: DType, shape newShape: [Int]) throws {
+        let op = "set_data"
+        if requiresGrad && !newType.isFloatingPoint {
+            throw EngineError.dtype("\(op): a tensor that requires grad cannot hold \(newType.name) data")
+        }
+        let fresh = try Tensor(shape: newShape, dtype: newType, op: op)
+        if fresh.byteCount > 0 && bytes == nil {
+            throw EngineError.invalidArgument("\(op): data pointer is NULL")
+        }
+        if fresh.byteCount == byteCount {
+            if byteCount > 0 { memmove(storage.bytes, bytes!, byteCount) }
+        } else {
+            if fresh.byteCount > 0 { memcpy(fresh.storage.bytes, bytes!, fresh.byteCount) }
+            storage = fresh.storage
+        }
+        if newShape != shape || newType != dtype { grad = nil }
+        shape = newShape
+        dtype = newType
+        count = fresh.count
+    }
+}

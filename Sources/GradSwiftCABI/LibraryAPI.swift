@@ -1,0 +1,62 @@
+import GradSwift
+
+/// Element types of tensors (`int32_t` codes in every function that takes a dtype).
+@c public enum gs_dtype: Int32 {
+    /// 32-bit IEEE float.
+    case float32 = 0
+    /// 64-bit IEEE float.
+    case float64 = 1
+    /// 64-bit signed integer.
+    case int64 = 2
+    /// Boolean, one byte holding 0 or 1.
+    case bool = 3
+}
+
+/// Writes the library version (semantic versioning) to the three out-parameters.
+@c(gs_version)
+public func gsVersion(_ major: UnsafeMutablePointer<Int32>?, _ minor: UnsafeMutablePointer<Int32>?,
+                      _ patch: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guarded {
+        guard let major, let minor, let patch else { throw CallError.null("gs_version", "an out-parameter") }
+        (major.pointee, minor.pointee, patch.pointee) = (0, 1, 0)
+    }
+}
+
+/// The calling thread's last error message; never NULL. Borrowed: valid until the next failing
+/// call on this thread.
+@c(gs_last_error)
+public func gsLastError() -> UnsafePointer<CChar> {
+    LastError.message
+}
+
+/// Writes the number of live handles (of every kind) to `count`; for leak tests.
+@c(gs_live_handles)
+public func gsLiveHandles(_ count: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        guard let count else { throw CallError.null("gs_live_handles", "count") }
+        count.pointee = Int64(Handles.shared.count)
+    }
+}
+
+/// Reseeds the engine's random generator (used by gs_tensor_uniform and gs_tensor_normal).
+@c(gs_manual_seed)
+public func gsManualSeed(_ seed: UInt64) -> Int32 {
+    RandomGenerator.shared.seed(seed)
+    return gs_status.ok.rawValue
+}
+
+/// Turns graph recording on or off for the calling thread (`no_grad`).
+@c(gs_set_grad_enabled)
+public func gsSetGradEnabled(_ enabled: Bool) -> Int32 {
+    GradMode.isEnabled = enabled
+    return gs_status.ok.rawValue
+}
+
+/// Writes whether the calling thread records graphs.
+@c(gs_is_grad_enabled)
+public func gsIsGradEnabled(_ enabled: UnsafeMutablePointer<Bool>?) -> Int32 {
+    guarded {
+        guard let enabled else { throw CallError.null("gs_is_grad_enabled", "enabled") }
+        enabled.pointee = GradMode.isEnabled
+    }
+}

@@ -1,0 +1,273 @@
+import GradSwift
+
+// MARK: Elementwise binary ops (NumPy broadcasting and type promotion)
+
+/// Elementwise a + b, with broadcasting. The caller owns `*result`.
+@c(gs_add)
+public func gsAdd(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.add, a, b, result)
+}
+
+/// Elementwise a - b, with broadcasting. The caller owns `*result`.
+@c(gs_sub)
+public func gsSub(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.sub, a, b, result)
+}
+
+/// Elementwise a * b, with broadcasting. The caller owns `*result`.
+@c(gs_mul)
+public func gsMul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.mul, a, b, result)
+}
+
+/// Elementwise true division a / b (ints give float64), with broadcasting. The caller owns `*result`.
+@c(gs_div)
+public func gsDiv(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.div, a, b, result)
+}
+
+/// Elementwise a ** b, with broadcasting. The caller owns `*result`.
+@c(gs_pow)
+public func gsPow(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.pow, a, b, result)
+}
+
+/// Elementwise maximum (NaN propagates; gradient split on ties), with broadcasting. The caller owns `*result`.
+@c(gs_maximum)
+public func gsMaximum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.maximum, a, b, result)
+}
+
+/// Elementwise minimum (NaN propagates; gradient split on ties), with broadcasting. The caller owns `*result`.
+@c(gs_minimum)
+public func gsMinimum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.minimum, a, b, result)
+}
+
+/// Elementwise a == b (bool result, no gradient), with broadcasting. The caller owns `*result`.
+@c(gs_eq)
+public func gsEq(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.eq, a, b, result)
+}
+
+/// Elementwise a != b (bool result), with broadcasting. The caller owns `*result`.
+@c(gs_ne)
+public func gsNe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.ne, a, b, result)
+}
+
+/// Elementwise a < b (bool result), with broadcasting. The caller owns `*result`.
+@c(gs_lt)
+public func gsLt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.lt, a, b, result)
+}
+
+/// Elementwise a <= b (bool result), with broadcasting. The caller owns `*result`.
+@c(gs_le)
+public func gsLe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.le, a, b, result)
+}
+
+/// Elementwise a > b (bool result), with broadcasting. The caller owns `*result`.
+@c(gs_gt)
+public func gsGt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.gt, a, b, result)
+}
+
+/// Elementwise a >= b (bool result), with broadcasting. The caller owns `*result`.
+@c(gs_ge)
+public func gsGe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    binaryCall(.ge, a, b, result)
+}
+
+/// `a op scalar` (or `scalar op a` when `scalar_first`) for an op code of gs_binary_op; the
+/// scalar promotes like a Python number of kind `scalar_kind` (gs_scalar_kind).
+@c(gs_binary_scalar)
+public func gsBinaryScalar(_ op: Int32, _ a: UInt64, _ scalar: Double, _ scalarKind: Int32, _ scalarFirst: Bool,
+                           _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_binary_scalar", result) {
+        let name = "gs_binary_scalar"
+        return try Ops.binary(try binaryOp(op, name), try tensor(a, name, "a"), scalar: scalar,
+                              kind: try decodeScalarKind(scalarKind, name), scalarFirst: scalarFirst)
+    }
+}
+
+/// `target op= value` in place for op add, sub, mul or div; fails on a tensor that requires
+/// grad while grad mode is on, and when the result type does not fit the target.
+@c(gs_inplace)
+public func gsInplace(_ op: Int32, _ target: UInt64, _ value: UInt64) -> Int32 {
+    guarded {
+        let name = "gs_inplace"
+        try Ops.inPlace(try binaryOp(op, name), try tensor(target, name, "target"), try tensor(value, name, "value"))
+    }
+}
+
+/// `target op= scalar` in place (see gs_inplace).
+@c(gs_inplace_scalar)
+public func gsInplaceScalar(_ op: Int32, _ target: UInt64, _ scalar: Double, _ scalarKind: Int32) -> Int32 {
+    guarded {
+        let name = "gs_inplace_scalar"
+        let t = try tensor(target, name, "target")
+        let value = try Tensor.scalar(scalar, dtype: try decodeScalarKind(scalarKind, name).dtype(with: t.dtype))
+        try Ops.inPlace(try binaryOp(op, name), t, value)
+    }
+}
+
+// MARK: Elementwise unary ops
+
+/// -a. The caller owns `*result`.
+@c(gs_neg)
+public func gsNeg(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_neg", result) { try Ops.unary(.neg, try tensor(a, "gs_neg", "a")) }
+}
+
+/// |a|. The caller owns `*result`.
+@c(gs_abs)
+public func gsAbs(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_abs", result) { try Ops.unary(.abs, try tensor(a, "gs_abs", "a")) }
+}
+
+/// e^a (ints give float64). The caller owns `*result`.
+@c(gs_exp)
+public func gsExp(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_exp", result) { try Ops.unary(.exp, try tensor(a, "gs_exp", "a")) }
+}
+
+/// Natural log (ints give float64). The caller owns `*result`.
+@c(gs_log)
+public func gsLog(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_log", result) { try Ops.unary(.log, try tensor(a, "gs_log", "a")) }
+}
+
+/// Square root (ints give float64). The caller owns `*result`.
+@c(gs_sqrt)
+public func gsSqrt(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_sqrt", result) { try Ops.unary(.sqrt, try tensor(a, "gs_sqrt", "a")) }
+}
+
+/// a * a. The caller owns `*result`.
+@c(gs_square)
+public func gsSquare(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_square", result) { try Ops.unary(.square, try tensor(a, "gs_square", "a")) }
+}
+
+/// -1, 0 or 1 (zero gradient). The caller owns `*result`.
+@c(gs_sign)
+public func gsSign(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_sign", result) { try Ops.unary(.sign, try tensor(a, "gs_sign", "a")) }
+}
+
+/// Logistic function 1 / (1 + e^-a), overflow-free. The caller owns `*result`.
+@c(gs_sigmoid)
+public func gsSigmoid(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_sigmoid", result) { try Ops.unary(.sigmoid, try tensor(a, "gs_sigmoid", "a")) }
+}
+
+/// Hyperbolic tangent. The caller owns `*result`.
+@c(gs_tanh)
+public func gsTanh(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_tanh", result) { try Ops.unary(.tanh, try tensor(a, "gs_tanh", "a")) }
+}
+
+// MARK: Linear algebra
+
+/// Matrix product with np.matmul's rules (1-D promotion, batch broadcasting), through BLAS.
+@c(gs_matmul)
+public func gsMatmul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_matmul", result) { try Ops.matmul(try tensor(a, "gs_matmul", "a"), try tensor(b, "gs_matmul", "b")) }
+}
+
+// MARK: Reductions (naxes = -1 means every axis)
+
+/// Sum over `axes[0..naxes)`, or every axis when `naxes` is -1.
+@c(gs_sum)
+public func gsSum(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_sum", result) {
+        try Ops.reduce(.sum, try tensor(a, "gs_sum", "a"), axes: try readAxes(axes, naxes, "gs_sum"), keepDims: keepdims)
+    }
+}
+
+/// Mean (ints give float64) over `axes[0..naxes)`, or every axis when `naxes` is -1.
+@c(gs_mean)
+public func gsMean(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_mean", result) {
+        try Ops.reduce(.mean, try tensor(a, "gs_mean", "a"), axes: try readAxes(axes, naxes, "gs_mean"), keepDims: keepdims)
+    }
+}
+
+/// Maximum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
+@c(gs_max)
+public func gsMax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_max", result) {
+        try Ops.reduce(.max, try tensor(a, "gs_max", "a"), axes: try readAxes(axes, naxes, "gs_max"), keepDims: keepdims)
+    }
+}
+
+/// Minimum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
+@c(gs_min)
+public func gsMin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_min", result) {
+        try Ops.reduce(.min, try tensor(a, "gs_min", "a"), axes: try readAxes(axes, naxes, "gs_min"), keepDims: keepdims)
+    }
+}
+
+/// Index of the first maximum (int64; at most one axis, or all for the flat index) over `axes[0..naxes)`, or every axis when `naxes` is -1.
+@c(gs_argmax)
+public func gsArgmax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_argmax", result) {
+        try Ops.reduce(.argmax, try tensor(a, "gs_argmax", "a"), axes: try readAxes(axes, naxes, "gs_argmax"), keepDims: keepdims)
+    }
+}
+
+/// Index of the first minimum (int64; at most one axis, or all) over `axes[0..naxes)`, or every axis when `naxes` is -1.
+@c(gs_argmin)
+public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_argmin", result) {
+        try Ops.reduce(.argmin, try tensor(a, "gs_argmin", "a"), axes: try readAxes(axes, naxes, "gs_argmin"), keepDims: keepdims)
+    }
+}
+
+// MARK: Helpers
+
+/// Runs a binary op on two tensor handles.
+@inline(__always)
+private func binaryCall(_ op: BinaryOp, _ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_" + op.name, result) {
+        try Ops.binary(op, try tensor(a, "gs_" + op.name, "a"), try tensor(b, "gs_" + op.name, "b"))
+    }
+}
+
+/// Validates a gs_binary_op code.
+private func binaryOp(_ code: Int32, _ op: String) throws -> BinaryOp {
+    guard let value = BinaryOp(rawValue: code) else { throw CallError.invalid("\(op): unknown binary op code \(code)") }
+    return value
+}
+
+/// Validates a gs_scalar_kind code.
+private func decodeScalarKind(_ code: Int32, _ op: String) throws -> ScalarKind {
+    guard let value = ScalarKind(rawValue: code) else {
+        throw CallError.invalid("\(op): unknown scalar kind \(code) (1 float, 2 int, 3 bool)")
+    }
+    return value
+}
+
+/// Binary op codes for gs_binary_scalar, gs_inplace and gs_inplace_scalar.
+@c public enum gs_binary_op: Int32 {
+    case add = 0, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge
+}
+
+/// The kind of a scalar operand, which decides type promotion as for a Python number.
+@c public enum gs_scalar_kind: Int32 {
+    /// A float: turns int and bool tensors into float64, keeps float tensors' type.
+    case float = 1
+    /// An int: keeps int and float tensors' type, turns bool into int64.
+    case int = 2
+    /// A bool: never widens.
+    case bool = 3
+}

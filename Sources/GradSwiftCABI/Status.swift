@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GradSwift
+
+/// Status codes returned by every gs_ function (0 is success).
+@c public enum gs_status: Int32 {
+    /// Success.
+    case ok = 0
+    /// A handle is zero, released, stale, forged or of the wrong kind.
+    case invalidHandle = -1
+    /// An argument is out of its domain (null pointer, bad axis, bad value...).
+    case invalidArgument = -2
+    /// Operand shapes do not fit together.
+    case shapeMismatch = -3
+    /// A dtype is not allowed here.
+    case dtypeError = -4
+    /// An index is out of range.
+    case indexError = -5
+    /// Memory could not be allocated, or a size is too large.
+    case outOfMemory = -6
+    /// The operation is impossible in the current state (e.g. backward through a freed graph).
+    case invalidState = -7
+    /// A bug in gradswift.
+    case internalError = -8
+}
+
+/// A failure detected by the C layer itself, before the engine is called.
+struct CallError: Error {
+    let status: gs_status
+    let message: String
+
+    /// A NULL pointer where one is required.
+    static func null(_ op: String, _ name: String) -> CallError {
+        CallError(status: .invalidArgument, message: "\(op): \(name) is NULL")
+    }
+
+    /// An argument outside its domain.
+    static func invalid(_ message: String) -> CallError {
+        CallError(status: .invalidArgument, message: message)
+    }
+}
+
+/// The calling thread's last error message, returned by `gs_last_error`.
+enum LastError {
+    /// Per-thread slot holding a malloc'ed C string, freed when replaced or at thread exit.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, { free($0) })
+        return key
+    }()
+
+    /// Stores `message` for this thread and returns `status`'s code.
+    static func record(_ status: gs_status, _ message: String) -> Int32 {
+        free(pthread_getspecific(key))
+        pthread_setspecific(key, strdup(message))
+        return status.rawValue
+    }
+
+    /// This thread's last message (empty when none).
+    static var message: UnsafePointer<CChar> {
+        if let p = pthread_getspecific(key) { return UnsafePointer(p.assumingMemoryBound(to: CChar.self)) }
+        return emptyMessage
+    }
+
+    private static let emptyMessage: UnsafePointer<CChar> = UnsafePointer(strdup(""))
+}
+
+/// Runs `body`, turning any error into a status code and a last-error message.
+@inline(__always)
+func guarded(_ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        return gs_status.ok.rawValue
+    } catch let error as CallError {
+        return LastError.record(error.status, error.message)
+    } catch let error as EngineError {
+        switch error {
+        case .invalidArgument(let m): return LastError.record(.invalidArgument, m)
+        case .shapeMismatch(let m): return LastError.record(.shapeMismatch, m)
+        case .dtype(let m): return LastError.record(.dtypeError, m)
+        case .index(let m): return LastError.record(.indexError, m)
+        case .outOfMemory(let m): return LastError.record(.outOfMemory, m)
+        case .invalidState(let m): return LastError.record(.invalidState, m)
+        }
+    } catch {
+        return LastError.record(.internalError, "internal error: \(error)")
+    }
+}
+
+/// Runs `body` and stores the tensor it makes as a new handle in `result`
+/// (checked non-NULL before anything is computed).
+@inline(__always)
+func producing(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ body: () throws -> Tensor) -> Int32 {
+    guarded {
+        guard let result else { throw CallError.null(op, "result") }
+        result.pointee = Handles.shared.insert(try body())
+    }
+}
+
+/// Reads `count` int64 values from `pointer` as Ints (checking the pointer and count).
+func readInts(_ pointer: UnsafePointer<Int64>?, _ count: Int32, _ op: String, _ name: String,
+              limit: Int = Shape.maxRank) throws -> [Int] {
+    guard count >= 0 && Int(count) <= limit else {
+        throw CallError.invalid("\(op): \(name) count \(count) is outside 0...\(limit)")
+    }
+    if count == 0 { return [] }
+    guard let pointer else { throw CallError.null(op, name) }
+    return (0..<Int(count)).map { Int(pointer[$0]) }
+}
+
+/// An optional axis list: `count == -1` means "all axes" (`nil`).
+func readAxes(_ pointer: UnsafePointer<Int64>?, _ count: Int32, _ op: String) throws -> [Int]? {
+    count == -1 ? nil : try readInts(pointer, count, op, "axes")
+}
+
+/// Validates a dtype code.
+func dtype(_ code: Int32, _ op: String) throws -> DType {
+    guard let type = DType(rawValue: code) else {
+        throw CallError(status: .dtypeError, message: "\(op): unknown dtype code \(code) (0 float32, 1 float64, 2 int64, 3 bool)")
+    }
+    return type
+}

@@ -1,0 +1,178 @@
+import GradSwift
+
+/// Creates a tensor holding a copy of the `shape`-shaped, C-ordered elements at `data`
+/// (`data` may be NULL only when there are no elements). The caller owns `*result`.
+@c(gs_tensor_new)
+public func gsTensorNew(_ data: UnsafeRawPointer?, _ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32,
+                        _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_tensor_new", result) {
+        let op = "gs_tensor_new"
+        let t = try Tensor.copying(data, dtype: try GradSwiftCABI.dtype(dtype, op), shape: try readInts(shape, ndim, op, "shape"))
+        try t.setRequiresGrad(requiresGrad)
+        return t
+    }
+}
+
+/// Creates a tensor filled with `value` (zeros, ones, empty). The caller owns `*result`.
+@c(gs_tensor_full)
+public func gsTensorFull(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ value: Double,
+                         _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_tensor_full", result) {
+        let op = "gs_tensor_full"
+        let t = try Tensor.full(value, dtype: try GradSwiftCABI.dtype(dtype, op), shape: try readInts(shape, ndim, op, "shape"))
+        try t.setRequiresGrad(requiresGrad)
+        return t
+    }
+}
+
+/// Creates a float tensor of uniform samples in [low, high) from the engine generator.
+@c(gs_tensor_uniform)
+public func gsTensorUniform(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ low: Double, _ high: Double,
+                            _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_tensor_uniform", result) {
+        let op = "gs_tensor_uniform"
+        let t = try Tensor.uniform(low: low, high: high, dtype: try GradSwiftCABI.dtype(dtype, op),
+                                   shape: try readInts(shape, ndim, op, "shape"))
+        try t.setRequiresGrad(requiresGrad)
+        return t
+    }
+}
+
+/// Creates a float tensor of normal samples (mean, std) from the engine generator.
+@c(gs_tensor_normal)
+public func gsTensorNormal(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ mean: Double, _ std: Double,
+                           _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_tensor_normal", result) {
+        let op = "gs_tensor_normal"
+        let t = try Tensor.normal(mean: mean, std: std, dtype: try GradSwiftCABI.dtype(dtype, op),
+                                  shape: try readInts(shape, ndim, op, "shape"))
+        try t.setRequiresGrad(requiresGrad)
+        return t
+    }
+}
+
+/// Releases a tensor handle. Releasing twice is an error (reported, not a crash).
+@c(gs_tensor_release)
+public func gsTensorRelease(_ tensor: UInt64) -> Int32 {
+    guarded {
+        _ = try GradSwiftCABI.tensor(tensor, "gs_tensor_release")
+        try Handles.shared.release(tensor, "gs_tensor_release")
+    }
+}
+
+/// Writes the dtype code and rank, and the first `capacity` dimensions into `shape`
+/// (`shape` may be NULL when `capacity` is 0).
+@c(gs_tensor_describe)
+public func gsTensorDescribe(_ tensor: UInt64, _ dtype: UnsafeMutablePointer<Int32>?, _ ndim: UnsafeMutablePointer<Int32>?,
+                             _ shape: UnsafeMutablePointer<Int64>?, _ capacity: Int32) -> Int32 {
+    guarded {
+        let op = "gs_tensor_describe"
+        let t = try GradSwiftCABI.tensor(tensor, op)
+        guard let dtype, let ndim else { throw CallError.null(op, "dtype or ndim") }
+        guard capacity >= 0 else { throw CallError.invalid("\(op): capacity \(capacity) is negative") }
+        let written = min(Int(capacity), t.rank)
+        if written > 0 {
+            guard let shape else { throw CallError.null(op, "shape") }
+            for i in 0..<written { shape[i] = Int64(t.shape[i]) }
+        }
+        dtype.pointee = t.dtype.rawValue
+        ndim.pointee = Int32(t.rank)
+    }
+}
+
+/// Copies the elements (C order) into `destination`, which must hold exactly `nbytes` bytes
+/// (element count times item size).
+@c(gs_tensor_copy_data)
+public func gsTensorCopyData(_ tensor: UInt64, _ destination: UnsafeMutableRawPointer?, _ nbytes: Int64) -> Int32 {
+    guarded {
+        let op = "gs_tensor_copy_data"
+        let t = try GradSwiftCABI.tensor(tensor, op)
+        guard nbytes == Int64(t.byteCount) else {
+            throw CallError.invalid("\(op): nbytes is \(nbytes) but the tensor holds \(t.byteCount) bytes")
+        }
+        guard t.byteCount > 0 else { return }
+        guard let destination else { throw CallError.null(op, "destination") }
+        destination.copyMemory(from: t.storage.bytes, byteCount: t.byteCount)
+    }
+}
+
+/// Writes a borrowed pointer to the tensor's elements (C order, writable). Valid while the
+/// handle is alive and until gs_tensor_set_data changes the tensor's byte size.
+@c(gs_tensor_data_ptr)
+public func gsTensorDataPtr(_ tensor: UInt64, _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
+    guarded {
+        let op = "gs_tensor_data_ptr"
+        let t = try GradSwiftCABI.tensor(tensor, op)
+        guard let data else { throw CallError.null(op, "data") }
+        data.pointee = t.storage.bytes
+    }
+}
+
+/// Replaces the tensor's contents with a copy of new data, possibly of another dtype and shape
+/// (memory is kept when the byte size is unchanged; the gradient is dropped when shape or dtype change).
+@c(gs_tensor_set_data)
+public func gsTensorSetData(_ tensor: UInt64, _ data: UnsafeRawPointer?, _ dtype: Int32,
+                            _ shape: UnsafePointer<Int64>?, _ ndim: Int32) -> Int32 {
+    guarded {
+        let op = "gs_tensor_set_data"
+        let t = try GradSwiftCABI.tensor(tensor, op)
+        try t.replaceData(with: data, dtype: try GradSwiftCABI.dtype(dtype, op), shape: try readInts(shape, ndim, op, "shape"))
+    }
+}
+
+/// Writes whether gradients are tracked for the tensor.
+@c(gs_tensor_requires_grad)
+public func gsTensorRequiresGrad(_ tensor: UInt64, _ requiresGrad: UnsafeMutablePointer<Bool>?) -> Int32 {
+    guarded {
+        let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_requires_grad")
+        guard let requiresGrad else { throw CallError.null("gs_tensor_requires_grad", "requires_grad") }
+        requiresGrad.pointee = t.requiresGrad
+    }
+}
+
+/// Turns gradient tracking on or off for a leaf tensor (floating dtypes only).
+@c(gs_tensor_set_requires_grad)
+public func gsTensorSetRequiresGrad(_ tensor: UInt64, _ requiresGrad: Bool) -> Int32 {
+    guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_set_requires_grad").setRequiresGrad(requiresGrad) }
+}
+
+/// Writes whether the tensor is a leaf: it does not require grad, or was not made by a recorded op.
+@c(gs_tensor_is_leaf)
+public func gsTensorIsLeaf(_ tensor: UInt64, _ isLeaf: UnsafeMutablePointer<Bool>?) -> Int32 {
+    guarded {
+        let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_is_leaf")
+        guard let isLeaf else { throw CallError.null("gs_tensor_is_leaf", "is_leaf") }
+        isLeaf.pointee = !t.requiresGrad || t.isLeaf
+    }
+}
+
+/// Writes a new handle to the tensor's gradient buffer (shared, so writes through it change the
+/// gradient), or 0 when it has none. A leaf requiring grad gets a zero-filled buffer on first call.
+@c(gs_tensor_grad)
+public func gsTensorGrad(_ tensor: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    guarded {
+        let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_grad")
+        guard let result else { throw CallError.null("gs_tensor_grad", "result") }
+        result.pointee = try t.gradBuffer().map { Handles.shared.insert($0) } ?? 0
+    }
+}
+
+/// Sets the tensor's accumulated gradient to zero (in place).
+@c(gs_tensor_zero_grad)
+public func gsTensorZeroGrad(_ tensor: UInt64) -> Int32 {
+    guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_zero_grad").zeroGrad() }
+}
+
+/// Writes a new handle to a tensor sharing this one's memory but outside any graph.
+@c(gs_tensor_detach)
+public func gsTensorDetach(_ tensor: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_tensor_detach", result) { try GradSwiftCABI.tensor(tensor, "gs_tensor_detach").detached() }
+}
+
+/// A copy converted to `dtype` (differentiable between float types).
+@c(gs_tensor_astype)
+public func gsTensorAstype(_ tensor: UInt64, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing("gs_tensor_astype", result) {
+        try Ops.cast(try GradSwiftCABI.tensor(tensor, "gs_tensor_astype"), to: try GradSwiftCABI.dtype(dtype, "gs_tensor_astype"), copy: true)
+    }
+}
