@@ -51,6 +51,8 @@ public final class Tensor {
         Tensor(shape: newShape, dtype: dtype, storage: storage, count: count)
     }
 
+    deinit { releaseGraph() }
+
     /// Number of dimensions.
     public var rank: Int { shape.count }
 
