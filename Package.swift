@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The engine never aliases mutable state across threads; the runtime's dynamic exclusivity
+// checks cost about a tenth of a small op, so release builds skip them.
+let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "gradswift",
     products: [
@@ -13,10 +17,11 @@ let package = Package(
         // The engine: tensors, ops with their backward rules, autograd. Plain Swift.
         .target(
             name: "GradSwift",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS"],
+            swiftSettings: uncheckedExclusivity
         ),
         // The C ABI: handle table, status codes and @c entry points. No math.
-        .target(name: "GradSwiftCABI", dependencies: ["GradSwift"]),
+        .target(name: "GradSwiftCABI", dependencies: ["GradSwift"], swiftSettings: uncheckedExclusivity),
         .testTarget(name: "GradSwiftTests", dependencies: ["GradSwift"]),
     ],
     swiftLanguageModes: [.v5]

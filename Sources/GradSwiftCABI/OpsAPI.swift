@@ -5,79 +5,79 @@ import GradSwift
 /// Elementwise a + b, with broadcasting. The caller owns `*result`.
 @c(gs_add)
 public func gsAdd(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.add, a, b, result)
+    binaryCall(.add, "gs_add", a, b, result)
 }
 
 /// Elementwise a - b, with broadcasting. The caller owns `*result`.
 @c(gs_sub)
 public func gsSub(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.sub, a, b, result)
+    binaryCall(.sub, "gs_sub", a, b, result)
 }
 
 /// Elementwise a * b, with broadcasting. The caller owns `*result`.
 @c(gs_mul)
 public func gsMul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.mul, a, b, result)
+    binaryCall(.mul, "gs_mul", a, b, result)
 }
 
 /// Elementwise true division a / b (ints give float64), with broadcasting. The caller owns `*result`.
 @c(gs_div)
 public func gsDiv(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.div, a, b, result)
+    binaryCall(.div, "gs_div", a, b, result)
 }
 
 /// Elementwise a ** b, with broadcasting. The caller owns `*result`.
 @c(gs_pow)
 public func gsPow(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.pow, a, b, result)
+    binaryCall(.pow, "gs_pow", a, b, result)
 }
 
 /// Elementwise maximum (NaN propagates; gradient split on ties), with broadcasting. The caller owns `*result`.
 @c(gs_maximum)
 public func gsMaximum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.maximum, a, b, result)
+    binaryCall(.maximum, "gs_maximum", a, b, result)
 }
 
 /// Elementwise minimum (NaN propagates; gradient split on ties), with broadcasting. The caller owns `*result`.
 @c(gs_minimum)
 public func gsMinimum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.minimum, a, b, result)
+    binaryCall(.minimum, "gs_minimum", a, b, result)
 }
 
 /// Elementwise a == b (bool result, no gradient), with broadcasting. The caller owns `*result`.
 @c(gs_eq)
 public func gsEq(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.eq, a, b, result)
+    binaryCall(.eq, "gs_eq", a, b, result)
 }
 
 /// Elementwise a != b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_ne)
 public func gsNe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.ne, a, b, result)
+    binaryCall(.ne, "gs_ne", a, b, result)
 }
 
 /// Elementwise a < b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_lt)
 public func gsLt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.lt, a, b, result)
+    binaryCall(.lt, "gs_lt", a, b, result)
 }
 
 /// Elementwise a <= b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_le)
 public func gsLe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.le, a, b, result)
+    binaryCall(.le, "gs_le", a, b, result)
 }
 
 /// Elementwise a > b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_gt)
 public func gsGt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.gt, a, b, result)
+    binaryCall(.gt, "gs_gt", a, b, result)
 }
 
 /// Elementwise a >= b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_ge)
 public func gsGe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.ge, a, b, result)
+    binaryCall(.ge, "gs_ge", a, b, result)
 }
 
 /// `a op scalar` (or `scalar op a` when `scalar_first`) for an op code of gs_binary_op; the
@@ -237,10 +237,9 @@ public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
 
 /// Runs a binary op on two tensor handles.
 @inline(__always)
-private func binaryCall(_ op: BinaryOp, _ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_" + op.name, result) {
-        try Ops.binary(op, try tensor(a, "gs_" + op.name, "a"), try tensor(b, "gs_" + op.name, "b"))
-    }
+private func binaryCall(_ op: BinaryOp, _ name: String, _ a: UInt64, _ b: UInt64,
+                        _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing(name, result) { try Ops.binary(op, try tensor(a, name, "a"), try tensor(b, name, "b")) }
 }
 
 /// Validates a gs_binary_op code.

@@ -82,6 +82,11 @@ enum Elementwise {
     /// `out[i] = f(a[i])` with `a` broadcast to `out`'s shape.
     @inline(__always)
     static func map<A, R>(_ a: Tensor, _ out: Tensor, _ f: (A) -> R) {
+        if out.count < Parallel.minimumElements && a.shape == out.shape {
+            let pa = a.pointer(A.self), po = out.pointer(R.self)
+            for i in 0..<out.count { po[i] = f(pa[i]) }
+            return
+        }
         let plan = ElementwisePlan(shape: out.shape, operandShapes: [a.shape])
         let pa = a.pointer(A.self), po = out.pointer(R.self)
         let sa = plan.step(0)
@@ -99,6 +104,11 @@ enum Elementwise {
     /// `out[i] = f(a[i], b[i])` with both operands broadcast to `out`'s shape.
     @inline(__always)
     static func map<A, B, R>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _ f: (A, B) -> R) {
+        if out.count < Parallel.minimumElements && a.shape == out.shape && b.shape == out.shape {
+            let pa = a.pointer(A.self), pb = b.pointer(B.self), po = out.pointer(R.self)
+            for i in 0..<out.count { po[i] = f(pa[i], pb[i]) }
+            return
+        }
         let plan = ElementwisePlan(shape: out.shape, operandShapes: [a.shape, b.shape])
         let pa = a.pointer(A.self), pb = b.pointer(B.self), po = out.pointer(R.self)
         let sa = plan.step(0), sb = plan.step(1)

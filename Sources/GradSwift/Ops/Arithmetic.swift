@@ -5,7 +5,21 @@ public enum BinaryOp: Int32, Sendable {
 
     /// The NumPy name, used in error messages.
     public var name: String {
-        ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"][Int(rawValue)]
+        switch self {
+        case .add: return "add"
+        case .sub: return "sub"
+        case .mul: return "mul"
+        case .div: return "div"
+        case .pow: return "pow"
+        case .maximum: return "maximum"
+        case .minimum: return "minimum"
+        case .eq: return "eq"
+        case .ne: return "ne"
+        case .lt: return "lt"
+        case .le: return "le"
+        case .gt: return "gt"
+        case .ge: return "ge"
+        }
     }
 
     /// True for the six comparisons, which give bool tensors.
@@ -56,14 +70,16 @@ extension Ops {
         default: try integerArithmetic(op, x, y, out)
         }
         if types.result != types.compute { out = try cast(out, to: types.result) }
-        let result = out.detached()
+        guard GradMode.isEnabled && (a.requiresGrad || b.requiresGrad) else { return out }
+        // div and pow differentiate through their result; a detached alias avoids a cycle.
+        let result = op == .div || op == .pow ? out.detached() : nil
         return out.recording(op.name, [a, b]) { g in
             switch op {
             case .add: return [g, g]
             case .sub: return [g, try negate(g)]
             case .mul: return [try mul(g, y), try mul(g, x)]
-            case .div: return [try div(g, y), b.requiresGrad ? try mul(try div(try negate(g), y), result) : nil]
-            case .pow: return try powGradients(x, y, result, g, needBase: a.requiresGrad, needExponent: b.requiresGrad)
+            case .div: return [try div(g, y), b.requiresGrad ? try mul(try div(try negate(g), y), result!) : nil]
+            case .pow: return try powGradients(x, y, result!, g, needBase: a.requiresGrad, needExponent: b.requiresGrad)
             default: return try extremumGradients(op, x, y, g)
             }
         }
