@@ -31,7 +31,8 @@ public func gsIndexPutScalar(_ a: UInt64, _ key: UnsafePointer<Int64>?, _ nitems
 
 /// Decodes an index key (see gs_index).
 private func indexKey(_ key: UnsafePointer<Int64>?, _ nitems: Int32, _ op: String) throws -> [IndexItem] {
-    let raw = try readInts(key, nitems < 0 ? nitems : nitems * 4, op, "key", limit: 4 * 64)
+    guard nitems >= 0 && nitems <= 64 else { throw CallError.invalid("\(op): nitems \(nitems) is outside 0...64") }
+    let raw = try readInts(key, nitems * 4, op, "key", limit: 4 * 64)
     func optional(_ v: Int) -> Int? { v == Int(Int64.min) ? nil : v }
     return try stride(from: 0, to: raw.count, by: 4).map { i in
         switch raw[i] {

@@ -245,7 +245,7 @@ extension Ops {
             last = clamp(stop, -1, -1, size - 1)
         }
         let span = step > 0 ? last - first : first - last
-        let count = span <= 0 ? 0 : (span + Swift.abs(step) - 1) / Swift.abs(step)
+        let count = span <= 0 ? 0 : 1 + (span - 1) / step.magnitude.clampedToInt
         return (count == 0 ? 0 : first, count, step)
     }
 
@@ -262,4 +262,9 @@ extension Ops {
             return t
         }
     }
+}
+
+private extension UInt {
+    /// The value as an Int, saturating at Int.max.
+    var clampedToInt: Int { self > UInt(Int.max) ? Int.max : Int(self) }
 }
