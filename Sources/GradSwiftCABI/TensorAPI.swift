@@ -97,7 +97,7 @@ public func gsTensorCopyData(_ tensor: UInt64, _ destination: UnsafeMutableRawPo
 }
 
 /// Writes a borrowed pointer to the tensor's elements (C order, writable). Valid while the
-/// handle is alive and until gs_tensor_set_data changes the tensor's byte size.
+/// handle is alive and until gs_tensor_set_data rebinds it.
 @c(gs_tensor_data_ptr)
 public func gsTensorDataPtr(_ tensor: UInt64, _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
     guarded {
@@ -108,8 +108,8 @@ public func gsTensorDataPtr(_ tensor: UInt64, _ data: UnsafeMutablePointer<Unsaf
     }
 }
 
-/// Replaces the tensor's contents with a copy of new data, possibly of another dtype and shape
-/// (memory is kept when the byte size is unchanged; the gradient is dropped when shape or dtype change).
+/// Rebinds the tensor to a copy of new data, possibly of another dtype and shape, in fresh memory
+/// (handles that shared the old memory keep it; the gradient is dropped when shape or dtype change).
 @c(gs_tensor_set_data)
 public func gsTensorSetData(_ tensor: UInt64, _ data: UnsafeRawPointer?, _ dtype: Int32,
                             _ shape: UnsafePointer<Int64>?, _ ndim: Int32) -> Int32 {

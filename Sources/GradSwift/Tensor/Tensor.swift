@@ -93,23 +93,15 @@ public final class Tensor {
         Tensor(shape: shape, dtype: dtype, storage: storage, count: count)
     }
 
-    /// Replaces the contents with a copy of `bytes` of the given type and shape.
-    /// Keeps the same memory when the byte size is unchanged, so views stay valid.
+    /// Rebinds the tensor to fresh memory holding a copy of `bytes` of the given type and shape
+    /// (like assigning `x.data` in PyDyNet: tensors that shared the old memory keep it).
     public func replaceData(with bytes: UnsafeRawPointer?, dtype newType: DType, shape newShape: [Int]) throws {
         let op = "set_data"
         if requiresGrad && !newType.isFloatingPoint {
             throw EngineError.dtype("\(op): a tensor that requires grad cannot hold \(newType.name) data")
         }
-        let fresh = try Tensor(shape: newShape, dtype: newType, op: op)
-        if fresh.byteCount > 0 && bytes == nil {
-            throw EngineError.invalidArgument("\(op): data pointer is NULL")
-        }
-        if fresh.byteCount == byteCount {
-            if byteCount > 0 { memmove(storage.bytes, bytes!, byteCount) }
-        } else {
-            if fresh.byteCount > 0 { memcpy(fresh.storage.bytes, bytes!, fresh.byteCount) }
-            storage = fresh.storage
-        }
+        let fresh = try Tensor.copying(bytes, dtype: newType, shape: newShape)
+        storage = fresh.storage
         if newShape != shape || newType != dtype { grad = nil }
         shape = newShape
         dtype = newType
