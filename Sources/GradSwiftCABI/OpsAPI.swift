@@ -20,7 +20,8 @@ public func gsMul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt6
     binaryCall(.mul, "gs_mul", a, b, result)
 }
 
-/// Elementwise true division a / b (ints give float64), with broadcasting. The caller owns `*result`.
+/// Elementwise true division a / b (ints give float64), with broadcasting.
+/// The caller owns `*result`.
 @c(gs_div)
 public func gsDiv(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     binaryCall(.div, "gs_div", a, b, result)
@@ -32,13 +33,15 @@ public func gsPow(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt6
     binaryCall(.pow, "gs_pow", a, b, result)
 }
 
-/// Elementwise maximum (NaN propagates; gradient split on ties), with broadcasting. The caller owns `*result`.
+/// Elementwise maximum (NaN propagates; gradient split on ties), with broadcasting.
+/// The caller owns `*result`.
 @c(gs_maximum)
 public func gsMaximum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     binaryCall(.maximum, "gs_maximum", a, b, result)
 }
 
-/// Elementwise minimum (NaN propagates; gradient split on ties), with broadcasting. The caller owns `*result`.
+/// Elementwise minimum (NaN propagates; gradient split on ties), with broadcasting.
+/// The caller owns `*result`.
 @c(gs_minimum)
 public func gsMinimum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     binaryCall(.minimum, "gs_minimum", a, b, result)
@@ -215,7 +218,8 @@ public func gsMin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ 
     }
 }
 
-/// Index of the first maximum (int64; at most one axis, or all for the flat index) over `axes[0..naxes)`, or every axis when `naxes` is -1.
+/// Index of the first maximum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
+/// (`naxes` -1).
 @c(gs_argmax)
 public func gsArgmax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
@@ -224,7 +228,8 @@ public func gsArgmax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
     }
 }
 
-/// Index of the first minimum (int64; at most one axis, or all) over `axes[0..naxes)`, or every axis when `naxes` is -1.
+/// Index of the first minimum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
+/// (`naxes` -1).
 @c(gs_argmin)
 public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
@@ -258,7 +263,32 @@ private func decodeScalarKind(_ code: Int32, _ op: String) throws -> ScalarKind 
 
 /// Binary op codes for gs_binary_scalar, gs_inplace and gs_inplace_scalar.
 @c public enum gs_binary_op: Int32 {
-    case add = 0, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge
+    /// a + b
+    case add = 0
+    /// a - b
+    case sub = 1
+    /// a * b
+    case mul = 2
+    /// a / b (true division)
+    case div = 3
+    /// a ** b
+    case pow = 4
+    /// elementwise maximum
+    case maximum = 5
+    /// elementwise minimum
+    case minimum = 6
+    /// a == b
+    case eq = 7
+    /// a != b
+    case ne = 8
+    /// a < b
+    case lt = 9
+    /// a <= b
+    case le = 10
+    /// a > b
+    case gt = 11
+    /// a >= b
+    case ge = 12
 }
 
 /// The kind of a scalar operand, which decides type promotion as for a Python number.

@@ -108,8 +108,9 @@ public func gsTensorDataPtr(_ tensor: UInt64, _ data: UnsafeMutablePointer<Unsaf
     }
 }
 
-/// Rebinds the tensor to a copy of new data, possibly of another dtype and shape, in fresh memory
-/// (handles that shared the old memory keep it; the gradient is dropped when shape or dtype change).
+/// Rebinds the tensor to a copy of new data, possibly of another dtype and shape, in fresh
+/// memory (handles that shared the old memory keep it; the gradient is dropped when shape or
+/// dtype change).
 @c(gs_tensor_set_data)
 public func gsTensorSetData(_ tensor: UInt64, _ data: UnsafeRawPointer?, _ dtype: Int32,
                             _ shape: UnsafePointer<Int64>?, _ ndim: Int32) -> Int32 {
@@ -136,7 +137,8 @@ public func gsTensorSetRequiresGrad(_ tensor: UInt64, _ requiresGrad: Bool) -> I
     guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_set_requires_grad").setRequiresGrad(requiresGrad) }
 }
 
-/// Writes whether the tensor is a leaf: it does not require grad, or was not made by a recorded op.
+/// Writes whether the tensor is a leaf: it does not require grad, or was not made by a
+/// recorded op.
 @c(gs_tensor_is_leaf)
 public func gsTensorIsLeaf(_ tensor: UInt64, _ isLeaf: UnsafeMutablePointer<Bool>?) -> Int32 {
     guarded {
@@ -146,8 +148,9 @@ public func gsTensorIsLeaf(_ tensor: UInt64, _ isLeaf: UnsafeMutablePointer<Bool
     }
 }
 
-/// Writes a new handle to the tensor's gradient buffer (shared, so writes through it change the
-/// gradient), or 0 when it has none. A leaf requiring grad gets a zero-filled buffer on first call.
+/// Writes a new handle to the tensor's gradient buffer (shared, so writes through it change
+/// the gradient), or 0 when it has none. A leaf requiring grad gets a zero-filled buffer on
+/// first call.
 @c(gs_tensor_grad)
 public func gsTensorGrad(_ tensor: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     guarded {

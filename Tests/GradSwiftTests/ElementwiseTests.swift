@@ -16,7 +16,8 @@ final class ElementwiseTests: XCTestCase {
     func testPromotionFollowsNumPy2() throws {
         let f32 = try Tensor.full(1, dtype: .float32, shape: [2])
         let i64 = try Tensor.full(3, dtype: .int64, shape: [2])
-        XCTAssertEqual(try Ops.add(f32, i64).dtype, .float32)
+        XCTAssertEqual(try Ops.add(f32, i64).dtype, .float64)
+        XCTAssertEqual(try Ops.add(f32, try Tensor.full(1, dtype: .bool, shape: [])).dtype, .float32)
         XCTAssertEqual(try Ops.add(f32, try Tensor.full(1, dtype: .float64, shape: [])).dtype, .float64)
         XCTAssertEqual(try Ops.div(i64, i64).dtype, .float64)
         XCTAssertEqual(try Ops.binary(.mul, f32, scalar: 0.5, kind: .float).dtype, .float32)

@@ -51,12 +51,10 @@ extension Ops {
         }
     }
 
-    /// `a[key] = value` in place (value broadcast to the selection, cast to `a`'s type).
+    /// `a[key] = value` in place (value broadcast to the selection and cast to `a`'s type,
+    /// truncating floats into ints as NumPy's assignment does).
     public static func indexPut(_ a: Tensor, _ key: [IndexItem], _ value: Tensor) throws {
         try checkInPlace(a, op: "setitem")
-        guard a.dtype.acceptsInPlace(value.dtype) else {
-            throw EngineError.dtype("setitem: cannot cast \(value.dtype.name) values into a \(a.dtype.name) tensor")
-        }
         let selection = try select(a.shape, key)
         let source = try expand(try cast(value, to: a.dtype), to: selection.shape)
         let offsets = selection.offsets ?? stridedOffsets(selection)

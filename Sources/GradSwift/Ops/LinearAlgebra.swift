@@ -40,7 +40,9 @@ extension Ops {
         let yr = y.shape[y.rank - 2], yc = y.shape[y.rank - 1]
         let (n, k, m) = (transX ? xc : xr, transX ? xr : xc, transY ? yr : yc)
         let batchX = Array(x.shape.dropLast(2)), batchY = Array(y.shape.dropLast(2))
-        let batch = try Shape.broadcast(batchX, batchY, op: "matmul")
+        guard let batch = try? Shape.broadcast(batchX, batchY, op: "matmul") else {
+            throw EngineError.shapeMismatch("matmul: batch dimensions of \(describe(x.shape)) and \(describe(y.shape)) cannot be broadcast together")
+        }
         let out = try Tensor(shape: batch + [n, m], dtype: x.dtype, zeroed: k == 0, op: "matmul")
         guard n > 0 && m > 0 && k > 0 else { return out }
         guard [n, k, m, xr, xc, yr, yc].allSatisfy({ $0 <= Int(Int32.max) }) else {

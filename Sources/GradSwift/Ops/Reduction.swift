@@ -18,10 +18,10 @@ extension Ops {
     /// Forward and backward of sum, mean, max, min, argmax and argmin over `axes`
     /// (`nil`: all axes), keeping reduced axes as size 1 when `keepDims`.
     public static func reduce(_ op: ReduceOp, _ a: Tensor, axes: [Int]?, keepDims: Bool) throws -> Tensor {
-        let axes = try Shape.normalize(axes: axes, rank: a.rank, op: op.name)
-        if (op == .argmax || op == .argmin) && axes.count > 1 && axes.count < a.rank {
+        if (op == .argmax || op == .argmin), let axes, axes.count > 1 {
             throw EngineError.invalidArgument("\(op.name): takes one axis or None, got \(axes.count) axes")
         }
+        let axes = try Shape.normalize(axes: axes, rank: a.rank, op: op.name)
         let reducedCount = axes.reduce(1) { $0 * a.shape[$1] }
         if op.selects && reducedCount == 0 {
             throw EngineError.invalidArgument("\(op.name): zero-size array to reduction operation which has no identity (shape \(describe(a.shape)))")

@@ -34,7 +34,7 @@ extension Ops {
         case .float64: floatUnary(op, x, out, Double.self)
         default: integerUnary(op, x, out)
         }
-        if a.dtype == .bool { out = try cast(out, to: .bool) }
+        if a.dtype == .bool && !op.isFloatFunction { out = try cast(out, to: .bool) }
         let result = out.detached()
         return out.recording(op.name, [a]) { g in [try unaryGradient(op, x, result, g)] }
     }
@@ -64,6 +64,9 @@ extension Ops {
 
     /// The input gradient of a unary function, fused into one pass over (x, f(x), g).
     private static func unaryGradient(_ op: UnaryOp, _ x: Tensor, _ y: Tensor, _ g: Tensor) throws -> Tensor {
+        // sign is flat: a zero fill (a constant closure here gets merged across element types by
+        // the optimiser and writes 8-byte zeros into float32 buffers).
+        if op == .sign { return try Tensor(shape: x.shape, dtype: g.dtype, zeroed: true, op: op.name) }
         let out = try Tensor(shape: x.shape, dtype: g.dtype, op: op.name)
         func fill<T: FloatElement>(_: T.Type) {
             switch op {
@@ -73,7 +76,7 @@ extension Ops {
             case .log: Elementwise.map(x, y, g, out) { (v: T, _: T, d: T) in d / v }
             case .sqrt: Elementwise.map(x, y, g, out) { (_: T, f: T, d: T) in d / (2 * f) }
             case .square: Elementwise.map(x, y, g, out) { (v: T, _: T, d: T) in 2 * v * d }
-            case .sign: Elementwise.map(x, y, g, out) { (_: T, _: T, _: T) in 0 }
+            case .sign: break
             case .sigmoid: Elementwise.map(x, y, g, out) { (_: T, f: T, d: T) in d * f * (1 - f) }
             case .tanh: Elementwise.map(x, y, g, out) { (_: T, f: T, d: T) in d * (1 - f * f) }
             }

@@ -37,9 +37,11 @@ public enum DType: Int32, CaseIterable, Sendable {
         }
     }
 
-    /// The common type of two tensors in a binary op (NumPy 2 rules for these four types).
+    /// The common type of two tensors in a binary op (NumPy 2 rules for these four types:
+    /// the wider one, except that int64 with float32 needs float64 to hold every int64).
     public static func promote(_ a: DType, _ b: DType) -> DType {
-        a.promotionRank >= b.promotionRank ? a : b
+        if (a == .int64 && b == .float32) || (a == .float32 && b == .int64) { return .float64 }
+        return a.promotionRank >= b.promotionRank ? a : b
     }
 
     /// The floating type a float-valued function of this type returns (ints and bools give float64).

@@ -1,0 +1,22 @@
+/* The C ABI tests: values, autograd and error paths through include/gradswift.h alone.
+ * Built and run by `make ctest`; prints "<n> passed, <m> failed" and exits non-zero on failure.
+ */
+#include "check.h"
+
+int main(void) {
+    int64_t live_at_start = live_handles();
+
+    test_values();
+    test_autograd();
+    test_unary();
+    test_errors();
+
+    /* every test released what it created */
+    int64_t live_at_end = live_handles();
+    if (!CHECK(live_at_end == live_at_start))
+        fprintf(stderr, "live handles: %lld at start, %lld at the end\n",
+                (long long)live_at_start, (long long)live_at_end);
+
+    printf("%d passed, %d failed\n", checks_passed, checks_failed);
+    return checks_failed == 0 ? 0 : 1;
+}

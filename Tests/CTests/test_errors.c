@@ -1,0 +1,148 @@
+/* Error paths: every bad input gives a status and a message, never a crash. */
+#define _POSIX_C_SOURCE 200809L /* pthreads under -std=c11 */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "check.h"
+
+static const int64_t s23[] = {2, 3};
+static const float v6[] = {1, 2, 3, 4, 5, 6};
+
+static void bad_handles(void) {
+    uint64_t a = make_f32(v6, s23, 2, false);
+    uint64_t out = 0;
+
+    /* zero handle */
+    CHECK_ERROR(gs_tensor_release(0), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_add(0, a, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_add(a, 0, &out), GS_ERR_INVALID_HANDLE);
+
+    /* forged handles: never issued */
+    const uint64_t forged[] = {0xDEADBEEFull, UINT64_MAX, a ^ (1ull << 63), a ^ (1ull << 40)};
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        int32_t dtype, ndim;
+        CHECK_ERROR(gs_tensor_describe(forged[i], &dtype, &ndim, NULL, 0), GS_ERR_INVALID_HANDLE);
+        CHECK_ERROR(gs_mul(a, forged[i], &out), GS_ERR_INVALID_HANDLE);
+    }
+
+    /* double release: the second one fails, nothing crashes */
+    uint64_t b = make_f32(v6, s23, 2, false);
+    CHECK_OK(gs_tensor_release(b));
+    CHECK_ERROR(gs_tensor_release(b), GS_ERR_INVALID_HANDLE);
+
+    /* stale handle: a released handle stays invalid, also once its slot is reused */
+    CHECK_ERROR(gs_add(a, b, &out), GS_ERR_INVALID_HANDLE);
+    uint64_t c = make_f32(v6, s23, 2, false);
+    CHECK(c != b);
+    CHECK_ERROR(gs_tensor_copy_data(b, (float[6]){0}, 6 * sizeof(float)), GS_ERR_INVALID_HANDLE);
+    CHECK_OK(gs_add(a, c, &out));
+    release(out);
+    release(c);
+    release(a);
+}
+
+static void shape_mismatch(void) {
+    const int64_t s4[] = {4}, s42[] = {4, 2};
+    uint64_t a = make_f32(v6, s23, 2, false);
+    uint64_t b = make_full(GS_DTYPE_FLOAT32, s4, 1, 1.0);
+    uint64_t m = make_full(GS_DTYPE_FLOAT32, s42, 2, 1.0);
+    uint64_t out = 12345;
+
+    CHECK_ERROR(gs_add(a, b, &out), GS_ERR_SHAPE_MISMATCH); /* (2,3) + (4,) */
+    CHECK(mentions_shape(gs_last_error(), s23, 2));
+    CHECK(mentions_shape(gs_last_error(), s4, 1));
+    CHECK(out == 12345); /* out is untouched on failure */
+
+    CHECK_ERROR(gs_matmul(a, m, &out), GS_ERR_SHAPE_MISMATCH); /* (2,3) @ (4,2) */
+    CHECK(mentions_shape(gs_last_error(), s23, 2));
+    CHECK(mentions_shape(gs_last_error(), s42, 2));
+
+    release(a);
+    release(b);
+    release(m);
+}
+
+static void bad_arguments(void) {
+    uint64_t a = make_f32(v6, s23, 2, true);
+    uint64_t out = 0;
+
+    /* backward needs a scalar */
+    CHECK_ERROR(gs_backward(a, false), GS_ERR_INVALID_ARGUMENT);
+
+    /* null pointers where a pointer is required */
+    CHECK_ERROR(gs_add(a, a, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_new(v6, GS_DTYPE_FLOAT32, s23, 2, false, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_new(NULL, GS_DTYPE_FLOAT32, s23, 2, false, &out),
+                GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_new(v6, GS_DTYPE_FLOAT32, NULL, 2, false, &out),
+                GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_live_handles(NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_copy_data(a, NULL, 6 * sizeof(float)), GS_ERR_INVALID_ARGUMENT);
+
+    /* negative dimension, negative ndim */
+    const int64_t neg[] = {2, -3};
+    CHECK_ERROR(gs_tensor_full(GS_DTYPE_FLOAT32, neg, 2, 0.0, false, &out),
+                GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_new(v6, GS_DTYPE_FLOAT32, neg, 2, false, &out),
+                GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_full(GS_DTYPE_FLOAT32, s23, -1, 0.0, false, &out),
+                GS_ERR_INVALID_ARGUMENT);
+
+    /* wrong byte count for copy_data */
+    float buf[6];
+    CHECK_ERROR(gs_tensor_copy_data(a, buf, 5 * sizeof(float)), GS_ERR_INVALID_ARGUMENT);
+
+    /* bad and duplicate axes */
+    const int64_t axis5[] = {5}, dup[] = {0, -2};
+    CHECK_ERROR(gs_sum(a, axis5, 1, false, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_sum(a, dup, 2, false, &out), GS_ERR_INVALID_ARGUMENT);
+
+    release(a);
+}
+
+static void bad_dtypes(void) {
+    uint64_t out = 0;
+    /* invalid dtype codes */
+    CHECK_ERROR(gs_tensor_full(7, s23, 2, 0.0, false, &out), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_tensor_full(-1, s23, 2, 0.0, false, &out), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_tensor_new(v6, 42, s23, 2, false, &out), GS_ERR_DTYPE);
+    /* requires_grad on an int tensor */
+    CHECK_ERROR(gs_tensor_full(GS_DTYPE_INT64, s23, 2, 0.0, true, &out), GS_ERR_DTYPE);
+}
+
+/* The last error belongs to the thread, and successful calls do not clear it. */
+static void *other_thread(void *arg) {
+    (void)arg;
+    int64_t neg[] = {-1};
+    uint64_t out;
+    int32_t status = gs_tensor_full(GS_DTYPE_FLOAT32, neg, 1, 0.0, false, &out);
+    const char *msg = gs_last_error();
+    return (status == GS_ERR_INVALID_ARGUMENT && msg && msg[0]) ? strdup(msg) : NULL;
+}
+
+static void last_error(void) {
+    CHECK_ERROR(gs_tensor_release(0), GS_ERR_INVALID_HANDLE);
+    char mine[512];
+    snprintf(mine, sizeof mine, "%s", gs_last_error());
+
+    int64_t n;
+    CHECK_OK(gs_live_handles(&n)); /* success does not clear it */
+    CHECK(strcmp(gs_last_error(), mine) == 0);
+
+    pthread_t th;
+    void *theirs = NULL;
+    CHECK(pthread_create(&th, NULL, other_thread, NULL) == 0);
+    CHECK(pthread_join(th, &theirs) == 0);
+    CHECK(theirs != NULL);                     /* that thread saw its own error */
+    CHECK(theirs && strcmp(theirs, mine) != 0); /* ... which differs from ours */
+    CHECK(strcmp(gs_last_error(), mine) == 0); /* and ours is unchanged */
+    free(theirs);
+}
+
+void test_errors(void) {
+    bad_handles();
+    shape_mismatch();
+    bad_arguments();
+    bad_dtypes();
+    last_error();
+}

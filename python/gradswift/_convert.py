@@ -1,0 +1,107 @@
+"""Conversions between NumPy arrays and engine handles: dtype codes, tensor creation, zero-copy views."""
+from ctypes import c_int32, c_int64, c_uint64, c_void_p
+
+import numpy as np
+
+from ._lib import error, lib
+
+# Engine dtype codes 0..3 and their NumPy equivalents (bool is one byte, 0 or 1).
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_))
+_TYPESTR = ("<f4", "<f8", "<i8", "|b1")
+_MAX_NDIM = 64  # NumPy's own limit
+
+_new = lib.gs_tensor_new
+_describe = lib.gs_tensor_describe
+_data_ptr = lib.gs_tensor_data_ptr
+_release = lib.gs_tensor_release
+
+
+def dtype_code(dtype):
+    """Engine dtype code for a NumPy dtype-like (``None`` means float64).
+
+    Floats of 16 or 32 bits map to float32, wider floats to float64, every integer type
+    to int64 and bool to bool; anything else raises TypeError.
+    """
+    dt = np.dtype(dtype)
+    kind = dt.kind
+    if kind == "f":
+        return 1 if dt.itemsize >= 8 else 0
+    if kind in "iu":
+        return 2
+    if kind == "b":
+        return 3
+    raise TypeError(f"gradswift supports float32, float64, int64 and bool tensors, not {dt}")
+
+
+def as_engine_array(data, dtype=None):
+    """Return ``(array, code)``: ``data`` as a C-contiguous NumPy array of an engine dtype."""
+    arr = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
+    code = dtype_code(arr.dtype)
+    return np.asarray(arr, dtype=DTYPES[code], order="C"), code
+
+
+def shape_array(shape):
+    """A ctypes int64 array holding ``shape`` (never empty, so never a NULL pointer)."""
+    arr = (c_int64 * (len(shape) or 1))()
+    arr[:len(shape)] = shape  # faster than passing the values to the constructor
+    return arr
+
+
+def new_handle(arr, code, requires_grad=False):
+    """Create an engine tensor holding a copy of the C-contiguous array ``arr``."""
+    out = c_uint64()
+    st = _new(arr.ctypes.data, code, shape_array(arr.shape), arr.ndim, requires_grad, out)
+    if st:
+        raise error(st)
+    return out.value
+
+
+def describe(handle):
+    """Return ``(shape, dtype_code)`` of an engine tensor."""
+    code = c_int32()
+    ndim = c_int32()
+    buf = (c_int64 * _MAX_NDIM)()
+    st = _describe(handle, code, ndim, buf, _MAX_NDIM)
+    if st:
+        raise error(st)
+    return tuple(buf[:ndim.value]), code.value
+
+
+class Owned:
+    """Owner of one engine handle, released when this object is collected."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __del__(self, _release=_release):
+        try:
+            _release(self.handle)
+        except Exception:  # never raise from a finalizer (e.g. at interpreter shutdown)
+            pass
+
+
+class _Buffer(Owned):
+    """Exposes an engine tensor's memory through ``__array_interface__``; owns that tensor."""
+
+    __slots__ = ("__array_interface__",)
+
+    def __init__(self, handle):
+        super().__init__(handle)
+        shape, code = describe(handle)
+        ptr = c_void_p()
+        st = _data_ptr(handle, ptr)
+        if st:
+            raise error(st)
+        self.__array_interface__ = {
+            "version": 3,
+            "shape": shape,
+            "typestr": _TYPESTR[code],
+            "data": (ptr.value or 0, False),  # NULL is fine for zero-element tensors
+        }
+
+
+def view(handle):
+    """A writable NumPy array over the memory of ``handle``; the array owns (and releases) it."""
+    return np.asarray(_Buffer(handle))

@@ -1,0 +1,100 @@
+"""Loading of ``libgradswift.so``, its C prototypes and the mapping of status codes to exceptions.
+
+The library is searched, in order, at ``$GRADSWIFT_LIBRARY``, next to this package
+(``gradswift/libgradswift.so``) and in the repository's ``.build/release/`` directory.
+"""
+import ctypes
+import os
+
+from ._prototypes import PROTOTYPES
+
+__all__ = ["lib", "check", "error", "LIBRARY_PATH"]
+
+_SCALARS = {
+    "int32_t": ctypes.c_int32,
+    "int64_t": ctypes.c_int64,
+    "uint64_t": ctypes.c_uint64,
+    "double": ctypes.c_double,
+    "bool": ctypes.c_bool,
+}
+
+
+def _ctype(spec):
+    """Translate a C type string of the prototype table into a ctypes type (``None`` for void)."""
+    spec = " ".join(spec.replace("const ", "").split())
+    if spec == "void":
+        return None
+    if spec == "char *":
+        return ctypes.c_char_p
+    if spec == "void *":
+        return ctypes.c_void_p
+    if spec == "void **":
+        return ctypes.POINTER(ctypes.c_void_p)
+    if spec.endswith("*"):
+        return ctypes.POINTER(_SCALARS[spec[:-1].strip()])
+    return _SCALARS[spec]
+
+
+def _candidates():
+    """Paths where the shared library may live, in search order."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = []
+    env = os.environ.get("GRADSWIFT_LIBRARY")
+    if env:
+        paths.append(env)
+    paths.append(os.path.join(here, "libgradswift.so"))
+    paths.append(os.path.normpath(os.path.join(here, "..", "..", ".build", "release", "libgradswift.so")))
+    return paths
+
+
+def _load():
+    """Load the first library found among the candidates, or raise ImportError naming them all."""
+    tried = []
+    for path in _candidates():
+        if not os.path.exists(path):
+            tried.append(f"{path} (not found)")
+            continue
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            tried.append(f"{path} ({exc})")
+    raise ImportError(
+        "gradswift: cannot load libgradswift.so; set GRADSWIFT_LIBRARY or build it with "
+        "`swift build -c release`. Tried:\n  " + "\n  ".join(tried))
+
+
+lib, LIBRARY_PATH = _load()
+
+for _name, _restype, _argtypes in PROTOTYPES:
+    try:
+        _fn = getattr(lib, _name)
+    except AttributeError:  # declared in the header but absent from this build
+        continue
+    _fn.restype = _ctype(_restype)
+    _fn.argtypes = [_ctype(a) for a in _argtypes]
+
+_EXCEPTIONS = {
+    -1: ValueError,    # invalid handle
+    -2: ValueError,    # invalid argument
+    -3: ValueError,    # shape mismatch
+    -4: TypeError,     # dtype error
+    -5: IndexError,    # index out of range
+    -6: MemoryError,   # out of memory / size too large
+    -7: RuntimeError,  # invalid state
+    -8: RuntimeError,  # internal error
+}
+
+_last_error = lib.gs_last_error
+
+
+def error(status):
+    """Return the exception for a non-zero status, carrying the library's last error message."""
+    message = _last_error()
+    text = message.decode("utf-8", "replace") if message else ""
+    return _EXCEPTIONS.get(status, RuntimeError)(text or f"gradswift error {status}")
+
+
+def check(status):
+    """Raise the exception mapped from ``status`` unless it is 0 (GS_OK)."""
+    if status:
+        raise error(status)

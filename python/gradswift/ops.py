@@ -1,0 +1,224 @@
+"""Module-level tensor functions of PyDyNet 1.1 (``pdn.add``, ``pdn.exp``, ``pdn.split`` ...).
+
+Every argument that is not a Tensor is converted with ``Tensor(x)``, except Python scalars in
+binary element-wise functions, which follow NumPy 2 promotion (they keep the tensor's float dtype).
+"""
+import operator
+from ctypes import c_uint64
+
+from ._convert import shape_array
+from ._lib import error, lib
+from .tensor import (ADD, DIV, MAXIMUM, MINIMUM, MUL, POW, SUB, as_tensor, axes_array, binary,
+                     call, dims, wrap)
+
+__all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "min", "max",
+           "argmax", "argmin", "maximum", "minimum", "exp", "log", "sign", "reshape", "transpose",
+           "swapaxes", "concat", "sigmoid", "tanh", "sqrt", "square", "vsplit", "hsplit",
+           "dsplit", "split", "unsqueeze", "squeeze"]
+
+
+def add(x, y):
+    """Element-wise ``x + y`` with broadcasting."""
+    return binary(lib.gs_add, ADD, x, y)
+
+
+def sub(x, y):
+    """Element-wise ``x - y`` with broadcasting."""
+    return binary(lib.gs_sub, SUB, x, y)
+
+
+def mul(x, y):
+    """Element-wise ``x * y`` with broadcasting."""
+    return binary(lib.gs_mul, MUL, x, y)
+
+
+def div(x, y):
+    """Element-wise true division ``x / y`` (int and bool operands give float64)."""
+    return binary(lib.gs_div, DIV, x, y)
+
+
+def pow(x, y):
+    """Element-wise power ``x ** y``."""
+    return binary(lib.gs_pow, POW, x, y)
+
+
+def maximum(x, y):
+    """Element-wise maximum with broadcasting."""
+    return binary(lib.gs_maximum, MAXIMUM, x, y)
+
+
+def minimum(x, y):
+    """Element-wise minimum with broadcasting."""
+    return binary(lib.gs_minimum, MINIMUM, x, y)
+
+
+def matmul(x, y):
+    """Matrix product with NumPy's ``matmul`` rules (1-D operands, broadcast batch dims)."""
+    x, y = as_tensor(x), as_tensor(y)
+    return call(lib.gs_matmul, x._h, y._h)
+
+
+def _unary(cfn, x):
+    """Apply the unary engine function ``cfn`` to ``x``."""
+    x = as_tensor(x)
+    return call(cfn, x._h)
+
+
+def abs(x):
+    """Element-wise absolute value."""
+    return _unary(lib.gs_abs, x)
+
+
+def exp(x):
+    """Element-wise exponential (int and bool give float64)."""
+    return _unary(lib.gs_exp, x)
+
+
+def log(x):
+    """Element-wise natural logarithm (int and bool give float64)."""
+    return _unary(lib.gs_log, x)
+
+
+def sign(x):
+    """Element-wise sign (-1, 0 or 1); its gradient is zero."""
+    return _unary(lib.gs_sign, x)
+
+
+def sigmoid(x):
+    """Element-wise logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
+    return _unary(lib.gs_sigmoid, x)
+
+
+def tanh(x):
+    """Element-wise hyperbolic tangent."""
+    return _unary(lib.gs_tanh, x)
+
+
+def sqrt(x):
+    """Element-wise square root."""
+    return _unary(lib.gs_sqrt, x)
+
+
+def square(x):
+    """Element-wise square."""
+    return _unary(lib.gs_square, x)
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` (None: all axes; int or tuple)."""
+    return as_tensor(x).sum(axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (None: all axes; int or tuple)."""
+    return as_tensor(x).mean(axis, keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    """Maximum over ``axis`` (None: all axes; int or tuple)."""
+    return as_tensor(x).max(axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    """Minimum over ``axis`` (None: all axes; int or tuple)."""
+    return as_tensor(x).min(axis, keepdims)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the maximum (int64), over the flattened tensor or along one axis."""
+    return as_tensor(x).argmax(axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Index of the minimum (int64), over the flattened tensor or along one axis."""
+    return as_tensor(x).argmin(axis, keepdims)
+
+
+def reshape(x, new_shape):
+    """``x`` with a new shape (an int or a tuple; one dimension may be -1)."""
+    return as_tensor(x).reshape(new_shape)
+
+
+def transpose(x, axes=None):
+    """Permute the axes of ``x`` (reverse them when ``axes`` is None)."""
+    x = as_tensor(x)
+    return x.transpose() if axes is None else x.transpose(axes)
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes of ``x``."""
+    return as_tensor(x).swapaxes(axis1, axis2)
+
+
+def concat(tensors, axis=0):
+    """Join a sequence of tensors along an existing axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    handles = (c_uint64 * (len(tensors) or 1))(*[t._h for t in tensors])
+    return call(lib.gs_concat, handles, len(tensors), operator.index(axis))
+
+
+def _split_point(index, n):
+    """A split index normalized like a slice bound on an axis of length ``n``."""
+    index = operator.index(index)
+    if index < 0:
+        index += n
+    return 0 if index < 0 else n if index > n else index
+
+
+def split(x, indices_or_sections, axis=0):
+    """Split ``x`` along ``axis`` into a list of tensors, like ``numpy.split``.
+
+    An int gives that many equal parts (ValueError if the axis length is not divisible); a
+    sequence gives the split indices, which must be non-decreasing once normalized.
+    """
+    x = as_tensor(x)
+    shape = x.shape
+    ax = operator.index(axis)
+    if not -len(shape) <= ax < len(shape):
+        raise ValueError(f"axis {axis} is out of bounds for a tensor of dimension {len(shape)}")
+    n = shape[ax]
+    try:
+        sections = operator.index(indices_or_sections)
+    except TypeError:
+        points = [_split_point(i, n) for i in indices_or_sections]
+    else:
+        if sections <= 0:
+            raise ValueError("number of sections must be larger than 0")
+        if n % sections:
+            raise ValueError(f"array split does not result in an equal division "
+                             f"({n} into {sections} sections)")
+        points = [i * (n // sections) for i in range(1, sections)]
+    outs = (c_uint64 * (len(points) + 1))()
+    st = lib.gs_split(x._h, shape_array(points), len(points), ax, outs)
+    if st:
+        raise error(st)
+    return [wrap(h) for h in outs]
+
+
+def vsplit(x, indices_or_sections):
+    """``split`` along axis 0."""
+    return split(x, indices_or_sections, 0)
+
+
+def hsplit(x, indices_or_sections):
+    """``split`` along axis 1."""
+    return split(x, indices_or_sections, 1)
+
+
+def dsplit(x, indices_or_sections):
+    """``split`` along axis 2."""
+    return split(x, indices_or_sections, 2)
+
+
+def unsqueeze(x, axis):
+    """Insert size-1 axes at the positions ``axis`` (int or tuple) of the result."""
+    x = as_tensor(x)
+    d = dims((axis,))
+    return call(lib.gs_unsqueeze, x._h, shape_array(d), len(d))
+
+
+def squeeze(x, axis=None):
+    """Remove size-1 axes: all of them, or those in ``axis`` (ValueError if not size 1)."""
+    x = as_tensor(x)
+    axes, n = axes_array(axis)
+    return call(lib.gs_squeeze, x._h, axes, n)

@@ -1,0 +1,481 @@
+"""The Tensor class: an engine tensor behind a handle, with PyDyNet 1.1's API.
+
+Differences from PyDyNet, on purpose:
+
+* Only leaves keep ``.grad`` (as in PyTorch); ``.grad`` of an intermediate result is None.
+* A Python scalar operand follows NumPy 2 promotion (``int_tensor * 0.5`` is float64) instead of
+  being cast to the tensor's dtype.
+* Tensors are float32, float64, int64 or bool: other integer dtypes become int64, float16
+  becomes float32, wider floats float64.
+"""
+import math
+import operator
+from ctypes import c_bool, c_int64, c_uint64
+
+import numpy as np
+
+from ._convert import DTYPES, as_engine_array, describe, dtype_code, new_handle, shape_array, view
+from ._index import encode_key
+from ._lib import error, lib
+from .autograd import is_grad_enable
+from .cuda import CPU, Device
+
+__all__ = ["Tensor"]
+
+_new = object.__new__
+_KINDS = {float: 1, int: 2, bool: 3}  # gs_binary_scalar's scalar_kind of Python scalars
+_ALL_AXES = (c_int64 * 1)()  # pointer passed with a count of -1 ("every axis" / "reverse")
+ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE = range(13)
+
+_binary_scalar = lib.gs_binary_scalar
+_inplace = lib.gs_inplace
+_inplace_scalar = lib.gs_inplace_scalar
+_release = lib.gs_tensor_release
+
+
+def wrap(handle):
+    """A Tensor owning ``handle`` (a new handle returned by the engine)."""
+    t = _new(Tensor)
+    t._h = handle
+    return t
+
+
+def call(cfn, *args):
+    """Call ``cfn(*args, &out)`` and wrap the resulting handle."""
+    out = c_uint64()
+    st = cfn(*args, out)
+    if st:
+        raise error(st)
+    t = _new(Tensor)
+    t._h = out.value
+    return t
+
+
+def as_tensor(x):
+    """``x`` itself when it is a Tensor, else a new Tensor built from it."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _flag(cfn, handle):
+    """Read a boolean property of a tensor through ``cfn(handle, &out)``."""
+    out = c_bool()
+    st = cfn(handle, out)
+    if st:
+        raise error(st)
+    return out.value
+
+
+def scalar_op(code, t, scalar, kind, scalar_first):
+    """``t <op> scalar`` (or ``scalar <op> t``) with a Python scalar of the given kind."""
+    out = c_uint64()
+    st = _binary_scalar(code, t._h, scalar, kind, scalar_first, out)
+    if st:
+        raise error(st)
+    r = _new(Tensor)
+    r._h = out.value
+    return r
+
+
+def binary(cfn, code, a, b):
+    """``a <op> b`` for any operands; Python scalars take the engine's scalar path."""
+    ka = _KINDS.get(type(a))
+    kb = _KINDS.get(type(b))
+    if ka is None:
+        a = as_tensor(a)
+        if kb is not None:
+            return scalar_op(code, a, b, kb, False)
+        b = as_tensor(b)
+    elif kb is None:
+        return scalar_op(code, as_tensor(b), a, ka, True)
+    else:  # two Python scalars
+        a, b = Tensor(a), Tensor(b)
+    return call(cfn, a._h, b._h)
+
+
+def axes_array(axis):
+    """``(int64 array, count)`` for an axis argument: None (count -1), an int or a sequence."""
+    if axis is None:
+        return _ALL_AXES, -1
+    if isinstance(axis, (tuple, list)):
+        return shape_array([operator.index(a) for a in axis]), len(axis)
+    return shape_array((operator.index(axis),)), 1
+
+
+def dims(args):
+    """Normalize ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])`` arguments to a list of ints."""
+    if len(args) == 1:
+        try:
+            return [operator.index(args[0])]
+        except TypeError:
+            args = args[0]
+    return [operator.index(a) for a in args]
+
+
+def reduce(cfn, x, axis, keepdims):
+    """Apply the reduction ``cfn`` over ``axis`` (None, int or tuple)."""
+    axes, n = axes_array(axis)
+    return call(cfn, x._h, axes, n, bool(keepdims))
+
+
+def _rebuild(cls, data, requires_grad, state):
+    """Unpickle/copy helper: a new leaf of type ``cls`` holding ``data``."""
+    t = _new(cls)
+    arr, code = as_engine_array(data)
+    t._h = new_handle(arr, code, requires_grad)
+    t.__dict__.update(state)
+    return t
+
+
+def _binary_methods(cfn, code, symbol):
+    """The forward and reflected operator methods of a binary op."""
+
+    def forward(self, other):
+        if isinstance(other, Tensor):
+            out = c_uint64()
+            st = cfn(self._h, other._h, out)
+            if st:
+                raise error(st)
+            t = _new(Tensor)
+            t._h = out.value
+            return t
+        return binary(cfn, code, self, other)
+
+    def reflected(self, other):
+        return binary(cfn, code, other, self)
+
+    forward.__doc__ = f"``self {symbol} other``."
+    reflected.__doc__ = f"``other {symbol} self``."
+    return forward, reflected
+
+
+def _inplace_method(code, symbol):
+    """The in-place operator method ``self <op>= other`` (the target keeps its dtype)."""
+
+    def method(self, other):
+        kind = _KINDS.get(type(other))
+        if kind is None:
+            other = as_tensor(other)
+            st = _inplace(code, self._h, other._h)
+        else:
+            st = _inplace_scalar(code, self._h, other, kind)
+        if st:
+            raise error(st)
+        return self
+
+    method.__doc__ = f"``self {symbol}= other`` in place (forbidden on a tensor requiring grad " \
+                     "while grad mode is on)."
+    return method
+
+
+def _unary_method(cfn, doc):
+    """A method applying the unary engine function ``cfn``."""
+
+    def method(self):
+        return call(cfn, self._h)
+
+    method.__doc__ = doc
+    return method
+
+
+class Tensor:
+    """A multi-dimensional array stored in the gradswift engine, with automatic differentiation.
+
+    ``Tensor(data, dtype=None, copy=True, device=None, requires_grad=False)``: ``data`` is
+    anything ``np.asarray`` accepts (not a Tensor: that raises ValueError). The engine stores
+    float32, float64, int64 and bool: other integer dtypes become int64, float16 becomes float32.
+    The engine always keeps its own copy, so ``copy`` has no effect. ``device`` must be the CPU.
+    ``requires_grad`` is honoured only in grad mode, and only float tensors may require grad
+    (TypeError otherwise).
+
+    ``data`` and ``grad`` are writable NumPy views of the engine's memory: ``x.data -= lr * x.grad``
+    updates the tensor in place. Only leaves keep a gradient (intermediate results have
+    ``grad`` None, as in PyTorch).
+    """
+
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: array + tensor -> Tensor
+    device = CPU
+    xp = np
+    _h = 0          # engine handle (0: none)
+    _meta = None    # (shape, dtype code), read lazily
+    _data = None    # cached view of the data
+    _grad = None    # cached view of the gradient
+
+    def __init__(self, data, dtype=None, copy=True, device=None, requires_grad=False):
+        if isinstance(data, Tensor):
+            raise ValueError("Tensor assignment with another tensor is forbidden; "
+                             "use Tensor(t.numpy()) to copy one")
+        Device(device)
+        arr, code = as_engine_array(data, dtype)
+        self._h = new_handle(arr, code, bool(requires_grad) and is_grad_enable())
+
+    def __del__(self, _release=_release):
+        h = self._h
+        if h:
+            try:
+                _release(h)
+            except Exception:  # never raise from a finalizer (e.g. at interpreter shutdown)
+                pass
+
+    def __reduce__(self):
+        """Pickling and ``copy.copy``/``copy.deepcopy`` give an independent leaf with a copy of the data."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_h", "_meta", "_data", "_grad")}
+        return _rebuild, (type(self), self.numpy(), self.requires_grad, state)
+
+    # ---- metadata -------------------------------------------------------------------------
+    def _describe(self):
+        meta = self._meta
+        if meta is None:
+            meta = self._meta = describe(self._h)
+        return meta
+
+    @property
+    def shape(self):
+        """The shape, a tuple of ints."""
+        return self._describe()[0]
+
+    @property
+    def dtype(self):
+        """The NumPy dtype (float32, float64, int64 or bool)."""
+        return DTYPES[self._describe()[1]]
+
+    @property
+    def ndim(self):
+        """The number of dimensions."""
+        return len(self._describe()[0])
+
+    @property
+    def size(self):
+        """The number of elements."""
+        return math.prod(self._describe()[0])
+
+    @property
+    def strides(self):
+        """Byte strides of the (C-contiguous) data."""
+        return self.data.strides
+
+    @property
+    def T(self):
+        """The tensor with its axes reversed."""
+        return self.transpose()
+
+    def __len__(self):
+        shape = self._describe()[0]
+        if not shape:
+            raise TypeError("len() of a 0-d tensor")
+        return shape[0]
+
+    def __repr__(self):
+        return f"Tensor({self.data}, requires_grad={self.requires_grad})"
+
+    # ---- data and gradient ----------------------------------------------------------------
+    @property
+    def data(self):
+        """The data as a writable NumPy view of the engine's memory (zero copy).
+
+        Assigning an array rebinds the tensor to a copy of it in fresh memory (its shape and dtype
+        may change; views taken before keep the old memory).
+        """
+        d = self._data
+        if d is None:
+            out = c_uint64()
+            st = lib.gs_tensor_detach(self._h, out)
+            if st:
+                raise error(st)
+            d = self._data = view(out.value)
+        return d
+
+    @data.setter
+    def data(self, value):
+        cached = self._data
+        if value is cached and cached is not None:
+            return  # `x.data -= ...` already wrote through the view
+        if isinstance(value, Tensor):
+            value = value.data
+        arr, code = as_engine_array(value)
+        st = lib.gs_tensor_set_data(self._h, arr.ctypes.data, code, shape_array(arr.shape), arr.ndim)
+        if st:
+            raise error(st)
+        self._meta = self._data = self._grad = None
+
+    @property
+    def grad(self):
+        """The gradient as a writable NumPy view (None when the tensor has none).
+
+        Assigning None zeroes the gradient (the engine keeps the buffer of a leaf); assigning an
+        array copies it into the gradient buffer.
+        """
+        g = self._grad
+        if g is None:
+            out = c_uint64()
+            st = lib.gs_tensor_grad(self._h, out)
+            if st:
+                raise error(st)
+            if not out.value:
+                return None
+            g = self._grad = view(out.value)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        g = self.grad
+        if value is None:
+            if g is not None:
+                self.zero_grad()
+        elif value is not g:
+            if g is None:
+                raise ValueError("this tensor has no gradient buffer (it is not a leaf requiring grad)")
+            g[...] = value.data if isinstance(value, Tensor) else value
+
+    @property
+    def requires_grad(self):
+        """Whether gradients are computed for this tensor. Settable on float leaves."""
+        return _flag(lib.gs_tensor_requires_grad, self._h)
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        st = lib.gs_tensor_set_requires_grad(self._h, bool(value))
+        if st:
+            raise error(st)
+        self._grad = None
+
+    @property
+    def is_leaf(self):
+        """Whether the tensor is a leaf of the graph (not the result of a recorded op)."""
+        return _flag(lib.gs_tensor_is_leaf, self._h)
+
+    def backward(self, retain_graph=False):
+        """Back-propagate from this scalar tensor; leaves accumulate into ``.grad``.
+
+        Without ``retain_graph`` the graph is freed, and a second backward raises RuntimeError.
+        """
+        st = lib.gs_backward(self._h, bool(retain_graph))
+        if st:
+            raise error(st)
+
+    def zero_grad(self):
+        """Set the gradient to zero."""
+        st = lib.gs_tensor_zero_grad(self._h)
+        if st:
+            raise error(st)
+
+    def item(self):
+        """The single element as a Python scalar."""
+        return self.data.item()
+
+    def numpy(self):
+        """A copy of the data as a NumPy array."""
+        return self.data.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        """NumPy conversion (``np.asarray(t)`` views the data; ``copy=True`` copies it)."""
+        return np.array(self.data, dtype=dtype, copy=copy)
+
+    def astype(self, new_type):
+        """A copy converted to ``new_type`` (mapped to an engine dtype)."""
+        return call(lib.gs_tensor_astype, self._h, dtype_code(new_type))
+
+    # ---- devices --------------------------------------------------------------------------
+    def to(self, device):
+        """Move to ``device``: only the CPU exists, so this returns self (CUDA raises)."""
+        Device(device)
+        return self
+
+    def cpu(self):
+        """Return self (tensors live on the CPU)."""
+        return self
+
+    def cuda(self, id=0):
+        """Raise RuntimeError: gradswift has no CUDA support."""
+        return self.to(f"cuda:{id}")
+
+    # ---- shape ----------------------------------------------------------------------------
+    def reshape(self, *shape):
+        """A tensor with the same data and a new shape (one dimension may be -1)."""
+        d = dims(shape)
+        return call(lib.gs_reshape, self._h, shape_array(d), len(d))
+
+    def transpose(self, *axes):
+        """Permute the axes (reverse them when none are given)."""
+        if not axes or (len(axes) == 1 and axes[0] is None):
+            return call(lib.gs_transpose, self._h, _ALL_AXES, -1)
+        d = dims(axes)
+        return call(lib.gs_transpose, self._h, shape_array(d), len(d))
+
+    def swapaxes(self, axis1, axis2):
+        """Exchange two axes."""
+        return call(lib.gs_swapaxes, self._h, operator.index(axis1), operator.index(axis2))
+
+    # ---- reductions -----------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (None: all; int or tuple). Bool and int sums are int64."""
+        return reduce(lib.gs_sum, self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis`` (None: all; int or tuple)."""
+        return reduce(lib.gs_mean, self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis`` (None: all; int or tuple)."""
+        return reduce(lib.gs_max, self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis`` (None: all; int or tuple)."""
+        return reduce(lib.gs_min, self, axis, keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index (int64) of the maximum, over the flattened tensor or along one axis."""
+        return reduce(lib.gs_argmax, self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        """Index (int64) of the minimum, over the flattened tensor or along one axis."""
+        return reduce(lib.gs_argmin, self, axis, keepdims)
+
+    # ---- operators ------------------------------------------------------------------------
+    __add__, __radd__ = _binary_methods(lib.gs_add, ADD, "+")
+    __sub__, __rsub__ = _binary_methods(lib.gs_sub, SUB, "-")
+    __mul__, __rmul__ = _binary_methods(lib.gs_mul, MUL, "*")
+    __truediv__, __rtruediv__ = _binary_methods(lib.gs_div, DIV, "/")
+    __pow__, __rpow__ = _binary_methods(lib.gs_pow, POW, "**")
+    __lt__ = _binary_methods(lib.gs_lt, LT, "<")[0]
+    __le__ = _binary_methods(lib.gs_le, LE, "<=")[0]
+    __gt__ = _binary_methods(lib.gs_gt, GT, ">")[0]
+    __ge__ = _binary_methods(lib.gs_ge, GE, ">=")[0]
+    eq = _binary_methods(lib.gs_eq, EQ, "==")[0]
+    ne = _binary_methods(lib.gs_ne, NE, "!=")[0]
+    __iadd__ = _inplace_method(ADD, "+")
+    __isub__ = _inplace_method(SUB, "-")
+    __imul__ = _inplace_method(MUL, "*")
+    __itruediv__ = _inplace_method(DIV, "/")
+    __neg__ = _unary_method(lib.gs_neg, "``-self``.")
+    __abs__ = _unary_method(lib.gs_abs, "``abs(self)``.")
+
+    def __pos__(self):
+        """``+self``: a copy (computed as ``1 * self``)."""
+        return scalar_op(MUL, self, 1, _KINDS[int], True)
+
+    def __matmul__(self, other):
+        """``self @ other`` (NumPy matmul rules, with broadcasting of batch dimensions)."""
+        other = as_tensor(other)  # keep a converted operand alive during the call
+        return call(lib.gs_matmul, self._h, other._h)
+
+    def __rmatmul__(self, other):
+        """``other @ self``."""
+        other = as_tensor(other)
+        return call(lib.gs_matmul, other._h, self._h)
+
+    # ---- indexing -------------------------------------------------------------------------
+    def __getitem__(self, key):
+        """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+        buf, n, keep = encode_key(key, Tensor)
+        return call(lib.gs_index, self._h, buf, n)
+
+    def __setitem__(self, key, value):
+        """Assign ``value`` (a scalar or anything broadcastable) to ``self[key]`` in place."""
+        buf, n, keep = encode_key(key, Tensor)
+        if type(value) in _KINDS or isinstance(value, np.generic):
+            st = lib.gs_index_put_scalar(self._h, buf, n, float(value))
+        else:
+            value = as_tensor(value)
+            st = lib.gs_index_put(self._h, buf, n, value._h)
+        if st:
+            raise error(st)

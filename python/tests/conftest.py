@@ -1,0 +1,26 @@
+"""Shared fixtures. gradswift is imported unconditionally: a missing libgradswift.so makes the
+test run fail (ImportError while loading this file), it never skips tests."""
+import gc
+
+import pytest
+
+import gradswift  # an ImportError here (library not found) fails the run; nothing is skipped
+from helpers import live_handles, reset_reference
+
+
+@pytest.fixture(autouse=True)
+def _clean_state():
+    """Every test starts in grad mode with an empty PyDyNet graph."""
+    gradswift.autograd.set_grad_enabled(True)
+    reset_reference()
+    yield
+    gradswift.autograd.set_grad_enabled(True)
+
+
+@pytest.fixture
+def handle_counter():
+    """A function returning the engine's live handle count after a garbage collection."""
+    def count():
+        gc.collect()
+        return live_handles()
+    return count
