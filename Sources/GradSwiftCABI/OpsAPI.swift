@@ -121,55 +121,55 @@ public func gsInplaceScalar(_ op: Int32, _ target: UInt64, _ scalar: Double, _ s
 /// -a. The caller owns `*result`.
 @c(gs_neg)
 public func gsNeg(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_neg", result) { try Ops.unary(.neg, try tensor(a, "gs_neg", "a")) }
+    unaryCall(.neg, "gs_neg", a, result)
 }
 
 /// |a|. The caller owns `*result`.
 @c(gs_abs)
 public func gsAbs(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_abs", result) { try Ops.unary(.abs, try tensor(a, "gs_abs", "a")) }
+    unaryCall(.abs, "gs_abs", a, result)
 }
 
 /// e^a (ints give float64). The caller owns `*result`.
 @c(gs_exp)
 public func gsExp(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_exp", result) { try Ops.unary(.exp, try tensor(a, "gs_exp", "a")) }
+    unaryCall(.exp, "gs_exp", a, result)
 }
 
 /// Natural log (ints give float64). The caller owns `*result`.
 @c(gs_log)
 public func gsLog(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_log", result) { try Ops.unary(.log, try tensor(a, "gs_log", "a")) }
+    unaryCall(.log, "gs_log", a, result)
 }
 
 /// Square root (ints give float64). The caller owns `*result`.
 @c(gs_sqrt)
 public func gsSqrt(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_sqrt", result) { try Ops.unary(.sqrt, try tensor(a, "gs_sqrt", "a")) }
+    unaryCall(.sqrt, "gs_sqrt", a, result)
 }
 
 /// a * a. The caller owns `*result`.
 @c(gs_square)
 public func gsSquare(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_square", result) { try Ops.unary(.square, try tensor(a, "gs_square", "a")) }
+    unaryCall(.square, "gs_square", a, result)
 }
 
 /// -1, 0 or 1 (zero gradient). The caller owns `*result`.
 @c(gs_sign)
 public func gsSign(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_sign", result) { try Ops.unary(.sign, try tensor(a, "gs_sign", "a")) }
+    unaryCall(.sign, "gs_sign", a, result)
 }
 
 /// Logistic function 1 / (1 + e^-a), overflow-free. The caller owns `*result`.
 @c(gs_sigmoid)
 public func gsSigmoid(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_sigmoid", result) { try Ops.unary(.sigmoid, try tensor(a, "gs_sigmoid", "a")) }
+    unaryCall(.sigmoid, "gs_sigmoid", a, result)
 }
 
 /// Hyperbolic tangent. The caller owns `*result`.
 @c(gs_tanh)
 public func gsTanh(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_tanh", result) { try Ops.unary(.tanh, try tensor(a, "gs_tanh", "a")) }
+    unaryCall(.tanh, "gs_tanh", a, result)
 }
 
 // MARK: Linear algebra
@@ -186,36 +186,28 @@ public func gsMatmul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UI
 @c(gs_sum)
 public func gsSum(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_sum", result) {
-        try Ops.reduce(.sum, try tensor(a, "gs_sum", "a"), axes: try readAxes(axes, naxes, "gs_sum"), keepDims: keepdims)
-    }
+    reduceCall(.sum, "gs_sum", a, axes, naxes, keepdims, result)
 }
 
 /// Mean (ints give float64) over `axes[0..naxes)`, or every axis when `naxes` is -1.
 @c(gs_mean)
 public func gsMean(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_mean", result) {
-        try Ops.reduce(.mean, try tensor(a, "gs_mean", "a"), axes: try readAxes(axes, naxes, "gs_mean"), keepDims: keepdims)
-    }
+    reduceCall(.mean, "gs_mean", a, axes, naxes, keepdims, result)
 }
 
 /// Maximum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
 @c(gs_max)
 public func gsMax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_max", result) {
-        try Ops.reduce(.max, try tensor(a, "gs_max", "a"), axes: try readAxes(axes, naxes, "gs_max"), keepDims: keepdims)
-    }
+    reduceCall(.max, "gs_max", a, axes, naxes, keepdims, result)
 }
 
 /// Minimum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
 @c(gs_min)
 public func gsMin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_min", result) {
-        try Ops.reduce(.min, try tensor(a, "gs_min", "a"), axes: try readAxes(axes, naxes, "gs_min"), keepDims: keepdims)
-    }
+    reduceCall(.min, "gs_min", a, axes, naxes, keepdims, result)
 }
 
 /// Index of the first maximum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
@@ -223,9 +215,7 @@ public func gsMin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ 
 @c(gs_argmax)
 public func gsArgmax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_argmax", result) {
-        try Ops.reduce(.argmax, try tensor(a, "gs_argmax", "a"), axes: try readAxes(axes, naxes, "gs_argmax"), keepDims: keepdims)
-    }
+    reduceCall(.argmax, "gs_argmax", a, axes, naxes, keepdims, result)
 }
 
 /// Index of the first minimum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
@@ -233,9 +223,7 @@ public func gsArgmax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
 @c(gs_argmin)
 public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_argmin", result) {
-        try Ops.reduce(.argmin, try tensor(a, "gs_argmin", "a"), axes: try readAxes(axes, naxes, "gs_argmin"), keepDims: keepdims)
-    }
+    reduceCall(.argmin, "gs_argmin", a, axes, naxes, keepdims, result)
 }
 
 // MARK: Helpers
@@ -245,6 +233,21 @@ public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
 private func binaryCall(_ op: BinaryOp, _ name: String, _ a: UInt64, _ b: UInt64,
                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     producing(name, result) { try Ops.binary(op, try tensor(a, name, "a"), try tensor(b, name, "b")) }
+}
+
+/// Runs a unary op on a tensor handle.
+@inline(__always)
+private func unaryCall(_ op: UnaryOp, _ name: String, _ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing(name, result) { try Ops.unary(op, try tensor(a, name, "a")) }
+}
+
+/// Runs a reduction on a tensor handle over an axis list (`naxes` -1: every axis).
+@inline(__always)
+private func reduceCall(_ op: ReduceOp, _ name: String, _ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
+                        _ keepdims: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing(name, result) {
+        try Ops.reduce(op, try tensor(a, name, "a"), axes: try readAxes(axes, naxes, name), keepDims: keepdims)
+    }
 }
 
 /// Validates a gs_binary_op code.

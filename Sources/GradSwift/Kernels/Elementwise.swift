@@ -76,71 +76,110 @@ struct ElementwisePlan {
     }
 }
 
-/// Elementwise loops generic over element types; `@inline(__always)` lets each call site
-/// specialise them with its own closure, so the inner loops compile to tight code.
+/// An elementwise function of one operand, as a type: loops generic over a kernel type are
+/// specialised for it, so `apply` is inlined into the inner loop (a closure captured by the
+/// parallel and run closures would be called through a pointer on every element).
+protocol UnaryKernel {
+    associatedtype Input
+    associatedtype Output
+    /// The function.
+    static func apply(_ x: Input) -> Output
+}
+
+/// An elementwise function of two operands, as a type (see `UnaryKernel`).
+protocol BinaryKernel {
+    associatedtype Left
+    associatedtype Right
+    associatedtype Output
+    /// The function.
+    static func apply(_ a: Left, _ b: Right) -> Output
+}
+
+/// An elementwise function of three operands, as a type (see `UnaryKernel`); used by gradients.
+protocol TernaryKernel {
+    associatedtype First
+    associatedtype Second
+    associatedtype Third
+    associatedtype Output
+    /// The function.
+    static func apply(_ a: First, _ b: Second, _ c: Third) -> Output
+}
+
+/// Elementwise loops: operands broadcast to the result's shape, large results split over the
+/// cores, contiguous runs written as plain loops the compiler vectorises.
 enum Elementwise {
-    /// `out[i] = f(a[i])` with `a` broadcast to `out`'s shape.
-    @inline(__always)
-    static func map<A, R>(_ a: Tensor, _ out: Tensor, _ f: (A) -> R) {
-        if out.count < Parallel.minimumElements && a.shape == out.shape {
-            let pa = a.pointer(A.self), po = out.pointer(R.self)
-            for i in 0..<out.count { po[i] = f(pa[i]) }
+    /// `out[i] = K(a[i])`.
+    static func map<K: UnaryKernel>(_: K.Type, _ a: Tensor, _ out: Tensor) {
+        let pa = a.pointer(K.Input.self), po = out.pointer(K.Output.self)
+        if a.shape == out.shape {
+            Parallel.forRanges(out.count) { range in
+                for i in range { po[i] = K.apply(pa[i]) }
+            }
             return
         }
         let plan = ElementwisePlan(shape: out.shape, operandShapes: [a.shape])
-        let pa = a.pointer(A.self), po = out.pointer(R.self)
         let sa = plan.step(0)
         Parallel.forRanges(plan.count) { range in
             plan.forEachRun(in: range) { start, off, length in
-                if sa == 1 {
-                    for i in 0..<length { po[start + i] = f(pa[off.0 + i]) }
-                } else {
-                    for i in 0..<length { po[start + i] = f(pa[off.0 + i * sa]) }
-                }
+                let x = pa + off.0, o = po + start
+                for i in 0..<length { o[i] = K.apply(x[i &* sa]) }
             }
         }
     }
 
-    /// `out[i] = f(a[i], b[i])` with both operands broadcast to `out`'s shape.
-    @inline(__always)
-    static func map<A, B, R>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _ f: (A, B) -> R) {
-        if out.count < Parallel.minimumElements && a.shape == out.shape && b.shape == out.shape {
-            let pa = a.pointer(A.self), pb = b.pointer(B.self), po = out.pointer(R.self)
-            for i in 0..<out.count { po[i] = f(pa[i], pb[i]) }
+    /// `out[i] = K(a[i], b[i])`.
+    static func map<K: BinaryKernel>(_: K.Type, _ a: Tensor, _ b: Tensor, _ out: Tensor) {
+        let pa = a.pointer(K.Left.self), pb = b.pointer(K.Right.self), po = out.pointer(K.Output.self)
+        if a.shape == out.shape && b.shape == out.shape {
+            Parallel.forRanges(out.count) { range in
+                for i in range { po[i] = K.apply(pa[i], pb[i]) }
+            }
             return
         }
         let plan = ElementwisePlan(shape: out.shape, operandShapes: [a.shape, b.shape])
-        let pa = a.pointer(A.self), pb = b.pointer(B.self), po = out.pointer(R.self)
         let sa = plan.step(0), sb = plan.step(1)
         Parallel.forRanges(plan.count) { range in
             plan.forEachRun(in: range) { start, off, length in
+                let x = pa + off.0, y = pb + off.1, o = po + start
                 if sa == 1 && sb == 1 {
-                    for i in 0..<length { po[start + i] = f(pa[off.0 + i], pb[off.1 + i]) }
-                } else if sb == 0 {
-                    let y = pb[off.1]
-                    for i in 0..<length { po[start + i] = f(pa[off.0 + i * sa], y) }
-                } else if sa == 0 {
-                    let x = pa[off.0]
-                    for i in 0..<length { po[start + i] = f(x, pb[off.1 + i * sb]) }
+                    for i in 0..<length { o[i] = K.apply(x[i], y[i]) }
+                } else if sa == 1 && sb == 0 {
+                    let right = y[0]
+                    for i in 0..<length { o[i] = K.apply(x[i], right) }
+                } else if sa == 0 && sb == 1 {
+                    let left = x[0]
+                    for i in 0..<length { o[i] = K.apply(left, y[i]) }
                 } else {
-                    for i in 0..<length { po[start + i] = f(pa[off.0 + i * sa], pb[off.1 + i * sb]) }
+                    for i in 0..<length { o[i] = K.apply(x[i &* sa], y[i &* sb]) }
                 }
             }
         }
     }
 
-    /// `out[i] = f(a[i], b[i], c[i])` with all operands broadcast to `out`'s shape.
-    @inline(__always)
-    static func map<A, B, C, R>(_ a: Tensor, _ b: Tensor, _ c: Tensor, _ out: Tensor, _ f: (A, B, C) -> R) {
+    /// `out[i] = K(a[i], b[i], c[i])`.
+    static func map<K: TernaryKernel>(_: K.Type, _ a: Tensor, _ b: Tensor, _ c: Tensor, _ out: Tensor) {
+        let pa = a.pointer(K.First.self), pb = b.pointer(K.Second.self), pc = c.pointer(K.Third.self)
+        let po = out.pointer(K.Output.self)
+        if a.shape == out.shape && b.shape == out.shape && c.shape == out.shape {
+            Parallel.forRanges(out.count) { range in
+                for i in range { po[i] = K.apply(pa[i], pb[i], pc[i]) }
+            }
+            return
+        }
         let plan = ElementwisePlan(shape: out.shape, operandShapes: [a.shape, b.shape, c.shape])
-        let pa = a.pointer(A.self), pb = b.pointer(B.self), pc = c.pointer(C.self), po = out.pointer(R.self)
         let sa = plan.step(0), sb = plan.step(1), sc = plan.step(2)
         Parallel.forRanges(plan.count) { range in
             plan.forEachRun(in: range) { start, off, length in
-                for i in 0..<length {
-                    po[start + i] = f(pa[off.0 + i * sa], pb[off.1 + i * sb], pc[off.2 + i * sc])
-                }
+                let x = pa + off.0, y = pb + off.1, z = pc + off.2, o = po + start
+                for i in 0..<length { o[i] = K.apply(x[i &* sa], y[i &* sb], z[i &* sc]) }
             }
         }
+    }
+
+    /// `out[i] = convert(a[i])` for same-shape tensors, on the calling thread (dtype casts).
+    @inline(__always)
+    static func convert<A, R>(_ a: Tensor, _ out: Tensor, _ convert: (A) -> R) {
+        let pa = a.pointer(A.self), po = out.pointer(R.self)
+        for i in 0..<out.count { po[i] = convert(pa[i]) }
     }
 }

@@ -22,10 +22,11 @@ enum Strided {
         let ss = plan.step(0), ds = plan.step(1)
         Parallel.forRanges(plan.count) { range in
             plan.forEachRun(in: range) { _, off, length in
+                let from = s + off.0, to = d + off.1
                 if ss == 1 && ds == 1 {
-                    (d + off.1).update(from: s + off.0, count: length)
+                    to.update(from: from, count: length)
                 } else {
-                    for i in 0..<length { d[off.1 + i * ds] = s[off.0 + i * ss] }
+                    for i in 0..<length { to[i &* ds] = from[i &* ss] }
                 }
             }
         }

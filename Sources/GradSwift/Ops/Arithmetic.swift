@@ -87,44 +87,36 @@ extension Ops {
 
     private static func floatArithmetic<T: FloatElement>(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor, _: T.Type) {
         switch op {
-        case .add: Elementwise.map(x, y, out) { (a: T, b: T) in a + b }
-        case .sub: Elementwise.map(x, y, out) { (a: T, b: T) in a - b }
-        case .mul: Elementwise.map(x, y, out) { (a: T, b: T) in a * b }
-        case .div: Elementwise.map(x, y, out) { (a: T, b: T) in a / b }
-        case .pow: Elementwise.map(x, y, out) { (a: T, b: T) in T.pow(a, b) }
-        case .maximum: Elementwise.map(x, y, out) { (a: T, b: T) in a.isNaN || a > b ? a : b }
-        default: Elementwise.map(x, y, out) { (a: T, b: T) in a.isNaN || a < b ? a : b }
+        case .div: Elementwise.map(Divide<T>.self, x, y, out)
+        case .pow: Elementwise.map(Power<T>.self, x, y, out)
+        default: sharedArithmetic(op, x, y, out, T.self)
         }
     }
 
     private static func integerArithmetic(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) throws {
         switch op {
-        case .add: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in a &+ b }
-        case .sub: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in a &- b }
-        case .mul: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in a &* b }
-        case .maximum: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in Swift.max(a, b) }
-        case .minimum: Elementwise.map(x, y, out) { (a: Int64, b: Int64) in Swift.min(a, b) }
         case .pow:
             let exponents = y.pointer(Int64.self)
             if (0..<y.count).contains(where: { exponents[$0] < 0 }) {
                 throw EngineError.invalidArgument("pow: integers to negative integer powers are not allowed")
             }
-            Elementwise.map(x, y, out) { (a: Int64, b: Int64) in integerPower(a, b) }
+            Elementwise.map(IntegerPower.self, x, y, out)
+        case .div:
+            throw EngineError.invalidArgument("div: integer operands are divided as floats")
         default:
-            throw EngineError.invalidArgument("\(op.name): not an arithmetic op")
+            sharedArithmetic(op, x, y, out, Int64.self)
         }
     }
 
-    /// a^n for n >= 0 by squaring, wrapping on overflow as NumPy does.
-    @inline(__always)
-    private static func integerPower(_ base: Int64, _ exponent: Int64) -> Int64 {
-        var result: Int64 = 1, b = base, n = exponent
-        while n > 0 {
-            if n & 1 == 1 { result = result &* b }
-            b = b &* b
-            n >>= 1
+    /// The ops whose kernels are the same for floats and (wrapping) integers.
+    private static func sharedArithmetic<T: ArithmeticElement>(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor, _: T.Type) {
+        switch op {
+        case .add: Elementwise.map(Add<T>.self, x, y, out)
+        case .sub: Elementwise.map(Subtract<T>.self, x, y, out)
+        case .mul: Elementwise.map(Multiply<T>.self, x, y, out)
+        case .maximum: Elementwise.map(Maximum<T>.self, x, y, out)
+        default: Elementwise.map(Minimum<T>.self, x, y, out)
         }
-        return result
     }
 
     /// d(x^y)/dx = y·x^(y-1) and d(x^y)/dy = x^y·ln x, each computed only when needed.
@@ -141,11 +133,73 @@ extension Ops {
         let gx = try Tensor(shape: shape, dtype: g.dtype, op: op.name)
         let gy = try Tensor(shape: shape, dtype: g.dtype, op: op.name)
         func fill<T: FloatElement>(_: T.Type) {
-            let sign: T = op == .maximum ? 1 : -1
-            Elementwise.map(x, y, g, gx) { (a: T, b: T, d: T) -> T in sign * (a - b) > 0 ? d : (a == b ? d / 2 : 0) }
-            Elementwise.map(x, y, g, gy) { (a: T, b: T, d: T) -> T in sign * (b - a) > 0 ? d : (a == b ? d / 2 : 0) }
+            if op == .maximum {
+                Elementwise.map(WinnerGradient<T, Greater<T>>.self, x, y, g, gx)
+                Elementwise.map(WinnerGradient<T, Greater<T>>.self, y, x, g, gy)
+            } else {
+                Elementwise.map(WinnerGradient<T, Less<T>>.self, x, y, g, gx)
+                Elementwise.map(WinnerGradient<T, Less<T>>.self, y, x, g, gy)
+            }
         }
         if g.dtype == .float32 { fill(Float.self) } else { fill(Double.self) }
         return [gx, gy]
+    }
+}
+
+// MARK: Kernels
+
+/// a + b
+enum Add<T: ArithmeticElement>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { T.add(a, b) }
+}
+
+/// a - b
+enum Subtract<T: ArithmeticElement>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { T.subtract(a, b) }
+}
+
+/// a * b
+enum Multiply<T: ArithmeticElement>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { T.multiply(a, b) }
+}
+
+/// a / b
+enum Divide<T: FloatElement>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { a / b }
+}
+
+/// a ** b (C's pow)
+enum Power<T: FloatElement>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { T.pow(a, b) }
+}
+
+/// a ** n for integers, n >= 0, by squaring (wrapping on overflow, as NumPy).
+enum IntegerPower: BinaryKernel {
+    @inline(__always) static func apply(_ base: Int64, _ exponent: Int64) -> Int64 {
+        var result: Int64 = 1, b = base, n = exponent
+        while n > 0 {
+            if n & 1 == 1 { result = result &* b }
+            b = b &* b
+            n >>= 1
+        }
+        return result
+    }
+}
+
+/// The larger of a and b; NaN propagates (`a != a` only for NaN).
+enum Maximum<T: ArithmeticElement>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { a != a || a > b ? a : b }
+}
+
+/// The smaller of a and b; NaN propagates.
+enum Minimum<T: ArithmeticElement>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { a != a || a < b ? a : b }
+}
+
+/// Gradient reaching `a` through maximum/minimum(a, b): all of `d` where `a` wins by `Rule`,
+/// half on a tie (as PyTorch), none where it loses.
+enum WinnerGradient<T: FloatElement, Rule: BinaryKernel>: TernaryKernel where Rule.Left == T, Rule.Right == T, Rule.Output == Bool {
+    @inline(__always) static func apply(_ a: T, _ b: T, _ d: T) -> T {
+        Rule.apply(a, b) ? d : (a == b ? d / 2 : 0)
     }
 }

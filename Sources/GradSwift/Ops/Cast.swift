@@ -9,22 +9,22 @@ extension Ops {
         if a.dtype == dtype && !copy { return a }
         let out = try Tensor(shape: a.shape, dtype: dtype, op: "astype")
         switch (a.dtype, dtype) {
-        case (.float32, .float32): Elementwise.map(a, out) { (x: Float) in x }
-        case (.float32, .float64): Elementwise.map(a, out) { (x: Float) in Double(x) }
-        case (.float32, .int64): Elementwise.map(a, out) { (x: Float) in Int64(saturating: Double(x)) }
-        case (.float32, .bool): Elementwise.map(a, out) { (x: Float) in x != 0 }
-        case (.float64, .float32): Elementwise.map(a, out) { (x: Double) in Float(x) }
-        case (.float64, .float64): Elementwise.map(a, out) { (x: Double) in x }
-        case (.float64, .int64): Elementwise.map(a, out) { (x: Double) in Int64(saturating: x) }
-        case (.float64, .bool): Elementwise.map(a, out) { (x: Double) in x != 0 }
-        case (.int64, .float32): Elementwise.map(a, out) { (x: Int64) in Float(x) }
-        case (.int64, .float64): Elementwise.map(a, out) { (x: Int64) in Double(x) }
-        case (.int64, .int64): Elementwise.map(a, out) { (x: Int64) in x }
-        case (.int64, .bool): Elementwise.map(a, out) { (x: Int64) in x != 0 }
-        case (.bool, .float32): Elementwise.map(a, out) { (x: Bool) -> Float in x ? 1 : 0 }
-        case (.bool, .float64): Elementwise.map(a, out) { (x: Bool) -> Double in x ? 1 : 0 }
-        case (.bool, .int64): Elementwise.map(a, out) { (x: Bool) -> Int64 in x ? 1 : 0 }
-        case (.bool, .bool): Elementwise.map(a, out) { (x: Bool) in x }
+        case (.float32, .float32): Elementwise.convert(a, out) { (x: Float) in x }
+        case (.float32, .float64): Elementwise.convert(a, out) { (x: Float) in Double(x) }
+        case (.float32, .int64): Elementwise.convert(a, out) { (x: Float) in Int64(saturating: Double(x)) }
+        case (.float32, .bool): Elementwise.convert(a, out) { (x: Float) in x != 0 }
+        case (.float64, .float32): Elementwise.convert(a, out) { (x: Double) in Float(x) }
+        case (.float64, .float64): Elementwise.convert(a, out) { (x: Double) in x }
+        case (.float64, .int64): Elementwise.convert(a, out) { (x: Double) in Int64(saturating: x) }
+        case (.float64, .bool): Elementwise.convert(a, out) { (x: Double) in x != 0 }
+        case (.int64, .float32): Elementwise.convert(a, out) { (x: Int64) in Float(x) }
+        case (.int64, .float64): Elementwise.convert(a, out) { (x: Int64) in Double(x) }
+        case (.int64, .int64): Elementwise.convert(a, out) { (x: Int64) in x }
+        case (.int64, .bool): Elementwise.convert(a, out) { (x: Int64) in x != 0 }
+        case (.bool, .float32): Elementwise.convert(a, out) { (x: Bool) -> Float in x ? 1 : 0 }
+        case (.bool, .float64): Elementwise.convert(a, out) { (x: Bool) -> Double in x ? 1 : 0 }
+        case (.bool, .int64): Elementwise.convert(a, out) { (x: Bool) -> Int64 in x ? 1 : 0 }
+        case (.bool, .bool): Elementwise.convert(a, out) { (x: Bool) in x }
         }
         let source = a.dtype
         return out.recording("astype", [a]) { g in [try cast(g, to: source)] }

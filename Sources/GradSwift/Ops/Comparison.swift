@@ -16,12 +16,44 @@ extension Ops {
 
     private static func compareLoop<T: Comparable>(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor, _: T.Type) {
         switch op {
-        case .eq: Elementwise.map(x, y, out) { (a: T, b: T) in a == b }
-        case .ne: Elementwise.map(x, y, out) { (a: T, b: T) in a != b }
-        case .lt: Elementwise.map(x, y, out) { (a: T, b: T) in a < b }
-        case .le: Elementwise.map(x, y, out) { (a: T, b: T) in a <= b }
-        case .gt: Elementwise.map(x, y, out) { (a: T, b: T) in a > b }
-        default: Elementwise.map(x, y, out) { (a: T, b: T) in a >= b }
+        case .eq: Elementwise.map(Equal<T>.self, x, y, out)
+        case .ne: Elementwise.map(NotEqual<T>.self, x, y, out)
+        case .lt: Elementwise.map(Less<T>.self, x, y, out)
+        case .le: Elementwise.map(LessOrEqual<T>.self, x, y, out)
+        case .gt: Elementwise.map(Greater<T>.self, x, y, out)
+        default: Elementwise.map(GreaterOrEqual<T>.self, x, y, out)
         }
     }
+}
+
+// MARK: Kernels
+
+/// a == b
+enum Equal<T: Comparable>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> Bool { a == b }
+}
+
+/// a != b
+enum NotEqual<T: Comparable>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> Bool { a != b }
+}
+
+/// a < b
+enum Less<T: Comparable>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> Bool { a < b }
+}
+
+/// a <= b
+enum LessOrEqual<T: Comparable>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> Bool { a <= b }
+}
+
+/// a > b
+enum Greater<T: Comparable>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> Bool { a > b }
+}
+
+/// a >= b
+enum GreaterOrEqual<T: Comparable>: BinaryKernel {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> Bool { a >= b }
 }

@@ -31,8 +31,8 @@ extension Ops {
             throw EngineError.shapeMismatch("accumulate: gradient \(describe(value.shape)) \(value.dtype.name) does not match \(describe(target.shape)) \(target.dtype.name)")
         }
         switch target.dtype {
-        case .float32: Elementwise.map(target, value, target) { (a: Float, b: Float) in a + b }
-        case .float64: Elementwise.map(target, value, target) { (a: Double, b: Double) in a + b }
+        case .float32: Elementwise.map(Add<Float>.self, target, value, target)
+        case .float64: Elementwise.map(Add<Double>.self, target, value, target)
         default: throw EngineError.dtype("accumulate: gradients must be floating point, got \(target.dtype.name)")
         }
     }

@@ -78,63 +78,87 @@ extension Ops {
                                                       _ outer: Int, _ reduced: Int, _ inner: Int, _: T.Type) {
         let src = x.pointer(T.self)
         switch op {
-        case .sum:
-            reduceLoop(src, out.pointer(T.self), outer, reduced, inner, 0.0, { $0 + Double($1) }, { T($0) })
-        case .mean:
-            let scale = 1 / Double(reduced)
-            reduceLoop(src, out.pointer(T.self), outer, reduced, inner, 0.0, { $0 + Double($1) }, { T($0 * scale) })
-        case .max:
-            reduceLoop(src, out.pointer(T.self), outer, reduced, inner, -T.infinity, { $1 > $0 || $1.isNaN ? $1 : $0 }, { $0 })
-        case .min:
-            reduceLoop(src, out.pointer(T.self), outer, reduced, inner, T.infinity, { $1 < $0 || $1.isNaN ? $1 : $0 }, { $0 })
-        case .argmax:
-            argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 > $1 }
-        case .argmin:
-            argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 < $1 }
+        case .sum: reduceLoop(SumReducer<T>.self, src, out.pointer(T.self), outer, reduced, inner)
+        case .mean: reduceLoop(MeanReducer<T>.self, src, out.pointer(T.self), outer, reduced, inner)
+        case .max: reduceLoop(MaxReducer<T>.self, src, out.pointer(T.self), outer, reduced, inner)
+        case .min: reduceLoop(MinReducer<T>.self, src, out.pointer(T.self), outer, reduced, inner)
+        case .argmax: argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 > $1 }
+        case .argmin: argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 < $1 }
         }
     }
 
     private static func reduceIntegers(_ op: ReduceOp, _ x: Tensor, _ out: Tensor, _ outer: Int, _ reduced: Int, _ inner: Int) {
         let src = x.pointer(Int64.self)
         switch op {
-        case .sum, .mean:
-            reduceLoop(src, out.pointer(Int64.self), outer, reduced, inner, Int64(0), { $0 &+ $1 }, { $0 })
-        case .max:
-            reduceLoop(src, out.pointer(Int64.self), outer, reduced, inner, Int64.min, { Swift.max($0, $1) }, { $0 })
-        case .min:
-            reduceLoop(src, out.pointer(Int64.self), outer, reduced, inner, Int64.max, { Swift.min($0, $1) }, { $0 })
-        case .argmax:
-            argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 > $1 }
-        case .argmin:
-            argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 < $1 }
+        case .sum, .mean: reduceLoop(IntegerSum.self, src, out.pointer(Int64.self), outer, reduced, inner)
+        case .max: reduceLoop(MaxReducer<Int64>.self, src, out.pointer(Int64.self), outer, reduced, inner)
+        case .min: reduceLoop(MinReducer<Int64>.self, src, out.pointer(Int64.self), outer, reduced, inner)
+        case .argmax: argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 > $1 }
+        case .argmin: argLoop(src, out.pointer(Int64.self), outer, reduced, inner) { $0 < $1 }
         }
     }
 
-    /// `dst[o, i] = finish(fold(src[o, :, i]))` over an `outer × reduced × inner` block.
-    @inline(__always)
-    private static func reduceLoop<T, Acc, R>(_ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<R>,
-                                              _ outer: Int, _ reduced: Int, _ inner: Int, _ initial: Acc,
-                                              _ combine: (Acc, T) -> Acc, _ finish: (Acc) -> R) {
+    /// `dst[o, i] = R.finish(fold(src[o, :, i]))` over an `outer × reduced × inner` block.
+    private static func reduceLoop<R: Reducer>(_: R.Type, _ src: UnsafeMutablePointer<R.Element>,
+                                               _ dst: UnsafeMutablePointer<R.Element>,
+                                               _ outer: Int, _ reduced: Int, _ inner: Int) {
+        if inner == 1 && outer < Parallel.threads && reduced >= 2 * Parallel.minimumElements {
+            // A few long rows: each row's halves are folded on different cores, then merged.
+            for o in 0..<outer {
+                let row = src + o * reduced
+                let pieces = Parallel.threads
+                var partials = [R.Accumulator](repeating: R.initial, count: pieces)
+                partials.withUnsafeMutableBufferPointer { slots in
+                    Parallel.forRanges(pieces, grain: 1) { range in
+                        for piece in range {
+                            let lo = reduced * piece / pieces, hi = reduced * (piece + 1) / pieces
+                            slots[piece] = fold(R.self, row + lo, hi - lo)
+                        }
+                    }
+                }
+                dst[o] = R.finish(partials.dropFirst().reduce(partials[0], R.merge), count: reduced)
+            }
+            return
+        }
         Parallel.forRanges(outer, grain: max(1, Parallel.minimumElements / max(reduced * inner, 1))) { range in
             if inner == 1 {
-                for o in range {
-                    var acc = initial
-                    let row = src + o * reduced
-                    for r in 0..<reduced { acc = combine(acc, row[r]) }
-                    dst[o] = finish(acc)
-                }
+                for o in range { dst[o] = R.finish(fold(R.self, src + o * reduced, reduced), count: reduced) }
                 return
             }
-            var acc = [Acc](repeating: initial, count: inner)
+            let acc = UnsafeMutablePointer<R.Accumulator>.allocate(capacity: inner)
+            defer { acc.deallocate() }
             for o in range {
-                for i in 0..<inner { acc[i] = initial }
+                acc.initialize(repeating: R.initial, count: inner)
                 for r in 0..<reduced {
                     let row = src + (o * reduced + r) * inner
-                    for i in 0..<inner { acc[i] = combine(acc[i], row[i]) }
+                    for i in 0..<inner { acc[i] = R.combine(acc[i], row[i]) }
                 }
-                for i in 0..<inner { dst[o * inner + i] = finish(acc[i]) }
+                let out = dst + o * inner
+                for i in 0..<inner { out[i] = R.finish(acc[i], count: reduced) }
             }
         }
+    }
+
+    /// Folds `count` contiguous elements with eight independent accumulators, so the additions
+    /// are not one serial dependency chain and the loop vectorises.
+    @inline(__always)
+    private static func fold<R: Reducer>(_: R.Type, _ row: UnsafeMutablePointer<R.Element>, _ count: Int) -> R.Accumulator {
+        var lanes = (R.initial, R.initial, R.initial, R.initial, R.initial, R.initial, R.initial, R.initial)
+        var r = 0
+        while r &+ 8 <= count {
+            let p = row + r
+            lanes.0 = R.combine(lanes.0, p[0]); lanes.1 = R.combine(lanes.1, p[1])
+            lanes.2 = R.combine(lanes.2, p[2]); lanes.3 = R.combine(lanes.3, p[3])
+            lanes.4 = R.combine(lanes.4, p[4]); lanes.5 = R.combine(lanes.5, p[5])
+            lanes.6 = R.combine(lanes.6, p[6]); lanes.7 = R.combine(lanes.7, p[7])
+            r &+= 8
+        }
+        while r < count {
+            lanes.0 = R.combine(lanes.0, row[r])
+            r += 1
+        }
+        return R.merge(R.merge(R.merge(lanes.0, lanes.1), R.merge(lanes.2, lanes.3)),
+                       R.merge(R.merge(lanes.4, lanes.5), R.merge(lanes.6, lanes.7)))
     }
 
     /// Index of the first element preferred by `better` along the reduced axis; a NaN wins (as NumPy).
@@ -156,4 +180,60 @@ extension Ops {
             }
         }
     }
+}
+
+// MARK: Reducers
+
+/// A fold along the reduced axis, as a type so the loops specialise on it (see `UnaryKernel`).
+protocol Reducer {
+    associatedtype Element
+    associatedtype Accumulator
+    /// The fold's starting value (its identity).
+    static var initial: Accumulator { get }
+    /// Adds one element to an accumulator.
+    static func combine(_ accumulator: Accumulator, _ x: Element) -> Accumulator
+    /// Joins two partial accumulators.
+    static func merge(_ a: Accumulator, _ b: Accumulator) -> Accumulator
+    /// The result from the accumulator of `count` elements.
+    static func finish(_ accumulator: Accumulator, count: Int) -> Element
+}
+
+/// Sum of floats, accumulated in double precision.
+enum SumReducer<T: FloatElement>: Reducer {
+    static var initial: Double { 0 }
+    @inline(__always) static func combine(_ a: Double, _ x: T) -> Double { a + Double(x) }
+    @inline(__always) static func merge(_ a: Double, _ b: Double) -> Double { a + b }
+    @inline(__always) static func finish(_ a: Double, count: Int) -> T { T(a) }
+}
+
+/// Mean of floats, accumulated in double precision (NaN for no elements, as NumPy).
+enum MeanReducer<T: FloatElement>: Reducer {
+    static var initial: Double { 0 }
+    @inline(__always) static func combine(_ a: Double, _ x: T) -> Double { a + Double(x) }
+    @inline(__always) static func merge(_ a: Double, _ b: Double) -> Double { a + b }
+    @inline(__always) static func finish(_ a: Double, count: Int) -> T { T(a / Double(count)) }
+}
+
+/// Sum of int64 values, wrapping on overflow as NumPy.
+enum IntegerSum: Reducer {
+    static var initial: Int64 { 0 }
+    @inline(__always) static func combine(_ a: Int64, _ x: Int64) -> Int64 { a &+ x }
+    @inline(__always) static func merge(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
+    @inline(__always) static func finish(_ a: Int64, count: Int) -> Int64 { a }
+}
+
+/// Maximum; NaN propagates.
+enum MaxReducer<T: ArithmeticElement>: Reducer {
+    static var initial: T { T.lowest }
+    @inline(__always) static func combine(_ a: T, _ x: T) -> T { Maximum<T>.apply(x, a) }
+    @inline(__always) static func merge(_ a: T, _ b: T) -> T { Maximum<T>.apply(a, b) }
+    @inline(__always) static func finish(_ a: T, count: Int) -> T { a }
+}
+
+/// Minimum; NaN propagates.
+enum MinReducer<T: ArithmeticElement>: Reducer {
+    static var initial: T { T.highest }
+    @inline(__always) static func combine(_ a: T, _ x: T) -> T { Minimum<T>.apply(x, a) }
+    @inline(__always) static func merge(_ a: T, _ b: T) -> T { Minimum<T>.apply(a, b) }
+    @inline(__always) static func finish(_ a: T, count: Int) -> T { a }
 }

@@ -32,7 +32,7 @@ extension Ops {
         switch type {
         case .float32: floatUnary(op, x, out, Float.self)
         case .float64: floatUnary(op, x, out, Double.self)
-        default: integerUnary(op, x, out)
+        default: sharedUnary(op, x, out, Int64.self)
         }
         if a.dtype == .bool && !op.isFloatFunction { out = try cast(out, to: .bool) }
         let result = out.detached()
@@ -41,24 +41,22 @@ extension Ops {
 
     private static func floatUnary<T: FloatElement>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
         switch op {
-        case .neg: Elementwise.map(x, out) { (v: T) in -v }
-        case .abs: Elementwise.map(x, out) { (v: T) in Swift.abs(v) }
-        case .exp: Elementwise.map(x, out) { (v: T) in T.exp(v) }
-        case .log: Elementwise.map(x, out) { (v: T) in T.log(v) }
-        case .sqrt: Elementwise.map(x, out) { (v: T) in v.squareRoot() }
-        case .square: Elementwise.map(x, out) { (v: T) in v * v }
-        case .sign: Elementwise.map(x, out) { (v: T) in T.sign(v) }
-        case .sigmoid: Elementwise.map(x, out) { (v: T) in T.sigmoid(v) }
-        case .tanh: Elementwise.map(x, out) { (v: T) in T.tanh(v) }
+        case .exp: Elementwise.map(Exp<T>.self, x, out)
+        case .log: Elementwise.map(Log<T>.self, x, out)
+        case .sqrt: Elementwise.map(SquareRoot<T>.self, x, out)
+        case .sigmoid: Elementwise.map(Sigmoid<T>.self, x, out)
+        case .tanh: Elementwise.map(Tanh<T>.self, x, out)
+        default: sharedUnary(op, x, out, T.self)
         }
     }
 
-    private static func integerUnary(_ op: UnaryOp, _ x: Tensor, _ out: Tensor) {
+    /// The functions whose kernels are the same for floats and (wrapping) integers.
+    private static func sharedUnary<T: ArithmeticElement>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
         switch op {
-        case .neg: Elementwise.map(x, out) { (v: Int64) in 0 &- v }
-        case .abs: Elementwise.map(x, out) { (v: Int64) in v < 0 ? 0 &- v : v }
-        case .square: Elementwise.map(x, out) { (v: Int64) in v &* v }
-        default: Elementwise.map(x, out) { (v: Int64) -> Int64 in v > 0 ? 1 : (v < 0 ? -1 : 0) }
+        case .neg: Elementwise.map(Negate<T>.self, x, out)
+        case .abs: Elementwise.map(Absolute<T>.self, x, out)
+        case .square: Elementwise.map(Square<T>.self, x, out)
+        default: Elementwise.map(Sign<T>.self, x, out)
         }
     }
 
@@ -70,18 +68,105 @@ extension Ops {
         let out = try Tensor(shape: x.shape, dtype: g.dtype, op: op.name)
         func fill<T: FloatElement>(_: T.Type) {
             switch op {
-            case .neg: Elementwise.map(x, y, g, out) { (_: T, _: T, d: T) in -d }
-            case .abs: Elementwise.map(x, y, g, out) { (v: T, _: T, d: T) in d * T.sign(v) }
-            case .exp: Elementwise.map(x, y, g, out) { (_: T, f: T, d: T) in d * f }
-            case .log: Elementwise.map(x, y, g, out) { (v: T, _: T, d: T) in d / v }
-            case .sqrt: Elementwise.map(x, y, g, out) { (_: T, f: T, d: T) in d / (2 * f) }
-            case .square: Elementwise.map(x, y, g, out) { (v: T, _: T, d: T) in 2 * v * d }
+            case .neg: Elementwise.map(NegateGradient<T>.self, x, y, g, out)
+            case .abs: Elementwise.map(AbsoluteGradient<T>.self, x, y, g, out)
+            case .exp: Elementwise.map(ExpGradient<T>.self, x, y, g, out)
+            case .log: Elementwise.map(LogGradient<T>.self, x, y, g, out)
+            case .sqrt: Elementwise.map(SquareRootGradient<T>.self, x, y, g, out)
+            case .square: Elementwise.map(SquareGradient<T>.self, x, y, g, out)
+            case .sigmoid: Elementwise.map(SigmoidGradient<T>.self, x, y, g, out)
+            case .tanh: Elementwise.map(TanhGradient<T>.self, x, y, g, out)
             case .sign: break
-            case .sigmoid: Elementwise.map(x, y, g, out) { (_: T, f: T, d: T) in d * f * (1 - f) }
-            case .tanh: Elementwise.map(x, y, g, out) { (_: T, f: T, d: T) in d * (1 - f * f) }
             }
         }
         if g.dtype == .float32 { fill(Float.self) } else { fill(Double.self) }
         return out
     }
+}
+
+// MARK: Kernels: f(x), and the input gradient from (x, f(x), output gradient d)
+
+/// -x
+enum Negate<T: ArithmeticElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.negate(x) }
+}
+
+/// d(-x) = -d
+enum NegateGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { -d }
+}
+
+/// |x|
+enum Absolute<T: ArithmeticElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.absolute(x) }
+}
+
+/// d|x| = d·sign(x) (0 at 0)
+enum AbsoluteGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d * T.signum(x) }
+}
+
+/// x·x
+enum Square<T: ArithmeticElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.multiply(x, x) }
+}
+
+/// d(x²) = 2x·d
+enum SquareGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { 2 * x * d }
+}
+
+/// sign(x): -1, 0 or 1 (flat: its gradient is a zero fill)
+enum Sign<T: ArithmeticElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.signum(x) }
+}
+
+/// e^x
+enum Exp<T: FloatElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.exp(x) }
+}
+
+/// d(e^x) = e^x·d
+enum ExpGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d * f }
+}
+
+/// ln x
+enum Log<T: FloatElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.log(x) }
+}
+
+/// d(ln x) = d / x
+enum LogGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d / x }
+}
+
+/// √x
+enum SquareRoot<T: FloatElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { x.squareRoot() }
+}
+
+/// d(√x) = d / (2√x)
+enum SquareRootGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d / (2 * f) }
+}
+
+/// 1 / (1 + e^-x), without overflow
+enum Sigmoid<T: FloatElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.sigmoid(x) }
+}
+
+/// dσ = d·σ·(1 - σ)
+enum SigmoidGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d * f * (1 - f) }
+}
+
+/// tanh x
+enum Tanh<T: FloatElement>: UnaryKernel {
+    @inline(__always) static func apply(_ x: T) -> T { T.tanh(x) }
+}
+
+/// d(tanh x) = d·(1 - tanh²x)
+enum TanhGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d * (1 - f * f) }
 }
