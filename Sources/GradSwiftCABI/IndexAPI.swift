@@ -25,7 +25,7 @@ public func gsIndexPutScalar(_ a: UInt64, _ key: UnsafePointer<Int64>?, _ nitems
     guarded {
         let op = "gs_index_put_scalar"
         let t = try tensor(a, op, "a")
-        try Ops.indexPut(t, try indexKey(key, nitems, op), try Tensor.scalar(value, dtype: t.dtype))
+        try Ops.indexPut(t, try indexKey(key, nitems, op), try Tensor.scalar(value, dtype: .float64))
     }
 }
 

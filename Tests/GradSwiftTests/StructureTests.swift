@@ -67,6 +67,17 @@ final class StructureTests: XCTestCase {
         assertClose(values(b.grad!), [1, 1])
     }
 
+    func testBackwardRefusesInputsReboundToAnotherShape() throws {
+        let x = try tensor([1, 2, 3], [3], requiresGrad: true)
+        let y = try Ops.sum(try Ops.index(x, [.tensor(try integers([2], [1]))]))
+        let replacement: [Double] = [1]
+        try replacement.withUnsafeBytes { try x.replaceData(with: $0.baseAddress, dtype: .float64, shape: [1]) }
+        XCTAssertThrowsError(try y.backward()) { error in
+            guard case .invalidState(let message)? = error as? EngineError else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("input 0 of 'index'"), message)
+        }
+    }
+
     func testLongChainIsFreedWithoutStackOverflow() throws {
         let x = try tensor([1], [1], requiresGrad: true)
         var y = x

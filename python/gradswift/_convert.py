@@ -37,6 +37,8 @@ def as_engine_array(data, dtype=None):
     """Return ``(array, code)``: ``data`` as a C-contiguous NumPy array of an engine dtype."""
     arr = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
     code = dtype_code(arr.dtype)
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise OverflowError("uint64 values above 2**63 - 1 do not fit the engine's int64")
     return np.asarray(arr, dtype=DTYPES[code], order="C"), code
 
 

@@ -38,6 +38,8 @@ def _array_item(item):
             raise IndexError("arrays used as indices must be of integer or boolean type, "
                              f"not {arr.dtype}")
         arr = arr.astype(np.int64)  # [] is an empty integer index, as in NumPy
+    if kind == "u" and arr.size and arr.max() > _INT64_MAX:
+        raise IndexError(f"index {arr.max()} is out of bounds (above the int64 range)")
     arr, code = as_engine_array(arr)
     return Owned(new_handle(arr, code))
 

@@ -1,7 +1,7 @@
 """Device handling. gradswift runs on the CPU only: CUDA is never available."""
 import numpy as np
 
-__all__ = ["is_available", "device_count", "Device"]
+__all__ = ["is_available", "device_count", "current_device", "set_device", "Device"]
 
 
 def is_available():
@@ -12,6 +12,16 @@ def is_available():
 def device_count():
     """Number of CUDA devices: always 0."""
     return 0
+
+
+def current_device():
+    """The current CUDA device: raises RuntimeError, there is none."""
+    raise RuntimeError("CUDA is not available: gradswift runs on the CPU only")
+
+
+def set_device(device):
+    """Select a CUDA device: raises RuntimeError, there is none."""
+    raise RuntimeError("CUDA is not available: gradswift runs on the CPU only")
 
 
 def _is_cuda_spec(spec):

@@ -27,6 +27,11 @@ _KINDS = {float: 1, int: 2, bool: 3}  # gs_binary_scalar's scalar_kind of Python
 _ALL_AXES = (c_int64 * 1)()  # pointer passed with a count of -1 ("every axis" / "reverse")
 ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE = range(13)
 
+_EXACT_INT = 1 << 53  # Python ints up to this magnitude pass exactly through a C double
+# The tensor-tensor function of each gs_binary_op code.
+_BINARY = (lib.gs_add, lib.gs_sub, lib.gs_mul, lib.gs_div, lib.gs_pow, lib.gs_maximum, lib.gs_minimum,
+           lib.gs_eq, lib.gs_ne, lib.gs_lt, lib.gs_le, lib.gs_gt, lib.gs_ge)
+
 _binary_scalar = lib.gs_binary_scalar
 _inplace = lib.gs_inplace
 _inplace_scalar = lib.gs_inplace_scalar
@@ -65,8 +70,24 @@ def _flag(cfn, handle):
     return out.value
 
 
+def exact_int(t, value):
+    """A 0-d int64 Tensor for a Python int that a C double cannot hold exactly, when it meets
+    the int or bool tensor ``t`` (None when the double path is exact or ``t`` is float).
+    Ints beyond int64 raise OverflowError, as in NumPy 2."""
+    if -_EXACT_INT <= value <= _EXACT_INT or t.dtype.kind == "f":
+        return None
+    if not -(1 << 63) <= value < (1 << 63):
+        raise OverflowError(f"Python integer {value} out of bounds for int64")
+    return Tensor(np.int64(value))
+
+
 def scalar_op(code, t, scalar, kind, scalar_first):
     """``t <op> scalar`` (or ``scalar <op> t``) with a Python scalar of the given kind."""
+    if kind == _KINDS[int]:
+        exact = exact_int(t, scalar)
+        if exact is not None:
+            a, b = (exact, t) if scalar_first else (t, exact)
+            return call(_BINARY[code], a._h, b._h)
     out = c_uint64()
     st = _binary_scalar(code, t._h, scalar, kind, scalar_first, out)
     if st:
@@ -153,6 +174,8 @@ def _inplace_method(code, symbol):
 
     def method(self, other):
         kind = _KINDS.get(type(other))
+        if kind == _KINDS[int] and exact_int(self, other) is not None:
+            other, kind = exact_int(self, other), None
         if kind is None:
             other = as_tensor(other)
             st = _inplace(code, self._h, other._h)
@@ -458,6 +481,16 @@ class Tensor:
         other = as_tensor(other)  # keep a converted operand alive during the call
         return call(lib.gs_matmul, self._h, other._h)
 
+    def __imatmul__(self, other):
+        """``self @= other`` in place: the product must keep ``self``'s shape; forbidden on a
+        tensor requiring grad while grad mode is on (as the other in-place operators)."""
+        product = self @ other
+        if product.shape != self.shape:
+            raise ValueError(f"matmul: in-place product of shape {product.shape} does not fit the "
+                             f"target of shape {self.shape}")
+        self[...] = product
+        return self
+
     def __rmatmul__(self, other):
         """``other @ self``."""
         other = as_tensor(other)
@@ -472,6 +505,8 @@ class Tensor:
     def __setitem__(self, key, value):
         """Assign ``value`` (a scalar or anything broadcastable) to ``self[key]`` in place."""
         buf, n, keep = encode_key(key, Tensor)
+        if isinstance(value, (int, np.integer)) and not -_EXACT_INT <= value <= _EXACT_INT:
+            value = Tensor(np.int64(value))  # exact (a double would round it); OverflowError past int64
         if type(value) in _KINDS or isinstance(value, np.generic):
             st = lib.gs_index_put_scalar(self._h, buf, n, float(value))
         else:

@@ -25,6 +25,7 @@ extension Tensor {
                 guard let fn = node.gradFn else {
                     throw EngineError.invalidState("backward: part of the graph has been freed by an earlier backward(); use retain_graph=True to backward twice")
                 }
+                try fn.checkLayouts(gradient: gradient)
                 let inputGrads = try fn.rule(gradient)
                 for (input, g) in zip(fn.inputs, inputGrads) where input.requiresGrad {
                     guard let g else { continue }

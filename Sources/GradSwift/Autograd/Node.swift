@@ -10,11 +10,38 @@ public final class Node {
     public let inputs: [Tensor]
     /// Maps the output gradient to the input gradients (same order as `inputs`).
     let rule: (Tensor) throws -> [Tensor?]
+    /// Shape and dtype of the output and of each input when the op ran. Rules rely on them, so
+    /// backward refuses a node whose tensors were since rebound to data of another shape or type.
+    private let outputLayout: Layout
+    private let inputLayouts: [Layout]
 
-    init(name: String, inputs: [Tensor], rule: @escaping (Tensor) throws -> [Tensor?]) {
+    /// A tensor's shape and dtype.
+    struct Layout: Equatable {
+        let shape: [Int]
+        let dtype: DType
+        init(_ t: Tensor) { (shape, dtype) = (t.shape, t.dtype) }
+    }
+
+    init(name: String, output: Tensor, inputs: [Tensor], rule: @escaping (Tensor) throws -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
         self.rule = rule
+        self.outputLayout = Layout(output)
+        self.inputLayouts = inputs.map(Layout.init)
+    }
+
+    /// Fails when the gradient or an input no longer has the layout the rule was recorded for.
+    func checkLayouts(gradient: Tensor) throws {
+        if Layout(gradient) != outputLayout {
+            throw reassigned("its output", outputLayout)
+        }
+        if let i = inputs.indices.first(where: { Layout(inputs[$0]) != inputLayouts[$0] }) {
+            throw reassigned("input \(i)", inputLayouts[i])
+        }
+    }
+
+    private func reassigned(_ what: String, _ expected: Layout) -> EngineError {
+        .invalidState("backward: \(what) of '\(name)' was reassigned to data of another shape or dtype after the op ran (expected \(describe(expected.shape)) \(expected.dtype.name))")
     }
 }
 
@@ -26,7 +53,7 @@ extension Tensor {
         if GradMode.isEnabled && dtype.isFloatingPoint && inputs.contains(where: { $0.requiresGrad }) {
             requiresGrad = true
             isLeaf = false
-            gradFn = Node(name: name, inputs: inputs, rule: rule)
+            gradFn = Node(name: name, output: self, inputs: inputs, rule: rule)
         }
         return self
     }

@@ -47,6 +47,7 @@ struct ElementwisePlan {
     /// of result indices; `offsets` are the operands' element offsets at the run's start.
     @inline(__always)
     func forEachRun(in range: Range<Int>, _ body: (Int, (Int, Int, Int), Int) -> Void) {
+        guard !range.isEmpty else { return }
         let rank = shape.count, inner = shape[rank - 1]
         var index = [Int](repeating: 0, count: rank)
         var rest = range.lowerBound

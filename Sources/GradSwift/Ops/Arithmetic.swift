@@ -62,8 +62,8 @@ extension Ops {
     static func arithmetic(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         let shape = try Shape.broadcast(a.shape, b.shape, op: op.name)
         let types = try arithmeticTypes(op, a.dtype, b.dtype)
-        let x = try cast(a, to: types.compute), y = try cast(b, to: types.compute)
         var out = try Tensor(shape: shape, dtype: types.compute, op: op.name)
+        let x = try cast(a, to: types.compute), y = try cast(b, to: types.compute)
         switch types.compute {
         case .float32: floatArithmetic(op, x, y, out, Float.self)
         case .float64: floatArithmetic(op, x, y, out, Double.self)

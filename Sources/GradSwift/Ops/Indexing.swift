@@ -55,10 +55,27 @@ extension Ops {
     /// truncating floats into ints as NumPy's assignment does).
     public static func indexPut(_ a: Tensor, _ key: [IndexItem], _ value: Tensor) throws {
         try checkInPlace(a, op: "setitem")
+        if a.dtype == .int64 && !allFinite(value) {
+            throw EngineError.invalidArgument("setitem: cannot convert float NaN or infinity to integer")
+        }
         let selection = try select(a.shape, key)
         let source = try expand(try cast(value, to: a.dtype), to: selection.shape)
         let offsets = selection.offsets ?? stridedOffsets(selection)
         Strided.scatter(itemSize: a.dtype.itemSize, from: source.storage.bytes, offsets: offsets, to: a.storage.bytes)
+    }
+
+    /// Whether every element of a tensor is finite (always true for ints and bools).
+    private static func allFinite(_ t: Tensor) -> Bool {
+        switch t.dtype {
+        case .float32:
+            let p = t.pointer(Float.self)
+            return (0..<t.count).allSatisfy { p[$0].isFinite }
+        case .float64:
+            let p = t.pointer(Double.self)
+            return (0..<t.count).allSatisfy { p[$0].isFinite }
+        case .int64, .bool:
+            return true
+        }
     }
 
     /// Adds `g`'s elements at `offsets` of `full`, in order, so repeated positions accumulate.
@@ -124,6 +141,7 @@ extension Ops {
         guard items.filter({ if case .ellipsis = $0 { return true }; return false }).count <= 1 else {
             throw EngineError.index("index: an index can only have a single ellipsis ('...')")
         }
+        let written = items
         if let e = items.firstIndex(where: { if case .ellipsis = $0 { return true }; return false }) {
             items.replaceSubrange(e...e, with: Array(repeating: .slice(start: nil, stop: nil, step: nil), count: shape.count - consumed))
         } else {
@@ -132,10 +150,11 @@ extension Ops {
 
         let sourceStrides = Shape.strides(shape)
         let hasArrays = items.contains { if case .tensor = $0 { return true }; return false }
+        let arraysAdjacent = advancedIndicesAdjacent(written, hasArrays: hasArrays)
         var base = 0, axis = 0
         var basicShape: [Int] = [], basicStrides: [Int] = []
         var arrays: [(positions: Tensor, stride: Int, size: Int)] = []
-        var firstArraySlot: Int?, arraysAdjacent = true, lastWasArray = false
+        var firstArraySlot: Int?
         for item in items {
             var isArray = false
             switch item {
@@ -157,18 +176,18 @@ extension Ops {
                 arrays.append((t, sourceStrides[axis], shape[axis]))
                 isArray = true
             case .slice(let start, let stop, let step):
-                let (first, count, stride) = try resolveSlice(start, stop, step, size: shape[axis])
+                let (first, count, step) = try resolveSlice(start, stop, step, size: shape[axis])
                 base += first * sourceStrides[axis]
                 basicShape.append(count)
-                basicStrides.append(stride * sourceStrides[axis])
+                // With two or more elements |step| < size, so the product cannot overflow.
+                basicStrides.append(count > 1 ? step * sourceStrides[axis] : 0)
                 axis += 1
             }
             if isArray {
                 try checkArrayBounds(arrays[arrays.count - 1].positions, size: shape[axis], axis: axis)
-                if firstArraySlot == nil { firstArraySlot = basicShape.count } else if !lastWasArray { arraysAdjacent = false }
+                if firstArraySlot == nil { firstArraySlot = basicShape.count }
                 axis += 1
             }
-            lastWasArray = isArray
         }
         guard let slot = firstArraySlot else {
             return Selection(shape: basicShape, offsets: nil, base: base, strides: basicStrides)
@@ -177,6 +196,12 @@ extension Ops {
         // Offsets contributed by the broadcast advanced indices, one per broadcast position.
         var arrayShape: [Int] = []
         for (positions, _, _) in arrays { arrayShape = try Shape.broadcast(arrayShape, positions.shape, op: "index") }
+        let insertAt = arraysAdjacent ? slot : 0
+        let resultShape = Array(basicShape[..<insertAt]) + arrayShape + Array(basicShape[insertAt...])
+        let resultCount = try Shape.count(resultShape, op: "index")
+        guard resultCount <= Storage.allocationLimit / MemoryLayout<Int>.stride else {
+            throw EngineError.outOfMemory("index: result of shape \(describe(resultShape)) is too large")
+        }
         let arrayCount = arrayShape.reduce(1, *)
         var arrayOffsets = [Int](repeating: 0, count: arrayCount)
         for (positions, stride, size) in arrays where arrayCount > 0 {
@@ -189,11 +214,10 @@ extension Ops {
                 }
             }
         }
-        let insertAt = arraysAdjacent ? slot : 0
         let shapeBefore = Array(basicShape[..<insertAt]), shapeAfter = Array(basicShape[insertAt...])
         let stridesBefore = Array(basicStrides[..<insertAt]), stridesAfter = Array(basicStrides[insertAt...])
         var offsets: [Int] = []
-        offsets.reserveCapacity(shapeBefore.reduce(1, *) * arrayCount * shapeAfter.reduce(1, *))
+        offsets.reserveCapacity(resultCount)
         forEachIndex(shapeBefore) { before in
             let o1 = base + zip(before, stridesBefore).reduce(0) { $0 + $1.0 * $1.1 }
             for arrayOffset in arrayOffsets {
@@ -202,7 +226,21 @@ extension Ops {
                 }
             }
         }
-        return Selection(shape: shapeBefore + arrayShape + shapeAfter, offsets: offsets, base: 0, strides: [])
+        return Selection(shape: resultShape, offsets: offsets, base: 0, strides: [])
+    }
+
+    /// Whether the advanced indices of a key, as written, stand next to each other (integers
+    /// count as advanced when arrays are present; `...` and `None` separate them, as in NumPy).
+    private static func advancedIndicesAdjacent(_ items: [IndexItem], hasArrays: Bool) -> Bool {
+        let advanced = items.map { item -> Bool in
+            switch item {
+            case .tensor: return true
+            case .int: return hasArrays
+            default: return false
+            }
+        }
+        guard let first = advanced.firstIndex(of: true), let last = advanced.lastIndex(of: true) else { return true }
+        return advanced[first...last].allSatisfy { $0 }
     }
 
     /// Checks that every position in `positions` fits an axis of `size` (negatives count from the end).

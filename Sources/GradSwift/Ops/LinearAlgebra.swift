@@ -44,11 +44,11 @@ extension Ops {
             throw EngineError.shapeMismatch("matmul: batch dimensions of \(describe(x.shape)) and \(describe(y.shape)) cannot be broadcast together")
         }
         let out = try Tensor(shape: batch + [n, m], dtype: x.dtype, zeroed: k == 0, op: "matmul")
-        guard n > 0 && m > 0 && k > 0 else { return out }
+        let batches = batch.reduce(1, *)
+        guard n > 0 && m > 0 && k > 0 && batches > 0 else { return out }
         guard [n, k, m, xr, xc, yr, yc].allSatisfy({ $0 <= Int(Int32.max) }) else {
             throw EngineError.outOfMemory("matmul: matrix dimensions above 2^31 - 1 are not supported (\(describe(x.shape)) @ \(describe(y.shape)))")
         }
-        let batches = batch.reduce(1, *)
         if batchY.isEmpty && !transX && batches * n <= Int(Int32.max) {
             // The rows of every batch of x form one tall matrix: a single product.
             gemm(x.dtype, false, transY, batches * n, m, k, x.storage.bytes, 0, y.storage.bytes, 0, out.storage.bytes, 0)

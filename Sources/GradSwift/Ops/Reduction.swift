@@ -18,7 +18,7 @@ extension Ops {
     /// Forward and backward of sum, mean, max, min, argmax and argmin over `axes`
     /// (`nil`: all axes), keeping reduced axes as size 1 when `keepDims`.
     public static func reduce(_ op: ReduceOp, _ a: Tensor, axes: [Int]?, keepDims: Bool) throws -> Tensor {
-        if (op == .argmax || op == .argmin), let axes, axes.count > 1 {
+        if (op == .argmax || op == .argmin), let axes, axes.count != 1 {
             throw EngineError.invalidArgument("\(op.name): takes one axis or None, got \(axes.count) axes")
         }
         let axes = try Shape.normalize(axes: axes, rank: a.rank, op: op.name)
@@ -52,7 +52,13 @@ extension Ops {
             case .sum: return [try expand(gKept, to: a.shape)]
             case .mean: return [try mul(try expand(gKept, to: a.shape), try Tensor.scalar(1 / Double(reducedCount), dtype: g.dtype))]
             default:
-                let winners = try cast(try compare(.eq, x, try reshape(result, keptShape)), to: g.dtype)
+                let winners = try Tensor(shape: x.shape, dtype: g.dtype, op: op.name)
+                let extremum = try reshape(result, keptShape)
+                if g.dtype == .float32 {
+                    Elementwise.map(Selected<Float>.self, x, extremum, winners)
+                } else {
+                    Elementwise.map(Selected<Double>.self, x, extremum, winners)
+                }
                 let ties = try sum(winners, axes: axes, keepDims: true)
                 return [try mul(winners, try div(gKept, ties))]
             }
@@ -183,6 +189,14 @@ extension Ops {
 }
 
 // MARK: Reducers
+
+/// 1 where an element is the selected extremum (a NaN extremum selects the NaNs), else 0:
+/// max and min send their gradient there, shared among ties.
+enum Selected<T: FloatElement>: BinaryKernel {
+    @inline(__always) static func apply(_ x: T, _ extremum: T) -> T {
+        x == extremum || (x.isNaN && extremum.isNaN) ? 1 : 0
+    }
+}
 
 /// A fold along the reduced axis, as a type so the loops specialise on it (see `UnaryKernel`).
 protocol Reducer {

@@ -11,6 +11,11 @@ extension Tensor {
             guard let bytes else { throw EngineError.invalidArgument("tensor_new: data pointer is NULL") }
             memcpy(t.storage.bytes, bytes, t.byteCount)
         }
+        if dtype == .bool {
+            // Any nonzero byte is true; store it as 1, the only true value Swift's Bool knows.
+            let b = t.storage.bytes.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<t.count where b[i] > 1 { b[i] = 1 }
+        }
         return t
     }
 

@@ -3,19 +3,22 @@ public enum Shape {
     /// The largest rank a tensor may have.
     public static let maxRank = 32
 
-    /// The number of elements of `shape`, or an error when a dimension is negative or the
-    /// product overflows.
+    /// The number of elements of `shape`, or an error when a dimension is negative or the shape
+    /// is too big: the product of its nonzero dimensions, in bytes of the widest element, must
+    /// fit in an Int even when a zero makes the count 0 (as NumPy), so strides and other partial
+    /// products of the dimensions never overflow.
     public static func count(_ shape: [Int], op: String) throws -> Int {
-        var total = 1
+        var total = 1, bound = 8
         for d in shape {
             guard d >= 0 else {
                 throw EngineError.invalidArgument("\(op): negative dimension in shape \(describe(shape))")
             }
-            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            let (product, overflow) = bound.multipliedReportingOverflow(by: Swift.max(d, 1))
             guard !overflow else {
-                throw EngineError.outOfMemory("\(op): shape \(describe(shape)) has too many elements")
+                throw EngineError.outOfMemory("\(op): array of shape \(describe(shape)) is too big")
             }
-            total = product
+            bound = product
+            total *= d
         }
         return total
     }
