@@ -19,9 +19,11 @@ public final class Node {
     struct Layout: Equatable {
         let shape: [Int]
         let dtype: DType
+        /// The layout `t` has now.
         init(_ t: Tensor) { (shape, dtype) = (t.shape, t.dtype) }
     }
 
+    /// A node for the op `name` that produced `output` from `inputs`.
     init(name: String, output: Tensor, inputs: [Tensor], rule: @escaping (Tensor) throws -> [Tensor?]) {
         self.name = name
         self.inputs = inputs

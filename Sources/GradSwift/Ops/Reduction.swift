@@ -2,8 +2,17 @@
 public enum ReduceOp: Sendable {
     case sum, mean, max, min, argmax, argmin
 
-    /// The NumPy name, used in error messages.
-    public var name: String { "\(self)" }
+    /// The NumPy name, used in error messages (a switch: `"\(self)"` would reflect).
+    public var name: String {
+        switch self {
+        case .sum: return "sum"
+        case .mean: return "mean"
+        case .max: return "max"
+        case .min: return "min"
+        case .argmax: return "argmax"
+        case .argmin: return "argmin"
+        }
+    }
 
     /// True for reductions that pick an element (and so need a non-empty input).
     var selects: Bool { self != .sum && self != .mean }

@@ -2,8 +2,20 @@
 public enum UnaryOp: Sendable {
     case neg, abs, exp, log, sqrt, square, sign, sigmoid, tanh
 
-    /// The NumPy/PyDyNet name, used in error messages.
-    public var name: String { "\(self)" }
+    /// The NumPy/PyDyNet name, used in error messages (a switch: `"\(self)"` would reflect).
+    public var name: String {
+        switch self {
+        case .neg: return "neg"
+        case .abs: return "abs"
+        case .exp: return "exp"
+        case .log: return "log"
+        case .sqrt: return "sqrt"
+        case .square: return "square"
+        case .sign: return "sign"
+        case .sigmoid: return "sigmoid"
+        case .tanh: return "tanh"
+        }
+    }
 
     /// True for the functions that always give a floating result (ints give float64).
     var isFloatFunction: Bool {
