@@ -12,6 +12,9 @@ from .ops import (abs, add, argmax, argmin, concat, div, dsplit, exp, hsplit, lo
                   square, squeeze, sub, sum, swapaxes, tanh, transpose, unsqueeze, vsplit)
 from .special import empty, manual_seed, ones, rand, randn, uniform, zeros
 from .tensor import Tensor
+from ._lib import library_version
+
+__version__ = library_version()  # the engine's version, from gs_version
 
 __all__ = [
     "Tensor", "add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "min", "max",

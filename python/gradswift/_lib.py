@@ -65,11 +65,12 @@ def _load():
 
 lib, LIBRARY_PATH = _load()
 
+_missing = [name for name, _, _ in PROTOTYPES if not hasattr(lib, name)]
+if _missing:  # a library older than this package
+    raise ImportError(f"gradswift: {LIBRARY_PATH} lacks {', '.join(_missing)}; rebuild it "
+                      "(`swift build -c release`) to match this package")
 for _name, _restype, _argtypes in PROTOTYPES:
-    try:
-        _fn = getattr(lib, _name)
-    except AttributeError:  # declared in the header but absent from this build
-        continue
+    _fn = getattr(lib, _name)
     _fn.restype = _ctype(_restype)
     _fn.argtypes = [_ctype(a) for a in _argtypes]
 
@@ -98,3 +99,10 @@ def check(status):
     """Raise the exception mapped from ``status`` unless it is 0 (GS_OK)."""
     if status:
         raise error(status)
+
+
+def library_version():
+    """The engine's version as ``"major.minor.patch"`` (``gs_version``)."""
+    parts = [ctypes.c_int32() for _ in range(3)]
+    check(lib.gs_version(*parts))
+    return ".".join(str(part.value) for part in parts)
