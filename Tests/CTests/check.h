@@ -64,6 +64,9 @@ static inline bool check_close_(double x, double want, const char *what, const c
     return false;
 }
 
+/* INTS(1, 2): an int64_t array literal, for shapes, axes and data; also as a macro argument. */
+#define INTS(...) ((const int64_t[]){__VA_ARGS__})
+
 /* Helpers shared by the test files (helpers.c). They count as checks where they call the ABI. */
 
 /* A float32 tensor with a copy of `data`; 0 (and a failed check) when creation fails. */
@@ -82,6 +85,30 @@ void check_f32_(uint64_t t, const int64_t *shape, int32_t ndim, const float *wan
                 const char *file, int line);
 bool check_meta_(uint64_t t, int32_t dtype, const int64_t *shape, int32_t ndim, const char *file,
                  int line);
+/* Tensors of the other dtypes: make_f64 (may require grad), make_i64, make_bool (bytes 0/1). */
+uint64_t make_f64(const double *data, const int64_t *shape, int32_t ndim, bool requires_grad);
+uint64_t make_i64(const int64_t *data, const int64_t *shape, int32_t ndim);
+uint64_t make_bool(const uint8_t *data, const int64_t *shape, int32_t ndim);
+/* CHECK_F64, CHECK_I64, CHECK_BOOL: as CHECK_F32 for float64 (NaN and infinities must match
+   exactly, other values as CHECK_CLOSE), int64 and bool (exact). */
+#define CHECK_F64(t, shape, ndim, ...)                                                        \
+    check_f64_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
+#define CHECK_I64(t, shape, ndim, ...)                                                        \
+    check_i64_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
+#define CHECK_BOOL(t, shape, ndim, ...)                                                       \
+    check_bool_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
+void check_f64_(uint64_t t, const int64_t *shape, int32_t ndim, const double *want,
+                const char *file, int line);
+void check_i64_(uint64_t t, const int64_t *shape, int32_t ndim, const int64_t *want,
+                const char *file, int line);
+void check_bool_(uint64_t t, const int64_t *shape, int32_t ndim, const uint8_t *want,
+                 const char *file, int line);
+/* CHECK_GRAD(t, shape, ndim, want...): t's float32 gradient has these values. gs_tensor_grad
+   gives a new handle each time; it is released here. */
+#define CHECK_GRAD(t, shape, ndim, ...)                                                       \
+    check_grad_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
+void check_grad_(uint64_t t, const int64_t *shape, int32_t ndim, const float *want,
+                 const char *file, int line);
 /* The number of live handles (checked call). */
 int64_t live_handles(void);
 /* Releases t, checking the status. */
@@ -95,5 +122,8 @@ void test_values(void);
 void test_autograd(void);
 void test_unary(void);
 void test_errors(void);
+void test_random(void);
+void test_ops(void);
+void test_shape_index(void);
 
 #endif

@@ -55,6 +55,99 @@ void check_f32_(uint64_t t, const int64_t *shape, int32_t ndim, const float *wan
     free(got);
 }
 
+uint64_t make_f64(const double *data, const int64_t *shape, int32_t ndim, bool requires_grad) {
+    uint64_t t = 0;
+    CHECK_OK(gs_tensor_new(data, GS_DTYPE_FLOAT64, shape, ndim, requires_grad, &t));
+    CHECK(t != 0);
+    return t;
+}
+
+uint64_t make_i64(const int64_t *data, const int64_t *shape, int32_t ndim) {
+    uint64_t t = 0;
+    CHECK_OK(gs_tensor_new(data, GS_DTYPE_INT64, shape, ndim, false, &t));
+    CHECK(t != 0);
+    return t;
+}
+
+uint64_t make_bool(const uint8_t *data, const int64_t *shape, int32_t ndim) {
+    uint64_t t = 0;
+    CHECK_OK(gs_tensor_new(data, GS_DTYPE_BOOL, shape, ndim, false, &t));
+    CHECK(t != 0);
+    return t;
+}
+
+/* Checks t's dtype and shape, then copies its elements (itemsize bytes each) into a fresh
+   buffer; NULL (and a failed check) on any mismatch. The caller frees the buffer. */
+static void *copy_checked(uint64_t t, int32_t dtype, size_t itemsize, const int64_t *shape,
+                          int32_t ndim, int64_t *count, const char *file, int line) {
+    if (!check_meta_(t, dtype, shape, ndim, file, line))
+        return NULL;
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++)
+        n *= shape[i];
+    void *got = calloc((size_t)n + 1, itemsize);
+    if (!check_status_(gs_tensor_copy_data(t, got, n * (int64_t)itemsize), GS_OK,
+                       "gs_tensor_copy_data", file, line)) {
+        free(got);
+        return NULL;
+    }
+    *count = n;
+    return got;
+}
+
+void check_f64_(uint64_t t, const int64_t *shape, int32_t ndim, const double *want,
+                const char *file, int line) {
+    int64_t n = 0;
+    double *got = copy_checked(t, GS_DTYPE_FLOAT64, sizeof(double), shape, ndim, &n, file, line);
+    for (int64_t i = 0; got && i < n; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "element %lld", (long long)i);
+        if (isnan(want[i]) || isinf(want[i])) {
+            if (!check_(isnan(want[i]) ? isnan(got[i]) : got[i] == want[i], what, file, line))
+                fprintf(stderr, "  got %.9g, expected %.9g\n", got[i], want[i]);
+        } else {
+            check_close_(got[i], want[i], what, file, line);
+        }
+    }
+    free(got);
+}
+
+void check_i64_(uint64_t t, const int64_t *shape, int32_t ndim, const int64_t *want,
+                const char *file, int line) {
+    int64_t n = 0;
+    int64_t *got = copy_checked(t, GS_DTYPE_INT64, sizeof(int64_t), shape, ndim, &n, file, line);
+    for (int64_t i = 0; got && i < n; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "element %lld", (long long)i);
+        if (!check_(got[i] == want[i], what, file, line))
+            fprintf(stderr, "  got %lld, expected %lld\n", (long long)got[i], (long long)want[i]);
+    }
+    free(got);
+}
+
+void check_bool_(uint64_t t, const int64_t *shape, int32_t ndim, const uint8_t *want,
+                 const char *file, int line) {
+    int64_t n = 0;
+    uint8_t *got = copy_checked(t, GS_DTYPE_BOOL, 1, shape, ndim, &n, file, line);
+    for (int64_t i = 0; got && i < n; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "element %lld", (long long)i);
+        if (!check_(got[i] == want[i], what, file, line))
+            fprintf(stderr, "  got %d, expected %d\n", got[i], want[i]);
+    }
+    free(got);
+}
+
+void check_grad_(uint64_t t, const int64_t *shape, int32_t ndim, const float *want,
+                 const char *file, int line) {
+    uint64_t g = 0;
+    check_status_(gs_tensor_grad(t, &g), GS_OK, "gs_tensor_grad", file, line);
+    if (check_(g != 0, "grad handle != 0", file, line)) {
+        check_f32_(g, shape, ndim, want, file, line);
+        release(g);
+    }
+}
+
 int64_t live_handles(void) {
     int64_t n = -1;
     CHECK_OK(gs_live_handles(&n));

@@ -10,6 +10,9 @@ int main(void) {
     test_autograd();
     test_unary();
     test_errors();
+    test_random();
+    test_ops();
+    test_shape_index();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

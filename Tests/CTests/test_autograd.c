@@ -22,21 +22,6 @@ static uint64_t forward(uint64_t x, uint64_t w, uint64_t b) {
     return y;
 }
 
-/* CHECK_GRAD(t, shape, ndim, want...): t's gradient has these values. gs_tensor_grad gives a
-   new handle each time; it is released here. */
-#define CHECK_GRAD(t, shape, ndim, ...)                                                       \
-    check_grad_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
-
-static void check_grad_(uint64_t t, const int64_t *shape, int32_t ndim, const float *want,
-                        const char *file, int line) {
-    uint64_t g = 0;
-    check_status_(gs_tensor_grad(t, &g), GS_OK, "gs_tensor_grad", file, line);
-    if (check_(g != 0, "grad handle != 0", file, line)) {
-        check_f32_(g, shape, ndim, want, file, line);
-        release(g);
-    }
-}
-
 void test_autograd(void) {
     uint64_t x = make_f32(xv, s23, 2, true);
     uint64_t w = make_f32(wv, s3, 1, true);

@@ -152,3 +152,31 @@ def test_cuda_device_queries_raise():
         pdn.cuda.current_device()
     with pytest.raises(RuntimeError):
         pdn.cuda.set_device(0)
+
+
+# ---- found by the C-ABI tests -----------------------------------------------------------------
+def test_setitem_drops_leading_unit_dims_of_the_value():
+    a = pdn.zeros((3, 4))
+    a[0] = np.ones((1, 4))
+    np.testing.assert_array_equal(a.numpy()[0], np.ones(4))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pow_gradients_at_base_zero_are_masked_as_in_pytorch(dtype):
+    x = pdn.Tensor(np.array([0.0, 0.0, 2.0], dtype), requires_grad=True)
+    y = pdn.Tensor(np.array([2.0, 0.0, 3.0], dtype), requires_grad=True)
+    (x ** y).sum().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.0, 12.0], rtol=1e-6)
+    np.testing.assert_allclose(y.grad, [0.0, 0.0, 8 * np.log(2.0)], rtol=1e-6)
+
+
+def test_bool_power_gives_an_integer_dtype():
+    assert (pdn.Tensor(np.array([True])) ** pdn.Tensor(np.array([False]))).dtype == np.int64
+
+
+def test_float32_uniform_stays_below_high_and_rejects_overflowing_ranges():
+    pdn.manual_seed(0)
+    u = pdn.uniform(16777216, 16777218, (1000,), dtype=np.float32).numpy()
+    assert (u >= 16777216).all() and (u < 16777218).all()
+    with pytest.raises(ValueError):
+        pdn.uniform(-1e308, 1e308, (4,))

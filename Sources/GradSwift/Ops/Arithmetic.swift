@@ -55,6 +55,7 @@ extension Ops {
         if result == .bool && op == .sub {
             throw EngineError.dtype("sub: numpy boolean subtract is not supported; use logical ops")
         }
+        if result == .bool && op == .pow { result = .int64 }  // NumPy gives an integer type
         return (result, result == .bool ? .int64 : result)
     }
 
@@ -71,15 +72,15 @@ extension Ops {
         }
         if types.result != types.compute { out = try cast(out, to: types.result) }
         guard GradMode.isEnabled && (a.requiresGrad || b.requiresGrad) else { return out }
-        // div and pow differentiate through their result; a detached alias avoids a cycle.
-        let result = op == .div || op == .pow ? out.detached() : nil
+        // div differentiates through its result; a detached alias avoids a cycle.
+        let result = op == .div ? out.detached() : nil
         return out.recording(op.name, [a, b]) { g in
             switch op {
             case .add: return [g, g]
             case .sub: return [g, try negate(g)]
             case .mul: return [try mul(g, y), try mul(g, x)]
             case .div: return [try div(g, y), b.requiresGrad ? try mul(try div(try negate(g), y), result!) : nil]
-            case .pow: return try powGradients(x, y, result!, g, needBase: a.requiresGrad, needExponent: b.requiresGrad)
+            case .pow: return try powGradients(x, y, g, needBase: a.requiresGrad, needExponent: b.requiresGrad)
             default: return try extremumGradients(op, x, y, g)
             }
         }
@@ -119,12 +120,22 @@ extension Ops {
         }
     }
 
-    /// d(x^y)/dx = y·x^(y-1) and d(x^y)/dy = x^y·ln x, each computed only when needed.
-    private static func powGradients(_ x: Tensor, _ y: Tensor, _ result: Tensor, _ g: Tensor,
+    /// d(x^y)/dx = y·x^(y-1) and d(x^y)/dy = x^y·ln x, each computed only when needed, with
+    /// PyTorch's masks at the edges: 0 for dx where y = 0, and for dy where x = 0 and y >= 0.
+    private static func powGradients(_ x: Tensor, _ y: Tensor, _ g: Tensor,
                                      needBase: Bool, needExponent: Bool) throws -> [Tensor?] {
-        let base = needBase ? try mul(g, try mul(y, try arithmetic(.pow, x, try binary(.sub, y, scalar: 1, kind: .int)))) : nil
-        let exponent = needExponent ? try mul(g, try mul(result, try unary(.log, x))) : nil
-        return [base, exponent]
+        let shape = try Shape.broadcast(x.shape, y.shape, op: "pow")
+        func gradient<K: TernaryKernel>(_: K.Type) throws -> Tensor {
+            let out = try Tensor(shape: shape, dtype: g.dtype, op: "pow")
+            Elementwise.map(K.self, x, y, g, out)
+            return out
+        }
+        if g.dtype == .float32 {
+            return [needBase ? try gradient(PowBaseGradient<Float>.self) : nil,
+                    needExponent ? try gradient(PowExponentGradient<Float>.self) : nil]
+        }
+        return [needBase ? try gradient(PowBaseGradient<Double>.self) : nil,
+                needExponent ? try gradient(PowExponentGradient<Double>.self) : nil]
     }
 
     /// Gradients of maximum/minimum: to the operand that won, split evenly on ties (as PyTorch).
@@ -183,6 +194,20 @@ enum IntegerPower: BinaryKernel {
             n >>= 1
         }
         return result
+    }
+}
+
+/// d(x^y)/dx = d·y·x^(y-1), and 0 where y = 0 (x^0 is constant, even at x = 0).
+enum PowBaseGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ y: T, _ d: T) -> T {
+        y == 0 ? 0 : d * y * T.pow(x, y - 1)
+    }
+}
+
+/// d(x^y)/dy = d·x^y·ln x, and 0 where x = 0 and y >= 0 (as PyTorch).
+enum PowExponentGradient<T: FloatElement>: TernaryKernel {
+    @inline(__always) static func apply(_ x: T, _ y: T, _ d: T) -> T {
+        x == 0 && y >= 0 ? 0 : d * T.pow(x, y) * T.log(x)
     }
 }
 

@@ -59,6 +59,14 @@ extension Ops {
             throw EngineError.invalidArgument("setitem: cannot convert float NaN or infinity to integer")
         }
         let selection = try select(a.shape, key)
+        var value = value
+        if value.rank > selection.shape.count {
+            // NumPy drops leading size-1 dimensions of the value: a[0] = ones((1, 4)).
+            let extra = value.rank - selection.shape.count
+            if value.shape[..<extra].allSatisfy({ $0 == 1 }) {
+                value = value.sharingStorage(shape: Array(value.shape[extra...]))
+            }
+        }
         let source = try expand(try cast(value, to: a.dtype), to: selection.shape)
         let offsets = selection.offsets ?? stridedOffsets(selection)
         Strided.scatter(itemSize: a.dtype.itemSize, from: source.storage.bytes, offsets: offsets, to: a.storage.bytes)

@@ -49,9 +49,21 @@ extension Tensor {
         guard low.isFinite && high.isFinite && low <= high else {
             throw EngineError.invalidArgument("uniform: need finite low <= high, got \(low) and \(high)")
         }
+        guard (high - low).isFinite else {
+            throw EngineError.invalidArgument("uniform: range \(low)...\(high) exceeds the float64 bounds")
+        }
         let t = try Tensor(shape: shape, dtype: dtype, op: "uniform")
+        // A sample that rounds up to `high` in the tensor's type is drawn again, so every
+        // element lies in [low, high) (low itself when the range is empty).
+        let top = dtype == .float32 ? Double(Float(high)) : high
         RandomGenerator.shared.withLock { rng in
-            t.fillEach { _ in low + (high - low) * rng.nextUnit() }
+            t.fillEach { _ in
+                var sample = low + (high - low) * rng.nextUnit()
+                while low < high && (dtype == .float32 ? Double(Float(sample)) : sample) >= top {
+                    sample = low + (high - low) * rng.nextUnit()
+                }
+                return sample
+            }
         }
         return t
     }
