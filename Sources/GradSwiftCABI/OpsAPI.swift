@@ -110,9 +110,8 @@ public func gsInplace(_ op: Int32, _ target: UInt64, _ value: UInt64) -> Int32 {
 public func gsInplaceScalar(_ op: Int32, _ target: UInt64, _ scalar: Double, _ scalarKind: Int32) -> Int32 {
     guarded {
         let name = "gs_inplace_scalar"
-        let t = try tensor(target, name, "target")
-        let value = try Tensor.scalar(scalar, dtype: try decodeScalarKind(scalarKind, name).dtype(with: t.dtype))
-        try Ops.inPlace(try binaryOp(op, name), t, value)
+        try Ops.inPlace(try binaryOp(op, name), try tensor(target, name, "target"), scalar: scalar,
+                        kind: try decodeScalarKind(scalarKind, name))
     }
 }
 

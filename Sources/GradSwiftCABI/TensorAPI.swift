@@ -5,11 +5,8 @@ import GradSwift
 @c(gs_tensor_new)
 public func gsTensorNew(_ data: UnsafeRawPointer?, _ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32,
                         _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_tensor_new", result) {
-        let op = "gs_tensor_new"
-        let t = try Tensor.copying(data, dtype: try GradSwiftCABI.dtype(dtype, op), shape: try readInts(shape, ndim, op, "shape"))
-        try t.setRequiresGrad(requiresGrad)
-        return t
+    producingLeaf("gs_tensor_new", dtype, shape, ndim, requiresGrad, result) { type, dims in
+        try Tensor.copying(data, dtype: type, shape: dims)
     }
 }
 
@@ -17,11 +14,8 @@ public func gsTensorNew(_ data: UnsafeRawPointer?, _ dtype: Int32, _ shape: Unsa
 @c(gs_tensor_full)
 public func gsTensorFull(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ value: Double,
                          _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_tensor_full", result) {
-        let op = "gs_tensor_full"
-        let t = try Tensor.full(value, dtype: try GradSwiftCABI.dtype(dtype, op), shape: try readInts(shape, ndim, op, "shape"))
-        try t.setRequiresGrad(requiresGrad)
-        return t
+    producingLeaf("gs_tensor_full", dtype, shape, ndim, requiresGrad, result) { type, dims in
+        try Tensor.full(value, dtype: type, shape: dims)
     }
 }
 
@@ -29,12 +23,8 @@ public func gsTensorFull(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim:
 @c(gs_tensor_uniform)
 public func gsTensorUniform(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ low: Double, _ high: Double,
                             _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_tensor_uniform", result) {
-        let op = "gs_tensor_uniform"
-        let t = try Tensor.uniform(low: low, high: high, dtype: try GradSwiftCABI.dtype(dtype, op),
-                                   shape: try readInts(shape, ndim, op, "shape"))
-        try t.setRequiresGrad(requiresGrad)
-        return t
+    producingLeaf("gs_tensor_uniform", dtype, shape, ndim, requiresGrad, result) { type, dims in
+        try Tensor.uniform(low: low, high: high, dtype: type, shape: dims)
     }
 }
 
@@ -42,12 +32,8 @@ public func gsTensorUniform(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ nd
 @c(gs_tensor_normal)
 public func gsTensorNormal(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ mean: Double, _ std: Double,
                            _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing("gs_tensor_normal", result) {
-        let op = "gs_tensor_normal"
-        let t = try Tensor.normal(mean: mean, std: std, dtype: try GradSwiftCABI.dtype(dtype, op),
-                                  shape: try readInts(shape, ndim, op, "shape"))
-        try t.setRequiresGrad(requiresGrad)
-        return t
+    producingLeaf("gs_tensor_normal", dtype, shape, ndim, requiresGrad, result) { type, dims in
+        try Tensor.normal(mean: mean, std: std, dtype: type, shape: dims)
     }
 }
 
@@ -177,5 +163,17 @@ public func gsTensorDetach(_ tensor: UInt64, _ result: UnsafeMutablePointer<UInt
 public func gsTensorAstype(_ tensor: UInt64, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     producing("gs_tensor_astype", result) {
         try Ops.cast(try GradSwiftCABI.tensor(tensor, "gs_tensor_astype"), to: try GradSwiftCABI.dtype(dtype, "gs_tensor_astype"), copy: true)
+    }
+}
+
+/// Decodes a creation call's dtype code and shape, makes the leaf with `make`, sets its
+/// requires_grad and stores it as a new handle in `result`.
+private func producingLeaf(_ op: String, _ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32,
+                          _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?,
+                          _ make: (DType, [Int]) throws -> Tensor) -> Int32 {
+    producing(op, result) {
+        let t = try make(try GradSwiftCABI.dtype(dtype, op), try readInts(shape, ndim, op, "shape"))
+        try t.setRequiresGrad(requiresGrad)
+        return t
     }
 }

@@ -174,8 +174,10 @@ def _inplace_method(code, symbol):
 
     def method(self, other):
         kind = _KINDS.get(type(other))
-        if kind == _KINDS[int] and exact_int(self, other) is not None:
-            other, kind = exact_int(self, other), None
+        if kind == _KINDS[int]:
+            exact = exact_int(self, other)
+            if exact is not None:
+                other, kind = exact, None
         if kind is None:
             other = as_tensor(other)
             st = _inplace(code, self._h, other._h)

@@ -35,7 +35,7 @@ extension Ops {
     /// `a op scalar` (or `scalar op a`), where the scalar promotes weakly, as a Python number does.
     public static func binary(_ op: BinaryOp, _ a: Tensor, scalar: Double, kind: ScalarKind,
                               scalarFirst: Bool = false) throws -> Tensor {
-        let s = try Tensor.scalar(scalar, dtype: kind.dtype(with: a.dtype))
+        let s = try Tensor.scalar(scalar, kind: kind, meeting: a)
         return scalarFirst ? try binary(op, s, a) : try binary(op, a, s)
     }
 

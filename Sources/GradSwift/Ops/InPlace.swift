@@ -25,6 +25,11 @@ extension Ops {
         target.storage.bytes.copyMemory(from: result.storage.bytes, byteCount: target.byteCount)
     }
 
+    /// `target op= scalar` in place, the scalar promoting weakly as a Python number of `kind`.
+    public static func inPlace(_ op: BinaryOp, _ target: Tensor, scalar: Double, kind: ScalarKind) throws {
+        try inPlace(op, target, try Tensor.scalar(scalar, kind: kind, meeting: target))
+    }
+
     /// `target += value` for two float tensors of the same shape and dtype (gradient accumulation).
     static func addInPlace(_ target: Tensor, _ value: Tensor) throws {
         guard target.shape == value.shape && target.dtype == value.dtype else {

@@ -31,6 +31,12 @@ extension Tensor {
         try full(value, dtype: dtype, shape: [])
     }
 
+    /// A 0-d tensor holding a Python-style scalar of `kind` about to meet `tensor` in an op, in
+    /// the dtype weak promotion gives it (`ScalarKind.dtype(with:)`).
+    public static func scalar(_ value: Double, kind: ScalarKind, meeting tensor: Tensor) throws -> Tensor {
+        try scalar(value, dtype: kind.dtype(with: tensor.dtype))
+    }
+
     /// Sets every element to `value` converted to this tensor's type.
     public func fill(_ value: Double) {
         switch dtype {
