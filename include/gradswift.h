@@ -332,6 +332,100 @@ int32_t gs_index_put(uint64_t a, const int64_t *key, int32_t nitems, uint64_t va
 /// `a[key] = scalar` in place.
 int32_t gs_index_put_scalar(uint64_t a, const int64_t *key, int32_t nitems, double value);
 
+/* ---- ModuleAPI.swift ------------------------------------------------------------------------- */
+
+/// Releases a module handle (the module lives on while other handles or modules use it).
+int32_t gs_module_release(uint64_t module_);
+
+/// Runs the module on `ninputs` tensors; its outputs go to `outputs[0..<*noutputs]` (at most
+/// `capacity`; 3 is always enough). The caller owns the output handles.
+int32_t gs_module_forward(uint64_t module_, const uint64_t *inputs, int32_t ninputs,
+                          uint64_t *outputs, int32_t capacity, int32_t *noutputs);
+
+/// Sets training (`mode` true) or evaluation mode on the module and all its sub-modules.
+int32_t gs_module_train(uint64_t module_, bool mode);
+
+/// Writes whether the module is in training mode.
+int32_t gs_module_is_training(uint64_t module_, bool *result);
+
+/// Writes the number of parameters of the module and its sub-modules (trainable or not).
+int32_t gs_module_parameter_count(uint64_t module_, int64_t *count);
+
+/// Copies the dotted name of parameter `index` (`"0.weight"`) into `buffer`, snprintf-style:
+/// at most `capacity - 1` bytes and a NUL; `*length` gets the full length.
+int32_t gs_module_parameter_name(uint64_t module_, int64_t index, char *buffer, int64_t capacity,
+                                 int64_t *length);
+
+/// A new handle to the parameter called `name` (dotted path); it shares the module's storage,
+/// so writing its data changes the module. The caller owns `*result`.
+int32_t gs_module_parameter(uint64_t module_, const char *name, uint64_t *result);
+
+/// Replaces parameter `name` with `tensor` (same shape and dtype, a leaf); the module keeps a
+/// reference, the caller keeps its handle.
+int32_t gs_module_set_parameter(uint64_t module_, const char *name, uint64_t tensor);
+
+/// Copies the module's description (PyDyNet's repr) into `buffer`, snprintf-style.
+int32_t gs_module_describe(uint64_t module_, char *buffer, int64_t capacity, int64_t *length);
+
+/// A module applying `modules[0]`, then `modules[1]`... to one input. It keeps references to
+/// them; the caller still owns (and releases) the handles it passed. The caller owns `*result`.
+int32_t gs_sequential_new(const uint64_t *modules, int32_t count, uint64_t *result);
+
+/* ---- InitAPI.swift --------------------------------------------------------------------------- */
+
+/// Non-linearity codes of gs_init_gain and the Kaiming initialisers.
+typedef int32_t gs_nonlinearity;
+enum {
+    /// Identity.
+    GS_NONLINEARITY_LINEAR = 0,
+    /// 1-D convolution (gain 1).
+    GS_NONLINEARITY_CONV1D = 1,
+    /// 2-D convolution (gain 1).
+    GS_NONLINEARITY_CONV2D = 2,
+    /// Logistic sigmoid.
+    GS_NONLINEARITY_SIGMOID = 3,
+    /// Hyperbolic tangent (gain 5/3).
+    GS_NONLINEARITY_TANH = 4,
+    /// ReLU (gain sqrt 2).
+    GS_NONLINEARITY_RELU = 5,
+    /// Leaky ReLU (gain sqrt(2 / (1 + slope^2))).
+    GS_NONLINEARITY_LEAKY_RELU = 6,
+};
+
+/// Fan mode codes of the Kaiming initialisers.
+typedef int32_t gs_fan_mode;
+enum {
+    /// Scale by the input fan.
+    GS_FAN_MODE_FAN_IN = 0,
+    /// Scale by the output fan.
+    GS_FAN_MODE_FAN_OUT = 1,
+};
+
+/// Writes the recommended gain of `nonlinearity` (a gs_nonlinearity code); `slope` is leaky
+/// ReLU's negative slope (NaN for the default 0.01).
+int32_t gs_init_gain(int32_t nonlinearity, double slope, double *result);
+
+/// Fills `tensor` with samples of U(low, high).
+int32_t gs_init_uniform(uint64_t tensor, double low, double high);
+
+/// Fills `tensor` with samples of N(mean, std^2).
+int32_t gs_init_normal(uint64_t tensor, double mean, double std);
+
+/// Sets every element of `tensor` to `value` (converted to its dtype).
+int32_t gs_init_constant(uint64_t tensor, double value);
+
+/// Glorot uniform fill: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)). Rank >= 2.
+int32_t gs_init_xavier_uniform(uint64_t tensor, double gain);
+
+/// Glorot normal fill: N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out)). Rank >= 2.
+int32_t gs_init_xavier_normal(uint64_t tensor, double gain);
+
+/// He uniform fill: U(-b, b), b = gain(nonlinearity, a) * sqrt(3 / fan), `mode` a gs_fan_mode.
+int32_t gs_init_kaiming_uniform(uint64_t tensor, double a, int32_t mode, int32_t nonlinearity);
+
+/// He normal fill: N(0, s^2), s = gain(nonlinearity, a) / sqrt(fan), `mode` a gs_fan_mode.
+int32_t gs_init_kaiming_normal(uint64_t tensor, double a, int32_t mode, int32_t nonlinearity);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -49,6 +49,20 @@ extension Tensor {
 
     /// Uniform samples in `[low, high)` from the engine generator.
     public static func uniform(low: Double, high: Double, dtype: DType, shape: [Int]) throws -> Tensor {
+        let t = try Tensor(shape: shape, dtype: dtype, op: "uniform")
+        try t.fillUniform(low: low, high: high)
+        return t
+    }
+
+    /// Normal samples with the given mean and standard deviation from the engine generator.
+    public static func normal(mean: Double, std: Double, dtype: DType, shape: [Int]) throws -> Tensor {
+        let t = try Tensor(shape: shape, dtype: dtype, op: "normal")
+        try t.fillNormal(mean: mean, std: std)
+        return t
+    }
+
+    /// Overwrites every element with a uniform sample in `[low, high)` from the engine generator.
+    public func fillUniform(low: Double, high: Double) throws {
         guard dtype.isFloatingPoint else {
             throw EngineError.dtype("uniform: dtype must be float32 or float64, got \(dtype.name)")
         }
@@ -58,35 +72,32 @@ extension Tensor {
         guard (high - low).isFinite else {
             throw EngineError.invalidArgument("uniform: range \(low)...\(high) exceeds the float64 bounds")
         }
-        let t = try Tensor(shape: shape, dtype: dtype, op: "uniform")
         // A sample that rounds up to `high` in the tensor's type is drawn again, so every
         // element lies in [low, high) (low itself when the range is empty).
-        let top = dtype == .float32 ? Double(Float(high)) : high
+        let isSingle = dtype == .float32
+        let top = isSingle ? Double(Float(high)) : high
         RandomGenerator.shared.withLock { rng in
-            t.fillEach { _ in
+            fillEach { _ in
                 var sample = low + (high - low) * rng.nextUnit()
-                while low < high && (dtype == .float32 ? Double(Float(sample)) : sample) >= top {
+                while low < high && (isSingle ? Double(Float(sample)) : sample) >= top {
                     sample = low + (high - low) * rng.nextUnit()
                 }
                 return sample
             }
         }
-        return t
     }
 
-    /// Normal samples with the given mean and standard deviation from the engine generator.
-    public static func normal(mean: Double, std: Double, dtype: DType, shape: [Int]) throws -> Tensor {
+    /// Overwrites every element with a normal sample from the engine generator.
+    public func fillNormal(mean: Double, std: Double) throws {
         guard dtype.isFloatingPoint else {
             throw EngineError.dtype("normal: dtype must be float32 or float64, got \(dtype.name)")
         }
         guard mean.isFinite && std.isFinite && std >= 0 else {
             throw EngineError.invalidArgument("normal: need finite mean and std >= 0, got \(mean) and \(std)")
         }
-        let t = try Tensor(shape: shape, dtype: dtype, op: "normal")
         RandomGenerator.shared.withLock { rng in
-            t.fillEach { _ in mean + std * rng.nextGaussian() }
+            fillEach { _ in mean + std * rng.nextGaussian() }
         }
-        return t
     }
 
     /// Sets element `i` to `value(i)` for every `i` (floating types only).
