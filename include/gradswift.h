@@ -371,6 +371,90 @@ int32_t gs_module_describe(uint64_t module_, char *buffer, int64_t capacity, int
 /// them; the caller still owns (and releases) the handles it passed. The caller owns `*result`.
 int32_t gs_sequential_new(const uint64_t *modules, int32_t count, uint64_t *result);
 
+/* ---- OptimAPI.swift -------------------------------------------------------------------------- */
+
+/// SGD over `count` parameters: momentum buffer `b = momentum*b + g`, step `lr*b` (Nesterov:
+/// `lr*(g + momentum*b)`), `g` including `weight_decay*p`. The caller owns `*result`.
+int32_t gs_sgd_new(const uint64_t *params, int32_t count, double lr, double momentum,
+                   double weight_decay, bool nesterov, uint64_t *result);
+
+/// Adam over `count` parameters (PyDyNet's formula: bias corrections folded into the step
+/// size, `eps` added to sqrt(v)). The caller owns `*result`.
+int32_t gs_adam_new(const uint64_t *params, int32_t count, double lr, double beta1, double beta2,
+                    double eps, double weight_decay, uint64_t *result);
+
+/// Adagrad over `count` parameters: `G += g^2`, `p -= lr*g/sqrt(G + eps)`. The caller owns `*result`.
+int32_t gs_adagrad_new(const uint64_t *params, int32_t count, double lr, double weight_decay,
+                       double eps, uint64_t *result);
+
+/// Adadelta (Zeiler; PyTorch's form) over `count` parameters. The caller owns `*result`.
+int32_t gs_adadelta_new(const uint64_t *params, int32_t count, double lr, double rho,
+                        double weight_decay, double eps, uint64_t *result);
+
+/// Updates every parameter that has a gradient (one call for all of them).
+int32_t gs_optim_step(uint64_t optimizer);
+
+/// Zeroes the gradients of all the optimizer's parameters.
+int32_t gs_optim_zero_grad(uint64_t optimizer);
+
+/// Writes the learning rate the next step will use.
+int32_t gs_optim_lr(uint64_t optimizer, double *result);
+
+/// Sets the learning rate (finite, >= 0).
+int32_t gs_optim_set_lr(uint64_t optimizer, double lr);
+
+/// Writes how many steps were taken.
+int32_t gs_optim_step_count(uint64_t optimizer, int64_t *result);
+
+/// Sets the step count (>= 0), when restoring a checkpoint (Adam's bias correction uses it).
+int32_t gs_optim_set_step_count(uint64_t optimizer, int64_t count);
+
+/// Writes the number of state buffers (over all parameters).
+int32_t gs_optim_state_count(uint64_t optimizer, int64_t *count);
+
+/// Copies the name of state buffer `index` (`"<parameter index>.<buffer>"`, e.g. `"0.m"`)
+/// into `buffer`, snprintf-style; `*length` gets the full length.
+int32_t gs_optim_state_name(uint64_t optimizer, int64_t index, char *buffer, int64_t capacity,
+                            int64_t *length);
+
+/// A new handle to the state buffer called `name`, sharing the optimizer's memory (write its
+/// data to restore a checkpoint). The caller owns `*result`.
+int32_t gs_optim_state(uint64_t optimizer, const char *name, uint64_t *result);
+
+/// Releases an optimizer handle.
+int32_t gs_optim_release(uint64_t optimizer);
+
+/// ExponentialLR: rate `base * gamma^epoch`. Takes the first step (to `last_epoch + 1`; pass
+/// -1 to start). The caller owns `*result`.
+int32_t gs_exponential_lr_new(uint64_t optimizer, double gamma, int64_t last_epoch,
+                              uint64_t *result);
+
+/// StepLR: rate `base * gamma^(epoch / step_size)`. The caller owns `*result`.
+int32_t gs_step_lr_new(uint64_t optimizer, int64_t step_size, double gamma, int64_t last_epoch,
+                       uint64_t *result);
+
+/// MultiStepLR: rate `base * gamma^(number of milestones <= epoch)`, `milestones` increasing.
+/// The caller owns `*result`.
+int32_t gs_multistep_lr_new(uint64_t optimizer, const int64_t *milestones, int32_t count,
+                            double gamma, int64_t last_epoch, uint64_t *result);
+
+/// CosineAnnealingLR: rate `eta_min + (base - eta_min) * (1 + cos(pi * epoch / t_max)) / 2`.
+/// The caller owns `*result`.
+int32_t gs_cosine_annealing_lr_new(uint64_t optimizer, int64_t t_max, double eta_min,
+                                   int64_t last_epoch, uint64_t *result);
+
+/// Advances the schedule one epoch and sets the optimizer's rate.
+int32_t gs_scheduler_step(uint64_t scheduler);
+
+/// Writes the schedule's current epoch (0 after construction).
+int32_t gs_scheduler_last_epoch(uint64_t scheduler, int64_t *result);
+
+/// Writes the scheduled rate at `epoch` (without changing anything).
+int32_t gs_scheduler_rate(uint64_t scheduler, int64_t epoch, double *result);
+
+/// Releases a scheduler handle.
+int32_t gs_scheduler_release(uint64_t scheduler);
+
 /* ---- InitAPI.swift --------------------------------------------------------------------------- */
 
 /// Non-linearity codes of gs_init_gain and the Kaiming initialisers.

@@ -4,7 +4,7 @@
 ``libgradswift.so`` (found through ``$GRADSWIFT_LIBRARY``, next to this package, or in the
 repository's ``.build/release``).
 """
-from . import autograd, cuda, nn
+from . import autograd, cuda, data, nn, optim
 from .autograd import enable_grad, no_grad
 from .cuda import Device
 from .ops import (abs, add, argmax, argmin, concat, div, dsplit, exp, hsplit, log, matmul, max,

@@ -55,7 +55,7 @@ class EngineModule(Module):
     """
 
     def _bind(self, handle):
-        object.__setattr__(self, "_engine", handle)
+        self._engine = handle
         count = c_int64()
         check(lib.gs_module_parameter_count(handle.handle, count))
         for i in range(count.value):
@@ -64,17 +64,17 @@ class EngineModule(Module):
                 continue
             out = c_uint64()
             check(lib.gs_module_parameter(handle.handle, name.encode(), out))
-            Module.__setattr__(self, name, Parameter._adopt(out.value))
+            object.__setattr__(self, name, Parameter._adopt(out.value))
 
     def __setattr__(self, name, value):
         engine = self.__dict__.get("_engine")
-        if engine is not None and isinstance(self._registries()[0].get(name), Parameter):
+        if engine is not None and isinstance(self.__dict__.get(name), Parameter):
             if not isinstance(value, Tensor):
                 raise TypeError(f"{type(self).__name__}.{name} must be a Parameter, got {type(value).__name__}")
             if not isinstance(value, Parameter):
                 value = Parameter(value)
             check(lib.gs_module_set_parameter(engine.handle, name.encode(), value._h))
-        Module.__setattr__(self, name, value)
+        object.__setattr__(self, name, value)
 
     def forward(self, *inputs):
         tensors = [as_tensor(x) for x in inputs]

@@ -10,40 +10,18 @@ __all__ = ["Module", "Sequential", "ModuleList"]
 class Module:
     """Base class of layers and models.
 
-    Assigning a Parameter or a Module to an attribute registers it: ``parameters()`` then yields
-    the trainable parameters of this module and of all its sub-modules, and ``train()``/``eval()``
-    reach every sub-module. Unlike PyDyNet, ``train()``/``eval()`` do not switch grad mode (as in
-    PyTorch): use ``no_grad()`` for inference.
+    Parameters and sub-modules are the Parameter and Module attributes, in the order they were
+    first assigned (as in PyDyNet): ``parameters()`` yields the trainable parameters of this
+    module and of all its sub-modules, and ``train()``/``eval()`` reach every sub-module.
+    Unlike PyDyNet, ``train()``/``eval()`` do not switch grad mode (as in PyTorch): use
+    ``no_grad()`` for inference.
     """
 
+    _train = True
+    device = Device("cpu")
+
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_train", True)
-        object.__setattr__(self, "device", Device("cpu"))
-
-    def _registries(self):
-        """The parameter and sub-module registries, made on first use so a subclass that forgets
-        ``super().__init__()`` still works."""
-        if "_parameters" not in self.__dict__:
-            Module.__init__(self)
-        return self.__dict__["_parameters"], self.__dict__["_modules"]
-
-    def __setattr__(self, name, value):
-        params, modules = self._registries()
-        params.pop(name, None)
-        modules.pop(name, None)
-        if isinstance(value, Parameter):
-            params[name] = value
-        elif isinstance(value, Module):
-            modules[name] = value
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name):
-        params, modules = self._registries()
-        params.pop(name, None)
-        modules.pop(name, None)
-        object.__delattr__(self, name)
+        self._train = True
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -52,8 +30,12 @@ class Module:
         """The computation; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    def _members(self, kind):
+        """(attribute name, value) of the attributes that are instances of ``kind``."""
+        return [(name, value) for name, value in vars(self).items() if isinstance(value, kind)]
+
     def __repr__(self):
-        lines = "\n".join(f"{name:>10} : {module}" for name, module in self._registries()[1].items())
+        lines = "\n".join(f"{name:>10} : {module}" for name, module in self._members(Module))
         return f"{type(self).__name__}(\n{lines}\n)"
 
     # ---- parameters -------------------------------------------------------------------------
@@ -66,11 +48,11 @@ class Module:
                 yield name, p
 
     def _walk_parameters(self, prefix):
-        params, modules = self._registries()
-        for name, p in params.items():
-            yield prefix + name, p
-        for name, m in modules.items():
-            yield from m._walk_parameters(prefix + name + ".")
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+            elif isinstance(value, Module):
+                yield from value._walk_parameters(prefix + name + ".")
 
     def parameters(self):
         """The parameters that require grad (as PyDyNet: frozen ones are left out)."""
@@ -81,12 +63,12 @@ class Module:
     def named_modules(self, prefix=""):
         """(dotted name, Module) for this module and every sub-module."""
         yield prefix.rstrip("."), self
-        for name, m in self._registries()[1].items():
+        for name, m in self._members(Module):
             yield from m.named_modules(prefix + name + ".")
 
     def children(self):
         """The direct sub-modules."""
-        return iter(self._registries()[1].values())
+        return iter([m for _, m in self._members(Module)])
 
     # ---- modes and devices ------------------------------------------------------------------
     def train(self, mode=True):
@@ -100,7 +82,7 @@ class Module:
         return self.train(False)
 
     def _set_mode(self, mode):
-        object.__setattr__(self, "_train", mode)
+        self._train = mode
 
     @property
     def training(self):
@@ -156,7 +138,7 @@ class Sequential(Module):
             items = list(args[0].items())
         else:
             items = [(str(i), m) for i, m in enumerate(args)]
-        object.__setattr__(self, "module_list", [])
+        self.module_list = []
         for name, module in items:
             setattr(self, name, module)
             self.module_list.append(module)
@@ -181,7 +163,7 @@ class ModuleList(Module):
 
     def __init__(self, module_list=()):
         super().__init__()
-        object.__setattr__(self, "module_list", [])
+        self.module_list = []
         for module in module_list:
             self.append(module)
 
