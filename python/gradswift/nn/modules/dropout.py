@@ -1,4 +1,6 @@
 """Dropout: an engine layer, active in training mode only."""
+import numbers
+
 from ..._lib import lib
 from ._engine import EngineModule, engine_new
 
@@ -11,5 +13,7 @@ class Dropout(EngineModule):
 
     def __init__(self, p=0.5):
         super().__init__()
+        if not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: p must be a real number, got {type(p).__name__}")
         self.p = p
         self._bind(engine_new(lib.gs_dropout_new, float(p)))
