@@ -37,7 +37,8 @@ def test_linear_functional_vs_pydynet(x_shape, bias_shape, dtype):
         x, W, b = (a.astype(np.float64) for a in arrays)
         w64 = w.astype(np.float64)
         ref_value = (x @ W + b).astype(dtype)
-        ref_grads = [w64 @ W.T, x.reshape(-1, 4).T @ w64.reshape(-1, 3), w64.reshape(-1, 3).sum(0, keepdims=True)]
+        rows = w64.reshape(-1, 3)
+        ref_grads = [w64 @ W.T, x.reshape(-1, 4).T @ rows, rows.sum(0, keepdims=True)]
     else:
         ref_value, ref_grads = run(pdn, fn, arrays, w)
     value, grads = run(gs, fn, arrays, w)
@@ -131,6 +132,19 @@ def test_linear_init_is_seeded():
     gs.manual_seed(5)
     b = nn.Linear(3, 4).weight.numpy()
     assert np.array_equal(a, b)
+
+
+def test_reset_parameters():
+    layer = nn.Linear(8, 5)
+    layer.weight.data[...] = 100
+    layer.bias.data[...] = 100
+    layer.reset_paramters()  # PyDyNet's spelling of reset_parameters
+    assert np.abs(layer.weight.numpy()).max() <= math.sqrt(6 / 8)
+    assert np.abs(layer.bias.numpy()).max() <= 1 / math.sqrt(8)
+    table = nn.Embedding(6, 3, padding_idx=2)
+    table.weight.data[...] = 100
+    table.reset_parameters()
+    assert np.all(table.weight.numpy()[2] == 0) and np.abs(table.weight.numpy()).max() < 10
 
 
 def test_linear_assigned_parameter_is_used():
@@ -274,7 +288,8 @@ def test_dropout_identity_cases():
     x = randn((4, 5), seed=23)
     layer = nn.Dropout(0.7)
     layer.eval()
-    for out in [layer(gs.Tensor(x)), F.dropout(gs.Tensor(x), 0.7, training=False), F.dropout(gs.Tensor(x), 0.0)]:
+    for out in [layer(gs.Tensor(x)), F.dropout(gs.Tensor(x), 0.7, training=False),
+                F.dropout(gs.Tensor(x), 0.0)]:
         assert_close(out.numpy(), x)
     layer.train()
     assert np.mean(layer(gs.Tensor(np.ones(1000))).numpy() == 0) > 0.5
@@ -326,7 +341,8 @@ def test_linear_errors():
 
 
 def test_layer_constructor_errors():
-    with pytest.raises(ValueError, match="Linear: in_features and out_features must be non-negative, got -1 and 3"):
+    with pytest.raises(ValueError, match="Linear: in_features and out_features must be "
+                                         "non-negative, got -1 and 3"):
         nn.Linear(-1, 3)
     with pytest.raises(ValueError, match="non-negative"):
         nn.Linear(3, -2)
@@ -355,7 +371,8 @@ def test_layer_constructor_errors():
 
 def test_embedding_and_dropout_errors():
     table = gs.Tensor(np.ones((5, 2)))
-    with pytest.raises(IndexError, match=r"embedding: index 5 is out of range for 5 embeddings \(valid indices are 0...4\)"):
+    with pytest.raises(IndexError, match=r"embedding: index 5 is out of range for 5 embeddings "
+                                         r"\(valid indices are 0...4\)"):
         F.embedding(gs.Tensor(np.array([0, 5])), table)
     with pytest.raises(IndexError, match="index -1 is out of range"):
         nn.Embedding(5, 2)(gs.Tensor(np.array([[1, -1]])))
