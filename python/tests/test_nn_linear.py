@@ -74,6 +74,18 @@ def test_linear_zero_sizes():
     assert_close(gw, np.zeros((4, 2)))
 
 
+def test_linear_gradient_of_some_operands_only():
+    x, w, b = randn((3, 4), seed=30), randn((4, 2), seed=31), randn((2,), seed=32)
+    xt, wt, bt = gs.Tensor(x, requires_grad=True), gs.Tensor(w), gs.Tensor(b)
+    (F.linear(xt, wt, bt) * gs.Tensor(weight((3, 2), np.float64))).sum().backward()
+    assert_close(xt.grad, weight((3, 2), np.float64) @ w.T)
+    assert wt.grad is None and bt.grad is None
+    wt.requires_grad = True
+    F.linear(gs.Tensor(x), wt, bt).sum().backward()
+    assert_close(wt.grad, x.T @ np.ones((3, 2)))
+    assert bt.grad is None
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("x_shape", [(4,), (6, 4), (2, 5, 4)], ids=str)

@@ -68,12 +68,16 @@ extension Ops {
                 }
                 grads[1] = gw
             }
-            if let bias, bias.requiresGrad {
-                let gb = try Tensor(shape: bias.shape, dtype: g.dtype, op: op)
-                if g.dtype == .float32 {
-                    columnSums(g, rows, outFeatures, into: gb, Float.self)
-                } else {
-                    columnSums(g, rows, outFeatures, into: gb, Double.self)
+            if let bias {
+                var gb: Tensor?
+                if bias.requiresGrad {
+                    let sums = try Tensor(shape: bias.shape, dtype: g.dtype, op: op)
+                    if g.dtype == .float32 {
+                        columnSums(g, rows, outFeatures, into: sums, Float.self)
+                    } else {
+                        columnSums(g, rows, outFeatures, into: sums, Double.self)
+                    }
+                    gb = sums
                 }
                 grads.append(gb)
             }
