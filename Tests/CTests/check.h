@@ -126,5 +126,6 @@ void test_random(void);
 void test_ops(void);
 void test_shape_index(void);
 void test_optim(void);
+void test_nn_linear(void);
 
 #endif

@@ -14,6 +14,7 @@ int main(void) {
     test_ops();
     test_shape_index();
     test_optim();
+    test_nn_linear();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

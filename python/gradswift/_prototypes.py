@@ -105,4 +105,10 @@ PROTOTYPES = [
     ("gs_init_xavier_normal", "int32_t", ["uint64_t", "double"]),
     ("gs_init_kaiming_uniform", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
     ("gs_init_kaiming_normal", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
+    ("gs_linear", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t *"]),
+    ("gs_embedding", "int32_t", ["uint64_t", "uint64_t", "int64_t", "bool", "uint64_t *"]),
+    ("gs_dropout", "int32_t", ["uint64_t", "double", "bool", "uint64_t *"]),
+    ("gs_linear_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
+    ("gs_embedding_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
+    ("gs_dropout_new", "int32_t", ["double", "uint64_t *"]),
 ]

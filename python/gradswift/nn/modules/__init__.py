@@ -2,3 +2,8 @@
 from .module import Module, ModuleList, Sequential
 
 __all__ = ["Module", "Sequential", "ModuleList"]
+
+from .linear import Embedding, Linear  # noqa: E402
+__all__ += ["Linear", "Embedding"]
+from .dropout import Dropout  # noqa: E402
+__all__ += ["Dropout"]
