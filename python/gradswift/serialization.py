@@ -72,12 +72,13 @@ def load(path):
     """
     path = os.fspath(path)
     with open(path, "rb") as file:
-        try:
-            return _read(file)
-        except _NewerFormat as exc:
-            raise ValueError(f"{path} was written by a newer gradswift: {exc}") from None
-        except _PARSE_ERRORS as exc:
-            raise ValueError(f"{path} is not a valid gradswift checkpoint: {exc}") from None
+        raw = file.read()
+    try:
+        return _read(raw)
+    except _NewerFormat as exc:
+        raise ValueError(f"{path} was written by a newer gradswift: {exc}") from None
+    except _PARSE_ERRORS as exc:
+        raise ValueError(f"{path} is not a valid gradswift checkpoint: {exc}") from None
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -196,9 +197,9 @@ class _NewerFormat(Exception):
     """The file's format version is newer than FORMAT_VERSION."""
 
 
-def _read(file):
-    """Parses an open checkpoint file; damage raises one of _PARSE_ERRORS."""
-    with zipfile.ZipFile(file) as archive:
+def _read(raw):
+    """Parses the bytes of a checkpoint file; damage raises one of _PARSE_ERRORS."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
         members = OrderedDict()
         for info in archive.infolist():
             name = info.filename
@@ -212,6 +213,7 @@ def _read(file):
             if name[:-4] in members:
                 raise ValueError(f"member '{name}' appears twice")
             members[name[:-4]] = info
+        _check_layout(raw, archive.infolist())
 
         def array(key):
             return _parse_npy(archive.read(members[key]), key)  # read() checks the CRC-32
@@ -242,6 +244,37 @@ def _read(file):
         if unused:
             raise ValueError(f"members {unused} are not part of the saved structure")
         return result
+
+
+def _check_layout(raw, infos):
+    """The checks of the engine's reader that zipfile skips (it stops quietly at a damaged
+    directory entry, for one): the end record closes the file, the central directory ends where
+    it begins and lists every member, no ZIP64, and the members lie one after the other before
+    the directory without overlapping."""
+    start = max(0, len(raw) - 22 - 0xFFFF)
+    end = next((at for at in range(len(raw) - 22, start - 1, -1)
+                if raw[at:at + 4] == b"PK\x05\x06"
+                and struct.unpack_from("<H", raw, at + 20)[0] == len(raw) - 22 - at), None)
+    if end is None:
+        raise ValueError("no ZIP end-of-central-directory record (not a ZIP archive, or truncated)")
+    if end >= 20 and raw[end - 20:end - 16] == b"PK\x06\x07":
+        raise ValueError("ZIP64 archive (only archives below 4 GiB without ZIP64 are read)")
+    disk, directory_disk, on_disk, total, size, offset = struct.unpack_from("<4H2L", raw, end + 4)
+    if (disk, directory_disk) != (0, 0) or on_disk != total or total != len(infos):
+        raise ValueError(f"the end record lists {total} members, the central directory {len(infos)}")
+    if offset + size != end:
+        raise ValueError("the central directory does not end where the end record begins: "
+                         "truncated or damaged")
+    previous_end = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        at = info.header_offset
+        if at < previous_end or at + 30 > offset or info.compress_size != info.file_size:
+            raise ValueError(f"member '{info.filename}' overlaps another one or the directory")
+        name_length, extra_length = struct.unpack_from("<2H", raw, at + 26)
+        previous_end = at + 30 + name_length + extra_length + info.file_size
+        if previous_end > offset:
+            raise ValueError(f"member '{info.filename}' runs past the start of the central "
+                             "directory: truncated or damaged")
 
 
 def _parse_npy(raw, key, structure=False):
