@@ -270,6 +270,12 @@ def _check_layout(raw, infos):
         at = info.header_offset
         if at < previous_end or at + 30 > offset or info.compress_size != info.file_size:
             raise ValueError(f"member '{info.filename}' overlaps another one or the directory")
+        extra = info.extra
+        while len(extra) >= 4:
+            block, length = struct.unpack_from("<2H", extra)
+            if block == 1:
+                raise ValueError(f"ZIP64 member '{info.filename}'")
+            extra = extra[4 + length:]
         name_length, extra_length = struct.unpack_from("<2H", raw, at + 26)
         previous_end = at + 30 + name_length + extra_length + info.file_size
         if previous_end > offset:
@@ -311,8 +317,9 @@ def _decode(node, arrays, used):
         raise ValueError(f"unexpected structure node {node!r}")
     if "array" in node:
         key = node["array"]
-        if not isinstance(key, str) or key not in arrays or set(node) - {"array", "scalar"}:
-            raise ValueError(f"bad array reference {node!r}")
+        if (not isinstance(key, str) or key not in arrays or key in used
+                or set(node) - {"array", "scalar"}):
+            raise ValueError(f"bad or repeated array reference {node!r}")
         used.add(key)
         if node.get("scalar", False) is True:
             if arrays[key].ndim != 0:
