@@ -52,7 +52,7 @@ def save(obj, path):
     cannot be saved raises TypeError and leaves an existing file as it was. The data go to a
     temporary file in the same directory, which is synced and renamed over ``path``.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))
     encoder = _Encoder()
     tree = encoder.encode(obj, ())
     text = json.dumps(tree, allow_nan=False, separators=(",", ":"))
@@ -70,7 +70,7 @@ def load(path):
     of name to array in file order. Raises FileNotFoundError for a missing file and ValueError
     ("... is not a valid gradswift checkpoint: ...") for a damaged, truncated or foreign one.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))
     with open(path, "rb") as file:
         raw = file.read()
     try:

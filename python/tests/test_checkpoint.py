@@ -102,6 +102,8 @@ def test_state_dict_round_trip(tmp_path):
     want = OrderedDict((k, np.asarray(v.numpy() if isinstance(v, gs.Tensor) else v))
                        for k, v in state.items())
     assert_same_state(loaded, want)
+    gs.save(state, os.fsencode(tmp_path / "bytes.npz"))  # str, bytes and path-like paths
+    assert_same_state(gs.load(str(tmp_path / "bytes.npz")), want)
     # plain NumPy reads it, one key per parameter plus the format's two members
     with np.load(path) as npz:
         assert list(npz.keys()) == ["__gradswift__", "__gradswift_structure__", *state]
