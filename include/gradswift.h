@@ -455,6 +455,45 @@ int32_t gs_scheduler_rate(uint64_t scheduler, int64_t epoch, double *result);
 /// Releases a scheduler handle.
 int32_t gs_scheduler_release(uint64_t scheduler);
 
+/* ---- CheckpointAPI.swift --------------------------------------------------------------------- */
+
+/// Saves every parameter of the module (trainable or not) under its dotted name (`"0.weight"`)
+/// to the file at `path` (UTF-8), atomically: a temporary file in the same directory is written,
+/// synced and renamed over `path`, so a failed save leaves any previous file intact.
+int32_t gs_module_save(uint64_t module_, const char *path);
+
+/// Copies the tensors of the checkpoint at `path` into the module's parameters of the same
+/// names. Every parameter must be present with its shape and dtype and the file must hold no
+/// other tensor; this is checked before anything is written, so a failed load changes nothing.
+int32_t gs_module_load(uint64_t module_, const char *path);
+
+/// Saves `count` tensors to the file at `path`, tensor `tensors[i]` under the name `names[i]`
+/// (UTF-8, non-empty, unique, not starting with `__gradswift`), atomically as gs_module_save.
+/// `names` and `tensors` may be NULL when `count` is 0. The caller keeps its handles.
+int32_t gs_checkpoint_save(const char * const *names, const uint64_t *tensors, int32_t count,
+                           const char *path);
+
+/// Reads the checkpoint at `path` into a new checkpoint handle (`*checkpoint`, owned by the
+/// caller, freed with gs_checkpoint_release). Fails with a message naming the file when it is
+/// missing, not a checkpoint, truncated, corrupt (CRC-32 mismatch), of an unsupported dtype or
+/// written by a newer format version.
+int32_t gs_checkpoint_load(const char *path, uint64_t *checkpoint);
+
+/// Writes the number of tensors in the checkpoint.
+int32_t gs_checkpoint_count(uint64_t checkpoint, int64_t *count);
+
+/// Copies the name of tensor `index` (in file order) into `buffer`, snprintf-style: at most
+/// `capacity - 1` bytes and a NUL; `*length` gets the full length in bytes.
+int32_t gs_checkpoint_name(uint64_t checkpoint, int64_t index, char *buffer, int64_t capacity,
+                           int64_t *length);
+
+/// A new handle (owned by the caller) to the tensor called `name`; it shares memory with the
+/// checkpoint's copy and stays valid after gs_checkpoint_release.
+int32_t gs_checkpoint_tensor(uint64_t checkpoint, const char *name, uint64_t *result);
+
+/// Releases a checkpoint handle (tensor handles taken from it stay valid).
+int32_t gs_checkpoint_release(uint64_t checkpoint);
+
 /* ---- InitAPI.swift --------------------------------------------------------------------------- */
 
 /// Non-linearity codes of gs_init_gain and the Kaiming initialisers.

@@ -127,5 +127,6 @@ void test_ops(void);
 void test_shape_index(void);
 void test_optim(void);
 void test_nn_linear(void);
+void test_checkpoint(void);
 
 #endif

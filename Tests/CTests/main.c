@@ -15,6 +15,7 @@ int main(void) {
     test_shape_index();
     test_optim();
     test_nn_linear();
+    test_checkpoint();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

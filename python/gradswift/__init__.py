@@ -10,6 +10,7 @@ from .cuda import Device
 from .ops import (abs, add, argmax, argmin, concat, div, dsplit, exp, hsplit, log, matmul, max,
                   maximum, mean, min, minimum, mul, pow, reshape, sigmoid, sign, split, sqrt,
                   square, squeeze, sub, sum, swapaxes, tanh, transpose, unsqueeze, vsplit)
+from .serialization import load, save
 from .special import empty, manual_seed, ones, rand, randn, uniform, zeros
 from .tensor import Tensor
 from ._lib import library_version
@@ -23,3 +24,4 @@ __all__ = [
     "split", "unsqueeze", "squeeze", "zeros", "ones", "rand", "randn", "empty", "uniform",
     "Device", "enable_grad", "no_grad", "manual_seed",
 ]
+__all__ += ["save", "load"]

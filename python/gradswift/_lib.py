@@ -26,6 +26,8 @@ def _ctype(spec):
         return None
     if spec == "char *":
         return ctypes.c_char_p
+    if spec == "char * *":  # an array of strings (const char *const *)
+        return ctypes.POINTER(ctypes.c_char_p)
     if spec == "void *":
         return ctypes.c_void_p
     if spec == "void **":

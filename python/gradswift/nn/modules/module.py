@@ -121,6 +121,9 @@ class Module:
             if name not in state_dict:
                 continue
             value = np.asarray(state_dict[name])
+            if value.dtype.kind not in "biuf":  # caught here, not halfway through the copies
+                raise TypeError(f"load_state_dict: '{name}' must hold numbers, the checkpoint "
+                                f"has dtype {value.dtype}")
             if value.shape != p.shape:
                 raise ValueError(f"load_state_dict: '{name}' has shape {p.shape}, "
                                  f"the checkpoint has {value.shape}")

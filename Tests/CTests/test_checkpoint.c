@@ -1,0 +1,260 @@
+/* Checkpoints through the C API: gs_checkpoint_save / load / count / name / tensor / release,
+ * gs_module_save / gs_module_load, and every error path (NULL pointers, bad handles, missing,
+ * foreign, truncated and corrupt files). Files live in a fresh directory under /tmp. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char dir[64];
+
+/* dir/name, in one of four rotating static buffers (enough for the calls of one statement). */
+static const char *in_dir(const char *name) {
+    static char path[4][160];
+    static int which = 0;
+    which = (which + 1) % 4;
+    snprintf(path[which], sizeof path[which], "%s/%s", dir, name);
+    return path[which];
+}
+
+static long read_file(const char *path, unsigned char *buffer, long capacity) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    long n = (long)fread(buffer, 1, (size_t)capacity, f);
+    fclose(f);
+    return n;
+}
+
+static void write_file(const char *path, const unsigned char *data, long size) {
+    FILE *f = fopen(path, "wb");
+    if (!CHECK(f != NULL))
+        return;
+    CHECK(fwrite(data, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+}
+
+/* The number of entries in dir (other than . and ..). */
+static int files_in_dir(void) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            fprintf(stderr, "left behind: %s/%s\n", dir, e->d_name);
+            n++;
+        }
+    closedir(d);
+    return n;
+}
+
+static void round_trip(void) {
+    char path[160];
+    snprintf(path, sizeof path, "%s", in_dir("three.npz"));
+    uint64_t w = make_f32((const float[]){1, 2, 3, 4, 5, 6}, INTS(2, 3), 2, true);
+    uint64_t step = make_i64(INTS(42), NULL, 0); /* 0-d */
+    uint64_t mask = make_bool((const uint8_t[]){1, 0, 1}, INTS(3), 1);
+    const char *names[] = {"fc.weight", "step", "mask"};
+    const uint64_t tensors[] = {w, step, mask};
+    CHECK_OK(gs_checkpoint_save(names, tensors, 3, path));
+
+    uint64_t ckpt = 0;
+    CHECK_OK(gs_checkpoint_load(path, &ckpt));
+    int64_t count = -1;
+    CHECK_OK(gs_checkpoint_count(ckpt, &count));
+    CHECK(count == 3);
+    for (int64_t i = 0; i < 3 && i < count; i++) {
+        char name[32];
+        int64_t length = -1;
+        CHECK_OK(gs_checkpoint_name(ckpt, i, name, sizeof name, &length));
+        CHECK(strcmp(name, names[i]) == 0);
+        CHECK(length == (int64_t)strlen(names[i]));
+    }
+    /* snprintf-style: the length alone, then a truncated copy */
+    int64_t length = -1;
+    CHECK_OK(gs_checkpoint_name(ckpt, 0, NULL, 0, &length));
+    CHECK(length == 9);
+    char small[4] = "xxx";
+    CHECK_OK(gs_checkpoint_name(ckpt, 0, small, sizeof small, &length));
+    CHECK(strcmp(small, "fc.") == 0 && length == 9);
+
+    uint64_t got = 0;
+    CHECK_OK(gs_checkpoint_tensor(ckpt, "fc.weight", &got));
+    CHECK_F32(got, INTS(2, 3), 2, (const float[]){1, 2, 3, 4, 5, 6});
+    bool requires_grad = true;
+    CHECK_OK(gs_tensor_requires_grad(got, &requires_grad));
+    CHECK(!requires_grad); /* loaded tensors are plain leaves */
+    release(got);
+    CHECK_OK(gs_checkpoint_tensor(ckpt, "step", &got));
+    CHECK_I64(got, NULL, 0, INTS(42));
+    CHECK_OK(gs_checkpoint_release(ckpt));
+    /* a tensor taken from the checkpoint outlives it */
+    CHECK_BOOL(mask, INTS(3), 1, (const uint8_t[]){1, 0, 1});
+    release(got);
+
+    /* an empty checkpoint: NULL arrays are fine when count is 0 */
+    CHECK_OK(gs_checkpoint_save(NULL, NULL, 0, in_dir("empty.npz")));
+    CHECK_OK(gs_checkpoint_load(in_dir("empty.npz"), &ckpt));
+    CHECK_OK(gs_checkpoint_count(ckpt, &count));
+    CHECK(count == 0);
+    CHECK_ERROR(gs_checkpoint_name(ckpt, 0, NULL, 0, &length), GS_ERR_INDEX);
+    CHECK_OK(gs_checkpoint_release(ckpt));
+    unlink(in_dir("empty.npz"));
+
+    release(w);
+    release(step);
+    release(mask);
+}
+
+static void argument_errors(void) {
+    char path[160];
+    snprintf(path, sizeof path, "%s", in_dir("three.npz"));
+    uint64_t t = make_full(GS_DTYPE_FLOAT64, INTS(2), 1, 1.0);
+    const char *names[] = {"a", "b"};
+    const uint64_t tensors[] = {t, t};
+
+    /* gs_checkpoint_save */
+    CHECK_ERROR(gs_checkpoint_save(names, tensors, 1, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save(NULL, tensors, 1, path), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save(names, NULL, 1, path), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save(names, tensors, -1, path), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save((const char *[]){"a", NULL}, tensors, 2, path), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save(names, (const uint64_t[]){t, 0}, 2, path), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_save((const char *[]){"a", "a"}, tensors, 2, path), GS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(gs_last_error(), "twice") != NULL);
+    CHECK_ERROR(gs_checkpoint_save((const char *[]){"__gradswift__"}, tensors, 1, path), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save((const char *[]){""}, tensors, 1, path), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save(names, tensors, 1, ""), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_save(names, tensors, 1, in_dir("no/such/dir.npz")), GS_ERR_INVALID_ARGUMENT);
+
+    /* gs_checkpoint_load and the accessors */
+    uint64_t ckpt = 0, out = 0;
+    int64_t count = 0, length = 0;
+    char buffer[8];
+    CHECK_ERROR(gs_checkpoint_load(NULL, &ckpt), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_load(path, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_OK(gs_checkpoint_load(path, &ckpt));
+    CHECK_ERROR(gs_checkpoint_count(ckpt, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_name(ckpt, -1, buffer, sizeof buffer, &length), GS_ERR_INDEX);
+    CHECK_ERROR(gs_checkpoint_name(ckpt, 3, buffer, sizeof buffer, &length), GS_ERR_INDEX);
+    CHECK_ERROR(gs_checkpoint_name(ckpt, 0, NULL, 8, &length), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_name(ckpt, 0, buffer, sizeof buffer, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_name(ckpt, 0, buffer, -1, &length), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_tensor(ckpt, NULL, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_tensor(ckpt, "step", NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_tensor(ckpt, "nope", &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(gs_last_error(), "'nope'") != NULL);
+
+    /* handles of the wrong kind, zero, forged and released */
+    CHECK_ERROR(gs_checkpoint_count(t, &count), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_count(0, &count), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_tensor(0xDEADBEEFull, "step", &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_release(t), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_tensor_release(ckpt), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_save(ckpt, path), GS_ERR_INVALID_HANDLE);
+    CHECK_OK(gs_checkpoint_release(ckpt));
+    CHECK_ERROR(gs_checkpoint_release(ckpt), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_name(ckpt, 0, buffer, sizeof buffer, &length), GS_ERR_INVALID_HANDLE);
+    release(t);
+}
+
+/* Loading `path` fails with an invalid-argument error whose message contains `fragment`. */
+static void check_load_fails(const char *path, const char *fragment) {
+    uint64_t ckpt = 12345;
+    CHECK_ERROR(gs_checkpoint_load(path, &ckpt), GS_ERR_INVALID_ARGUMENT);
+    CHECK(ckpt == 12345);
+    if (!CHECK(strstr(gs_last_error(), fragment) != NULL))
+        fprintf(stderr, "  message: %s\n", gs_last_error());
+}
+
+static void damaged_files(void) {
+    static unsigned char data[4096], copy[4096];
+    long size = read_file(in_dir("three.npz"), data, sizeof data);
+    CHECK(size > 300 && size < (long)sizeof data);
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s", in_dir("bad.npz"));
+
+    check_load_fails(in_dir("missing.npz"), "no such file");
+    check_load_fails(dir, "not a regular file");
+    const char *text = "GIF89a: an image, certainly not a ZIP archive";
+    write_file(bad, (const unsigned char *)text, (long)strlen(text));
+    check_load_fails(bad, "end-of-central-directory");
+
+    /* every truncation */
+    for (long n = 0; n < size; n++) {
+        write_file(bad, data, n);
+        uint64_t ckpt = 0;
+        if (!CHECK(gs_checkpoint_load(bad, &ckpt) != GS_OK))
+            gs_checkpoint_release(ckpt);
+    }
+    /* a flipped byte inside the float data (the value 3.0f) is a CRC error */
+    const float three = 3;
+    long at = -1;
+    for (long i = 0; i + 4 <= size && at < 0; i++)
+        if (memcmp(data + i, &three, 4) == 0)
+            at = i;
+    CHECK(at > 0);
+    memcpy(copy, data, (size_t)size);
+    copy[at] ^= 0x01;
+    write_file(bad, copy, size);
+    check_load_fails(bad, "CRC-32 mismatch in member 'fc.weight.npy'");
+    /* every single-bit flip fails cleanly or changes nothing the reader uses */
+    for (long i = 0; i < size; i++) {
+        memcpy(copy, data, (size_t)size);
+        copy[i] ^= 0x40;
+        write_file(bad, copy, size);
+        uint64_t ckpt = 0, w = 0;
+        if (gs_checkpoint_load(bad, &ckpt) == GS_OK) {
+            CHECK_OK(gs_checkpoint_tensor(ckpt, "fc.weight", &w));
+            CHECK_F32(w, INTS(2, 3), 2, (const float[]){1, 2, 3, 4, 5, 6});
+            release(w);
+            CHECK_OK(gs_checkpoint_release(ckpt));
+        }
+    }
+    unlink(bad);
+}
+
+static void modules(void) {
+    char path[160];
+    snprintf(path, sizeof path, "%s", in_dir("seq.npz"));
+    uint64_t seq = 0;
+    CHECK_OK(gs_sequential_new(NULL, 0, &seq));
+    CHECK_OK(gs_module_save(seq, path)); /* no parameters: only the format's version member */
+    CHECK_OK(gs_module_load(seq, path));
+    uint64_t ckpt = 0;
+    int64_t count = -1;
+    CHECK_OK(gs_checkpoint_load(path, &ckpt));
+    CHECK_OK(gs_checkpoint_count(ckpt, &count));
+    CHECK(count == 0);
+    CHECK_OK(gs_checkpoint_release(ckpt));
+
+    /* a checkpoint with tensors the module lacks is refused */
+    CHECK_ERROR(gs_module_load(seq, in_dir("three.npz")), GS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(gs_last_error(), "unexpected 'fc.weight'") != NULL);
+    CHECK_ERROR(gs_module_load(seq, in_dir("missing.npz")), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_module_save(seq, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_module_load(seq, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_module_save(0, path), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_load(0xDEADBEEFull, path), GS_ERR_INVALID_HANDLE);
+    uint64_t t = make_full(GS_DTYPE_FLOAT32, INTS(1), 1, 1.0);
+    CHECK_ERROR(gs_module_load(t, path), GS_ERR_INVALID_HANDLE);
+    release(t);
+    CHECK_OK(gs_module_release(seq));
+    unlink(path);
+}
+
+void test_checkpoint(void) {
+    snprintf(dir, sizeof dir, "/tmp/gs-ctest-XXXXXX");
+    if (!CHECK(mkdtemp(dir) != NULL))
+        return;
+    round_trip();
+    argument_errors();
+    damaged_files();
+    modules();
+    unlink(in_dir("three.npz"));
+    CHECK(files_in_dir() == 0); /* no temporary file left behind */
+    CHECK(rmdir(dir) == 0);
+}
