@@ -83,4 +83,11 @@ PROTOTYPES = [
     ("gs_init_xavier_normal", "int32_t", ["uint64_t", "double"]),
     ("gs_init_kaiming_uniform", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
     ("gs_init_kaiming_normal", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
+    ("gs_layer_norm", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t", "uint64_t", "double", "uint64_t *"]),
+    ("gs_rms_norm", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t", "double", "uint64_t *"]),
+    ("gs_batch_norm", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t", "uint64_t", "bool", "double", "double", "uint64_t *"]),
+    ("gs_batch_norm1d_new", "int32_t", ["int64_t", "double", "double", "int32_t", "uint64_t *"]),
+    ("gs_batch_norm2d_new", "int32_t", ["int64_t", "double", "double", "int32_t", "uint64_t *"]),
+    ("gs_layer_norm_new", "int32_t", ["const int64_t *", "int32_t", "double", "int32_t", "uint64_t *"]),
+    ("gs_rms_norm_new", "int32_t", ["const int64_t *", "int32_t", "double", "int32_t", "uint64_t *"]),
 ]
