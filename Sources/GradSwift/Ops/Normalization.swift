@@ -210,7 +210,9 @@ private struct RowNormKernel {
         partials.withUnsafeMutableBufferPointer { slots in
             Parallel.forRanges(pieces, grain: 1) { pieceRange in
                 for piece in pieceRange {
-                    let sumGX = slots.baseAddress.map { $0 + piece * 2 * width }, sumG = sumGX.map { $0 + width }
+                    // (An empty array's buffer may still have a base address: test the flag.)
+                    let sumGX = needsParameters ? slots.baseAddress.map { $0 + piece * 2 * width } : nil
+                    let sumG = sumGX.map { $0 + width }
                     for r in rows * piece / pieces ..< rows * (piece + 1) / pieces {
                         let row = src + r * width, gr = gp + r * width
                         let mu = mean[r], rs = rstd[r]
