@@ -369,6 +369,28 @@ def test_large_inputs_split_over_cores_match_numpy():
     assert_close(out.numpy(), ref[0])
     for t, expected in zip(ts, ref[1:4]):
         assert_close(np.array(t.grad), expected)
+    # (N, C): one element per row, so the loops run over samples
+    x2 = randn((8192, 16), seed=21) - 2
+    w2 = weight(x2.shape, np.float64)
+    ts = [gs.Tensor(a, requires_grad=True) for a in (x2, scale[:16], shift[:16])]
+    out = F.batch_norm(ts[0], None, None, ts[1], ts[2], training=True)
+    (out * gs.Tensor(w2)).sum().backward()
+    ref = batch_ref(x2, scale[:16], shift[:16], 1e-5, w2)
+    assert_close(out.numpy(), ref[0])
+    for t, expected in zip(ts, ref[1:4]):
+        assert_close(np.array(t.grad), expected)
+
+
+def test_empty_inputs():
+    x = gs.Tensor(np.zeros((0, 4)), requires_grad=True)
+    w = gs.Tensor(np.ones(4), requires_grad=True)
+    F.layer_norm(x, 4, w).sum().backward()
+    assert x.grad.shape == (0, 4)
+    assert_close(np.array(w.grad), np.zeros(4))
+    z = gs.Tensor(np.zeros((2, 0)), requires_grad=True)
+    F.rms_norm(z, 0, gs.Tensor(np.ones(0), requires_grad=True)).sum().backward()
+    assert z.grad.shape == (2, 0)
+    assert F.batch_norm(np.zeros((3, 0)), np.zeros(0), np.zeros(0)).shape == (3, 0)
 
 
 # ---- errors -------------------------------------------------------------------------------

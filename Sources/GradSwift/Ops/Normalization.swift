@@ -246,42 +246,145 @@ private struct RowNormKernel {
     }
 }
 
+/// A per-element contribution to two per-channel sums, from x, the output gradient g and the
+/// channel's mean; a type, so the batch-norm loops specialise on it.
+private protocol ChannelTerm {
+    associatedtype Element: FloatElement
+    /// The two contributions of one element.
+    static func apply(_ x: Element, _ g: Element, _ mean: Double) -> (Double, Double)
+}
+
+/// (x, 0): summed, the channel's mean times n.
+private enum ValueTerm<T: FloatElement>: ChannelTerm {
+    @inline(__always) static func apply(_ x: T, _ g: T, _ mean: Double) -> (Double, Double) { (Double(x), 0) }
+}
+
+/// ((x - mean)², 0): summed, the channel's variance times n.
+private enum SquaredDeviationTerm<T: FloatElement>: ChannelTerm {
+    @inline(__always) static func apply(_ x: T, _ g: T, _ mean: Double) -> (Double, Double) {
+        let d = Double(x) - mean
+        return (d * d, 0)
+    }
+}
+
+/// (g, g·(x - mean)): summed, the bias gradient and the weight gradient over rstd.
+private enum GradientTerm<T: FloatElement>: ChannelTerm {
+    @inline(__always) static func apply(_ x: T, _ g: T, _ mean: Double) -> (Double, Double) {
+        let gd = Double(g)
+        return (gd, gd * (Double(x) - mean))
+    }
+}
+
 /// Batch norm's view of x (N, C, ...) as `rows` = N·C rows of `width` contiguous elements,
-/// row r belonging to channel r mod C.
+/// row r belonging to channel r mod C. Loops run over rows, or over samples (rows of C
+/// channels) when each row holds a single element, so the inner loop is always contiguous.
 private struct ChannelLayout {
     let rows: Int, channels: Int, width: Int
 
     /// Values per channel (N times the spatial size).
     var perChannel: Int { channels == 0 ? 0 : rows / channels * width }
 
-    /// Rows per piece of elementwise work.
-    private var grain: Int { max(1, Parallel.minimumElements / max(width, 1)) }
+    /// The units the loops split over the cores (rows, or samples when rows hold one element),
+    /// how many, and how many units make a piece of about `Parallel.minimumElements` elements.
+    private var units: (bySample: Bool, count: Int, grain: Int) {
+        let bySample = width == 1
+        let size = bySample ? channels : width
+        return (bySample, bySample ? rows / max(channels, 1) : rows, max(1, Parallel.minimumElements / max(size, 1)))
+    }
 
-    /// Per channel c, Σ term(c, i) over the flat indices i of its elements, rows split over
-    /// the cores (each piece sums into its own accumulators, merged at the end).
-    private func channelSums(_ term: (Int, Int) -> SIMD2<Double>) -> [SIMD2<Double>] {
-        let pieces = max(1, min(Parallel.threads, rows / grain))
-        var partials = [SIMD2<Double>](repeating: .zero, count: pieces * channels)
+    /// `dst = g·k + (x - mu)·q + m` elementwise (without the g term when `g` is nil), with
+    /// per-channel coefficients: `coefficients` holds k, q, m and mu, `channels` values each.
+    private func affineRows<T: FloatElement>(_ dst: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>,
+                                             _ g: UnsafePointer<T>?, _ coefficients: [T]) {
+        let (bySample, count, grain) = units
+        coefficients.withUnsafeBufferPointer { p in
+            guard let k = p.baseAddress else { return }
+            let q = k + channels, m = q + channels, mu = m + channels
+            Parallel.forRanges(count, grain: grain) { range in
+                if bySample {
+                    for n in range {
+                        let d = dst + n &* channels, xs = x + n &* channels
+                        if let g {
+                            let gs = g + n &* channels
+                            for c in 0..<channels { d[c] = gs[c] * k[c] + (xs[c] - mu[c]) * q[c] + m[c] }
+                        } else {
+                            for c in 0..<channels { d[c] = (xs[c] - mu[c]) * q[c] + m[c] }
+                        }
+                    }
+                    return
+                }
+                var c = range.lowerBound % max(channels, 1)
+                for r in range {
+                    let (kc, qc, mc, muc) = (k[c], q[c], m[c], mu[c])
+                    let lo = r &* width, hi = lo &+ width
+                    if let g {
+                        for i in lo..<hi { dst[i] = g[i] * kc + (x[i] - muc) * qc + mc }
+                    } else {
+                        for i in lo..<hi { dst[i] = (x[i] - muc) * qc + mc }
+                    }
+                    c &+= 1
+                    if c == channels { c = 0 }
+                }
+            }
+        }
+    }
+
+    /// Per channel c, the two sums of `K.apply(x, g, mean[c])` over the channel's elements,
+    /// the work split over the cores, each piece summing into its own accumulators, merged at
+    /// the end (in double precision).
+    private func channelSums<K: ChannelTerm>(_: K.Type, _ x: UnsafePointer<K.Element>, _ g: UnsafePointer<K.Element>,
+                                             _ mean: UnsafePointer<Double>) -> (first: [Double], second: [Double]) {
+        let (bySample, count, grain) = units
+        let pieces = max(1, min(Parallel.threads, count / grain))
+        // Piece p's first sums at [2·p·channels ..< (2·p + 1)·channels], its second sums next.
+        var partials = [Double](repeating: 0, count: 2 * pieces * channels)
         partials.withUnsafeMutableBufferPointer { slots in
             Parallel.forRanges(pieces, grain: 1) { pieceRange in
                 for piece in pieceRange {
-                    guard let acc = slots.baseAddress.map({ $0 + piece * channels }) else { continue }
-                    for r in rows * piece / pieces ..< rows * (piece + 1) / pieces {
-                        let c = r % channels, base = r * width
-                        var s0 = SIMD2<Double>.zero, s1 = SIMD2<Double>.zero
-                        var i = 0
-                        while i &+ 2 <= width {
-                            s0 += term(c, base &+ i)
-                            s1 += term(c, base &+ i &+ 1)
+                    guard let first = slots.baseAddress.map({ $0 + 2 * piece * channels }) else { continue }
+                    let second = first + channels
+                    let lo = count * piece / pieces, hi = count * (piece + 1) / pieces
+                    if bySample {
+                        for n in lo..<hi {
+                            let xs = x + n &* channels, gs = g + n &* channels
+                            for c in 0..<channels {
+                                let (a, b) = K.apply(xs[c], gs[c], mean[c])
+                                first[c] += a
+                                second[c] += b
+                            }
+                        }
+                        continue
+                    }
+                    var c = lo % max(channels, 1)
+                    for r in lo..<hi {
+                        let mu = mean[c], start = r &* width, end = start &+ width
+                        var a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0
+                        var i = start
+                        while i &+ 2 <= end {
+                            let (u0, v0) = K.apply(x[i], g[i], mu), (u1, v1) = K.apply(x[i &+ 1], g[i &+ 1], mu)
+                            a0 += u0; b0 += v0; a1 += u1; b1 += v1
                             i &+= 2
                         }
-                        if i < width { s0 += term(c, base &+ i) }
-                        acc[c] += s0 + s1
+                        if i < end {
+                            let (u, v) = K.apply(x[i], g[i], mu)
+                            a0 += u; b0 += v
+                        }
+                        first[c] += a0 + a1
+                        second[c] += b0 + b1
+                        c &+= 1
+                        if c == channels { c = 0 }
                     }
                 }
             }
         }
-        return (0..<channels).map { c in (0..<pieces).reduce(.zero) { $0 + partials[$1 * channels + c] } }
+        var first = [Double](repeating: 0, count: channels), second = first
+        for p in 0..<pieces {
+            for c in 0..<channels {
+                first[c] += partials[2 * p * channels + c]
+                second[c] += partials[(2 * p + 1) * channels + c]
+            }
+        }
+        return (first, second)
     }
 
     /// Fills `stats` with the batch statistics (training, also updating `running` in place) or
@@ -293,11 +396,12 @@ private struct ChannelLayout {
         let mean = stats.pointer(Double.self), rstd = mean + channels
         if training {
             let n = Double(perChannel)
-            let sums = channelSums { _, i in SIMD2(Double(src[i]), 0) }
-            for c in 0..<channels { mean[c] = sums[c].x / n }
-            let squares = channelSums { c, i in let d = Double(src[i]) - mean[c]; return SIMD2(d * d, 0) }
+            for c in 0..<channels { mean[c] = 0 }
+            let sums = channelSums(ValueTerm<T>.self, src, src, mean).first
+            for c in 0..<channels { mean[c] = sums[c] / n }
+            let squares = channelSums(SquaredDeviationTerm<T>.self, src, src, mean).first
             for c in 0..<channels {
-                let variance = squares[c].x / n
+                let variance = squares[c] / n
                 rstd[c] = 1 / (variance + eps).squareRoot()
                 if let running {
                     let rm = running.mean.pointer(T.self), rv = running.variance.pointer(T.self)
@@ -312,16 +416,15 @@ private struct ChannelLayout {
                 rstd[c] = 1 / (Double(rv[c]) + eps).squareRoot()
             }
         }
-        let wp = w.pointer(T.self), bp = b.pointer(T.self), dst = out.pointer(T.self)
-        let shift = (0..<channels).map { T(mean[$0]) }
-        let scale = (0..<channels).map { T(Double(wp[$0]) * rstd[$0]) }
-        Parallel.forRanges(rows, grain: grain) { range in
-            for r in range {
-                let c = r % channels, base = r * width
-                let m = shift[c], s = scale[c], bias = bp[c]
-                for i in base..<(base + width) { dst[i] = (src[i] - m) * s + bias }
-            }
+        // y = (x - mean)·(w·rstd) + b
+        let wp = w.pointer(T.self), bp = b.pointer(T.self)
+        var coefficients = [T](repeating: 0, count: 4 * channels)
+        for c in 0..<channels {
+            coefficients[channels + c] = T(Double(wp[c]) * rstd[c])
+            coefficients[2 * channels + c] = bp[c]
+            coefficients[3 * channels + c] = T(mean[c])
         }
+        affineRows(out.pointer(T.self), src, nil, coefficients)
     }
 
     /// The input gradient into `dx` and the weight and bias gradients into `dw` and `db` (each
@@ -332,36 +435,28 @@ private struct ChannelLayout {
                                    _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, training: Bool, _: T.Type) {
         let src = x.pointer(T.self), gp = g.pointer(T.self), wp = w.pointer(T.self)
         let mean = stats.pointer(Double.self), rstd = mean + channels
-        let sums = channelSums { c, i in
-            let gi = Double(gp[i])
-            return SIMD2(gi, gi * (Double(src[i]) - mean[c]) * rstd[c])
-        }
+        // Σg and Σg·(x - mean) per channel; Σg·x̂ = rstd·Σg·(x - mean).
+        let (sumG, sumGX) = channelSums(GradientTerm<T>.self, src, gp, mean)
+        let sumGXhat = (0..<channels).map { sumGX[$0] * rstd[$0] }
         if let dw {
             let p = dw.pointer(T.self)
-            for c in 0..<channels { p[c] = T(sums[c].y) }
+            for c in 0..<channels { p[c] = T(sumGXhat[c]) }
         }
         if let db {
             let p = db.pointer(T.self)
-            for c in 0..<channels { p[c] = T(sums[c].x) }
+            for c in 0..<channels { p[c] = T(sumG[c]) }
         }
         guard let dx else { return }
-        // dx = g·k + (x - mean)·q + m per channel.
+        // dx = g·k + (x - mean)·q + m
         let n = Double(perChannel)
-        var k = [T](), q = [T](), m = [T](), mu = [T]()
+        var coefficients = [T](repeating: 0, count: 4 * channels)
         for c in 0..<channels {
             let a = Double(wp[c]) * rstd[c]
-            k.append(T(a))
-            q.append(training ? T(-a * sums[c].y / n * rstd[c]) : 0)
-            m.append(training ? T(-a * sums[c].x / n) : 0)
-            mu.append(T(mean[c]))
+            coefficients[c] = T(a)
+            coefficients[channels + c] = training ? T(-a * sumGXhat[c] / n * rstd[c]) : 0
+            coefficients[2 * channels + c] = training ? T(-a * sumG[c] / n) : 0
+            coefficients[3 * channels + c] = T(mean[c])
         }
-        let out = dx.pointer(T.self)
-        Parallel.forRanges(rows, grain: grain) { range in
-            for r in range {
-                let c = r % channels, base = r * width
-                let kc = k[c], qc = q[c], mc = m[c], muc = mu[c]
-                for i in base..<(base + width) { out[i] = gp[i] * kc + (src[i] - muc) * qc + mc }
-            }
-        }
+        affineRows(dx.pointer(T.self), src, gp, coefficients)
     }
 }
