@@ -16,8 +16,8 @@ extension Ops {
         try rowNorm("rms_norm", x, normalizedShape, weight, nil, eps, centered: false)
     }
 
-    /// Forward and backward of layer norm (`centered`) and RMS norm over rows of
-    /// `normalizedShape.count` trailing elements, rows split over the cores when large.
+    /// Forward and backward of layer norm (`centered`) and RMS norm over rows of the trailing
+    /// `normalizedShape` elements, rows split over the cores when large.
     /// Backward, with x̂ the normalized row, r = 1/sqrt(var + eps) and ĝ = g·weight:
     /// dx = r·(ĝ - mean(ĝ) - x̂·mean(ĝ·x̂)) (no mean(ĝ) term for RMS norm),
     /// dweight = Σ_rows g·x̂, dbias = Σ_rows g.
