@@ -583,6 +583,53 @@ int32_t gs_embedding_new(int64_t num, int64_t dim, int64_t padding_idx, bool has
 /// in evaluation mode (gs_module_train). The caller owns `*result` (a module handle).
 int32_t gs_dropout_new(double p, uint64_t *result);
 
+/* ---- NormalizationAPI.swift ------------------------------------------------------------------ */
+
+/// PyTorch's layer_norm: normalizes each sample of `x` over its trailing `ndim` dims, which
+/// must equal `normalized_shape`, then applies `weight` and `bias` (handles of tensors of that
+/// shape and x's dtype, or 0 for none). Differentiable in x, weight and bias. The caller owns
+/// `*result`.
+int32_t gs_layer_norm(uint64_t x, const int64_t *normalized_shape, int32_t ndim, uint64_t weight,
+                      uint64_t bias, double eps, uint64_t *result);
+
+/// PyTorch's rms_norm: x / sqrt(mean(x^2) + eps) * weight, the mean over the trailing `ndim`
+/// dims of `x`, which must equal `normalized_shape`; `weight` is a tensor of that shape and
+/// x's dtype, or 0 for none. Differentiable in x and weight. The caller owns `*result`.
+int32_t gs_rms_norm(uint64_t x, const int64_t *normalized_shape, int32_t ndim, uint64_t weight,
+                    double eps, uint64_t *result);
+
+/// PyTorch's batch_norm for x of shape (N, C, ...), statistics per channel. In training the
+/// batch statistics normalize x and `running_mean` / `running_var` (given together, or both
+/// 0) are updated in place: running = (1 - momentum) * running + momentum * stat, with the
+/// unbiased variance. In evaluation the running statistics (required) are used. Per-channel
+/// tensors have shape (C,) or (1, C, 1, ...) and x's dtype; `weight` and `bias` may be 0.
+/// Differentiable in x, weight and bias. The caller owns `*result`; the running tensors stay
+/// the caller's.
+int32_t gs_batch_norm(uint64_t x, uint64_t running_mean, uint64_t running_var, uint64_t weight,
+                      uint64_t bias, bool training, double momentum, double eps, uint64_t *result);
+
+/// A BatchNorm1d module (PyDyNet's) for (N, C) or (N, C, L) inputs with `num_features` = C
+/// channels: parameters running_mean (zeros) and running_var (ones), not trainable, scale
+/// (ones) and shift (zeros), each of shape (C,) and the given dtype. The caller owns `*result`.
+int32_t gs_batch_norm1d_new(int64_t num_features, double eps, double momentum, int32_t dtype,
+                            uint64_t *result);
+
+/// A BatchNorm2d module (PyDyNet's) for (N, C, H, W) inputs with `num_features` = C channels:
+/// as gs_batch_norm1d_new, with parameters of shape (1, C, 1, 1). The caller owns `*result`.
+int32_t gs_batch_norm2d_new(int64_t num_features, double eps, double momentum, int32_t dtype,
+                            uint64_t *result);
+
+/// A LayerNorm module (PyTorch's semantics, PyDyNet's parameter names) normalizing over the
+/// trailing dims `normalized_shape[0..<ndim]`: parameters scale (ones) and shift (zeros) of
+/// that shape and the given dtype. The caller owns `*result`.
+int32_t gs_layer_norm_new(const int64_t *normalized_shape, int32_t ndim, double eps, int32_t dtype,
+                          uint64_t *result);
+
+/// An RMSNorm module normalizing over the trailing dims `normalized_shape[0..<ndim]`:
+/// parameter weight (ones) of that shape and the given dtype. The caller owns `*result`.
+int32_t gs_rms_norm_new(const int64_t *normalized_shape, int32_t ndim, double eps, int32_t dtype,
+                        uint64_t *result);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -3,6 +3,8 @@
  */
 #include "check.h"
 
+void test_nn_norm(void);
+
 int main(void) {
     int64_t live_at_start = live_handles();
 
@@ -16,6 +18,7 @@ int main(void) {
     test_optim();
     test_nn_linear();
     test_checkpoint();
+    test_nn_norm();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

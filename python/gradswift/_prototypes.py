@@ -119,4 +119,11 @@ PROTOTYPES = [
     ("gs_linear_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_embedding_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_dropout_new", "int32_t", ["double", "uint64_t *"]),
+    ("gs_layer_norm", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t", "uint64_t", "double", "uint64_t *"]),
+    ("gs_rms_norm", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t", "double", "uint64_t *"]),
+    ("gs_batch_norm", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t", "uint64_t", "bool", "double", "double", "uint64_t *"]),
+    ("gs_batch_norm1d_new", "int32_t", ["int64_t", "double", "double", "int32_t", "uint64_t *"]),
+    ("gs_batch_norm2d_new", "int32_t", ["int64_t", "double", "double", "int32_t", "uint64_t *"]),
+    ("gs_layer_norm_new", "int32_t", ["const int64_t *", "int32_t", "double", "int32_t", "uint64_t *"]),
+    ("gs_rms_norm_new", "int32_t", ["const int64_t *", "int32_t", "double", "int32_t", "uint64_t *"]),
 ]

@@ -42,5 +42,51 @@ __all__ += ["linear", "embedding", "dropout"]
 # ---- convolution and pooling --------------------------------------------------------------
 
 # ---- normalization ------------------------------------------------------------------------
+from .._convert import shape_array as _shape_array  # noqa: E402
+from .modules.norm import normalized_dims as _normalized_dims  # noqa: E402
+
+
+def _norm_optional(t):
+    """``t`` as a Tensor, or None."""
+    return None if t is None else as_tensor(t)
+
+
+def _norm_handle(t):
+    """The engine handle of an optional Tensor (0 for None)."""
+    return 0 if t is None else t._h
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """PyTorch's ``layer_norm``: each sample normalized over its trailing ``normalized_shape``
+    dims (biased variance), then ``* weight + bias`` (optional, of shape ``normalized_shape``)."""
+    x, weight, bias = as_tensor(x), _norm_optional(weight), _norm_optional(bias)
+    dims = _normalized_dims(normalized_shape)
+    return call(lib.gs_layer_norm, x._h, _shape_array(dims), len(dims), _norm_handle(weight), _norm_handle(bias),
+                float(eps))
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """PyTorch's ``batch_norm`` for x of shape (N, C, ...), statistics per channel.
+
+    Training normalizes with the batch statistics and updates ``running_mean`` and
+    ``running_var`` in place (unbiased variance), when given; evaluation uses them. Per-channel
+    tensors have shape (C,) or (1, C, 1, ...).
+    """
+    x, weight, bias = as_tensor(x), _norm_optional(weight), _norm_optional(bias)
+    running_mean, running_var = _norm_optional(running_mean), _norm_optional(running_var)
+    return call(lib.gs_batch_norm, x._h, _norm_handle(running_mean), _norm_handle(running_var), _norm_handle(weight),
+                _norm_handle(bias), bool(training), float(momentum), float(eps))
+
+
+def rms_norm(x, normalized_shape, weight=None, eps=1e-6):
+    """``x / sqrt(mean(x**2) + eps) * weight`` with the mean over the trailing
+    ``normalized_shape`` dims (``weight`` optional, of shape ``normalized_shape``)."""
+    x, weight = as_tensor(x), _norm_optional(weight)
+    dims = _normalized_dims(normalized_shape)
+    return call(lib.gs_rms_norm, x._h, _shape_array(dims), len(dims), _norm_handle(weight), float(eps))
+
+
+__all__ += ["layer_norm", "batch_norm", "rms_norm"]
+
 
 # ---- recurrent cells ----------------------------------------------------------------------

@@ -7,3 +7,5 @@ from .linear import Embedding, Linear  # noqa: E402
 __all__ += ["Linear", "Embedding"]
 from .dropout import Dropout  # noqa: E402
 __all__ += ["Dropout"]
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm  # noqa: E402
+__all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "RMSNorm"]

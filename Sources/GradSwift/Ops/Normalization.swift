@@ -1,0 +1,462 @@
+/// Normalization as fused ops: layer norm and RMS norm (each row over the trailing dims) and
+/// batch norm (each channel over every other axis), each with one fused backward. Statistics
+/// are accumulated in double precision; results have the input's dtype.
+extension Ops {
+    /// PyTorch's `layer_norm`: each sample is normalized over its trailing `normalizedShape`
+    /// dims, `(x - mean) / sqrt(var + eps) * weight + bias` with the biased variance.
+    /// `weight` and `bias` are optional and have shape `normalizedShape`.
+    public static func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
+                                 eps: Double) throws -> Tensor {
+        try rowNorm("layer_norm", x, normalizedShape, weight, bias, eps, centered: true)
+    }
+
+    /// PyTorch's `rms_norm`: `x / sqrt(mean(x²) + eps) * weight`, the mean taken over the
+    /// trailing `normalizedShape` dims. `weight` is optional and has shape `normalizedShape`.
+    public static func rmsNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, eps: Double) throws -> Tensor {
+        try rowNorm("rms_norm", x, normalizedShape, weight, nil, eps, centered: false)
+    }
+
+    /// Forward and backward of layer norm (`centered`) and RMS norm over rows of the trailing
+    /// `normalizedShape` elements, rows split over the cores when large.
+    /// Backward, with x̂ the normalized row, r = 1/sqrt(var + eps) and ĝ = g·weight:
+    /// dx = r·(ĝ - mean(ĝ) - x̂·mean(ĝ·x̂)) (no mean(ĝ) term for RMS norm),
+    /// dweight = Σ_rows g·x̂, dbias = Σ_rows g.
+    private static func rowNorm(_ op: String, _ x: Tensor, _ normalizedShape: [Int], _ weight: Tensor?,
+                                _ bias: Tensor?, _ eps: Double, centered: Bool) throws -> Tensor {
+        try checkInput(op, x, eps: eps)
+        guard !normalizedShape.isEmpty else {
+            throw EngineError.invalidArgument("\(op): normalized_shape must have at least one dimension, got ()")
+        }
+        guard x.rank >= normalizedShape.count && Array(x.shape.suffix(normalizedShape.count)) == normalizedShape else {
+            throw EngineError.shapeMismatch("\(op): given normalized_shape \(describe(normalizedShape)), expected input of shape (*, \(normalizedShape.map(String.init).joined(separator: ", "))), got \(describe(x.shape))")
+        }
+        for (name, t) in [("weight", weight), ("bias", bias)] {
+            guard let t else { continue }
+            try checkOperand(op, name, t, x)
+            guard t.shape == normalizedShape else {
+                throw EngineError.shapeMismatch("\(op): \(name) must have shape normalized_shape \(describe(normalizedShape)), got \(describe(t.shape))")
+            }
+        }
+        let width = normalizedShape.reduce(1, *)
+        let rows = width == 0 ? 0 : x.count / width
+        let scale = try weight ?? Tensor.full(1, dtype: x.dtype, shape: normalizedShape)
+        let shift = try bias ?? Tensor.full(0, dtype: x.dtype, shape: normalizedShape)
+        let out = try Tensor(shape: x.shape, dtype: x.dtype, op: op)
+        // Row i's mean at [i], its 1/sqrt(var + eps) at [rows + i].
+        let stats = try Tensor(shape: [2, rows], dtype: .float64, op: op)
+        let kernel = RowNormKernel(rows: rows, width: width, centered: centered, eps: eps)
+        if x.dtype == .float32 {
+            kernel.forward(x, scale, shift, out, stats, Float.self)
+        } else {
+            kernel.forward(x, scale, shift, out, stats, Double.self)
+        }
+        let inputs = [x] + [weight, bias].compactMap { $0 }
+        return out.recording(op, inputs) { g in
+            let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: op) : nil
+            let dw = weight?.requiresGrad == true ? try Tensor(shape: normalizedShape, dtype: x.dtype, op: op) : nil
+            let db = bias?.requiresGrad == true ? try Tensor(shape: normalizedShape, dtype: x.dtype, op: op) : nil
+            if x.dtype == .float32 {
+                kernel.backward(x, scale, stats, g, dx, dw, db, Float.self)
+            } else {
+                kernel.backward(x, scale, stats, g, dx, dw, db, Double.self)
+            }
+            return [dx] + (weight == nil ? [] : [dw]) + (bias == nil ? [] : [db])
+        }
+    }
+
+    /// PyTorch's `batch_norm` for x of shape (N, C, ...): statistics per channel over every
+    /// other axis. In training the batch mean and biased variance normalize x and the running
+    /// statistics, when given, are updated in place outside the graph:
+    /// `running = (1 - momentum) * running + momentum * stat`, with the unbiased variance
+    /// (times n / (n - 1)) as PyTorch. In evaluation the running statistics normalize x.
+    /// Per-channel tensors have shape (C,) or (1, C, 1, ...); gradients flow to x, weight and
+    /// bias, never to the running statistics.
+    public static func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?,
+                                 bias: Tensor?, training: Bool, momentum: Double, eps: Double) throws -> Tensor {
+        let op = "batch_norm"
+        try checkInput(op, x, eps: eps)
+        guard x.rank >= 2 else {
+            throw EngineError.invalidArgument("\(op): input must have at least 2 dimensions (N, C, ...), got shape \(describe(x.shape))")
+        }
+        let channels = x.shape[1]
+        let layout = ChannelLayout(rows: x.shape[0] * channels, channels: channels, width: x.shape.dropFirst(2).reduce(1, *))
+        for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
+            guard let t else { continue }
+            try checkOperand(op, name, t, x)
+            let perChannel = t.shape == [channels]
+                || (t.rank >= 2 && t.shape.indices.allSatisfy { t.shape[$0] == ($0 == 1 ? channels : 1) })
+            guard perChannel else {
+                throw EngineError.shapeMismatch("\(op): input \(describe(x.shape)) has \(channels) channels, so \(name) must have shape (\(channels),) or (1, \(channels), 1, ...), got \(describe(t.shape))")
+            }
+        }
+        guard (runningMean == nil) == (runningVar == nil) else {
+            throw EngineError.invalidArgument("\(op): running_mean and running_var must be given together")
+        }
+        guard momentum.isFinite else {
+            throw EngineError.invalidArgument("\(op): momentum must be a finite number, got \(momentum)")
+        }
+        if training {
+            guard layout.perChannel > 1 else {
+                throw EngineError.invalidArgument("\(op): expected more than 1 value per channel when training, got input size \(describe(x.shape))")
+            }
+            for (name, t) in [("running_mean", runningMean), ("running_var", runningVar)] where t?.requiresGrad == true {
+                throw EngineError.invalidArgument("\(op): \(name) is updated in place, so it must not require grad")
+            }
+        } else if runningMean == nil {
+            throw EngineError.invalidArgument("\(op): running_mean and running_var are required in evaluation mode")
+        }
+
+        let scale = try weight ?? Tensor.full(1, dtype: x.dtype, shape: [channels])
+        let shift = try bias ?? Tensor.full(0, dtype: x.dtype, shape: [channels])
+        let out = try Tensor(shape: x.shape, dtype: x.dtype, op: op)
+        // Channel c's mean at [c], its 1/sqrt(var + eps) at [channels + c].
+        let stats = try Tensor(shape: [2, channels], dtype: .float64, op: op)
+        let running = runningMean.flatMap { mean in runningVar.map { (mean, $0) } }
+        if x.dtype == .float32 {
+            layout.forward(x, scale, shift, out, stats, training: training, running: running,
+                           momentum: momentum, eps: eps, Float.self)
+        } else {
+            layout.forward(x, scale, shift, out, stats, training: training, running: running,
+                           momentum: momentum, eps: eps, Double.self)
+        }
+        let inputs = [x] + [weight, bias].compactMap { $0 }
+        return out.recording(op, inputs) { g in
+            let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: op) : nil
+            let dw = weight?.requiresGrad == true ? try Tensor(shape: scale.shape, dtype: x.dtype, op: op) : nil
+            let db = bias?.requiresGrad == true ? try Tensor(shape: shift.shape, dtype: x.dtype, op: op) : nil
+            if x.dtype == .float32 {
+                layout.backward(x, scale, stats, g, dx, dw, db, training: training, Float.self)
+            } else {
+                layout.backward(x, scale, stats, g, dx, dw, db, training: training, Double.self)
+            }
+            return [dx] + (weight == nil ? [] : [dw]) + (bias == nil ? [] : [db])
+        }
+    }
+
+    /// Checks that `x` is a float tensor and `eps` a finite number >= 0.
+    private static func checkInput(_ op: String, _ x: Tensor, eps: Double) throws {
+        guard x.dtype.isFloatingPoint else {
+            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+        }
+        guard eps.isFinite && eps >= 0 else {
+            throw EngineError.invalidArgument("\(op): eps must be a finite number >= 0, got \(eps)")
+        }
+    }
+
+    /// Checks that a parameter tensor has the input's dtype.
+    private static func checkOperand(_ op: String, _ name: String, _ t: Tensor, _ x: Tensor) throws {
+        guard t.dtype == x.dtype else {
+            throw EngineError.dtype("\(op): \(name) is \(t.dtype.name) but the input is \(x.dtype.name); they must have the same dtype")
+        }
+    }
+}
+
+/// Σ term(i) for i in 0..<count in four independent double accumulators, so the additions
+/// are not one serial dependency chain.
+@inline(__always)
+private func laneSum(_ count: Int, _ term: (Int) -> Double) -> Double {
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    var i = 0
+    while i &+ 4 <= count {
+        s0 += term(i); s1 += term(i &+ 1); s2 += term(i &+ 2); s3 += term(i &+ 3)
+        i &+= 4
+    }
+    while i < count {
+        s0 += term(i)
+        i &+= 1
+    }
+    return (s0 + s1) + (s2 + s3)
+}
+
+/// Layer norm (`centered`) and RMS norm over `rows` contiguous rows of `width` elements.
+private struct RowNormKernel {
+    let rows: Int, width: Int, centered: Bool, eps: Double
+
+    /// Rows per piece of work, so a piece holds about `Parallel.minimumElements` elements.
+    private var grain: Int { max(1, Parallel.minimumElements / max(width, 1)) }
+
+    /// out = (x - mean) * rstd * w + b per row, storing each row's mean and rstd in `stats`.
+    func forward<T: FloatElement>(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ out: Tensor, _ stats: Tensor, _: T.Type) {
+        let src = x.pointer(T.self), dst = out.pointer(T.self)
+        let wp = w.pointer(T.self), bp = b.pointer(T.self)
+        let mean = stats.pointer(Double.self), rstd = mean + rows
+        let n = Double(width)
+        Parallel.forRanges(rows, grain: grain) { range in
+            for r in range {
+                let row = src + r * width, o = dst + r * width
+                let mu = centered ? laneSum(width) { Double(row[$0]) } / n : 0
+                let variance = laneSum(width) { let d = Double(row[$0]) - mu; return d * d } / n
+                let rs = 1 / (variance + eps).squareRoot()
+                mean[r] = mu
+                rstd[r] = rs
+                let m = T(mu), s = T(rs)
+                for i in 0..<width { o[i] = (row[i] - m) * s * wp[i] + bp[i] }
+            }
+        }
+    }
+
+    /// The input gradient into `dx` and the summed weight and bias gradients into `dw` and `db`
+    /// (each only when given), from the output gradient `g`.
+    func backward<T: FloatElement>(_ x: Tensor, _ w: Tensor, _ stats: Tensor, _ g: Tensor,
+                                   _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, _: T.Type) {
+        let src = x.pointer(T.self), gp = g.pointer(T.self), wp = w.pointer(T.self)
+        let dxp = dx?.pointer(T.self)
+        let mean = stats.pointer(Double.self), rstd = mean + rows
+        let n = Double(width)
+        let needsParameters = dw != nil || db != nil
+        let pieces = max(1, min(Parallel.threads, rows / grain))
+        // Per piece: Σ g·x̂ in [0, width), Σ g in [width, 2·width).
+        var partials = [Double](repeating: 0, count: needsParameters ? pieces * 2 * width : 0)
+        partials.withUnsafeMutableBufferPointer { slots in
+            Parallel.forRanges(pieces, grain: 1) { pieceRange in
+                for piece in pieceRange {
+                    // (An empty array's buffer may still have a base address: test the flag.)
+                    let sumGX = needsParameters ? slots.baseAddress.map { $0 + piece * 2 * width } : nil
+                    let sumG = sumGX.map { $0 + width }
+                    for r in rows * piece / pieces ..< rows * (piece + 1) / pieces {
+                        let row = src + r * width, gr = gp + r * width
+                        let mu = mean[r], rs = rstd[r]
+                        if let dxp {
+                            let meanG = centered ? laneSum(width) { Double(gr[$0]) * Double(wp[$0]) } / n : 0
+                            let meanGX = laneSum(width) { Double(gr[$0]) * Double(wp[$0]) * (Double(row[$0]) - mu) * rs } / n
+                            let out = dxp + r * width
+                            for i in 0..<width {
+                                let xhat = (Double(row[i]) - mu) * rs
+                                out[i] = T(rs * (Double(gr[i]) * Double(wp[i]) - meanG - xhat * meanGX))
+                            }
+                        }
+                        if let sumGX, let sumG {
+                            for i in 0..<width {
+                                let gi = Double(gr[i])
+                                sumGX[i] += gi * (Double(row[i]) - mu) * rs
+                                sumG[i] += gi
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (target, offset) in [(dw, 0), (db, width)] {
+            guard let target else { continue }
+            let p = target.pointer(T.self)
+            for i in 0..<width {
+                p[i] = T((0..<pieces).reduce(0.0) { $0 + partials[$1 * 2 * width + offset + i] })
+            }
+        }
+    }
+}
+
+/// A per-element contribution to two per-channel sums, from x, the output gradient g and the
+/// channel's mean; a type, so the batch-norm loops specialise on it.
+private protocol ChannelTerm {
+    associatedtype Element: FloatElement
+    /// The two contributions of one element.
+    static func apply(_ x: Element, _ g: Element, _ mean: Double) -> (Double, Double)
+}
+
+/// (x, 0): summed, the channel's mean times n.
+private enum ValueTerm<T: FloatElement>: ChannelTerm {
+    @inline(__always) static func apply(_ x: T, _ g: T, _ mean: Double) -> (Double, Double) { (Double(x), 0) }
+}
+
+/// ((x - mean)², 0): summed, the channel's variance times n.
+private enum SquaredDeviationTerm<T: FloatElement>: ChannelTerm {
+    @inline(__always) static func apply(_ x: T, _ g: T, _ mean: Double) -> (Double, Double) {
+        let d = Double(x) - mean
+        return (d * d, 0)
+    }
+}
+
+/// (g, g·(x - mean)): summed, the bias gradient and the weight gradient over rstd.
+private enum GradientTerm<T: FloatElement>: ChannelTerm {
+    @inline(__always) static func apply(_ x: T, _ g: T, _ mean: Double) -> (Double, Double) {
+        let gd = Double(g)
+        return (gd, gd * (Double(x) - mean))
+    }
+}
+
+/// Batch norm's view of x (N, C, ...) as `rows` = N·C rows of `width` contiguous elements,
+/// row r belonging to channel r mod C. Loops run over rows, or over samples (rows of C
+/// channels) when each row holds a single element, so the inner loop is always contiguous.
+private struct ChannelLayout {
+    let rows: Int, channels: Int, width: Int
+
+    /// Values per channel (N times the spatial size).
+    var perChannel: Int { channels == 0 ? 0 : rows / channels * width }
+
+    /// The units the loops split over the cores (rows, or samples when rows hold one element),
+    /// how many, and how many units make a piece of about `Parallel.minimumElements` elements.
+    private var units: (bySample: Bool, count: Int, grain: Int) {
+        let bySample = width == 1
+        let size = bySample ? channels : width
+        return (bySample, bySample ? rows / max(channels, 1) : rows, max(1, Parallel.minimumElements / max(size, 1)))
+    }
+
+    /// `dst = g·k + (x - mu)·q + m` elementwise (without the g term when `g` is nil), with
+    /// per-channel coefficients: `coefficients` holds k, q, m and mu, `channels` values each.
+    private func affineRows<T: FloatElement>(_ dst: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>,
+                                             _ g: UnsafePointer<T>?, _ coefficients: [T]) {
+        let (bySample, count, grain) = units
+        coefficients.withUnsafeBufferPointer { p in
+            guard let k = p.baseAddress else { return }
+            let q = k + channels, m = q + channels, mu = m + channels
+            Parallel.forRanges(count, grain: grain) { range in
+                if bySample {
+                    for n in range {
+                        let d = dst + n &* channels, xs = x + n &* channels
+                        if let g {
+                            let gs = g + n &* channels
+                            for c in 0..<channels { d[c] = gs[c] * k[c] + (xs[c] - mu[c]) * q[c] + m[c] }
+                        } else {
+                            for c in 0..<channels { d[c] = (xs[c] - mu[c]) * q[c] + m[c] }
+                        }
+                    }
+                    return
+                }
+                var c = range.lowerBound % max(channels, 1)
+                for r in range {
+                    let (kc, qc, mc, muc) = (k[c], q[c], m[c], mu[c])
+                    let lo = r &* width, hi = lo &+ width
+                    if let g {
+                        for i in lo..<hi { dst[i] = g[i] * kc + (x[i] - muc) * qc + mc }
+                    } else {
+                        for i in lo..<hi { dst[i] = (x[i] - muc) * qc + mc }
+                    }
+                    c &+= 1
+                    if c == channels { c = 0 }
+                }
+            }
+        }
+    }
+
+    /// Per channel c, the two sums of `K.apply(x, g, mean[c])` over the channel's elements,
+    /// the work split over the cores, each piece summing into its own accumulators, merged at
+    /// the end (in double precision).
+    private func channelSums<K: ChannelTerm>(_: K.Type, _ x: UnsafePointer<K.Element>, _ g: UnsafePointer<K.Element>,
+                                             _ mean: UnsafePointer<Double>) -> (first: [Double], second: [Double]) {
+        let (bySample, count, grain) = units
+        let pieces = max(1, min(Parallel.threads, count / grain))
+        // Piece p's first sums at [2·p·channels ..< (2·p + 1)·channels], its second sums next.
+        var partials = [Double](repeating: 0, count: 2 * pieces * channels)
+        partials.withUnsafeMutableBufferPointer { slots in
+            Parallel.forRanges(pieces, grain: 1) { pieceRange in
+                for piece in pieceRange {
+                    guard let first = slots.baseAddress.map({ $0 + 2 * piece * channels }) else { continue }
+                    let second = first + channels
+                    let lo = count * piece / pieces, hi = count * (piece + 1) / pieces
+                    if bySample {
+                        for n in lo..<hi {
+                            let xs = x + n &* channels, gs = g + n &* channels
+                            for c in 0..<channels {
+                                let (a, b) = K.apply(xs[c], gs[c], mean[c])
+                                first[c] += a
+                                second[c] += b
+                            }
+                        }
+                        continue
+                    }
+                    var c = lo % max(channels, 1)
+                    for r in lo..<hi {
+                        let mu = mean[c], start = r &* width, end = start &+ width
+                        var a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0
+                        var i = start
+                        while i &+ 2 <= end {
+                            let (u0, v0) = K.apply(x[i], g[i], mu), (u1, v1) = K.apply(x[i &+ 1], g[i &+ 1], mu)
+                            a0 += u0; b0 += v0; a1 += u1; b1 += v1
+                            i &+= 2
+                        }
+                        if i < end {
+                            let (u, v) = K.apply(x[i], g[i], mu)
+                            a0 += u; b0 += v
+                        }
+                        first[c] += a0 + a1
+                        second[c] += b0 + b1
+                        c &+= 1
+                        if c == channels { c = 0 }
+                    }
+                }
+            }
+        }
+        var first = [Double](repeating: 0, count: channels), second = first
+        for p in 0..<pieces {
+            for c in 0..<channels {
+                first[c] += partials[2 * p * channels + c]
+                second[c] += partials[(2 * p + 1) * channels + c]
+            }
+        }
+        return (first, second)
+    }
+
+    /// Fills `stats` with the batch statistics (training, also updating `running` in place) or
+    /// the running ones, then out = (x - mean) * (w * rstd) + b.
+    func forward<T: FloatElement>(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ out: Tensor, _ stats: Tensor,
+                                  training: Bool, running: (mean: Tensor, variance: Tensor)?,
+                                  momentum: Double, eps: Double, _: T.Type) {
+        let src = x.pointer(T.self)
+        let mean = stats.pointer(Double.self), rstd = mean + channels
+        if training {
+            let n = Double(perChannel)
+            for c in 0..<channels { mean[c] = 0 }
+            let sums = channelSums(ValueTerm<T>.self, src, src, mean).first
+            for c in 0..<channels { mean[c] = sums[c] / n }
+            let squares = channelSums(SquaredDeviationTerm<T>.self, src, src, mean).first
+            for c in 0..<channels {
+                let variance = squares[c] / n
+                rstd[c] = 1 / (variance + eps).squareRoot()
+                if let running {
+                    let rm = running.mean.pointer(T.self), rv = running.variance.pointer(T.self)
+                    rm[c] = T((1 - momentum) * Double(rm[c]) + momentum * mean[c])
+                    rv[c] = T((1 - momentum) * Double(rv[c]) + momentum * variance * n / (n - 1))
+                }
+            }
+        } else if let running {
+            let rm = running.mean.pointer(T.self), rv = running.variance.pointer(T.self)
+            for c in 0..<channels {
+                mean[c] = Double(rm[c])
+                rstd[c] = 1 / (Double(rv[c]) + eps).squareRoot()
+            }
+        }
+        // y = (x - mean)·(w·rstd) + b
+        let wp = w.pointer(T.self), bp = b.pointer(T.self)
+        var coefficients = [T](repeating: 0, count: 4 * channels)
+        for c in 0..<channels {
+            coefficients[channels + c] = T(Double(wp[c]) * rstd[c])
+            coefficients[2 * channels + c] = bp[c]
+            coefficients[3 * channels + c] = T(mean[c])
+        }
+        affineRows(out.pointer(T.self), src, nil, coefficients)
+    }
+
+    /// The input gradient into `dx` and the weight and bias gradients into `dw` and `db` (each
+    /// only when given). With x̂ = (x - mean)·rstd and n values per channel, training gives
+    /// dx = w·rstd·(g - Σg/n - x̂·Σ(g·x̂)/n) (the statistics depend on x), evaluation
+    /// dx = w·rstd·g; dw = Σ g·x̂, db = Σ g.
+    func backward<T: FloatElement>(_ x: Tensor, _ w: Tensor, _ stats: Tensor, _ g: Tensor,
+                                   _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, training: Bool, _: T.Type) {
+        let src = x.pointer(T.self), gp = g.pointer(T.self), wp = w.pointer(T.self)
+        let mean = stats.pointer(Double.self), rstd = mean + channels
+        // Σg and Σg·(x - mean) per channel; Σg·x̂ = rstd·Σg·(x - mean).
+        let (sumG, sumGX) = channelSums(GradientTerm<T>.self, src, gp, mean)
+        let sumGXhat = (0..<channels).map { sumGX[$0] * rstd[$0] }
+        if let dw {
+            let p = dw.pointer(T.self)
+            for c in 0..<channels { p[c] = T(sumGXhat[c]) }
+        }
+        if let db {
+            let p = db.pointer(T.self)
+            for c in 0..<channels { p[c] = T(sumG[c]) }
+        }
+        guard let dx else { return }
+        // dx = g·k + (x - mean)·q + m
+        let n = Double(perChannel)
+        var coefficients = [T](repeating: 0, count: 4 * channels)
+        for c in 0..<channels {
+            let a = Double(wp[c]) * rstd[c]
+            coefficients[c] = T(a)
+            coefficients[channels + c] = training ? T(-a * sumGXhat[c] / n * rstd[c]) : 0
+            coefficients[2 * channels + c] = training ? T(-a * sumG[c] / n) : 0
+            coefficients[3 * channels + c] = T(mean[c])
+        }
+        affineRows(dx.pointer(T.self), src, gp, coefficients)
+    }
+}

@@ -1,0 +1,114 @@
+import GradSwift
+
+// Normalization: the functional ops (layer norm, batch norm, RMS norm) and the constructors of
+// the BatchNorm1d, BatchNorm2d, LayerNorm and RMSNorm modules. Optional tensors are passed
+// as handle 0.
+
+/// Looks up an optional tensor handle (0 means none).
+private func optionalTensor(_ handle: UInt64, _ op: String, _ name: String) throws -> Tensor? {
+    handle == 0 ? nil : try tensor(handle, op, name)
+}
+
+/// PyTorch's layer_norm: normalizes each sample of `x` over its trailing `ndim` dims, which
+/// must equal `normalized_shape`, then applies `weight` and `bias` (handles of tensors of that
+/// shape and x's dtype, or 0 for none). Differentiable in x, weight and bias. The caller owns
+/// `*result`.
+@c(gs_layer_norm)
+public func gsLayerNorm(_ x: UInt64, _ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ weight: UInt64,
+                        _ bias: UInt64, _ eps: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let op = "gs_layer_norm"
+    return producing(op, result) {
+        try Ops.layerNorm(try tensor(x, op, "x"), normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"),
+                          weight: try optionalTensor(weight, op, "weight"), bias: try optionalTensor(bias, op, "bias"),
+                          eps: eps)
+    }
+}
+
+/// PyTorch's rms_norm: x / sqrt(mean(x^2) + eps) * weight, the mean over the trailing `ndim`
+/// dims of `x`, which must equal `normalized_shape`; `weight` is a tensor of that shape and
+/// x's dtype, or 0 for none. Differentiable in x and weight. The caller owns `*result`.
+@c(gs_rms_norm)
+public func gsRmsNorm(_ x: UInt64, _ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ weight: UInt64,
+                      _ eps: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let op = "gs_rms_norm"
+    return producing(op, result) {
+        try Ops.rmsNorm(try tensor(x, op, "x"), normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"),
+                        weight: try optionalTensor(weight, op, "weight"), eps: eps)
+    }
+}
+
+/// PyTorch's batch_norm for x of shape (N, C, ...), statistics per channel. In training the
+/// batch statistics normalize x and `running_mean` / `running_var` (given together, or both
+/// 0) are updated in place: running = (1 - momentum) * running + momentum * stat, with the
+/// unbiased variance. In evaluation the running statistics (required) are used. Per-channel
+/// tensors have shape (C,) or (1, C, 1, ...) and x's dtype; `weight` and `bias` may be 0.
+/// Differentiable in x, weight and bias. The caller owns `*result`; the running tensors stay
+/// the caller's.
+@c(gs_batch_norm)
+public func gsBatchNorm(_ x: UInt64, _ runningMean: UInt64, _ runningVar: UInt64, _ weight: UInt64, _ bias: UInt64,
+                        _ training: Bool, _ momentum: Double, _ eps: Double,
+                        _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let op = "gs_batch_norm"
+    return producing(op, result) {
+        try Ops.batchNorm(try tensor(x, op, "x"), runningMean: try optionalTensor(runningMean, op, "running_mean"),
+                          runningVar: try optionalTensor(runningVar, op, "running_var"),
+                          weight: try optionalTensor(weight, op, "weight"), bias: try optionalTensor(bias, op, "bias"),
+                          training: training, momentum: momentum, eps: eps)
+    }
+}
+
+/// Stores a new module in `result` (checked non-NULL before the module is built).
+private func producingModule(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ make: () throws -> Module) -> Int32 {
+    guarded {
+        guard let result else { throw CallError.null(op, "result") }
+        result.pointee = Handles.shared.insert(try make())
+    }
+}
+
+/// A BatchNorm1d module (PyDyNet's) for (N, C) or (N, C, L) inputs with `num_features` = C
+/// channels: parameters running_mean (zeros) and running_var (ones), not trainable, scale
+/// (ones) and shift (zeros), each of shape (C,) and the given dtype. The caller owns `*result`.
+@c(gs_batch_norm1d_new)
+public func gsBatchNorm1dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Double, _ dtype: Int32,
+                             _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let op = "gs_batch_norm1d_new"
+    return producingModule(op, result) {
+        try BatchNorm1d(numFeatures: Int(numFeatures), eps: eps, momentum: momentum, dtype: try GradSwiftCABI.dtype(dtype, op))
+    }
+}
+
+/// A BatchNorm2d module (PyDyNet's) for (N, C, H, W) inputs with `num_features` = C channels:
+/// as gs_batch_norm1d_new, with parameters of shape (1, C, 1, 1). The caller owns `*result`.
+@c(gs_batch_norm2d_new)
+public func gsBatchNorm2dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Double, _ dtype: Int32,
+                             _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let op = "gs_batch_norm2d_new"
+    return producingModule(op, result) {
+        try BatchNorm2d(numFeatures: Int(numFeatures), eps: eps, momentum: momentum, dtype: try GradSwiftCABI.dtype(dtype, op))
+    }
+}
+
+/// A LayerNorm module (PyTorch's semantics, PyDyNet's parameter names) normalizing over the
+/// trailing dims `normalized_shape[0..<ndim]`: parameters scale (ones) and shift (zeros) of
+/// that shape and the given dtype. The caller owns `*result`.
+@c(gs_layer_norm_new)
+public func gsLayerNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ eps: Double, _ dtype: Int32,
+                           _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let op = "gs_layer_norm_new"
+    return producingModule(op, result) {
+        try LayerNorm(normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"), eps: eps,
+                      dtype: try GradSwiftCABI.dtype(dtype, op))
+    }
+}
+
+/// An RMSNorm module normalizing over the trailing dims `normalized_shape[0..<ndim]`:
+/// parameter weight (ones) of that shape and the given dtype. The caller owns `*result`.
+@c(gs_rms_norm_new)
+public func gsRmsNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ eps: Double, _ dtype: Int32,
+                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let op = "gs_rms_norm_new"
+    return producingModule(op, result) {
+        try RMSNorm(normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"), eps: eps,
+                    dtype: try GradSwiftCABI.dtype(dtype, op))
+    }
+}
