@@ -106,10 +106,12 @@ extension Ops {
         try classificationLoss(logits, target, reduction: reduction, fromLogits: true)
     }
 
-    /// Row i's loss is lse_i·Σ_c t_ic - Σ_c t_ic·x_ic, where t is the target (one-hot for
-    /// indices) and lse_i the row's log-sum-exp for cross-entropy, 0 for NLL. The input
-    /// gradient is s_i·(p_ic·Σ_c t_ic - t_ic) with p = e^(x - lse) (0 for NLL) and s_i the
-    /// reduction's weight of row i; probability targets get s_i·(lse_i - x_ic).
+    /// Row i's loss is Σ_c t_ic·(lse_i - x_ic), where t is the target (one-hot for indices)
+    /// and lse_i the row's log-sum-exp for cross-entropy, 0 for NLL. The input gradient is
+    /// s_i·(p_ic·Σ_c t_ic - t_ic) with p = e^(x - lse) (0 for NLL) and s_i the reduction's
+    /// weight of row i; probability targets get s_i·(lse_i - x_ic). lse_i is kept as the row
+    /// maximum m_i plus log Σ_c e^(x_ic - m_i), and lse_i - x_ic computed as
+    /// (m_i - x_ic) + log Σ, so large logits lose no precision.
     private static func classificationLoss(_ input: Tensor, _ target: Tensor, reduction: Reduction,
                                            fromLogits: Bool) throws -> Tensor {
         let name = fromLogits ? "cross_entropy" : "nll_loss"
@@ -143,9 +145,9 @@ extension Ops {
             throw EngineError.shapeMismatch("\(name): target must be int64 class indices of shape (\(n),) or probabilities of the \(what)' shape \(describe(input.shape)), got shape \(describe(target.shape))")
         }
 
-        // Per row: its loss, its log-sum-exp (0 for NLL) and its target mass Σ_c t_ic.
+        // Per row: its loss, its log-sum-exp as (max, log Σ) (0 for NLL) and its target mass Σ_c t_ic.
         let losses = try Tensor(shape: [n], dtype: .float64, op: name)
-        let lse = try Tensor(shape: [n], dtype: .float64, zeroed: true, op: name)
+        let lse = try Tensor(shape: [n, 2], dtype: .float64, zeroed: true, op: name)
         let mass = try Tensor(shape: [n], dtype: .float64, op: name)
         if input.dtype == .float32 {
             ClassRows<Float>.forward(input, t, indices: indices, fromLogits: fromLogits, losses, lse, mass)
@@ -188,7 +190,8 @@ extension Ops {
 
 /// The row loops of NLL and cross-entropy over an (N, C) input, split over the cores by rows.
 enum ClassRows<T: FloatElement> {
-    /// Fills `losses`, `lse` (cross-entropy only; left 0 for NLL) and `mass` (float64, (N,)).
+    /// Fills `losses` (N,), `lse` (N, 2: each row's maximum and log Σ e^(x - max);
+    /// cross-entropy only, left 0 for NLL) and `mass` (N,), all float64.
     static func forward(_ input: Tensor, _ target: Tensor, indices: Bool, fromLogits: Bool,
                         _ losses: Tensor, _ lse: Tensor, _ mass: Tensor) {
         let (n, c) = (input.shape[0], input.shape[1])
@@ -197,21 +200,21 @@ enum ClassRows<T: FloatElement> {
         Parallel.forRanges(n, grain: max(1, Parallel.minimumElements / max(c, 1))) { range in
             for i in range {
                 let row = x + i * c
-                if fromLogits { l[i] = logSumExp(row, c) }
-                let (targetMass, dot): (Double, Double)
+                if fromLogits { (l[2 * i], l[2 * i + 1]) = logSumExp(row, c) }
+                let (top, logSum) = (T(l[2 * i]), l[2 * i + 1])
                 if indices {
-                    (targetMass, dot) = (1, Double(row[Int(target.pointer(Int64.self)[i])]))
+                    m[i] = 1
+                    loss[i] = Double(top - row[Int(target.pointer(Int64.self)[i])]) + logSum
                 } else {
                     let t = target.pointer(T.self) + i * c
                     var (s, d) = (0.0, 0.0)
                     for j in 0..<c {
                         s += Double(t[j])
-                        d += Double(t[j] * row[j])
+                        d += Double(t[j]) * Double(top - row[j])
                     }
-                    (targetMass, dot) = (s, d)
+                    m[i] = s
+                    loss[i] = d + s * logSum
                 }
-                m[i] = targetMass
-                loss[i] = l[i] * targetMass - dot
             }
         }
     }
@@ -227,12 +230,12 @@ enum ClassRows<T: FloatElement> {
         Parallel.forRanges(n, grain: max(1, Parallel.minimumElements / max(c, 1))) { range in
             for i in range {
                 let row = x + i * c
-                let s = T(w[i]), shift = T(l[i])
+                let s = T(w[i]), top = T(l[2 * i]), logSum = T(l[2 * i + 1])
                 if let inputGrad {
                     let out = inputGrad.pointer(T.self) + i * c
                     let p = T(w[i] * m[i])  // s_i·Σ_c t_ic, the weight of the softmax term
                     if fromLogits {
-                        for j in 0..<c { out[j] = p * T.exp(row[j] - shift) }
+                        for j in 0..<c { out[j] = p * T.exp((row[j] - top) - logSum) }
                     } else {
                         for j in 0..<c { out[j] = 0 }
                     }
@@ -245,21 +248,21 @@ enum ClassRows<T: FloatElement> {
                 }
                 if let targetGrad {
                     let out = targetGrad.pointer(T.self) + i * c
-                    for j in 0..<c { out[j] = s * (shift - row[j]) }
+                    for j in 0..<c { out[j] = s * ((top - row[j]) + logSum) }
                 }
             }
         }
     }
 
-    /// log Σ e^row, shifted by the row's maximum, in double precision.
+    /// (m, log Σ e^(row - m)) with m the row's maximum, the sum in double precision.
     @inline(__always)
-    private static func logSumExp(_ row: UnsafeMutablePointer<T>, _ c: Int) -> Double {
+    private static func logSumExp(_ row: UnsafeMutablePointer<T>, _ c: Int) -> (Double, Double) {
         var m = -T.infinity
         for j in 0..<c where row[j] > m { m = row[j] }
-        if !m.isFinite { return Double(m) }  // an infinite maximum (or no classes) decides alone
+        if !m.isFinite { return (Double(m), 0) }  // an infinite maximum (or no classes) decides alone
         var total = 0.0
         for j in 0..<c { total += Double(T.exp(row[j] - m)) }
-        return Double(m) + Double.log(total)
+        return (Double(m), Double.log(total))
     }
 }
 
