@@ -3,6 +3,8 @@
  */
 #include "check.h"
 
+void test_nn_activation_loss(void); /* test_nn_activation_loss.c */
+
 int main(void) {
     int64_t live_at_start = live_handles();
 
@@ -13,6 +15,7 @@ int main(void) {
     test_random();
     test_ops();
     test_shape_index();
+    test_nn_activation_loss();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

@@ -64,7 +64,7 @@ def test_mse_loss_vs_pydynet(shapes, reduction, dtype):
 @pytest.mark.parametrize("shapes", MSE_SHAPES + [((2, 3, 4), (3, 1)), ((4, 1), (2, 1, 3))], ids=str)
 def test_mse_loss_matches_numpy(shapes, reduction, dtype):
     # reduction='none' is PyTorch's (PyDyNet raises ValueError for it); the last shapes break
-    # PyDyNet's own backward (its un-broadcasting of a (3, 1) target from (2, 3, 4) fails).
+    # PyDyNet's own backward (its un-broadcasting is right only for equal ranks or no size-1 axes).
     pred, target = randn(shapes[0], dtype, seed=3), randn(shapes[1], dtype, seed=4)
     d = pred.astype(np.float64) - target.astype(np.float64)
     reduce = {"mean": np.mean, "sum": np.sum, "none": lambda a: a}[reduction]
