@@ -546,6 +546,40 @@ int32_t gs_init_kaiming_uniform(uint64_t tensor, double a, int32_t mode, int32_t
 /// He normal fill: N(0, s^2), s = gain(nonlinearity, a) / sqrt(fan), `mode` a gs_fan_mode.
 int32_t gs_init_kaiming_normal(uint64_t tensor, double a, int32_t mode, int32_t nonlinearity);
 
+/* ---- LinearAPI.swift ------------------------------------------------------------------------- */
+
+/// `x @ weight + bias` with weight (in, out), x (..., in) and result (..., out), in one fused
+/// op; `bias` is a tensor of out values ((out,) or (1, out)) or 0 for none. x, weight and bias
+/// share one float dtype. The caller owns `*result`.
+int32_t gs_linear(uint64_t x, uint64_t weight, uint64_t bias, uint64_t *result);
+
+/// Rows of `weight` (num, dim) picked by the int64 `indices`: shape indices.shape + (dim,).
+/// With `has_padding`, row `padding_idx` (negative counts from the end) gets no gradient.
+/// An index outside 0..num-1 is GS_INDEX_ERROR. The caller owns `*result`.
+int32_t gs_embedding(uint64_t indices, uint64_t weight, int64_t padding_idx, bool has_padding,
+                     uint64_t *result);
+
+/// Inverted dropout of the float tensor `x`: when `training`, each element is zeroed with
+/// probability `p` (0 <= p <= 1) from the engine generator and the others scaled by 1/(1-p);
+/// otherwise a new handle to `x` itself. The caller owns `*result`.
+int32_t gs_dropout(uint64_t x, double p, bool training, uint64_t *result);
+
+/// A Linear layer (PyDyNet's layout): parameters "weight" (in, out), Kaiming-uniform
+/// initialised, and "bias" (out,) when `bias`; `dtype` is float32 or float64. The caller owns
+/// `*result` (a module handle).
+int32_t gs_linear_new(int64_t in_features, int64_t out_features, bool bias, int32_t dtype,
+                      uint64_t *result);
+
+/// An Embedding layer: parameter "weight" (num, dim) of N(0, 1) samples, the row `padding_idx`
+/// (when `has_padding`; negative counts from the end) zeroed and left without gradient.
+/// The caller owns `*result` (a module handle).
+int32_t gs_embedding_new(int64_t num, int64_t dim, int64_t padding_idx, bool has_padding,
+                         int32_t dtype, uint64_t *result);
+
+/// A Dropout layer with probability `p` (0 <= p <= 1): active in training mode, the identity
+/// in evaluation mode (gs_module_train). The caller owns `*result` (a module handle).
+int32_t gs_dropout_new(double p, uint64_t *result);
+
 /* ---- LossAPI.swift --------------------------------------------------------------------------- */
 
 /// Reduction codes of the losses.

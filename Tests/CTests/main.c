@@ -3,8 +3,6 @@
  */
 #include "check.h"
 
-void test_nn_activation_loss(void); /* test_nn_activation_loss.c */
-
 int main(void) {
     int64_t live_at_start = live_handles();
 
@@ -16,6 +14,8 @@ int main(void) {
     test_ops();
     test_shape_index();
     test_nn_activation_loss();
+    test_optim();
+    test_nn_linear();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

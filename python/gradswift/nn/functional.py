@@ -43,33 +43,38 @@ def silu(x):
 
 __all__ += ["sigmoid", "tanh", "relu", "leaky_relu", "silu"]
 
+from .modules.linear import int64_argument  # noqa: E402
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight + bias`` with ``weight`` of shape (in, out) (PyDyNet's layout) and ``bias``
+    (out,) or None, as one fused op."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
+    return call(lib.gs_linear, x._h, weight._h, 0 if bias is None else bias._h)
+
+
+def embedding(x, weight, padding_idx=None):
+    """Rows of ``weight`` picked by the int indices ``x`` (shape ``x.shape + (dim,)``). The row
+    ``padding_idx`` gets no gradient (PyTorch's semantics; PyDyNet zeroes the output there)."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    padding = 0 if padding_idx is None else int64_argument("embedding", "padding_idx", padding_idx)
+    return call(lib.gs_embedding, x._h, weight._h, padding, padding_idx is not None)
+
+
+def dropout(x, p=0.5, training=True):
+    """While ``training``, zeroes each element with probability ``p`` and scales the others by
+    ``1 / (1 - p)``; otherwise returns ``x`` (PyTorch's functional form)."""
+    x = as_tensor(x)
+    return call(lib.gs_dropout, x._h, float(p), bool(training))
+
+
+__all__ += ["linear", "embedding", "dropout"]
 
 # ---- softmax and losses -------------------------------------------------------------------
 
-_REDUCTIONS = {"mean": 0, "sum": 1, "none": 2}
-
-
-def softmax_axis(axis):
-    """``(axis, all_axes)`` for the C softmax functions: None means every element; an int or
-    a one-element tuple names one axis (several axes are not supported: TypeError)."""
-    if axis is None:
-        return 0, True
-    if isinstance(axis, (tuple, list)):
-        if len(axis) != 1:
-            raise TypeError(f"softmax: axis must be an int or None, got {axis!r} "
-                            "(a tuple of several axes is not supported)")
-        axis = axis[0]
-    if isinstance(axis, bool) or not hasattr(axis, "__index__"):
-        raise TypeError(f"softmax: axis must be an int or None, got {type(axis).__name__}")
-    return axis.__index__(), False
-
-
-def reduction_code(reduction):
-    """The gs_reduction code of ``'mean'``, ``'sum'`` or ``'none'`` (ValueError otherwise)."""
-    try:
-        return _REDUCTIONS[reduction]
-    except (KeyError, TypeError):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}") from None
+from .modules.activation import softmax_axis  # noqa: E402
+from .modules.loss import reduction_code  # noqa: E402
 
 
 def softmax(x, axis=None):

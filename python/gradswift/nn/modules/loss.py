@@ -1,11 +1,20 @@
 """Loss layers (PyDyNet 1.1's MSELoss, NLLLoss, CrossEntropyLoss), engine modules whose
 forward takes ``(y_pred, y_true)``; targets may be Tensors or arrays (ints are class indices)."""
 from ..._lib import lib
-from ..functional import reduction_code
 from .activation import _Configured
 from ._engine import engine_new
 
 __all__ = ["MSELoss", "NLLLoss", "CrossEntropyLoss"]
+
+_REDUCTIONS = {"mean": 0, "sum": 1, "none": 2}
+
+
+def reduction_code(reduction):
+    """The gs_reduction code of ``'mean'``, ``'sum'`` or ``'none'`` (ValueError otherwise)."""
+    try:
+        return _REDUCTIONS[reduction]
+    except (KeyError, TypeError):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}") from None
 
 
 class _Loss(_Configured):

@@ -1,0 +1,45 @@
+extension Ops {
+    /// Inverted dropout: in training, each element is kept with probability `1 - p` (a draw of
+    /// the engine generator below `1 - p`, as PyDyNet's `rand() < 1 - p`) and scaled by
+    /// `1 / (1 - p)`, the others set to zero; `p == 1` gives zeros (as PyTorch). Not training,
+    /// or `p == 0`, returns `x` itself. The backward multiplies by the same mask and scale.
+    public static func dropout(_ x: Tensor, p: Double, training: Bool) throws -> Tensor {
+        let op = "dropout"
+        guard p >= 0 && p <= 1 else {
+            throw EngineError.invalidArgument("\(op): probability has to be between 0 and 1, got \(p)")
+        }
+        guard x.dtype.isFloatingPoint else {
+            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+        }
+        guard training && p > 0 else { return x }
+        // `mask` holds the factor applied to each element: 1 / (1 - p) where kept, else 0.
+        let mask = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: p == 1, op: op)
+        let out = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: p == 1, op: op)
+        if p < 1 {
+            if x.dtype == .float32 { drawMask(x, p, mask, out, Float.self) } else { drawMask(x, p, mask, out, Double.self) }
+        }
+        return out.recording(op, [x]) { g in
+            let gx = try Tensor(shape: x.shape, dtype: g.dtype, op: op)
+            if g.dtype == .float32 {
+                Elementwise.map(Multiply<Float>.self, g, mask, gx)
+            } else {
+                Elementwise.map(Multiply<Double>.self, g, mask, gx)
+            }
+            return [gx]
+        }
+    }
+
+    /// One pass drawing the mask and writing `out = x * mask` (draws in element order, so a
+    /// seed gives the same mask on every machine).
+    private static func drawMask<T: FloatElement>(_ x: Tensor, _ p: Double, _ mask: Tensor, _ out: Tensor, _: T.Type) {
+        let keep = 1 - p, scale = T(1 / keep)
+        let source = x.pointer(T.self), factor = mask.pointer(T.self), target = out.pointer(T.self)
+        RandomGenerator.shared.withLock { rng in
+            for i in 0..<x.count {
+                let f: T = rng.nextUnit() < keep ? scale : 0
+                factor[i] = f
+                target[i] = source[i] * f
+            }
+        }
+    }
+}
