@@ -455,6 +455,42 @@ int32_t gs_scheduler_rate(uint64_t scheduler, int64_t epoch, double *result);
 /// Releases a scheduler handle.
 int32_t gs_scheduler_release(uint64_t scheduler);
 
+/* ---- ActivationAPI.swift --------------------------------------------------------------------- */
+
+/// max(a, 0) elementwise; int64 and bool tensors keep their type. The caller owns `*result`.
+int32_t gs_relu(uint64_t a, uint64_t *result);
+
+/// a for a > 0, slope * a otherwise (ints give float64). The caller owns `*result`.
+int32_t gs_leaky_relu(uint64_t a, double slope, uint64_t *result);
+
+/// a * sigmoid(a) elementwise (ints give float64). The caller owns `*result`.
+int32_t gs_silu(uint64_t a, uint64_t *result);
+
+/// Softmax of `a` along `axis` (negative counts from the end), or over every element when
+/// `all_axes` (then `axis` is ignored); same shape as `a`, ints give float64. The caller owns
+/// `*result`.
+int32_t gs_softmax(uint64_t a, int64_t axis, bool all_axes, uint64_t *result);
+
+/// Log-softmax of `a` along `axis`, or over every element when `all_axes` (as gs_softmax).
+/// The caller owns `*result`.
+int32_t gs_log_softmax(uint64_t a, int64_t axis, bool all_axes, uint64_t *result);
+
+/// A Sigmoid layer. The caller owns `*result`.
+int32_t gs_sigmoid_new(uint64_t *result);
+
+/// A Tanh layer. The caller owns `*result`.
+int32_t gs_tanh_new(uint64_t *result);
+
+/// A ReLU layer. The caller owns `*result`.
+int32_t gs_relu_new(uint64_t *result);
+
+/// A LeakyReLU layer with negative slope `alpha`. The caller owns `*result`.
+int32_t gs_leaky_relu_new(double alpha, uint64_t *result);
+
+/// A Softmax layer along `axis`, or over every element when `all_axes`; the axis is checked
+/// against the input's rank at forward time. The caller owns `*result`.
+int32_t gs_softmax_new(int64_t axis, bool all_axes, uint64_t *result);
+
 /* ---- CheckpointAPI.swift --------------------------------------------------------------------- */
 
 /// Saves every parameter of the module (trainable or not) under its dotted name (`"0.weight"`)
@@ -582,6 +618,42 @@ int32_t gs_embedding_new(int64_t num, int64_t dim, int64_t padding_idx, bool has
 /// A Dropout layer with probability `p` (0 <= p <= 1): active in training mode, the identity
 /// in evaluation mode (gs_module_train). The caller owns `*result` (a module handle).
 int32_t gs_dropout_new(double p, uint64_t *result);
+
+/* ---- LossAPI.swift --------------------------------------------------------------------------- */
+
+/// Reduction codes of the losses.
+typedef int32_t gs_reduction;
+enum {
+    /// The average (the default).
+    GS_REDUCTION_MEAN = 0,
+    /// The total.
+    GS_REDUCTION_SUM = 1,
+    /// No reduction: one loss per element (MSE) or per sample (NLL, cross-entropy).
+    GS_REDUCTION_NONE = 2,
+};
+
+/// (pred - target)^2 with broadcasting, reduced by `reduction` (a gs_reduction code); both
+/// operands get gradients when they require them. The caller owns `*result`.
+int32_t gs_mse_loss(uint64_t pred, uint64_t target, int32_t reduction, uint64_t *result);
+
+/// Negative log-likelihood of log-probabilities `pred` (N, C): -pred[i, target[i]] for int64
+/// class indices, -sum_c target[i, c] * pred[i, c] for probabilities; reduced by `reduction`.
+/// The caller owns `*result`.
+int32_t gs_nll_loss(uint64_t pred, uint64_t target, int32_t reduction, uint64_t *result);
+
+/// Cross-entropy of logits `pred` (N, C) against class indices or probabilities (fused
+/// log-sum-exp; equals gs_nll_loss of the log-softmax). Out-of-range indices give
+/// GS_INDEX_ERROR. The caller owns `*result`.
+int32_t gs_cross_entropy(uint64_t pred, uint64_t target, int32_t reduction, uint64_t *result);
+
+/// An MSELoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
+int32_t gs_mse_loss_new(int32_t reduction, uint64_t *result);
+
+/// An NLLLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
+int32_t gs_nll_loss_new(int32_t reduction, uint64_t *result);
+
+/// A CrossEntropyLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
+int32_t gs_cross_entropy_loss_new(int32_t reduction, uint64_t *result);
 
 /* ---- NormalizationAPI.swift ------------------------------------------------------------------ */
 

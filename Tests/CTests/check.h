@@ -128,5 +128,6 @@ void test_shape_index(void);
 void test_optim(void);
 void test_nn_linear(void);
 void test_checkpoint(void);
+void test_nn_activation_loss(void);
 
 #endif

@@ -15,6 +15,7 @@ int main(void) {
     test_random();
     test_ops();
     test_shape_index();
+    test_nn_activation_loss();
     test_optim();
     test_nn_linear();
     test_checkpoint();

@@ -56,8 +56,8 @@ extension Ops {
         case .exp: Elementwise.map(Exp<T>.self, x, out)
         case .log: Elementwise.map(Log<T>.self, x, out)
         case .sqrt: Elementwise.map(SquareRoot<T>.self, x, out)
-        case .sigmoid: Elementwise.map(Sigmoid<T>.self, x, out)
-        case .tanh: Elementwise.map(Tanh<T>.self, x, out)
+        case .sigmoid: Elementwise.map(Logistic<T>.self, x, out)
+        case .tanh: Elementwise.map(HyperbolicTangent<T>.self, x, out)
         default: sharedUnary(op, x, out, T.self)
         }
     }
@@ -86,8 +86,8 @@ extension Ops {
             case .log: Elementwise.map(LogGradient<T>.self, x, y, g, out)
             case .sqrt: Elementwise.map(SquareRootGradient<T>.self, x, y, g, out)
             case .square: Elementwise.map(SquareGradient<T>.self, x, y, g, out)
-            case .sigmoid: Elementwise.map(SigmoidGradient<T>.self, x, y, g, out)
-            case .tanh: Elementwise.map(TanhGradient<T>.self, x, y, g, out)
+            case .sigmoid: Elementwise.map(LogisticGradient<T>.self, x, y, g, out)
+            case .tanh: Elementwise.map(HyperbolicTangentGradient<T>.self, x, y, g, out)
             case .sign: break
             }
         }
@@ -164,21 +164,21 @@ enum SquareRootGradient<T: FloatElement>: TernaryKernel {
 }
 
 /// 1 / (1 + e^-x), without overflow
-enum Sigmoid<T: FloatElement>: UnaryKernel {
+enum Logistic<T: FloatElement>: UnaryKernel {
     @inline(__always) static func apply(_ x: T) -> T { T.sigmoid(x) }
 }
 
 /// dσ = d·σ·(1 - σ)
-enum SigmoidGradient<T: FloatElement>: TernaryKernel {
+enum LogisticGradient<T: FloatElement>: TernaryKernel {
     @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d * f * (1 - f) }
 }
 
 /// tanh x
-enum Tanh<T: FloatElement>: UnaryKernel {
+enum HyperbolicTangent<T: FloatElement>: UnaryKernel {
     @inline(__always) static func apply(_ x: T) -> T { T.tanh(x) }
 }
 
 /// d(tanh x) = d·(1 - tanh²x)
-enum TanhGradient<T: FloatElement>: TernaryKernel {
+enum HyperbolicTangentGradient<T: FloatElement>: TernaryKernel {
     @inline(__always) static func apply(_ x: T, _ f: T, _ d: T) -> T { d * (1 - f * f) }
 }

@@ -9,6 +9,40 @@ __all__ = []
 
 # ---- activations, linear, embedding, dropout ----------------------------------------------
 
+def sigmoid(x):
+    """1 / (1 + e^-x), elementwise (ints give float64)."""
+    x = as_tensor(x)  # a new Tensor must outlive the call
+    return call(lib.gs_sigmoid, x._h)
+
+
+def tanh(x):
+    """Hyperbolic tangent, elementwise (ints give float64)."""
+    x = as_tensor(x)  # a new Tensor must outlive the call
+    return call(lib.gs_tanh, x._h)
+
+
+def relu(x):
+    """max(x, 0), elementwise; the gradient at 0 is 0 (PyTorch's convention). Int and bool
+    tensors keep their dtype."""
+    x = as_tensor(x)  # a new Tensor must outlive the call
+    return call(lib.gs_relu, x._h)
+
+
+def leaky_relu(x, alpha=0.01):
+    """x for x > 0, ``alpha * x`` otherwise (PyTorch's definition; the gradient at 0 is
+    ``alpha``). Ints give float64."""
+    x = as_tensor(x)  # a new Tensor must outlive the call
+    return call(lib.gs_leaky_relu, x._h, float(alpha))
+
+
+def silu(x):
+    """x * sigmoid(x), elementwise (ints give float64)."""
+    x = as_tensor(x)  # a new Tensor must outlive the call
+    return call(lib.gs_silu, x._h)
+
+
+__all__ += ["sigmoid", "tanh", "relu", "leaky_relu", "silu"]
+
 from .modules.linear import int64_argument  # noqa: E402
 
 
@@ -38,6 +72,58 @@ def dropout(x, p=0.5, training=True):
 __all__ += ["linear", "embedding", "dropout"]
 
 # ---- softmax and losses -------------------------------------------------------------------
+
+from .modules.activation import softmax_axis  # noqa: E402
+from .modules.loss import reduction_code  # noqa: E402
+
+
+def softmax(x, axis=None):
+    """e^x / sum(e^x) along ``axis`` (None: over every element, as PyDyNet), computed stably."""
+    ax, every = softmax_axis(axis)
+    x = as_tensor(x)  # a new Tensor must outlive the call
+    return call(lib.gs_softmax, x._h, ax, every)
+
+
+def log_softmax(x, axis=None, keepdims=False):
+    """x - log(sum(e^x)) along ``axis`` (None: over every element), computed stably. The result
+    always has x's shape: ``keepdims`` is accepted for PyDyNet compatibility and ignored (in
+    PyDyNet, ``keepdims=False`` only makes the subtraction broadcast wrongly)."""
+    ax, every = softmax_axis(axis)
+    x = as_tensor(x)  # a new Tensor must outlive the call
+    return call(lib.gs_log_softmax, x._h, ax, every)
+
+
+def mse_loss(y_pred, y_true, reduction="mean"):
+    """Mean (or sum, or elementwise with ``'none'``) of ``(y_pred - y_true) ** 2``, with
+    broadcasting; ``y_true`` may be a Tensor (it gets a gradient if it requires one) or an array."""
+    code = reduction_code(reduction)
+    pred, target = as_tensor(y_pred), as_tensor(y_true)  # kept alive across the call
+    return call(lib.gs_mse_loss, pred._h, target._h, code)
+
+
+def nll_loss(y_pred, y_true, reduction="mean"):
+    """Negative log-likelihood of log-probabilities ``y_pred`` (N, C). ``y_true`` is class
+    indices (N,) (ints) or probabilities / one-hot rows of shape (N, C). As in PyTorch, a row's
+    loss is ``-y_pred[i, y_true[i]]`` (or ``-sum_c y_true[i, c] * y_pred[i, c]``) and 'mean'
+    divides by N (PyDyNet multiplies elementwise and averages over N*C)."""
+    code = reduction_code(reduction)
+    pred, target = as_tensor(y_pred), as_tensor(y_true)  # kept alive across the call
+    return call(lib.gs_nll_loss, pred._h, target._h, code)
+
+
+def cross_entropy_loss(y_pred, y_true, reduction="mean"):
+    """Cross-entropy of logits ``y_pred`` (N, C) against class indices (N,) or probabilities
+    (N, C), fused and stable (per-row log-sum-exp). 'mean' divides by N, as PyTorch (PyDyNet
+    averages probability targets over N*C)."""
+    code = reduction_code(reduction)
+    pred, target = as_tensor(y_pred), as_tensor(y_true)  # kept alive across the call
+    return call(lib.gs_cross_entropy, pred._h, target._h, code)
+
+
+cross_entropy = cross_entropy_loss  # PyTorch's name
+
+__all__ += ["softmax", "log_softmax", "mse_loss", "nll_loss", "cross_entropy_loss", "cross_entropy"]
+
 
 # ---- convolution and pooling --------------------------------------------------------------
 

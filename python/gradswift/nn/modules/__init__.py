@@ -2,6 +2,10 @@
 from .module import Module, ModuleList, Sequential
 
 __all__ = ["Module", "Sequential", "ModuleList"]
+from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
+__all__ += ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax"]
+from .loss import CrossEntropyLoss, MSELoss, NLLLoss  # noqa: E402
+__all__ += ["MSELoss", "NLLLoss", "CrossEntropyLoss"]
 
 from .linear import Embedding, Linear  # noqa: E402
 __all__ += ["Linear", "Embedding"]

@@ -1,0 +1,87 @@
+"""Activation layers (PyDyNet 1.1's Sigmoid, Tanh, ReLU, LeakyReLU, Softmax), engine modules."""
+from ..._lib import lib
+from ._engine import EngineModule, engine_new
+
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax"]
+
+
+def softmax_axis(axis):
+    """``(axis, all_axes)`` for the C softmax functions: None means every element; an int or
+    a one-element tuple names one axis (several axes are not supported: TypeError)."""
+    if axis is None:
+        return 0, True
+    if isinstance(axis, (tuple, list)):
+        if len(axis) != 1:
+            raise TypeError(f"softmax: axis must be an int or None, got {axis!r} "
+                            "(a tuple of several axes is not supported)")
+        axis = axis[0]
+    if isinstance(axis, bool) or not hasattr(axis, "__index__"):
+        raise TypeError(f"softmax: axis must be an int or None, got {type(axis).__name__}")
+    return axis.__index__(), False
+
+
+class _Configured(EngineModule):
+    """An engine layer rebuilt when one of its ``_settings`` attributes is reassigned, so that
+    ``layer.alpha = 0.2`` takes effect as it does in PyDyNet (whose forward reads the attribute)."""
+
+    _settings = ()
+
+    def __setattr__(self, name, value):
+        EngineModule.__setattr__(self, name, value)
+        if name in self._settings and "_engine" in self.__dict__:
+            self._build()
+
+    def _build(self):
+        raise NotImplementedError
+
+
+class Sigmoid(EngineModule):
+    """Activation layer: 1 / (1 + e^-x)."""
+
+    def __init__(self):
+        super().__init__()
+        self._bind(engine_new(lib.gs_sigmoid_new))
+
+
+class Tanh(EngineModule):
+    """Activation layer: tanh(x)."""
+
+    def __init__(self):
+        super().__init__()
+        self._bind(engine_new(lib.gs_tanh_new))
+
+
+class ReLU(EngineModule):
+    """Activation layer: max(x, 0) (gradient 0 at 0, as PyTorch)."""
+
+    def __init__(self):
+        super().__init__()
+        self._bind(engine_new(lib.gs_relu_new))
+
+
+class LeakyReLU(_Configured):
+    """Activation layer: x for x > 0, ``alpha * x`` otherwise."""
+
+    _settings = ("alpha",)
+
+    def __init__(self, alpha: float = 0.1):
+        super().__init__()
+        self.alpha = float(alpha)
+        self._build()
+
+    def _build(self):
+        self._bind(engine_new(lib.gs_leaky_relu_new, float(self.alpha)))
+
+
+class Softmax(_Configured):
+    """Activation layer: softmax along ``axis`` (None: over every element, as PyDyNet)."""
+
+    _settings = ("axis",)
+
+    def __init__(self, axis=None):
+        super().__init__()
+        self.axis = axis
+        self._build()
+
+    def _build(self):
+        self._bind(engine_new(lib.gs_softmax_new, *softmax_axis(self.axis)))
