@@ -128,6 +128,8 @@ void test_shape_index(void);
 void test_optim(void);
 void test_nn_linear(void);
 void test_checkpoint(void);
+void test_nn_norm(void);
+void test_xor(void);
 void test_nn_activation_loss(void);
 
 #endif

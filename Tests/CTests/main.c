@@ -3,8 +3,6 @@
  */
 #include "check.h"
 
-void test_nn_norm(void);
-
 int main(void) {
     int64_t live_at_start = live_handles();
 
@@ -20,6 +18,7 @@ int main(void) {
     test_nn_linear();
     test_checkpoint();
     test_nn_norm();
+    test_xor();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();
