@@ -105,4 +105,11 @@ PROTOTYPES = [
     ("gs_init_xavier_normal", "int32_t", ["uint64_t", "double"]),
     ("gs_init_kaiming_uniform", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
     ("gs_init_kaiming_normal", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
+    ("gs_rnn_new", "int32_t", ["int64_t", "int64_t", "int64_t", "int32_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
+    ("gs_lstm_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
+    ("gs_gru_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
+    ("gs_rnn_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "int32_t", "uint64_t *"]),
+    ("gs_lstm_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
+    ("gs_gru_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
+    ("gs_recurrent_cell", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *"]),
 ]
