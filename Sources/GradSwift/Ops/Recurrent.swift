@@ -221,11 +221,79 @@ extension Ops {
     }
 }
 
+/// exp and the gate functions in branch-free arithmetic, so that loops over them vectorise
+/// (libm's exp is an opaque call per element): within a few ulp of libm.
+protocol GateMath: FloatElement {
+    /// e^x for x in the normal range (inputs are clamped to it), by 2^n · p(r) with
+    /// r = x - n ln 2, |r| <= ln 2 / 2, and n assembled directly into the exponent bits.
+    static func gateExp(_ x: Self) -> Self
+}
+
+extension Float: GateMath {
+    @inline(__always) static func gateExp(_ x: Float) -> Float {
+        let y = x < -87.33654 ? -87.33654 : (x > 88.37626 ? 88.37626 : x)
+        // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
+        let magic: Float = 12_582_912
+        let shifted = y * 1.442_695_04 + magic
+        let n = shifted - magic
+        let r = (y - n * 0.693_359_375) + n * 2.121_944_4e-4
+        let poly: Float = ((((1.987_569_15e-4 * r + 1.398_199_95e-3) * r + 8.333_451_9e-3) * r
+            + 4.166_579_59e-2) * r + 0.166_666_655) * r + 0.500_000_01
+        let scale = Float(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 127) << 23)
+        return (poly * r * r + r + 1) * scale
+    }
+}
+
+extension Double: GateMath {
+    @inline(__always) static func gateExp(_ x: Double) -> Double {
+        let y = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x)
+        // Adding 1.5·2^52 rounds to an integer held in the low mantissa bits.
+        let magic: Double = 6_755_399_441_055_744
+        let shifted = y * 1.442_695_040_888_963_4 + magic
+        let n = shifted - magic
+        let r = (y - n * 6.931_471_803_691_238_2e-1) - n * 1.908_214_929_270_587_7e-10
+        // Taylor series to r^12 (truncation below 2e-16 for |r| <= ln 2 / 2).
+        let c2: Double = 1.0 / 2, c3: Double = 1.0 / 6, c4: Double = 1.0 / 24, c5: Double = 1.0 / 120
+        let c6: Double = 1.0 / 720, c7: Double = 1.0 / 5040, c8: Double = 1.0 / 40320, c9: Double = 1.0 / 362_880
+        let c10: Double = 1.0 / 3_628_800, c11: Double = 1.0 / 39_916_800, c12: Double = 1.0 / 479_001_600
+        var poly = c12 * r + c11
+        poly = poly * r + c10
+        poly = poly * r + c9
+        poly = poly * r + c8
+        poly = poly * r + c7
+        poly = poly * r + c6
+        poly = poly * r + c5
+        poly = poly * r + c4
+        poly = poly * r + c3
+        poly = poly * r + c2
+        let scale = Double(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 1023) << 52)
+        return ((poly * r + 1) * r + 1) * scale
+    }
+}
+
+extension GateMath {
+    /// The logistic function 1 / (1 + e^-x).
+    @inline(__always) static func gateSigmoid(_ x: Self) -> Self { 1 / (1 + gateExp(-x)) }
+
+    /// tanh x: (1 - e^-2|x|) / (1 + e^-2|x|) with the sign of x, or for |x| < 1/16, where that
+    /// difference would cancel, the Taylor series to x^11.
+    @inline(__always) static func gateTanh(_ x: Self) -> Self {
+        let a = Swift.abs(x), s = x * x
+        let c11: Self = -1382 / 155_925, c9: Self = 62 / 2835, c7: Self = -17 / 315, c5: Self = 2 / 15, c3: Self = -1 / 3
+        let series = x + x * s * (c3 + s * (c5 + s * (c7 + s * (c9 + s * c11))))
+        let e = gateExp(-2 * a)
+        let t = (1 - e) / (1 + e)
+        let signed = x < 0 ? -t : t
+        return a < 0.0625 ? series : signed
+    }
+}
+
 /// The fused forward and backward of the sequence op for one float type.
-private enum SequenceKernel<T: FloatElement> {
+private enum SequenceKernel<T: GateMath> {
     typealias Pointer = UnsafeMutablePointer<T>
 
-    /// A step's batch rows: the first one and the distance between rows.
+    /// A step's batch rows: the first one and the distance between rows (0 for a shared row
+    /// of zeros standing for a missing state).
     struct Rows {
         let base: Pointer
         let stride: Int
@@ -267,9 +335,11 @@ private enum SequenceKernel<T: FloatElement> {
             gemm(false, false, s.rows, width, s.input, X, s.input, block.weight.pointer(T.self), width, 0, P + block.column, G)
         }
         let biasTensor = try biasRow(run), bias = biasTensor.pointer(T.self)
+        // A zero row stands for a missing initial state; GRU also needs r·h_prev per step.
+        let zeros = try Tensor(shape: [H], dtype: run.x.dtype, zeroed: true, op: run.cell.name)
         let scratch = try Tensor(shape: [run.cell == .gru ? B * H : 0], dtype: run.x.dtype, op: run.cell.name)
-        let rh = scratch.pointer(T.self)
-        defer { withExtendedLifetime((biasTensor, scratch)) {} }  // raw pointers into them are used below
+        defer { withExtendedLifetime((biasTensor, zeros, scratch)) {} }  // raw pointers into them are used below
+        let zero = Rows(base: zeros.pointer(T.self), stride: 0), rh = scratch.pointer(T.self)
         for step in 0..<s.steps {
             let t = s.time(step)
             let p = rows(run.gates, s, t, width: G), h = rows(run.hidden, s, t, width: H)
@@ -280,17 +350,20 @@ private enum SequenceKernel<T: FloatElement> {
                 rnnStep(relu: run.cell == .rnnReLU, s, p, h, bias)
             case .lstm:
                 if let hp { gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, 1, p.base, p.stride) }
-                let cp = previous(run.cells!, initial: run.c0, s, step: step)
+                let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
                 lstmStep(s, p, h, cp, rows(run.cells!, s, t, width: H), rows(run.cellTanh!, s, t, width: H), bias)
             case .gru:
                 let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
                 if let hp { gemm(false, false, B, 2 * H, H, hp.base, hp.stride, wh1, 2 * H, 1, p.base, p.stride) }
-                gruGates(s, p, hp, rh, bias)
+                gruGates(s, p, hp ?? zero, rh, bias)
                 if hp != nil { gemm(false, false, B, H, H, rh, H, wh2, H, 1, p.base + 2 * H, p.stride) }
-                gruOutput(s, p, hp, h, bias)
+                gruOutput(s, p, hp ?? zero, h, bias)
             }
         }
     }
+
+    // The step kernels loop over one batch row at a time with branch-free bodies, so the
+    // compiler vectorises them (GateMath's exp is plain arithmetic, not a libm call).
 
     /// h = f(P + b), relu or tanh.
     static func rnnStep(relu: Bool, _ s: SequenceShape, _ p: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
@@ -298,57 +371,53 @@ private enum SequenceKernel<T: FloatElement> {
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
                 let pr = p[b], hr = h[b]
-                for j in 0..<H {
-                    let a = pr[j] + bias[j]
-                    hr[j] = relu ? (a < 0 ? 0 : a) : T.tanh(a)
+                if relu {
+                    for j in 0..<H { let a = pr[j] + bias[j]; hr[j] = a < 0 ? 0 : a }
+                } else {
+                    for j in 0..<H { hr[j] = T.gateTanh(pr[j] + bias[j]) }
                 }
             }
         }
     }
 
-    /// LSTM gates from P + b; writes c, tanh(c), h, and the activations [f, i, o, g] into P.
-    static func lstmStep(_ s: SequenceShape, _ p: Rows, _ h: Rows, _ cp: Rows?, _ c: Rows, _ tc: Rows,
+    /// LSTM gates from P + b, stored in P as [f, i, o, g]; c = f c_prev + i g, tanh(c), h = o tanh(c).
+    static func lstmStep(_ s: SequenceShape, _ p: Rows, _ h: Rows, _ cp: Rows, _ c: Rows, _ tc: Rows,
                          _ bias: UnsafePointer<T>) {
         let H = s.hidden
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
-                let pr = p[b], hr = h[b], cr = c[b], tr = tc[b], cpr = cp?[b]
-                for j in 0..<H {
-                    let f = T.sigmoid(pr[j] + bias[j]), i = T.sigmoid(pr[H + j] + bias[H + j])
-                    let o = T.sigmoid(pr[2 * H + j] + bias[2 * H + j]), g = T.tanh(pr[3 * H + j] + bias[3 * H + j])
-                    let cNew = f * (cpr?[j] ?? 0) + i * g
-                    let tanhC = T.tanh(cNew)
-                    (pr[j], pr[H + j], pr[2 * H + j], pr[3 * H + j]) = (f, i, o, g)
-                    (cr[j], tr[j], hr[j]) = (cNew, tanhC, o * tanhC)
-                }
+                let pr = p[b], hr = h[b], cr = c[b], tr = tc[b], cpr = cp[b]
+                let (f, i, o, g, bg) = (pr, pr + H, pr + 2 * H, pr + 3 * H, bias + 3 * H)
+                for j in 0..<3 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
+                for j in 0..<H { g[j] = T.gateTanh(g[j] + bg[j]) }
+                for j in 0..<H { cr[j] = f[j] * cpr[j] + i[j] * g[j] }
+                for j in 0..<H { tr[j] = T.gateTanh(cr[j]); hr[j] = o[j] * tr[j] }
             }
         }
     }
 
-    /// GRU: z, r = σ(P[:, :2H] + b1) stored in P; rh = r·h_prev (when there is one).
-    static func gruGates(_ s: SequenceShape, _ p: Rows, _ hp: Rows?, _ rh: Pointer, _ bias: UnsafePointer<T>) {
+    /// GRU: z, r = σ(P[:, :2H] + b1), stored in P; rh = r·h_prev.
+    static func gruGates(_ s: SequenceShape, _ p: Rows, _ hp: Rows, _ rh: Pointer, _ bias: UnsafePointer<T>) {
         let H = s.hidden
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
-                let pr = p[b]
-                for j in 0..<2 * H { pr[j] = T.sigmoid(pr[j] + bias[j]) }
-                guard let hpr = hp?[b] else { continue }
-                let out = rh + b * H
-                for j in 0..<H { out[j] = pr[H + j] * hpr[j] }
+                let pr = p[b], r = pr + H, hpr = hp[b], out = rh + b * H
+                for j in 0..<2 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
+                for j in 0..<H { out[j] = r[j] * hpr[j] }
             }
         }
     }
 
-    /// GRU: n = tanh(P[:, 2H:] + b2) stored in P; h = (1 - z) h_prev + z n.
-    static func gruOutput(_ s: SequenceShape, _ p: Rows, _ hp: Rows?, _ h: Rows, _ bias: UnsafePointer<T>) {
+    /// GRU: n = tanh(P[:, 2H:] + b2), stored in P; h = (1 - z) h_prev + z n.
+    static func gruOutput(_ s: SequenceShape, _ p: Rows, _ hp: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
         let H = s.hidden
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
-                let pr = p[b], hr = h[b], hpr = hp?[b]
+                let pr = p[b], hr = h[b], hpr = hp[b], z = pr, n = pr + 2 * H, bn = bias + 2 * H
                 for j in 0..<H {
-                    let n = T.tanh(pr[2 * H + j] + bias[2 * H + j]), z = pr[j]
-                    pr[2 * H + j] = n
-                    hr[j] = (1 - z) * (hpr?[j] ?? 0) + z * n
+                    let candidate = T.gateTanh(n[j] + bn[j])
+                    n[j] = candidate
+                    hr[j] = (1 - z[j]) * hpr[j] + z[j] * candidate
                 }
             }
         }
@@ -369,8 +438,10 @@ private enum SequenceKernel<T: FloatElement> {
             w.requiresGrad ? try Tensor(shape: w.shape, dtype: g.dtype, zeroed: true, op: op) : nil
         }
         let needsInitial = (run.h0?.requiresGrad ?? false)
-        let scratch = run.cell == .gru ? try Tensor(shape: [2, B, H], dtype: g.dtype, op: op) : nil
-        defer { withExtendedLifetime(scratch) {} }  // a raw pointer into it is used below
+        let zeros = try Tensor(shape: [H], dtype: g.dtype, zeroed: true, op: op)
+        let scratch = try Tensor(shape: [run.cell == .gru ? 2 * B * H : 0], dtype: g.dtype, op: op)
+        defer { withExtendedLifetime((zeros, scratch)) {} }  // raw pointers into them are used below
+        let zero = Rows(base: zeros.pointer(T.self), stride: 0)
 
         for step in stride(from: s.steps - 1, through: 0, by: -1) {
             let t = s.time(step)
@@ -381,8 +452,8 @@ private enum SequenceKernel<T: FloatElement> {
             switch run.cell {
             case .rnnTanh, .rnnReLU, .lstm:
                 if run.cell == .lstm {
-                    let cp = previous(run.cells!, initial: run.c0, s, step: step)
-                    let dc = dcs.map { rows($0, s, t, width: H) }
+                    let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
+                    let dc = dcs.map { rows($0, s, t, width: H) } ?? zero
                     lstmBackStep(s, p, d, gh, dhNext, rows(run.cellTanh!, s, t, width: H), cp, dc, cellCarry.pointer(T.self))
                 } else {
                     rnnBackStep(relu: run.cell == .rnnReLU, s, d, gh, dhNext, h)
@@ -392,11 +463,10 @@ private enum SequenceKernel<T: FloatElement> {
                 if let dWh = hiddenGrads[0] { gemm(true, false, H, G, B, hp.base, hp.stride, d.base, d.stride, 1, dWh.pointer(T.self), G) }
                 if step > 0 || needsInitial { gemm(false, true, B, H, G, d.base, d.stride, wh, G, 0, dhNext, H) }
             case .gru:
-                let acc = spare.pointer(T.self)
-                gruBackOutput(s, p, d, gh, dhNext, hp, acc)
+                let acc = spare.pointer(T.self), drh = scratch.pointer(T.self), rh = drh + B * H
+                gruBackOutput(s, p, d, gh, dhNext, hp ?? zero, acc)
                 if let hp {
                     let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
-                    let drh = scratch!.pointer(T.self), rh = drh + B * H
                     gemm(false, true, B, H, H, d.base + 2 * H, d.stride, wh2, H, 0, drh, H)
                     gruBackGates(s, p, d, hp, drh, rh, acc)
                     if let dWh2 = hiddenGrads[1] { gemm(true, false, H, H, B, rh, H, d.base + 2 * H, d.stride, 1, dWh2.pointer(T.self), H) }
@@ -434,50 +504,53 @@ private enum SequenceKernel<T: FloatElement> {
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
                 let dr = d[b], gr = gh[b], hr = h[b], carry = dhNext + b * H
-                for j in 0..<H {
-                    let dh = gr[j] + carry[j], y = hr[j]
-                    dr[j] = relu ? (y > 0 ? dh : 0) : dh * (1 - y * y)
+                if relu {
+                    for j in 0..<H { dr[j] = hr[j] > 0 ? gr[j] + carry[j] : 0 }
+                } else {
+                    for j in 0..<H { dr[j] = (gr[j] + carry[j]) * (1 - hr[j] * hr[j]) }
                 }
             }
         }
     }
 
-    /// LSTM: pre-activation gradients of [f, i, o, g]; dc_next becomes dc·f.
+    /// LSTM: pre-activation gradients of [f, i, o, g] from dh = g + dh_next and
+    /// dc = dh·o·(1 - tanh²c) + dc_next + dcs; dc_next becomes dc·f.
     static func lstmBackStep(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ tc: Rows,
-                             _ cp: Rows?, _ dcs: Rows?, _ dcNext: Pointer) {
+                             _ cp: Rows, _ dcs: Rows, _ dcNext: Pointer) {
         let H = s.hidden
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
-                let pr = p[b], dr = d[b], gr = gh[b], tr = tc[b], cpr = cp?[b], dcr = dcs?[b]
+                let pr = p[b], dr = d[b], gr = gh[b], tr = tc[b], cpr = cp[b], dcr = dcs[b]
                 let carryH = dhNext + b * H, carryC = dcNext + b * H
+                let (f, i, o, g) = (pr, pr + H, pr + 2 * H, pr + 3 * H)
+                let (df, di, dO, dg) = (dr, dr + H, dr + 2 * H, dr + 3 * H)
                 for j in 0..<H {
-                    let (f, i, o, gg) = (pr[j], pr[H + j], pr[2 * H + j], pr[3 * H + j])
                     let dh = gr[j] + carryH[j], tanhC = tr[j]
-                    let dc = dh * o * (1 - tanhC * tanhC) + carryC[j] + (dcr?[j] ?? 0)
-                    dr[j] = dc * (cpr?[j] ?? 0) * f * (1 - f)
-                    dr[H + j] = dc * gg * i * (1 - i)
-                    dr[2 * H + j] = dh * tanhC * o * (1 - o)
-                    dr[3 * H + j] = dc * i * (1 - gg * gg)
-                    carryC[j] = dc * f
+                    let dc = dh * o[j] * (1 - tanhC * tanhC) + carryC[j] + dcr[j]
+                    df[j] = dc * cpr[j] * f[j] * (1 - f[j])
+                    di[j] = dc * g[j] * i[j] * (1 - i[j])
+                    dO[j] = dh * tanhC * o[j] * (1 - o[j])
+                    dg[j] = dc * i[j] * (1 - g[j] * g[j])
+                    carryC[j] = dc * f[j]
                 }
             }
         }
     }
 
-    /// GRU, first half: dz and dn pre-activation gradients, acc = dh·(1 - z).
-    static func gruBackOutput(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ hp: Rows?,
+    /// GRU, first half: dz and dn pre-activation gradients (dr zeroed), acc = dh·(1 - z).
+    static func gruBackOutput(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ hp: Rows,
                               _ acc: Pointer) {
         let H = s.hidden
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
-                let pr = p[b], dr = d[b], gr = gh[b], hpr = hp?[b], carry = dhNext + b * H, out = acc + b * H
+                let pr = p[b], dr = d[b], gr = gh[b], hpr = hp[b], carry = dhNext + b * H, out = acc + b * H
+                let (z, n, dz, dReset, dn) = (pr, pr + 2 * H, dr, dr + H, dr + 2 * H)
                 for j in 0..<H {
-                    let (z, n) = (pr[j], pr[2 * H + j])
-                    let dh = gr[j] + carry[j], prev = hpr?[j] ?? 0
-                    dr[j] = dh * (n - prev) * z * (1 - z)
-                    dr[2 * H + j] = dh * z * (1 - n * n)
-                    out[j] = dh * (1 - z)
-                    if hpr == nil { dr[H + j] = 0 }
+                    let dh = gr[j] + carry[j]
+                    dz[j] = dh * (n[j] - hpr[j]) * z[j] * (1 - z[j])
+                    dn[j] = dh * z[j] * (1 - n[j] * n[j])
+                    dReset[j] = 0
+                    out[j] = dh * (1 - z[j])
                 }
             }
         }
@@ -489,12 +562,12 @@ private enum SequenceKernel<T: FloatElement> {
         let H = s.hidden
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
-                let pr = p[b], dr = d[b], hpr = hp[b], grh = drh + b * H, rhr = rh + b * H, out = acc + b * H
+                let r = p[b] + H, dReset = d[b] + H, hpr = hp[b]
+                let grh = drh + b * H, rhr = rh + b * H, out = acc + b * H
                 for j in 0..<H {
-                    let r = pr[H + j], prev = hpr[j]
-                    dr[H + j] = grh[j] * prev * r * (1 - r)
-                    out[j] += grh[j] * r
-                    rhr[j] = r * prev
+                    dReset[j] = grh[j] * hpr[j] * r[j] * (1 - r[j])
+                    out[j] += grh[j] * r[j]
+                    rhr[j] = r[j] * hpr[j]
                 }
             }
         }
