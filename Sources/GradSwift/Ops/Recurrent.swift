@@ -391,7 +391,8 @@ private enum SequenceKernel<T: GateMath> {
                 for j in 0..<3 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
                 for j in 0..<H { g[j] = T.gateTanh(g[j] + bg[j]) }
                 for j in 0..<H { cr[j] = f[j] * cpr[j] + i[j] * g[j] }
-                for j in 0..<H { tr[j] = T.gateTanh(cr[j]); hr[j] = o[j] * tr[j] }
+                for j in 0..<H { tr[j] = T.gateTanh(cr[j]) }
+                for j in 0..<H { hr[j] = o[j] * tr[j] }
             }
         }
     }
@@ -414,11 +415,8 @@ private enum SequenceKernel<T: GateMath> {
         Parallel.forRanges(s.batch, grain: grain(s)) { range in
             for b in range {
                 let pr = p[b], hr = h[b], hpr = hp[b], z = pr, n = pr + 2 * H, bn = bias + 2 * H
-                for j in 0..<H {
-                    let candidate = T.gateTanh(n[j] + bn[j])
-                    n[j] = candidate
-                    hr[j] = (1 - z[j]) * hpr[j] + z[j] * candidate
-                }
+                for j in 0..<H { n[j] = T.gateTanh(n[j] + bn[j]) }
+                for j in 0..<H { hr[j] = (1 - z[j]) * hpr[j] + z[j] * n[j] }
             }
         }
     }
