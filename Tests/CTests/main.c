@@ -3,6 +3,8 @@
  */
 #include "check.h"
 
+void test_nn_rnn(void); /* test_nn_rnn.c */
+
 int main(void) {
     int64_t live_at_start = live_handles();
 
@@ -14,6 +16,7 @@ int main(void) {
     test_ops();
     test_shape_index();
     test_optim();
+    test_nn_rnn();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

@@ -162,7 +162,7 @@ public class RecurrentLayer: Module {
         let perLayer = Double(units * hiddenSize) * Double(inputSize + hiddenSize + 1)
         let bytes = perLayer * Double(numLayers) * Double(directions) * Double(dtype.itemSize)
         guard bytes <= Double(Storage.allocationLimit) else {
-            throw EngineError.outOfMemory("\(kind): \(numLayers) layers of hidden size \(hiddenSize) need about \(Int(bytes / 1e6)) MB of parameters")
+            throw EngineError.outOfMemory("\(kind): \(numLayers) layers of hidden size \(hiddenSize) need about \((bytes / 1e6).rounded()) MB of parameters, more than the machine has")
         }
         (self.inputSize, self.hiddenSize, self.numLayers, self.hasBias) = (inputSize, hiddenSize, numLayers, bias)
         (self.batchFirst, self.bidirectional) = (batchFirst, bidirectional)
