@@ -1,14 +1,14 @@
-/// The recurrent layers with PyDyNet's parameters, outputs and reprs: the cells RNNCell,
-/// LSTMCell and GRUCell (one step), and RNN, LSTM and GRU (whole sequences, stacked layers,
-/// optionally bidirectional), all running the fused `Ops.recurrentSequence`.
+// The recurrent layers with PyDyNet's parameters, outputs and reprs: the cells RNNCell,
+// LSTMCell and GRUCell (one step), and RNN, LSTM and GRU (whole sequences, stacked layers,
+// optionally bidirectional), all running the fused `Ops.recurrentSequence`.
 ///
-/// Layouts follow PyDyNet 1.1: a cell's weights are (in, out) with the gates side by side
-/// (LSTM gate order f, i, o, g; GRU [z, r] then the candidate); a layer holds one cell per
-/// layer and direction, named "rnn_0", ..., then "rrnn_0", ... (lstm_/gru_ likewise). The
-/// reverse direction is an independent stack over the reversed sequence: layer l > 0 of each
-/// direction reads only the same direction's previous layer (so its input size is hidden_size,
-/// unlike PyTorch). With batch_first and a 3-D input the output is (B, T, D·H) and h_n/c_n are
-/// (B, L·D, H) while the initial states stay (L·D, B, H), as in PyDyNet.
+// Layouts follow PyDyNet 1.1: a cell's weights are (in, out) with the gates side by side
+// (LSTM gate order f, i, o, g; GRU [z, r] then the candidate); a layer holds one cell per
+// layer and direction, named "rnn_0", ..., then "rrnn_0", ... (lstm_/gru_ likewise). The
+// reverse direction is an independent stack over the reversed sequence: layer l > 0 of each
+// direction reads only the same direction's previous layer (so its input size is hidden_size,
+// unlike PyTorch). With batch_first and a 3-D input the output is (B, T, D·H) and h_n/c_n are
+// (B, L·D, H) while the initial states stay (L·D, B, H), as in PyDyNet.
 
 /// The non-linearity of RNN and RNNCell.
 public enum RecurrentNonlinearity: Int32, Sendable {
