@@ -1,7 +1,7 @@
 // The recurrent layers with PyDyNet's parameters, outputs and reprs: the cells RNNCell,
 // LSTMCell and GRUCell (one step), and RNN, LSTM and GRU (whole sequences, stacked layers,
 // optionally bidirectional), all running the fused `Ops.recurrentSequence`.
-///
+//
 // Layouts follow PyDyNet 1.1: a cell's weights are (in, out) with the gates side by side
 // (LSTM gate order f, i, o, g; GRU [z, r] then the candidate); a layer holds one cell per
 // layer and direction, named "rnn_0", ..., then "rrnn_0", ... (lstm_/gru_ likewise). The
