@@ -702,6 +702,52 @@ int32_t gs_layer_norm_new(const int64_t *normalized_shape, int32_t ndim, double 
 int32_t gs_rms_norm_new(const int64_t *normalized_shape, int32_t ndim, double eps, int32_t dtype,
                         uint64_t *result);
 
+/* ---- RecurrentAPI.swift ---------------------------------------------------------------------- */
+
+/// A multi-layer Elman RNN (PyDyNet's layout): cells "rnn_l" (and "rrnn_l" when
+/// `bidirectional`) with parameters Wx (in, H), Wh (H, H) and, when `bias`, bias (H,), all
+/// U(-1/sqrt(H), 1/sqrt(H)); `nonlinearity` 0 is tanh, 1 relu; sizes and num_layers >= 1;
+/// `dtype` float32 or float64. Forward: x (T, B, in) ((B, T, in) with `batch_first`) or (T, in),
+/// optional h0 (L·D, B, H); outputs output and h_n ((B, L·D, H) with batch_first). The caller
+/// owns `*result` (a module handle).
+int32_t gs_rnn_new(int64_t input_size, int64_t hidden_size, int64_t num_layers,
+                   int32_t nonlinearity, bool bias, bool batch_first, bool bidirectional,
+                   int32_t dtype, uint64_t *result);
+
+/// A multi-layer LSTM (PyDyNet's layout, gate order f, i, o, g): cells "lstm_l" (and
+/// "rlstm_l") with Wx (in, 4H), Wh (H, 4H), bias (4H,). Forward: x and optionally both h0 and
+/// c0 (L·D, B, H); outputs output, h_n and c_n. Otherwise as gs_rnn_new. The caller owns
+/// `*result` (a module handle).
+int32_t gs_lstm_new(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
+                    bool batch_first, bool bidirectional, int32_t dtype, uint64_t *result);
+
+/// A multi-layer GRU (PyDyNet's form): cells "gru_l" (and "rgru_l") with Wx1 (in, 2H),
+/// Wh1 (H, 2H), Wx2 (in, H), Wh2 (H, H), bias1 (2H,), bias2 (H,). Forward as gs_rnn_new.
+/// The caller owns `*result` (a module handle).
+int32_t gs_gru_new(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
+                   bool batch_first, bool bidirectional, int32_t dtype, uint64_t *result);
+
+/// An RNNCell: parameters Wx (in, H), Wh (H, H), bias (H,) when `bias`; `nonlinearity` 0 tanh,
+/// 1 relu. Forward: x (B, in) or (in,), optional h (B, H) or (H,); output h'. The caller owns
+/// `*result` (a module handle).
+int32_t gs_rnn_cell_new(int64_t input_size, int64_t hidden_size, bool bias, int32_t nonlinearity,
+                        int32_t dtype, uint64_t *result);
+
+/// An LSTMCell: parameters Wx (in, 4H), Wh (H, 4H), bias (4H,). Forward: x and optionally both
+/// h and c; outputs h' and c'. The caller owns `*result` (a module handle).
+int32_t gs_lstm_cell_new(int64_t input_size, int64_t hidden_size, bool bias, int32_t dtype,
+                         uint64_t *result);
+
+/// A GRUCell: parameters Wx1 (in, 2H), Wh1 (H, 2H), Wx2 (in, H), Wh2 (H, H), bias1 (2H,),
+/// bias2 (H,). Forward: x and optionally h; output h'. The caller owns `*result` (a module handle).
+int32_t gs_gru_cell_new(int64_t input_size, int64_t hidden_size, bool bias, int32_t dtype,
+                        uint64_t *result);
+
+/// A new handle to the cell of layer `layer` (0-based) of an RNN, LSTM or GRU module, in the
+/// forward or (`reverse`, bidirectional only) reverse direction. The cell is shared with the
+/// layer: its parameters are the layer's. The caller owns `*result` (a module handle).
+int32_t gs_recurrent_cell(uint64_t module_, int64_t layer, bool reverse, uint64_t *result);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -130,6 +130,7 @@ void test_nn_linear(void);
 void test_checkpoint(void);
 void test_nn_norm(void);
 void test_xor(void);
+void test_nn_rnn(void);
 void test_nn_activation_loss(void);
 
 #endif

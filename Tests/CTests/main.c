@@ -19,6 +19,7 @@ int main(void) {
     test_checkpoint();
     test_nn_norm();
     test_xor();
+    test_nn_rnn();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

@@ -142,4 +142,11 @@ PROTOTYPES = [
     ("gs_batch_norm2d_new", "int32_t", ["int64_t", "double", "double", "int32_t", "uint64_t *"]),
     ("gs_layer_norm_new", "int32_t", ["const int64_t *", "int32_t", "double", "int32_t", "uint64_t *"]),
     ("gs_rms_norm_new", "int32_t", ["const int64_t *", "int32_t", "double", "int32_t", "uint64_t *"]),
+    ("gs_rnn_new", "int32_t", ["int64_t", "int64_t", "int64_t", "int32_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
+    ("gs_lstm_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
+    ("gs_gru_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
+    ("gs_rnn_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "int32_t", "uint64_t *"]),
+    ("gs_lstm_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
+    ("gs_gru_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
+    ("gs_recurrent_cell", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *"]),
 ]

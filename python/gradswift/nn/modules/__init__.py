@@ -13,3 +13,6 @@ from .dropout import Dropout  # noqa: E402
 __all__ += ["Dropout"]
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm  # noqa: E402
 __all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "RMSNorm"]
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
+
+__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

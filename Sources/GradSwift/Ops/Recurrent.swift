@@ -1,0 +1,635 @@
+import CBLAS
+
+/// The recurrent cells, in PyDyNet's parameter layout ((in, out) weights, gates side by side
+/// in the columns). `x` is the step's input, `h` the previous hidden state, σ the logistic.
+///
+/// - `rnnTanh`, `rnnReLU`: h' = f(x Wx + h Wh + b) with f = tanh or relu.
+/// - `lstm`: [f, i, o, g] = [σ, σ, σ, tanh](x Wx + h Wh + b) (gate order f, i, o, g);
+///   c' = f c + i g, h' = o tanh(c').
+/// - `gru`: [z, r] = σ(x Wx1 + h Wh1 + b1); n = tanh(x Wx2 + (r h) Wh2 + b2);
+///   h' = (1 - z) h + z n. (PyDyNet's variant: the reset gate scales h before the product,
+///   and z weighs the candidate.)
+public enum RecurrentCell: Sendable {
+    case rnnTanh, rnnReLU, lstm, gru
+
+    /// The op name used in error messages and graph nodes.
+    public var name: String {
+        switch self {
+        case .rnnTanh: return "rnn_tanh"
+        case .rnnReLU: return "rnn_relu"
+        case .lstm: return "lstm"
+        case .gru: return "gru"
+        }
+    }
+
+    /// Pre-activation columns per hidden unit (1, 4 or 3).
+    var gatesPerUnit: Int {
+        switch self {
+        case .rnnTanh, .rnnReLU: return 1
+        case .lstm: return 4
+        case .gru: return 3
+        }
+    }
+
+    /// The weights a cell takes, in order, as (name, rows, columns): rows are `input` or
+    /// `hidden` sized, columns a multiple of the hidden size. Biases (when present) follow:
+    /// one per input weight, as long as its columns.
+    var weightLayout: [(name: String, fromInput: Bool, units: Int)] {
+        switch self {
+        case .rnnTanh, .rnnReLU: return [("Wx", true, 1), ("Wh", false, 1)]
+        case .lstm: return [("Wx", true, 4), ("Wh", false, 4)]
+        case .gru: return [("Wx1", true, 2), ("Wh1", false, 2), ("Wx2", true, 1), ("Wh2", false, 1)]
+        }
+    }
+}
+
+// The sequence op runs one cell over a whole sequence for one layer and direction:
+//
+// - forward: one gemm projects every timestep's input at once (P = X Wx, a (T·B, G) matrix);
+//   then per step one gemm adds h_{t-1} Wh into the step's rows of P (GRU: two, the second on
+//   r·h) and a fused kernel applies the gates, writing h_t (and c_t) and overwriting P's rows
+//   with the gate activations, which the backward needs;
+// - backward: per step (last first) a fused kernel turns dh_t (output gradient plus the
+//   recurrent gradient) into pre-activation gradients dA_t stored in a (T·B, G) matrix, one
+//   gemm accumulates dWh += h_{t-1}ᵀ dA_t and one carries dh_{t-1} = dA_t Whᵀ (+ the direct
+//   terms); at the end single gemms give dx = dA Wxᵀ and dWx = Xᵀ dA, and db the column sums.
+//
+// The input may be time-major (T, B, I) or batch-first (B, T, I); the hidden sequence has the
+// same layout, so no transposes are needed: row (t, b) of every (rows, width) matrix is
+// t·rowT + b·rowB, and a step's B rows are a matrix with leading dimension rowB·width.
+//
+// The graph has one output per node, so the LSTM's cell-state sequence is a second tensor
+// whose node is a thin consumer of the hidden sequence: its backward hands its gradient to
+// the shared `CellStateGradient` and returns zeros for the hidden sequence. Because it
+// consumes the hidden sequence, backward always reaches it first, and the hidden node's
+// backward then folds dc into the same fused recurrence (no second pass through time).
+
+/// Where the rows of a sequence op live.
+private struct SequenceShape {
+    let steps: Int, batch: Int, input: Int, hidden: Int
+    /// Pre-activation columns (gatesPerUnit · hidden).
+    let gates: Int
+    /// Row of (t, b) is t·rowT + b·rowB.
+    let rowT: Int, rowB: Int
+    let reverse: Bool
+
+    var rows: Int { steps * batch }
+    /// The first row (batch 0) of timestep t.
+    func row(_ t: Int) -> Int { t * rowT }
+    /// The timestep processed at position `step` (reverse runs from the last).
+    func time(_ step: Int) -> Int { reverse ? steps - 1 - step : step }
+    /// The timestep processed just before `t` (valid for positions after the first).
+    func previous(_ t: Int) -> Int { reverse ? t + 1 : t - 1 }
+}
+
+/// The gradient of an LSTM's cell-state sequence, handed from its node to the hidden-sequence
+/// node that computes all the gradients.
+private final class CellStateGradient {
+    var pending: Tensor?
+
+    func add(_ g: Tensor) throws { pending = try pending.map { try Ops.add($0, g) } ?? g }
+
+    func take() -> Tensor? {
+        defer { pending = nil }
+        return pending
+    }
+}
+
+/// Everything one run of a sequence op reads and writes.
+private struct SequenceRun {
+    let cell: RecurrentCell
+    let shape: SequenceShape
+    let x: Tensor, h0: Tensor?, c0: Tensor?
+    /// (weight, bias, first column in P) for each input weight.
+    let inputBlocks: [(weight: Tensor, bias: Tensor?, column: Int)]
+    /// Wh, or GRU's [Wh1, Wh2].
+    let hiddenWeights: [Tensor]
+    /// (rows, gates): pre-activations, then the gate activations (LSTM, GRU).
+    let gates: Tensor
+    /// (rows, hidden): the hidden sequence (the op's output).
+    let hidden: Tensor
+    /// LSTM only: c_t and tanh(c_t), (rows, hidden) each.
+    let cells: Tensor?, cellTanh: Tensor?
+}
+
+extension Ops {
+    /// Runs `cell` over the whole sequence `x` for one layer and direction, returning the hidden
+    /// state after every step (and for LSTM the cell state) in `x`'s layout: (T, B, H), or
+    /// (B, T, H) when `batchFirst`. Entry t is the state after reading `x[t]`; with `reverse`
+    /// the steps run from the last timestep to the first, so the final state is entry 0.
+    ///
+    /// `weights` follow `RecurrentCell.weightLayout` (RNN/LSTM: Wx (I, G), Wh (H, G); GRU: Wx1
+    /// (I, 2H), Wh1 (H, 2H), Wx2 (I, H), Wh2 (H, H)), then optionally one bias per input weight.
+    /// `h0` and `c0` (B, H) default to zeros. All tensors share one float dtype.
+    public static func recurrentSequence(_ cell: RecurrentCell, _ x: Tensor, h0: Tensor?, c0: Tensor? = nil,
+                                         weights: [Tensor], reverse: Bool = false,
+                                         batchFirst: Bool = false) throws -> (hidden: Tensor, cell: Tensor?) {
+        let run = try prepareSequence(cell, x, h0: h0, c0: c0, weights: weights, reverse: reverse, batchFirst: batchFirst)
+        if x.dtype == .float32 { try SequenceKernel<Float>.forward(run) } else { try SequenceKernel<Double>.forward(run) }
+
+        let outShape = x.shape.dropLast() + [run.shape.hidden]
+        let hidden = run.hidden.sharingStorage(shape: Array(outShape))
+        let context = CellStateGradient()
+        let inputs = [x] + [h0, c0].compactMap { $0 } + weights
+        hidden.recording(cell.name, inputs) { g in
+            let dcs = context.take()
+            if g.dtype == .float32 { return try SequenceKernel<Float>.backward(run, g, dcs) }
+            return try SequenceKernel<Double>.backward(run, g, dcs)
+        }
+        guard let cells = run.cells else { return (hidden, nil) }
+        let cellOut = cells.sharingStorage(shape: Array(outShape))
+        cellOut.recording("lstm_cell_state", [hidden]) { g in
+            try context.add(g)
+            return [try Tensor(shape: Array(outShape), dtype: g.dtype, zeroed: true, op: "lstm")]
+        }
+        return (hidden, cellOut)
+    }
+
+    /// Checks the arguments of `recurrentSequence` and allocates its buffers.
+    private static func prepareSequence(_ cell: RecurrentCell, _ x: Tensor, h0: Tensor?, c0: Tensor?, weights: [Tensor],
+                                        reverse: Bool, batchFirst: Bool) throws -> SequenceRun {
+        let op = cell.name
+        guard x.dtype.isFloatingPoint else {
+            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+        }
+        guard x.rank == 3 else {
+            throw EngineError.invalidArgument("\(op): input must be 3-D \(batchFirst ? "(batch, seq_len, input_size)" : "(seq_len, batch, input_size)"), got \(describe(x.shape))")
+        }
+        let layout = cell.weightLayout
+        guard weights.count == layout.count || weights.count == layout.count + layout.filter(\.fromInput).count else {
+            throw EngineError.invalidArgument("\(op): expected \(layout.count) weights and optionally \(layout.filter(\.fromInput).count) biases, got \(weights.count) tensors")
+        }
+        let (steps, batch) = batchFirst ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
+        let input = x.shape[2], hidden = weights[1].shape.first ?? 0
+        guard steps >= 1 else { throw EngineError.invalidArgument("\(op): sequence length must be at least 1, got 0") }
+        guard hidden >= 1 else { throw EngineError.invalidArgument("\(op): hidden size must be at least 1") }
+        for (i, w) in weights.enumerated() {
+            guard w.dtype == x.dtype else {
+                throw EngineError.dtype("\(op): input and weights must have the same dtype, got \(x.dtype.name) and \(w.dtype.name)")
+            }
+            let expected: [Int]
+            if i < layout.count {
+                expected = [layout[i].fromInput ? input : hidden, layout[i].units * hidden]
+            } else {
+                let source = layout.filter(\.fromInput)[i - layout.count]
+                expected = [source.units * hidden]
+            }
+            guard w.shape == expected else {
+                let name = i < layout.count ? layout[i].name : "bias \(i - layout.count)"
+                throw EngineError.shapeMismatch("\(op): \(name) must have shape \(describe(expected)) for input size \(input) and hidden size \(hidden), got \(describe(w.shape))")
+            }
+        }
+        for (name, state) in [("h0", h0), ("c0", c0)] {
+            guard let state else { continue }
+            guard name == "h0" || cell == .lstm else {
+                throw EngineError.invalidArgument("\(op): only the LSTM takes an initial cell state")
+            }
+            guard state.dtype == x.dtype else {
+                throw EngineError.dtype("\(op): input and \(name) must have the same dtype, got \(x.dtype.name) and \(state.dtype.name)")
+            }
+            guard state.shape == [batch, hidden] else {
+                throw EngineError.shapeMismatch("\(op): \(name) must have shape \(describe([batch, hidden])), got \(describe(state.shape))")
+            }
+        }
+        let gates = cell.gatesPerUnit * hidden
+        // Every gemm dimension and leading dimension must fit BLAS's int32.
+        let largest = [steps * batch, steps * gates, steps * hidden, input, gates]
+        guard largest.allSatisfy({ $0 <= Int(Int32.max) }) else {
+            throw EngineError.outOfMemory("\(op): dimensions above 2^31 - 1 are not supported (input \(describe(x.shape)), hidden size \(hidden))")
+        }
+        let shape = SequenceShape(steps: steps, batch: batch, input: input, hidden: hidden, gates: gates,
+                                  rowT: batchFirst ? 1 : batch, rowB: batchFirst ? steps : 1, reverse: reverse)
+        let biases = Array(weights.dropFirst(layout.count))
+        var blocks: [(weight: Tensor, bias: Tensor?, column: Int)] = []
+        var hiddenWeights: [Tensor] = []
+        var column = 0
+        for (i, entry) in layout.enumerated() {
+            if entry.fromInput {
+                blocks.append((weights[i], biases.isEmpty ? nil : biases[blocks.count], column))
+                column += entry.units * hidden
+            } else {
+                hiddenWeights.append(weights[i])
+            }
+        }
+        let rows = steps * batch
+        let isLSTM = cell == .lstm
+        return SequenceRun(cell: cell, shape: shape, x: x, h0: h0, c0: c0, inputBlocks: blocks, hiddenWeights: hiddenWeights,
+                           gates: try Tensor(shape: [rows, gates], dtype: x.dtype, op: op),
+                           hidden: try Tensor(shape: [rows, hidden], dtype: x.dtype, op: op),
+                           cells: isLSTM ? try Tensor(shape: [rows, hidden], dtype: x.dtype, op: op) : nil,
+                           cellTanh: isLSTM ? try Tensor(shape: [rows, hidden], dtype: x.dtype, op: op) : nil)
+    }
+}
+
+/// exp and the gate functions in branch-free arithmetic, so that loops over them vectorise
+/// (libm's exp is an opaque call per element): within a few ulp of libm.
+protocol GateMath: FloatElement {
+    /// e^x for x in the normal range (inputs are clamped to it), by 2^n · p(r) with
+    /// r = x - n ln 2, |r| <= ln 2 / 2, and n assembled directly into the exponent bits.
+    static func gateExp(_ x: Self) -> Self
+}
+
+extension Float: GateMath {
+    @inline(__always) static func gateExp(_ x: Float) -> Float {
+        let y = x < -87.33654 ? -87.33654 : (x > 88.37626 ? 88.37626 : x)
+        // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
+        let magic: Float = 12_582_912
+        let shifted = y * 1.442_695_04 + magic
+        let n = shifted - magic
+        let r = (y - n * 0.693_359_375) + n * 2.121_944_4e-4
+        let poly: Float = ((((1.987_569_15e-4 * r + 1.398_199_95e-3) * r + 8.333_451_9e-3) * r
+            + 4.166_579_59e-2) * r + 0.166_666_655) * r + 0.500_000_01
+        let scale = Float(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 127) << 23)
+        return (poly * r * r + r + 1) * scale
+    }
+}
+
+extension Double: GateMath {
+    @inline(__always) static func gateExp(_ x: Double) -> Double {
+        let y = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x)
+        // Adding 1.5·2^52 rounds to an integer held in the low mantissa bits.
+        let magic: Double = 6_755_399_441_055_744
+        let shifted = y * 1.442_695_040_888_963_4 + magic
+        let n = shifted - magic
+        let r = (y - n * 6.931_471_803_691_238_2e-1) - n * 1.908_214_929_270_587_7e-10
+        // Taylor series to r^12 (truncation below 2e-16 for |r| <= ln 2 / 2).
+        let c2: Double = 1.0 / 2, c3: Double = 1.0 / 6, c4: Double = 1.0 / 24, c5: Double = 1.0 / 120
+        let c6: Double = 1.0 / 720, c7: Double = 1.0 / 5040, c8: Double = 1.0 / 40320, c9: Double = 1.0 / 362_880
+        let c10: Double = 1.0 / 3_628_800, c11: Double = 1.0 / 39_916_800, c12: Double = 1.0 / 479_001_600
+        var poly = c12 * r + c11
+        poly = poly * r + c10
+        poly = poly * r + c9
+        poly = poly * r + c8
+        poly = poly * r + c7
+        poly = poly * r + c6
+        poly = poly * r + c5
+        poly = poly * r + c4
+        poly = poly * r + c3
+        poly = poly * r + c2
+        let scale = Double(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 1023) << 52)
+        return ((poly * r + 1) * r + 1) * scale
+    }
+}
+
+extension GateMath {
+    /// The logistic function 1 / (1 + e^-x).
+    @inline(__always) static func gateSigmoid(_ x: Self) -> Self { 1 / (1 + gateExp(-x)) }
+
+    /// tanh x: (1 - e^-2|x|) / (1 + e^-2|x|) with the sign of x, or for |x| < 1/16, where that
+    /// difference would cancel, the Taylor series to x^11.
+    @inline(__always) static func gateTanh(_ x: Self) -> Self {
+        let a = Swift.abs(x), s = x * x
+        let c11: Self = -1382 / 155_925, c9: Self = 62 / 2835, c7: Self = -17 / 315, c5: Self = 2 / 15, c3: Self = -1 / 3
+        let series = x + x * s * (c3 + s * (c5 + s * (c7 + s * (c9 + s * c11))))
+        let e = gateExp(-2 * a)
+        let t = (1 - e) / (1 + e)
+        let signed = x < 0 ? -t : t
+        return a < 0.0625 ? series : signed
+    }
+}
+
+/// The fused forward and backward of the sequence op for one float type.
+private enum SequenceKernel<T: GateMath> {
+    typealias Pointer = UnsafeMutablePointer<T>
+
+    /// A step's batch rows: the first one and the distance between rows (0 for a shared row
+    /// of zeros standing for a missing state).
+    struct Rows {
+        let base: Pointer
+        let stride: Int
+        @inline(__always) subscript(b: Int) -> Pointer { base + b * stride }
+    }
+
+    /// Batch rows per thread: the gate kernels cost a few exponentials per element.
+    static func grain(_ s: SequenceShape) -> Int { max(1, 4096 / max(s.gates, 1)) }
+
+    /// The step's rows of a (rows, width) matrix.
+    static func rows(_ t: Tensor, _ s: SequenceShape, _ time: Int, width: Int) -> Rows {
+        Rows(base: t.pointer(T.self) + s.row(time) * width, stride: s.rowB * width)
+    }
+
+    /// The state before processing position `step`: the previous step's rows, the initial
+    /// state, or nil (zeros).
+    static func previous(_ sequence: Tensor, initial: Tensor?, _ s: SequenceShape, step: Int) -> Rows? {
+        if step > 0 { return rows(sequence, s, s.previous(s.time(step)), width: s.hidden) }
+        return initial.map { Rows(base: $0.pointer(T.self), stride: s.hidden) }
+    }
+
+    /// The bias of every pre-activation column (zeros without bias).
+    static func biasRow(_ run: SequenceRun) throws -> Tensor {
+        let row = try Tensor(shape: [run.shape.gates], dtype: run.x.dtype, zeroed: true, op: run.cell.name)
+        for block in run.inputBlocks {
+            guard let bias = block.bias else { continue }
+            (row.pointer(T.self) + block.column).update(from: bias.pointer(T.self), count: bias.count)
+        }
+        return row
+    }
+
+    // MARK: Forward
+
+    static func forward(_ run: SequenceRun) throws {
+        let s = run.shape, (B, H, G) = (s.batch, s.hidden, s.gates)
+        let P = run.gates.pointer(T.self), X = run.x.pointer(T.self)
+        for block in run.inputBlocks {
+            let width = block.weight.shape[1]
+            gemm(false, false, s.rows, width, s.input, X, s.input, block.weight.pointer(T.self), width, 0, P + block.column, G)
+        }
+        let biasTensor = try biasRow(run), bias = biasTensor.pointer(T.self)
+        // A zero row stands for a missing initial state; GRU also needs r·h_prev per step.
+        let zeros = try Tensor(shape: [H], dtype: run.x.dtype, zeroed: true, op: run.cell.name)
+        let scratch = try Tensor(shape: [run.cell == .gru ? B * H : 0], dtype: run.x.dtype, op: run.cell.name)
+        defer { withExtendedLifetime((biasTensor, zeros, scratch)) {} }  // raw pointers into them are used below
+        let zero = Rows(base: zeros.pointer(T.self), stride: 0), rh = scratch.pointer(T.self)
+        for step in 0..<s.steps {
+            let t = s.time(step)
+            let p = rows(run.gates, s, t, width: G), h = rows(run.hidden, s, t, width: H)
+            let hp = previous(run.hidden, initial: run.h0, s, step: step)
+            switch run.cell {
+            case .rnnTanh, .rnnReLU:
+                if let hp { gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, 1, p.base, p.stride) }
+                rnnStep(relu: run.cell == .rnnReLU, s, p, h, bias)
+            case .lstm:
+                if let hp { gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, 1, p.base, p.stride) }
+                let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
+                lstmStep(s, p, h, cp, rows(run.cells!, s, t, width: H), rows(run.cellTanh!, s, t, width: H), bias)
+            case .gru:
+                let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
+                if let hp { gemm(false, false, B, 2 * H, H, hp.base, hp.stride, wh1, 2 * H, 1, p.base, p.stride) }
+                gruGates(s, p, hp ?? zero, rh, bias)
+                if hp != nil { gemm(false, false, B, H, H, rh, H, wh2, H, 1, p.base + 2 * H, p.stride) }
+                gruOutput(s, p, hp ?? zero, h, bias)
+            }
+        }
+    }
+
+    // The step kernels loop over one batch row at a time with branch-free bodies, so the
+    // compiler vectorises them (GateMath's exp is plain arithmetic, not a libm call).
+
+    /// h = f(P + b), relu or tanh.
+    static func rnnStep(relu: Bool, _ s: SequenceShape, _ p: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let pr = p[b], hr = h[b]
+                if relu {
+                    for j in 0..<H { let a = pr[j] + bias[j]; hr[j] = a < 0 ? 0 : a }
+                } else {
+                    for j in 0..<H { hr[j] = T.gateTanh(pr[j] + bias[j]) }
+                }
+            }
+        }
+    }
+
+    /// LSTM gates from P + b, stored in P as [f, i, o, g]; c = f c_prev + i g, tanh(c), h = o tanh(c).
+    static func lstmStep(_ s: SequenceShape, _ p: Rows, _ h: Rows, _ cp: Rows, _ c: Rows, _ tc: Rows,
+                         _ bias: UnsafePointer<T>) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let pr = p[b], hr = h[b], cr = c[b], tr = tc[b], cpr = cp[b]
+                let (f, i, o, g, bg) = (pr, pr + H, pr + 2 * H, pr + 3 * H, bias + 3 * H)
+                for j in 0..<3 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
+                for j in 0..<H { g[j] = T.gateTanh(g[j] + bg[j]) }
+                for j in 0..<H { cr[j] = f[j] * cpr[j] + i[j] * g[j] }
+                for j in 0..<H { tr[j] = T.gateTanh(cr[j]) }
+                for j in 0..<H { hr[j] = o[j] * tr[j] }
+            }
+        }
+    }
+
+    /// GRU: z, r = σ(P[:, :2H] + b1), stored in P; rh = r·h_prev.
+    static func gruGates(_ s: SequenceShape, _ p: Rows, _ hp: Rows, _ rh: Pointer, _ bias: UnsafePointer<T>) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let pr = p[b], r = pr + H, hpr = hp[b], out = rh + b * H
+                for j in 0..<2 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
+                for j in 0..<H { out[j] = r[j] * hpr[j] }
+            }
+        }
+    }
+
+    /// GRU: n = tanh(P[:, 2H:] + b2), stored in P; h = (1 - z) h_prev + z n.
+    static func gruOutput(_ s: SequenceShape, _ p: Rows, _ hp: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let pr = p[b], hr = h[b], hpr = hp[b], z = pr, n = pr + 2 * H, bn = bias + 2 * H
+                for j in 0..<H { n[j] = T.gateTanh(n[j] + bn[j]) }
+                for j in 0..<H { hr[j] = (1 - z[j]) * hpr[j] + z[j] * n[j] }
+            }
+        }
+    }
+
+    // MARK: Backward
+
+    /// Gradients for the node's inputs [x, h0?, c0?, weights...] from the hidden-sequence
+    /// gradient `g` and (LSTM) the cell-sequence gradient `dcs`.
+    static func backward(_ run: SequenceRun, _ g: Tensor, _ dcs: Tensor?) throws -> [Tensor?] {
+        let s = run.shape, (B, H, G, N) = (s.batch, s.hidden, s.gates, s.rows)
+        let op = run.cell.name
+        let dA = try Tensor(shape: [N, G], dtype: g.dtype, op: op)
+        var carry = try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op)
+        var spare = try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op)
+        let cellCarry = try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op)
+        let hiddenGrads = try run.hiddenWeights.map { w in
+            w.requiresGrad ? try Tensor(shape: w.shape, dtype: g.dtype, zeroed: true, op: op) : nil
+        }
+        let needsInitial = (run.h0?.requiresGrad ?? false)
+        let zeros = try Tensor(shape: [H], dtype: g.dtype, zeroed: true, op: op)
+        let scratch = try Tensor(shape: [run.cell == .gru ? 2 * B * H : 0], dtype: g.dtype, op: op)
+        defer { withExtendedLifetime((zeros, scratch)) {} }  // raw pointers into them are used below
+        let zero = Rows(base: zeros.pointer(T.self), stride: 0)
+
+        for step in stride(from: s.steps - 1, through: 0, by: -1) {
+            let t = s.time(step)
+            let p = rows(run.gates, s, t, width: G), d = rows(dA, s, t, width: G)
+            let gh = rows(g, s, t, width: H), h = rows(run.hidden, s, t, width: H)
+            let hp = previous(run.hidden, initial: run.h0, s, step: step)
+            let dhNext = carry.pointer(T.self)
+            switch run.cell {
+            case .rnnTanh, .rnnReLU, .lstm:
+                if run.cell == .lstm {
+                    let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
+                    let dc = dcs.map { rows($0, s, t, width: H) } ?? zero
+                    lstmBackStep(s, p, d, gh, dhNext, rows(run.cellTanh!, s, t, width: H), cp, dc, cellCarry.pointer(T.self))
+                } else {
+                    rnnBackStep(relu: run.cell == .rnnReLU, s, d, gh, dhNext, h)
+                }
+                guard let hp else { break }
+                let wh = run.hiddenWeights[0].pointer(T.self)
+                if let dWh = hiddenGrads[0] { gemm(true, false, H, G, B, hp.base, hp.stride, d.base, d.stride, 1, dWh.pointer(T.self), G) }
+                if step > 0 || needsInitial { gemm(false, true, B, H, G, d.base, d.stride, wh, G, 0, dhNext, H) }
+            case .gru:
+                let acc = spare.pointer(T.self), drh = scratch.pointer(T.self), rh = drh + B * H
+                gruBackOutput(s, p, d, gh, dhNext, hp ?? zero, acc)
+                if let hp {
+                    let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
+                    gemm(false, true, B, H, H, d.base + 2 * H, d.stride, wh2, H, 0, drh, H)
+                    gruBackGates(s, p, d, hp, drh, rh, acc)
+                    if let dWh2 = hiddenGrads[1] { gemm(true, false, H, H, B, rh, H, d.base + 2 * H, d.stride, 1, dWh2.pointer(T.self), H) }
+                    if let dWh1 = hiddenGrads[0] { gemm(true, false, H, 2 * H, B, hp.base, hp.stride, d.base, d.stride, 1, dWh1.pointer(T.self), 2 * H) }
+                    gemm(false, true, B, H, 2 * H, d.base, d.stride, wh1, 2 * H, 1, acc, H)
+                }
+                swap(&carry, &spare)
+            }
+        }
+
+        var grads: [Tensor?] = [try inputGradient(run, dA)]
+        if let h0 = run.h0 { grads.append(h0.requiresGrad ? carry : nil) }
+        if let c0 = run.c0 { grads.append(c0.requiresGrad ? cellCarry : nil) }
+        var biasGrads: [Tensor?] = []
+        var hiddenIndex = 0, blockIndex = 0
+        for entry in run.cell.weightLayout {
+            if entry.fromInput {
+                let block = run.inputBlocks[blockIndex]
+                blockIndex += 1
+                grads.append(block.weight.requiresGrad ? try weightGradient(run, block.weight, block.column, dA) : nil)
+                if let bias = block.bias {
+                    biasGrads.append(bias.requiresGrad ? try columnSums(dA, block.column, bias.count, N, G) : nil)
+                }
+            } else {
+                grads.append(hiddenGrads[hiddenIndex])
+                hiddenIndex += 1
+            }
+        }
+        return grads + biasGrads
+    }
+
+    /// RNN: dA = (g + dh_next)·f'(pre), from the output h.
+    static func rnnBackStep(relu: Bool, _ s: SequenceShape, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ h: Rows) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let dr = d[b], gr = gh[b], hr = h[b], carry = dhNext + b * H
+                if relu {
+                    for j in 0..<H { dr[j] = hr[j] > 0 ? gr[j] + carry[j] : 0 }
+                } else {
+                    for j in 0..<H { dr[j] = (gr[j] + carry[j]) * (1 - hr[j] * hr[j]) }
+                }
+            }
+        }
+    }
+
+    /// LSTM: pre-activation gradients of [f, i, o, g] from dh = g + dh_next and
+    /// dc = dh·o·(1 - tanh²c) + dc_next + dcs; dc_next becomes dc·f.
+    static func lstmBackStep(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ tc: Rows,
+                             _ cp: Rows, _ dcs: Rows, _ dcNext: Pointer) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let pr = p[b], dr = d[b], gr = gh[b], tr = tc[b], cpr = cp[b], dcr = dcs[b]
+                let carryH = dhNext + b * H, carryC = dcNext + b * H
+                let (f, i, o, g) = (pr, pr + H, pr + 2 * H, pr + 3 * H)
+                let (df, di, dO, dg) = (dr, dr + H, dr + 2 * H, dr + 3 * H)
+                for j in 0..<H {
+                    let dh = gr[j] + carryH[j], tanhC = tr[j]
+                    let dc = dh * o[j] * (1 - tanhC * tanhC) + carryC[j] + dcr[j]
+                    df[j] = dc * cpr[j] * f[j] * (1 - f[j])
+                    di[j] = dc * g[j] * i[j] * (1 - i[j])
+                    dO[j] = dh * tanhC * o[j] * (1 - o[j])
+                    dg[j] = dc * i[j] * (1 - g[j] * g[j])
+                    carryC[j] = dc * f[j]
+                }
+            }
+        }
+    }
+
+    /// GRU, first half: dz and dn pre-activation gradients (dr zeroed), acc = dh·(1 - z).
+    static func gruBackOutput(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ hp: Rows,
+                              _ acc: Pointer) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let pr = p[b], dr = d[b], gr = gh[b], hpr = hp[b], carry = dhNext + b * H, out = acc + b * H
+                let (z, n, dz, dReset, dn) = (pr, pr + 2 * H, dr, dr + H, dr + 2 * H)
+                for j in 0..<H {
+                    let dh = gr[j] + carry[j]
+                    dz[j] = dh * (n[j] - hpr[j]) * z[j] * (1 - z[j])
+                    dn[j] = dh * z[j] * (1 - n[j] * n[j])
+                    dReset[j] = 0
+                    out[j] = dh * (1 - z[j])
+                }
+            }
+        }
+    }
+
+    /// GRU, second half (with a previous state): dr from d(r·h) = drh, acc += drh·r, rh = r·h_prev.
+    static func gruBackGates(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ hp: Rows, _ drh: Pointer, _ rh: Pointer,
+                             _ acc: Pointer) {
+        let H = s.hidden
+        Parallel.forRanges(s.batch, grain: grain(s)) { range in
+            for b in range {
+                let r = p[b] + H, dReset = d[b] + H, hpr = hp[b]
+                let grh = drh + b * H, rhr = rh + b * H, out = acc + b * H
+                for j in 0..<H {
+                    dReset[j] = grh[j] * hpr[j] * r[j] * (1 - r[j])
+                    out[j] += grh[j] * r[j]
+                    rhr[j] = r[j] * hpr[j]
+                }
+            }
+        }
+    }
+
+    /// dx = Σ over input blocks of dA[:, block] Wᵀ, in x's layout.
+    static func inputGradient(_ run: SequenceRun, _ dA: Tensor) throws -> Tensor? {
+        guard run.x.requiresGrad else { return nil }
+        let s = run.shape
+        let dx = try Tensor(shape: run.x.shape, dtype: dA.dtype, zeroed: true, op: run.cell.name)
+        for block in run.inputBlocks {
+            let width = block.weight.shape[1]
+            gemm(false, true, s.rows, s.input, width, dA.pointer(T.self) + block.column, s.gates,
+                 block.weight.pointer(T.self), width, 1, dx.pointer(T.self), s.input)
+        }
+        return dx
+    }
+
+    /// dW = Xᵀ dA[:, column ..< column + width].
+    static func weightGradient(_ run: SequenceRun, _ w: Tensor, _ column: Int, _ dA: Tensor) throws -> Tensor {
+        let s = run.shape, width = w.shape[1]
+        let dW = try Tensor(shape: w.shape, dtype: dA.dtype, zeroed: true, op: run.cell.name)
+        gemm(true, false, s.input, width, s.rows, run.x.pointer(T.self), s.input,
+             dA.pointer(T.self) + column, s.gates, 1, dW.pointer(T.self), width)
+        return dW
+    }
+
+    /// Column sums of dA[:, column ..< column + width] (a gemv with a ones vector).
+    static func columnSums(_ dA: Tensor, _ column: Int, _ width: Int, _ rows: Int, _ ld: Int) throws -> Tensor {
+        let out = try Tensor(shape: [width], dtype: dA.dtype, zeroed: true, op: "bias gradient")
+        let ones = [T](repeating: 1, count: max(rows, 1))
+        ones.withUnsafeBufferPointer { v in
+            let a = UnsafeRawPointer(dA.pointer(T.self) + column), x = UnsafeRawPointer(v.baseAddress!)
+            let y = UnsafeMutableRawPointer(out.pointer(T.self))
+            guard rows > 0 else { return }
+            if T.self == Float.self {
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(width), 1, a.assumingMemoryBound(to: Float.self),
+                            Int32(ld), x.assumingMemoryBound(to: Float.self), 1, 0, y.assumingMemoryBound(to: Float.self), 1)
+            } else {
+                cblas_dgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(width), 1, a.assumingMemoryBound(to: Double.self),
+                            Int32(ld), x.assumingMemoryBound(to: Double.self), 1, 0, y.assumingMemoryBound(to: Double.self), 1)
+            }
+        }
+        return out
+    }
+
+    /// `C = op(A) op(B) + beta·C` for row-major matrices with explicit leading dimensions
+    /// (op(A) m×k, op(B) k×n, C m×n). Nothing to do when m or n is 0; with k = 0, C = beta·C.
+    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>, _ ldb: Int,
+                     _ beta: T, _ c: Pointer, _ ldc: Int) {
+        guard m > 0 && n > 0 else { return }
+        if k == 0 {
+            if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
+        let (ra, rb, rc) = (UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeMutableRawPointer(c))
+        if T.self == Float.self {
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, ra.assumingMemoryBound(to: Float.self), Int32(lda),
+                        rb.assumingMemoryBound(to: Float.self), Int32(ldb), Float(beta), rc.assumingMemoryBound(to: Float.self), Int32(ldc))
+        } else {
+            cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, ra.assumingMemoryBound(to: Double.self), Int32(lda),
+                        rb.assumingMemoryBound(to: Double.self), Int32(ldb), Double(beta), rc.assumingMemoryBound(to: Double.self), Int32(ldc))
+        }
+    }
+}
