@@ -13,6 +13,73 @@ __all__ = []
 
 # ---- convolution and pooling --------------------------------------------------------------
 
+import operator  # noqa: E402
+
+_INT64 = 1 << 63
+
+
+def _size(name, value):
+    """``value`` as a Python int in int64 range (TypeError for non-integers, as PyTorch)."""
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if not -_INT64 <= n < _INT64:
+        raise ValueError(f"{name} {n} is out of range")
+    return n
+
+
+def _bias_handle(bias):
+    return 0 if bias is None else as_tensor(bias)._h
+
+
+def conv1d(x, kernel, padding=0, stride=1, *, bias=None):
+    """1-D convolution of ``x`` (N, in_channels, L) with ``kernel`` (out_channels, in_channels,
+    kernel_size), zero ``padding`` on both sides; ``bias`` (out_channels elements) is added when
+    given (a gradswift extra)."""
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    return call(lib.gs_conv1d, x._h, kernel._h, _bias_handle(bias), _size("stride", stride), _size("padding", padding))
+
+
+def conv2d(x, kernel, padding=0, stride=1, *, bias=None):
+    """2-D convolution of ``x`` (N, in_channels, H, W) with ``kernel`` (out_channels,
+    in_channels, kH, kW), the same stride and zero padding on both axes; ``bias``
+    (out_channels elements) is added when given (a gradswift extra)."""
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    return call(lib.gs_conv2d, x._h, kernel._h, _bias_handle(bias), _size("stride", stride), _size("padding", padding))
+
+
+def _pool(cfn, x, kernel_size, stride, padding):
+    kernel_size = _size("kernel_size", kernel_size)
+    stride = kernel_size if stride is None else _size("stride", stride)
+    return call(cfn, as_tensor(x)._h, kernel_size, stride, _size("padding", padding))
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0):
+    """Max pooling of (N, C, L) (stride defaults to kernel_size). As PyTorch, the padding
+    counts as -inf (PyDyNet pads zeros) and the gradient goes to the first maximum."""
+    return _pool(lib.gs_max_pool1d, x, kernel_size, stride, padding)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Max pooling of (N, C, H, W) over square windows (stride defaults to kernel_size); the
+    padding counts as -inf, as in PyTorch."""
+    return _pool(lib.gs_max_pool2d, x, kernel_size, stride, padding)
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0):
+    """Average pooling of (N, C, L), padded zeros counted (stride defaults to kernel_size)."""
+    return _pool(lib.gs_avg_pool1d, x, kernel_size, stride, padding)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling of (N, C, H, W) over square windows, padded zeros counted (stride
+    defaults to kernel_size)."""
+    return _pool(lib.gs_avg_pool2d, x, kernel_size, stride, padding)
+
+
+__all__ += ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
+
 # ---- normalization ------------------------------------------------------------------------
 
 # ---- recurrent cells ----------------------------------------------------------------------

@@ -1,0 +1,210 @@
+/// Convolution (cross-correlation, as PyTorch and PyDyNet) lowered to matrix products: a chunk
+/// of images is unrolled by `im2col` into a (Cin·KH·KW, images·positions) matrix and multiplied
+/// by the (Cout, Cin·KH·KW) weight in one BLAS call; backward multiplies the output gradient by
+/// the same lowered input (weight gradient) and by the weight (input gradient, folded back by
+/// `col2im`). 1-D convolution is the 2-D one over images of height 1.
+extension Ops {
+    /// 1-D convolution of `x` (N, Cin, L) with `weight` (Cout, Cin, K), zero padding on both
+    /// sides, plus `bias` (any shape with Cout elements) when given. Result (N, Cout, Lout).
+    public static func conv1d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        let op = "conv1d"
+        guard x.rank == 3 else {
+            throw EngineError.invalidArgument("\(op): input must be 3-D (N, C, L), got \(describe(x.shape))")
+        }
+        guard weight.rank == 3 else {
+            throw EngineError.invalidArgument("\(op): weight must be 3-D (out_channels, in_channels, kernel_size), got \(describe(weight.shape))")
+        }
+        let (n, c, l, k) = (x.shape[0], x.shape[1], x.shape[2], weight.shape[2])
+        try checkOperands(op, x, weight, bias)
+        let geometry = try WindowGeometry(op: op, batch: n, channels: c, height: 1, width: l,
+                                          kernel: (1, k), stride: (1, stride), padding: (0, padding), oneDimensional: true)
+        return try convolve(op, x, weight, bias, geometry, outShape: [n, weight.shape[0], geometry.outW])
+    }
+
+    /// 2-D convolution of `x` (N, Cin, H, W) with `weight` (Cout, Cin, KH, KW), the same stride
+    /// and zero padding on both axes, plus `bias` (any shape with Cout elements) when given.
+    /// Result (N, Cout, Hout, Wout).
+    public static func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        let op = "conv2d"
+        guard x.rank == 4 else {
+            throw EngineError.invalidArgument("\(op): input must be 4-D (N, C, H, W), got \(describe(x.shape))")
+        }
+        guard weight.rank == 4 else {
+            throw EngineError.invalidArgument("\(op): weight must be 4-D (out_channels, in_channels, kH, kW), got \(describe(weight.shape))")
+        }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (kh, kw) = (weight.shape[2], weight.shape[3])
+        try checkOperands(op, x, weight, bias)
+        let geometry = try WindowGeometry(op: op, batch: n, channels: c, height: h, width: w,
+                                          kernel: (kh, kw), stride: (stride, stride), padding: (padding, padding), oneDimensional: false)
+        return try convolve(op, x, weight, bias, geometry, outShape: [n, weight.shape[0], geometry.outH, geometry.outW])
+    }
+
+    /// Dtypes, channel counts and bias size shared by both convolutions.
+    private static func checkOperands(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws {
+        guard x.dtype.isFloatingPoint else {
+            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+        }
+        guard weight.dtype == x.dtype else {
+            throw EngineError.dtype("\(op): weight dtype \(weight.dtype.name) does not match input dtype \(x.dtype.name)")
+        }
+        guard x.shape[1] == weight.shape[1] else {
+            throw EngineError.shapeMismatch("\(op): input has \(x.shape[1]) channels, weight expects \(weight.shape[1])")
+        }
+        if let bias {
+            guard bias.dtype == x.dtype else {
+                throw EngineError.dtype("\(op): bias dtype \(bias.dtype.name) does not match input dtype \(x.dtype.name)")
+            }
+            guard bias.count == weight.shape[0] else {
+                throw EngineError.shapeMismatch("\(op): bias must have \(weight.shape[0]) elements (one per output channel), got shape \(describe(bias.shape))")
+            }
+        }
+    }
+
+    /// Forward and backward of a convolution with checked operands and geometry.
+    private static func convolve(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
+                                 _ geometry: WindowGeometry, outShape: [Int]) throws -> Tensor {
+        let out = try Tensor(shape: outShape, dtype: x.dtype, op: op)
+        let plan = try ConvolutionPlan(op, geometry, outChannels: weight.shape[0], itemSize: x.dtype.itemSize)
+        if x.dtype == .float32 {
+            try plan.forward(x, weight, bias, out, Float.self)
+        } else {
+            try plan.forward(x, weight, bias, out, Double.self)
+        }
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        return out.recording(op, inputs) { g in
+            let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true, op: op) : nil
+            let dw = weight.requiresGrad ? try Tensor(shape: weight.shape, dtype: x.dtype, zeroed: true, op: op) : nil
+            let db = bias?.requiresGrad == true ? try Tensor(shape: bias!.shape, dtype: x.dtype, op: op) : nil
+            if x.dtype == .float32 {
+                try plan.backward(x, weight, g, dx, dw, db, Float.self)
+            } else {
+                try plan.backward(x, weight, g, dx, dw, db, Double.self)
+            }
+            return [dx, dw, db]
+        }
+    }
+}
+
+/// How a convolution is computed: its geometry and how many images are lowered at once.
+private struct ConvolutionPlan {
+    let op: String
+    let geometry: WindowGeometry
+    let outChannels: Int
+    /// Images lowered per matrix product: enough to make one large product, few enough that
+    /// the lowered chunk stays near `chunkElements` (one image at least).
+    let chunk: Int
+
+    /// Lowered elements per chunk (16 MB of float32): large products, bounded scratch memory.
+    static let chunkElements = 1 << 22
+
+    init(_ op: String, _ geometry: WindowGeometry, outChannels: Int, itemSize: Int) throws {
+        self.op = op
+        self.geometry = geometry
+        self.outChannels = outChannels
+        let (perImage, overflow) = geometry.patch.multipliedReportingOverflow(by: geometry.positions)
+        let limit = Int(Int32.max)
+        guard !overflow, geometry.patch <= limit, geometry.positions <= limit, outChannels <= limit else {
+            throw EngineError.outOfMemory("\(op): lowered input of \(geometry.patch) x \(geometry.positions) per image is too large")
+        }
+        chunk = max(1, min(geometry.batch, ConvolutionPlan.chunkElements / max(perImage, 1), limit / max(geometry.positions, 1)))
+    }
+
+    /// Scratch memory of `count` elements of `T`, freed when `body` returns.
+    private func scratch<T, R>(_ count: Int, _: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) throws -> R {
+        let storage = try Storage(byteCount: count * MemoryLayout<T>.stride, op: op)
+        return try body(storage.bytes.assumingMemoryBound(to: T.self))
+    }
+
+    /// out = weight ⋆ x (+ bias), one chunk of images at a time.
+    func forward<T: BLASScalar>(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ out: Tensor, _: T.Type) throws {
+        let g = geometry, cout = outChannels, positions = g.positions
+        let xp = x.pointer(T.self), wp = weight.pointer(T.self)
+        let op = out.pointer(T.self), bp = bias?.pointer(T.self)
+        guard out.count > 0 else { return }
+        guard g.patch > 0 else {
+            // No input channels: the output is the bias alone.
+            fillBias(op, bp, images: 0..<g.batch)
+            return
+        }
+        try scratch(g.patch * chunk * positions + cout * chunk * positions, T.self) { col in
+            let product = col + g.patch * chunk * positions
+            for first in stride(from: 0, to: g.batch, by: chunk) {
+                let count = min(chunk, g.batch - first), columns = count * positions
+                g.im2col(xp, first: first, count: count, into: col)
+                T.gemm(false, false, cout, columns, g.patch, wp, g.patch, col, columns, 0, product, columns)
+                // (Cout, images·positions) -> images of (Cout, positions), adding the bias.
+                Parallel.forRanges(count * cout, grain: max(1, Parallel.minimumElements / positions)) { range in
+                    for item in range {
+                        let image = item / cout, channel = item % cout
+                        let source = product + channel * columns + image * positions
+                        let target = op + ((first + image) * cout + channel) * positions
+                        if let bp {
+                            let b = bp[channel]
+                            for p in 0..<positions { target[p] = source[p] + b }
+                        } else {
+                            target.update(from: source, count: positions)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets every output plane of `images` to its channel's bias (0 without bias).
+    private func fillBias<T: FloatElement>(_ out: UnsafeMutablePointer<T>, _ bias: UnsafeMutablePointer<T>?, images: Range<Int>) {
+        let positions = geometry.positions
+        for image in images {
+            for channel in 0..<outChannels {
+                (out + (image * outChannels + channel) * positions).update(repeating: bias?[channel] ?? 0, count: positions)
+            }
+        }
+    }
+
+    /// Fills the gradients that are not nil (`dx` and `dw` arrive zeroed): dbias sums the output
+    /// gradient per channel, dweight = g · colᵀ and dx = col2im(weightᵀ · g), chunk by chunk.
+    func backward<T: BLASScalar>(_ x: Tensor, _ weight: Tensor, _ gradient: Tensor,
+                                 _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, _: T.Type) throws {
+        let g = geometry, cout = outChannels, positions = g.positions
+        let gp = gradient.pointer(T.self)
+        if let db {
+            // Per-channel sums in double precision, summed image by image.
+            let dbp = db.pointer(T.self)
+            for channel in 0..<cout {
+                var total = 0.0
+                for image in 0..<g.batch {
+                    let plane = gp + (image * cout + channel) * positions
+                    var partial: T = 0
+                    for p in 0..<positions { partial += plane[p] }
+                    total += Double(partial)
+                }
+                dbp[channel] = T(total)
+            }
+        }
+        guard dx != nil || dw != nil, gradient.count > 0, g.patch > 0 else { return }
+        let xp = x.pointer(T.self), wp = weight.pointer(T.self)
+        let lowered = g.patch * chunk * positions
+        try scratch(lowered + cout * chunk * positions, T.self) { col in
+            let gt = col + lowered
+            for first in stride(from: 0, to: g.batch, by: chunk) {
+                let count = min(chunk, g.batch - first), columns = count * positions
+                // images of (Cout, positions) -> (Cout, images·positions)
+                Parallel.forRanges(count * cout, grain: max(1, Parallel.minimumElements / positions)) { range in
+                    for item in range {
+                        let image = item / cout, channel = item % cout
+                        (gt + channel * columns + image * positions)
+                            .update(from: gp + ((first + image) * cout + channel) * positions, count: positions)
+                    }
+                }
+                if let dw {
+                    g.im2col(xp, first: first, count: count, into: col)
+                    T.gemm(false, true, cout, g.patch, columns, gt, columns, col, columns, 1, dw.pointer(T.self), g.patch)
+                }
+                if let dx {
+                    T.gemm(true, false, g.patch, columns, cout, wp, g.patch, gt, columns, 0, col, columns)
+                    g.col2im(col, first: first, count: count, into: dx.pointer(T.self))
+                }
+            }
+        }
+    }
+}
