@@ -83,43 +83,71 @@ extension Ops {
 }
 
 extension WindowGeometry {
-    /// The input rows `lo..<hi` and columns of output (oh, ow)'s window that lie inside the input.
+    /// The input rows of output row `oh`'s windows that lie inside the input.
     @inline(__always)
-    private func window(_ oh: Int, _ ow: Int) -> (h: Range<Int>, w: Range<Int>) {
-        let h0 = oh * strideH - padH, w0 = ow * strideW - padW
-        return (max(h0, 0)..<min(h0 + kernelH, height), max(w0, 0)..<min(w0 + kernelW, width))
+    private func rows(_ oh: Int) -> Range<Int> {
+        let h0 = oh * strideH - padH
+        return max(h0, 0)..<min(h0 + kernelH, height)
     }
 
     /// Writes each window's maximum or mean to `out`, and for max pooling the plane offset of
-    /// the maximum to `winners` when given.
+    /// the maximum to `winners` when given. Each output row is built by sweeping the window's
+    /// (row, column) offsets in row-major order over the whole row, so the inner loops run
+    /// along memory and the first maximum of a window is the one kept.
     func poolForward<T: FloatElement>(_ kind: PoolKind, _ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
                                       _ winners: UnsafeMutablePointer<Int32>?) {
         let scale = 1 / T(kernelH * kernelW)
-        Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / max(plane, 1))) { planes in
+        let columns = (0..<kernelW).map(validColumns)
+        Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / plane)) { planes in
+            // Without `winners`, the offsets of a row's maxima go to scratch space.
+            let scratch = winners == nil && kind == .max ? UnsafeMutablePointer<Int32>.allocate(capacity: outW) : nil
+            defer { scratch?.deallocate() }
             for p in planes {
                 let source = x + p * plane
                 for oh in 0..<outH {
-                    for ow in 0..<outW {
-                        let (rows, columns) = window(oh, ow)
-                        let o = p * positions + oh * outW + ow
-                        switch kind {
-                        case .max:
-                            var best = -T.infinity, at = rows.lowerBound * width + columns.lowerBound
+                    let line = out + p * positions + oh * outW
+                    let rows = rows(oh)
+                    switch kind {
+                    case .max:
+                        let at = winners.map { $0 + p * positions + oh * outW } ?? scratch!
+                        for ow in 0..<outW {
+                            let w0 = ow * strideW - padW
+                            let first = max(w0, 0), last = min(w0 + kernelW, width)
+                            var best = -T.infinity, index = rows.lowerBound * width + first, nan: UInt8 = 0
                             for ih in rows {
-                                for iw in columns {
-                                    let v = source[ih * width + iw]
-                                    if v > best || v.isNaN { (best, at) = (v, ih * width + iw) }
+                                for iw in first..<last {
+                                    // Written so the compiler emits max and cmov, not a branch
+                                    // (random data would mispredict half the time); a NaN is
+                                    // noted and the window redone below.
+                                    let offset = ih &* width &+ iw, v = source[offset]
+                                    let greater = v > best
+                                    index = greater ? offset : index
+                                    best = greater ? v : best
+                                    nan |= unsafeBitCast(v != v, to: UInt8.self)
                                 }
                             }
-                            out[o] = best
-                            winners?[o] = Int32(truncatingIfNeeded: at)
-                        case .average:
-                            var sum: T = 0
-                            for ih in rows {
-                                for iw in columns { sum += source[ih * width + iw] }
+                            if nan != 0 {
+                                // PyTorch's rule: a NaN replaces the running maximum.
+                                best = -T.infinity
+                                for ih in rows {
+                                    for iw in first..<last where source[ih * width + iw] > best || source[ih * width + iw].isNaN {
+                                        (best, index) = (source[ih * width + iw], ih * width + iw)
+                                    }
+                                }
                             }
-                            out[o] = sum * scale
+                            line[ow] = best
+                            at[ow] = Int32(truncatingIfNeeded: index)
                         }
+                    case .average:
+                        line.update(repeating: 0, count: outW)
+                        for ih in rows {
+                            for kj in 0..<kernelW {
+                                let (lo, hi) = columns[kj]
+                                let input = source + ih * width + kj - padW
+                                for ow in lo..<hi { line[ow] += input[ow * strideW] }
+                            }
+                        }
+                        for ow in 0..<outW { line[ow] *= scale }
                     }
                 }
             }
@@ -131,7 +159,8 @@ extension WindowGeometry {
     func poolBackward<T: FloatElement>(_ kind: PoolKind, _ g: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
                                        _ winners: UnsafePointer<Int32>?) {
         let scale = 1 / T(kernelH * kernelW)
-        Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / max(plane, 1))) { planes in
+        let columns = (0..<kernelW).map(validColumns)
+        Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / plane)) { planes in
             for p in planes {
                 let target = dx + p * plane, first = p * positions
                 switch kind {
@@ -140,11 +169,12 @@ extension WindowGeometry {
                     for o in first..<first + positions { target[Int(winners[o])] += g[o] }
                 case .average:
                     for oh in 0..<outH {
-                        for ow in 0..<outW {
-                            let (rows, columns) = window(oh, ow)
-                            let share = g[first + oh * outW + ow] * scale
-                            for ih in rows {
-                                for iw in columns { target[ih * width + iw] += share }
+                        let line = g + first + oh * outW
+                        for ih in rows(oh) {
+                            for kj in 0..<kernelW {
+                                let (lo, hi) = columns[kj]
+                                let output = target + ih * width + kj - padW
+                                for ow in lo..<hi { output[ow * strideW] += line[ow] * scale }
                             }
                         }
                     }
