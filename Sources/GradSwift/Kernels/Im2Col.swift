@@ -52,14 +52,14 @@ struct WindowGeometry {
     init(op: String, batch: Int, channels: Int, height: Int, width: Int,
          kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), oneDimensional: Bool) throws {
         func text(_ h: Int, _ w: Int) -> String { oneDimensional ? "(\(w),)" : "(\(h), \(w))" }
+        guard kernel.0 > 0 && kernel.1 > 0 else {
+            throw EngineError.invalidArgument("\(op): kernel size must be positive, got \(text(kernel.0, kernel.1))")
+        }
         guard stride.0 > 0 && stride.1 > 0 else {
             throw EngineError.invalidArgument("\(op): stride must be positive, got \(stride.1)")
         }
         guard padding.0 >= 0 && padding.1 >= 0 else {
             throw EngineError.invalidArgument("\(op): padding must be non-negative, got \(padding.1)")
-        }
-        guard kernel.0 > 0 && kernel.1 > 0 else {
-            throw EngineError.invalidArgument("\(op): kernel size must be positive, got \(text(kernel.0, kernel.1))")
         }
         guard height > 0 && width > 0 else {
             throw EngineError.invalidArgument("\(op): input size \(text(height, width)) must be positive")
