@@ -125,5 +125,6 @@ void test_errors(void);
 void test_random(void);
 void test_ops(void);
 void test_shape_index(void);
+void test_nn_conv(void);
 
 #endif

@@ -13,6 +13,7 @@ int main(void) {
     test_random();
     test_ops();
     test_shape_index();
+    test_nn_conv();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();
