@@ -104,6 +104,11 @@ extension WindowGeometry {
             defer { scratch?.deallocate() }
             for p in planes {
                 let source = x + p * plane
+                var nan: UInt8 = 0
+                if kind == .max {
+                    for i in 0..<plane { nan |= unsafeBitCast(source[i] != source[i], to: UInt8.self) }
+                }
+                let hasNaN = nan != 0
                 for oh in 0..<outH {
                     let line = out + p * positions + oh * outW
                     let rows = rows(oh)
@@ -113,27 +118,25 @@ extension WindowGeometry {
                         for ow in 0..<outW {
                             let w0 = ow * strideW - padW
                             let first = max(w0, 0), last = min(w0 + kernelW, width)
-                            var best = -T.infinity, index = rows.lowerBound * width + first, nan: UInt8 = 0
-                            for ih in rows {
-                                for iw in first..<last {
-                                    // Written so the compiler emits max and cmov, not a branch
-                                    // (random data would mispredict half the time); a NaN is
-                                    // noted and the window redone below.
-                                    let offset = ih &* width &+ iw, v = source[offset]
-                                    let greater = v > best
-                                    index = greater ? offset : index
-                                    best = greater ? v : best
-                                    nan |= unsafeBitCast(v != v, to: UInt8.self)
-                                }
-                            }
-                            if nan != 0 {
-                                // PyTorch's rule: a NaN replaces the running maximum.
-                                best = -T.infinity
-                                for ih in rows {
-                                    for iw in first..<last where source[ih * width + iw] > best || source[ih * width + iw].isNaN {
-                                        (best, index) = (source[ih * width + iw], ih * width + iw)
+                            var best = -T.infinity, index = rows.lowerBound &* width &+ first
+                            var row = index
+                            while row < rows.upperBound &* width {
+                                var offset = row
+                                while offset < row &+ (last &- first) {
+                                    let v = source[offset]
+                                    if hasNaN {
+                                        // PyTorch's rule: a NaN replaces the running maximum.
+                                        if v > best || v.isNaN { (best, index) = (v, offset) }
+                                    } else {
+                                        // Written so the compiler emits max and cmov, not a
+                                        // branch: random data would mispredict half the time.
+                                        let greater = v > best
+                                        index = greater ? offset : index
+                                        best = greater ? v : best
                                     }
+                                    offset &+= 1
                                 }
+                                row &+= width
                             }
                             line[ow] = best
                             at[ow] = Int32(truncatingIfNeeded: index)
