@@ -174,7 +174,7 @@ def test_conv1d_vs_numpy(case, with_bias, dtype):
 
 
 def test_conv2d_large_batch_spans_several_chunks():
-    # 120 images of 36 x 1024 lowered entries: more than one 2^22-element chunk.
+    # 120 images of 36 x 1024 lowered entries: 18 chunks of 2^18 elements, the last one partial.
     x, kernel, bias = randn((120, 4, 32, 32), np.float64, 10), randn((3, 4, 3, 3), np.float64, 11), randn((3,), np.float64, 12)
     g = weight((120, 3, 32, 32), np.float64)
     out, dx, dw, db = conv2d_reference(x, kernel, bias, (1, 1), (1, 1), g)
