@@ -281,6 +281,15 @@ def test_max_pool_propagates_nan():
     assert_close(grad, np.array([[[0.0, 1.0, 0.0, 1.0, 0.0, 0.0]]]))
 
 
+def test_functional_ops_take_arrays():
+    # NumPy operands become temporary tensors that must live through the call.
+    x, kernel, bias = randn((2, 1, 5, 5), seed=21), randn((3, 1, 3, 3), seed=22), randn((3,), seed=23)
+    out, _, _, _ = conv2d_reference(x, kernel, bias, (1, 1), (1, 1), np.zeros((2, 3, 5, 5)))
+    assert_close(F.conv2d(x, kernel, 1, bias=bias).numpy(), out)
+    out, _ = pool2d_reference("max", x, (2, 2), (2, 2), (0, 0), np.zeros((2, 1, 2, 2)))
+    assert_close(F.max_pool2d(x, 2).numpy(), out)
+
+
 def test_pool_stride_defaults_to_kernel_size():
     x = randn((1, 2, 6, 6), seed=17)
     assert_close(F.max_pool2d(gs.Tensor(x), 3).numpy(), F.max_pool2d(gs.Tensor(x), 3, 3).numpy())

@@ -65,7 +65,7 @@ extension Ops {
     private static func convolve(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
                                  _ geometry: WindowGeometry, outShape: [Int]) throws -> Tensor {
         let out = try Tensor(shape: outShape, dtype: x.dtype, op: op)
-        let plan = try ConvolutionPlan(op, geometry, outChannels: weight.shape[0], itemSize: x.dtype.itemSize)
+        let plan = try ConvolutionPlan(op, geometry, outChannels: weight.shape[0])
         if x.dtype == .float32 {
             try plan.forward(x, weight, bias, out, Float.self)
         } else {
@@ -75,7 +75,7 @@ extension Ops {
         return out.recording(op, inputs) { g in
             let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true, op: op) : nil
             let dw = weight.requiresGrad ? try Tensor(shape: weight.shape, dtype: x.dtype, zeroed: true, op: op) : nil
-            let db = bias?.requiresGrad == true ? try Tensor(shape: bias!.shape, dtype: x.dtype, op: op) : nil
+            let db = try bias.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: op) : nil }
             if x.dtype == .float32 {
                 try plan.backward(x, weight, g, dx, dw, db, Float.self)
             } else {
@@ -94,26 +94,34 @@ private struct ConvolutionPlan {
     /// Images lowered per matrix product: enough to make one large product, few enough that
     /// the lowered chunk stays near `chunkElements` (one image at least).
     let chunk: Int
+    /// Elements of scratch memory a chunk needs: its lowered input and its product.
+    let scratchElements: Int
 
     /// Lowered elements per chunk (1 MB of float32): products large enough for BLAS to run
     /// at full speed, a lowered chunk small enough to stay in cache between im2col and gemm.
     static let chunkElements = 1 << 18
 
-    init(_ op: String, _ geometry: WindowGeometry, outChannels: Int, itemSize: Int) throws {
+    /// Picks the chunk size; fails when a lowered image is too large for BLAS (2^31 - 1 rows or
+    /// columns) or for memory.
+    init(_ op: String, _ geometry: WindowGeometry, outChannels: Int) throws {
         self.op = op
         self.geometry = geometry
         self.outChannels = outChannels
-        let (perImage, overflow) = geometry.patch.multipliedReportingOverflow(by: geometry.positions)
         let limit = Int(Int32.max)
-        guard !overflow, geometry.patch <= limit, geometry.positions <= limit, outChannels <= limit else {
-            throw EngineError.outOfMemory("\(op): lowered input of \(geometry.patch) x \(geometry.positions) per image is too large")
-        }
+        let tooLarge = EngineError.outOfMemory("\(op): lowered input of \(geometry.patch) x \(geometry.positions) per image is too large")
+        let (perImage, overflow) = geometry.patch.multipliedReportingOverflow(by: geometry.positions)
+        guard !overflow, geometry.patch <= limit, geometry.positions <= limit, outChannels <= limit else { throw tooLarge }
         chunk = max(1, min(geometry.batch, ConvolutionPlan.chunkElements / max(perImage, 1), limit / max(geometry.positions, 1)))
+        let rows = geometry.patch + outChannels  // both < 2^31
+        let (columns, o1) = chunk.multipliedReportingOverflow(by: geometry.positions)
+        let (total, o2) = rows.multipliedReportingOverflow(by: columns)
+        guard !o1, !o2, total <= Int.max / 8 else { throw tooLarge }
+        scratchElements = total
     }
 
-    /// Scratch memory of `count` elements of `T`, freed when `body` returns.
-    private func scratch<T, R>(_ count: Int, _: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) throws -> R {
-        let storage = try Storage(byteCount: count * MemoryLayout<T>.stride, op: op)
+    /// Scratch memory for one chunk (`scratchElements` of `T`), freed when `body` returns.
+    private func scratch<T, R>(_: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) throws -> R {
+        let storage = try Storage(byteCount: scratchElements * MemoryLayout<T>.stride, op: op)
         return try body(storage.bytes.assumingMemoryBound(to: T.self))
     }
 
@@ -121,14 +129,16 @@ private struct ConvolutionPlan {
     func forward<T: BLASScalar>(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ out: Tensor, _: T.Type) throws {
         let g = geometry, cout = outChannels, positions = g.positions
         let xp = x.pointer(T.self), wp = weight.pointer(T.self)
-        let op = out.pointer(T.self), bp = bias?.pointer(T.self)
+        let yp = out.pointer(T.self), bp = bias?.pointer(T.self)
         guard out.count > 0 else { return }
         guard g.patch > 0 else {
-            // No input channels: the output is the bias alone.
-            fillBias(op, bp, images: 0..<g.batch)
+            // No input channels: every output plane is its channel's bias (or 0).
+            for plane in 0..<g.batch * cout {
+                (yp + plane * positions).update(repeating: bp?[plane % cout] ?? 0, count: positions)
+            }
             return
         }
-        try scratch(g.patch * chunk * positions + cout * chunk * positions, T.self) { col in
+        try scratch(T.self) { col in
             let product = col + g.patch * chunk * positions
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let count = min(chunk, g.batch - first), columns = count * positions
@@ -139,7 +149,7 @@ private struct ConvolutionPlan {
                     for item in range {
                         let image = item / cout, channel = item % cout
                         let source = product + channel * columns + image * positions
-                        let target = op + ((first + image) * cout + channel) * positions
+                        let target = yp + ((first + image) * cout + channel) * positions
                         if let bp {
                             let b = bp[channel]
                             for p in 0..<positions { target[p] = source[p] + b }
@@ -148,16 +158,6 @@ private struct ConvolutionPlan {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    /// Sets every output plane of `images` to its channel's bias (0 without bias).
-    private func fillBias<T: FloatElement>(_ out: UnsafeMutablePointer<T>, _ bias: UnsafeMutablePointer<T>?, images: Range<Int>) {
-        let positions = geometry.positions
-        for image in images {
-            for channel in 0..<outChannels {
-                (out + (image * outChannels + channel) * positions).update(repeating: bias?[channel] ?? 0, count: positions)
             }
         }
     }
@@ -194,7 +194,7 @@ private struct ConvolutionPlan {
         guard dx != nil || dw != nil, gradient.count > 0, g.patch > 0 else { return }
         let xp = x.pointer(T.self), wp = weight.pointer(T.self)
         let lowered = g.patch * chunk * positions
-        try scratch(lowered + cout * chunk * positions, T.self) { col in
+        try scratch(T.self) { col in
             let gt = col + lowered
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let count = min(chunk, g.batch - first), columns = count * positions

@@ -29,30 +29,28 @@ def _size(name, value):
     return n
 
 
-def _bias_handle(bias):
-    return 0 if bias is None else as_tensor(bias)._h
-
-
 def conv1d(x, kernel, padding=0, stride=1, *, bias=None):
     """1-D convolution of ``x`` (N, in_channels, L) with ``kernel`` (out_channels, in_channels,
     kernel_size), zero ``padding`` on both sides; ``bias`` (out_channels elements) is added when
     given (a gradswift extra)."""
-    x, kernel = as_tensor(x), as_tensor(kernel)
-    return call(lib.gs_conv1d, x._h, kernel._h, _bias_handle(bias), _size("stride", stride), _size("padding", padding))
+    x, kernel, bias = as_tensor(x), as_tensor(kernel), None if bias is None else as_tensor(bias)
+    return call(lib.gs_conv1d, x._h, kernel._h, 0 if bias is None else bias._h, _size("stride", stride),
+                _size("padding", padding))
 
 
 def conv2d(x, kernel, padding=0, stride=1, *, bias=None):
     """2-D convolution of ``x`` (N, in_channels, H, W) with ``kernel`` (out_channels,
     in_channels, kH, kW), the same stride and zero padding on both axes; ``bias``
     (out_channels elements) is added when given (a gradswift extra)."""
-    x, kernel = as_tensor(x), as_tensor(kernel)
-    return call(lib.gs_conv2d, x._h, kernel._h, _bias_handle(bias), _size("stride", stride), _size("padding", padding))
+    x, kernel, bias = as_tensor(x), as_tensor(kernel), None if bias is None else as_tensor(bias)
+    return call(lib.gs_conv2d, x._h, kernel._h, 0 if bias is None else bias._h, _size("stride", stride),
+                _size("padding", padding))
 
 
 def _pool(cfn, x, kernel_size, stride, padding):
-    kernel_size = _size("kernel_size", kernel_size)
+    x, kernel_size = as_tensor(x), _size("kernel_size", kernel_size)  # x stays referenced during the call
     stride = kernel_size if stride is None else _size("stride", stride)
-    return call(cfn, as_tensor(x)._h, kernel_size, stride, _size("padding", padding))
+    return call(cfn, x._h, kernel_size, stride, _size("padding", padding))
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0):
