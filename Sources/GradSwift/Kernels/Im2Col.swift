@@ -32,6 +32,50 @@ extension Double: BLASScalar {
     }
 }
 
+/// Runs OpenBLAS single-threaded while a body runs (nested and concurrent uses counted), for
+/// callers that split the work over the cores themselves. BLAS calls made meanwhile by other
+/// threads also run single-threaded.
+enum BLASThreads {
+    private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    nonisolated(unsafe) private static var users = 0
+    nonisolated(unsafe) private static var saved: Int32 = 1
+
+    /// `body()` with OpenBLAS on one thread; the previous thread count is restored after the
+    /// last concurrent user finishes.
+    static func serial<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        if users == 0 {
+            saved = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+        }
+        users += 1
+        pthread_mutex_unlock(mutex)
+        defer {
+            pthread_mutex_lock(mutex)
+            users -= 1
+            if users == 0 { openblas_set_num_threads(saved) }
+            pthread_mutex_unlock(mutex)
+        }
+        return try body()
+    }
+}
+
+extension Parallel {
+    /// `forRanges` when `parallel`, else `body(0..<count)` on the calling thread.
+    @inline(__always)
+    static func split(_ count: Int, grain: Int, _ parallel: Bool, _ body: (Range<Int>) -> Void) {
+        if parallel {
+            forRanges(count, grain: grain, body)
+        } else if count > 0 {
+            body(0..<count)
+        }
+    }
+}
+
 /// The sizes of a 2-D sliding-window op (convolution or pooling) over an (N, C, H, W) input;
 /// 1-D ops use H = 1 with a window of height 1.
 struct WindowGeometry {
@@ -91,10 +135,11 @@ struct WindowGeometry {
     /// Lowers images `first..<first + count` of `x` into `col`, a (patch, count·positions)
     /// row-major matrix: row (c, ki, kj), column (image, oh, ow) holds
     /// x[image, c, oh·sh - ph + ki, ow·sw - pw + kj], or 0 in the padding.
-    func im2col<T: FloatElement>(_ x: UnsafePointer<T>, first: Int, count: Int, into col: UnsafeMutablePointer<T>) {
+    /// Rows are split over the cores when `parallel`.
+    func im2col<T: FloatElement>(_ x: UnsafePointer<T>, first: Int, count: Int, into col: UnsafeMutablePointer<T>, parallel: Bool) {
         let rowLength = count * positions
         let grain = max(1, Parallel.minimumElements / max(positions, 1))
-        Parallel.forRanges(patch * count, grain: grain) { range in
+        Parallel.split(patch * count, grain: grain, parallel) { range in
             for item in range {
                 let row = item / count, image = item % count
                 let c = row / (kernelH * kernelW), ki = row / kernelW % kernelH, kj = row % kernelW
@@ -123,11 +168,12 @@ struct WindowGeometry {
 
     /// The adjoint of `im2col`: adds every entry of `col` (patch, count·positions) into the
     /// element of `dx` it was read from, for images `first..<first + count` (padding entries are
-    /// dropped). Work is split over (image, channel) planes, which no two workers share.
-    func col2im<T: FloatElement>(_ col: UnsafePointer<T>, first: Int, count: Int, into dx: UnsafeMutablePointer<T>) {
+    /// dropped). When `parallel`, work is split over (image, channel) planes, which no two
+    /// workers share.
+    func col2im<T: FloatElement>(_ col: UnsafePointer<T>, first: Int, count: Int, into dx: UnsafeMutablePointer<T>, parallel: Bool) {
         let rowLength = count * positions
         let grain = max(1, Parallel.minimumElements / max(positions * kernelH * kernelW, 1))
-        Parallel.forRanges(count * channels, grain: grain) { range in
+        Parallel.split(count * channels, grain: grain, parallel) { range in
             for item in range {
                 let image = item / channels, c = item % channels
                 let target = dx + ((first + image) * channels + c) * plane

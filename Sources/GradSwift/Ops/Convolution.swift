@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Convolution (cross-correlation, as PyTorch and PyDyNet) lowered to matrix products: a chunk
 /// of images is unrolled by `im2col` into a (Cin·KH·KW, images·positions) matrix and multiplied
 /// by the (Cout, Cin·KH·KW) weight in one BLAS call; backward multiplies the output gradient by
@@ -101,8 +103,9 @@ private struct ConvolutionPlan {
     /// at full speed, a lowered chunk small enough to stay in cache between im2col and gemm.
     static let chunkElements = 1 << 18
 
-    /// Picks the chunk size; fails when a lowered image is too large for BLAS (2^31 - 1 rows or
-    /// columns) or for memory.
+    /// Picks the chunk size (several chunks when the batch allows, so the cores can share
+    /// them); fails when a lowered image is too large for BLAS (2^31 - 1 rows or columns) or
+    /// for memory.
     init(_ op: String, _ geometry: WindowGeometry, outChannels: Int) throws {
         self.op = op
         self.geometry = geometry
@@ -111,18 +114,40 @@ private struct ConvolutionPlan {
         let tooLarge = EngineError.outOfMemory("\(op): lowered input of \(geometry.patch) x \(geometry.positions) per image is too large")
         let (perImage, overflow) = geometry.patch.multipliedReportingOverflow(by: geometry.positions)
         guard !overflow, geometry.patch <= limit, geometry.positions <= limit, outChannels <= limit else { throw tooLarge }
-        chunk = max(1, min(geometry.batch, ConvolutionPlan.chunkElements / max(perImage, 1), limit / max(geometry.positions, 1)))
+        let perWorker = (geometry.batch + Parallel.threads - 1) / Parallel.threads
+        chunk = max(1, min(perWorker, ConvolutionPlan.chunkElements / max(perImage, 1), limit / max(geometry.positions, 1)))
         let rows = geometry.patch + outChannels  // both < 2^31
         let (columns, o1) = chunk.multipliedReportingOverflow(by: geometry.positions)
         let (total, o2) = rows.multipliedReportingOverflow(by: columns)
-        guard !o1, !o2, total <= Int.max / 8 else { throw tooLarge }
+        guard !o1, !o2, total <= Int.max / 8 / Parallel.threads else { throw tooLarge }
         scratchElements = total
     }
 
-    /// Scratch memory for one chunk (`scratchElements` of `T`), freed when `body` returns.
-    private func scratch<T, R>(_: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) throws -> R {
-        let storage = try Storage(byteCount: scratchElements * MemoryLayout<T>.stride, op: op)
-        return try body(storage.bytes.assumingMemoryBound(to: T.self))
+    /// Calls `body(first, count, scratch, worker, parallel)` for every chunk of images
+    /// `first..<first + count`, with `scratchElements` of scratch memory per worker. With
+    /// several chunks, workers take contiguous runs of chunks on their own cores and BLAS runs
+    /// single-threaded inside them (faster for these mid-sized products than BLAS's own
+    /// threads, measured: about 1.3x); `parallel` is then false, telling `body` not to split
+    /// its own loops. A single chunk runs on the calling thread with `parallel` true.
+    private func forEachChunk<T>(_: T.Type, _ body: (Int, Int, UnsafeMutablePointer<T>, Int, Bool) -> Void) throws {
+        let chunks = (geometry.batch + chunk - 1) / chunk
+        let workers = min(Parallel.threads, chunks)
+        let storage = try Storage(byteCount: workers * scratchElements * MemoryLayout<T>.stride, op: op)
+        let scratch = storage.bytes.assumingMemoryBound(to: T.self)
+        if workers <= 1 {
+            for first in stride(from: 0, to: geometry.batch, by: chunk) {
+                body(first, min(chunk, geometry.batch - first), scratch, 0, true)
+            }
+            return
+        }
+        BLASThreads.serial {
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for c in chunks * worker / workers..<chunks * (worker + 1) / workers {
+                    let first = c * chunk
+                    body(first, min(chunk, geometry.batch - first), scratch + worker * scratchElements, worker, false)
+                }
+            }
+        }
     }
 
     /// out = weight ⋆ x (+ bias), one chunk of images at a time.
@@ -138,24 +163,21 @@ private struct ConvolutionPlan {
             }
             return
         }
-        try scratch(T.self) { col in
-            let product = col + g.patch * chunk * positions
-            for first in stride(from: 0, to: g.batch, by: chunk) {
-                let count = min(chunk, g.batch - first), columns = count * positions
-                g.im2col(xp, first: first, count: count, into: col)
-                T.gemm(false, false, cout, columns, g.patch, wp, g.patch, col, columns, 0, product, columns)
-                // (Cout, images·positions) -> images of (Cout, positions), adding the bias.
-                Parallel.forRanges(count * cout, grain: max(1, Parallel.minimumElements / positions)) { range in
-                    for item in range {
-                        let image = item / cout, channel = item % cout
-                        let source = product + channel * columns + image * positions
-                        let target = yp + ((first + image) * cout + channel) * positions
-                        if let bp {
-                            let b = bp[channel]
-                            for p in 0..<positions { target[p] = source[p] + b }
-                        } else {
-                            target.update(from: source, count: positions)
-                        }
+        try forEachChunk(T.self) { first, count, col, _, parallel in
+            let product = col + g.patch * chunk * positions, columns = count * positions
+            g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
+            T.gemm(false, false, cout, columns, g.patch, wp, g.patch, col, columns, 0, product, columns)
+            // (Cout, images·positions) -> images of (Cout, positions), adding the bias.
+            Parallel.split(count * cout, grain: max(1, Parallel.minimumElements / positions), parallel) { range in
+                for item in range {
+                    let image = item / cout, channel = item % cout
+                    let source = product + channel * columns + image * positions
+                    let target = yp + ((first + image) * cout + channel) * positions
+                    if let bp {
+                        let b = bp[channel]
+                        for p in 0..<positions { target[p] = source[p] + b }
+                    } else {
+                        target.update(from: source, count: positions)
                     }
                 }
             }
@@ -194,27 +216,34 @@ private struct ConvolutionPlan {
         guard dx != nil || dw != nil, gradient.count > 0, g.patch > 0 else { return }
         let xp = x.pointer(T.self), wp = weight.pointer(T.self)
         let lowered = g.patch * chunk * positions
-        try scratch(T.self) { col in
-            let gt = col + lowered
-            for first in stride(from: 0, to: g.batch, by: chunk) {
-                let count = min(chunk, g.batch - first), columns = count * positions
-                // images of (Cout, positions) -> (Cout, images·positions)
-                Parallel.forRanges(count * cout, grain: max(1, Parallel.minimumElements / positions)) { range in
-                    for item in range {
-                        let image = item / cout, channel = item % cout
-                        (gt + channel * columns + image * positions)
-                            .update(from: gp + ((first + image) * cout + channel) * positions, count: positions)
-                    }
-                }
-                if let dw {
-                    g.im2col(xp, first: first, count: count, into: col)
-                    T.gemm(false, true, cout, g.patch, columns, gt, columns, col, columns, 1, dw.pointer(T.self), g.patch)
-                }
-                if let dx {
-                    T.gemm(true, false, g.patch, columns, cout, wp, g.patch, gt, columns, 0, col, columns)
-                    g.col2im(col, first: first, count: count, into: dx.pointer(T.self))
+        // Worker 0 accumulates into dw itself, the others into zeroed partial sums added at the end.
+        let partials = try dw.map { _ in
+            try Storage(byteCount: (Parallel.threads - 1) * cout * g.patch * MemoryLayout<T>.stride, zeroed: true, op: op)
+        }
+        try forEachChunk(T.self) { first, count, col, worker, parallel in
+            let gt = col + lowered, columns = count * positions
+            // images of (Cout, positions) -> (Cout, images·positions)
+            Parallel.split(count * cout, grain: max(1, Parallel.minimumElements / positions), parallel) { range in
+                for item in range {
+                    let image = item / cout, channel = item % cout
+                    (gt + channel * columns + image * positions)
+                        .update(from: gp + ((first + image) * cout + channel) * positions, count: positions)
                 }
             }
+            if let dw, let partials {
+                let target = worker == 0 ? dw.pointer(T.self)
+                    : partials.bytes.assumingMemoryBound(to: T.self) + (worker - 1) * cout * g.patch
+                g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
+                T.gemm(false, true, cout, g.patch, columns, gt, columns, col, columns, 1, target, g.patch)
+            }
+            if let dx {
+                T.gemm(true, false, g.patch, columns, cout, wp, g.patch, gt, columns, 0, col, columns)
+                g.col2im(col, first: first, count: count, into: dx.pointer(T.self), parallel: parallel)
+            }
+        }
+        if let dw, let partials {
+            let target = dw.pointer(T.self), extra = partials.bytes.assumingMemoryBound(to: T.self)
+            for i in 0..<(Parallel.threads - 1) * cout * g.patch { target[i % (cout * g.patch)] += extra[i] }
         }
     }
 }
