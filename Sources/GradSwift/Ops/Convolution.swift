@@ -1,10 +1,11 @@
 import Dispatch
 
 /// Convolution (cross-correlation, as PyTorch and PyDyNet) lowered to matrix products: a chunk
-/// of images is unrolled by `im2col` into a (Cin·KH·KW, images·positions) matrix and multiplied
-/// by the (Cout, Cin·KH·KW) weight in one BLAS call; backward multiplies the output gradient by
-/// the same lowered input (weight gradient) and by the weight (input gradient, folded back by
-/// `col2im`). 1-D convolution is the 2-D one over images of height 1.
+/// of images is unrolled by `im2col` into a (Cin·KH·KW, images·positions) matrix whose block of
+/// each image is multiplied by the (Cout, Cin·KH·KW) weight through BLAS, straight into the
+/// output; backward multiplies the output gradient by the same lowered input (weight gradient)
+/// and by the weight (input gradient, folded back by `col2im`). Chunks are shared between the
+/// cores. 1-D convolution is the 2-D one over images of height 1.
 extension Ops {
     /// 1-D convolution of `x` (N, Cin, L) with `weight` (Cout, Cin, K), zero padding on both
     /// sides, plus `bias` (any shape with Cout elements) when given. Result (N, Cout, Lout).
@@ -93,14 +94,14 @@ private struct ConvolutionPlan {
     let op: String
     let geometry: WindowGeometry
     let outChannels: Int
-    /// Images lowered per matrix product: enough to make one large product, few enough that
-    /// the lowered chunk stays near `chunkElements` (one image at least).
+    /// Images lowered at once: few enough that the lowered chunk stays near `chunkElements`
+    /// (one image at least) and that every core gets a chunk.
     let chunk: Int
-    /// Elements of scratch memory a chunk needs: its lowered input and its product.
+    /// Elements of scratch memory a chunk needs: its lowered input.
     let scratchElements: Int
 
-    /// Lowered elements per chunk (1 MB of float32): products large enough for BLAS to run
-    /// at full speed, a lowered chunk small enough to stay in cache between im2col and gemm.
+    /// Lowered elements per chunk (1 MB of float32): small enough to stay in cache between
+    /// im2col and the products that read it.
     static let chunkElements = 1 << 18
 
     /// Picks the chunk size (several chunks when the batch allows, so the cores can share
@@ -116,9 +117,8 @@ private struct ConvolutionPlan {
         guard !overflow, geometry.patch <= limit, geometry.positions <= limit, outChannels <= limit else { throw tooLarge }
         let perWorker = (geometry.batch + Parallel.threads - 1) / Parallel.threads
         chunk = max(1, min(perWorker, ConvolutionPlan.chunkElements / max(perImage, 1), limit / max(geometry.positions, 1)))
-        let rows = geometry.patch + outChannels  // both < 2^31
         let (columns, o1) = chunk.multipliedReportingOverflow(by: geometry.positions)
-        let (total, o2) = rows.multipliedReportingOverflow(by: columns)
+        let (total, o2) = geometry.patch.multipliedReportingOverflow(by: columns)
         guard !o1, !o2, total <= Int.max / 8 / Parallel.threads else { throw tooLarge }
         scratchElements = total
     }
@@ -126,9 +126,10 @@ private struct ConvolutionPlan {
     /// Calls `body(first, count, scratch, worker, parallel)` for every chunk of images
     /// `first..<first + count`, with `scratchElements` of scratch memory per worker. With
     /// several chunks, workers take contiguous runs of chunks on their own cores and BLAS runs
-    /// single-threaded inside them (faster for these mid-sized products than BLAS's own
-    /// threads, measured: about 1.3x); `parallel` is then false, telling `body` not to split
-    /// its own loops. A single chunk runs on the calling thread with `parallel` true.
+    /// single-threaded inside them (for these mid-sized products faster than BLAS's own
+    /// threads, and half the CPU time: no spinning); `parallel` is then false, telling `body`
+    /// not to split its own loops. A single chunk runs on the calling thread with `parallel`
+    /// true, BLAS keeping its threads.
     private func forEachChunk<T>(_: T.Type, _ body: (Int, Int, UnsafeMutablePointer<T>, Int, Bool) -> Void) throws {
         let chunks = (geometry.batch + chunk - 1) / chunk
         let workers = min(Parallel.threads, chunks)
@@ -150,7 +151,7 @@ private struct ConvolutionPlan {
         }
     }
 
-    /// out = weight ⋆ x (+ bias), one chunk of images at a time.
+    /// out = weight ⋆ x (+ bias), chunk by chunk.
     func forward<T: BLASScalar>(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ out: Tensor, _: T.Type) throws {
         let g = geometry, cout = outChannels, positions = g.positions
         let xp = x.pointer(T.self), wp = weight.pointer(T.self)
@@ -164,22 +165,17 @@ private struct ConvolutionPlan {
             return
         }
         try forEachChunk(T.self) { first, count, col, _, parallel in
-            let product = col + g.patch * chunk * positions, columns = count * positions
+            let columns = count * positions
             g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
-            T.gemm(false, false, cout, columns, g.patch, wp, g.patch, col, columns, 0, product, columns)
-            // (Cout, images·positions) -> images of (Cout, positions), adding the bias.
-            Parallel.split(count * cout, grain: max(1, Parallel.minimumElements / positions), parallel) { range in
-                for item in range {
-                    let image = item / cout, channel = item % cout
-                    let source = product + channel * columns + image * positions
-                    let target = yp + ((first + image) * cout + channel) * positions
-                    if let bp {
-                        let b = bp[channel]
-                        for p in 0..<positions { target[p] = source[p] + b }
-                    } else {
-                        target.update(from: source, count: positions)
-                    }
+            // One product per image, straight into its (Cout, positions) output block, which
+            // starts as the bias (faster than one wide product and a copy, measured).
+            for image in 0..<count {
+                let target = yp + (first + image) * cout * positions
+                if let bp {
+                    for channel in 0..<cout { (target + channel * positions).update(repeating: bp[channel], count: positions) }
                 }
+                T.gemm(false, false, cout, positions, g.patch, wp, g.patch, col + image * positions, columns,
+                       bp == nil ? 0 : 1, target, positions)
             }
         }
     }
@@ -215,29 +211,26 @@ private struct ConvolutionPlan {
         }
         guard dx != nil || dw != nil, gradient.count > 0, g.patch > 0 else { return }
         let xp = x.pointer(T.self), wp = weight.pointer(T.self)
-        let lowered = g.patch * chunk * positions
         // Worker 0 accumulates into dw itself, the others into zeroed partial sums added at the end.
         let partials = try dw.map { _ in
             try Storage(byteCount: (Parallel.threads - 1) * cout * g.patch * MemoryLayout<T>.stride, zeroed: true, op: op)
         }
         try forEachChunk(T.self) { first, count, col, worker, parallel in
-            let gt = col + lowered, columns = count * positions
-            // images of (Cout, positions) -> (Cout, images·positions)
-            Parallel.split(count * cout, grain: max(1, Parallel.minimumElements / positions), parallel) { range in
-                for item in range {
-                    let image = item / cout, channel = item % cout
-                    (gt + channel * columns + image * positions)
-                        .update(from: gp + ((first + image) * cout + channel) * positions, count: positions)
-                }
-            }
+            let columns = count * positions
             if let dw, let partials {
                 let target = worker == 0 ? dw.pointer(T.self)
                     : partials.bytes.assumingMemoryBound(to: T.self) + (worker - 1) * cout * g.patch
                 g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
-                T.gemm(false, true, cout, g.patch, columns, gt, columns, col, columns, 1, target, g.patch)
+                for image in 0..<count {
+                    T.gemm(false, true, cout, g.patch, positions, gp + (first + image) * cout * positions, positions,
+                           col + image * positions, columns, 1, target, g.patch)
+                }
             }
             if let dx {
-                T.gemm(true, false, g.patch, columns, cout, wp, g.patch, gt, columns, 0, col, columns)
+                for image in 0..<count {
+                    T.gemm(true, false, g.patch, positions, cout, wp, g.patch, gp + (first + image) * cout * positions, positions,
+                           0, col + image * positions, columns)
+                }
                 g.col2im(col, first: first, count: count, into: dx.pointer(T.self), parallel: parallel)
             }
         }
