@@ -119,6 +119,20 @@ extension WindowGeometry {
                             let w0 = ow * strideW - padW
                             let first = max(w0, 0), last = min(w0 + kernelW, width)
                             var best = -T.infinity, index = rows.lowerBound &* width &+ first
+                            if !hasNaN && last &- first == 2 && rows.count == 2 {
+                                // A whole 2×2 window (LeNet's pooling), unrolled.
+                                let base = index, top = source + base, bottom = top + width
+                                best = top[0]
+                                var wins = top[1] > best
+                                (index, best) = (wins ? base &+ 1 : index, wins ? top[1] : best)
+                                wins = bottom[0] > best
+                                (index, best) = (wins ? base &+ width : index, wins ? bottom[0] : best)
+                                wins = bottom[1] > best
+                                (index, best) = (wins ? base &+ width &+ 1 : index, wins ? bottom[1] : best)
+                                line[ow] = best
+                                at[ow] = Int32(truncatingIfNeeded: index)
+                                continue
+                            }
                             var row = index
                             while row < rows.upperBound &* width {
                                 var offset = row
