@@ -91,9 +91,10 @@ extension WindowGeometry {
     }
 
     /// Writes each window's maximum or mean to `out`, and for max pooling the plane offset of
-    /// the maximum to `winners` when given. Each output row is built by sweeping the window's
-    /// (row, column) offsets in row-major order over the whole row, so the inner loops run
-    /// along memory and the first maximum of a window is the one kept.
+    /// the (first) maximum to `winners` when given. Maxima are found window by window, written
+    /// so the compiler emits max and cmov rather than branches (random data would mispredict
+    /// half of them) unless the plane holds a NaN; averages are built row by row, sweeping each
+    /// window offset over the whole output row so the inner loop runs along memory.
     func poolForward<T: FloatElement>(_ kind: PoolKind, _ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
                                       _ winners: UnsafeMutablePointer<Int32>?) {
         let scale = 1 / T(kernelH * kernelW)
@@ -142,8 +143,6 @@ extension WindowGeometry {
                                         // PyTorch's rule: a NaN replaces the running maximum.
                                         if v > best || v.isNaN { (best, index) = (v, offset) }
                                     } else {
-                                        // Written so the compiler emits max and cmov, not a
-                                        // branch: random data would mispredict half the time.
                                         let greater = v > best
                                         index = greater ? offset : index
                                         best = greater ? v : best
