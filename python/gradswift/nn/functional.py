@@ -13,20 +13,7 @@ __all__ = []
 
 # ---- convolution and pooling --------------------------------------------------------------
 
-import operator  # noqa: E402
-
-_INT64 = 1 << 63
-
-
-def _size(name, value):
-    """``value`` as a Python int in int64 range (TypeError for non-integers, as PyTorch)."""
-    try:
-        n = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if not -_INT64 <= n < _INT64:
-        raise ValueError(f"{name} {n} is out of range")
-    return n
+from .modules.conv import size_argument as _size  # noqa: E402
 
 
 def conv1d(x, kernel, padding=0, stride=1, *, bias=None):
