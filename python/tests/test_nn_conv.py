@@ -5,7 +5,7 @@ PyDyNet 1.1 where it is right, and against NumPy references (PyTorch semantics) 
   output axis) and its max_pool1d/avg_pool1d reduce over the output positions instead of the
   window, so every 1-D op is checked against NumPy.
 * PyDyNet's max pooling pads with zeros, which beats negative inputs; PyTorch pads with -inf.
-* PyDyNet splits the gradient between tied maxima; PyTorch gives it to the first one.
+* PyDyNet gives every tied maximum the full gradient; PyTorch gives it to the first one only.
 """
 import warnings
 
@@ -267,7 +267,7 @@ def test_pool1d_vs_numpy(kind, case, dtype):
 
 
 def test_max_pool_gradient_goes_to_the_first_tied_maximum():
-    # PyTorch's rule; PyDyNet would split it between the ties.
+    # PyTorch's rule; PyDyNet would give each tied maximum the full gradient.
     x = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 5.0, 5.0]]]])
     value, (grad,) = gradswift_run(lambda a: F.max_pool2d(a, 2, 2), [x], np.ones((1, 1, 1, 2)))
     assert_close(value, np.array([[[[3.0, 5.0]]]]))
