@@ -530,6 +530,67 @@ int32_t gs_checkpoint_tensor(uint64_t checkpoint, const char *name, uint64_t *re
 /// Releases a checkpoint handle (tensor handles taken from it stay valid).
 int32_t gs_checkpoint_release(uint64_t checkpoint);
 
+/* ---- ConvolutionAPI.swift -------------------------------------------------------------------- */
+
+/// 1-D convolution of `x` (N, Cin, L) with `weight` (Cout, Cin, K), zero `padding` on both
+/// sides, plus `bias` (any shape with Cout elements; 0 for none). The caller owns `*result`.
+int32_t gs_conv1d(uint64_t x, uint64_t weight, uint64_t bias, int64_t stride, int64_t padding,
+                  uint64_t *result);
+
+/// 2-D convolution of `x` (N, Cin, H, W) with `weight` (Cout, Cin, KH, KW), the same `stride`
+/// and zero `padding` on both axes, plus `bias` (Cout elements; 0 for none). The caller owns
+/// `*result`.
+int32_t gs_conv2d(uint64_t x, uint64_t weight, uint64_t bias, int64_t stride, int64_t padding,
+                  uint64_t *result);
+
+/// Max pooling of `x` (N, C, L) over windows of `kernel` elements; the padding counts as -inf
+/// and must be at most kernel / 2. The caller owns `*result`.
+int32_t gs_max_pool1d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
+                      uint64_t *result);
+
+/// Max pooling of `x` (N, C, H, W) over `kernel` x `kernel` windows; the padding counts as
+/// -inf and must be at most kernel / 2. The caller owns `*result`.
+int32_t gs_max_pool2d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
+                      uint64_t *result);
+
+/// Average pooling of `x` (N, C, L) over windows of `kernel` elements, dividing by `kernel`
+/// (padded zeros included); padding at most kernel / 2. The caller owns `*result`.
+int32_t gs_avg_pool1d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
+                      uint64_t *result);
+
+/// Average pooling of `x` (N, C, H, W) over `kernel` x `kernel` windows, dividing by
+/// kernel^2 (padded zeros included); padding at most kernel / 2. The caller owns `*result`.
+int32_t gs_avg_pool2d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
+                      uint64_t *result);
+
+/// A Conv1d layer (PyDyNet's): parameters "weight" (out, in, kernel) and, when `bias`, "bias"
+/// (1, out, 1), initialised from the engine generator; `dtype` a float dtype code. The caller
+/// owns `*result` (release with gs_module_release).
+int32_t gs_conv1d_new(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
+                      int64_t padding, bool bias, int32_t dtype, uint64_t *result);
+
+/// A Conv2d layer (PyDyNet's, square kernel): parameters "weight" (out, in, kernel, kernel)
+/// and, when `bias`, "bias" (1, out, 1, 1); `dtype` a float dtype code. The caller owns
+/// `*result` (release with gs_module_release).
+int32_t gs_conv2d_new(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
+                      int64_t padding, bool bias, int32_t dtype, uint64_t *result);
+
+/// A MaxPool1d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
+/// `*result` (release with gs_module_release).
+int32_t gs_max_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+
+/// A MaxPool2d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
+/// `*result` (release with gs_module_release).
+int32_t gs_max_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+
+/// An AvgPool1d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
+/// `*result` (release with gs_module_release).
+int32_t gs_avg_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+
+/// An AvgPool2d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
+/// `*result` (release with gs_module_release).
+int32_t gs_avg_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+
 /* ---- InitAPI.swift --------------------------------------------------------------------------- */
 
 /// Non-linearity codes of gs_init_gain and the Kaiming initialisers.

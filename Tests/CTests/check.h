@@ -132,5 +132,6 @@ void test_nn_norm(void);
 void test_xor(void);
 void test_nn_rnn(void);
 void test_nn_activation_loss(void);
+void test_nn_conv(void);
 
 #endif

@@ -20,6 +20,7 @@ int main(void) {
     test_nn_norm();
     test_xor();
     test_nn_rnn();
+    test_nn_conv();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

@@ -16,3 +16,7 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "RMSNorm"]
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+from .conv import Conv1d, Conv2d  # noqa: E402
+from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # noqa: E402
+
+__all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"]

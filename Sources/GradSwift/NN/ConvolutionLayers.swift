@@ -1,0 +1,75 @@
+/// Convolution layers with PyDyNet's parameters: "weight" (Cout, Cin, K[, K]) and, when
+/// `bias`, "bias" (1, Cout, 1[, 1]); both initialised as PyDyNet does (Kaiming uniform with
+/// a = √5 for the weight, U(-1/√fan_in, 1/√fan_in) for the bias, fans counted PyDyNet's way).
+public final class Conv1d: Module {
+    private let stride: Int, padding: Int
+    /// The repr arguments, fixed at construction.
+    private let text: String
+
+    /// A layer mapping (N, `inChannels`, L) to (N, `outChannels`, Lout).
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, dtype: DType = .float32) throws {
+        (self.stride, self.padding) = (stride, padding)
+        text = convolutionSettings(inChannels, outChannels, kernelSize, stride, padding, bias)
+        super.init(kind: "Conv1d")
+        try registerConvolution(self, "Conv1d", [outChannels, inChannels, kernelSize], stride, padding, bias, dtype)
+    }
+
+    override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
+        [try Ops.conv1d(inputs[0], parameter("weight")!, bias: parameter("bias"), stride: stride, padding: padding)]
+    }
+
+    override var settings: String { text }
+}
+
+/// 2-D convolution layer with square kernels; see `Conv1d`.
+public final class Conv2d: Module {
+    private let stride: Int, padding: Int
+    /// The repr arguments, fixed at construction.
+    private let text: String
+
+    /// A layer mapping (N, `inChannels`, H, W) to (N, `outChannels`, Hout, Wout).
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, dtype: DType = .float32) throws {
+        (self.stride, self.padding) = (stride, padding)
+        text = convolutionSettings(inChannels, outChannels, kernelSize, stride, padding, bias)
+        super.init(kind: "Conv2d")
+        try registerConvolution(self, "Conv2d", [outChannels, inChannels, kernelSize, kernelSize], stride, padding, bias, dtype)
+    }
+
+    override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
+        [try Ops.conv2d(inputs[0], parameter("weight")!, bias: parameter("bias"), stride: stride, padding: padding)]
+    }
+
+    override var settings: String { text }
+}
+
+/// PyDyNet's repr arguments of a convolution layer.
+private func convolutionSettings(_ inChannels: Int, _ outChannels: Int, _ kernelSize: Int,
+                                 _ stride: Int, _ padding: Int, _ bias: Bool) -> String {
+    "in_channels=\(inChannels), out_channels=\(outChannels), kernel_size=\(kernelSize), padding=\(padding), stride=\(stride), bias=\(bias ? "True" : "False")"
+}
+
+/// Checks the layer's sizes, then creates and registers its initialised weight and bias.
+private func registerConvolution(_ layer: Module, _ kind: String, _ weightShape: [Int], _ stride: Int, _ padding: Int,
+                                 _ bias: Bool, _ dtype: DType) throws {
+    guard dtype.isFloatingPoint else {
+        throw EngineError.dtype("\(kind): dtype must be float32 or float64, got \(dtype.name)")
+    }
+    guard weightShape[0] > 0 && weightShape[1] > 0 else {
+        throw EngineError.invalidArgument("\(kind): in_channels and out_channels must be positive, got \(weightShape[1]) and \(weightShape[0])")
+    }
+    guard weightShape[2] > 0 else {
+        throw EngineError.invalidArgument("\(kind): kernel_size must be positive, got \(weightShape[2])")
+    }
+    guard stride > 0 else { throw EngineError.invalidArgument("\(kind): stride must be positive, got \(stride)") }
+    guard padding >= 0 else { throw EngineError.invalidArgument("\(kind): padding must be non-negative, got \(padding)") }
+    let weight = try Tensor(shape: weightShape, dtype: dtype, op: kind)
+    try Init.kaimingUniform(weight, a: 5.0.squareRoot())
+    try layer.register("weight", weight)
+    if bias {
+        let shape = [1, weightShape[0]] + [Int](repeating: 1, count: weightShape.count - 2)
+        let bound = Init.fanInBound(try Init.fans(weight).fanIn)
+        try layer.register("bias", try Tensor.uniform(low: -bound, high: bound, dtype: dtype, shape: shape))
+    }
+}

@@ -1,0 +1,242 @@
+import Dispatch
+
+/// Convolution (cross-correlation, as PyTorch and PyDyNet) lowered to matrix products: a chunk
+/// of images is unrolled by `im2col` into a (Cin·KH·KW, images·positions) matrix whose block of
+/// each image is multiplied by the (Cout, Cin·KH·KW) weight through BLAS, straight into the
+/// output; backward multiplies the output gradient by the same lowered input (weight gradient)
+/// and by the weight (input gradient, folded back by `col2im`). Chunks are shared between the
+/// cores. 1-D convolution is the 2-D one over images of height 1.
+extension Ops {
+    /// 1-D convolution of `x` (N, Cin, L) with `weight` (Cout, Cin, K), zero padding on both
+    /// sides, plus `bias` (any shape with Cout elements) when given. Result (N, Cout, Lout).
+    public static func conv1d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        let op = "conv1d"
+        guard x.rank == 3 else {
+            throw EngineError.invalidArgument("\(op): input must be 3-D (N, C, L), got \(describe(x.shape))")
+        }
+        guard weight.rank == 3 else {
+            throw EngineError.invalidArgument("\(op): weight must be 3-D (out_channels, in_channels, kernel_size), got \(describe(weight.shape))")
+        }
+        let (n, c, l, k) = (x.shape[0], x.shape[1], x.shape[2], weight.shape[2])
+        try checkOperands(op, x, weight, bias)
+        let geometry = try WindowGeometry(op: op, batch: n, channels: c, height: 1, width: l,
+                                          kernel: (1, k), stride: (1, stride), padding: (0, padding), oneDimensional: true)
+        return try convolve(op, x, weight, bias, geometry, outShape: [n, weight.shape[0], geometry.outW])
+    }
+
+    /// 2-D convolution of `x` (N, Cin, H, W) with `weight` (Cout, Cin, KH, KW), the same stride
+    /// and zero padding on both axes, plus `bias` (any shape with Cout elements) when given.
+    /// Result (N, Cout, Hout, Wout).
+    public static func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        let op = "conv2d"
+        guard x.rank == 4 else {
+            throw EngineError.invalidArgument("\(op): input must be 4-D (N, C, H, W), got \(describe(x.shape))")
+        }
+        guard weight.rank == 4 else {
+            throw EngineError.invalidArgument("\(op): weight must be 4-D (out_channels, in_channels, kH, kW), got \(describe(weight.shape))")
+        }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (kh, kw) = (weight.shape[2], weight.shape[3])
+        try checkOperands(op, x, weight, bias)
+        let geometry = try WindowGeometry(op: op, batch: n, channels: c, height: h, width: w,
+                                          kernel: (kh, kw), stride: (stride, stride), padding: (padding, padding), oneDimensional: false)
+        return try convolve(op, x, weight, bias, geometry, outShape: [n, weight.shape[0], geometry.outH, geometry.outW])
+    }
+
+    /// Dtypes, channel counts and bias size shared by both convolutions.
+    private static func checkOperands(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws {
+        guard x.dtype.isFloatingPoint else {
+            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+        }
+        guard weight.dtype == x.dtype else {
+            throw EngineError.dtype("\(op): weight dtype \(weight.dtype.name) does not match input dtype \(x.dtype.name)")
+        }
+        guard x.shape[1] == weight.shape[1] else {
+            throw EngineError.shapeMismatch("\(op): input has \(x.shape[1]) channels, weight expects \(weight.shape[1])")
+        }
+        if let bias {
+            guard bias.dtype == x.dtype else {
+                throw EngineError.dtype("\(op): bias dtype \(bias.dtype.name) does not match input dtype \(x.dtype.name)")
+            }
+            guard bias.count == weight.shape[0] else {
+                throw EngineError.shapeMismatch("\(op): bias must have \(weight.shape[0]) elements (one per output channel), got shape \(describe(bias.shape))")
+            }
+        }
+    }
+
+    /// Forward and backward of a convolution with checked operands and geometry.
+    private static func convolve(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
+                                 _ geometry: WindowGeometry, outShape: [Int]) throws -> Tensor {
+        let out = try Tensor(shape: outShape, dtype: x.dtype, op: op)
+        let plan = try ConvolutionPlan(op, geometry, outChannels: weight.shape[0])
+        if x.dtype == .float32 {
+            try plan.forward(x, weight, bias, out, Float.self)
+        } else {
+            try plan.forward(x, weight, bias, out, Double.self)
+        }
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        return out.recording(op, inputs) { g in
+            let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true, op: op) : nil
+            let dw = weight.requiresGrad ? try Tensor(shape: weight.shape, dtype: x.dtype, zeroed: true, op: op) : nil
+            let db = try bias.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: op) : nil }
+            if x.dtype == .float32 {
+                try plan.backward(x, weight, g, dx, dw, db, Float.self)
+            } else {
+                try plan.backward(x, weight, g, dx, dw, db, Double.self)
+            }
+            return [dx, dw, db]
+        }
+    }
+}
+
+/// How a convolution is computed: its geometry and how many images are lowered at once.
+private struct ConvolutionPlan {
+    let op: String
+    let geometry: WindowGeometry
+    let outChannels: Int
+    /// Images lowered at once: few enough that the lowered chunk stays near `chunkElements`
+    /// (one image at least) and that every core gets a chunk.
+    let chunk: Int
+    /// Elements of scratch memory a chunk needs: its lowered input.
+    let scratchElements: Int
+
+    /// Lowered elements per chunk (1 MB of float32): small enough to stay in cache between
+    /// im2col and the products that read it.
+    static let chunkElements = 1 << 18
+
+    /// Picks the chunk size (several chunks when the batch allows, so the cores can share
+    /// them); fails when a lowered image is too large for BLAS (2^31 - 1 rows or columns) or
+    /// for memory.
+    init(_ op: String, _ geometry: WindowGeometry, outChannels: Int) throws {
+        self.op = op
+        self.geometry = geometry
+        self.outChannels = outChannels
+        let limit = Int(Int32.max)
+        let tooLarge = EngineError.outOfMemory("\(op): lowered input of \(geometry.patch) x \(geometry.positions) per image is too large")
+        let (perImage, overflow) = geometry.patch.multipliedReportingOverflow(by: geometry.positions)
+        guard !overflow, geometry.patch <= limit, geometry.positions <= limit, outChannels <= limit else { throw tooLarge }
+        let perWorker = (geometry.batch + Parallel.threads - 1) / Parallel.threads
+        chunk = max(1, min(perWorker, ConvolutionPlan.chunkElements / max(perImage, 1), limit / max(geometry.positions, 1)))
+        let (columns, o1) = chunk.multipliedReportingOverflow(by: geometry.positions)
+        let (total, o2) = geometry.patch.multipliedReportingOverflow(by: columns)
+        guard !o1, !o2, total <= Int.max / 8 / Parallel.threads else { throw tooLarge }
+        scratchElements = total
+    }
+
+    /// Calls `body(first, count, scratch, worker, parallel)` for every chunk of images
+    /// `first..<first + count`, with `scratchElements` of scratch memory per worker. With
+    /// several chunks, workers take contiguous runs of chunks on their own cores and BLAS runs
+    /// single-threaded inside them (for these mid-sized products faster than BLAS's own
+    /// threads, and half the CPU time: no spinning); `parallel` is then false, telling `body`
+    /// not to split its own loops. A single chunk runs on the calling thread with `parallel`
+    /// true, BLAS keeping its threads.
+    private func forEachChunk<T>(_: T.Type, _ body: (Int, Int, UnsafeMutablePointer<T>, Int, Bool) -> Void) throws {
+        let chunks = (geometry.batch + chunk - 1) / chunk
+        let workers = min(Parallel.threads, chunks)
+        let storage = try Storage(byteCount: workers * scratchElements * MemoryLayout<T>.stride, op: op)
+        let scratch = storage.bytes.assumingMemoryBound(to: T.self)
+        if workers <= 1 {
+            for first in stride(from: 0, to: geometry.batch, by: chunk) {
+                body(first, min(chunk, geometry.batch - first), scratch, 0, true)
+            }
+            return
+        }
+        BLASThreads.serial {
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for c in chunks * worker / workers..<chunks * (worker + 1) / workers {
+                    let first = c * chunk
+                    body(first, min(chunk, geometry.batch - first), scratch + worker * scratchElements, worker, false)
+                }
+            }
+        }
+    }
+
+    /// out = weight ⋆ x (+ bias), chunk by chunk.
+    func forward<T: BLASScalar>(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ out: Tensor, _: T.Type) throws {
+        let g = geometry, cout = outChannels, positions = g.positions
+        let xp = x.pointer(T.self), wp = weight.pointer(T.self)
+        let yp = out.pointer(T.self), bp = bias?.pointer(T.self)
+        guard out.count > 0 else { return }
+        guard g.patch > 0 else {
+            // No input channels: every output plane is its channel's bias (or 0).
+            for plane in 0..<g.batch * cout {
+                (yp + plane * positions).update(repeating: bp?[plane % cout] ?? 0, count: positions)
+            }
+            return
+        }
+        try forEachChunk(T.self) { first, count, col, _, parallel in
+            let columns = count * positions
+            g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
+            // One product per image, straight into its (Cout, positions) output block, which
+            // starts as the bias (faster than one wide product and a copy, measured).
+            for image in 0..<count {
+                let target = yp + (first + image) * cout * positions
+                if let bp {
+                    for channel in 0..<cout { (target + channel * positions).update(repeating: bp[channel], count: positions) }
+                }
+                T.gemm(false, false, cout, positions, g.patch, wp, g.patch, col + image * positions, columns,
+                       bp == nil ? 0 : 1, target, positions)
+            }
+        }
+    }
+
+    /// The sum of `count` elements, in four interleaved partial sums (four independent chains).
+    private func sum<T: FloatElement>(_ p: UnsafePointer<T>, _ count: Int) -> T {
+        var (s0, s1, s2, s3): (T, T, T, T) = (0, 0, 0, 0)
+        var i = 0
+        while i + 4 <= count {
+            s0 += p[i]; s1 += p[i + 1]; s2 += p[i + 2]; s3 += p[i + 3]
+            i += 4
+        }
+        while i < count { s0 += p[i]; i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// Fills the gradients that are not nil (`dx` and `dw` arrive zeroed): dbias sums the output
+    /// gradient per channel, dweight = g · colᵀ and dx = col2im(weightᵀ · g), chunk by chunk.
+    func backward<T: BLASScalar>(_ x: Tensor, _ weight: Tensor, _ gradient: Tensor,
+                                 _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, _: T.Type) throws {
+        let g = geometry, cout = outChannels, positions = g.positions
+        let gp = gradient.pointer(T.self)
+        if let db {
+            // Per-channel sums in double precision, summed image by image.
+            let dbp = db.pointer(T.self)
+            for channel in 0..<cout {
+                var total = 0.0
+                for image in 0..<g.batch {
+                    total += Double(sum(gp + (image * cout + channel) * positions, positions))
+                }
+                dbp[channel] = T(total)
+            }
+        }
+        guard dx != nil || dw != nil, gradient.count > 0, g.patch > 0 else { return }
+        let xp = x.pointer(T.self), wp = weight.pointer(T.self)
+        // Worker 0 accumulates into dw itself, the others into zeroed partial sums added at the end.
+        let partials = try dw.map { _ in
+            try Storage(byteCount: (Parallel.threads - 1) * cout * g.patch * MemoryLayout<T>.stride, zeroed: true, op: op)
+        }
+        try forEachChunk(T.self) { first, count, col, worker, parallel in
+            let columns = count * positions
+            if let dw, let partials {
+                let target = worker == 0 ? dw.pointer(T.self)
+                    : partials.bytes.assumingMemoryBound(to: T.self) + (worker - 1) * cout * g.patch
+                g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
+                for image in 0..<count {
+                    T.gemm(false, true, cout, g.patch, positions, gp + (first + image) * cout * positions, positions,
+                           col + image * positions, columns, 1, target, g.patch)
+                }
+            }
+            if let dx {
+                for image in 0..<count {
+                    T.gemm(true, false, g.patch, positions, cout, wp, g.patch, gp + (first + image) * cout * positions, positions,
+                           0, col + image * positions, columns)
+                }
+                g.col2im(col, first: first, count: count, into: dx.pointer(T.self), parallel: parallel)
+            }
+        }
+        if let dw, let partials {
+            let target = dw.pointer(T.self), extra = partials.bytes.assumingMemoryBound(to: T.self)
+            for i in 0..<(Parallel.threads - 1) * cout * g.patch { target[i % (cout * g.patch)] += extra[i] }
+        }
+    }
+}
