@@ -12,17 +12,18 @@ CTEST_BIN    := .build/ctests/abi_tests
 CTEST_SRC    := $(wildcard Tests/CTests/*.c)
 CTEST_HDR    := $(wildcard Tests/CTests/*.h)
 CFLAGS_TEST  := -std=c11 -Wall -Werror -O1 -g
-APT_PACKAGES := libopenblas-dev python3-dev libffi-dev
+APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist
 PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib pydynet==1.1
 EXAMPLES     := python/examples/autograd1d.py python/examples/autograd2d.py
-DEMO         := $(EXAMPLES)
+QUICK        := python/examples/mnist.py
+DEMO         := python/examples/mnist.py --network mlp --epochs 1
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Runs Python scripts from the source tree, headless; stops at the first failure.
+# Runs Python scripts from the source tree with arguments $(2), headless; stops at the first failure.
 define run_scripts
 	@for f in $(1); do \
-	    echo "== $$f"; \
-	    PYTHONPATH=python MPLBACKEND=Agg $(PYTHON) $$f || exit 1; \
+	    echo "== $$f $(2)"; \
+	    PYTHONPATH=python MPLBACKEND=Agg $(PYTHON) $$f $(2) || exit 1; \
 	done
 endef
 
@@ -32,7 +33,7 @@ endef
         clean
 
 help:
-	@echo "make demo          setup + build + run the examples ($(notdir $(DEMO)))"
+	@echo "make demo          setup + build + train: $(DEMO)"
 	@echo "make test          setup + build + every test below (what CI runs)"
 	@echo "make setup         install missing apt and pip packages (idempotent)"
 	@echo "make build         swift build -c $(CONFIG) -> $(LIB)"
@@ -42,7 +43,7 @@ help:
 	@echo "make swift-test    swift test (engine tests, debug build)"
 	@echo "make ctest         C ABI tests in Tests/CTests against $(LIB) (+ valgrind)"
 	@echo "make pytest        Python tests in python/tests"
-	@echo "make examples      run $(EXAMPLES)"
+	@echo "make examples      run $(EXAMPLES), and $(QUICK) --quick"
 	@echo "make clean         remove build outputs"
 	@echo "(header, check-header, ctest, pytest and examples use the library as last built.)"
 
@@ -107,12 +108,15 @@ pytest:
 
 examples:
 	$(call run_scripts,$(EXAMPLES))
+	$(call run_scripts,$(QUICK),--quick --network mlp)
+	$(call run_scripts,$(QUICK),--quick --network conv)
 
 test: setup build swift-test tools-test check-header ctest pytest examples
 	@echo "make test: all steps passed"
 
 demo: setup build
-	$(call run_scripts,$(DEMO))
+	@echo "== $(DEMO)"
+	PYTHONPATH=python $(PYTHON) $(DEMO)
 
 clean:
 	rm -rf .build .build-* .build_* .pytest_cache python/build python/examples/output

@@ -168,15 +168,16 @@ def main(argv=None):
 
     net = MLP() if args.network == "mlp" else ConvNet()
     optimizer = Adam(net.parameters(), lr=args.lr)
+    steps = -(-len(train_y) // args.batch_size)  # PyDyNet's DataLoader has no len()
     print(net)
     print(f"{len(train_y)} training and {len(test_y)} test images from {args.data}; "
-          f"{epochs} epoch(s) of {len(train_loader)} steps")
+          f"{epochs} epoch(s) of {steps} steps")
 
     history = {"train": [], "test": [], "loss": []}
     first_loss = last_loss = None
     for epoch in range(epochs):
         started = time.perf_counter()
-        bar = progress(train_loader, len(train_loader))
+        bar = progress(train_loader, steps)
         for x, y in bar:
             loss = F.cross_entropy_loss(net(pdn.Tensor(x)), pdn.Tensor(y))
             optimizer.zero_grad()
@@ -192,7 +193,7 @@ def main(argv=None):
         history["loss"].append(last_loss)
         print(f"epoch {epoch + 1}/{epochs}: LOSS {last_loss:.4f}  TRAIN_ACC {history['train'][-1]:.4f}  "
               f"TEST_ACC {history['test'][-1]:.4f}  ({seconds:.1f} s training, "
-              f"{1000 * seconds / len(train_loader):.1f} ms/step)")
+              f"{1000 * seconds / steps:.1f} ms/step)")
 
     here = os.path.dirname(os.path.abspath(__file__))
     path = args.output or os.path.join(here, "output", f"mnist_{args.network}.png")
