@@ -1,4 +1,5 @@
 """Conversions between NumPy arrays and engine handles: dtype codes, tensor creation, zero-copy views."""
+import operator
 from ctypes import c_int32, c_int64, c_uint64, c_void_p
 
 import numpy as np
@@ -70,16 +71,18 @@ def describe(handle):
 
 
 class Owned:
-    """Owner of one engine handle, released when this object is collected."""
+    """Owner of one engine tensor handle, released when this object is collected. Subclasses
+    owning other kinds of handles set ``release`` to their release function."""
 
     __slots__ = ("handle",)
+    release = staticmethod(_release)
 
     def __init__(self, handle):
         self.handle = handle
 
-    def __del__(self, _release=_release):
+    def __del__(self):
         try:
-            _release(self.handle)
+            self.release(self.handle)
         except Exception:  # never raise from a finalizer (e.g. at interpreter shutdown)
             pass
 
@@ -107,3 +110,18 @@ class _Buffer(Owned):
 def view(handle):
     """A writable NumPy array over the memory of ``handle``; the array owns (and releases) it."""
     return np.asarray(_Buffer(handle))
+
+
+_INT64 = 1 << 63
+
+
+def int64_argument(name, value):
+    """``value`` as a Python int that a C int64 holds: TypeError for non-integers, ValueError
+    out of range (ctypes would silently wrap it)."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if not -_INT64 <= v < _INT64:
+        raise ValueError(f"{name}={v} does not fit in int64")
+    return v

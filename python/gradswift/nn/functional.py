@@ -2,10 +2,19 @@
 
 Each function is one library call with a fused forward and backward in the engine.
 """
+from .._convert import int64_argument
+from .._convert import shape_array as _shape_array
+from .._lib import lib
 from ..tensor import Tensor, as_tensor, call  # noqa: F401
-from .._lib import lib  # noqa: F401
+from .modules.activation import softmax_axis
+from .modules.loss import reduction_code
+from .modules.norm import normalized_dims as _normalized_dims
 
-__all__ = []
+__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu",
+           "linear", "embedding", "dropout",
+           "softmax", "log_softmax", "mse_loss", "nll_loss", "cross_entropy_loss", "cross_entropy",
+           "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+           "layer_norm", "batch_norm", "rms_norm"]
 
 # ---- activations, linear, embedding, dropout ----------------------------------------------
 
@@ -41,11 +50,6 @@ def silu(x):
     return call(lib.gs_silu, x._h)
 
 
-__all__ += ["sigmoid", "tanh", "relu", "leaky_relu", "silu"]
-
-from .modules.linear import int64_argument  # noqa: E402
-
-
 def linear(x, weight, bias=None):
     """``x @ weight + bias`` with ``weight`` of shape (in, out) (PyDyNet's layout) and ``bias``
     (out,) or None, as one fused op."""
@@ -58,7 +62,7 @@ def embedding(x, weight, padding_idx=None):
     """Rows of ``weight`` picked by the int indices ``x`` (shape ``x.shape + (dim,)``). The row
     ``padding_idx`` gets no gradient (PyTorch's semantics; PyDyNet zeroes the output there)."""
     x, weight = as_tensor(x), as_tensor(weight)
-    padding = 0 if padding_idx is None else int64_argument("embedding", "padding_idx", padding_idx)
+    padding = 0 if padding_idx is None else int64_argument("embedding padding_idx", padding_idx)
     return call(lib.gs_embedding, x._h, weight._h, padding, padding_idx is not None)
 
 
@@ -69,12 +73,7 @@ def dropout(x, p=0.5, training=True):
     return call(lib.gs_dropout, x._h, float(p), bool(training))
 
 
-__all__ += ["linear", "embedding", "dropout"]
-
 # ---- softmax and losses -------------------------------------------------------------------
-
-from .modules.activation import softmax_axis  # noqa: E402
-from .modules.loss import reduction_code  # noqa: E402
 
 
 def softmax(x, axis=None):
@@ -122,12 +121,8 @@ def cross_entropy_loss(y_pred, y_true, reduction="mean"):
 
 cross_entropy = cross_entropy_loss  # PyTorch's name
 
-__all__ += ["softmax", "log_softmax", "mse_loss", "nll_loss", "cross_entropy_loss", "cross_entropy"]
-
 
 # ---- convolution and pooling --------------------------------------------------------------
-
-from .modules.conv import size_argument as _size  # noqa: E402
 
 
 def conv1d(x, kernel, padding=0, stride=1, *, bias=None):
@@ -135,8 +130,8 @@ def conv1d(x, kernel, padding=0, stride=1, *, bias=None):
     kernel_size), zero ``padding`` on both sides; ``bias`` (out_channels elements) is added when
     given (a gradswift extra)."""
     x, kernel, bias = as_tensor(x), as_tensor(kernel), None if bias is None else as_tensor(bias)
-    return call(lib.gs_conv1d, x._h, kernel._h, 0 if bias is None else bias._h, _size("stride", stride),
-                _size("padding", padding))
+    return call(lib.gs_conv1d, x._h, kernel._h, 0 if bias is None else bias._h, int64_argument("stride", stride),
+                int64_argument("padding", padding))
 
 
 def conv2d(x, kernel, padding=0, stride=1, *, bias=None):
@@ -144,14 +139,14 @@ def conv2d(x, kernel, padding=0, stride=1, *, bias=None):
     in_channels, kH, kW), the same stride and zero padding on both axes; ``bias``
     (out_channels elements) is added when given (a gradswift extra)."""
     x, kernel, bias = as_tensor(x), as_tensor(kernel), None if bias is None else as_tensor(bias)
-    return call(lib.gs_conv2d, x._h, kernel._h, 0 if bias is None else bias._h, _size("stride", stride),
-                _size("padding", padding))
+    return call(lib.gs_conv2d, x._h, kernel._h, 0 if bias is None else bias._h, int64_argument("stride", stride),
+                int64_argument("padding", padding))
 
 
 def _pool(cfn, x, kernel_size, stride, padding):
-    x, kernel_size = as_tensor(x), _size("kernel_size", kernel_size)  # x stays referenced during the call
-    stride = kernel_size if stride is None else _size("stride", stride)
-    return call(cfn, x._h, kernel_size, stride, _size("padding", padding))
+    x, kernel_size = as_tensor(x), int64_argument("kernel_size", kernel_size)  # x stays referenced during the call
+    stride = kernel_size if stride is None else int64_argument("stride", stride)
+    return call(cfn, x._h, kernel_size, stride, int64_argument("padding", padding))
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0):
@@ -177,11 +172,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return _pool(lib.gs_avg_pool2d, x, kernel_size, stride, padding)
 
 
-__all__ += ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
-
 # ---- normalization ------------------------------------------------------------------------
-from .._convert import shape_array as _shape_array  # noqa: E402
-from .modules.norm import normalized_dims as _normalized_dims  # noqa: E402
 
 
 def _norm_optional(t):
@@ -222,9 +213,3 @@ def rms_norm(x, normalized_shape, weight=None, eps=1e-6):
     x, weight = as_tensor(x), _norm_optional(weight)
     dims = _normalized_dims(normalized_shape)
     return call(lib.gs_rms_norm, x._h, _shape_array(dims), len(dims), _norm_handle(weight), float(eps))
-
-
-__all__ += ["layer_norm", "batch_norm", "rms_norm"]
-
-
-# ---- recurrent cells ----------------------------------------------------------------------

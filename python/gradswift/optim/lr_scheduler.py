@@ -16,12 +16,7 @@ class _SchedulerHandle(Owned):
     """Owns one scheduler handle."""
 
     __slots__ = ()
-
-    def __del__(self, _release=lib.gs_scheduler_release):
-        try:
-            _release(self.handle)
-        except Exception:  # never raise from a finalizer (e.g. at interpreter shutdown)
-            pass
+    release = staticmethod(lib.gs_scheduler_release)
 
 
 class _LRScheduler:

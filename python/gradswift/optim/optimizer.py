@@ -19,12 +19,7 @@ class _OptimizerHandle(Owned):
     """Owns one optimizer handle."""
 
     __slots__ = ()
-
-    def __del__(self, _release=lib.gs_optim_release):
-        try:
-            _release(self.handle)
-        except Exception:  # never raise from a finalizer (e.g. at interpreter shutdown)
-            pass
+    release = staticmethod(lib.gs_optim_release)
 
 
 class Optimizer:

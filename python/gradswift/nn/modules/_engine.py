@@ -21,12 +21,7 @@ class _ModuleHandle(Owned):
     """Owns one module handle."""
 
     __slots__ = ()
-
-    def __del__(self, _release=lib.gs_module_release):
-        try:
-            _release(self.handle)
-        except Exception:  # never raise from a finalizer (e.g. at interpreter shutdown)
-            pass
+    release = staticmethod(lib.gs_module_release)
 
 
 def engine_new(cfn, *args):

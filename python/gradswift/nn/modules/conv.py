@@ -1,27 +1,11 @@
 """Convolution layers (PyDyNet 1.1's Conv1d and Conv2d), computed by the engine."""
-import operator
 
-from ..._convert import dtype_code
+from ..._convert import dtype_code, int64_argument
 from ..._lib import lib
 from ...cuda import Device
 from ._engine import EngineModule, engine_new
 
 __all__ = ["Conv1d", "Conv2d"]
-
-_INT64 = 1 << 63
-
-
-def size_argument(name, value):
-    """``value`` as a Python int in int64 range (TypeError for non-integers, as PyTorch), for
-    the sizes of the convolution and pooling layers and functions."""
-    try:
-        n = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if not -_INT64 <= n < _INT64:
-        raise ValueError(f"{name} {n} is out of range")
-    return n
-
 
 class _ConvNd(EngineModule):
     """Shared constructor: PyDyNet's attributes, then the engine layer with its parameters
@@ -33,11 +17,11 @@ class _ConvNd(EngineModule):
                  device=None, dtype=None):
         super().__init__()
         Device(device)  # only the CPU exists: a CUDA request raises
-        self.in_channels = size_argument("in_channels", in_channels)
-        self.out_channels = size_argument("out_channels", out_channels)
-        self.kernel_size = size_argument("kernel_size", kernel_size)
-        self.padding = size_argument("padding", padding)
-        self.stride = size_argument("stride", stride)
+        self.in_channels = int64_argument("in_channels", in_channels)
+        self.out_channels = int64_argument("out_channels", out_channels)
+        self.kernel_size = int64_argument("kernel_size", kernel_size)
+        self.padding = int64_argument("padding", padding)
+        self.stride = int64_argument("stride", stride)
         if not bias:
             self.bias = None
         self._bind(engine_new(type(self)._new, self.in_channels, self.out_channels, self.kernel_size,

@@ -1,25 +1,13 @@
 """Linear and Embedding: engine layers with PyDyNet 1.1's constructors and attributes."""
 import math
-import operator
 
-from ..._convert import dtype_code
+from ..._convert import dtype_code, int64_argument
 from ..._lib import lib
 from ...cuda import Device
 from .. import init
 from ._engine import EngineModule, engine_new
 
 __all__ = ["Linear", "Embedding"]
-
-_INT64 = 1 << 63
-
-
-def int64_argument(layer, name, value):
-    """``value`` as a Python int that a C int64 holds (ctypes would silently wrap it)."""
-    v = operator.index(value)
-    if not -_INT64 <= v < _INT64:
-        raise OverflowError(f"{layer}: {name}={v} does not fit in int64")
-    return v
-
 
 class Linear(EngineModule):
     """``y = x @ weight + bias`` with ``weight`` of shape (in_features, out_features) (PyDyNet's
@@ -34,8 +22,8 @@ class Linear(EngineModule):
         Device(device)
         self.in_features = in_features
         self.out_features = out_features
-        self._bind(engine_new(lib.gs_linear_new, int64_argument("Linear", "in_features", in_features),
-                              int64_argument("Linear", "out_features", out_features), bool(bias),
+        self._bind(engine_new(lib.gs_linear_new, int64_argument("Linear in_features", in_features),
+                              int64_argument("Linear out_features", out_features), bool(bias),
                               dtype_code(dtype)))
         if not bias:
             self.bias = None
@@ -61,13 +49,13 @@ class Embedding(EngineModule):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
         super().__init__()
         Device(device)
-        num = int64_argument("Embedding", "num_embeddings", num_embeddings)
-        padding = 0 if padding_idx is None else int64_argument("Embedding", "padding_idx", padding_idx)
+        num = int64_argument("Embedding num_embeddings", num_embeddings)
+        padding = 0 if padding_idx is None else int64_argument("Embedding padding_idx", padding_idx)
         self.num_embeddings = num_embeddings
         self.num_embedding = num_embeddings  # PyDyNet's spelling
         self.embedding_dim = embedding_dim
         self._bind(engine_new(lib.gs_embedding_new, num,
-                              int64_argument("Embedding", "embedding_dim", embedding_dim),
+                              int64_argument("Embedding embedding_dim", embedding_dim),
                               padding, padding_idx is not None, dtype_code(dtype)))
         self.padding_idx = None if padding_idx is None else (padding + num if padding < 0 else padding)
 

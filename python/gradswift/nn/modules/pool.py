@@ -3,9 +3,9 @@
 As in PyTorch, ``stride`` defaults to ``kernel_size`` and ``padding`` to 0 (PyDyNet requires
 both), and max pooling pads with -inf rather than PyDyNet's zeros.
 """
+from ..._convert import int64_argument
 from ..._lib import lib
 from ._engine import EngineModule, engine_new
-from .conv import size_argument
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"]
 
@@ -17,9 +17,9 @@ class _PoolNd(EngineModule):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = size_argument("kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else size_argument("stride", stride)
-        self.padding = size_argument("padding", padding)
+        self.kernel_size = int64_argument("kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else int64_argument("stride", stride)
+        self.padding = int64_argument("padding", padding)
         self._bind(engine_new(type(self)._new, self.kernel_size, self.stride, self.padding))
 
 

@@ -10,10 +10,9 @@ hidden), and a bidirectional network is two independent stacks (one over the rev
 sequence), so layers after the first take ``hidden_size`` inputs.
 """
 import math
-import operator
 from ctypes import c_int64, c_uint64
 
-from ..._convert import dtype_code
+from ..._convert import dtype_code, int64_argument
 from ..._lib import check, lib
 from ...cuda import Device
 from ...special import zeros
@@ -24,15 +23,6 @@ from .module import Module
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
 _NONLINEARITIES = {"tanh": 0, "relu": 1}
-_INT64 = 1 << 63
-
-
-def _size(layer, name, value):
-    """``value`` as a Python int that a C int64 holds (ctypes would silently wrap it)."""
-    v = operator.index(value)
-    if not -_INT64 <= v < _INT64:
-        raise OverflowError(f"{layer}: {name}={v} does not fit in int64")
-    return v
 
 
 def _nonlinearity(layer, value):
@@ -97,8 +87,8 @@ class RNNCell(_Cell):
         super().__init__()
         self._setup(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
-        self._bind(engine_new(lib.gs_rnn_cell_new, _size("RNNCell", "input_size", input_size),
-                              _size("RNNCell", "hidden_size", hidden_size), bool(bias),
+        self._bind(engine_new(lib.gs_rnn_cell_new, int64_argument("RNNCell input_size", input_size),
+                              int64_argument("RNNCell hidden_size", hidden_size), bool(bias),
                               _nonlinearity("RNNCell", nonlinearity), dtype_code(dtype)))
 
     def forward(self, x, h=None):
@@ -118,8 +108,8 @@ class LSTMCell(_Cell):
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
         self._setup(input_size, hidden_size, bias, device, dtype)
-        self._bind(engine_new(lib.gs_lstm_cell_new, _size("LSTMCell", "input_size", input_size),
-                              _size("LSTMCell", "hidden_size", hidden_size), bool(bias), dtype_code(dtype)))
+        self._bind(engine_new(lib.gs_lstm_cell_new, int64_argument("LSTMCell input_size", input_size),
+                              int64_argument("LSTMCell hidden_size", hidden_size), bool(bias), dtype_code(dtype)))
 
     def forward(self, x, hx=None):
         return EngineModule.forward(self, x, *_states("LSTMCell", hx))
@@ -138,8 +128,8 @@ class GRUCell(_Cell):
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
         self._setup(input_size, hidden_size, bias, device, dtype)
-        self._bind(engine_new(lib.gs_gru_cell_new, _size("GRUCell", "input_size", input_size),
-                              _size("GRUCell", "hidden_size", hidden_size), bool(bias), dtype_code(dtype)))
+        self._bind(engine_new(lib.gs_gru_cell_new, int64_argument("GRUCell input_size", input_size),
+                              int64_argument("GRUCell hidden_size", hidden_size), bool(bias), dtype_code(dtype)))
 
     def forward(self, x, h=None):
         return EngineModule.forward(self, *([x] if h is None else [x, h]))
@@ -158,8 +148,8 @@ class _Layer(EngineModule):
         self.kwargs = {"device": Device(device), "dtype": dtype}
 
     def _sizes(self, name):
-        return (_size(name, "input_size", self.input_size), _size(name, "hidden_size", self.hidden_size),
-                _size(name, "num_layers", self.num_layers))
+        return (int64_argument(f"{name} input_size", self.input_size), int64_argument(f"{name} hidden_size", self.hidden_size),
+                int64_argument(f"{name} num_layers", self.num_layers))
 
     def _attach_cells(self, cell_class, prefix, list_name, **settings):
         """Sets the cells as attributes ``<prefix>_l`` / ``r<prefix>_l`` and the lists PyDyNet keeps."""
