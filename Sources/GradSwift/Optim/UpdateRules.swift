@@ -90,11 +90,24 @@ public struct Adam: UpdateRule {
         }
     }
 
-    private func run<T: FloatElement>(_: T.Type, _ value: Tensor, _ grad: Tensor, _ state: [Tensor], _ stepSize: Double) {
+    private func run<T: FloatElement & SIMDScalar>(_: T.Type, _ value: Tensor, _ grad: Tensor, _ state: [Tensor], _ stepSize: Double) {
         let (p, g, m, v) = (value.pointer(T.self), grad.pointer(T.self), state[0].pointer(T.self), state[1].pointer(T.self))
         let (b1, b2, eps, decay, size) = (T(beta1), T(beta2), T(eps), T(weightDecay), T(stepSize))
+        // Eight lanes at a time (the square root and division do not auto-vectorise), then the tail.
+        let (b1x, b2x, epsx, decayx, sizex) = (SIMD8(repeating: b1), SIMD8(repeating: b2), SIMD8(repeating: eps),
+                                               SIMD8(repeating: decay), SIMD8(repeating: size))
         Parallel.forRanges(value.count) { r in
-            for i in r {
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let pi = SIMD8<T>.load(p + i), d = SIMD8<T>.load(g + i) + decayx * pi
+                let mi = b1x * SIMD8<T>.load(m + i) + (1 - b1x) * d
+                let vi = b2x * SIMD8<T>.load(v + i) + (1 - b2x) * d * d
+                mi.store(to: m + i)
+                vi.store(to: v + i)
+                (pi - sizex * mi / (vi.squareRoot() + epsx)).store(to: p + i)
+                i += 8
+            }
+            for i in i..<r.upperBound {
                 let d = g[i] + decay * p[i]
                 let mi = b1 * m[i] + (1 - b1) * d
                 let vi = b2 * v[i] + (1 - b2) * d * d
@@ -103,6 +116,18 @@ public struct Adam: UpdateRule {
                 p[i] -= size * mi / (vi.squareRoot() + eps)
             }
         }
+    }
+}
+
+extension SIMD8 {
+    /// Eight elements read from `pointer` (any alignment).
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Scalar>) -> SIMD8 {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8.self)
+    }
+
+    /// Writes the eight elements to `pointer` (any alignment).
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Scalar>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8.self)
     }
 }
 
