@@ -10,6 +10,7 @@ from ._lib import error, lib
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_))
 _TYPESTR = ("<f4", "<f8", "<i8", "|b1")
 _MAX_NDIM = 64  # NumPy's own limit
+_INT64 = 1 << 63
 
 _new = lib.gs_tensor_new
 _describe = lib.gs_tensor_describe
@@ -44,10 +45,22 @@ def as_engine_array(data, dtype=None):
 
 
 def shape_array(shape):
-    """A ctypes int64 array holding ``shape`` (never empty, so never a NULL pointer)."""
+    """A ctypes int64 array holding ``shape`` (never empty, so never a NULL pointer); a value
+    outside int64 raises OverflowError (ctypes would silently wrap it)."""
     arr = (c_int64 * (len(shape) or 1))()
     arr[:len(shape)] = shape  # faster than passing the values to the constructor
+    if shape and not -_INT64 <= min(shape) <= max(shape) < _INT64:
+        raise OverflowError(f"{tuple(shape)} has a value outside int64")
     return arr
+
+
+def int64_value(value, what):
+    """``value`` (an int or NumPy integer) as a Python int that a C int64 holds; ctypes would
+    silently wrap a larger one, so this raises OverflowError naming ``what``."""
+    v = operator.index(value)
+    if not -_INT64 <= v < _INT64:
+        raise OverflowError(f"{what}={v} does not fit in int64")
+    return v
 
 
 def new_handle(arr, code, requires_grad=False):

@@ -20,6 +20,7 @@ import math
 import os
 import secrets
 import struct
+import tokenize
 import zipfile
 from collections import OrderedDict
 
@@ -40,7 +41,7 @@ _MAX_RANK = 32  # the engine's limit
 # What a damaged file can raise while it is parsed; each becomes "... is not a valid checkpoint".
 _PARSE_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, KeyError,
                  IndexError, TypeError, struct.error, UnicodeError, NotImplementedError,
-                 OverflowError, RecursionError, RuntimeError)
+                 OverflowError, RecursionError, RuntimeError, SyntaxError, tokenize.TokenError)
 
 
 def save(obj, path):

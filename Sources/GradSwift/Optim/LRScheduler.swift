@@ -79,6 +79,9 @@ public final class LRScheduler {
 
     /// Advances one epoch and sets the optimizer's rate for it.
     public func step() throws {
+        guard lastEpoch < Int.max else {
+            throw EngineError.invalidState("\(schedule.kind).step: epoch \(lastEpoch) cannot grow further")
+        }
         lastEpoch += 1
         try optimizer.setLearningRate(rate(at: lastEpoch))
     }

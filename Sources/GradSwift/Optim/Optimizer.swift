@@ -71,6 +71,9 @@ public final class Optimizer {
                 throw EngineError.invalidState("\(rule.kind).step: parameter \(i) is now \(p.dtype.name) \(describe(p.shape)), it was different when the optimizer was made")
             }
         }
+        guard stepCount < Int.max else {
+            throw EngineError.invalidState("\(rule.kind).step: the step count \(stepCount) cannot grow further")
+        }
         stepCount += 1
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }

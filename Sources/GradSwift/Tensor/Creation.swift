@@ -72,17 +72,23 @@ extension Tensor {
         guard (high - low).isFinite else {
             throw EngineError.invalidArgument("uniform: range \(low)...\(high) exceeds the float64 bounds")
         }
-        // A sample that rounds up to `high` in the tensor's type is drawn again, so every
-        // element lies in [low, high) (low itself when the range is empty).
         let isSingle = dtype == .float32
+        guard !isSingle || (Float(low).isFinite && Float(high).isFinite) else {
+            throw EngineError.invalidArgument("uniform: range \(low)...\(high) exceeds the float32 bounds")
+        }
+        // A sample that rounds up to `high` in the tensor's type is drawn again, so every
+        // element lies in [low, high) (`low` in the type when the range holds no other value of
+        // the type). At most 64 draws: when nearly every real in the range rounds up to `high`
+        // (a range narrower than the type's spacing), the element gets `low` in the type.
+        let bottom = isSingle ? Double(Float(low)) : low
         let top = isSingle ? Double(Float(high)) : high
         RandomGenerator.shared.withLock { rng in
             fillEach { _ in
-                var sample = low + (high - low) * rng.nextUnit()
-                while low < high && (isSingle ? Double(Float(sample)) : sample) >= top {
-                    sample = low + (high - low) * rng.nextUnit()
+                for _ in 0..<64 {
+                    let sample = low + (high - low) * rng.nextUnit()
+                    if bottom >= top || (isSingle ? Double(Float(sample)) : sample) < top { return sample }
                 }
-                return sample
+                return bottom
             }
         }
     }
