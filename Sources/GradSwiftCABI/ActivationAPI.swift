@@ -45,44 +45,35 @@ public func gsLogSoftmax(_ a: UInt64, _ axis: Int64, _ allAxes: Bool, _ result: 
 /// A Sigmoid layer. The caller owns `*result`.
 @c(gs_sigmoid_new)
 public func gsSigmoidNew(_ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_sigmoid_new", result) { Sigmoid() }
+    producing("gs_sigmoid_new", result) { Sigmoid() }
 }
 
 /// A Tanh layer. The caller owns `*result`.
 @c(gs_tanh_new)
 public func gsTanhNew(_ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_tanh_new", result) { Tanh() }
+    producing("gs_tanh_new", result) { Tanh() }
 }
 
 /// A ReLU layer. The caller owns `*result`.
 @c(gs_relu_new)
 public func gsReluNew(_ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_relu_new", result) { ReLU() }
+    producing("gs_relu_new", result) { ReLU() }
 }
 
 /// A LeakyReLU layer with negative slope `alpha`. The caller owns `*result`.
 @c(gs_leaky_relu_new)
 public func gsLeakyReluNew(_ alpha: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_leaky_relu_new", result) { LeakyReLU(alpha: alpha) }
+    producing("gs_leaky_relu_new", result) { LeakyReLU(alpha: alpha) }
 }
 
 /// A Softmax layer along `axis`, or over every element when `all_axes`; the axis is checked
 /// against the input's rank at forward time. The caller owns `*result`.
 @c(gs_softmax_new)
 public func gsSoftmaxNew(_ axis: Int64, _ allAxes: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_softmax_new", result) { Softmax(axis: allAxes ? nil : try softmaxAxis(axis, "gs_softmax_new")) }
+    producing("gs_softmax_new", result) { Softmax(axis: allAxes ? nil : try softmaxAxis(axis, "gs_softmax_new")) }
 }
 
 // MARK: Helpers
-
-/// Stores the module `make` builds as a new handle in `result` (checked non-NULL first);
-/// shared by the activation and loss layer constructors.
-func newLayer(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ make: () throws -> Module) -> Int32 {
-    guarded {
-        guard let result else { throw CallError.null(op, "result") }
-        result.pointee = Handles.shared.insert(try make())
-    }
-}
 
 /// An axis as an Int, rejecting values no tensor rank can reach.
 private func softmaxAxis(_ axis: Int64, _ op: String) throws -> Int {

@@ -67,21 +67,13 @@ public func gsAvgPool2d(_ x: UInt64, _ kernel: Int64, _ stride: Int64, _ padding
     }
 }
 
-/// Stores a new module handle made by `body` in `result` (checked non-NULL first).
-private func newModule(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ body: () throws -> Module) -> Int32 {
-    guarded {
-        guard let result else { throw CallError.null(op, "result") }
-        result.pointee = Handles.shared.insert(try body())
-    }
-}
-
 /// A Conv1d layer (PyDyNet's): parameters "weight" (out, in, kernel) and, when `bias`, "bias"
 /// (1, out, 1), initialised from the engine generator; `dtype` a float dtype code. The caller
 /// owns `*result` (release with gs_module_release).
 @c(gs_conv1d_new)
 public func gsConv1dNew(_ inChannels: Int64, _ outChannels: Int64, _ kernel: Int64, _ stride: Int64, _ padding: Int64,
                         _ bias: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newModule("gs_conv1d_new", result) {
+    producing("gs_conv1d_new", result) {
         try Conv1d(inChannels: Int(inChannels), outChannels: Int(outChannels), kernelSize: Int(kernel), stride: Int(stride),
                    padding: Int(padding), bias: bias, dtype: try GradSwiftCABI.dtype(dtype, "gs_conv1d_new"))
     }
@@ -93,7 +85,7 @@ public func gsConv1dNew(_ inChannels: Int64, _ outChannels: Int64, _ kernel: Int
 @c(gs_conv2d_new)
 public func gsConv2dNew(_ inChannels: Int64, _ outChannels: Int64, _ kernel: Int64, _ stride: Int64, _ padding: Int64,
                         _ bias: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newModule("gs_conv2d_new", result) {
+    producing("gs_conv2d_new", result) {
         try Conv2d(inChannels: Int(inChannels), outChannels: Int(outChannels), kernelSize: Int(kernel), stride: Int(stride),
                    padding: Int(padding), bias: bias, dtype: try GradSwiftCABI.dtype(dtype, "gs_conv2d_new"))
     }
@@ -103,7 +95,7 @@ public func gsConv2dNew(_ inChannels: Int64, _ outChannels: Int64, _ kernel: Int
 /// `*result` (release with gs_module_release).
 @c(gs_max_pool1d_new)
 public func gsMaxPool1dNew(_ kernel: Int64, _ stride: Int64, _ padding: Int64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newModule("gs_max_pool1d_new", result) {
+    producing("gs_max_pool1d_new", result) {
         try Pool(.max, dimensions: 1, kernelSize: Int(kernel), stride: Int(stride), padding: Int(padding))
     }
 }
@@ -112,7 +104,7 @@ public func gsMaxPool1dNew(_ kernel: Int64, _ stride: Int64, _ padding: Int64, _
 /// `*result` (release with gs_module_release).
 @c(gs_max_pool2d_new)
 public func gsMaxPool2dNew(_ kernel: Int64, _ stride: Int64, _ padding: Int64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newModule("gs_max_pool2d_new", result) {
+    producing("gs_max_pool2d_new", result) {
         try Pool(.max, dimensions: 2, kernelSize: Int(kernel), stride: Int(stride), padding: Int(padding))
     }
 }
@@ -121,7 +113,7 @@ public func gsMaxPool2dNew(_ kernel: Int64, _ stride: Int64, _ padding: Int64, _
 /// `*result` (release with gs_module_release).
 @c(gs_avg_pool1d_new)
 public func gsAvgPool1dNew(_ kernel: Int64, _ stride: Int64, _ padding: Int64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newModule("gs_avg_pool1d_new", result) {
+    producing("gs_avg_pool1d_new", result) {
         try Pool(.average, dimensions: 1, kernelSize: Int(kernel), stride: Int(stride), padding: Int(padding))
     }
 }
@@ -130,7 +122,7 @@ public func gsAvgPool1dNew(_ kernel: Int64, _ stride: Int64, _ padding: Int64, _
 /// `*result` (release with gs_module_release).
 @c(gs_avg_pool2d_new)
 public func gsAvgPool2dNew(_ kernel: Int64, _ stride: Int64, _ padding: Int64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newModule("gs_avg_pool2d_new", result) {
+    producing("gs_avg_pool2d_new", result) {
         try Pool(.average, dimensions: 2, kernelSize: Int(kernel), stride: Int(stride), padding: Int(padding))
     }
 }

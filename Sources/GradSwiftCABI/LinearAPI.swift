@@ -37,21 +37,13 @@ public func gsDropout(_ x: UInt64, _ p: Double, _ training: Bool, _ result: Unsa
     }
 }
 
-/// Stores `make()`'s module as a new handle in `result` (checked non-NULL first).
-private func constructing(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ make: () throws -> Module) -> Int32 {
-    guarded {
-        guard let result else { throw CallError.null(op, "result") }
-        result.pointee = Handles.shared.insert(try make())
-    }
-}
-
 /// A Linear layer (PyDyNet's layout): parameters "weight" (in, out), Kaiming-uniform
 /// initialised, and "bias" (out,) when `bias`; `dtype` is float32 or float64. The caller owns
 /// `*result` (a module handle).
 @c(gs_linear_new)
 public func gsLinearNew(_ inFeatures: Int64, _ outFeatures: Int64, _ bias: Bool, _ dtype: Int32,
                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_linear_new", result) {
+    producing("gs_linear_new", result) {
         try Linear(inFeatures: Int(inFeatures), outFeatures: Int(outFeatures), bias: bias,
                    dtype: try GradSwiftCABI.dtype(dtype, "gs_linear_new"))
     }
@@ -63,7 +55,7 @@ public func gsLinearNew(_ inFeatures: Int64, _ outFeatures: Int64, _ bias: Bool,
 @c(gs_embedding_new)
 public func gsEmbeddingNew(_ num: Int64, _ dim: Int64, _ paddingIdx: Int64, _ hasPadding: Bool, _ dtype: Int32,
                            _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_embedding_new", result) {
+    producing("gs_embedding_new", result) {
         try Embedding(numEmbeddings: Int(num), embeddingDim: Int(dim), paddingIndex: hasPadding ? Int(paddingIdx) : nil,
                       dtype: try GradSwiftCABI.dtype(dtype, "gs_embedding_new"))
     }
@@ -73,5 +65,5 @@ public func gsEmbeddingNew(_ num: Int64, _ dim: Int64, _ paddingIdx: Int64, _ ha
 /// in evaluation mode (gs_module_train). The caller owns `*result` (a module handle).
 @c(gs_dropout_new)
 public func gsDropoutNew(_ p: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_dropout_new", result) { try Dropout(p: p) }
+    producing("gs_dropout_new", result) { try Dropout(p: p) }
 }

@@ -42,19 +42,19 @@ public func gsCrossEntropy(_ pred: UInt64, _ target: UInt64, _ reduction: Int32,
 /// An MSELoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 @c(gs_mse_loss_new)
 public func gsMseLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_mse_loss_new", result) { MSELoss(reduction: try decodeReduction(reduction, "gs_mse_loss_new")) }
+    producing("gs_mse_loss_new", result) { MSELoss(reduction: try decodeReduction(reduction, "gs_mse_loss_new")) }
 }
 
 /// An NLLLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 @c(gs_nll_loss_new)
 public func gsNllLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_nll_loss_new", result) { NLLLoss(reduction: try decodeReduction(reduction, "gs_nll_loss_new")) }
+    producing("gs_nll_loss_new", result) { NLLLoss(reduction: try decodeReduction(reduction, "gs_nll_loss_new")) }
 }
 
 /// A CrossEntropyLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 @c(gs_cross_entropy_loss_new)
 public func gsCrossEntropyLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    newLayer("gs_cross_entropy_loss_new", result) {
+    producing("gs_cross_entropy_loss_new", result) {
         CrossEntropyLoss(reduction: try decodeReduction(reduction, "gs_cross_entropy_loss_new"))
     }
 }

@@ -57,14 +57,6 @@ public func gsBatchNorm(_ x: UInt64, _ runningMean: UInt64, _ runningVar: UInt64
     }
 }
 
-/// Stores a new module in `result` (checked non-NULL before the module is built).
-private func producingModule(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ make: () throws -> Module) -> Int32 {
-    guarded {
-        guard let result else { throw CallError.null(op, "result") }
-        result.pointee = Handles.shared.insert(try make())
-    }
-}
-
 /// A BatchNorm1d module (PyDyNet's) for (N, C) or (N, C, L) inputs with `num_features` = C
 /// channels: parameters running_mean (zeros) and running_var (ones), not trainable, scale
 /// (ones) and shift (zeros), each of shape (C,) and the given dtype. The caller owns `*result`.
@@ -72,7 +64,7 @@ private func producingModule(_ op: String, _ result: UnsafeMutablePointer<UInt64
 public func gsBatchNorm1dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Double, _ dtype: Int32,
                              _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     let op = "gs_batch_norm1d_new"
-    return producingModule(op, result) {
+    return producing(op, result) {
         try BatchNorm1d(numFeatures: Int(numFeatures), eps: eps, momentum: momentum, dtype: try GradSwiftCABI.dtype(dtype, op))
     }
 }
@@ -83,7 +75,7 @@ public func gsBatchNorm1dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Do
 public func gsBatchNorm2dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Double, _ dtype: Int32,
                              _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     let op = "gs_batch_norm2d_new"
-    return producingModule(op, result) {
+    return producing(op, result) {
         try BatchNorm2d(numFeatures: Int(numFeatures), eps: eps, momentum: momentum, dtype: try GradSwiftCABI.dtype(dtype, op))
     }
 }
@@ -95,7 +87,7 @@ public func gsBatchNorm2dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Do
 public func gsLayerNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ eps: Double, _ dtype: Int32,
                            _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     let op = "gs_layer_norm_new"
-    return producingModule(op, result) {
+    return producing(op, result) {
         try LayerNorm(normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"), eps: eps,
                       dtype: try GradSwiftCABI.dtype(dtype, op))
     }
@@ -107,7 +99,7 @@ public func gsLayerNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int
 public func gsRmsNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ eps: Double, _ dtype: Int32,
                          _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     let op = "gs_rms_norm_new"
-    return producingModule(op, result) {
+    return producing(op, result) {
         try RMSNorm(normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"), eps: eps,
                     dtype: try GradSwiftCABI.dtype(dtype, op))
     }

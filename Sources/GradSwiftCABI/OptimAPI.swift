@@ -16,28 +16,18 @@ func scheduler(_ handle: UInt64, _ op: String) throws -> LRScheduler {
 /// Builds an optimizer over the `count` tensors at `params` with `rule` and stores its handle.
 private func makeOptimizer(_ op: String, _ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Double,
                            _ result: UnsafeMutablePointer<UInt64>?, _ rule: () throws -> UpdateRule) -> Int32 {
-    guarded {
-        guard let result else { throw CallError.null(op, "result") }
+    producing(op, result) {
         let tensors = try readHandles(params, count, op, "params").map { try tensor($0, op, "parameter") }
-        result.pointee = Handles.shared.insert(try Optimizer(try rule(), parameters: tensors, learningRate: lr))
+        return try Optimizer(try rule(), parameters: tensors, learningRate: lr)
     }
 }
 
 /// Stores a new scheduler's handle.
 private func makeScheduler(_ op: String, _ optimizer: UInt64, _ lastEpoch: Int64, _ result: UnsafeMutablePointer<UInt64>?,
                            _ schedule: () throws -> LRScheduler.Schedule) -> Int32 {
-    guarded {
-        guard let result else { throw CallError.null(op, "result") }
-        let o = try GradSwiftCABI.optimizer(optimizer, op)
-        let epoch = try checkedInt(lastEpoch, op, "last_epoch")
-        result.pointee = Handles.shared.insert(try LRScheduler(try schedule(), optimizer: o, lastEpoch: epoch))
+    producing(op, result) {
+        try LRScheduler(try schedule(), optimizer: try GradSwiftCABI.optimizer(optimizer, op), lastEpoch: Int(lastEpoch))
     }
-}
-
-/// An Int64 argument as an Int (always representable on 64-bit platforms; kept for clarity).
-private func checkedInt(_ value: Int64, _ op: String, _ name: String) throws -> Int {
-    guard let v = Int(exactly: value) else { throw CallError.invalid("\(op): \(name) \(value) is out of range") }
-    return v
 }
 
 /// SGD over `count` parameters: momentum buffer `b = momentum*b + g`, step `lr*b` (Nesterov:
@@ -186,7 +176,7 @@ public func gsExponentialLrNew(_ optimizer: UInt64, _ gamma: Double, _ lastEpoch
 public func gsStepLrNew(_ optimizer: UInt64, _ stepSize: Int64, _ gamma: Double, _ lastEpoch: Int64,
                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     makeScheduler("gs_step_lr_new", optimizer, lastEpoch, result) {
-        .step(stepSize: try checkedInt(stepSize, "gs_step_lr_new", "step_size"), gamma: gamma)
+        .step(stepSize: Int(stepSize), gamma: gamma)
     }
 }
 
@@ -206,7 +196,7 @@ public func gsMultistepLrNew(_ optimizer: UInt64, _ milestones: UnsafePointer<In
 public func gsCosineAnnealingLrNew(_ optimizer: UInt64, _ tMax: Int64, _ etaMin: Double, _ lastEpoch: Int64,
                                    _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
     makeScheduler("gs_cosine_annealing_lr_new", optimizer, lastEpoch, result) {
-        .cosineAnnealing(tMax: try checkedInt(tMax, "gs_cosine_annealing_lr_new", "t_max"), etaMin: etaMin)
+        .cosineAnnealing(tMax: Int(tMax), etaMin: etaMin)
     }
 }
 

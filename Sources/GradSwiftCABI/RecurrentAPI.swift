@@ -5,14 +5,6 @@ import GradSwift
 // state(s); outputs [output, h_n] (LSTM [output, h_n, c_n]) for the layers, [h] (LSTMCell
 // [h, c]) for the cells.
 
-/// Stores `make()`'s module as a new handle in `result` (checked non-NULL first).
-private func constructing(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ make: () throws -> Module) -> Int32 {
-    guarded {
-        guard let result else { throw CallError.null(op, "result") }
-        result.pointee = Handles.shared.insert(try make())
-    }
-}
-
 /// Reads an RNN non-linearity code (0 tanh, 1 relu).
 private func nonlinearity(_ code: Int32, _ op: String) throws -> RecurrentNonlinearity {
     guard let value = RecurrentNonlinearity(rawValue: code) else {
@@ -31,7 +23,7 @@ private func nonlinearity(_ code: Int32, _ op: String) throws -> RecurrentNonlin
 public func gsRNNNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64, _ nonlinearity: Int32, _ bias: Bool,
                      _ batchFirst: Bool, _ bidirectional: Bool, _ dtype: Int32,
                      _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_rnn_new", result) {
+    producing("gs_rnn_new", result) {
         let op = "gs_rnn_new"
         return try RNN(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), numLayers: Int(numLayers),
                        nonlinearity: try GradSwiftCABI.nonlinearity(nonlinearity, op), bias: bias, batchFirst: batchFirst,
@@ -46,7 +38,7 @@ public func gsRNNNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64
 @c(gs_lstm_new)
 public func gsLSTMNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64, _ bias: Bool, _ batchFirst: Bool,
                       _ bidirectional: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_lstm_new", result) {
+    producing("gs_lstm_new", result) {
         try LSTM(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), numLayers: Int(numLayers), bias: bias,
                  batchFirst: batchFirst, bidirectional: bidirectional, dtype: try GradSwiftCABI.dtype(dtype, "gs_lstm_new"))
     }
@@ -58,7 +50,7 @@ public func gsLSTMNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int6
 @c(gs_gru_new)
 public func gsGRUNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64, _ bias: Bool, _ batchFirst: Bool,
                      _ bidirectional: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_gru_new", result) {
+    producing("gs_gru_new", result) {
         try GRU(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), numLayers: Int(numLayers), bias: bias,
                 batchFirst: batchFirst, bidirectional: bidirectional, dtype: try GradSwiftCABI.dtype(dtype, "gs_gru_new"))
     }
@@ -70,7 +62,7 @@ public func gsGRUNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64
 @c(gs_rnn_cell_new)
 public func gsRNNCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, _ nonlinearity: Int32, _ dtype: Int32,
                          _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_rnn_cell_new", result) {
+    producing("gs_rnn_cell_new", result) {
         let op = "gs_rnn_cell_new"
         return try RNNCell(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), bias: bias,
                            nonlinearity: try GradSwiftCABI.nonlinearity(nonlinearity, op), dtype: try GradSwiftCABI.dtype(dtype, op))
@@ -82,7 +74,7 @@ public func gsRNNCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, 
 @c(gs_lstm_cell_new)
 public func gsLSTMCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, _ dtype: Int32,
                           _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_lstm_cell_new", result) {
+    producing("gs_lstm_cell_new", result) {
         try LSTMCell(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), bias: bias,
                      dtype: try GradSwiftCABI.dtype(dtype, "gs_lstm_cell_new"))
     }
@@ -93,7 +85,7 @@ public func gsLSTMCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool,
 @c(gs_gru_cell_new)
 public func gsGRUCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, _ dtype: Int32,
                          _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_gru_cell_new", result) {
+    producing("gs_gru_cell_new", result) {
         try GRUCell(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), bias: bias,
                     dtype: try GradSwiftCABI.dtype(dtype, "gs_gru_cell_new"))
     }
@@ -104,7 +96,7 @@ public func gsGRUCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, 
 /// layer: its parameters are the layer's. The caller owns `*result` (a module handle).
 @c(gs_recurrent_cell)
 public func gsRecurrentCell(_ module: UInt64, _ layer: Int64, _ reverse: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    constructing("gs_recurrent_cell", result) {
+    producing("gs_recurrent_cell", result) {
         let op = "gs_recurrent_cell"
         guard let network = try GradSwiftCABI.module(module, op) as? RecurrentLayer else {
             throw CallError.invalid("\(op): module is not an RNN, LSTM or GRU")

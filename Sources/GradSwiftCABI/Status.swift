@@ -88,10 +88,10 @@ func guarded(_ body: () throws -> Void) -> Int32 {
     }
 }
 
-/// Runs `body` and stores the tensor it makes as a new handle in `result`
-/// (checked non-NULL before anything is computed).
+/// Runs `body` and stores the object it makes (a tensor, module, optimizer...) as a new handle
+/// in `result` (checked non-NULL before anything is computed).
 @inline(__always)
-func producing(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ body: () throws -> Tensor) -> Int32 {
+func producing<Object: AnyObject>(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ body: () throws -> Object) -> Int32 {
     guarded {
         guard let result else { throw CallError.null(op, "result") }
         result.pointee = Handles.shared.insert(try body())

@@ -54,15 +54,6 @@ def shape_array(shape):
     return arr
 
 
-def int64_value(value, what):
-    """``value`` (an int or NumPy integer) as a Python int that a C int64 holds; ctypes would
-    silently wrap a larger one, so this raises OverflowError naming ``what``."""
-    v = operator.index(value)
-    if not -_INT64 <= v < _INT64:
-        raise OverflowError(f"{what}={v} does not fit in int64")
-    return v
-
-
 def new_handle(arr, code, requires_grad=False):
     """Create an engine tensor holding a copy of the C-contiguous array ``arr``."""
     out = c_uint64()
@@ -125,16 +116,14 @@ def view(handle):
     return np.asarray(_Buffer(handle))
 
 
-_INT64 = 1 << 63
-
 
 def int64_argument(name, value):
-    """``value`` as a Python int that a C int64 holds: TypeError for non-integers, ValueError
-    out of range (ctypes would silently wrap it)."""
+    """``value`` (an int or NumPy integer) as a Python int that a C int64 holds: TypeError for
+    non-integers, OverflowError out of range (ctypes would silently wrap it)."""
     try:
         v = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
     if not -_INT64 <= v < _INT64:
-        raise ValueError(f"{name}={v} does not fit in int64")
+        raise OverflowError(f"{name}={v} does not fit in int64")
     return v

@@ -399,7 +399,7 @@ def t(shape, dtype=np.float32):
     (lambda: F.conv2d(t((1, 1, 5, 5)), t((2, 1, 3, 3)), bias=t((3,))), ValueError, "bias must have 2 elements"),
     (lambda: F.conv2d(t((1, 1, 5, 5)), t((2, 1, 3, 3)), bias=t((2,), np.float64)), TypeError, "bias dtype float64"),
     (lambda: F.conv2d(t((1, 1, 5, 5)), t((1, 1, 3, 3)), 2 ** 62), MemoryError, "padding"),
-    (lambda: F.conv2d(t((1, 1, 5, 5)), t((1, 1, 3, 3)), 2 ** 70), ValueError, "does not fit in int64"),
+    (lambda: F.conv2d(t((1, 1, 5, 5)), t((1, 1, 3, 3)), 2 ** 70), OverflowError, "does not fit in int64"),
     (lambda: F.conv2d(t((1, 1, 5, 5)), t((1, 1, 3, 3)), 1.5), TypeError, "padding must be an integer"),
     (lambda: F.conv2d(t((1, 1, 0, 5)), t((1, 1, 1, 1))), ValueError, "input size (0, 5) must be positive"),
     (lambda: F.max_pool2d(t((2, 3)), 2), ValueError, "max_pool2d: input must be 4-D"),

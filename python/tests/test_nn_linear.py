@@ -364,7 +364,7 @@ def test_layer_constructor_errors():
         nn.Linear(2.5, 3)
     with pytest.raises(MemoryError):
         nn.Linear(1 << 40, 1 << 40)
-    with pytest.raises(ValueError, match="in_features"):
+    with pytest.raises(OverflowError, match="in_features"):
         nn.Linear(1 << 70, 1)
     with pytest.raises(ValueError, match="Embedding: num_embeddings and embedding_dim must be non-negative"):
         nn.Embedding(-1, 2)

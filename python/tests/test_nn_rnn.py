@@ -377,7 +377,7 @@ def test_forward_errors(make, call, exc, message):
     (lambda: gs.nn.GRUCell(I, H, dtype=np.int64), TypeError, "dtype must be float32 or float64"),
     (lambda: gs.nn.LSTM(I, 2 ** 40), MemoryError, "too large"),
     (lambda: gs.nn.GRU(I, 1 << 20, num_layers=1 << 20), MemoryError, "MB of parameters"),
-    (lambda: gs.nn.GRU(I, H, num_layers=2 ** 64), ValueError, "does not fit in int64"),
+    (lambda: gs.nn.GRU(I, H, num_layers=2 ** 64), OverflowError, "does not fit in int64"),
     (lambda: gs.nn.GRU(I, 2.5), TypeError, ""),
 ])
 def test_constructor_errors(make, exc, message):

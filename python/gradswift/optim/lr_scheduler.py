@@ -5,7 +5,7 @@ use (PyTorch's meaning; PyDyNet returns the one before the last step).
 """
 from ctypes import c_double, c_int64, c_uint64
 
-from .._convert import Owned, int64_value
+from .._convert import Owned, int64_argument
 from .._lib import check, error, lib
 from .optimizer import _EngineOptimizer
 
@@ -57,7 +57,7 @@ class _EngineScheduler(_LRScheduler):
                             f"got {type(optimizer).__name__}")
         self.optimizer = optimizer
         out = c_uint64()
-        st = constructor(optimizer._engine.handle, *settings, int64_value(last_epoch, "last_epoch"), out)
+        st = constructor(optimizer._engine.handle, *settings, int64_argument("last_epoch", last_epoch), out)
         if st:
             raise error(st)
         self._engine = _SchedulerHandle(out.value)
@@ -96,14 +96,14 @@ class StepLR(_EngineScheduler):
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
-        super().__init__(optimizer, last_epoch, lib.gs_step_lr_new, int64_value(int(step_size), "step_size"), float(gamma))
+        super().__init__(optimizer, last_epoch, lib.gs_step_lr_new, int64_argument("step_size", step_size), float(gamma))
 
 
 class MultiStepLR(_EngineScheduler):
     """``lr = initial_lr * gamma**(number of milestones <= epoch)``."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones, self.gamma = sorted(int64_value(int(m), "milestone") for m in milestones), gamma
+        self.milestones, self.gamma = sorted(int64_argument("milestone", m) for m in milestones), gamma
         array = (c_int64 * max(len(self.milestones), 1))(*self.milestones)
         super().__init__(optimizer, last_epoch, lib.gs_multistep_lr_new, array, len(self.milestones), float(gamma))
 
@@ -113,4 +113,4 @@ class CosineAnnealingLR(_EngineScheduler):
 
     def __init__(self, optimizer, T_max, eta_min=0, last_epoch=-1):
         self.T_max, self.eta_min = T_max, eta_min
-        super().__init__(optimizer, last_epoch, lib.gs_cosine_annealing_lr_new, int64_value(int(T_max), "T_max"), float(eta_min))
+        super().__init__(optimizer, last_epoch, lib.gs_cosine_annealing_lr_new, int64_argument("T_max", T_max), float(eta_min))

@@ -8,7 +8,7 @@ from ctypes import c_double, c_int64, c_uint64, create_string_buffer
 
 import numpy as np
 
-from .._convert import Owned, int64_value
+from .._convert import Owned, int64_argument
 from .._lib import check, error, lib
 from ..tensor import Tensor
 
@@ -122,7 +122,7 @@ class _EngineOptimizer(Optimizer):
                 raise ValueError(f"load_state_dict: state '{buffer}' of parameter {index} has shape "
                                  f"{target.shape}, the checkpoint has {value.shape}")
             staged.append((target, value))
-        step = int64_value(state_dict["step"], "load_state_dict: step")
+        step = int64_argument("load_state_dict: step", state_dict["step"])
         if step < 0:
             raise ValueError(f"load_state_dict: step {step} is negative")
         self.lr = state_dict["lr"]

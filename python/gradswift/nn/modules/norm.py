@@ -9,7 +9,7 @@ one; both normalize with the biased variance).
 """
 import operator
 
-from ..._convert import dtype_code, int64_value, shape_array
+from ..._convert import dtype_code, int64_argument, shape_array
 from ..._lib import lib
 from ...cuda import Device
 from ._engine import EngineModule, engine_new
@@ -32,7 +32,7 @@ class _BatchNorm(EngineModule):
     def __init__(self, num_features, eps=1e-6, momentum=0.1, device=None, dtype=None):
         super().__init__()
         Device(device)
-        self.num_features = int64_value(num_features, f"{type(self).__name__}: num_features")
+        self.num_features = int64_argument(f"{type(self).__name__}: num_features", num_features)
         self.eps = eps
         self.momentum = momentum
         self._bind(engine_new(type(self)._new, self.num_features, float(eps), float(momentum), dtype_code(dtype)))
