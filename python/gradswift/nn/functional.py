@@ -6,9 +6,8 @@ from .._convert import int64_argument
 from .._convert import shape_array as _shape_array
 from .._lib import lib
 from ..tensor import Tensor, as_tensor, call  # noqa: F401
-from .modules.activation import softmax_axis
-from .modules.loss import reduction_code
-from .modules.norm import normalized_dims as _normalized_dims
+from ._arguments import normalized_dims as _normalized_dims
+from ._arguments import reduction_code, softmax_axis
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu",
            "linear", "embedding", "dropout",

@@ -1,23 +1,9 @@
 """Activation layers (PyDyNet 1.1's Sigmoid, Tanh, ReLU, LeakyReLU, Softmax), engine modules."""
 from ..._lib import lib
 from ._engine import EngineModule, engine_new
+from .._arguments import softmax_axis
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax"]
-
-
-def softmax_axis(axis):
-    """``(axis, all_axes)`` for the C softmax functions: None means every element; an int or
-    a one-element tuple names one axis (several axes are not supported: TypeError)."""
-    if axis is None:
-        return 0, True
-    if isinstance(axis, (tuple, list)):
-        if len(axis) != 1:
-            raise TypeError(f"softmax: axis must be an int or None, got {axis!r} "
-                            "(a tuple of several axes is not supported)")
-        axis = axis[0]
-    if isinstance(axis, bool) or not hasattr(axis, "__index__"):
-        raise TypeError(f"softmax: axis must be an int or None, got {type(axis).__name__}")
-    return axis.__index__(), False
 
 
 class _Configured(EngineModule):

@@ -3,18 +3,9 @@ forward takes ``(y_pred, y_true)``; targets may be Tensors or arrays (ints are c
 from ..._lib import lib
 from .activation import _Configured
 from ._engine import engine_new
+from .._arguments import reduction_code
 
 __all__ = ["MSELoss", "NLLLoss", "CrossEntropyLoss"]
-
-_REDUCTIONS = {"mean": 0, "sum": 1, "none": 2}
-
-
-def reduction_code(reduction):
-    """The gs_reduction code of ``'mean'``, ``'sum'`` or ``'none'`` (ValueError otherwise)."""
-    try:
-        return _REDUCTIONS[reduction]
-    except (KeyError, TypeError):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}") from None
 
 
 class _Loss(_Configured):

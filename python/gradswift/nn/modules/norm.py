@@ -7,21 +7,14 @@ running statistics (PyDyNet's normalizes over the batch axes and keeps running s
 and BatchNorm's ``running_var`` accumulates the unbiased batch variance (PyDyNet the biased
 one; both normalize with the biased variance).
 """
-import operator
 
 from ..._convert import dtype_code, int64_argument, shape_array
 from ..._lib import lib
 from ...cuda import Device
 from ._engine import EngineModule, engine_new
+from .._arguments import normalized_dims
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "RMSNorm"]
-
-
-def normalized_dims(normalized_shape):
-    """``normalized_shape`` (an int or a sequence of ints) as a tuple of ints."""
-    if isinstance(normalized_shape, (tuple, list)):
-        return tuple(operator.index(d) for d in normalized_shape)
-    return (operator.index(normalized_shape),)
 
 
 class _BatchNorm(EngineModule):

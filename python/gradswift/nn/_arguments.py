@@ -1,0 +1,36 @@
+"""Argument decoding shared by the layers and the functional forms."""
+import operator
+
+__all__ = ["softmax_axis", "reduction_code", "normalized_dims"]
+
+_REDUCTIONS = {"mean": 0, "sum": 1, "none": 2}  # gs_reduction codes
+
+
+def softmax_axis(axis):
+    """``(axis, all_axes)`` for the C softmax functions: None means every element; an int or
+    a one-element tuple names one axis (several axes are not supported: TypeError)."""
+    if axis is None:
+        return 0, True
+    if isinstance(axis, (tuple, list)):
+        if len(axis) != 1:
+            raise TypeError(f"softmax: axis must be an int or None, got {axis!r} "
+                            "(a tuple of several axes is not supported)")
+        axis = axis[0]
+    if isinstance(axis, bool) or not hasattr(axis, "__index__"):
+        raise TypeError(f"softmax: axis must be an int or None, got {type(axis).__name__}")
+    return axis.__index__(), False
+
+
+def reduction_code(reduction):
+    """The gs_reduction code of ``'mean'``, ``'sum'`` or ``'none'`` (ValueError otherwise)."""
+    try:
+        return _REDUCTIONS[reduction]
+    except (KeyError, TypeError):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}") from None
+
+
+def normalized_dims(normalized_shape):
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple of ints."""
+    if isinstance(normalized_shape, (tuple, list)):
+        return tuple(operator.index(d) for d in normalized_shape)
+    return (operator.index(normalized_shape),)
