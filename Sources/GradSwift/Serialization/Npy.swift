@@ -61,15 +61,23 @@ enum Npy {
         }
         let header = Array(bytes[prefixLength..<(prefixLength + headerLength)])
         let (dtype, shape) = try parseHeader(header)
+        let dataStart = prefixLength + headerLength
+        // The size the header claims is checked against the member before anything is allocated.
+        let count: Int
+        do {
+            count = try Shape.count(shape, op: "checkpoint")
+        } catch let error as EngineError {
+            throw ArchiveError.corrupt("array of shape \(describe(shape)) cannot be created (\(error))")
+        }
+        let (needed, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
+        guard !overflow && bytes.count - dataStart == needed else {
+            throw ArchiveError.corrupt("\(dtype.name) array of shape \(describe(shape)) needs \(overflow ? "more than 2^63" : String(needed)) data bytes, the member has \(bytes.count - dataStart)")
+        }
         let tensor: Tensor
         do {
             tensor = try Tensor(shape: shape, dtype: dtype, op: "checkpoint")
         } catch let error as EngineError {
             throw ArchiveError.corrupt("array of shape \(describe(shape)) cannot be created (\(error))")
-        }
-        let dataStart = prefixLength + headerLength
-        guard bytes.count - dataStart == tensor.byteCount else {
-            throw ArchiveError.corrupt("\(dtype.name) array of shape \(describe(shape)) needs \(tensor.byteCount) data bytes, the member has \(bytes.count - dataStart)")
         }
         if tensor.byteCount > 0 {
             memcpy(tensor.storage.bytes, bytes.baseAddress! + dataStart, tensor.byteCount)
