@@ -105,13 +105,13 @@ def accuracy(net, loader):
     return correct / total
 
 
-def progress(iterable, total):
-    """A tqdm bar when tqdm is installed, else the iterable itself."""
+def progress_bar(total, epoch, epochs):
+    """A tqdm bar of ``total`` steps when tqdm is installed, else None."""
     try:
         from tqdm import tqdm
     except ImportError:
-        return iterable
-    return tqdm(iterable, total=total)
+        return None
+    return tqdm(total=total, desc=f"epoch {epoch + 1}/{epochs}")
 
 
 def save_plot(history, path, title):
@@ -177,20 +177,25 @@ def main(argv=None):
     first_loss = last_loss = None
     for epoch in range(epochs):
         started = time.perf_counter()
-        bar = progress(train_loader, steps)
-        for x, y in bar:
+        bar = progress_bar(steps, epoch, epochs)
+        for x, y in train_loader:
             loss = F.cross_entropy_loss(net(pdn.Tensor(x)), pdn.Tensor(y))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             last_loss = loss.item()
             first_loss = last_loss if first_loss is None else first_loss
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(LOSS=f"{last_loss:.4f}")
+            if bar is not None:
+                bar.set_postfix(LOSS=f"{last_loss:.4f}", refresh=False)
+                bar.update(1)
         seconds = time.perf_counter() - started
         history["train"].append(accuracy(net, train_eval_loader))
         history["test"].append(accuracy(net, test_loader))
         history["loss"].append(last_loss)
+        if bar is not None:
+            bar.set_postfix(LOSS=f"{last_loss:.4f}", TRAIN_ACC=f"{history['train'][-1]:.4f}",
+                            TEST_ACC=f"{history['test'][-1]:.4f}")
+            bar.close()
         print(f"epoch {epoch + 1}/{epochs}: LOSS {last_loss:.4f}  TRAIN_ACC {history['train'][-1]:.4f}  "
               f"TEST_ACC {history['test'][-1]:.4f}  ({seconds:.1f} s training, "
               f"{1000 * seconds / steps:.1f} ms/step)")
