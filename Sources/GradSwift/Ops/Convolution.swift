@@ -175,7 +175,7 @@ private struct ConvolutionPlan {
                     for channel in 0..<cout { (target + channel * positions).update(repeating: bp[channel], count: positions) }
                 }
                 T.gemm(false, false, cout, positions, g.patch, wp, g.patch, col + image * positions, columns,
-                       bp == nil ? 0 : 1, target, positions)
+                       beta: bp == nil ? 0 : 1, target, positions)
             }
         }
     }
@@ -223,13 +223,13 @@ private struct ConvolutionPlan {
                 g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
                 for image in 0..<count {
                     T.gemm(false, true, cout, g.patch, positions, gp + (first + image) * cout * positions, positions,
-                           col + image * positions, columns, 1, target, g.patch)
+                           col + image * positions, columns, beta: 1, target, g.patch)
                 }
             }
             if let dx {
                 for image in 0..<count {
                     T.gemm(true, false, g.patch, positions, cout, wp, g.patch, gp + (first + image) * cout * positions, positions,
-                           0, col + image * positions, columns)
+                           beta: 0, col + image * positions, columns)
                 }
                 g.col2im(col, first: first, count: count, into: dx.pointer(T.self), parallel: parallel)
             }

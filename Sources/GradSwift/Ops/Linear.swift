@@ -1,5 +1,3 @@
-import CBLAS
-
 extension Ops {
     /// The affine map of a Linear layer in PyDyNet's layout: `x @ weight + bias` with `weight`
     /// of shape (in, out), `x` of shape (..., in) and the result (..., out).
@@ -43,29 +41,23 @@ extension Ops {
             throw EngineError.outOfMemory("\(op): dimensions above 2^31 - 1 are not supported (input \(describe(x.shape)), weight \(describe(weight.shape)))")
         }
 
-        let out = try Tensor(shape: outShape, dtype: x.dtype, zeroed: bias == nil && inFeatures == 0, op: op)
+        let out = try Tensor(shape: outShape, dtype: x.dtype, op: op)
         if let bias {
             if x.dtype == .float32 { fillRows(out, with: bias, Float.self) } else { fillRows(out, with: bias, Double.self) }
         }
-        if rows > 0 && outFeatures > 0 && inFeatures > 0 {
-            gemm(x.dtype, false, false, rows, outFeatures, inFeatures, x, weight, out, accumulate: bias != nil)
-        }
+        product(x.dtype, false, false, rows, outFeatures, inFeatures, x, weight, out, accumulate: bias != nil)
 
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return out.recording(op, inputs) { g in
             var grads: [Tensor?] = [nil, nil]
             if x.requiresGrad {
-                let gx = try Tensor(shape: x.shape, dtype: g.dtype, zeroed: outFeatures == 0, op: op)
-                if rows > 0 && inFeatures > 0 && outFeatures > 0 {
-                    gemm(g.dtype, false, true, rows, inFeatures, outFeatures, g, weight, gx, accumulate: false)
-                }
+                let gx = try Tensor(shape: x.shape, dtype: g.dtype, op: op)
+                product(g.dtype, false, true, rows, inFeatures, outFeatures, g, weight, gx, accumulate: false)
                 grads[0] = gx
             }
             if weight.requiresGrad {
-                let gw = try Tensor(shape: weight.shape, dtype: g.dtype, zeroed: rows == 0, op: op)
-                if rows > 0 && inFeatures > 0 && outFeatures > 0 {
-                    gemm(g.dtype, true, false, inFeatures, outFeatures, rows, x, g, gw, accumulate: false)
-                }
+                let gw = try Tensor(shape: weight.shape, dtype: g.dtype, op: op)
+                product(g.dtype, true, false, inFeatures, outFeatures, rows, x, g, gw, accumulate: false)
                 grads[1] = gw
             }
             if let bias {
@@ -119,19 +111,17 @@ extension Ops {
         }
     }
 
-    /// `C = op(A) @ op(B)`, or `C += op(A) @ op(B)` when `accumulate`, for the row-major float
-    /// matrices held by three contiguous tensors (A is n×k or k×n when transposed, B is k×m or
-    /// m×k, C is n×m). All dimensions are positive and at most 2^31 - 1.
-    private static func gemm(_ type: DType, _ transA: Bool, _ transB: Bool, _ n: Int, _ m: Int, _ k: Int,
-                             _ a: Tensor, _ b: Tensor, _ c: Tensor, accumulate: Bool) {
-        let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
-        let lda = Int32(transA ? n : k), ldb = Int32(transB ? k : m)
+    /// `C = op(A) @ op(B)`, or `C += op(A) @ op(B)` when `accumulate`, for the densely stored
+    /// row-major matrices of three contiguous tensors of float dtype `type` (op(A) is m×k,
+    /// op(B) k×n, C m×n; with k = 0 the product is zero).
+    private static func product(_ type: DType, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                                _ a: Tensor, _ b: Tensor, _ c: Tensor, accumulate: Bool) {
         if type == .float32 {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(n), Int32(m), Int32(k), 1, a.pointer(Float.self), lda,
-                        b.pointer(Float.self), ldb, accumulate ? 1 : 0, c.pointer(Float.self), Int32(m))
+            Float.gemm(transA, transB, m, n, k, a.pointer(Float.self), b.pointer(Float.self),
+                       beta: accumulate ? 1 : 0, c.pointer(Float.self))
         } else {
-            cblas_dgemm(CblasRowMajor, ta, tb, Int32(n), Int32(m), Int32(k), 1, a.pointer(Double.self), lda,
-                        b.pointer(Double.self), ldb, accumulate ? 1 : 0, c.pointer(Double.self), Int32(m))
+            Double.gemm(transA, transB, m, n, k, a.pointer(Double.self), b.pointer(Double.self),
+                        beta: accumulate ? 1 : 0, c.pointer(Double.self))
         }
     }
 }

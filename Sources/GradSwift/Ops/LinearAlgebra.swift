@@ -1,5 +1,3 @@
-import CBLAS
-
 extension Ops {
     /// Matrix product with `np.matmul`'s rules: 1-D operands are promoted to a row (left) or a
     /// column (right) and the added axis removed from the result; leading axes broadcast as
@@ -51,7 +49,7 @@ extension Ops {
         }
         if batchY.isEmpty && !transX && batches * n <= Int(Int32.max) {
             // The rows of every batch of x form one tall matrix: a single product.
-            gemm(x.dtype, false, transY, batches * n, m, k, x.storage.bytes, 0, y.storage.bytes, 0, out.storage.bytes, 0)
+            product(x.dtype, false, transY, batches * n, m, k, x.storage.bytes, 0, y.storage.bytes, 0, out.storage.bytes, 0)
             return out
         }
         let plan = ElementwisePlan(shape: batch.isEmpty ? [1] : batch,
@@ -59,34 +57,29 @@ extension Ops {
         let stepX = plan.step(0), stepY = plan.step(1)
         plan.forEachRun(in: 0..<batches) { start, off, length in
             for i in 0..<length {
-                gemm(x.dtype, transX, transY, n, m, k,
-                     x.storage.bytes, (off.0 + i * stepX) * xr * xc,
-                     y.storage.bytes, (off.1 + i * stepY) * yr * yc,
-                     out.storage.bytes, (start + i) * n * m)
+                product(x.dtype, transX, transY, n, m, k,
+                        x.storage.bytes, (off.0 + i * stepX) * xr * xc,
+                        y.storage.bytes, (off.1 + i * stepY) * yr * yc,
+                        out.storage.bytes, (start + i) * n * m)
             }
         }
         return out
     }
 
-    /// `C = op(A) @ op(B)` for row-major matrices at the given element offsets
-    /// (A is n×k or k×n when transposed, B is k×m or m×k, C is n×m).
-    private static func gemm(_ type: DType, _ transA: Bool, _ transB: Bool, _ n: Int, _ m: Int, _ k: Int,
-                             _ a: UnsafeMutableRawPointer, _ aOffset: Int,
-                             _ b: UnsafeMutableRawPointer, _ bOffset: Int,
-                             _ c: UnsafeMutableRawPointer, _ cOffset: Int) {
-        let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
-        let lda = Int32(transA ? n : k), ldb = Int32(transB ? k : m)
+    /// `C = op(A) @ op(B)` for densely stored row-major matrices at the given element offsets
+    /// of three buffers of dtype `type` (A is n×k or k×n when transposed, B is k×m or m×k, C is
+    /// n×m): float types through `BLASScalar.gemm`, int64 by a wrapping triple loop.
+    private static func product(_ type: DType, _ transA: Bool, _ transB: Bool, _ n: Int, _ m: Int, _ k: Int,
+                                _ a: UnsafeMutableRawPointer, _ aOffset: Int,
+                                _ b: UnsafeMutableRawPointer, _ bOffset: Int,
+                                _ c: UnsafeMutableRawPointer, _ cOffset: Int) {
         switch type {
         case .float32:
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(n), Int32(m), Int32(k), 1,
-                        a.assumingMemoryBound(to: Float.self) + aOffset, lda,
-                        b.assumingMemoryBound(to: Float.self) + bOffset, ldb, 0,
-                        c.assumingMemoryBound(to: Float.self) + cOffset, Int32(m))
+            Float.gemm(transA, transB, n, m, k, a.assumingMemoryBound(to: Float.self) + aOffset,
+                       b.assumingMemoryBound(to: Float.self) + bOffset, beta: 0, c.assumingMemoryBound(to: Float.self) + cOffset)
         case .float64:
-            cblas_dgemm(CblasRowMajor, ta, tb, Int32(n), Int32(m), Int32(k), 1,
-                        a.assumingMemoryBound(to: Double.self) + aOffset, lda,
-                        b.assumingMemoryBound(to: Double.self) + bOffset, ldb, 0,
-                        c.assumingMemoryBound(to: Double.self) + cOffset, Int32(m))
+            Double.gemm(transA, transB, n, m, k, a.assumingMemoryBound(to: Double.self) + aOffset,
+                        b.assumingMemoryBound(to: Double.self) + bOffset, beta: 0, c.assumingMemoryBound(to: Double.self) + cOffset)
         default:
             let pa = a.assumingMemoryBound(to: Int64.self) + aOffset
             let pb = b.assumingMemoryBound(to: Int64.self) + bOffset

@@ -223,7 +223,7 @@ extension Ops {
 
 /// exp and the gate functions in branch-free arithmetic, so that loops over them vectorise
 /// (libm's exp is an opaque call per element): within a few ulp of libm.
-protocol GateMath: FloatElement {
+protocol GateMath: BLASScalar {
     /// e^x for x in the normal range (inputs are clamped to it), by 2^n · p(r) with
     /// r = x - n ln 2, |r| <= ln 2 / 2, and n assembled directly into the exponent bits.
     static func gateExp(_ x: Self) -> Self
@@ -332,7 +332,7 @@ private enum SequenceKernel<T: GateMath> {
         let P = run.gates.pointer(T.self), X = run.x.pointer(T.self)
         for block in run.inputBlocks {
             let width = block.weight.shape[1]
-            gemm(false, false, s.rows, width, s.input, X, s.input, block.weight.pointer(T.self), width, 0, P + block.column, G)
+            T.gemm(false, false, s.rows, width, s.input, X, s.input, block.weight.pointer(T.self), width, beta: 0, P + block.column, G)
         }
         let biasTensor = try biasRow(run), bias = biasTensor.pointer(T.self)
         // A zero row stands for a missing initial state; GRU also needs r·h_prev per step.
@@ -346,17 +346,17 @@ private enum SequenceKernel<T: GateMath> {
             let hp = previous(run.hidden, initial: run.h0, s, step: step)
             switch run.cell {
             case .rnnTanh, .rnnReLU:
-                if let hp { gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, 1, p.base, p.stride) }
+                if let hp { T.gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, beta: 1, p.base, p.stride) }
                 rnnStep(relu: run.cell == .rnnReLU, s, p, h, bias)
             case .lstm:
-                if let hp { gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, 1, p.base, p.stride) }
+                if let hp { T.gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, beta: 1, p.base, p.stride) }
                 let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
                 lstmStep(s, p, h, cp, rows(run.cells!, s, t, width: H), rows(run.cellTanh!, s, t, width: H), bias)
             case .gru:
                 let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
-                if let hp { gemm(false, false, B, 2 * H, H, hp.base, hp.stride, wh1, 2 * H, 1, p.base, p.stride) }
+                if let hp { T.gemm(false, false, B, 2 * H, H, hp.base, hp.stride, wh1, 2 * H, beta: 1, p.base, p.stride) }
                 gruGates(s, p, hp ?? zero, rh, bias)
-                if hp != nil { gemm(false, false, B, H, H, rh, H, wh2, H, 1, p.base + 2 * H, p.stride) }
+                if hp != nil { T.gemm(false, false, B, H, H, rh, H, wh2, H, beta: 1, p.base + 2 * H, p.stride) }
                 gruOutput(s, p, hp ?? zero, h, bias)
             }
         }
@@ -458,18 +458,18 @@ private enum SequenceKernel<T: GateMath> {
                 }
                 guard let hp else { break }
                 let wh = run.hiddenWeights[0].pointer(T.self)
-                if let dWh = hiddenGrads[0] { gemm(true, false, H, G, B, hp.base, hp.stride, d.base, d.stride, 1, dWh.pointer(T.self), G) }
-                if step > 0 || needsInitial { gemm(false, true, B, H, G, d.base, d.stride, wh, G, 0, dhNext, H) }
+                if let dWh = hiddenGrads[0] { T.gemm(true, false, H, G, B, hp.base, hp.stride, d.base, d.stride, beta: 1, dWh.pointer(T.self), G) }
+                if step > 0 || needsInitial { T.gemm(false, true, B, H, G, d.base, d.stride, wh, G, beta: 0, dhNext, H) }
             case .gru:
                 let acc = spare.pointer(T.self), drh = scratch.pointer(T.self), rh = drh + B * H
                 gruBackOutput(s, p, d, gh, dhNext, hp ?? zero, acc)
                 if let hp {
                     let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
-                    gemm(false, true, B, H, H, d.base + 2 * H, d.stride, wh2, H, 0, drh, H)
+                    T.gemm(false, true, B, H, H, d.base + 2 * H, d.stride, wh2, H, beta: 0, drh, H)
                     gruBackGates(s, p, d, hp, drh, rh, acc)
-                    if let dWh2 = hiddenGrads[1] { gemm(true, false, H, H, B, rh, H, d.base + 2 * H, d.stride, 1, dWh2.pointer(T.self), H) }
-                    if let dWh1 = hiddenGrads[0] { gemm(true, false, H, 2 * H, B, hp.base, hp.stride, d.base, d.stride, 1, dWh1.pointer(T.self), 2 * H) }
-                    gemm(false, true, B, H, 2 * H, d.base, d.stride, wh1, 2 * H, 1, acc, H)
+                    if let dWh2 = hiddenGrads[1] { T.gemm(true, false, H, H, B, rh, H, d.base + 2 * H, d.stride, beta: 1, dWh2.pointer(T.self), H) }
+                    if let dWh1 = hiddenGrads[0] { T.gemm(true, false, H, 2 * H, B, hp.base, hp.stride, d.base, d.stride, beta: 1, dWh1.pointer(T.self), 2 * H) }
+                    T.gemm(false, true, B, H, 2 * H, d.base, d.stride, wh1, 2 * H, beta: 1, acc, H)
                 }
                 swap(&carry, &spare)
             }
@@ -578,8 +578,8 @@ private enum SequenceKernel<T: GateMath> {
         let dx = try Tensor(shape: run.x.shape, dtype: dA.dtype, zeroed: true, op: run.cell.name)
         for block in run.inputBlocks {
             let width = block.weight.shape[1]
-            gemm(false, true, s.rows, s.input, width, dA.pointer(T.self) + block.column, s.gates,
-                 block.weight.pointer(T.self), width, 1, dx.pointer(T.self), s.input)
+            T.gemm(false, true, s.rows, s.input, width, dA.pointer(T.self) + block.column, s.gates,
+                   block.weight.pointer(T.self), width, beta: 1, dx.pointer(T.self), s.input)
         }
         return dx
     }
@@ -588,8 +588,8 @@ private enum SequenceKernel<T: GateMath> {
     static func weightGradient(_ run: SequenceRun, _ w: Tensor, _ column: Int, _ dA: Tensor) throws -> Tensor {
         let s = run.shape, width = w.shape[1]
         let dW = try Tensor(shape: w.shape, dtype: dA.dtype, zeroed: true, op: run.cell.name)
-        gemm(true, false, s.input, width, s.rows, run.x.pointer(T.self), s.input,
-             dA.pointer(T.self) + column, s.gates, 1, dW.pointer(T.self), width)
+        T.gemm(true, false, s.input, width, s.rows, run.x.pointer(T.self), s.input,
+               dA.pointer(T.self) + column, s.gates, beta: 1, dW.pointer(T.self), width)
         return dW
     }
 
@@ -610,26 +610,5 @@ private enum SequenceKernel<T: GateMath> {
             }
         }
         return out
-    }
-
-    /// `C = op(A) op(B) + beta·C` for row-major matrices with explicit leading dimensions
-    /// (op(A) m×k, op(B) k×n, C m×n). Nothing to do when m or n is 0; with k = 0, C = beta·C.
-    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                     _ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>, _ ldb: Int,
-                     _ beta: T, _ c: Pointer, _ ldc: Int) {
-        guard m > 0 && n > 0 else { return }
-        if k == 0 {
-            if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
-            return
-        }
-        let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
-        let (ra, rb, rc) = (UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeMutableRawPointer(c))
-        if T.self == Float.self {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, ra.assumingMemoryBound(to: Float.self), Int32(lda),
-                        rb.assumingMemoryBound(to: Float.self), Int32(ldb), Float(beta), rc.assumingMemoryBound(to: Float.self), Int32(ldc))
-        } else {
-            cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, ra.assumingMemoryBound(to: Double.self), Int32(lda),
-                        rb.assumingMemoryBound(to: Double.self), Int32(ldb), Double(beta), rc.assumingMemoryBound(to: Double.self), Int32(ldc))
-        }
     }
 }
