@@ -92,11 +92,8 @@ public func gsCheckpointName(_ checkpoint: UInt64, _ index: Int64, _ buffer: Uns
                              _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_checkpoint_name"
-        let entries = try GradSwiftCABI.checkpoint(checkpoint, op).entries
-        guard index >= 0 && index < Int64(entries.count) else {
-            throw CallError(status: .indexError, message: "\(op): index \(index) is out of range for \(entries.count) tensors")
-        }
-        try writeString(entries[Int(index)].name, buffer, capacity, length, op)
+        let names = try GradSwiftCABI.checkpoint(checkpoint, op).entries.map(\.name)
+        try writeName(names, index, "tensors", buffer, capacity, length, op)
     }
 }
 

@@ -32,6 +32,16 @@ func writeString(_ text: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capac
     length.pointee = Int64(bytes.count)
 }
 
+/// Writes `names[index]` snprintf-style (see `writeString`); an index outside `names` is an
+/// index error naming `what` ("parameters", "state buffers"...).
+func writeName(_ names: [String], _ index: Int64, _ what: String, _ buffer: UnsafeMutablePointer<CChar>?,
+               _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?, _ op: String) throws {
+    guard index >= 0 && index < Int64(names.count) else {
+        throw CallError(status: .indexError, message: "\(op): index \(index) is out of range for \(names.count) \(what)")
+    }
+    try writeString(names[Int(index)], buffer, capacity, length, op)
+}
+
 /// Reads `count` handles from `pointer` (checking the pointer and count).
 func readHandles(_ pointer: UnsafePointer<UInt64>?, _ count: Int32, _ op: String, _ name: String) throws -> [UInt64] {
     guard count >= 0 else { throw CallError.invalid("\(op): \(name) count \(count) is negative") }
@@ -104,11 +114,8 @@ public func gsModuleParameterName(_ module: UInt64, _ index: Int64, _ buffer: Un
                                   _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_module_parameter_name"
-        let all = try GradSwiftCABI.module(module, op).namedParameters()
-        guard index >= 0 && index < Int64(all.count) else {
-            throw CallError(status: .indexError, message: "\(op): index \(index) is out of range for \(all.count) parameters")
-        }
-        try writeString(all[Int(index)].name, buffer, capacity, length, op)
+        let names = try GradSwiftCABI.module(module, op).namedParameters().map(\.name)
+        try writeName(names, index, "parameters", buffer, capacity, length, op)
     }
 }
 

@@ -131,11 +131,8 @@ public func gsOptimStateName(_ optimizer: UInt64, _ index: Int64, _ buffer: Unsa
                              _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_optim_state_name"
-        let all = try GradSwiftCABI.optimizer(optimizer, op).namedBuffers
-        guard index >= 0 && index < Int64(all.count) else {
-            throw CallError(status: .indexError, message: "\(op): index \(index) is out of range for \(all.count) state buffers")
-        }
-        try writeString(all[Int(index)].name, buffer, capacity, length, op)
+        let names = try GradSwiftCABI.optimizer(optimizer, op).namedBuffers.map(\.name)
+        try writeName(names, index, "state buffers", buffer, capacity, length, op)
     }
 }
 
