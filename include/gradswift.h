@@ -345,6 +345,10 @@ int32_t gs_module_forward(uint64_t module_, const uint64_t *inputs, int32_t ninp
 /// Sets training (`mode` true) or evaluation mode on the module and all its sub-modules.
 int32_t gs_module_train(uint64_t module_, bool mode);
 
+/// Draws (or sets) the initial values of the module's parameters again, as its constructor
+/// did (sub-modules included), from the engine generator.
+int32_t gs_module_reset_parameters(uint64_t module_);
+
 /// Writes whether the module is in training mode.
 int32_t gs_module_is_training(uint64_t module_, bool *result);
 

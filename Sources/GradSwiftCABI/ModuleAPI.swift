@@ -85,6 +85,13 @@ public func gsModuleTrain(_ module: UInt64, _ mode: Bool) -> Int32 {
     guarded { try GradSwiftCABI.module(module, "gs_module_train").setTraining(mode) }
 }
 
+/// Draws (or sets) the initial values of the module's parameters again, as its constructor
+/// did (sub-modules included), from the engine generator.
+@c(gs_module_reset_parameters)
+public func gsModuleResetParameters(_ module: UInt64) -> Int32 {
+    guarded { try GradSwiftCABI.module(module, "gs_module_reset_parameters").resetParameters() }
+}
+
 /// Writes whether the module is in training mode.
 @c(gs_module_is_training)
 public func gsModuleIsTraining(_ module: UInt64, _ result: UnsafeMutablePointer<Bool>?) -> Int32 {

@@ -272,6 +272,8 @@ static void test_module_generic(void) {
     CHECK_ERROR(gs_sequential_new(NULL, 1, &param), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_sequential_new(NULL, 0, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_release(x), GS_ERR_INVALID_HANDLE);
+    CHECK_OK(gs_module_reset_parameters(seq)); /* no parameters: nothing to draw */
+    CHECK_ERROR(gs_module_reset_parameters(x), GS_ERR_INVALID_HANDLE);
     CHECK_OK(gs_module_release(inner)); /* seq keeps its own reference */
     CHECK_OK(gs_module_forward(seq, &x, 1, out, 3, &n));
     release(out[0]);

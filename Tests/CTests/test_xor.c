@@ -28,6 +28,14 @@ void test_xor(void) {
         CHECK(strcmp(name, names[i]) == 0);
         CHECK_OK(gs_module_parameter(net, name, &params[i]));
     }
+    /* reset_parameters draws the same values again from the same seed */
+    float before[16], after[16];
+    CHECK_OK(gs_tensor_copy_data(params[0], before, sizeof before));
+    CHECK_OK(gs_manual_seed(3));
+    CHECK_OK(gs_module_reset_parameters(net));
+    CHECK_OK(gs_tensor_copy_data(params[0], after, sizeof after));
+    CHECK(memcmp(before, after, sizeof before) == 0);
+
     uint64_t optimizer = 0, schedule = 0;
     CHECK_OK(gs_adam_new(params, 4, 0.05, 0.9, 0.999, 1e-8, 0.0, &optimizer));
     CHECK_OK(gs_step_lr_new(optimizer, 300, 0.5, -1, &schedule));

@@ -68,6 +68,7 @@ PROTOTYPES = [
     ("gs_module_release", "int32_t", ["uint64_t"]),
     ("gs_module_forward", "int32_t", ["uint64_t", "const uint64_t *", "int32_t", "uint64_t *", "int32_t", "int32_t *"]),
     ("gs_module_train", "int32_t", ["uint64_t", "bool"]),
+    ("gs_module_reset_parameters", "int32_t", ["uint64_t"]),
     ("gs_module_is_training", "int32_t", ["uint64_t", "bool *"]),
     ("gs_module_parameter_count", "int32_t", ["uint64_t", "int64_t *"]),
     ("gs_module_parameter_name", "int32_t", ["uint64_t", "int64_t", "char *", "int64_t", "int64_t *"]),

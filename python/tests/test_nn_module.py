@@ -215,3 +215,33 @@ def test_no_handles_leak_from_modules():
         net.state_dict()
     del net
     assert live_handles() == before
+
+
+def test_reset_parameters_redraws_as_the_constructor_did():
+    gs.manual_seed(11)
+    layer = nn.Linear(30, 20, dtype=np.float32)
+    first = layer.state_dict()
+    layer.weight.data[...] = 0
+    gs.manual_seed(11)
+    layer.reset_paramters()  # PyDyNet's spelling of reset_parameters
+    for name, value in layer.state_dict().items():
+        np.testing.assert_array_equal(value, first[name])
+
+    bn = nn.BatchNorm1d(3)
+    bn(gs.Tensor(np.random.default_rng(0).standard_normal((8, 3)))).sum().backward()
+    bn.reset_parameters()
+    np.testing.assert_array_equal(bn.running_mean.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(3))
+
+    gru = nn.GRU(2, 4, num_layers=2)
+    before = [p.numpy().copy() for p in gru.parameters()]
+    gru.reset_parameters()
+    after = [p.numpy() for p in gru.parameters()]
+    assert all(np.abs(a).max() <= 0.5 for a in after)  # U(-1/sqrt(4), 1/sqrt(4))
+    assert not any(np.array_equal(a, b) for a, b in zip(before, after))
+
+    emb = nn.Embedding(5, 3, padding_idx=1)
+    emb.weight.data[...] = 7
+    emb.reset_parameters()
+    np.testing.assert_array_equal(emb.weight.numpy()[1], np.zeros(3))
+    assert np.abs(emb.weight.numpy()).max() < 7

@@ -15,6 +15,9 @@ public final class Conv1d: Module {
         try registerConvolution(self, "Conv1d", [outChannels, inChannels, kernelSize], stride, padding, bias, dtype)
     }
 
+    /// Draws the weight and bias again (see `resetConvolution`).
+    override public func resetParameters() throws { try resetConvolution(self) }
+
     override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
         [try Ops.conv1d(inputs[0], parameter("weight")!, bias: parameter("bias"), stride: stride, padding: padding)]
     }
@@ -37,6 +40,9 @@ public final class Conv2d: Module {
         try registerConvolution(self, "Conv2d", [outChannels, inChannels, kernelSize, kernelSize], stride, padding, bias, dtype)
     }
 
+    /// Draws the weight and bias again (see `resetConvolution`).
+    override public func resetParameters() throws { try resetConvolution(self) }
+
     override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
         [try Ops.conv2d(inputs[0], parameter("weight")!, bias: parameter("bias"), stride: stride, padding: padding)]
     }
@@ -50,7 +56,7 @@ private func convolutionSettings(_ inChannels: Int, _ outChannels: Int, _ kernel
     "in_channels=\(inChannels), out_channels=\(outChannels), kernel_size=\(kernelSize), padding=\(padding), stride=\(stride), bias=\(bias ? "True" : "False")"
 }
 
-/// Checks the layer's sizes, then creates and registers its initialised weight and bias.
+/// Checks the layer's sizes, then creates, registers and initialises its weight and bias.
 private func registerConvolution(_ layer: Module, _ kind: String, _ weightShape: [Int], _ stride: Int, _ padding: Int,
                                  _ bias: Bool, _ dtype: DType) throws {
     guard dtype.isFloatingPoint else {
@@ -64,12 +70,21 @@ private func registerConvolution(_ layer: Module, _ kind: String, _ weightShape:
     }
     guard stride > 0 else { throw EngineError.invalidArgument("\(kind): stride must be positive, got \(stride)") }
     guard padding >= 0 else { throw EngineError.invalidArgument("\(kind): padding must be non-negative, got \(padding)") }
-    let weight = try Tensor(shape: weightShape, dtype: dtype, op: kind)
-    try Init.kaimingUniform(weight, a: 5.0.squareRoot())
-    try layer.register("weight", weight)
+    try layer.register("weight", try Tensor(shape: weightShape, dtype: dtype, op: kind))
     if bias {
         let shape = [1, weightShape[0]] + [Int](repeating: 1, count: weightShape.count - 2)
+        try layer.register("bias", try Tensor(shape: shape, dtype: dtype, op: kind))
+    }
+    try resetConvolution(layer)
+}
+
+/// PyDyNet's initialisation: Kaiming uniform weight with a = √5, bias from U(-b, b) with
+/// b = 1/√fan_in (fans counted PyDyNet's way).
+private func resetConvolution(_ layer: Module) throws {
+    guard let weight = layer.parameter("weight") else { return }
+    try Init.kaimingUniform(weight, a: 5.0.squareRoot())
+    if let bias = layer.parameter("bias") {
         let bound = Init.fanInBound(try Init.fans(weight).fanIn)
-        try layer.register("bias", try Tensor.uniform(low: -bound, high: bound, dtype: dtype, shape: shape))
+        try Init.uniform(bias, low: -bound, high: bound)
     }
 }

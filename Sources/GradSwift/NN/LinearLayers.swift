@@ -20,14 +20,18 @@ public final class Linear: Module {
         }
         (self.inFeatures, self.outFeatures, self.hasBias) = (inFeatures, outFeatures, bias)
         super.init(kind: op)
-        let weight = try Tensor(shape: [inFeatures, outFeatures], dtype: dtype, op: op)
+        try register("weight", try Tensor(shape: [inFeatures, outFeatures], dtype: dtype, op: op))
+        if bias { try register("bias", try Tensor(shape: [outFeatures], dtype: dtype, op: op)) }
+        try resetParameters()
+    }
+
+    /// Kaiming-uniform weight (a = sqrt(5)), bias from U(-1/sqrt(in), 1/sqrt(in)), as PyDyNet.
+    override public func resetParameters() throws {
+        let weight = try own("weight")
         if weight.count > 0 { try Init.kaimingUniform(weight, a: 5.0.squareRoot()) }
-        try register("weight", weight)
-        if bias {
-            let b = try Tensor(shape: [outFeatures], dtype: dtype, op: op)
+        if hasBias {
             let bound = Init.fanInBound(inFeatures)
-            try Init.uniform(b, low: -bound, high: bound)
-            try register("bias", b)
+            try Init.uniform(try own("bias"), low: -bound, high: bound)
         }
     }
 
@@ -62,13 +66,19 @@ public final class Embedding: Module {
         let padding = try Ops.embeddingPadding(paddingIndex, count: numEmbeddings, op: op)
         (self.numEmbeddings, self.embeddingDim, self.paddingIndex) = (numEmbeddings, embeddingDim, padding)
         super.init(kind: op)
-        let weight = try Tensor(shape: [numEmbeddings, embeddingDim], dtype: dtype, op: op)
+        try register("weight", try Tensor(shape: [numEmbeddings, embeddingDim], dtype: dtype, op: op))
+        try resetParameters()
+    }
+
+    /// A table of N(0, 1) samples with the padding row zeroed.
+    override public func resetParameters() throws {
+        let weight = try own("weight")
         try Init.normal(weight)
-        if let padding {
-            let row = UnsafeMutableRawPointer(weight.storage.bytes) + padding * embeddingDim * dtype.itemSize
-            row.initializeMemory(as: UInt8.self, repeating: 0, count: embeddingDim * dtype.itemSize)
+        if let paddingIndex {
+            let rowBytes = embeddingDim * weight.dtype.itemSize
+            (UnsafeMutableRawPointer(weight.storage.bytes) + paddingIndex * rowBytes)
+                .initializeMemory(as: UInt8.self, repeating: 0, count: rowBytes)
         }
-        try register("weight", weight)
     }
 
     override func forward(_ inputs: [Tensor]) throws -> [Tensor] {

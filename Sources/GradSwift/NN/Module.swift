@@ -72,6 +72,12 @@ public class Module {
         parameters[i].tensor = tensor
     }
 
+    /// Draws (or sets) the parameters' initial values again, as the constructor did. Layers with
+    /// parameters override it; a container resets its sub-modules.
+    public func resetParameters() throws {
+        for child in children { try child.module.resetParameters() }
+    }
+
     /// Switches this module and all its sub-modules to training (`true`) or evaluation mode.
     public func setTraining(_ on: Bool) {
         isTraining = on

@@ -42,10 +42,17 @@ public class BatchNorm: Module {
         self.momentum = momentum
         self.ranks = ranks
         super.init(kind: kind)
-        try register("running_mean", Tensor.full(0, dtype: dtype, shape: parameterShape), trainable: false)
-        try register("running_var", Tensor.full(1, dtype: dtype, shape: parameterShape), trainable: false)
-        try register("scale", Tensor.full(1, dtype: dtype, shape: parameterShape))
-        try register("shift", Tensor.full(0, dtype: dtype, shape: parameterShape))
+        for (name, trainable) in [("running_mean", false), ("running_var", false), ("scale", true), ("shift", true)] {
+            try register(name, try Tensor(shape: parameterShape, dtype: dtype, op: kind), trainable: trainable)
+        }
+        try resetParameters()
+    }
+
+    /// Running mean 0, running variance 1, scale 1, shift 0.
+    override public func resetParameters() throws {
+        for (name, value) in [("running_mean", 0.0), ("running_var", 1), ("scale", 1), ("shift", 0)] {
+            parameter(name)?.fill(value)
+        }
     }
 
     override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
@@ -104,8 +111,15 @@ public final class LayerNorm: Module {
         self.normalizedShape = normalizedShape
         self.eps = eps
         super.init(kind: "LayerNorm")
-        try register("scale", Tensor.full(1, dtype: dtype, shape: normalizedShape))
-        try register("shift", Tensor.full(0, dtype: dtype, shape: normalizedShape))
+        try register("scale", try Tensor(shape: normalizedShape, dtype: dtype, op: "LayerNorm"))
+        try register("shift", try Tensor(shape: normalizedShape, dtype: dtype, op: "LayerNorm"))
+        try resetParameters()
+    }
+
+    /// Scale 1, shift 0.
+    override public func resetParameters() throws {
+        parameter("scale")?.fill(1)
+        parameter("shift")?.fill(0)
     }
 
     override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
@@ -131,7 +145,13 @@ public final class RMSNorm: Module {
         self.normalizedShape = normalizedShape
         self.eps = eps
         super.init(kind: "RMSNorm")
-        try register("weight", Tensor.full(1, dtype: dtype, shape: normalizedShape))
+        try register("weight", try Tensor(shape: normalizedShape, dtype: dtype, op: "RMSNorm"))
+        try resetParameters()
+    }
+
+    /// Weight 1.
+    override public func resetParameters() throws {
+        parameter("weight")?.fill(1)
     }
 
     override func forward(_ inputs: [Tensor]) throws -> [Tensor] {

@@ -33,18 +33,13 @@ public class RecurrentCellModule: Module {
     /// Whether the cell has biases.
     public let hasBias: Bool
 
-    /// Registers the cell's parameters, drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyDyNet does.
+    /// Registers the cell's parameters and draws them (see `resetParameters`).
     init(kind: String, cell: RecurrentCell, inputSize: Int, hiddenSize: Int, bias: Bool, dtype: DType) throws {
         try checkRecurrentSizes(kind, inputSize: inputSize, hiddenSize: hiddenSize, dtype: dtype)
         (self.cell, self.inputSize, self.hiddenSize, self.hasBias) = (cell, inputSize, hiddenSize, bias)
         let states = cell == .lstm ? 2 : 1
         super.init(kind: kind, arity: 1...(1 + states))
-        let bound = 1 / Double(hiddenSize).squareRoot()
-        func parameter(_ shape: [Int]) throws -> Tensor {
-            let t = try Tensor(shape: shape, dtype: dtype, op: kind)
-            try Init.uniform(t, low: -bound, high: bound)
-            return t
-        }
+        func parameter(_ shape: [Int]) throws -> Tensor { try Tensor(shape: shape, dtype: dtype, op: kind) }
         let layout = cell.weightLayout
         for entry in layout {
             try register(entry.name, try parameter([entry.fromInput ? inputSize : hiddenSize, entry.units * hiddenSize]))
@@ -55,6 +50,13 @@ public class RecurrentCellModule: Module {
                 try register(inputs.count == 1 ? "bias" : "bias\(i + 1)", try parameter([entry.units * hiddenSize]))
             }
         }
+        try resetParameters()
+    }
+
+    /// Every parameter from U(-1/sqrt(H), 1/sqrt(H)), in registration order, as PyDyNet.
+    override public func resetParameters() throws {
+        let bound = 1 / Double(hiddenSize).squareRoot()
+        for (_, t) in parameters { try Init.uniform(t, low: -bound, high: bound) }
     }
 
     /// The weights in `Ops.recurrentSequence`'s order (registration order).

@@ -82,6 +82,10 @@ class EngineModule(Module):
         results = [wrap(outputs[i]) for i in range(count.value)]
         return results[0] if len(results) == 1 else tuple(results)
 
+    def reset_parameters(self):
+        """Draws (or sets) the initial parameter values again, as the constructor did."""
+        check(lib.gs_module_reset_parameters(self._engine.handle))
+
     def _set_mode(self, mode):
         Module._set_mode(self, mode)
         check(lib.gs_module_train(self._engine.handle, c_bool(mode)))

@@ -1,10 +1,8 @@
 """Linear and Embedding: engine layers with PyDyNet 1.1's constructors and attributes."""
-import math
 
 from ..._convert import dtype_code, int64_argument
 from ..._lib import lib
 from ...cuda import Device
-from .. import init
 from ._engine import EngineModule, engine_new
 
 __all__ = ["Linear", "Embedding"]
@@ -28,14 +26,7 @@ class Linear(EngineModule):
         if not bias:
             self.bias = None
 
-    def reset_parameters(self):
-        """Draws new parameters as the constructor does (Kaiming uniform weight, uniform bias)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
-
-    reset_paramters = reset_parameters  # PyDyNet 1.1's spelling
+    reset_paramters = EngineModule.reset_parameters  # PyDyNet 1.1's spelling
 
 
 class Embedding(EngineModule):
@@ -58,9 +49,3 @@ class Embedding(EngineModule):
                               int64_argument("Embedding embedding_dim", embedding_dim),
                               padding, padding_idx is not None, dtype_code(dtype)))
         self.padding_idx = None if padding_idx is None else (padding + num if padding < 0 else padding)
-
-    def reset_parameters(self):
-        """Draws a new N(0, 1) table with the padding row zeroed."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0

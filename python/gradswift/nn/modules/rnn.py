@@ -9,14 +9,12 @@ as (batch, num_layers * D, hidden) while initial states are given as (num_layers
 hidden), and a bidirectional network is two independent stacks (one over the reversed
 sequence), so layers after the first take ``hidden_size`` inputs.
 """
-import math
 from ctypes import c_int64, c_uint64
 
 from ..._convert import dtype_code, int64_argument
 from ..._lib import check, lib
 from ...cuda import Device
 from ...special import zeros
-from .. import init
 from ._engine import EngineModule, _ModuleHandle, engine_new
 from .module import Module
 
@@ -62,12 +60,6 @@ class _Cell(EngineModule):
         check(lib.gs_recurrent_cell(layer._engine.handle, c_int64(index), reverse, out))
         cell._bind(_ModuleHandle(out.value))
         return cell
-
-    def reset_parameters(self):
-        """Draws every parameter again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
-        bound = math.sqrt(1 / self.hidden_size)
-        for _, p in self.named_parameters():
-            init.uniform_(p, -bound, bound)
 
     def init_hidden(self, x):
         """The zero state PyDyNet starts from: (hidden_size,) or (batch, hidden_size)."""
@@ -161,11 +153,6 @@ class _Layer(EngineModule):
                 setattr(self, f"{'r' if reverse else ''}{prefix}_{layer}", cell)
                 cells.append(cell)
             setattr(self, ("r" if reverse else "") + list_name, cells)
-
-    def reset_parameters(self):
-        """Draws every parameter again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
-        for cell in self.children():
-            cell.reset_parameters()
 
     def init_hidden(self, x):
         """The zero initial state PyDyNet uses: (L * D, hidden_size) or (L * D, batch, hidden_size),
