@@ -1,10 +1,10 @@
 """Conversions between NumPy arrays and engine handles: dtype codes, tensor creation, zero-copy views."""
 import operator
-from ctypes import c_int32, c_int64, c_uint64, c_void_p
+from ctypes import c_int32, c_int64, c_uint64, c_void_p, create_string_buffer
 
 import numpy as np
 
-from ._lib import error, lib
+from ._lib import check, error, lib
 
 # Engine dtype codes 0..3 and their NumPy equivalents (bool is one byte, 0 or 1).
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_))
@@ -127,3 +127,12 @@ def int64_argument(name, value):
     if not -_INT64 <= v < _INT64:
         raise OverflowError(f"{name}={v} does not fit in int64")
     return v
+
+
+def read_string(cfn, *args):
+    """Reads a string from an snprintf-style ``cfn(*args, buffer, capacity, &length)``."""
+    length = c_int64()
+    check(cfn(*args, None, 0, length))
+    buffer = create_string_buffer(length.value + 1)
+    check(cfn(*args, buffer, len(buffer), length))
+    return buffer.value.decode()

@@ -4,13 +4,13 @@ library call for all parameters, and their state lives in the engine.
 Formulas are PyDyNet's, except where PyDyNet is wrong (then PyTorch's, documented on the class).
 Parameters without a gradient are skipped by ``step()``, as in PyTorch.
 """
-from ctypes import c_double, c_int64, c_uint64, create_string_buffer
+from ctypes import c_double, c_int64, c_uint64
 
 import numpy as np
 
-from .._convert import Owned, int64_argument
+from .._convert import Owned, int64_argument, read_string
 from .._lib import check, error, lib
-from ..tensor import Tensor
+from ..tensor import Tensor, call
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "Adam"]
 
@@ -78,21 +78,10 @@ class _EngineOptimizer(Optimizer):
     def _state_names(self):
         count = c_int64()
         check(lib.gs_optim_state_count(self._engine.handle, count))
-        names = []
-        for i in range(count.value):
-            length = c_int64()
-            check(lib.gs_optim_state_name(self._engine.handle, c_int64(i), None, 0, length))
-            buffer = create_string_buffer(length.value + 1)
-            check(lib.gs_optim_state_name(self._engine.handle, c_int64(i), buffer, len(buffer), length))
-            names.append(buffer.value.decode())
-        return names
+        return [read_string(lib.gs_optim_state_name, self._engine.handle, c_int64(i)) for i in range(count.value)]
 
     def _state_tensor(self, name):
-        out = c_uint64()
-        check(lib.gs_optim_state(self._engine.handle, name.encode(), out))
-        t = object.__new__(Tensor)
-        t._h = out.value
-        return t
+        return call(lib.gs_optim_state, self._engine.handle, name.encode())
 
     def state_dict(self):
         """``{"kind", "lr", "step", "state": {parameter index: {buffer: array}}}`` (copies)."""

@@ -4,9 +4,9 @@ A layer's forward is one library call (``gs_module_forward``); its parameters ar
 over the engine's own tensors, so ``layer.weight.data[...] = w`` changes what the engine uses,
 and assigning a new Parameter to ``layer.weight`` replaces it in the engine.
 """
-from ctypes import c_bool, c_char_p, c_int32, c_int64, c_uint64, create_string_buffer
+from ctypes import c_bool, c_int32, c_int64, c_uint64
 
-from ..._convert import Owned
+from ..._convert import Owned, read_string
 from ..._lib import check, error, lib
 from ...tensor import Tensor, as_tensor, wrap
 from ..parameter import Parameter
@@ -33,15 +33,6 @@ def engine_new(cfn, *args):
     return _ModuleHandle(out.value)
 
 
-def _read_string(cfn, *args):
-    """Reads a string from an snprintf-style ``cfn(*args, buffer, capacity, &length)``."""
-    length = c_int64()
-    check(cfn(*args, None, 0, length))
-    buffer = create_string_buffer(length.value + 1)
-    check(cfn(*args, buffer, len(buffer), length))
-    return buffer.value.decode()
-
-
 class EngineModule(Module):
     """A Module whose computation and parameters live in the engine.
 
@@ -54,7 +45,7 @@ class EngineModule(Module):
         count = c_int64()
         check(lib.gs_module_parameter_count(handle.handle, count))
         for i in range(count.value):
-            name = _read_string(lib.gs_module_parameter_name, handle.handle, c_int64(i))
+            name = read_string(lib.gs_module_parameter_name, handle.handle, c_int64(i))
             if "." in name:
                 continue
             out = c_uint64()
@@ -91,4 +82,4 @@ class EngineModule(Module):
         check(lib.gs_module_train(self._engine.handle, c_bool(mode)))
 
     def __repr__(self):
-        return _read_string(lib.gs_module_describe, self._engine.handle)
+        return read_string(lib.gs_module_describe, self._engine.handle)

@@ -1,6 +1,8 @@
 """Module, Sequential and ModuleList, subclassable exactly like PyDyNet's."""
 from collections import OrderedDict
 
+import numpy as np
+
 from ...cuda import Device
 from ..parameter import Parameter
 
@@ -115,7 +117,6 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        import numpy as np
         staged = []
         for name, p in own.items():
             if name not in state_dict:
