@@ -25,6 +25,8 @@ import gradswift.nn.functional as F
 from gradswift.data import data_loader
 from gradswift.optim import Adam
 
+from common import output_path, progress_bar, require_loss_fell, save_line_plots, write_results
+
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
 FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
@@ -105,39 +107,6 @@ def accuracy(net, loader):
     return correct / total
 
 
-def progress_bar(total, epoch, epochs):
-    """A tqdm bar of ``total`` steps when tqdm is installed, else None."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=f"epoch {epoch + 1}/{epochs}")
-
-
-def save_plot(history, path, title):
-    """Training and test accuracy per epoch as a PNG; returns False without matplotlib."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    epochs = np.arange(1, len(history["train"]) + 1)
-    plt.figure(figsize=(6, 4))
-    plt.plot(epochs, history["train"], marker="o", label="train accuracy")
-    plt.plot(epochs, history["test"], marker="s", label="test accuracy")
-    plt.xlabel("epoch")
-    plt.ylabel("accuracy")
-    plt.title(title)
-    plt.grid(alpha=.3)
-    plt.legend()
-    plt.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    plt.savefig(path, dpi=120)
-    plt.close()
-    return True
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", choices=["mlp", "conv"], default="conv")
@@ -150,6 +119,7 @@ def main(argv=None):
     parser.add_argument("--data", default=DEFAULT_DATA, help="directory of the four MNIST IDX files")
     parser.add_argument("--quick", action="store_true", help="2048 training and 1024 test images, 2 epochs")
     parser.add_argument("--output", default=None, help="PNG path (default examples/output/mnist_<network>.png)")
+    parser.add_argument("--results", default=None, help="also write the final figures to this JSON file")
     args = parser.parse_args(argv)
 
     np.random.seed(args.seed)
@@ -173,11 +143,11 @@ def main(argv=None):
     print(f"{len(train_y)} training and {len(test_y)} test images from {args.data}; "
           f"{epochs} epoch(s) of {steps} steps")
 
-    history = {"train": [], "test": [], "loss": []}
+    history = {"train": [], "test": [], "loss": [], "seconds": []}
     first_loss = last_loss = None
     for epoch in range(epochs):
         started = time.perf_counter()
-        bar = progress_bar(steps, epoch, epochs)
+        bar = progress_bar(steps, f"epoch {epoch + 1}/{epochs}")
         for x, y in train_loader:
             loss = F.cross_entropy_loss(net(pdn.Tensor(x)), pdn.Tensor(y))
             optimizer.zero_grad()
@@ -185,27 +155,30 @@ def main(argv=None):
             optimizer.step()
             last_loss = loss.item()
             first_loss = last_loss if first_loss is None else first_loss
-            if bar is not None:
-                bar.set_postfix(LOSS=f"{last_loss:.4f}", refresh=False)
-                bar.update(1)
+            bar.set_postfix(LOSS=f"{last_loss:.4f}", refresh=False)
+            bar.update(1)
         seconds = time.perf_counter() - started
+        history["seconds"].append(seconds)
         history["train"].append(accuracy(net, train_eval_loader))
         history["test"].append(accuracy(net, test_loader))
         history["loss"].append(last_loss)
-        if bar is not None:
-            bar.set_postfix(LOSS=f"{last_loss:.4f}", TRAIN_ACC=f"{history['train'][-1]:.4f}",
-                            TEST_ACC=f"{history['test'][-1]:.4f}")
-            bar.close()
+        bar.set_postfix(LOSS=f"{last_loss:.4f}", TRAIN_ACC=f"{history['train'][-1]:.4f}",
+                        TEST_ACC=f"{history['test'][-1]:.4f}")
+        bar.close()
         print(f"epoch {epoch + 1}/{epochs}: LOSS {last_loss:.4f}  TRAIN_ACC {history['train'][-1]:.4f}  "
               f"TEST_ACC {history['test'][-1]:.4f}  ({seconds:.1f} s training, "
               f"{1000 * seconds / steps:.1f} ms/step)")
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    path = args.output or os.path.join(here, "output", f"mnist_{args.network}.png")
-    if save_plot(history, path, f"{args.network.upper()} on {os.path.basename(args.data.rstrip('/'))}"):
+    path = output_path(args.output, f"mnist_{args.network}.png")
+    epoch_numbers = np.arange(1, epochs + 1)
+    curves = {"train accuracy": (epoch_numbers, history["train"]), "test accuracy": (epoch_numbers, history["test"])}
+    if save_line_plots(path, [(f"{args.network.upper()} on {os.path.basename(args.data.rstrip('/'))}",
+                               "epoch", "accuracy", curves)]):
         print(f"accuracy curves saved to {path}")
-    if args.quick and not last_loss < first_loss:
-        sys.exit(f"mnist.py --quick: the loss did not fall ({first_loss:.4f} -> {last_loss:.4f})")
+    write_results(args.results, train_accuracy=history["train"][-1], test_accuracy=history["test"][-1],
+                  seconds_per_epoch=float(np.mean(history["seconds"])), epochs=epochs, history=history)
+    if args.quick:
+        require_loss_fell("mnist.py", first_loss, last_loss)
     return history
 
 
