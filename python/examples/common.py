@@ -69,18 +69,29 @@ def save_line_plots(path, panels, title=None):
     return True
 
 
-def write_results(path, **values):
-    """Writes ``values`` as JSON to ``path`` (used by tools/example_results.py); no-op if None."""
+def _plain(value):
+    """``value`` with NumPy scalars and arrays turned into JSON-serialisable Python values."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def write_results(path, *, data, epochs, seconds_per_epoch, metrics, history):
+    """Writes a run's figures as JSON to ``path``; does nothing when ``path`` is None.
+
+    ``data`` names the dataset used, ``seconds_per_epoch`` is the mean training time of an epoch
+    (evaluation excluded), ``metrics`` maps a label such as "test accuracy" to the final value, and
+    ``history`` holds the per-epoch curves. tools/example_results.py reads these files.
+    """
     if path is None:
         return
-    def plain(value):
-        if isinstance(value, (np.floating, np.integer)):
-            return value.item()
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        return value
+    values = dict(data=data, epochs=epochs, seconds_per_epoch=seconds_per_epoch, metrics=metrics, history=history)
     with open(path, "w") as f:
-        json.dump({key: plain(value) for key, value in values.items()}, f, indent=1)
+        json.dump(_plain(values), f, indent=1)
 
 
 def require_loss_fell(script, first_loss, last_loss):

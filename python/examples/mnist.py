@@ -175,8 +175,9 @@ def main(argv=None):
     if save_line_plots(path, [(f"{args.network.upper()} on {os.path.basename(args.data.rstrip('/'))}",
                                "epoch", "accuracy", curves)]):
         print(f"accuracy curves saved to {path}")
-    write_results(args.results, train_accuracy=history["train"][-1], test_accuracy=history["test"][-1],
-                  seconds_per_epoch=float(np.mean(history["seconds"])), epochs=epochs, history=history)
+    write_results(args.results, data=args.data, epochs=epochs, seconds_per_epoch=float(np.mean(history["seconds"])),
+                  metrics={"train accuracy": history["train"][-1], "test accuracy": history["test"][-1]},
+                  history=history)
     if args.quick:
         require_loss_fell("mnist.py", first_loss, last_loss)
     return history
