@@ -65,5 +65,5 @@ def test_mnist_quick_runs_unchanged_on_both(module, tmp_path):
                   if line.startswith("epoch ") and "TEST_ACC" in line]
     assert len(accuracies) == 2 and accuracies[-1] > 0.5
     assert "loss fell" in result.stdout
-    assert abs(json.loads(results.read_text())["test_accuracy"] - accuracies[-1]) < 1e-4  # printed to 4 places
+    assert abs(json.loads(results.read_text())["metrics"]["test accuracy"] - accuracies[-1]) < 1e-4  # printed to 4 places
     assert png.stat().st_size > 0 if has_matplotlib() else not png.exists()
