@@ -9,10 +9,13 @@ Runs unchanged with ``import pydynet as pdn``.
 """
 import argparse
 import os
+import time
 
 import numpy as np
 
 import gradswift as pdn
+
+from common import write_results
 
 X0, LR, STEPS = 1.0, 1.5, 20
 
@@ -73,13 +76,20 @@ def main():
     default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "output", "autograd1d.png")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=default, help="path of the PNG plot")
+    parser.add_argument("--results", default=None, help="also write the final figures to this JSON file")
     args = parser.parse_args()
 
-    auto, manual = descend_autograd(), descend_manual()
+    started = time.perf_counter()
+    auto = descend_autograd()
+    seconds = time.perf_counter() - started
+    manual = descend_manual()
     diff = np.max(np.abs(auto - manual))
     print(f"final x: autograd {auto[-1]:.12f}, hand-derived {manual[-1]:.12f}")
     print(f"max difference between the iterates: {diff:.3e}")
     assert diff < 1e-10, "autograd and hand-derived iterates disagree"
+    write_results(args.results, data="none", epochs=STEPS, seconds_per_epoch=seconds / STEPS,
+                  metrics={"final x": auto[-1], "max difference from hand-derived": diff},
+                  history={"x": auto})
 
     try:
         import matplotlib  # noqa: F401

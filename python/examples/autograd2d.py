@@ -10,10 +10,13 @@ Runs unchanged with ``import pydynet as pdn``.
 """
 import argparse
 import os
+import time
 
 import numpy as np
 
 import gradswift as pdn
+
+from common import write_results
 
 A_VALUES = np.array([[3.0, 1.0], [1.0, 2.0]])
 B_VALUES = np.array([-1.0, 1.0])
@@ -80,16 +83,23 @@ def main():
     default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "output", "autograd2d.png")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=default, help="path of the PNG plot")
+    parser.add_argument("--results", default=None, help="also write the final figures to this JSON file")
     args = parser.parse_args()
 
     np.random.seed(42)
     x0 = np.random.randn(2)
-    auto, manual = descend_autograd(x0), descend_manual(x0)
+    started = time.perf_counter()
+    auto = descend_autograd(x0)
+    seconds = time.perf_counter() - started
+    manual = descend_manual(x0)
     diff = max(np.max(np.abs(auto[0] - manual[0])), np.max(np.abs(auto[1] - manual[1])))
     print(f"x0 = {x0}, final x: autograd {auto[0][-1]}, hand-derived {manual[0][-1]}")
     print(f"minimum of the objective: x* = {-np.linalg.solve(A_VALUES, B_VALUES)}")
     print(f"max difference between the iterates and objectives: {diff:.3e}")
     assert diff < 1e-10, "autograd and hand-derived iterates disagree"
+    write_results(args.results, data="none", epochs=STEPS, seconds_per_epoch=seconds / STEPS,
+                  metrics={"final objective": auto[1][-1], "max difference from hand-derived": diff},
+                  history={"x": auto[0], "objective": auto[1]})
 
     try:
         import matplotlib  # noqa: F401

@@ -94,6 +94,16 @@ def write_results(path, *, data, epochs, seconds_per_epoch, metrics, history):
         json.dump(_plain(values), f, indent=1)
 
 
+def framework_variant(source, framework):
+    """An example's source set to run on ``framework`` ("gradswift" or "pydynet"): only the
+    imports change, which shows the scripts use PyDyNet's API alone."""
+    if framework == "gradswift":
+        return source
+    if framework != "pydynet":
+        raise ValueError(f"unknown framework {framework!r}")
+    return source.replace("import gradswift as pdn", "import pydynet as pdn").replace("gradswift.", "pydynet.")
+
+
 def require_loss_fell(script, first_loss, last_loss):
     """Exits with an error when a --quick run's loss did not fall."""
     if not last_loss < first_loss:

@@ -10,6 +10,8 @@ import pytest
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
 EXAMPLES = PYTHON_DIR / "examples"
+sys.path.insert(0, str(EXAMPLES))
+from common import framework_variant  # noqa: E402
 
 
 def run_example(name, module, arguments, tmp_path, timeout=600):
@@ -17,10 +19,8 @@ def run_example(name, module, arguments, tmp_path, timeout=600):
     only the imports switched) from a copy in ``tmp_path``; returns the finished process."""
     source = (EXAMPLES / f"{name}.py").read_text()
     assert "import gradswift as pdn" in source
-    if module == "pydynet":
-        source = source.replace("import gradswift as pdn", "import pydynet as pdn").replace("gradswift.", "pydynet.")
     script = tmp_path / f"{name}.py"
-    script.write_text(source)
+    script.write_text(framework_variant(source, module))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PYTHON_DIR), str(EXAMPLES)]), MPLBACKEND="Agg")
     result = subprocess.run([sys.executable, "-W", "ignore", str(script), *arguments],
                             capture_output=True, text=True, env=env, timeout=timeout)

@@ -1,0 +1,147 @@
+"""Runs the example scripts on gradswift and on PyDyNet 1.1 and writes the README's results table.
+
+    python3 tools/example_results.py                      # every run, both frameworks (hours)
+    python3 tools/example_results.py --only ts_prediction --frameworks gradswift
+    python3 tools/example_results.py --table-only         # rebuild the table from stored results
+
+Each run executes one script of python/examples in full mode, unchanged apart from the import line
+for PyDyNet, with ``--results`` and ``--output`` pointing into docs/results/. The JSON files kept
+there are the record the table is built from, so runs can be repeated one at a time
+(``--skip-existing`` keeps finished ones). The table goes to docs/results.md and into README.md
+between the ``results-table`` markers.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "python" / "examples"
+RESULTS = ROOT / "docs" / "results"
+sys.path.insert(0, str(EXAMPLES))
+from common import framework_variant  # noqa: E402
+
+FRAMEWORKS = {"gradswift": "gradswift", "pydynet": "PyDyNet 1.1"}
+
+
+class Run:
+    """One full-mode invocation of an example script."""
+
+    def __init__(self, name, script, arguments=(), setting="", frameworks=tuple(FRAMEWORKS)):
+        self.name, self.script, self.arguments = name, script, list(arguments)
+        self.setting, self.frameworks = setting, frameworks
+
+    def stem(self, framework):
+        return RESULTS / f"{self.name}.{framework}"
+
+
+RUNS = [
+    Run("autograd1d", "autograd1d.py", setting="20 steps"),
+    Run("autograd2d", "autograd2d.py", setting="30 steps"),
+    Run("mnist-mlp", "mnist.py", ["--network", "mlp"], setting="MLP, 20 epochs"),
+    Run("mnist-conv", "mnist.py", ["--network", "conv", "--epochs", "5"], setting="ConvNet, 5 epochs"),
+    Run("mnist-conv-full", "mnist.py", ["--network", "conv"], setting="ConvNet, 20 epochs",
+        frameworks=("gradswift",)),
+    Run("dropout_bn", "dropout_bn.py", setting="3 MLPs, 50 epochs"),
+    Run("ts_prediction", "ts_prediction.py", setting="GRU, 50 epochs"),
+    Run("transformer", "transformer.py", setting="1 block, 100 epochs"),
+]
+
+
+def execute(run, framework, log_dir):
+    """Runs ``run`` on ``framework``; the script's output goes to a log file in ``log_dir``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = run.stem(framework)
+    source = framework_variant((EXAMPLES / run.script).read_text(), framework)
+    env = dict(os.environ, MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(EXAMPLES)]))
+    log = Path(log_dir) / f"{run.name}.{framework}.log"
+    with tempfile.TemporaryDirectory() as scratch, open(log, "w") as out:
+        script = Path(scratch) / run.script
+        script.write_text(source)
+        command = [sys.executable, "-W", "ignore", str(script), *run.arguments,
+                   "--results", f"{stem}.json", "--output", f"{stem}.png"]
+        print(f"== {run.name} on {FRAMEWORKS[framework]}: {' '.join(command[3:])} (log: {log})", flush=True)
+        started = time.perf_counter()
+        status = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT).returncode
+    minutes = (time.perf_counter() - started) / 60
+    if status != 0:
+        raise SystemExit(f"{run.name} on {framework} failed with status {status}; see {log}")
+    record = json.loads(Path(f"{stem}.json").read_text())
+    record["wall_minutes"] = minutes
+    record["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
+    Path(f"{stem}.json").write_text(json.dumps(record, indent=1))
+    print(f"   done in {minutes:.1f} min: {record['metrics']}", flush=True)
+
+
+def describe(value):
+    """A metric for the table: 4 significant figures, or an exponent for tiny values."""
+    return f"{value:.2e}" if value != 0 and abs(value) < 1e-3 else f"{value:.4g}"
+
+
+def table():
+    """The results table (markdown) from the JSON files in docs/results."""
+    lines = ["| script | setting | data | metric | gradswift | PyDyNet 1.1 | s/epoch gradswift | s/epoch PyDyNet | speed-up |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for run in RUNS:
+        records = {f: json.loads(run.stem(f).with_suffix(".json").read_text())
+                   for f in run.frameworks if run.stem(f).with_suffix(".json").exists()}
+        if not records:
+            continue
+        first = next(iter(records.values()))
+        data = os.path.basename(str(first["data"]).rstrip("/")) or first["data"]
+        speeds = {f: r["seconds_per_epoch"] for f, r in records.items()}
+        ratio = (f"{speeds['pydynet'] / speeds['gradswift']:.1f}x"
+                 if "pydynet" in speeds and "gradswift" in speeds else "")
+        for i, metric in enumerate(first["metrics"]):
+            cells = [describe(records[f]["metrics"][metric]) if f in records else
+                     ("not run" if f in run.frameworks else "-") for f in FRAMEWORKS]
+            timing = [f"{speeds[f]:.3g}" if f in speeds and i == 0 else "" for f in FRAMEWORKS]
+            head = [f"`{run.script}`", run.setting, data] if i == 0 else ["", "", ""]
+            lines.append("| " + " | ".join(head + [metric] + cells + timing + [ratio if i == 0 else ""]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def publish(text):
+    """Writes the table to docs/results.md and between README.md's results-table markers."""
+    (ROOT / "docs" / "results.md").write_text(
+        "# Example results: gradswift and PyDyNet 1.1\n\n"
+        "Produced by `python3 tools/example_results.py` (full runs of python/examples on both\n"
+        "frameworks, same data and hyperparameters; seconds per epoch count the training steps only).\n\n"
+        + text)
+    readme = ROOT / "README.md"
+    content = readme.read_text()
+    begin, end = "<!-- results-table begin -->", "<!-- results-table end -->"
+    if begin in content and end in content:
+        head, rest = content.split(begin, 1)
+        readme.write_text(head + begin + "\n" + text + rest[rest.index(end):])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=[run.name for run in RUNS], help="runs to do (default: all)")
+    parser.add_argument("--frameworks", nargs="+", choices=list(FRAMEWORKS), default=list(FRAMEWORKS))
+    parser.add_argument("--skip-existing", action="store_true", help="keep runs whose results file exists")
+    parser.add_argument("--table-only", action="store_true", help="only rebuild the table from docs/results")
+    parser.add_argument("--log-dir", default=tempfile.gettempdir(), help="where the scripts' output goes")
+    args = parser.parse_args()
+    if not args.table_only:
+        for run in RUNS:
+            if args.only and run.name not in args.only:
+                continue
+            for framework in args.frameworks:
+                if framework in run.frameworks and not (
+                        args.skip_existing and run.stem(framework).with_suffix(".json").exists()):
+                    execute(run, framework, args.log_dir)
+    text = table()
+    publish(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
