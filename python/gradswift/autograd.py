@@ -57,3 +57,7 @@ class enable_grad(_GradMode):
     """Enable gradient recording: ``with enable_grad(): ...`` or ``@enable_grad()``."""
 
     _mode = True
+
+from .gradcheck import GradcheckError, gradcheck  # noqa: E402  (finite-difference checks live there)
+
+__all__ += ["gradcheck", "GradcheckError"]

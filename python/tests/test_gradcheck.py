@@ -1,0 +1,209 @@
+"""Finite-difference gradient checks (float64) of every differentiable op and layer, through
+gradswift.autograd.gradcheck; and checks that gradcheck itself catches a wrong gradient."""
+import warnings
+
+import numpy as np
+import pytest
+
+import gradswift as pdn
+import gradswift.nn as nn
+import gradswift.nn.functional as F
+from gradswift.autograd import GradcheckError, gradcheck
+
+
+def leaf(shape, seed=0, low=None, away_from=None):
+    """A float64 leaf requiring grad: standard normal values, or uniform in [low, low + 1] when
+    ``low`` is given; values within 0.05 of ``away_from`` (a kink) are moved off it."""
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(shape) if low is None else low + rng.random(shape)
+    if away_from is not None:
+        close = np.abs(values - away_from) < 0.05
+        values[close] = away_from + np.where(values[close] >= away_from, 0.05, -0.05)
+    return pdn.Tensor(values, requires_grad=True)
+
+
+def constant(values):
+    return pdn.Tensor(np.asarray(values))
+
+
+def tensors_of(result):
+    """The Tensors in a (possibly nested) tuple result, flattened."""
+    if isinstance(result, (tuple, list)):
+        return tuple(t for item in result for t in tensors_of(item))
+    return (result,)
+
+
+OPS = {
+    # elementwise binary, with broadcasting
+    "add": (lambda a, b: a + b, [(2, 3), (3,)]),
+    "sub": (lambda a, b: a - b, [(2, 1), (1, 3)]),
+    "mul": (lambda a, b: a * b, [(2, 3), (2, 1)]),
+    "div": (lambda a, b: a / b, [(2, 3), dict(shape=(3,), low=1.0)]),
+    "pow tensor": (lambda a, b: a ** b, [dict(shape=(2, 3), low=0.5), (2, 3)]),
+    "pow scalar": (lambda a: a ** 3, [(4,)]),
+    "rsub rdiv": (lambda a: 2.0 - 3.0 / a, [dict(shape=(4,), low=1.0)]),
+    "neg": (lambda a: -a, [(3,)]),
+    "maximum": (lambda a, b: pdn.maximum(a, b), [(2, 3), dict(shape=(3,), seed=1)]),
+    "minimum": (lambda a, b: pdn.minimum(a, b), [(2, 3), dict(shape=(2, 3), seed=1)]),
+    "0-d broadcast": (lambda a, b: a * b, [(), (2, 2)]),
+    # unary
+    "abs": (pdn.abs, [dict(shape=(5,), away_from=0.0)]),
+    "exp": (pdn.exp, [(5,)]),
+    "log": (pdn.log, [dict(shape=(5,), low=0.5)]),
+    "sqrt": (pdn.sqrt, [dict(shape=(5,), low=0.5)]),
+    "square": (pdn.square, [(5,)]),
+    "sigmoid": (pdn.sigmoid, [(5,)]),
+    "tanh": (pdn.tanh, [(5,)]),
+    "sign": (pdn.sign, [dict(shape=(5,), away_from=0.0)]),
+    # reductions
+    "sum all": (lambda a: pdn.sum(a), [(2, 3)]),
+    "sum axis keepdims": (lambda a: pdn.sum(a, axis=1, keepdims=True), [(2, 3, 2)]),
+    "mean axes": (lambda a: pdn.mean(a, axis=(0, 2)), [(2, 3, 2)]),
+    "max axis": (lambda a: pdn.max(a, axis=0), [(3, 4)]),
+    "min all": (lambda a: pdn.min(a), [(3, 4)]),
+    # linear algebra
+    "matmul 2-D": (pdn.matmul, [(3, 4), (4, 2)]),
+    "matmul batched broadcast": (pdn.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
+    "matmul vector": (pdn.matmul, [(4,), (4, 3)]),
+    "matmul vector-vector": (pdn.matmul, [(4,), (4,)]),
+    # shape and indexing
+    "reshape": (lambda a: a.reshape(3, 2) * constant(np.arange(6.).reshape(3, 2)), [(2, 3)]),
+    "transpose": (lambda a: pdn.transpose(a, (2, 0, 1)) * constant(np.arange(24.).reshape(4, 2, 3)), [(2, 3, 4)]),
+    "swapaxes": (lambda a: pdn.swapaxes(a, 0, 1), [(2, 3)]),
+    "T": (lambda a: a.T, [(2, 3)]),
+    "squeeze unsqueeze": (lambda a: pdn.unsqueeze(pdn.squeeze(a, 1), 0), [(2, 1, 3)]),
+    "concat": (lambda a, b: pdn.concat([a, b, a], axis=1), [(2, 3), (2, 1)]),
+    "split": (lambda a: tuple(pdn.split(a, [1, 3], axis=1)), [(2, 4)]),
+    "hsplit vsplit": (lambda a: tuple(pdn.hsplit(a, 2)) + tuple(pdn.vsplit(a, 2)), [(2, 4)]),
+    "dsplit": (lambda a: tuple(pdn.dsplit(a, 2)), [(1, 2, 4)]),
+    "getitem slices": (lambda a: a[1:, ::2], [(3, 4)]),
+    "getitem repeated indices": (lambda a: a[np.array([0, 2, 0])], [(3, 2)]),
+    "getitem mask": (lambda a: a[np.array([True, False, True])], [(3, 2)]),
+    # nn.functional
+    "F.sigmoid": (F.sigmoid, [(5,)]),
+    "F.tanh": (F.tanh, [(5,)]),
+    "F.relu": (F.relu, [dict(shape=(6,), away_from=0.0)]),
+    "F.leaky_relu": (lambda a: F.leaky_relu(a, 0.2), [dict(shape=(6,), away_from=0.0)]),
+    "F.silu": (F.silu, [(6,)]),
+    "F.linear": (F.linear, [(4, 3), (3, 2), (2,)]),  # weight is (in, out) as in PyDyNet
+    "F.softmax": (lambda a: F.softmax(a, axis=1), [(2, 4)]),
+    "F.log_softmax": (lambda a: F.log_softmax(a, axis=-1), [(2, 4)]),
+    "F.mse_loss": (F.mse_loss, [(3, 2), dict(shape=(3, 2), seed=1)]),
+    "F.mse_loss none": (lambda a, b: F.mse_loss(a, b, reduction="none"), [(3, 2), dict(shape=(3, 2), seed=1)]),
+    "F.nll_loss": (lambda a: F.nll_loss(a, constant([1, 0, 3])), [(3, 4)]),
+    "F.cross_entropy indices": (lambda a: F.cross_entropy_loss(a, constant([1, 0, 3])), [(3, 4)]),
+    "F.cross_entropy probabilities": (
+        lambda a: F.cross_entropy_loss(a, constant(np.full((3, 4), 0.25)), reduction="sum"), [(3, 4)]),
+    "F.conv1d": (lambda x, w, b: F.conv1d(x, w, padding=1, stride=2, bias=b), [(2, 2, 5), (3, 2, 3), (3,)]),
+    "F.conv2d": (lambda x, w, b: F.conv2d(x, w, padding=1, stride=1, bias=b), [(1, 2, 4, 4), (2, 2, 3, 3), (2,)]),
+    "F.conv2d strided": (lambda x, w: F.conv2d(x, w, padding=0, stride=2), [(2, 1, 5, 5), (2, 1, 3, 3)]),
+    "F.max_pool1d": (lambda x: F.max_pool1d(x, 2), [(2, 2, 6)]),
+    "F.max_pool2d": (lambda x: F.max_pool2d(x, 2, 2), [(1, 2, 4, 4)]),
+    "F.avg_pool1d": (lambda x: F.avg_pool1d(x, 3, 1, 1), [(2, 2, 5)]),
+    "F.avg_pool2d": (lambda x: F.avg_pool2d(x, 2, 1), [(1, 2, 3, 3)]),
+    "F.layer_norm": (lambda x, w, b: F.layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)]),
+    "F.batch_norm training": (
+        lambda x, w, b: F.batch_norm(x, pdn.zeros(3, dtype=np.float64), pdn.ones(3, dtype=np.float64), w, b,
+                                     training=True), [(4, 3), (3,), (3,)]),
+    "F.rms_norm": (lambda x, w: F.rms_norm(x, (4,), w), [(3, 4), (4,)]),
+    "F.embedding": (lambda w: F.embedding(constant([[0, 2], [2, 1]]), w), [(3, 4)]),
+}
+
+
+def build_input(spec, index):
+    if isinstance(spec, tuple):
+        return leaf(spec, seed=index)
+    spec = dict(spec)
+    return leaf(spec.pop("shape"), seed=spec.pop("seed", index), **spec)
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_gradients_match_finite_differences(name):
+    func, specs = OPS[name]
+    inputs = tuple(build_input(spec, i) for i, spec in enumerate(specs))
+    assert gradcheck(lambda *args: tensors_of(func(*args)), inputs)
+
+
+def layer_case(make, input_shape, *, away_from=None, call=None):
+    return make, input_shape, away_from, call
+
+
+LAYERS = {
+    "Linear": layer_case(lambda: nn.Linear(3, 2, dtype=np.float64), (4, 3)),
+    "Conv1d": layer_case(lambda: nn.Conv1d(2, 3, 3, padding=1, dtype=np.float64), (2, 2, 5)),
+    "Conv2d": layer_case(lambda: nn.Conv2d(2, 2, 3, stride=2, padding=1, dtype=np.float64), (1, 2, 5, 5)),
+    "BatchNorm1d": layer_case(lambda: nn.BatchNorm1d(3, dtype=np.float64), (5, 3)),
+    "BatchNorm2d": layer_case(lambda: nn.BatchNorm2d(2, dtype=np.float64), (3, 2, 2, 2)),
+    "LayerNorm": layer_case(lambda: nn.LayerNorm((2, 3), dtype=np.float64), (2, 2, 3)),
+    "RMSNorm": layer_case(lambda: nn.RMSNorm(4, dtype=np.float64), (3, 4)),
+    "RNNCell": layer_case(lambda: nn.RNNCell(3, 2, dtype=np.float64), (4, 3)),
+    "LSTMCell": layer_case(lambda: nn.LSTMCell(3, 2, dtype=np.float64), (4, 3)),
+    "GRUCell": layer_case(lambda: nn.GRUCell(3, 2, dtype=np.float64), (4, 3)),
+    "RNN relu 2 layers": layer_case(lambda: nn.RNN(2, 3, num_layers=2, nonlinearity="relu", dtype=np.float64),
+                                    (4, 2, 2)),
+    "LSTM bidirectional": layer_case(lambda: nn.LSTM(2, 3, bidirectional=True, batch_first=True,
+                                                     dtype=np.float64), (2, 4, 2)),
+    "GRU 2 layers bidirectional": layer_case(lambda: nn.GRU(2, 2, num_layers=2, bidirectional=True,
+                                                            dtype=np.float64), (3, 2, 2)),
+    "Sequential MLP": layer_case(lambda: nn.Sequential(nn.Linear(3, 4, dtype=np.float64), nn.Tanh(),
+                                                       nn.Linear(4, 2, dtype=np.float64), nn.Sigmoid()), (2, 3)),
+    "MaxPool2d": layer_case(lambda: nn.MaxPool2d(2), (1, 1, 4, 4)),
+    "AvgPool1d": layer_case(lambda: nn.AvgPool1d(2), (2, 1, 4)),
+    "LeakyReLU": layer_case(lambda: nn.LeakyReLU(0.3), (5,), away_from=0.0),
+    "Softmax": layer_case(lambda: nn.Softmax(axis=-1), (2, 3)),
+    "CrossEntropyLoss": layer_case(lambda: nn.CrossEntropyLoss(), (3, 4),
+                                   call=lambda layer, x: layer(x, constant([2, 0, 1]))),
+    "MSELoss sum": layer_case(lambda: nn.MSELoss(reduction="sum"), (3, 2),
+                              call=lambda layer, x: layer(x, constant(np.ones((3, 2))))),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_gradients_match_finite_differences(name):
+    """Gradients of the input and of every parameter, the parameters perturbed in place."""
+    make, input_shape, away_from, call = LAYERS[name]
+    layer = make()
+    x = leaf(input_shape, seed=3, away_from=away_from)
+    parameters = tuple(layer.parameters())
+    forward = call or (lambda module, value: module(value))
+    assert gradcheck(lambda value, *_: tensors_of(forward(layer, value)), (x, *parameters))
+
+
+def test_embedding_layer_weight_gradient():
+    """Without padding_idx: the padding row is kept out of the gradient on purpose (as in
+    PyTorch), which finite differences would see as a mismatch."""
+    layer = nn.Embedding(5, 3, dtype=np.float64)
+    indices = constant([[0, 4, 1], [4, 4, 2]])
+    assert gradcheck(lambda weight: layer(indices), (layer.weight,))
+
+
+def test_gradcheck_reports_a_wrong_gradient():
+    """Treating one factor of x * x as a constant halves the analytical gradient."""
+    x = leaf((3,), seed=5)
+
+    def wrong(t):
+        return t * pdn.Tensor(t.data.copy())
+
+    with pytest.raises(GradcheckError, match="Jacobian mismatch for input 0"):
+        gradcheck(wrong, (x,))
+    assert gradcheck(wrong, (x,), raise_exception=False) is False
+
+
+def test_gradcheck_leaves_inputs_and_gradients_unchanged():
+    x = leaf((2, 3), seed=6)
+    before = x.data.copy()
+    gradcheck(lambda t: pdn.exp(t) * t, (x,))
+    np.testing.assert_array_equal(x.data, before)
+    assert x.grad is None or not np.any(x.grad)
+
+
+def test_gradcheck_argument_errors():
+    with pytest.raises(ValueError, match="no input requires a gradient"):
+        gradcheck(lambda t: t * 2, (pdn.Tensor(np.ones(2)),))
+    with pytest.raises(TypeError, match="output 0 of func is float"):
+        gradcheck(lambda t: 1.0, (leaf((2,)),))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = pdn.Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+        gradcheck(lambda t: t * 2, (x,), eps=1e-3, atol=1e-3)
+    assert any("not float64" in str(w.message) for w in caught)
