@@ -12,11 +12,11 @@ CTEST_BIN    := .build/ctests/abi_tests
 CTEST_SRC    := $(wildcard Tests/CTests/*.c)
 CTEST_HDR    := $(wildcard Tests/CTests/*.h)
 CFLAGS_TEST  := -std=c11 -Wall -Werror -O1 -g
-APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist
-PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib pydynet==1.1
+APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist fortunes
+PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib scikit-learn pydynet==1.1
 EXAMPLES     := python/examples/autograd1d.py python/examples/autograd2d.py
 QUICK        := python/examples/mnist.py
-DEMO         := python/examples/mnist.py --network mlp --epochs 1
+DEMO         := python/examples/mnist.py --network mlp
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Runs Python scripts from the source tree with arguments $(2), headless; stops at the first failure.
@@ -97,7 +97,8 @@ ctest: $(CTEST_BIN)
 	$(CTEST_BIN)
 	@if command -v valgrind >/dev/null; then \
 	    echo "valgrind $(CTEST_BIN)"; \
-	    valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	    valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite \
+	        --errors-for-leak-kinds=definite \
 	        $(CTEST_BIN); \
 	else \
 	    echo "ctest: valgrind is not installed; memory check skipped"; \
