@@ -64,11 +64,11 @@ def load_split(directory, split):
 class MLP(nn.Module):
     """784-1024-1024-10 with ReLU."""
 
-    def __init__(self):
+    def __init__(self, dtype=np.float32):
         super().__init__()
-        self.layer1 = nn.Linear(28 * 28, 1024, dtype=np.float32)
-        self.layer2 = nn.Linear(1024, 1024, dtype=np.float32)
-        self.layer3 = nn.Linear(1024, 10, dtype=np.float32)
+        self.layer1 = nn.Linear(28 * 28, 1024, dtype=dtype)
+        self.layer2 = nn.Linear(1024, 1024, dtype=dtype)
+        self.layer3 = nn.Linear(1024, 10, dtype=dtype)
 
     def forward(self, x):
         x = x.reshape(-1, 28 * 28)
@@ -80,12 +80,12 @@ class MLP(nn.Module):
 class ConvNet(nn.Module):
     """Two 3x3 convolutions (1->20->50 channels) with ReLU and 2x2 max pooling, then 2450-500-10."""
 
-    def __init__(self):
+    def __init__(self, dtype=np.float32):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 20, 3, 1, 1, dtype=np.float32)
-        self.conv2 = nn.Conv2d(20, 50, 3, 1, 1, dtype=np.float32)
-        self.fc1 = nn.Linear(7 * 7 * 50, 500, dtype=np.float32)
-        self.fc2 = nn.Linear(500, 10, dtype=np.float32)
+        self.conv1 = nn.Conv2d(1, 20, 3, 1, 1, dtype=dtype)
+        self.conv2 = nn.Conv2d(20, 50, 3, 1, 1, dtype=dtype)
+        self.fc1 = nn.Linear(7 * 7 * 50, 500, dtype=dtype)
+        self.fc2 = nn.Linear(500, 10, dtype=dtype)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2, 2)
