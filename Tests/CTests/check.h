@@ -133,5 +133,6 @@ void test_xor(void);
 void test_nn_rnn(void);
 void test_nn_activation_loss(void);
 void test_nn_conv(void);
+void test_anomaly(void);
 
 #endif

@@ -21,6 +21,7 @@ int main(void) {
     test_xor();
     test_nn_rnn();
     test_nn_conv();
+    test_anomaly();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();
