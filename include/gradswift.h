@@ -143,7 +143,7 @@ int32_t gs_tensor_astype(uint64_t tensor, int32_t dtype, uint64_t *result);
 
 /// Back-propagates from a one-element tensor into the `.grad` of every leaf requiring grad.
 /// The graph is freed unless `retain_graph`; a second backward then fails
-/// with GS_ERR_INVALID_STATE.
+/// with GS_ERR_INVALID_STATE. A backward that fails adds nothing to any `.grad`.
 int32_t gs_backward(uint64_t tensor, bool retain_graph);
 
 /// Turns anomaly detection on or off for the whole process (off at load). While on, an op that

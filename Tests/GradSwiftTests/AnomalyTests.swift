@@ -114,6 +114,17 @@ final class AnomalyTests: XCTestCase {
         XCTAssertThrowsError(try root.backward())  // now freed, as any backward without retain
     }
 
+    func testAnyFailedBackwardAddsNothingToGrad() throws {
+        // Not an anomaly: x is rebound to another shape, which backward finds at sqrt, after w.
+        let w = try tensor([2, 3], [2], requiresGrad: true)
+        let x = try tensor([1, 4], [2], requiresGrad: true)
+        let root = try Ops.sum(try Ops.mul(w, try Ops.unary(.sqrt, x)))
+        let three: [Double] = [1, 2, 3]
+        try three.withUnsafeBytes { try x.replaceData(with: $0.baseAddress, dtype: .float64, shape: [3]) }
+        XCTAssertThrowsError(try root.backward())
+        XCTAssertNil(w.grad)
+    }
+
     func testOffChangesNothingAndOnAgreesWhenFinite() throws {
         func run() throws -> (Double, [Double]) {
             let x = try tensor([0.5, 1, 2, 3], [2, 2], requiresGrad: true)
