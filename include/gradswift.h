@@ -143,8 +143,18 @@ int32_t gs_tensor_astype(uint64_t tensor, int32_t dtype, uint64_t *result);
 
 /// Back-propagates from a one-element tensor into the `.grad` of every leaf requiring grad.
 /// The graph is freed unless `retain_graph`; a second backward then fails
-/// with GS_ERR_INVALID_STATE.
+/// with GS_ERR_INVALID_STATE. A backward that fails adds nothing to any `.grad`.
 int32_t gs_backward(uint64_t tensor, bool retain_graph);
+
+/// Turns anomaly detection on or off for the whole process (off at load). While on, an op that
+/// records a graph node and whose result holds NaN or infinity, and a backward that computes
+/// such a gradient, fail with GS_ERR_INVALID_STATE and a message naming the op (and, in
+/// backward, the input). A backward that fails this way leaves the graph and every `.grad`
+/// as they were.
+int32_t gs_set_detect_anomaly(bool enabled);
+
+/// Writes whether anomaly detection is on.
+int32_t gs_is_anomaly_enabled(bool *enabled);
 
 /* ---- OpsAPI.swift ---------------------------------------------------------------------------- */
 

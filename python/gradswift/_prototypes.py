@@ -23,6 +23,8 @@ PROTOTYPES = [
     ("gs_tensor_detach", "int32_t", ["uint64_t", "uint64_t *"]),
     ("gs_tensor_astype", "int32_t", ["uint64_t", "int32_t", "uint64_t *"]),
     ("gs_backward", "int32_t", ["uint64_t", "bool"]),
+    ("gs_set_detect_anomaly", "int32_t", ["bool"]),
+    ("gs_is_anomaly_enabled", "int32_t", ["bool *"]),
     ("gs_add", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
     ("gs_sub", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
     ("gs_mul", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),

@@ -372,6 +372,7 @@ class Tensor:
         """Back-propagate from this scalar tensor; leaves accumulate into ``.grad``.
 
         Without ``retain_graph`` the graph is freed, and a second backward raises RuntimeError.
+        A backward that raises adds nothing to any ``.grad`` (see ``autograd.detect_anomaly``).
         """
         st = lib.gs_backward(self._h, bool(retain_graph))
         if st:

@@ -3,6 +3,11 @@ extension Tensor {
     /// Computes the gradient of this one-element tensor with respect to every leaf that requires
     /// grad, adding it to their `.grad`. Unless `retainGraph`, the graph is freed as it is walked,
     /// so a second call fails; with `retainGraph` a second call accumulates again.
+    ///
+    /// Leaves' `.grad` change only once the whole walk has succeeded, so a failed backward adds
+    /// nothing. With anomaly detection on, each input gradient a node produces is checked for
+    /// NaN and infinity, and the graph is freed only at the end: after an anomaly error the graph
+    /// is whole and backward can run again (say with detection off, to look at the gradients).
     public func backward(retainGraph: Bool = false) throws {
         guard count == 1 else {
             throw EngineError.invalidArgument("backward: can only be called on a tensor with one element, got shape \(describe(shape))")
@@ -14,12 +19,15 @@ extension Tensor {
             throw EngineError.invalidState("backward: the graph of this tensor has been freed by an earlier backward(); use retain_graph=True to backward twice")
         }
         try GradMode.with(enabled: false) {
+            let detecting = AnomalyMode.isEnabled
             let order = topologicalOrder()
             var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): try Tensor.full(1, dtype: dtype, shape: shape)]
+            var leafGradients: [(leaf: Tensor, gradient: Tensor)] = []
+            var walked: [Tensor] = []  // nodes whose graph is freed at the end (anomaly detection)
             for node in order {
                 guard let gradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 if node.isLeaf {
-                    try node.accumulate(gradient)
+                    leafGradients.append((node, gradient))
                     continue
                 }
                 guard let fn = node.gradFn else {
@@ -27,14 +35,19 @@ extension Tensor {
                 }
                 try fn.checkLayouts(gradient: gradient)
                 let inputGrads = try fn.rule(gradient)
-                for (input, g) in zip(fn.inputs, inputGrads) where input.requiresGrad {
+                for (index, (input, g)) in zip(fn.inputs, inputGrads).enumerated() where input.requiresGrad {
                     guard let g else { continue }
                     let reduced = try input.reducedGradient(g, op: fn.name)
+                    if detecting { try AnomalyMode.checkBackward(reduced, op: fn.name, input: index) }
                     let key = ObjectIdentifier(input)
                     pending[key] = try pending[key].map { try Ops.add($0, reduced) } ?? reduced
                 }
-                if !retainGraph { node.gradFn = nil }
+                if !retainGraph {
+                    if detecting { walked.append(node) } else { node.gradFn = nil }
+                }
             }
+            for node in walked { node.gradFn = nil }
+            for (leaf, gradient) in leafGradients { try leaf.accumulate(gradient) }
         }
     }
 

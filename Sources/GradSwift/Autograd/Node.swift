@@ -48,11 +48,13 @@ public final class Node {
 }
 
 extension Tensor {
-    /// Attaches a backward rule to `self` when grad mode is on and some input requires grad.
+    /// Attaches a backward rule to `self` when grad mode is on and some input requires grad,
+    /// after checking `self` for NaN and infinity when anomaly detection is on.
     /// Returns `self`, so ops can end with `return try out.recording(...)`.
     @discardableResult
-    func recording(_ name: String, _ inputs: [Tensor], _ rule: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+    func recording(_ name: String, _ inputs: [Tensor], _ rule: @escaping (Tensor) throws -> [Tensor?]) throws -> Tensor {
         if GradMode.isEnabled && dtype.isFloatingPoint && inputs.contains(where: { $0.requiresGrad }) {
+            if AnomalyMode.isEnabled { try AnomalyMode.checkForward(self, op: name, inputs: inputs) }
             requiresGrad = true
             isLeaf = false
             gradFn = Node(name: name, output: self, inputs: inputs, rule: rule)

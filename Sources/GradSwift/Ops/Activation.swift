@@ -10,7 +10,7 @@ extension Ops {
         case .int64: Elementwise.map(Relu<Int64>.self, x, out)
         case .bool: Elementwise.map(Identity<Bool>.self, x, out)  // max(False, b) = b
         }
-        return out.recording("relu", [x]) { g in
+        return try out.recording("relu", [x]) { g in
             let grad = try Tensor(shape: x.shape, dtype: g.dtype, op: "relu")
             if g.dtype == .float32 {
                 Elementwise.map(ReluGradient<Float>.self, x, g, grad)
@@ -33,7 +33,7 @@ extension Ops {
         } else {
             Elementwise.map(LeakyRelu<Double>.self, x, s, out)
         }
-        return out.recording("leaky_relu", [a]) { g in
+        return try out.recording("leaky_relu", [a]) { g in
             let grad = try Tensor(shape: x.shape, dtype: g.dtype, op: "leaky_relu")
             if g.dtype == .float32 {
                 Elementwise.map(LeakyReluGradient<Float>.self, x, s, g, grad)
@@ -54,7 +54,7 @@ extension Ops {
         } else {
             Elementwise.map(Silu<Double>.self, x, out)
         }
-        return out.recording("silu", [a]) { g in
+        return try out.recording("silu", [a]) { g in
             let grad = try Tensor(shape: x.shape, dtype: g.dtype, op: "silu")
             if g.dtype == .float32 {
                 Elementwise.map(SiluGradient<Float>.self, x, g, grad)

@@ -74,7 +74,7 @@ extension Ops {
         guard GradMode.isEnabled && (a.requiresGrad || b.requiresGrad) else { return out }
         // div differentiates through its result; a detached alias avoids a cycle.
         let result = op == .div ? out.detached() : nil
-        return out.recording(op.name, [a, b]) { g in
+        return try out.recording(op.name, [a, b]) { g in
             switch op {
             case .add: return [g, g]
             case .sub: return [g, try negate(g)]

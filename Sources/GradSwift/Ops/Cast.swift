@@ -27,6 +27,6 @@ extension Ops {
         case (.bool, .bool): Elementwise.convert(a, out) { (x: Bool) in x }
         }
         let source = a.dtype
-        return out.recording("astype", [a]) { g in [try cast(g, to: source)] }
+        return try out.recording("astype", [a]) { g in [try cast(g, to: source)] }
     }
 }

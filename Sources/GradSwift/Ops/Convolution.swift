@@ -75,7 +75,7 @@ extension Ops {
             try plan.forward(x, weight, bias, out, Double.self)
         }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-        return out.recording(op, inputs) { g in
+        return try out.recording(op, inputs) { g in
             let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true, op: op) : nil
             let dw = weight.requiresGrad ? try Tensor(shape: weight.shape, dtype: x.dtype, zeroed: true, op: op) : nil
             let db = try bias.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: op) : nil }

@@ -18,7 +18,7 @@ extension Ops {
         if p < 1 {
             if x.dtype == .float32 { drawMask(x, p, mask, out, Float.self) } else { drawMask(x, p, mask, out, Double.self) }
         }
-        return out.recording(op, [x]) { g in
+        return try out.recording(op, [x]) { g in
             let gx = try Tensor(shape: x.shape, dtype: g.dtype, op: op)
             if g.dtype == .float32 {
                 Elementwise.map(Multiply<Float>.self, g, mask, gx)

@@ -33,7 +33,7 @@ extension Ops {
             for i in range { memcpy(target + i * rowBytes, table + Int(index[i]) * rowBytes, rowBytes) }
         }
 
-        return out.recording(op, [indices, weight]) { g in
+        return try out.recording(op, [indices, weight]) { g in
             // The indices may have been overwritten in place since the forward: check them again.
             try checkEmbeddingIndices(indices, count: count, op: "\(op) backward")
             let gw = try Tensor(shape: weight.shape, dtype: g.dtype, zeroed: true, op: op)

@@ -38,7 +38,7 @@ extension Ops {
                          from: a.storage.bytes, offset: selection.base, strides: selection.strides,
                          to: out.storage.bytes, offset: 0, strides: Shape.strides(selection.shape))
         }
-        return out.recording("index", [a]) { g in
+        return try out.recording("index", [a]) { g in
             let full = try Tensor(shape: a.shape, dtype: g.dtype, zeroed: true, op: "index backward")
             if let offsets = selection.offsets {
                 scatterAdd(g, into: full, offsets: offsets)

@@ -48,7 +48,7 @@ extension Ops {
         product(x.dtype, false, false, rows, outFeatures, inFeatures, x, weight, out, accumulate: bias != nil)
 
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        return out.recording(op, inputs) { g in
+        return try out.recording(op, inputs) { g in
             var grads: [Tensor?] = [nil, nil]
             if x.requiresGrad {
                 let gx = try Tensor(shape: x.shape, dtype: g.dtype, op: op)

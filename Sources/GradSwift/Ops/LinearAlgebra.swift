@@ -21,7 +21,7 @@ extension Ops {
         var out = product.sharingStorage(shape: outShape)
         if type == .bool { out = try cast(out, to: .bool) }
         let (x2, y2, productShape) = (x, y, product.shape)
-        return out.recording("matmul", [a, b]) { g in
+        return try out.recording("matmul", [a, b]) { g in
             let g2 = g.sharingStorage(shape: productShape)
             var ga = a.requiresGrad ? try batchedProduct(g2, false, y2, true) : nil
             var gb = b.requiresGrad ? try batchedProduct(x2, true, g2, false) : nil

@@ -43,7 +43,7 @@ extension Ops {
                                          : squaredDifferenceSum(a, b, shape, Double.self)
             out = try Tensor.scalar(reduction == .mean ? total / Double(count) : total, dtype: type)
         }
-        return out.recording(name, [pred, target]) { g in
+        return try out.recording(name, [pred, target]) { g in
             let scale = reduction == .none ? g : try scaledScalar(g, reduction == .mean ? 1 / Double(count) : 1)
             func gradient(_ x: Tensor, _ y: Tensor) throws -> Tensor {
                 let grad = try Tensor(shape: shape, dtype: g.dtype, op: name)
@@ -163,7 +163,7 @@ extension Ops {
             out = try Tensor.scalar(reduction == .mean ? total / Double(n) : total, dtype: input.dtype)
         }
         let x = input.detached()
-        return out.recording(name, [input, target]) { g in
+        return try out.recording(name, [input, target]) { g in
             // s_i: the weight of row i's loss in the output, times the output gradient.
             let weights = try Tensor(shape: [n], dtype: .float64, op: name)
             let w = weights.pointer(Double.self)

@@ -51,7 +51,7 @@ extension Ops {
             kernel.forward(x, scale, shift, out, stats, Double.self)
         }
         let inputs = [x] + [weight, bias].compactMap { $0 }
-        return out.recording(op, inputs) { g in
+        return try out.recording(op, inputs) { g in
             let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: op) : nil
             let dw = weight?.requiresGrad == true ? try Tensor(shape: normalizedShape, dtype: x.dtype, op: op) : nil
             let db = bias?.requiresGrad == true ? try Tensor(shape: normalizedShape, dtype: x.dtype, op: op) : nil
@@ -120,7 +120,7 @@ extension Ops {
                            momentum: momentum, eps: eps, Double.self)
         }
         let inputs = [x] + [weight, bias].compactMap { $0 }
-        return out.recording(op, inputs) { g in
+        return try out.recording(op, inputs) { g in
             let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: op) : nil
             let dw = weight?.requiresGrad == true ? try Tensor(shape: scale.shape, dtype: x.dtype, op: op) : nil
             let db = bias?.requiresGrad == true ? try Tensor(shape: shift.shape, dtype: x.dtype, op: op) : nil

@@ -69,7 +69,7 @@ extension Ops {
         } else {
             geometry.poolForward(kind, x.pointer(Double.self), out.pointer(Double.self), indices)
         }
-        return out.recording(op, [x]) { g in
+        return try out.recording(op, [x]) { g in
             let dx = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true, op: op)
             let winners = winners?.bytes.assumingMemoryBound(to: Int32.self)
             if x.dtype == .float32 {

@@ -131,14 +131,14 @@ extension Ops {
         let hidden = run.hidden.sharingStorage(shape: Array(outShape))
         let context = CellStateGradient()
         let inputs = [x] + [h0, c0].compactMap { $0 } + weights
-        hidden.recording(cell.name, inputs) { g in
+        try hidden.recording(cell.name, inputs) { g in
             let dcs = context.take()
             if g.dtype == .float32 { return try SequenceKernel<Float>.backward(run, g, dcs) }
             return try SequenceKernel<Double>.backward(run, g, dcs)
         }
         guard let cells = run.cells else { return (hidden, nil) }
         let cellOut = cells.sharingStorage(shape: Array(outShape))
-        cellOut.recording("lstm_cell_state", [hidden]) { g in
+        try cellOut.recording("lstm_cell_state", [hidden]) { g in
             try context.add(g)
             return [try Tensor(shape: Array(outShape), dtype: g.dtype, zeroed: true, op: "lstm")]
         }

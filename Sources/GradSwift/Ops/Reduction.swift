@@ -55,7 +55,7 @@ extension Ops {
         }
         if a.dtype == .bool && (op == .max || op == .min) { out = try cast(out, to: .bool) }
         let result = out.detached()
-        return out.recording(op.name, [a]) { g in
+        return try out.recording(op.name, [a]) { g in
             let gKept = try reshape(g, keptShape)
             switch op {
             case .sum: return [try expand(gKept, to: a.shape)]

@@ -4,7 +4,7 @@ extension Ops {
         let shape = try resolveShape(requested, count: a.count, from: a.shape)
         if shape == a.shape && !a.requiresGrad { return a.sharingStorage(shape: shape) }
         let sourceShape = a.shape
-        return a.sharingStorage(shape: shape).recording("reshape", [a]) { g in [try reshape(g, sourceShape)] }
+        return try a.sharingStorage(shape: shape).recording("reshape", [a]) { g in [try reshape(g, sourceShape)] }
     }
 
     /// `requested` with its -1 filled in, checked against `count` elements.
@@ -82,7 +82,7 @@ extension Ops {
         Strided.copy(itemSize: a.dtype.itemSize, shape: shape,
                      from: a.storage.bytes, offset: 0, strides: Shape.broadcastStrides(a.shape, to: shape),
                      to: out.storage.bytes, offset: 0, strides: Shape.strides(shape))
-        return out.recording("broadcast_to", [a]) { g in [g] }
+        return try out.recording("broadcast_to", [a]) { g in [g] }
     }
 
     /// A contiguous copy of `a` with its axes in the order `perm` (no graph recorded).
@@ -121,7 +121,7 @@ extension Ops {
             starts.append(start)
             start += t.shape[ax]
         }
-        return out.recording("concat", tensors) { g in
+        return try out.recording("concat", tensors) { g in
             try zip(tensors, starts).map { t, s in try readSlab(g, axis: ax, start: s, length: t.shape[ax]) }
         }
     }
@@ -135,7 +135,7 @@ extension Ops {
         return try (0..<(points.count - 1)).map { i in
             let start = points[i], size = Swift.max(points[i + 1] - start, 0)
             let piece = try readSlab(a, axis: ax, start: start, length: size)
-            return piece.recording("split", [a]) { g in
+            return try piece.recording("split", [a]) { g in
                 let full = try Tensor(shape: a.shape, dtype: g.dtype, zeroed: true, op: "split")
                 try writeSlab(g, into: full, axis: ax, start: start)
                 return [full]

@@ -24,7 +24,7 @@ extension Ops {
             SoftmaxRows<Double>.forward(x.pointer(Double.self), out.pointer(Double.self), rows, log: log)
         }
         let y = out.detached()
-        return out.recording(name, [a]) { g in
+        return try out.recording(name, [a]) { g in
             let grad = try Tensor(shape: y.shape, dtype: g.dtype, op: name)
             if g.dtype == .float32 {
                 SoftmaxRows<Float>.backward(y.pointer(Float.self), g.pointer(Float.self), grad.pointer(Float.self), rows, log: log)

@@ -48,7 +48,7 @@ extension Ops {
         }
         if a.dtype == .bool && !op.isFloatFunction { out = try cast(out, to: .bool) }
         let result = out.detached()
-        return out.recording(op.name, [a]) { g in [try unaryGradient(op, x, result, g)] }
+        return try out.recording(op.name, [a]) { g in [try unaryGradient(op, x, result, g)] }
     }
 
     private static func floatUnary<T: FloatElement>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
