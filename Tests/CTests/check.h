@@ -133,10 +133,7 @@ void test_xor(void);
 void test_nn_rnn(void);
 void test_nn_activation_loss(void);
 void test_nn_conv(void);
-<<<<<<< HEAD
 void test_threads(void);
-=======
 void test_anomaly(void);
->>>>>>> anomaly
 
 #endif
