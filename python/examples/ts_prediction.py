@@ -70,8 +70,11 @@ def predict(net, x):
 
 def mse(net, x, y):
     """The model's mean squared error on (x, y), in eval mode without a graph."""
+    net.eval()
     with pdn.no_grad():
-        return F.mse_loss(predict(net, x), pdn.Tensor(y)).item()
+        error = F.mse_loss(net(pdn.Tensor(x)), pdn.Tensor(y)).item()
+    net.train()
+    return error
 
 
 def main(argv=None):
