@@ -67,3 +67,54 @@ def test_mnist_quick_runs_unchanged_on_both(module, tmp_path):
     assert "loss fell" in result.stdout
     assert abs(json.loads(results.read_text())["metrics"]["test accuracy"] - accuracies[-1]) < 1e-4  # printed to 4 places
     assert png.stat().st_size > 0 if has_matplotlib() else not png.exists()
+
+
+# dropout_bn.py and ts_prediction.py
+
+def epoch_lines(stdout):
+    return [line for line in stdout.splitlines() if line.startswith("epoch ")]
+
+
+@pytest.mark.parametrize("module", ["gradswift", "pydynet"])
+def test_dropout_bn_quick_runs_unchanged_on_both(module, tmp_path):
+    """dropout_bn.py --quick trains the three MLPs on half of the digits' training split for 5
+    epochs on either framework; each one is well above chance (10 classes) on the test split."""
+    png = tmp_path / "dropout_bn.png"
+    results = tmp_path / "results.json"
+    result = run_example("dropout_bn", module, ["--quick", "--output", str(png), "--results", str(results)], tmp_path)
+    lines = epoch_lines(result.stdout)
+    assert [line.split(":")[0] for line in lines] == [f"epoch {i}/5" for i in range(1, 6)]
+    assert all("DNN_dropout" in line and "s training" in line for line in lines)
+    assert "data: scikit-learn digits" in result.stdout or "data: Olivetti faces" in result.stdout
+    assert "loss fell" in result.stdout
+    figures = json.loads(results.read_text())
+    networks = ["DNN", "DNN_dropout", "DNN_BN"]
+    assert figures["data"] in ("scikit-learn digits", "Olivetti faces") and figures["epochs"] == 5
+    assert set(figures["metrics"]) == {f"{part} accuracy ({net})" for part in ("train", "test") for net in networks}
+    for net in networks:
+        assert figures["metrics"][f"test accuracy ({net})"] > 0.3
+        assert figures["history"][f"train accuracy ({net})"][-1] > figures["history"][f"train accuracy ({net})"][0]
+    last = lines[-1]  # the printed figures are the JSON's, to 4 places
+    assert f"DNN_BN {figures['metrics']['train accuracy (DNN_BN)']:.4f}/" in last
+    assert png.stat().st_size > 0 if has_matplotlib() else not png.exists()
+
+
+@pytest.mark.parametrize("module", ["gradswift", "pydynet"])
+def test_ts_prediction_quick_runs_unchanged_on_both(module, tmp_path):
+    """ts_prediction.py --quick (8 full-batch epochs on 300 windows) brings the GRU's test MSE
+    far below the variance of the targets (what predicting their mean would score)."""
+    png = tmp_path / "ts.png"
+    results = tmp_path / "results.json"
+    result = run_example("ts_prediction", module, ["--quick", "--output", str(png), "--results", str(results)],
+                         tmp_path)
+    lines = epoch_lines(result.stdout)
+    assert [line.split(":")[0] for line in lines] == [f"epoch {i}/8" for i in range(1, 9)]
+    test_mse = [float(line.split("TEST_MSE ")[1].split()[0]) for line in lines]
+    variance = float(result.stdout.split("target variance ")[1].split(")")[0])
+    assert 0.55 < variance < 0.65 and test_mse[-1] < 0.2 * variance and test_mse[-1] < test_mse[0]
+    assert "loss fell" in result.stdout
+    figures = json.loads(results.read_text())
+    assert set(figures["metrics"]) == {"train MSE", "test MSE"} and figures["epochs"] == 8
+    assert abs(figures["metrics"]["test MSE"] - test_mse[-1]) < 1e-5  # printed to 5 places
+    assert len(figures["history"]["loss"]) == 8 and figures["seconds_per_epoch"] > 0
+    assert png.stat().st_size > 0 if has_matplotlib() else not png.exists()
