@@ -15,7 +15,7 @@ CFLAGS_TEST  := -std=c11 -Wall -Werror -O1 -g
 APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist fortunes
 PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib scikit-learn pydynet==1.1
 EXAMPLES     := python/examples/autograd1d.py python/examples/autograd2d.py
-QUICK        := python/examples/mnist.py
+QUICK        := python/examples/dropout_bn.py python/examples/ts_prediction.py
 DEMO         := python/examples/mnist.py --network mlp
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -43,7 +43,7 @@ help:
 	@echo "make swift-test    swift test (engine tests, debug build)"
 	@echo "make ctest         C ABI tests in Tests/CTests against $(LIB) (+ valgrind)"
 	@echo "make pytest        Python tests in python/tests"
-	@echo "make examples      run $(EXAMPLES), and $(QUICK) --quick"
+	@echo "make examples      run $(EXAMPLES), and mnist.py (both networks) and $(QUICK) with --quick"
 	@echo "make clean         remove build outputs"
 	@echo "(header, check-header, ctest, pytest and examples use the library as last built.)"
 
@@ -109,8 +109,9 @@ pytest:
 
 examples:
 	$(call run_scripts,$(EXAMPLES))
-	$(call run_scripts,$(QUICK),--quick --network mlp)
-	$(call run_scripts,$(QUICK),--quick --network conv)
+	$(call run_scripts,python/examples/mnist.py,--quick --network mlp)
+	$(call run_scripts,python/examples/mnist.py,--quick --network conv)
+	$(call run_scripts,$(QUICK),--quick)
 
 test: setup build swift-test tools-test check-header ctest pytest examples
 	@echo "make test: all steps passed"
