@@ -38,7 +38,11 @@ class Run:
         self.setting, self.frameworks = setting, frameworks
 
     def stem(self, framework):
+        """docs/results/<name>.<framework>, the common part of the run's file names."""
         return RESULTS / f"{self.name}.{framework}"
+
+    def record_path(self, framework):
+        return RESULTS / f"{self.name}.{framework}.json"
 
 
 RUNS = [
@@ -73,10 +77,10 @@ def execute(run, framework, log_dir):
     minutes = (time.perf_counter() - started) / 60
     if status != 0:
         raise SystemExit(f"{run.name} on {framework} failed with status {status}; see {log}")
-    record = json.loads(Path(f"{stem}.json").read_text())
+    record = json.loads(run.record_path(framework).read_text())
     record["wall_minutes"] = minutes
     record["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
-    Path(f"{stem}.json").write_text(json.dumps(record, indent=1))
+    run.record_path(framework).write_text(json.dumps(record, indent=1))
     print(f"   done in {minutes:.1f} min: {record['metrics']}", flush=True)
 
 
@@ -97,8 +101,8 @@ def table():
     lines = ["| script | setting | data | metric | gradswift | PyDyNet 1.1 | s/epoch gradswift | s/epoch PyDyNet | speed-up |",
              "|---|---|---|---|---|---|---|---|---|"]
     for run in RUNS:
-        records = {f: json.loads(run.stem(f).with_suffix(".json").read_text())
-                   for f in run.frameworks if run.stem(f).with_suffix(".json").exists()}
+        records = {f: json.loads(run.record_path(f).read_text())
+                   for f in run.frameworks if run.record_path(f).exists()}
         if not records:
             continue
         first = next(iter(records.values()))
@@ -120,8 +124,8 @@ def publish(text):
     (ROOT / "docs" / "results.md").write_text(
         "# Example results: gradswift and PyDyNet 1.1\n\n"
         "Produced by `python3 tools/example_results.py` (full runs of python/examples on both\n"
-        "frameworks, same data and hyperparameters; seconds per epoch are the median over the epochs of the
-training steps' time, evaluation excluded).\n\n"
+        "frameworks, same data and hyperparameters; seconds per epoch are the median over the epochs\n"
+        "of the training steps' time, evaluation excluded).\n\n"
         + text)
     readme = ROOT / "README.md"
     content = readme.read_text()
@@ -145,7 +149,7 @@ def main():
                 continue
             for framework in args.frameworks:
                 if framework in run.frameworks and not (
-                        args.skip_existing and run.stem(framework).with_suffix(".json").exists()):
+                        args.skip_existing and run.record_path(framework).exists()):
                     execute(run, framework, args.log_dir)
     text = table()
     publish(text)
