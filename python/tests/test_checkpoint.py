@@ -489,3 +489,38 @@ def test_write_error_mid_file_leaves_previous_file(tmp_path, writer):
     assert out.stdout.startswith("failed:") and "too large" in out.stdout, out.stdout
     assert path.read_bytes() == before
     _only(tmp_path, "big.npz")
+
+
+# ---- a writer killed mid-save ----------------------------------------------------------------
+
+KILLED_WRITER = """
+import sys, numpy as np, gradswift as gs
+path = sys.argv[1]
+versions = [{"w": np.full((1500, 1000), float(v)), "step": v} for v in (1, 2)]
+print("ready", flush=True)
+i = 0
+while True:                       # rewrite the file forever, alternating the two versions
+    gs.save(versions[i % 2], path)
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.13, 0.29, 0.41, 0.6])
+def test_writer_killed_mid_save_leaves_a_complete_file(tmp_path, delay):
+    """SIGKILL at arbitrary moments of a loop of 12 MB saves: the file is always one whole
+    version (the rename is atomic), never a torn mix."""
+    path = tmp_path / "state.npz"
+    gs.save({"w": np.full((1500, 1000), 0.0), "step": 0}, path)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, env=env)
+    assert writer.stdout.readline().strip() == b"ready"
+    import time
+    time.sleep(delay)
+    writer.kill()
+    writer.wait()
+    state = gs.load(path)
+    step = int(state["step"])
+    assert step in (0, 1, 2)
+    # a killed writer may leave its temporary file, named apart from the checkpoint
+    assert all(p.name == "state.npz" or p.name.startswith("state.npz.tmp-") for p in tmp_path.iterdir())
+    np.testing.assert_array_equal(np.asarray(state["w"]), np.full((1500, 1000), float(step)))
