@@ -7,8 +7,10 @@
 Each run executes one script of python/examples in full mode, unchanged apart from the import line
 for PyDyNet, with ``--results`` and ``--output`` pointing into docs/results/. The JSON files kept
 there are the record the table is built from, so runs can be repeated one at a time
-(``--skip-existing`` keeps finished ones). The table goes to docs/results.md and into README.md
-between the ``results-table`` markers.
+(``--skip-existing`` keeps finished ones). Seconds per epoch can come instead from short timing
+runs (``--timing-epochs N``), done when the machine is idle: full runs take long enough that
+other work on a 2-core machine distorts their clock. The table goes to docs/results.md and into
+README.md between the ``results-table`` markers.
 """
 import argparse
 import json
@@ -33,21 +35,18 @@ FRAMEWORKS = {"gradswift": "gradswift", "pydynet": "PyDyNet 1.1"}
 class Run:
     """One full-mode invocation of an example script."""
 
-    def __init__(self, name, script, arguments=(), setting="", frameworks=tuple(FRAMEWORKS)):
+    def __init__(self, name, script, arguments=(), setting="", frameworks=tuple(FRAMEWORKS), epochs=True):
         self.name, self.script, self.arguments = name, script, list(arguments)
-        self.setting, self.frameworks = setting, frameworks
+        self.setting, self.frameworks, self.has_epochs = setting, frameworks, epochs
 
-    def stem(self, framework):
-        """docs/results/<name>.<framework>, the common part of the run's file names."""
-        return RESULTS / f"{self.name}.{framework}"
-
-    def record_path(self, framework):
-        return RESULTS / f"{self.name}.{framework}.json"
+    def record_path(self, framework, timing=False):
+        """docs/results/<name>.<framework>.json, or .timing.json for a timing run."""
+        return RESULTS / f"{self.name}.{framework}{'.timing' if timing else ''}.json"
 
 
 RUNS = [
-    Run("autograd1d", "autograd1d.py", setting="20 steps"),
-    Run("autograd2d", "autograd2d.py", setting="30 steps"),
+    Run("autograd1d", "autograd1d.py", setting="20 steps", epochs=False),
+    Run("autograd2d", "autograd2d.py", setting="30 steps", epochs=False),
     Run("mnist-mlp", "mnist.py", ["--network", "mlp"], setting="MLP, 20 epochs"),
     Run("mnist-conv", "mnist.py", ["--network", "conv", "--epochs", "5"], setting="ConvNet, 5 epochs"),
     Run("mnist-conv-full", "mnist.py", ["--network", "conv"], setting="ConvNet, 20 epochs",
@@ -58,29 +57,33 @@ RUNS = [
 ]
 
 
-def execute(run, framework, log_dir):
-    """Runs ``run`` on ``framework``; the script's output goes to a log file in ``log_dir``."""
+def execute(run, framework, log_dir, timing_epochs=None):
+    """Runs ``run`` on ``framework`` (only ``timing_epochs`` epochs for a timing run, whose plot is
+    discarded); the script's output goes to a log file in ``log_dir``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = run.stem(framework)
+    timing = timing_epochs is not None
+    record_path = run.record_path(framework, timing)
     source = framework_variant((EXAMPLES / run.script).read_text(), framework)
     env = dict(os.environ, MPLBACKEND="Agg",
                PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(EXAMPLES)]))
-    log = Path(log_dir) / f"{run.name}.{framework}.log"
+    log = Path(log_dir) / record_path.with_suffix(".log").name
     with tempfile.TemporaryDirectory() as scratch, open(log, "w") as out:
         script = Path(scratch) / run.script
         script.write_text(source)
-        command = [sys.executable, "-W", "ignore", str(script), *run.arguments,
-                   "--results", f"{stem}.json", "--output", f"{stem}.png"]
+        plot = Path(scratch) / "plot.png" if timing else RESULTS / f"{run.name}.{framework}.png"
+        extra = ["--epochs", str(timing_epochs)] if timing else []  # the last --epochs wins
+        command = [sys.executable, "-W", "ignore", str(script), *run.arguments, *extra,
+                   "--results", str(record_path), "--output", str(plot)]
         print(f"== {run.name} on {FRAMEWORKS[framework]}: {' '.join(command[3:])} (log: {log})", flush=True)
         started = time.perf_counter()
         status = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT).returncode
     minutes = (time.perf_counter() - started) / 60
     if status != 0:
         raise SystemExit(f"{run.name} on {framework} failed with status {status}; see {log}")
-    record = json.loads(run.record_path(framework).read_text())
+    record = json.loads(record_path.read_text())
     record["wall_minutes"] = minutes
     record["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
-    run.record_path(framework).write_text(json.dumps(record, indent=1))
+    record_path.write_text(json.dumps(record, indent=1))
     print(f"   done in {minutes:.1f} min: {record['metrics']}", flush=True)
 
 
@@ -107,7 +110,9 @@ def table():
             continue
         first = next(iter(records.values()))
         data = os.path.basename(str(first["data"]).rstrip("/")) or first["data"]
-        speeds = {f: epoch_seconds(r) for f, r in records.items()}
+        timings = {f: json.loads(run.record_path(f, timing=True).read_text())
+                   for f in run.frameworks if run.record_path(f, timing=True).exists()}
+        speeds = {f: epoch_seconds(timings.get(f, r)) for f, r in records.items()}
         ratio = (f"{speeds['pydynet'] / speeds['gradswift']:.1f}x"
                  if "pydynet" in speeds and "gradswift" in speeds else "")
         for i, metric in enumerate(first["metrics"]):
@@ -141,16 +146,20 @@ def main():
     parser.add_argument("--frameworks", nargs="+", choices=list(FRAMEWORKS), default=list(FRAMEWORKS))
     parser.add_argument("--skip-existing", action="store_true", help="keep runs whose results file exists")
     parser.add_argument("--table-only", action="store_true", help="only rebuild the table from docs/results")
+    parser.add_argument("--timing-epochs", type=int, metavar="N",
+                        help="instead of full runs, time N epochs of each script (for an idle machine); "
+                             "the table takes seconds per epoch from these runs when they exist")
     parser.add_argument("--log-dir", default=tempfile.gettempdir(), help="where the scripts' output goes")
     args = parser.parse_args()
     if not args.table_only:
+        timing = args.timing_epochs is not None
         for run in RUNS:
-            if args.only and run.name not in args.only:
+            if (args.only and run.name not in args.only) or (timing and not run.has_epochs):
                 continue
             for framework in args.frameworks:
                 if framework in run.frameworks and not (
-                        args.skip_existing and run.record_path(framework).exists()):
-                    execute(run, framework, args.log_dir)
+                        args.skip_existing and run.record_path(framework, timing).exists()):
+                    execute(run, framework, args.log_dir, args.timing_epochs)
     text = table()
     publish(text)
     print(text)
