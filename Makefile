@@ -39,7 +39,7 @@ help:
 	@echo "make build         swift build -c $(CONFIG) -> $(LIB)"
 	@echo "make header        regenerate include/gradswift.h and python/gradswift/_prototypes.py"
 	@echo "make check-header  fail when those files are not current or miss an exported symbol"
-	@echo "make tools-test    tests of tools/gen_header.py (no build needed)"
+	@echo "make tools-test    tests of tools/gen_header.py; Tests/Golden is what tools/make_golden.py writes"
 	@echo "make swift-test    swift test (engine tests, debug build)"
 	@echo "make ctest         C ABI tests in Tests/CTests against $(LIB) (+ valgrind)"
 	@echo "make pytest        Python tests in python/tests"
@@ -76,6 +76,7 @@ check-header:
 
 tools-test:
 	$(PYTHON) -m pytest tools -q
+	$(PYTHON) tools/make_golden.py --check
 
 swift-test:
 	$(SWIFT) test

@@ -135,5 +135,6 @@ void test_nn_activation_loss(void);
 void test_nn_conv(void);
 void test_threads(void);
 void test_anomaly(void);
+void test_golden(void);
 
 #endif

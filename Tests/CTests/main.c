@@ -23,6 +23,7 @@ int main(void) {
     test_nn_conv();
     test_threads();
     test_anomaly();
+    test_golden();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

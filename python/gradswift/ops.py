@@ -201,8 +201,9 @@ def vsplit(x, indices_or_sections):
 
 
 def hsplit(x, indices_or_sections):
-    """``split`` along axis 1."""
-    return split(x, indices_or_sections, 1)
+    """``split`` along axis 1, or axis 0 of a 1-D tensor (as ``numpy.hsplit``; PyDyNet's fails on 1-D)."""
+    x = as_tensor(x)
+    return split(x, indices_or_sections, 0 if x.ndim == 1 else 1)
 
 
 def dsplit(x, indices_or_sections):

@@ -1,6 +1,7 @@
 """Shared fixtures. gradswift is imported unconditionally: a missing libgradswift.so makes the
 test run fail (ImportError while loading this file), it never skips tests."""
 import gc
+import sys
 
 import pytest
 
@@ -24,3 +25,11 @@ def handle_counter():
         gc.collect()
         return live_handles()
     return count
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The per-op counts of the golden cases, when test_golden ran (it also writes its results file)."""
+    golden = sys.modules.get("test_golden")
+    summary = golden.report() if golden is not None else ""
+    if summary:
+        terminalreporter.write_line(summary.rstrip())

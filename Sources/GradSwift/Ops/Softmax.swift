@@ -161,8 +161,9 @@ enum SoftmaxRows<T: FloatElement> {
     @inline(__always)
     private static func rowFinish(_ x: Pointer, _ out: Pointer, _ n: Int, _ m: T, _ total: Double, log: Bool) {
         if log {
-            let shift = m + T(Double.log(total))
-            for j in 0..<n { out[j] = x[j] - shift }
+            // (x - m) - log Σ: folding m into the shift first would round it at m's magnitude
+            let logTotal = T(Double.log(total))
+            for j in 0..<n { out[j] = (x[j] - m) - logTotal }
         } else {
             let scale = T(1 / total)
             for j in 0..<n { out[j] *= scale }
@@ -224,10 +225,10 @@ enum SoftmaxRows<T: FloatElement> {
                 }
             }
             if log {
-                for i in 0..<width { total[i] = Double(m[i]) + Double.log(total[i]) }
+                for i in 0..<width { total[i] = Double.log(total[i]) }
                 for r in 0..<n {
                     let row = x + r * stride, o = out + r * stride
-                    for i in 0..<width { o[i] = row[i] - T(total[i]) }
+                    for i in 0..<width { o[i] = (row[i] - m[i]) - T(total[i]) }
                 }
             } else {
                 for i in 0..<width { m[i] = T(1 / total[i]) }

@@ -1,0 +1,529 @@
+/* golden_ops.c -- the golden op names mapped to the C ABI, one table (golden_ops) at the end.
+ *
+ * Each entry takes the case's tensors (already handles) and attributes and makes the outputs
+ * with gs_* calls alone. Layers are built by their gs_*_new constructor, given the case's
+ * parameters with gs_module_set_parameter and run by gs_module_forward.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradswift.h"
+#include "golden.h"
+
+/* ---- accessors -------------------------------------------------------------------------- */
+
+const golden_tensor *golden_tensor_named(golden_case *c, const char *name) {
+    for (int i = 0; i < c->ntensors; i++) {
+        const golden_tensor *t = &c->tensors[i];
+        if (t->handle != 0 && strcmp(t->name, name) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+uint64_t golden_handle(golden_case *c, const char *name) {
+    const golden_tensor *t = golden_tensor_named(c, name);
+    return t ? t->handle : 0;
+}
+
+/* A tensor the op cannot do without. */
+static uint64_t need(golden_case *c, const char *name) {
+    uint64_t h = golden_handle(c, name);
+    if (h == 0)
+        c->problem = "a tensor the op needs is missing";
+    return h;
+}
+
+const golden_attr *golden_attr_named(golden_case *c, const char *name) {
+    for (int i = 0; i < c->nattrs; i++)
+        if (strcmp(c->attrs[i].name, name) == 0)
+            return &c->attrs[i];
+    return NULL;
+}
+
+bool golden_has_attr(golden_case *c, const char *name) { return golden_attr_named(c, name) != NULL; }
+
+/* The attribute's first value, or NULL (and a problem) when it is missing or has another type. */
+static const char *value_of(golden_case *c, const char *name, const char *type) {
+    const golden_attr *a = golden_attr_named(c, name);
+    if (!a || strcmp(a->type, type) != 0 || a->count < 1) {
+        c->problem = "an attribute is missing or has the wrong type";
+        return NULL;
+    }
+    return a->values[0];
+}
+
+int64_t golden_int(golden_case *c, const char *name) {
+    const char *v = value_of(c, name, "int");
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+double golden_float(golden_case *c, const char *name) {
+    const golden_attr *a = golden_attr_named(c, name);
+    if (a && strcmp(a->type, "int") == 0)
+        return (double)golden_int(c, name);
+    const char *v = value_of(c, name, "float");
+    return v ? strtod(v, NULL) : 0;
+}
+
+bool golden_bool(golden_case *c, const char *name) {
+    const char *v = value_of(c, name, "bool");
+    return v && strcmp(v, "1") == 0;
+}
+
+const char *golden_str(golden_case *c, const char *name) {
+    const char *v = value_of(c, name, "str");
+    return v ? v : "";
+}
+
+int32_t golden_ints(golden_case *c, const char *name, int64_t *out, int32_t capacity) {
+    const golden_attr *a = golden_attr_named(c, name);
+    if (a && strcmp(a->type, "none") == 0)
+        return -1;
+    if (!a || (strcmp(a->type, "int") != 0 && strcmp(a->type, "ints") != 0) || a->count > capacity) {
+        c->problem = "an int or ints attribute is missing";
+        return 0;
+    }
+    for (int i = 0; i < a->count; i++)
+        out[i] = strtoll(a->values[i], NULL, 10);
+    return a->count;
+}
+
+int32_t golden_dtype_code(const char *name) {
+    static const char *const names[] = {"float32", "float64", "int64", "bool"};
+    static const int32_t codes[] = {GS_DTYPE_FLOAT32, GS_DTYPE_FLOAT64, GS_DTYPE_INT64, GS_DTYPE_BOOL};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return codes[i];
+    return -1;
+}
+
+/* Whether the attribute is None (or absent). */
+static bool is_none(golden_case *c, const char *name) {
+    const golden_attr *a = golden_attr_named(c, name);
+    return !a || strcmp(a->type, "none") == 0;
+}
+
+/* The case's dtype attribute (layers' parameter dtype). */
+static int32_t dtype_attr(golden_case *c) { return golden_dtype_code(golden_str(c, "dtype")); }
+
+/* The handles of the input and const tensors, in file order. */
+static int32_t arguments(golden_case *c, uint64_t *handles, int32_t capacity) {
+    int32_t n = 0;
+    for (int i = 0; i < c->ntensors && n < capacity; i++) {
+        const golden_tensor *t = &c->tensors[i];
+        if (strcmp(t->role, "input") == 0 || strcmp(t->role, "const") == 0)
+            handles[n++] = t->handle;
+    }
+    return n;
+}
+
+static int32_t one(golden_result *r, int32_t status) {
+    r->count = status == GS_OK ? 1 : 0;
+    return status;
+}
+
+/* ---- elementwise, reductions, matmul ---------------------------------------------------- */
+
+#define BINARY_OP(fn)                                                                         \
+    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
+        return one(r, fn(need(c, "a"), need(c, "b"), r->outputs));                          \
+    }
+BINARY_OP(gs_add)
+BINARY_OP(gs_sub)
+BINARY_OP(gs_mul)
+BINARY_OP(gs_div)
+BINARY_OP(gs_pow)
+BINARY_OP(gs_maximum)
+BINARY_OP(gs_minimum)
+BINARY_OP(gs_eq)
+BINARY_OP(gs_ne)
+BINARY_OP(gs_lt)
+BINARY_OP(gs_le)
+BINARY_OP(gs_gt)
+BINARY_OP(gs_ge)
+BINARY_OP(gs_matmul)
+
+static int32_t op_binary_scalar(golden_case *c, golden_result *r) {
+    static const char *const names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
+    const char *name = golden_str(c, "op");
+    int32_t code = -1;
+    for (int i = 0; i < 7; i++)
+        if (strcmp(name, names[i]) == 0)
+            code = i; /* the gs_binary_op codes are in this order */
+    int32_t kind = strcmp(golden_str(c, "kind"), "int") == 0 ? GS_SCALAR_KIND_INT : GS_SCALAR_KIND_FLOAT;
+    return one(r, gs_binary_scalar(code, need(c, "x"), golden_float(c, "scalar"), kind,
+                                   golden_bool(c, "reverse"), r->outputs));
+}
+
+#define UNARY_OP(fn)                                                                          \
+    static int32_t op_##fn(golden_case *c, golden_result *r) { return one(r, fn(need(c, "x"), r->outputs)); }
+UNARY_OP(gs_neg)
+UNARY_OP(gs_abs)
+UNARY_OP(gs_exp)
+UNARY_OP(gs_log)
+UNARY_OP(gs_sqrt)
+UNARY_OP(gs_square)
+UNARY_OP(gs_sign)
+UNARY_OP(gs_sigmoid)
+UNARY_OP(gs_tanh)
+UNARY_OP(gs_relu)
+UNARY_OP(gs_silu)
+
+static int32_t op_astype(golden_case *c, golden_result *r) {
+    return one(r, gs_tensor_astype(need(c, "x"), golden_dtype_code(golden_str(c, "dtype")), r->outputs));
+}
+
+#define REDUCE_OP(fn)                                                                         \
+    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
+        int64_t axes[GOLDEN_MAX_DIMS];                                                        \
+        int32_t n = golden_ints(c, "axis", axes, GOLDEN_MAX_DIMS);                            \
+        return one(r, fn(need(c, "x"), axes, n, golden_bool(c, "keepdims"), r->outputs));     \
+    }
+REDUCE_OP(gs_sum)
+REDUCE_OP(gs_mean)
+REDUCE_OP(gs_max)
+REDUCE_OP(gs_min)
+REDUCE_OP(gs_argmax)
+REDUCE_OP(gs_argmin)
+
+/* ---- shape ops -------------------------------------------------------------------------- */
+
+static int32_t op_reshape(golden_case *c, golden_result *r) {
+    int64_t shape[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "shape", shape, GOLDEN_MAX_DIMS);
+    return one(r, gs_reshape(need(c, "x"), shape, n, r->outputs));
+}
+
+static int32_t op_transpose(golden_case *c, golden_result *r) {
+    int64_t axes[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "axes", axes, GOLDEN_MAX_DIMS);
+    return one(r, gs_transpose(need(c, "x"), axes, n, r->outputs));
+}
+
+static int32_t op_swapaxes(golden_case *c, golden_result *r) {
+    return one(r, gs_swapaxes(need(c, "x"), golden_int(c, "axis1"), golden_int(c, "axis2"), r->outputs));
+}
+
+static int32_t op_squeeze(golden_case *c, golden_result *r) {
+    int64_t axes[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "axis", axes, GOLDEN_MAX_DIMS);
+    return one(r, gs_squeeze(need(c, "x"), axes, n, r->outputs));
+}
+
+static int32_t op_unsqueeze(golden_case *c, golden_result *r) {
+    int64_t axes[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "axis", axes, GOLDEN_MAX_DIMS);
+    return one(r, gs_unsqueeze(need(c, "x"), axes, n, r->outputs));
+}
+
+static int32_t op_concat(golden_case *c, golden_result *r) {
+    uint64_t inputs[GOLDEN_MAX_TENSORS];
+    int32_t n = arguments(c, inputs, GOLDEN_MAX_TENSORS);
+    return one(r, gs_concat(inputs, n, golden_int(c, "axis"), r->outputs));
+}
+
+/* numpy.split's rule: sections (an int) give equal parts, a list gives the split points. The
+   C ABI takes the points; `axis` < 0 counts from the end. */
+static int32_t split_along(golden_case *c, golden_result *r, int64_t axis) {
+    const golden_tensor *x = golden_tensor_named(c, "x");
+    if (!x)
+        return GS_ERR_INVALID_ARGUMENT;
+    if (axis < 0)
+        axis += x->ndim;
+    if (axis < 0 || axis >= x->ndim)
+        return GS_ERR_INVALID_ARGUMENT;
+    int64_t n = x->shape[axis], points[GOLDEN_MAX_OUTPUTS];
+    int32_t count = golden_ints(c, "indices_or_sections", points, GOLDEN_MAX_OUTPUTS - 1);
+    const golden_attr *a = golden_attr_named(c, "indices_or_sections");
+    if (a && strcmp(a->type, "int") == 0) {
+        int64_t sections = points[0];
+        if (sections <= 0 || sections > GOLDEN_MAX_OUTPUTS || n % sections != 0)
+            return GS_ERR_INVALID_ARGUMENT;
+        count = (int32_t)sections - 1;
+        for (int32_t i = 0; i < count; i++)
+            points[i] = (i + 1) * (n / sections);
+    }
+    r->count = count + 1;
+    int32_t st = gs_split(x->handle, points, count, axis, r->outputs);
+    if (st != GS_OK)
+        r->count = 0;
+    return st;
+}
+
+static int32_t op_split(golden_case *c, golden_result *r) { return split_along(c, r, golden_int(c, "axis")); }
+static int32_t op_vsplit(golden_case *c, golden_result *r) { return split_along(c, r, 0); }
+static int32_t op_dsplit(golden_case *c, golden_result *r) { return split_along(c, r, 2); }
+
+/* numpy.hsplit: axis 1, or axis 0 of a 1-D tensor. */
+static int32_t op_hsplit(golden_case *c, golden_result *r) {
+    const golden_tensor *x = golden_tensor_named(c, "x");
+    return split_along(c, r, x && x->ndim == 1 ? 0 : 1);
+}
+
+/* ---- indexing --------------------------------------------------------------------------- */
+
+/* Encodes the key attribute for gs_index: four int64 per item (kind, v0, v1, v2). */
+static int32_t encode_key(golden_case *c, int64_t *key) {
+    const golden_attr *a = golden_attr_named(c, "key");
+    if (!a || strcmp(a->type, "index") != 0) {
+        c->problem = "the key attribute is missing";
+        return 0;
+    }
+    for (int i = 0; i < a->count; i++) {
+        const char *token = a->values[i];
+        int64_t *item = key + 4 * i;
+        item[0] = item[1] = item[2] = item[3] = 0;
+        if (strcmp(token, "new") == 0) {
+            item[0] = 2;
+        } else if (strcmp(token, "...") == 0) {
+            item[0] = 3;
+        } else if (token[0] == '@') {
+            item[0] = 4;
+            item[1] = (int64_t)need(c, token + 1);
+        } else if (token[0] == 'i') {
+            item[1] = strtoll(token + 1, NULL, 10);
+        } else { /* s<start>:<stop>:<step>, empty parts are None */
+            item[0] = 1;
+            const char *p = token + 1;
+            for (int part = 0; part < 3; part++) {
+                char *end;
+                long long v = strtoll(p, &end, 10);
+                item[1 + part] = end == p ? INT64_MIN : v;
+                p = *end == ':' ? end + 1 : end;
+            }
+        }
+    }
+    return a->count;
+}
+
+static int32_t op_getitem(golden_case *c, golden_result *r) {
+    int64_t key[4 * GOLDEN_MAX_VALUES];
+    int32_t n = encode_key(c, key);
+    return one(r, gs_index(need(c, "x"), key, n, r->outputs));
+}
+
+/* x[key] = value (a tensor or a scalar attribute); the output is x itself (a new handle). */
+static int32_t op_setitem(golden_case *c, golden_result *r) {
+    int64_t key[4 * GOLDEN_MAX_VALUES];
+    int32_t n = encode_key(c, key);
+    uint64_t x = need(c, "x"), value = golden_handle(c, "value");
+    int32_t st = value ? gs_index_put(x, key, n, value)
+                       : gs_index_put_scalar(x, key, n, golden_float(c, "value"));
+    return st != GS_OK ? st : one(r, gs_tensor_detach(x, r->outputs));
+}
+
+/* ---- functional layers ------------------------------------------------------------------ */
+
+static int32_t reduction_code(golden_case *c) {
+    const char *name = golden_str(c, "reduction");
+    return strcmp(name, "sum") == 0 ? GS_REDUCTION_SUM : strcmp(name, "none") == 0 ? GS_REDUCTION_NONE : GS_REDUCTION_MEAN;
+}
+
+static int32_t op_leaky_relu(golden_case *c, golden_result *r) {
+    return one(r, gs_leaky_relu(need(c, "x"), golden_float(c, "alpha"), r->outputs));
+}
+
+static int32_t op_softmax(golden_case *c, golden_result *r) {
+    bool all = is_none(c, "axis");
+    return one(r, gs_softmax(need(c, "x"), all ? 0 : golden_int(c, "axis"), all, r->outputs));
+}
+
+static int32_t op_log_softmax(golden_case *c, golden_result *r) {
+    bool all = is_none(c, "axis");
+    return one(r, gs_log_softmax(need(c, "x"), all ? 0 : golden_int(c, "axis"), all, r->outputs));
+}
+
+#define LOSS_OP(fn)                                                                           \
+    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
+        return one(r, fn(need(c, "pred"), need(c, "target"), reduction_code(c), r->outputs)); \
+    }
+LOSS_OP(gs_mse_loss)
+LOSS_OP(gs_nll_loss)
+LOSS_OP(gs_cross_entropy)
+
+static int32_t op_linear(golden_case *c, golden_result *r) {
+    return one(r, gs_linear(need(c, "x"), need(c, "weight"), golden_handle(c, "bias"), r->outputs));
+}
+
+static int32_t op_embedding(golden_case *c, golden_result *r) {
+    bool padded = !is_none(c, "padding_idx");
+    return one(r, gs_embedding(need(c, "indices"), need(c, "weight"), padded ? golden_int(c, "padding_idx") : 0,
+                               padded, r->outputs));
+}
+
+static int32_t op_dropout(golden_case *c, golden_result *r) {
+    return one(r, gs_dropout(need(c, "x"), golden_float(c, "p"), golden_bool(c, "training"), r->outputs));
+}
+
+#define CONV_OP(fn)                                                                           \
+    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
+        return one(r, fn(need(c, "x"), need(c, "weight"), golden_handle(c, "bias"),           \
+                         golden_int(c, "stride"), golden_int(c, "padding"), r->outputs));      \
+    }
+CONV_OP(gs_conv1d)
+CONV_OP(gs_conv2d)
+
+#define POOL_OP(fn)                                                                           \
+    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
+        return one(r, fn(need(c, "x"), golden_int(c, "kernel_size"), golden_int(c, "stride"), \
+                         golden_int(c, "padding"), r->outputs));                               \
+    }
+POOL_OP(gs_max_pool1d)
+POOL_OP(gs_max_pool2d)
+POOL_OP(gs_avg_pool1d)
+POOL_OP(gs_avg_pool2d)
+
+static int32_t op_layer_norm(golden_case *c, golden_result *r) {
+    int64_t shape[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "normalized_shape", shape, GOLDEN_MAX_DIMS);
+    return one(r, gs_layer_norm(need(c, "x"), shape, n, golden_handle(c, "weight"), golden_handle(c, "bias"),
+                                golden_float(c, "eps"), r->outputs));
+}
+
+static int32_t op_rms_norm(golden_case *c, golden_result *r) {
+    int64_t shape[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "normalized_shape", shape, GOLDEN_MAX_DIMS);
+    return one(r, gs_rms_norm(need(c, "x"), shape, n, golden_handle(c, "weight"), golden_float(c, "eps"), r->outputs));
+}
+
+static int32_t op_batch_norm(golden_case *c, golden_result *r) {
+    return one(r, gs_batch_norm(need(c, "x"), golden_handle(c, "running_mean"), golden_handle(c, "running_var"),
+                                golden_handle(c, "weight"), golden_handle(c, "bias"), golden_bool(c, "training"),
+                                golden_float(c, "momentum"), golden_float(c, "eps"), r->outputs));
+}
+
+/* ---- layers ----------------------------------------------------------------------------- */
+
+/* Gives the module made by `made` (its status) the case's parameters and mode, then runs it on
+   the input and const tensors. */
+static int32_t forward(golden_case *c, golden_result *r, int32_t made) {
+    if (made != GS_OK)
+        return made;
+    for (int i = 0; i < c->ntensors; i++) {
+        golden_tensor *t = &c->tensors[i];
+        if (strcmp(t->role, "param") == 0 || strcmp(t->role, "state") == 0) {
+            int32_t st = gs_module_set_parameter(r->module, t->name, t->handle);
+            if (st != GS_OK)
+                return st;
+        }
+    }
+    if (golden_has_attr(c, "training")) {
+        int32_t st = gs_module_train(r->module, golden_bool(c, "training"));
+        if (st != GS_OK)
+            return st;
+    }
+    uint64_t inputs[GOLDEN_MAX_TENSORS];
+    int32_t n = arguments(c, inputs, GOLDEN_MAX_TENSORS);
+    return gs_module_forward(r->module, inputs, n, r->outputs, GOLDEN_MAX_OUTPUTS, &r->count);
+}
+
+#define LAYER(name, constructor_call)                                                        \
+    static int32_t op_##name(golden_case *c, golden_result *r) { return forward(c, r, constructor_call); }
+
+LAYER(relu_layer, gs_relu_new(&r->module))
+LAYER(sigmoid_layer, gs_sigmoid_new(&r->module))
+LAYER(tanh_layer, gs_tanh_new(&r->module))
+LAYER(leaky_relu_layer, gs_leaky_relu_new(golden_float(c, "alpha"), &r->module))
+LAYER(mse_loss_layer, gs_mse_loss_new(reduction_code(c), &r->module))
+LAYER(nll_loss_layer, gs_nll_loss_new(reduction_code(c), &r->module))
+LAYER(cross_entropy_loss_layer, gs_cross_entropy_loss_new(reduction_code(c), &r->module))
+LAYER(linear_layer, gs_linear_new(golden_int(c, "in_features"), golden_int(c, "out_features"),
+                                  golden_bool(c, "bias"), dtype_attr(c), &r->module))
+LAYER(dropout_layer, gs_dropout_new(golden_float(c, "p"), &r->module))
+LAYER(conv1d_layer, gs_conv1d_new(golden_int(c, "in_channels"), golden_int(c, "out_channels"),
+                                  golden_int(c, "kernel_size"), golden_int(c, "stride"), golden_int(c, "padding"),
+                                  golden_bool(c, "bias"), dtype_attr(c), &r->module))
+LAYER(conv2d_layer, gs_conv2d_new(golden_int(c, "in_channels"), golden_int(c, "out_channels"),
+                                  golden_int(c, "kernel_size"), golden_int(c, "stride"), golden_int(c, "padding"),
+                                  golden_bool(c, "bias"), dtype_attr(c), &r->module))
+LAYER(max_pool1d_layer, gs_max_pool1d_new(golden_int(c, "kernel_size"), golden_int(c, "stride"),
+                                          golden_int(c, "padding"), &r->module))
+LAYER(max_pool2d_layer, gs_max_pool2d_new(golden_int(c, "kernel_size"), golden_int(c, "stride"),
+                                          golden_int(c, "padding"), &r->module))
+LAYER(avg_pool1d_layer, gs_avg_pool1d_new(golden_int(c, "kernel_size"), golden_int(c, "stride"),
+                                          golden_int(c, "padding"), &r->module))
+LAYER(avg_pool2d_layer, gs_avg_pool2d_new(golden_int(c, "kernel_size"), golden_int(c, "stride"),
+                                          golden_int(c, "padding"), &r->module))
+LAYER(batch_norm1d_layer, gs_batch_norm1d_new(golden_int(c, "num_features"), golden_float(c, "eps"),
+                                              golden_float(c, "momentum"), dtype_attr(c), &r->module))
+LAYER(batch_norm2d_layer, gs_batch_norm2d_new(golden_int(c, "num_features"), golden_float(c, "eps"),
+                                              golden_float(c, "momentum"), dtype_attr(c), &r->module))
+LAYER(lstm_cell_layer, gs_lstm_cell_new(golden_int(c, "input_size"), golden_int(c, "hidden_size"),
+                                        golden_bool(c, "bias"), dtype_attr(c), &r->module))
+LAYER(gru_cell_layer, gs_gru_cell_new(golden_int(c, "input_size"), golden_int(c, "hidden_size"),
+                                      golden_bool(c, "bias"), dtype_attr(c), &r->module))
+LAYER(lstm_layer, gs_lstm_new(golden_int(c, "input_size"), golden_int(c, "hidden_size"), golden_int(c, "num_layers"),
+                              golden_bool(c, "bias"), golden_bool(c, "batch_first"), golden_bool(c, "bidirectional"),
+                              dtype_attr(c), &r->module))
+LAYER(gru_layer, gs_gru_new(golden_int(c, "input_size"), golden_int(c, "hidden_size"), golden_int(c, "num_layers"),
+                            golden_bool(c, "bias"), golden_bool(c, "batch_first"), golden_bool(c, "bidirectional"),
+                            dtype_attr(c), &r->module))
+
+static int32_t op_softmax_layer(golden_case *c, golden_result *r) {
+    bool all = is_none(c, "axis");
+    return forward(c, r, gs_softmax_new(all ? 0 : golden_int(c, "axis"), all, &r->module));
+}
+
+static int32_t op_embedding_layer(golden_case *c, golden_result *r) {
+    bool padded = !is_none(c, "padding_idx");
+    return forward(c, r, gs_embedding_new(golden_int(c, "num_embeddings"), golden_int(c, "embedding_dim"),
+                                          padded ? golden_int(c, "padding_idx") : 0, padded, dtype_attr(c), &r->module));
+}
+
+/* The normalized_shape attribute as a gs_*_norm_new argument. */
+#define NORM_LAYER(name, fn)                                                                  \
+    static int32_t op_##name(golden_case *c, golden_result *r) {                              \
+        int64_t shape[GOLDEN_MAX_DIMS];                                                       \
+        int32_t n = golden_ints(c, "normalized_shape", shape, GOLDEN_MAX_DIMS);               \
+        return forward(c, r, fn(shape, n, golden_float(c, "eps"), dtype_attr(c), &r->module)); \
+    }
+NORM_LAYER(layer_norm_layer, gs_layer_norm_new)
+NORM_LAYER(rms_norm_layer, gs_rms_norm_new)
+
+static int32_t nonlinearity_code(golden_case *c) { return strcmp(golden_str(c, "nonlinearity"), "relu") == 0 ? 1 : 0; }
+
+LAYER(rnn_cell_layer, gs_rnn_cell_new(golden_int(c, "input_size"), golden_int(c, "hidden_size"), golden_bool(c, "bias"),
+                                      nonlinearity_code(c), dtype_attr(c), &r->module))
+LAYER(rnn_layer, gs_rnn_new(golden_int(c, "input_size"), golden_int(c, "hidden_size"), golden_int(c, "num_layers"),
+                            nonlinearity_code(c), golden_bool(c, "bias"), golden_bool(c, "batch_first"),
+                            golden_bool(c, "bidirectional"), dtype_attr(c), &r->module))
+
+/* ---- the table -------------------------------------------------------------------------- */
+
+const golden_op golden_ops[] = {
+    {"add", op_gs_add}, {"sub", op_gs_sub}, {"mul", op_gs_mul}, {"div", op_gs_div}, {"pow", op_gs_pow},
+    {"maximum", op_gs_maximum}, {"minimum", op_gs_minimum},
+    {"eq", op_gs_eq}, {"ne", op_gs_ne}, {"lt", op_gs_lt}, {"le", op_gs_le}, {"gt", op_gs_gt}, {"ge", op_gs_ge},
+    {"binary_scalar", op_binary_scalar},
+    {"neg", op_gs_neg}, {"abs", op_gs_abs}, {"exp", op_gs_exp}, {"log", op_gs_log}, {"sqrt", op_gs_sqrt},
+    {"square", op_gs_square}, {"sign", op_gs_sign}, {"sigmoid", op_gs_sigmoid}, {"tanh", op_gs_tanh},
+    {"astype", op_astype},
+    {"sum", op_gs_sum}, {"mean", op_gs_mean}, {"max", op_gs_max}, {"min", op_gs_min},
+    {"argmax", op_gs_argmax}, {"argmin", op_gs_argmin},
+    {"matmul", op_gs_matmul},
+    {"reshape", op_reshape}, {"transpose", op_transpose}, {"swapaxes", op_swapaxes}, {"squeeze", op_squeeze},
+    {"unsqueeze", op_unsqueeze}, {"concat", op_concat}, {"split", op_split}, {"vsplit", op_vsplit},
+    {"hsplit", op_hsplit}, {"dsplit", op_dsplit},
+    {"getitem", op_getitem}, {"setitem", op_setitem},
+    {"F.relu", op_gs_relu}, {"F.leaky_relu", op_leaky_relu}, {"F.silu", op_gs_silu}, {"F.sigmoid", op_gs_sigmoid},
+    {"F.tanh", op_gs_tanh}, {"F.softmax", op_softmax}, {"F.log_softmax", op_log_softmax},
+    {"nn.ReLU", op_relu_layer}, {"nn.Sigmoid", op_sigmoid_layer}, {"nn.Tanh", op_tanh_layer},
+    {"nn.LeakyReLU", op_leaky_relu_layer}, {"nn.Softmax", op_softmax_layer},
+    {"F.mse_loss", op_gs_mse_loss}, {"F.nll_loss", op_gs_nll_loss}, {"F.cross_entropy_loss", op_gs_cross_entropy},
+    {"nn.MSELoss", op_mse_loss_layer}, {"nn.NLLLoss", op_nll_loss_layer},
+    {"nn.CrossEntropyLoss", op_cross_entropy_loss_layer},
+    {"F.linear", op_linear}, {"nn.Linear", op_linear_layer}, {"F.embedding", op_embedding},
+    {"nn.Embedding", op_embedding_layer}, {"F.dropout", op_dropout}, {"nn.Dropout", op_dropout_layer},
+    {"F.conv1d", op_gs_conv1d}, {"F.conv2d", op_gs_conv2d}, {"nn.Conv1d", op_conv1d_layer},
+    {"nn.Conv2d", op_conv2d_layer},
+    {"F.max_pool1d", op_gs_max_pool1d}, {"F.max_pool2d", op_gs_max_pool2d}, {"F.avg_pool1d", op_gs_avg_pool1d},
+    {"F.avg_pool2d", op_gs_avg_pool2d}, {"nn.MaxPool1d", op_max_pool1d_layer}, {"nn.MaxPool2d", op_max_pool2d_layer},
+    {"nn.AvgPool1d", op_avg_pool1d_layer}, {"nn.AvgPool2d", op_avg_pool2d_layer},
+    {"F.layer_norm", op_layer_norm}, {"F.rms_norm", op_rms_norm}, {"F.batch_norm", op_batch_norm},
+    {"nn.LayerNorm", op_layer_norm_layer}, {"nn.RMSNorm", op_rms_norm_layer},
+    {"nn.BatchNorm1d", op_batch_norm1d_layer}, {"nn.BatchNorm2d", op_batch_norm2d_layer},
+    {"nn.RNNCell", op_rnn_cell_layer}, {"nn.LSTMCell", op_lstm_cell_layer}, {"nn.GRUCell", op_gru_cell_layer},
+    {"nn.RNN", op_rnn_layer}, {"nn.LSTM", op_lstm_layer}, {"nn.GRU", op_gru_layer},
+};
+const int golden_op_count = (int)(sizeof golden_ops / sizeof golden_ops[0]);

@@ -1,0 +1,492 @@
+import Foundation
+import XCTest
+@testable import GradSwift
+
+/// The golden cases of Tests/Golden (written by tools/make_golden.py from PyDyNet 1.1 and NumPy)
+/// through the engine API: every case of every file in the MANIFEST runs through `goldenOps`,
+/// the one table mapping golden op names to engine calls, and its outputs, values changed in
+/// place and the gradients of sum(out * w) must match. A case whose op is not in the table
+/// fails, so coverage cannot drift from the C and Python readers, which read the same files.
+///
+/// Tolerance: |actual - expected| <= rtol * |expected| + atol, (rtol, atol) = (1e-5, 1e-6) for
+/// float32 and (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be
+/// the same. Per-case results go to .build/golden-results/swift.tsv (for
+/// tools/parity_report.py) and the per-op counts are printed.
+final class GoldenTests: XCTestCase {
+    func testEveryGoldenCase() throws {
+        let manifest = try String(contentsOf: GoldenFiles.directory.appendingPathComponent("MANIFEST"), encoding: .utf8)
+        var rows: [String] = [], perOp: [String: Int] = [:], failed = 0, seconds = 0.0
+        for line in manifest.split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: " ")
+            let name = String(fields[0])
+            let cases = try GoldenFiles.read(name)
+            XCTAssertEqual(cases.count, Int(fields[1]), "\(name): the MANIFEST's case count")
+            for c in cases {
+                let start = Date()
+                let verdict = GoldenVerdict.of(c)
+                seconds += Date().timeIntervalSince(start)
+                perOp[c.op, default: 0] += 1
+                if let problem = verdict.problem {
+                    failed += 1
+                    XCTFail("\(name) \(c.id) (\(c.op)): \(problem)")
+                }
+                rows.append([c.id, c.op, name, verdict.problem == nil ? "ok" : "FAIL",
+                             String(format: "%.3g", verdict.absError), String(format: "%.3g", verdict.relError)].joined(separator: "\t"))
+            }
+        }
+        let header = ["# reader swift; cases \(rows.count); failed \(failed); seconds \(String(format: "%.3f", seconds))",
+                      "# case\top\tfile\tstatus\tmax_abs_error\tmax_rel_error"]
+        let results = GoldenFiles.root.appendingPathComponent(".build/golden-results")
+        try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
+        try (header + rows).joined(separator: "\n").appending("\n")
+            .write(to: results.appendingPathComponent("swift.tsv"), atomically: true, encoding: .utf8)
+        let counts = perOp.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("golden cases checked through the engine API: \(rows.count) (\(failed) failed) in "
+              + String(format: "%.2f", seconds) + " s; per op: \(counts)")
+    }
+}
+
+// MARK: - Reading
+
+/// An attribute value as the file types it.
+enum GoldenAttr {
+    case int(Int), ints([Int]), float(Double), bool(Bool), str(String), none, index([String])
+}
+
+/// One tensor line: role, name, dtype, shape and values (floats as Double, exact for float32;
+/// int64 and bool as Int64).
+struct GoldenTensor {
+    let role: String, name: String, dtype: DType, shape: [Int]
+    let floats: [Double], ints: [Int64]
+
+    /// An engine tensor holding these values.
+    func make(requiresGrad: Bool) throws -> Tensor {
+        let t: Tensor
+        switch dtype {
+        case .float32: t = try floats.map { Float($0) }.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
+        case .float64: t = try floats.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
+        case .int64: t = try ints.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
+        case .bool: t = try ints.map { UInt8($0) }.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
+        }
+        try t.setRequiresGrad(requiresGrad)
+        return t
+    }
+}
+
+struct GoldenCase {
+    var file = "", id = "", op = "", ref = ""
+    var attrs: [String: GoldenAttr] = [:]
+    var tensors: [GoldenTensor] = []
+
+    func tensors(_ role: String) -> [GoldenTensor] { tensors.filter { $0.role == role } }
+}
+
+enum GoldenFiles {
+    /// The repository root, found from this file's path (Tests/GradSwiftTests/GoldenTests.swift).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let directory = root.appendingPathComponent("Tests/Golden")
+
+    struct Malformed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func read(_ name: String) throws -> [GoldenCase] {
+        let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+        var cases: [GoldenCase] = [], current: GoldenCase? = nil
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let tokens = line.split(separator: " ").map(String.init)
+            guard let kind = tokens.first, !kind.hasPrefix("#") else { continue }
+            let place = "\(name):\(number + 1)"
+            if kind == "case" {
+                current = GoldenCase(file: name, id: tokens[1])
+                continue
+            }
+            guard var c = current else { throw Malformed(description: "\(place): '\(kind)' outside a case") }
+            switch kind {
+            case "end":
+                cases.append(c)
+                current = nil
+                continue
+            case "op": c.op = tokens[1]
+            case "ref": c.ref = tokens.dropFirst().joined(separator: " ")
+            case "attr": c.attrs[tokens[1]] = try attribute(tokens[2], Array(tokens.dropFirst(3)), place)
+            default: c.tensors.append(try tensor(tokens, place))
+            }
+            current = c
+        }
+        guard current == nil else { throw Malformed(description: "\(name): unterminated case") }
+        return cases
+    }
+
+    private static func attribute(_ type: String, _ values: [String], _ place: String) throws -> GoldenAttr {
+        switch type {
+        case "int": return .int(Int(values[0])!)
+        case "ints": return .ints(values.map { Int($0)! })
+        case "float": return .float(Double(values[0])!)
+        case "bool": return .bool(values[0] == "1")
+        case "str": return .str(values[0])
+        case "none": return .none
+        case "index": return .index(values)
+        default: throw Malformed(description: "\(place): unknown attribute type \(type)")
+        }
+    }
+
+    private static let dtypes: [String: DType] = ["float32": .float32, "float64": .float64, "int64": .int64, "bool": .bool]
+
+    private static func tensor(_ tokens: [String], _ place: String) throws -> GoldenTensor {
+        guard tokens.count >= 4, let dtype = dtypes[tokens[2]], tokens[3].hasPrefix("(") else {
+            throw Malformed(description: "\(place): malformed tensor line")
+        }
+        let shape = tokens[3].dropFirst().dropLast().split(separator: ",").map { Int($0)! }
+        let values = tokens.dropFirst(4)
+        guard values.count == shape.reduce(1, *) else { throw Malformed(description: "\(place): value count") }
+        switch dtype {
+        case .float32: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape,
+                                           floats: values.map { Double(Float($0)!) }, ints: [])
+        case .float64: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape,
+                                           floats: values.map { Double($0)! }, ints: [])
+        default: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape, floats: [],
+                                     ints: values.map { Int64($0)! })
+        }
+    }
+}
+
+// MARK: - Running a case through the engine API
+
+/// A case's tensors as engine tensors (float inputs and params require grad) and its attributes.
+final class GoldenRun {
+    let c: GoldenCase
+    var t: [String: Tensor] = [:]
+    var arguments: [Tensor] = []
+
+    struct Missing: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(_ c: GoldenCase) throws {
+        self.c = c
+        for g in c.tensors where ["input", "const", "param", "state"].contains(g.role) {
+            let tensor = try g.make(requiresGrad: g.dtype.isFloatingPoint && (g.role == "input" || g.role == "param"))
+            t[g.name] = tensor
+            if g.role == "input" || g.role == "const" { arguments.append(tensor) }
+        }
+    }
+
+    subscript(_ name: String) -> Tensor {
+        get throws {
+            guard let tensor = t[name] else { throw Missing(description: "no tensor '\(name)'") }
+            return tensor
+        }
+    }
+
+    func optional(_ name: String) -> Tensor? { t[name] }
+
+    func attr(_ name: String) throws -> GoldenAttr {
+        guard let a = c.attrs[name] else { throw Missing(description: "no attribute '\(name)'") }
+        return a
+    }
+
+    func int(_ name: String) throws -> Int {
+        guard case .int(let v) = try attr(name) else { throw Missing(description: "'\(name)' is not an int") }
+        return v
+    }
+
+    /// An int, ints or none attribute: nil for none.
+    func ints(_ name: String) throws -> [Int]? {
+        switch try attr(name) {
+        case .none: return nil
+        case .int(let v): return [v]
+        case .ints(let v): return v
+        default: throw Missing(description: "'\(name)' is not int, ints or none")
+        }
+    }
+
+    /// An int or none attribute.
+    func optionalInt(_ name: String) throws -> Int? { try ints(name)?.first }
+
+    func double(_ name: String) throws -> Double {
+        switch try attr(name) {
+        case .float(let v): return v
+        case .int(let v): return Double(v)
+        default: throw Missing(description: "'\(name)' is not a number")
+        }
+    }
+
+    func bool(_ name: String) throws -> Bool {
+        guard case .bool(let v) = try attr(name) else { throw Missing(description: "'\(name)' is not a bool") }
+        return v
+    }
+
+    func string(_ name: String) throws -> String {
+        guard case .str(let v) = try attr(name) else { throw Missing(description: "'\(name)' is not a string") }
+        return v
+    }
+
+    func dtype(_ name: String = "dtype") throws -> DType {
+        guard let d = DType.allCases.first(where: { $0.name == (try? string(name)) }) else {
+            throw Missing(description: "'\(name)' is not a dtype")
+        }
+        return d
+    }
+
+    func reduction() throws -> Reduction {
+        guard let r = [Reduction.mean, .sum, .none].first(where: { $0.name == (try? string("reduction")) }) else {
+            throw Missing(description: "unknown reduction")
+        }
+        return r
+    }
+
+    /// The indexing key; '@name' items are the case's int64/bool tensors.
+    func key() throws -> [IndexItem] {
+        guard case .index(let tokens) = try attr("key") else { throw Missing(description: "no index key") }
+        return try tokens.map { token in
+            switch token {
+            case "new": return .newAxis
+            case "...": return .ellipsis
+            case _ where token.hasPrefix("@"): return .tensor(try self[String(token.dropFirst())])
+            case _ where token.hasPrefix("i"): return .int(Int(token.dropFirst())!)
+            default:
+                let parts = token.dropFirst().split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+                return .slice(start: parts[0], stop: parts[1], step: parts[2])
+            }
+        }
+    }
+
+    /// Gives the module the case's parameters and mode, then runs it on the inputs.
+    func layer(_ module: Module) throws -> [Tensor] {
+        for g in c.tensors where g.role == "param" || g.role == "state" {
+            try module.setParameter(g.name, try self[g.name])
+        }
+        if c.attrs["training"] != nil { module.setTraining(try bool("training")) }
+        return try module(arguments)
+    }
+
+    /// numpy.split's rule: an int gives equal sections, ints give the split points.
+    func split(axis requested: Int) throws -> [Tensor] {
+        let x = try self["x"]
+        let axis = requested < 0 ? requested + x.rank : requested
+        guard axis >= 0 && axis < x.rank else { throw Missing(description: "split axis \(requested) out of range") }
+        var points = try ints("indices_or_sections") ?? []
+        if case .int(let sections) = try attr("indices_or_sections") {
+            let n = x.shape[axis]
+            guard sections > 0 && n % sections == 0 else { throw Missing(description: "unequal split") }
+            points = (1..<sections).map { $0 * (n / sections) }
+        }
+        return try Ops.split(x, boundaries: points, axis: axis)
+    }
+}
+
+private typealias GoldenOp = (GoldenRun) throws -> [Tensor]
+
+private func binary(_ op: BinaryOp) -> GoldenOp { { r in [try Ops.binary(op, try r["a"], try r["b"])] } }
+private func unary(_ op: UnaryOp) -> GoldenOp { { r in [try Ops.unary(op, try r["x"])] } }
+private func reduce(_ op: ReduceOp) -> GoldenOp {
+    { r in [try Ops.reduce(op, try r["x"], axes: try r.ints("axis"), keepDims: try r.bool("keepdims"))] }
+}
+private func layer(_ make: @escaping (GoldenRun) throws -> Module) -> GoldenOp { { r in try r.layer(try make(r)) } }
+private func pool(_ kind: PoolKind, _ dimensions: Int) -> GoldenOp {
+    layer { r in try Pool(kind, dimensions: dimensions, kernelSize: try r.int("kernel_size"), stride: try r.int("stride"),
+                          padding: try r.int("padding")) }
+}
+private func nonlinearity(_ r: GoldenRun) throws -> RecurrentNonlinearity { try r.string("nonlinearity") == "relu" ? .relu : .tanh }
+
+/// The one map from golden op names to the engine API.
+private let goldenOps: [String: GoldenOp] = [
+    "add": binary(.add), "sub": binary(.sub), "mul": binary(.mul), "div": binary(.div), "pow": binary(.pow),
+    "maximum": binary(.maximum), "minimum": binary(.minimum),
+    "eq": binary(.eq), "ne": binary(.ne), "lt": binary(.lt), "le": binary(.le), "gt": binary(.gt), "ge": binary(.ge),
+    "binary_scalar": { r in
+        let ops: [String: BinaryOp] = ["add": .add, "sub": .sub, "mul": .mul, "div": .div, "pow": .pow,
+                                       "maximum": .maximum, "minimum": .minimum]
+        guard let op = ops[try r.string("op")] else { throw GoldenRun.Missing(description: "unknown scalar op") }
+        return [try Ops.binary(op, try r["x"], scalar: try r.double("scalar"), kind: try r.string("kind") == "int" ? .int : .float,
+                               scalarFirst: try r.bool("reverse"))]
+    },
+    "neg": unary(.neg), "abs": unary(.abs), "exp": unary(.exp), "log": unary(.log), "sqrt": unary(.sqrt),
+    "square": unary(.square), "sign": unary(.sign), "sigmoid": unary(.sigmoid), "tanh": unary(.tanh),
+    "astype": { r in [try Ops.cast(try r["x"], to: try r.dtype(), copy: true)] },
+    "sum": reduce(.sum), "mean": reduce(.mean), "max": reduce(.max), "min": reduce(.min),
+    "argmax": reduce(.argmax), "argmin": reduce(.argmin),
+    "matmul": { r in [try Ops.matmul(try r["a"], try r["b"])] },
+    "reshape": { r in [try Ops.reshape(try r["x"], try r.ints("shape") ?? [])] },
+    "transpose": { r in [try Ops.transpose(try r["x"], axes: try r.ints("axes"))] },
+    "swapaxes": { r in [try Ops.swapAxes(try r["x"], try r.int("axis1"), try r.int("axis2"))] },
+    "squeeze": { r in [try Ops.squeeze(try r["x"], axes: try r.ints("axis"))] },
+    "unsqueeze": { r in [try Ops.unsqueeze(try r["x"], axes: try r.ints("axis") ?? [])] },
+    "concat": { r in [try Ops.concat(r.arguments, axis: try r.int("axis"))] },
+    "split": { r in try r.split(axis: try r.int("axis")) },
+    "vsplit": { r in try r.split(axis: 0) },
+    "hsplit": { r in try r.split(axis: try r["x"].rank == 1 ? 0 : 1) },  // numpy.hsplit: axis 0 of 1-D input
+    "dsplit": { r in try r.split(axis: 2) },
+    "getitem": { r in [try Ops.index(try r["x"], try r.key())] },
+    "setitem": { r in
+        let x = try r["x"]
+        try Ops.indexPut(x, try r.key(), try r.optional("value") ?? Tensor.scalar(try r.double("value"), dtype: .float64))
+        return [x]
+    },
+    "F.relu": { r in [try Ops.relu(try r["x"])] },
+    "F.leaky_relu": { r in [try Ops.leakyRelu(try r["x"], slope: try r.double("alpha"))] },
+    "F.silu": { r in [try Ops.silu(try r["x"])] },
+    "F.sigmoid": unary(.sigmoid), "F.tanh": unary(.tanh),
+    "F.softmax": { r in [try Ops.softmax(try r["x"], axis: try r.optionalInt("axis"))] },
+    "F.log_softmax": { r in [try Ops.logSoftmax(try r["x"], axis: try r.optionalInt("axis"))] },
+    "nn.ReLU": layer { _ in ReLU() }, "nn.Sigmoid": layer { _ in Sigmoid() }, "nn.Tanh": layer { _ in Tanh() },
+    "nn.LeakyReLU": layer { r in LeakyReLU(alpha: try r.double("alpha")) },
+    "nn.Softmax": layer { r in Softmax(axis: try r.optionalInt("axis")) },
+    "F.mse_loss": { r in [try Ops.mseLoss(try r["pred"], try r["target"], reduction: try r.reduction())] },
+    "F.nll_loss": { r in [try Ops.nllLoss(try r["pred"], try r["target"], reduction: try r.reduction())] },
+    "F.cross_entropy_loss": { r in [try Ops.crossEntropy(try r["pred"], try r["target"], reduction: try r.reduction())] },
+    "nn.MSELoss": layer { r in MSELoss(reduction: try r.reduction()) },
+    "nn.NLLLoss": layer { r in NLLLoss(reduction: try r.reduction()) },
+    "nn.CrossEntropyLoss": layer { r in CrossEntropyLoss(reduction: try r.reduction()) },
+    "F.linear": { r in [try Ops.linear(try r["x"], weight: try r["weight"], bias: r.optional("bias"))] },
+    "nn.Linear": layer { r in try Linear(inFeatures: try r.int("in_features"), outFeatures: try r.int("out_features"),
+                                         bias: try r.bool("bias"), dtype: try r.dtype()) },
+    "F.embedding": { r in [try Ops.embedding(try r["indices"], weight: try r["weight"], paddingIndex: try r.optionalInt("padding_idx"))] },
+    "nn.Embedding": layer { r in try Embedding(numEmbeddings: try r.int("num_embeddings"), embeddingDim: try r.int("embedding_dim"),
+                                               paddingIndex: try r.optionalInt("padding_idx"), dtype: try r.dtype()) },
+    "F.dropout": { r in [try Ops.dropout(try r["x"], p: try r.double("p"), training: try r.bool("training"))] },
+    "nn.Dropout": layer { r in try Dropout(p: try r.double("p")) },
+    "F.conv1d": { r in [try Ops.conv1d(try r["x"], try r["weight"], bias: r.optional("bias"), stride: try r.int("stride"),
+                                       padding: try r.int("padding"))] },
+    "F.conv2d": { r in [try Ops.conv2d(try r["x"], try r["weight"], bias: r.optional("bias"), stride: try r.int("stride"),
+                                       padding: try r.int("padding"))] },
+    "nn.Conv1d": layer { r in try Conv1d(inChannels: try r.int("in_channels"), outChannels: try r.int("out_channels"),
+                                         kernelSize: try r.int("kernel_size"), stride: try r.int("stride"),
+                                         padding: try r.int("padding"), bias: try r.bool("bias"), dtype: try r.dtype()) },
+    "nn.Conv2d": layer { r in try Conv2d(inChannels: try r.int("in_channels"), outChannels: try r.int("out_channels"),
+                                         kernelSize: try r.int("kernel_size"), stride: try r.int("stride"),
+                                         padding: try r.int("padding"), bias: try r.bool("bias"), dtype: try r.dtype()) },
+    "F.max_pool1d": { r in [try Ops.maxPool1d(try r["x"], kernel: try r.int("kernel_size"), stride: try r.int("stride"),
+                                              padding: try r.int("padding"))] },
+    "F.max_pool2d": { r in [try Ops.maxPool2d(try r["x"], kernel: try r.int("kernel_size"), stride: try r.int("stride"),
+                                              padding: try r.int("padding"))] },
+    "F.avg_pool1d": { r in [try Ops.avgPool1d(try r["x"], kernel: try r.int("kernel_size"), stride: try r.int("stride"),
+                                              padding: try r.int("padding"))] },
+    "F.avg_pool2d": { r in [try Ops.avgPool2d(try r["x"], kernel: try r.int("kernel_size"), stride: try r.int("stride"),
+                                              padding: try r.int("padding"))] },
+    "nn.MaxPool1d": pool(.max, 1), "nn.MaxPool2d": pool(.max, 2),
+    "nn.AvgPool1d": pool(.average, 1), "nn.AvgPool2d": pool(.average, 2),
+    "F.layer_norm": { r in [try Ops.layerNorm(try r["x"], normalizedShape: try r.ints("normalized_shape") ?? [],
+                                              weight: r.optional("weight"), bias: r.optional("bias"), eps: try r.double("eps"))] },
+    "F.rms_norm": { r in [try Ops.rmsNorm(try r["x"], normalizedShape: try r.ints("normalized_shape") ?? [],
+                                          weight: r.optional("weight"), eps: try r.double("eps"))] },
+    "F.batch_norm": { r in [try Ops.batchNorm(try r["x"], runningMean: r.optional("running_mean"), runningVar: r.optional("running_var"),
+                                              weight: r.optional("weight"), bias: r.optional("bias"), training: try r.bool("training"),
+                                              momentum: try r.double("momentum"), eps: try r.double("eps"))] },
+    "nn.LayerNorm": layer { r in try LayerNorm(normalizedShape: try r.ints("normalized_shape") ?? [], eps: try r.double("eps"),
+                                               dtype: try r.dtype()) },
+    "nn.RMSNorm": layer { r in try RMSNorm(normalizedShape: try r.ints("normalized_shape") ?? [], eps: try r.double("eps"),
+                                           dtype: try r.dtype()) },
+    "nn.BatchNorm1d": layer { r in try BatchNorm1d(numFeatures: try r.int("num_features"), eps: try r.double("eps"),
+                                                   momentum: try r.double("momentum"), dtype: try r.dtype()) },
+    "nn.BatchNorm2d": layer { r in try BatchNorm2d(numFeatures: try r.int("num_features"), eps: try r.double("eps"),
+                                                   momentum: try r.double("momentum"), dtype: try r.dtype()) },
+    "nn.RNNCell": layer { r in try RNNCell(inputSize: try r.int("input_size"), hiddenSize: try r.int("hidden_size"),
+                                           bias: try r.bool("bias"), nonlinearity: try nonlinearity(r), dtype: try r.dtype()) },
+    "nn.LSTMCell": layer { r in try LSTMCell(inputSize: try r.int("input_size"), hiddenSize: try r.int("hidden_size"),
+                                             bias: try r.bool("bias"), dtype: try r.dtype()) },
+    "nn.GRUCell": layer { r in try GRUCell(inputSize: try r.int("input_size"), hiddenSize: try r.int("hidden_size"),
+                                           bias: try r.bool("bias"), dtype: try r.dtype()) },
+    "nn.RNN": layer { r in try RNN(inputSize: try r.int("input_size"), hiddenSize: try r.int("hidden_size"),
+                                   numLayers: try r.int("num_layers"), nonlinearity: try nonlinearity(r), bias: try r.bool("bias"),
+                                   batchFirst: try r.bool("batch_first"), bidirectional: try r.bool("bidirectional"),
+                                   dtype: try r.dtype()) },
+    "nn.LSTM": layer { r in try LSTM(inputSize: try r.int("input_size"), hiddenSize: try r.int("hidden_size"),
+                                     numLayers: try r.int("num_layers"), bias: try r.bool("bias"),
+                                     batchFirst: try r.bool("batch_first"), bidirectional: try r.bool("bidirectional"),
+                                     dtype: try r.dtype()) },
+    "nn.GRU": layer { r in try GRU(inputSize: try r.int("input_size"), hiddenSize: try r.int("hidden_size"),
+                                   numLayers: try r.int("num_layers"), bias: try r.bool("bias"),
+                                   batchFirst: try r.bool("batch_first"), bidirectional: try r.bool("bidirectional"),
+                                   dtype: try r.dtype()) },
+]
+
+// MARK: - Comparing
+
+struct GoldenVerdict {
+    var absError = 0.0, relError = 0.0
+    var problem: String?
+
+    private mutating func fail(_ message: String) {
+        if problem == nil { problem = message }
+    }
+
+    /// Runs `c` through `goldenOps` and compares everything the file expects.
+    static func of(_ c: GoldenCase) -> GoldenVerdict {
+        var v = GoldenVerdict()
+        do {
+            try v.check(c)
+        } catch {
+            v.fail("\(error)")
+        }
+        if v.problem != nil && v.absError == 0 { (v.absError, v.relError) = (.infinity, .infinity) }
+        return v
+    }
+
+    private mutating func check(_ c: GoldenCase) throws {
+        guard let op = goldenOps[c.op] else {
+            fail("op has no entry in goldenOps (GoldenTests.swift)")
+            return
+        }
+        let r = try GoldenRun(c)
+        let outputs = try op(r), expected = c.tensors("output")
+        guard outputs.count == expected.count else {
+            fail("\(outputs.count) outputs, expected \(expected.count)")
+            return
+        }
+        for (out, want) in zip(outputs, expected) { compare("output \(want.name)", out, want) }
+        for want in c.tensors("final") { compare("final \(want.name)", try r[want.name], want) }
+        let weights = c.tensors("w")
+        guard !weights.isEmpty, problem == nil else { return }
+        var loss: Tensor?
+        for w in weights {
+            guard let k = expected.firstIndex(where: { $0.name == w.name }) else { continue }
+            let term = try Ops.sum(try Ops.mul(outputs[k], try w.make(requiresGrad: false)))
+            loss = try loss.map { try Ops.add($0, term) } ?? term
+        }
+        try loss?.backward()
+        for want in c.tensors("grad") { compare("grad \(want.name)", try r[want.name].grad, want) }
+    }
+
+    /// Compares a tensor (nil: no gradient, taken as zeros) with the expected values.
+    private mutating func compare(_ what: String, _ tensor: Tensor?, _ want: GoldenTensor) {
+        if let tensor, tensor.dtype != want.dtype || tensor.shape != want.shape {
+            fail("\(what): \(tensor.dtype.name) \(tensor.shape), expected \(want.dtype.name) \(want.shape)")
+            (absError, relError) = (.infinity, .infinity)
+            return
+        }
+        let count = want.shape.reduce(1, *)
+        var bad = 0
+        switch want.dtype {
+        case .int64, .bool:
+            let got: [Int64] = (0..<count).map { i in
+                guard let tensor else { return 0 }
+                return want.dtype == .int64 ? tensor.pointer(Int64.self)[i] : Int64(tensor.pointer(UInt8.self)[i])
+            }
+            bad = zip(got, want.ints).filter { $0 != $1 }.count
+            if bad > 0 { (absError, relError) = (max(absError, 1), max(relError, 1)) }
+        case .float32, .float64:
+            let (rtol, atol) = want.dtype == .float32 ? (1e-5, 1e-6) : (1e-10, 1e-12)
+            for i in 0..<count {
+                let e = want.floats[i]
+                let a: Double
+                if let tensor {
+                    a = want.dtype == .float32 ? Double(tensor.pointer(Float.self)[i]) : tensor.pointer(Double.self)[i]
+                } else {
+                    a = 0
+                }
+                guard e.isFinite else {
+                    if e.isNaN ? !a.isNaN : a != e { bad += 1 }
+                    continue
+                }
+                let error = abs(a - e)
+                if !(error <= rtol * abs(e) + atol) { bad += 1 }
+                absError = error.isNaN ? .nan : max(absError, error)
+                relError = error.isNaN ? .nan : max(relError, error / max(abs(e), atol / rtol))
+            }
+        }
+        if bad > 0 { fail("\(what): \(bad) of \(count) elements off") }
+    }
+}
