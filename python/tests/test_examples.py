@@ -118,3 +118,84 @@ def test_ts_prediction_quick_runs_unchanged_on_both(module, tmp_path):
     assert abs(figures["metrics"]["test MSE"] - test_mse[-1]) < 1e-5  # printed to 5 places
     assert len(figures["history"]["loss"]) == 8 and figures["seconds_per_epoch"] > 0
     assert png.stat().st_size > 0 if has_matplotlib() else not png.exists()
+# ---- transformer.py ---------------------------------------------------------------------------
+FORTUNES = "/usr/share/games/fortunes"
+
+
+@pytest.mark.parametrize("module", ["gradswift", "pydynet"])
+def test_transformer_quick_runs_unchanged_on_both(module, tmp_path):
+    """transformer.py --quick (a slice of the fortunes acceptability task) learns on gradswift,
+    and the same script with only the imports switched runs on PyDyNet."""
+    assert os.path.isdir(FORTUNES), "the fortunes corpus is missing: `make setup` installs fortunes"
+    png = tmp_path / "transformer.png"
+    results = tmp_path / "results.json"
+    result = run_example("transformer", module, ["--quick", "--output", str(png), "--results", str(results)],
+                         tmp_path)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("epoch ") and "TEST_ACC" in line]
+    train = [float(line.split("TRAIN_ACC ")[1].split()[0]) for line in lines]
+    test = [float(line.split("TEST_ACC ")[1].split()[0]) for line in lines]
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all(0 <= a <= 1 for a in train + test)
+    assert "loss fell" in result.stdout
+    assert "sentences of the fortunes corpus" in result.stdout
+    figures = json.loads(results.read_text())
+    assert figures["epochs"] == 3 and figures["seconds_per_epoch"] > 0
+    assert abs(figures["metrics"]["train accuracy"] - train[-1]) < 1e-4  # printed to 4 places
+    assert abs(figures["metrics"]["test accuracy"] - test[-1]) < 1e-4
+    assert png.stat().st_size > 0 if has_matplotlib() else not png.exists()
+
+
+def _transformer_module():
+    """examples/transformer.py imported as a module (its data functions)."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import transformer
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return transformer
+
+
+def test_transformer_reads_cola(tmp_path):
+    """--data takes CoLA's in_domain_train.tsv: label column 1 (1 acceptable -> +1, 0 -> -1),
+    the sentence in column 3, lower-cased words without punctuation."""
+    import numpy as np
+    tsv = tmp_path / "in_domain_train.tsv"
+    tsv.write_text("gj04\t1\t\tOur friends won't buy this analysis, let alone the next one we propose.\n"
+                   "gj04\t0\t*\tThey drank the pub.\n"
+                   "gj04\t1\t\tThe sailors rode the breeze clear of the rocks.\n")
+    texts, labels = _transformer_module().load_cola(str(tsv), seed=0)
+    assert texts == [["our", "friends", "won't", "buy", "this", "analysis", "let", "alone", "the", "next", "one",
+                      "we", "propose"], ["they", "drank", "the", "pub"],
+                     ["the", "sailors", "rode", "the", "breeze", "clear", "of", "the", "rocks"]]
+    assert labels.dtype == np.float32 and labels.tolist() == [1., -1., 1.]
+
+
+def test_transformer_data_is_deterministic():
+    """The fortunes task depends only on its arguments: same seed, same sentences and labels;
+    about 30% scrambled, each scrambled sentence a real reordering of a corpus sentence."""
+    import numpy as np
+    transformer = _transformer_module()
+    texts, labels = transformer.build_fortunes_task(FORTUNES, 7, 400)
+    again, labels_again = transformer.build_fortunes_task(FORTUNES, 7, 400)
+    other, _ = transformer.build_fortunes_task(FORTUNES, 8, 400)
+    assert texts == again and np.array_equal(labels, labels_again)
+    assert texts != other
+    assert len(texts) == 400 and set(np.unique(labels)) == {-1., 1.}
+    assert abs(np.mean(labels < 0) - 0.3) < 0.01
+    assert all(4 <= len(words) <= 20 for words in texts)
+    corpus = transformer.fortune_sentences(FORTUNES)
+    by_words = {}
+    for sentence in corpus:
+        by_words.setdefault(tuple(sorted(sentence.split())), set()).add(sentence)
+    for words, label in zip(texts, labels):
+        originals = by_words.get(tuple(sorted(words)), set())
+        if label > 0:
+            assert " ".join(words) in originals
+        else:  # a reordering of a corpus sentence, different from it (unless it hit another one)
+            assert originals
+            assert " ".join(words) not in originals or len(originals) > 1
+    tokens, vocabulary = transformer.encode(texts)
+    assert tokens.shape == (400, max(len(words) for words in texts)) and tokens.dtype == np.int64
+    assert sorted(vocabulary.values()) == list(range(1, len(vocabulary) + 1))
+    assert all((tokens[i, len(words):] == 0).all() and (tokens[i, :len(words)] > 0).all()
+               for i, words in enumerate(texts))
