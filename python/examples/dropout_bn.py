@@ -60,15 +60,15 @@ def split_and_scale(features, labels):
             scaler.transform(test_x).astype(np.float32), test_y)
 
 
-def mlp(in_features, classes, extra):
+def mlp(in_features, classes, extra, dtype=np.float32):
     """in -> 512 -> 128 -> classes with ReLU; ``extra(width)`` (or nothing) after each hidden Linear."""
     layers = []
     for fan_in, fan_out in ((in_features, 512), (512, 128)):
-        layers.append(nn.Linear(fan_in, fan_out, dtype=np.float32))
+        layers.append(nn.Linear(fan_in, fan_out, dtype=dtype))
         if extra is not None:
             layers.append(extra(fan_out))
         layers.append(nn.ReLU())
-    layers.append(nn.Linear(128, classes, dtype=np.float32))
+    layers.append(nn.Linear(128, classes, dtype=dtype))
     return nn.Sequential(*layers)
 
 

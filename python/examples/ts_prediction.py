@@ -48,10 +48,10 @@ def windows(values):
 class GRUPredictor(nn.Module):
     """GRU(1 -> 32, batch first) whose last hidden state feeds Linear(32, 1)."""
 
-    def __init__(self):
+    def __init__(self, dtype=np.float32):
         super().__init__()
-        self.gru = nn.GRU(input_size=1, hidden_size=32, num_layers=1, batch_first=True, dtype=np.float32)
-        self.fc = nn.Linear(32, 1, dtype=np.float32)
+        self.gru = nn.GRU(input_size=1, hidden_size=32, num_layers=1, batch_first=True, dtype=dtype)
+        self.fc = nn.Linear(32, 1, dtype=dtype)
 
     def forward(self, x):
         output, _ = self.gru(x)

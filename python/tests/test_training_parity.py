@@ -104,3 +104,44 @@ def test_mnist_convnet_trains_like_pydynet(dtype):
     many): PyDyNet gives every tied maximum the gradient, gradswift the first only, as PyTorch."""
     compare("mnist", lambda example, dt: example.ConvNet(dtype=dt), image_batches(dtype, 8, jitter=0.01),
             classification_step, dtype)
+
+
+def regression_step(example, net, optimizer, batch):
+    x, y = batch
+    loss = example.F.mse_loss(net(example.pdn.Tensor(x)), example.pdn.Tensor(y))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_ts_prediction_gru_trains_like_pydynet(dtype):
+    """ts_prediction.py's GRU -> Linear on 256 windows of its series, full batch."""
+    example = load_example("ts_prediction", "gradswift")
+    x, y = example.windows(example.f(np.arange(0, 100, example.STEP)))
+    batches = [(x[:256].astype(dtype), y[:256].astype(dtype))] * STEPS
+    compare("ts_prediction", lambda ex, dt: ex.GRUPredictor(dtype=dt), batches, regression_step, dtype)
+
+
+@functools.lru_cache(maxsize=1)
+def digits_split():
+    example = load_example("dropout_bn", "gradswift")
+    _, features, labels = example.load_data()
+    return example.split_and_scale(features, labels)
+
+
+@pytest.mark.parametrize("extra", ["none", "dropout", "batchnorm"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dropout_bn_networks_train_like_pydynet(extra, dtype):
+    """dropout_bn.py's three MLPs on its data, batches of 40; dropout with p = 0 (the masks of the
+    two frameworks' generators cannot agree), batch norm in training mode."""
+    train_x, train_y, _, _ = digits_split()
+    batches = [(train_x[i:i + 40].astype(dtype), train_y[i:i + 40]) for i in range(0, 40 * STEPS, 40)]
+
+    def build(example, dt):
+        layer = {"none": None, "dropout": lambda width: example.nn.Dropout(p=0.0),
+                 "batchnorm": lambda width: example.nn.BatchNorm1d(width, dtype=dt)}[extra]
+        return example.mlp(train_x.shape[1], int(train_y.max()) + 1, layer, dtype=dt)
+
+    compare("dropout_bn", build, batches, classification_step, dtype)
