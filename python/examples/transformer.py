@@ -157,13 +157,13 @@ def sinusoidal_positions(length, width):
 class SelfAttention(nn.Module):
     """Multi-head scaled dot-product self-attention with bias-free projections."""
 
-    def __init__(self, width, heads):
+    def __init__(self, width, heads, dtype=np.float32):
         super().__init__()
         self.heads, self.head_width = heads, width // heads
-        self.query = nn.Linear(width, width, bias=False, dtype=np.float32)
-        self.key = nn.Linear(width, width, bias=False, dtype=np.float32)
-        self.value = nn.Linear(width, width, bias=False, dtype=np.float32)
-        self.out = nn.Linear(width, width, bias=False, dtype=np.float32)
+        self.query = nn.Linear(width, width, bias=False, dtype=dtype)
+        self.key = nn.Linear(width, width, bias=False, dtype=dtype)
+        self.value = nn.Linear(width, width, bias=False, dtype=dtype)
+        self.out = nn.Linear(width, width, bias=False, dtype=dtype)
 
     def split_heads(self, x, n, length):
         """(n * length, width) -> (n, heads, length, head_width)."""
@@ -193,23 +193,25 @@ class Transformer(nn.Module):
     slower that way.)
     """
 
-    def __init__(self, vocabulary_size, length):
+    def __init__(self, vocabulary_size, length, dtype=np.float32):
         super().__init__()
-        self.embedding = nn.Embedding(vocabulary_size, WIDTH, padding_idx=0, dtype=np.float32)
+        self.dtype = dtype
+        self.embedding = nn.Embedding(vocabulary_size, WIDTH, padding_idx=0, dtype=dtype)
         self.embedding.reset_parameters()  # PyDyNet 1.1 leaves the table uninitialised
-        self.positions = nn.Parameter(pdn.Tensor(sinusoidal_positions(length, WIDTH)), requires_grad=False)
-        self.attention = SelfAttention(WIDTH, HEADS)
-        self.norm1 = nn.LayerNorm(WIDTH, dtype=np.float32)
-        self.feed_forward1 = nn.Linear(WIDTH, HIDDEN, dtype=np.float32)
-        self.feed_forward2 = nn.Linear(HIDDEN, WIDTH, dtype=np.float32)
-        self.norm2 = nn.LayerNorm(WIDTH, dtype=np.float32)
-        self.head = nn.Linear(WIDTH, 1, dtype=np.float32)
+        self.positions = nn.Parameter(pdn.Tensor(sinusoidal_positions(length, WIDTH).astype(dtype)),
+                                      requires_grad=False)
+        self.attention = SelfAttention(WIDTH, HEADS, dtype)
+        self.norm1 = nn.LayerNorm(WIDTH, dtype=dtype)
+        self.feed_forward1 = nn.Linear(WIDTH, HIDDEN, dtype=dtype)
+        self.feed_forward2 = nn.Linear(HIDDEN, WIDTH, dtype=dtype)
+        self.norm2 = nn.LayerNorm(WIDTH, dtype=dtype)
+        self.head = nn.Linear(WIDTH, 1, dtype=dtype)
 
     def forward(self, tokens):
         """``tokens``: int (n, length) word indices, 0 = padding; returns the (n,) scores."""
         n, length = tokens.shape
         padded = tokens.numpy() == 0
-        key_mask = pdn.Tensor(np.where(padded, -np.inf, 0.).astype(np.float32)[:, None, None, :])
+        key_mask = pdn.Tensor(np.where(padded, -np.inf, 0.).astype(self.dtype)[:, None, None, :])
         x = (self.embedding(tokens) + self.positions).reshape(n * length, WIDTH)
         x = self.norm1(x + self.attention(x, n, length, key_mask))
         x = self.norm2(x + self.feed_forward2(F.relu(self.feed_forward1(x))))
