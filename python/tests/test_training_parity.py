@@ -53,13 +53,19 @@ def train(example, net, batches, step):
     return np.array(losses), [np.array(p.data, dtype=np.float64) for p in net.parameters()]
 
 
-def classification_step(example, net, optimizer, batch):
-    x, y = batch
-    loss = example.F.cross_entropy_loss(net(example.pdn.Tensor(x)), example.pdn.Tensor(y))
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+def step_with(loss_name):
+    """A training step minimising ``F.<loss_name>(net(x), y)``; returns the loss."""
+    def step(example, net, optimizer, batch):
+        x, y = batch
+        loss = getattr(example.F, loss_name)(net(example.pdn.Tensor(x)), example.pdn.Tensor(y))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return step
+
+
+classification_step, regression_step = step_with("cross_entropy_loss"), step_with("mse_loss")
 
 
 def compare(name, build, batches, step, dtype):
@@ -105,15 +111,6 @@ def test_mnist_convnet_trains_like_pydynet(dtype):
     many): PyDyNet gives every tied maximum the gradient, gradswift the first only, as PyTorch."""
     compare("mnist", lambda example, dt: example.ConvNet(dtype=dt), image_batches(dtype, 8, jitter=0.01),
             classification_step, dtype)
-
-
-def regression_step(example, net, optimizer, batch):
-    x, y = batch
-    loss = example.F.mse_loss(net(example.pdn.Tensor(x)), example.pdn.Tensor(y))
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
