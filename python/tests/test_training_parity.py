@@ -131,7 +131,7 @@ def digits_split():
 
 @pytest.mark.parametrize("extra", ["none", "dropout", "batchnorm"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_dropout_bn_networks_train_like_pydynet(extra, dtype):
+def test_dropout_bn_networks_trains_like_pydynet(extra, dtype):
     """dropout_bn.py's three MLPs on its data, batches of 40; dropout with p = 0 (the masks of the
     two frameworks' generators cannot agree), batch norm in training mode."""
     train_x, train_y, _, _ = digits_split()
