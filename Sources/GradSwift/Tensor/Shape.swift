@@ -71,9 +71,14 @@ public enum Shape {
         return a
     }
 
-    /// Normalises a list of axes (sorted, no duplicates); `nil` means every axis.
+    /// Normalises a list of axes (sorted, no duplicates); `nil` means every axis. A 0-d tensor
+    /// accepts axis 0 or -1, naming no axis, as NumPy and PyTorch do.
     public static func normalize(axes: [Int]?, rank: Int, op: String) throws -> [Int] {
         guard let axes else { return Array(0..<rank) }
+        if rank == 0 && axes.allSatisfy({ $0 == 0 || $0 == -1 }) {
+            guard axes.count <= 1 else { throw EngineError.invalidArgument("\(op): repeated axis \(axes[1])") }
+            return []
+        }
         var seen = Set<Int>()
         for axis in axes {
             let a = try normalize(axis: axis, rank: rank, op: op)
