@@ -110,7 +110,8 @@ def table():
         if not records:
             continue
         first = next(iter(records.values()))
-        data = os.path.basename(str(first["data"]).rstrip("/")) or first["data"]
+        data = str(first["data"])
+        data = os.path.basename(data.rstrip("/")) if os.path.exists(data) else data  # a directory: its name
         timings = {f: json.loads(run.record_path(f, timing=True).read_text())
                    for f in run.frameworks if run.record_path(f, timing=True).exists()}
         speeds = {f: epoch_seconds(timings.get(f, r)) for f, r in records.items()}
