@@ -134,5 +134,6 @@ void test_nn_rnn(void);
 void test_nn_activation_loss(void);
 void test_nn_conv(void);
 void test_threads(void);
+void test_fuzz_regressions(void);
 
 #endif

@@ -22,6 +22,7 @@ int main(void) {
     test_nn_rnn();
     test_nn_conv();
     test_threads();
+    test_fuzz_regressions();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();
