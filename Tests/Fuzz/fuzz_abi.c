@@ -171,7 +171,6 @@ typedef struct {
 /* One call being prepared or made; a stack, as drawing an argument may make another call. */
 typedef struct {
     const char *fn;
-    int fn_index;
     char args[3072];
     size_t argslen;
     void *allocs[48];
@@ -572,7 +571,6 @@ static void fz_prepare(const char *fn) {
     depth++;
     memset(C, 0, sizeof *C);
     C->fn = fn;
-    C->fn_index = function_index(fn);
     set_crash_note();
 }
 
@@ -672,46 +670,50 @@ static int fit_module(void) {
     return -1;
 }
 
-static uint64_t fz_handle(const char *name, int kind, bool optional) {
-    uint64_t h;
-    const char *how = NULL;
-    int r = F.valid_only ? 0 : below(100);
-    if (optional && chance(25)) {
-        h = 0;
-        how = "none";
-    } else if (r < 84) {
-        int i = -1;
-        if (kind == FZ_TENSOR && !C->has_primary && chance(55))
-            i = pool_find(fit_primary());
-        else if (kind == FZ_TENSOR && C->set_param[0] && chance(70))
-            i = pool_find(like_parameter());
-        else if (kind == FZ_MODULE && chance(60))
-            i = fit_module();
-        if (i >= 0) {
-        } else if (kind == FZ_TENSOR && C->has_primary && chance(60)) {
-            int32_t dtype = C->p_dtype;
-            int64_t shape[MAX_RANK], lo = 0, hi = 3;
-            int ndim = C->p_ndim;
-            memcpy(shape, C->p_shape, sizeof shape);
-            fit_shape(name, &dtype, shape, &ndim, &lo, &hi);
-            if (ndim >= 0)
-                i = pool_find(tensor_like(dtype, shape, ndim, lo, hi));
-        }
-        if (i < 0)
-            i = pool_pick(kind);
-        if (i < 0 && kind == FZ_TENSOR) {
-            int64_t shape[4];
-            int nd = random_shape(shape, 0, 3);
-            i = pool_find(make_tensor(random_float_dtype(), shape, nd, chance(50), 0, 3));
-        }
-        if (i >= 0) {
-            h = pool[i].h;
-        } else {
-            h = bad_handle(kind, &how);
-        }
-    } else {
-        h = bad_handle(kind, &how);
+/* A tensor for argument `name` that fits the primary tensor and the current function. */
+static uint64_t fit_operand(const char *name) {
+    int32_t dtype = C->p_dtype;
+    int64_t shape[MAX_RANK], lo = 0, hi = 3;
+    int ndim = C->p_ndim;
+    memcpy(shape, C->p_shape, sizeof shape);
+    fit_shape(name, &dtype, shape, &ndim, &lo, &hi);
+    return ndim >= 0 ? tensor_like(dtype, shape, ndim, lo, hi) : 0;
+}
+
+/* The pool index of a live handle of `kind` for argument `name`, made to fit the current
+   function when a rule applies and the dice say so; -1 when there is none of that kind. */
+static int live_handle(const char *name, int kind) {
+    int i = -1;
+    if (kind == FZ_TENSOR && !C->has_primary && chance(55))
+        i = pool_find(fit_primary());
+    else if (kind == FZ_TENSOR && C->set_param[0] && chance(70))
+        i = pool_find(like_parameter());
+    else if (kind == FZ_TENSOR && C->has_primary && chance(60))
+        i = pool_find(fit_operand(name));
+    else if (kind == FZ_MODULE && chance(60))
+        i = fit_module();
+    if (i < 0)
+        i = pool_pick(kind);
+    if (i < 0 && kind == FZ_TENSOR) {
+        int64_t shape[4];
+        int nd = random_shape(shape, 0, 3);
+        i = pool_find(make_tensor(random_float_dtype(), shape, nd, chance(50), 0, 3));
     }
+    return i;
+}
+
+/* A handle argument: mostly a live one of `kind`, else zero, released, stale, forged or of
+   another kind; `optional` handles are 0 ("none") a quarter of the time. */
+static uint64_t fz_handle(const char *name, int kind, bool optional) {
+    uint64_t h = 0;
+    const char *how = NULL;
+    int i = -1;
+    if (optional && chance(25))
+        how = "none";
+    else if ((F.valid_only || chance(84)) && (i = live_handle(name, kind)) >= 0)
+        h = pool[i].h;
+    else
+        h = bad_handle(kind, &how);
     if (C->nhandles < 8)
         C->handles[C->nhandles++] = h;
     if (kind == FZ_TENSOR && h && !how)
@@ -1782,13 +1784,36 @@ static void sc_train(void) {
         MUST(gs_set_grad_enabled, true);
         F.grad_enabled = true;
     }
-    for (int step = between(1, 3); step > 0; step--) {
+    /* Sometimes, between two steps, a parameter is rebound to data of another shape or dtype
+       (gs_tensor_set_data), after the optimizer made state buffers for the old one and while
+       a graph built on it may still be differentiated. */
+    int rebind_at = np > 0 && chance(30) ? between(1, 2) : -1;
+    uint64_t pending = 0; /* a loss computed before the rebinding */
+    for (int step = 0; step < 3; step++) {
+        if (step == rebind_at) {
+            int64_t shape[MAX_RANK];
+            int nd = random_shape(shape, 0, 3);
+            int32_t dtype = chance(70) ? random_float_dtype() : (int32_t)below(4);
+            size_t bytes = (size_t)numel_of(shape, nd) * item_size(dtype);
+            void *data = malloc(bytes + 1);
+            fill_random(data, dtype, numel_of(shape, nd), -3, 5);
+            if (chance(50))
+                pending = loss_of(forward(m));
+            SC(gs_tensor_set_data, params[below(np)], data, dtype, shape, nd);
+            free(data);
+            if (pending)
+                SC(gs_backward, pending, false);
+        }
         SC(gs_optim_zero_grad, opt);
         uint64_t loss = loss_of(forward(m));
         if (loss && SC(gs_backward, loss, false) == GS_OK)
             SC(gs_optim_step, opt);
+        else if (chance(50))
+            SC(gs_optim_step, opt);
         if (sched)
             SC(gs_scheduler_step, sched);
+        if (step >= rebind_at && chance(50))
+            break;
     }
     if (saved != F.grad_enabled && chance(50)) {
         MUST(gs_set_grad_enabled, saved);
@@ -1804,7 +1829,10 @@ static void sc_graph(void) {
     uint64_t x = make_tensor(dtype, shape, nd, true, 0, 0);
     uint64_t y = make_tensor(dtype, shape, nd, chance(50), 0, 0);
     uint64_t t = x, r;
-    for (int k = between(1, 4); k > 0; k--) {
+    /* now and then a chain of thousands of ops held by the graph alone (its intermediate
+       handles released), which backward and the release of the graph walk without recursion */
+    bool deep = chance(1);
+    for (int k = deep ? 3000 : between(1, 4); k > 0; k--) {
         int32_t st;
         switch (below(6)) {
         case 0: st = SC(gs_mul, t, y, &r); break;
@@ -1817,6 +1845,8 @@ static void sc_graph(void) {
         if (st != GS_OK)
             return;
         pool_add(r, FZ_TENSOR);
+        if (deep && t != x)
+            pool_release(pool_find(t));
         t = r;
     }
     uint64_t s = 0;
@@ -1846,6 +1876,90 @@ static void sc_graph(void) {
     uint64_t g = 0;
     if (SC(gs_tensor_grad, x, &g) == GS_OK && g)
         adopt_tensor(g);
+}
+
+/* ---- large tensors ------------------------------------------------------------------------ */
+
+/* Tensors made by sc_large, released at its end (they never join the pool's random picks). */
+static uint64_t large[32];
+static int nlarge;
+
+/* Counts a scenario result made in sc_large; false when the call failed. */
+static bool keep_large(int32_t status, uint64_t h) {
+    if (status != GS_OK)
+        return false;
+    pool_add(h, FZ_TENSOR);
+    large[nlarge++] = h;
+    return true;
+}
+
+/* One op on operands of 30,000 to 70,000 elements, where the kernels split their loops over
+   the cores (Parallel.minimumElements is 2^15), forward and backward; everything made is
+   released at the end, so no later broadcast can multiply two of them. */
+static void sc_large(void) {
+    static const int64_t shapes[4][4] = {{256, 256}, {4, 3, 64, 64}, {40000}, {8, 64, 96}};
+    static const int ranks[4] = {2, 4, 1, 3};
+    int which = below(4), nd = ranks[which];
+    const int64_t *shape = shapes[which];
+    int64_t n = numel_of(shape, nd);
+    int32_t dtype = random_float_dtype();
+    size_t bytes = (size_t)n * item_size(dtype);
+    void *data = malloc(bytes);
+    fill_random(data, dtype, n, 0, 0);
+    uint64_t x = 0, y = 0, w = 0, r = 0, s = 0;
+    nlarge = 0;
+    if (!keep_large(SC(gs_tensor_new, data, dtype, shape, nd, chance(70), &x), x))
+        fz_fail("gs_tensor_new of a large tensor failed: %s", gs_last_error());
+    free(data);
+    int64_t last = shape[nd - 1], axis = between(-nd, nd - 1);
+    int32_t st = GS_OK;
+    switch (below(12)) {
+    case 0: st = SC(gs_tanh, x, &r); break;
+    case 1: st = SC(gs_sigmoid, x, &r); break;
+    case 2:
+        if (keep_large(SC(gs_tensor_uniform, dtype, &last, 1, -1.0, 1.0, true, &y), y))
+            st = SC(gs_mul, x, y, &r);
+        break;
+    case 3: st = SC(gs_max, x, &axis, 1, chance(50), &r); break;
+    case 4: st = SC(gs_log_softmax, x, axis, false, &r); break;
+    case 5:
+        if (keep_large(SC(gs_tensor_uniform, dtype, (const int64_t[]){last, 32}, 2, -1.0, 1.0, true, &w), w))
+            st = SC(gs_matmul, x, w, &r);
+        break;
+    case 6:
+        if (nd == 4 && keep_large(SC(gs_tensor_uniform, dtype, (const int64_t[]){4, 3, 3, 3}, 4, -1.0, 1.0, true, &w), w))
+            st = SC(gs_conv2d, x, w, 0, between(1, 2), 1, &r);
+        else if (nd == 3)
+            st = SC(gs_max_pool1d, x, 3, 2, 1, &r);
+        break;
+    case 7:
+        st = nd == 4 ? SC(gs_avg_pool2d, x, 2, 2, 1, &r) : SC(gs_transpose, x, NULL, -1, &r);
+        if (st == GS_OK && keep_large(st, r))
+            st = SC(gs_exp, r, &r);
+        break;
+    case 8: st = SC(gs_layer_norm, x, &last, 1, 0, 0, 1e-5, &r); break;
+    case 9: st = nd >= 2 ? SC(gs_batch_norm, x, 0, 0, 0, 0, true, 0.1, 1e-5, &r) : SC(gs_sum, x, NULL, -1, false, &r); break;
+    case 10: {
+        const int64_t key[8] = {1, INT64_MIN, INT64_MIN, 2, 1, 1, INT64_MIN, -1};
+        st = SC(gs_index, x, key, nd >= 2 ? 2 : 1, &r);
+        break;
+    }
+    default:
+        if (nd == 2) {
+            int64_t targets[256];
+            for (int i = 0; i < 256; i++)
+                targets[i] = below(256);
+            if (keep_large(SC(gs_tensor_new, targets, GS_DTYPE_INT64, (const int64_t[]){256}, 1, false, &y), y))
+                st = SC(gs_cross_entropy, x, y, GS_REDUCTION_MEAN, &r);
+        } else {
+            st = SC(gs_dropout, x, 0.5, true, &r);
+        }
+        break;
+    }
+    if (st == GS_OK && r && keep_large(st, r) && keep_large(SC(gs_sum, r, NULL, -1, false, &s), s))
+        SC(gs_backward, s, false);
+    while (nlarge > 0)
+        pool_release(pool_find(large[--nlarge]));
 }
 
 /* ---- checkpoint corruption ---------------------------------------------------------------- */
@@ -2098,8 +2212,10 @@ static void iteration(void) {
         sc_forward();
     } else if (r < 87) {
         sc_train();
-    } else if (r < 93) {
+    } else if (r < 92) {
         sc_graph();
+    } else if (r < 93) {
+        sc_large();
     } else if (r < 96) {
         sc_checkpoint();
     } else if (r < 99) {

@@ -59,6 +59,7 @@ INT64_ROLES = {
 # int32_t enum parameters -> (lowest, highest) valid code; (function, name) entries first.
 ENUMS = {
     ("gs_rnn_new", "nonlinearity"): (0, 1), ("gs_rnn_cell_new", "nonlinearity"): (0, 1),
+    ("gs_inplace", "op"): (0, 3), ("gs_inplace_scalar", "op"): (0, 3),
     "dtype": (0, 3), "op": (0, 12), "scalar_kind": (1, 3), "reduction": (0, 2),
     "nonlinearity": (0, 6), "mode": (0, 1),
 }
