@@ -153,7 +153,7 @@ endef
 fuzz-quick:
 	$(fuzz_build)
 	@for s in $(FUZZ_QUICK_SEEDS); do \
-	    echo "$(FUZZ_BIN) --seed $$s --iterations $(FUZZ_QUICK_ITERATIONS) --quiet"; \
+	    echo "$(FUZZ_ENV) $(FUZZ_BIN) --seed $$s --iterations $(FUZZ_QUICK_ITERATIONS) --quiet"; \
 	    $(FUZZ_ENV) $(FUZZ_BIN) --seed $$s --iterations $(FUZZ_QUICK_ITERATIONS) --quiet || exit 1; \
 	done
 

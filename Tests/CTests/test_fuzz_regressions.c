@@ -50,6 +50,35 @@ static void huge_stride_with_padding(void) {
     release(x2);
 }
 
+/* seed 300, iteration 62332 (release build): an Embedding whose weight was rebound by
+   gs_tensor_set_data to a smaller tensor; gs_module_reset_parameters zeroed "row padding_idx"
+   with the constructor's row size, past the end of the new buffer (heap-buffer-overflow). Now
+   the padding row is row padding_idx of the weight's first axis, whatever its shape, and a
+   weight without that row is an index error that leaves it untouched. */
+static void embedding_reset_after_rebinding(void) {
+    uint64_t m = 0, w = 0;
+    CHECK_OK(gs_embedding_new(8, 16, 6, true, GS_DTYPE_FLOAT32, &m));
+    CHECK_OK(gs_module_parameter(m, "weight", &w));
+
+    const float two[2] = {7, 8};
+    CHECK_OK(gs_tensor_set_data(w, two, GS_DTYPE_FLOAT32, INTS(2), 1));
+    CHECK_ERROR(gs_module_reset_parameters(m), GS_ERR_INDEX);
+    CHECK_F32(w, INTS(2), 1, two);
+
+    /* a (7, 2) table: row 6 zeroed, the others drawn */
+    const float fourteen[14] = {0};
+    CHECK_OK(gs_tensor_set_data(w, fourteen, GS_DTYPE_FLOAT32, INTS(7, 2), 2));
+    CHECK_OK(gs_module_reset_parameters(m));
+    float got[14];
+    CHECK_OK(gs_tensor_copy_data(w, got, sizeof got));
+    CHECK(got[12] == 0 && got[13] == 0);
+    CHECK(got[0] != 0 && got[11] != 0);
+
+    release(w);
+    CHECK_OK(gs_module_release(m));
+}
+
 void test_fuzz_regressions(void) {
     huge_stride_with_padding();
+    embedding_reset_after_rebinding();
 }

@@ -5,8 +5,10 @@
  * Each iteration is one action: most often one gs_ function with arguments drawn at random
  * (fuzz_calls.inc, generated from include/gradswift.h by gen_calls.py, has a wrapper for every
  * function), otherwise a short scenario: a module run on inputs that fit it, a few training
- * steps with an optimizer and a schedule, a graph differentiated and then used after backward
- * freed it, a checkpoint saved then loaded back corrupted, or a sanity check of known values.
+ * steps with an optimizer and a schedule (a parameter sometimes rebound to another shape between
+ * steps), a graph differentiated and then used after backward freed it (now and then a chain of
+ * thousands of ops), one op on operands large enough for the parallel kernels, a checkpoint
+ * saved then loaded back damaged, or a sanity check of known values.
  * Arguments mix valid values (live handles of tensors, modules, optimizers, schedulers and
  * checkpoints kept in a pool; shapes and axes that fit) with invalid ones: zero, released,
  * stale, forged and wrong-kind handles, NULL and misaligned pointers, wrong counts, negative,
@@ -25,8 +27,6 @@
  * functions that were never called or never succeeded.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -200,6 +199,7 @@ static int depth;
 #define C (&stack[depth])
 
 static struct {
+    const char *program; /* argv[0], for the replay command */
     uint64_t seed;
     long iterations, iteration, trace_from;
     unsigned timeout;
@@ -259,8 +259,8 @@ static char crash_note[4096]; /* what is running, for the crash handlers */
 static void repro_line(char *out, size_t size) {
     snprintf(out, size,
              "  seed %" PRIu64 ", iteration %ld, call #%" PRIu64 "\n"
-             "  replay: fuzz_abi --seed %" PRIu64 " --iterations %ld --trace-from %ld\n",
-             F.seed, F.iteration, F.calls, F.seed, F.iteration + 1, F.iteration);
+             "  replay: %s --seed %" PRIu64 " --iterations %ld --trace-from %ld\n",
+             F.seed, F.iteration, F.calls, F.program, F.seed, F.iteration + 1, F.iteration);
 }
 
 static void set_crash_note(void) {
@@ -2296,6 +2296,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    F.program = argv[0];
     F.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
     F.iterations = 10000;
     F.trace_from = -1;
