@@ -621,7 +621,13 @@ static bool fn_is(const char *name);
 
 /* A first tensor argument that fits the current function (0 when it has no special needs). */
 static uint64_t fit_primary(void) {
-    int64_t s[5] = {between(1, 3), between(1, 3), between(3, 6), between(3, 5), 0};
+    /* (each draw in its own statement: the order of evaluation of initialisers and arguments
+       is unspecified, and a run must replay the same way whatever the compiler) */
+    int64_t s[5] = {0};
+    s[0] = between(1, 3);
+    s[1] = between(1, 3);
+    s[2] = between(3, 6);
+    s[3] = between(3, 5);
     int32_t dtype = random_float_dtype();
     bool rg = chance(50);
     if (fn_is("gs_conv1d") || fn_is("gs_max_pool1d") || fn_is("gs_avg_pool1d"))
@@ -635,12 +641,16 @@ static uint64_t fit_primary(void) {
     if (fn_is("gs_nll_loss") || fn_is("gs_cross_entropy") || fn_is("gs_mse_loss") ||
         fn_is("gs_linear") || fn_is("gs_matmul"))
         return make_tensor(dtype, s, 2, rg, 0, 0);
-    if (fn_is("gs_embedding"))
-        return make_tensor(GS_DTYPE_INT64, s, between(1, 2), false, chance(90) ? 0 : -7,
-                           chance(90) ? 5 : 6);
+    if (fn_is("gs_embedding")) {
+        int nd = between(1, 2);
+        int64_t lo = chance(90) ? 0 : -7;
+        return make_tensor(GS_DTYPE_INT64, s, nd, false, lo, chance(90) ? 5 : 6);
+    }
     if (strncmp(C->fn, "gs_inplace", 10) == 0 || strncmp(C->fn, "gs_index_put", 12) == 0 ||
-        strncmp(C->fn, "gs_init_", 8) == 0)
-        return make_tensor(chance(80) ? dtype : (int32_t)below(4), s, between(1, 3), false, -3, 5);
+        strncmp(C->fn, "gs_init_", 8) == 0) {
+        int32_t type = chance(80) ? dtype : (int32_t)below(4);
+        return make_tensor(type, s, between(1, 3), false, -3, 5);
+    }
     return 0;
 }
 
@@ -697,7 +707,8 @@ static int live_handle(const char *name, int kind) {
     if (i < 0 && kind == FZ_TENSOR) {
         int64_t shape[4];
         int nd = random_shape(shape, 0, 3);
-        i = pool_find(make_tensor(random_float_dtype(), shape, nd, chance(50), 0, 3));
+        int32_t dtype = random_float_dtype();
+        i = pool_find(make_tensor(dtype, shape, nd, chance(50), 0, 3));
     }
     return i;
 }
@@ -1156,7 +1167,7 @@ static void fz_int_array(const char *name, const char *cname, int role, const in
         else if (r == 1 && k > 0) { misaligned = true; how = "misaligned"; }
         else if (r == 2) count = chance(50) ? -2 : INT32_MIN;
         else if (r == 3) { count = chance(50) ? INT32_MAX : 1 << 30; null = true; how = "NULL"; }
-        else if (r == 4 && k > 0) v[below(k * per_item)] = extreme_int();
+        else if (r == 4 && k > 0) { int at = below(k * per_item); v[at] = extreme_int(); }
         else if (r == 5 && k >= 0) { v[k * per_item] = between(-2, 2); count = k + 1;
             for (int i = 1; i < per_item; i++) v[k * per_item + i] = 0; }
         else if (r == 6 && k > 0) count = k - 1;
@@ -1210,8 +1221,10 @@ static const void *fz_data(const char *name, int32_t dtype, const int64_t *shape
     size_t bytes = (size_t)n * item_size(dtype);
     unsigned char *p = call_alloc(bytes + 1);
     fill_random(p, dtype, n, -3, 5);
-    if (dtype == GS_DTYPE_BOOL && chance(20) && n > 0)
-        p[below((int)n)] = (unsigned char)between(2, 255);
+    if (dtype == GS_DTYPE_BOOL && chance(20) && n > 0) {
+        int at = below((int)n);
+        p[at] = (unsigned char)between(2, 255);
+    }
     if (r < 10 && bytes > 0) {
         unsigned char *q = call_alloc(bytes + 1);
         memcpy(q + 1, p, bytes);
@@ -1403,7 +1416,8 @@ static void fit_module_inputs(uint64_t module, uint64_t *in, int32_t *count) {
     } else if (!strcmp(c, "gs_embedding_new")) {
         s[0] = n; s[1] = between(1, 3); nd = chance(50) ? 1 : 2;
         int64_t num = note(e, "num", 2);
-        in[k++] = make_tensor(GS_DTYPE_INT64, s, nd, false, chance(90) ? 0 : -num, chance(90) ? num - 1 : num);
+        int64_t lo = chance(90) ? 0 : -num;
+        in[k++] = make_tensor(GS_DTYPE_INT64, s, nd, false, lo, chance(90) ? num - 1 : num);
         *count = k;
         return;
     } else if (!strcmp(c, "gs_conv1d_new") || !strcmp(c, "gs_conv2d_new") ||
@@ -1757,7 +1771,11 @@ static void sc_train(void) {
     double lr = chance(95) ? uniform(0.001, 0.5) : special_double();
     int32_t st;
     switch (below(4)) {
-    case 0: st = SC(gs_sgd_new, params, np, lr, chance(50) ? 0.9 : 0, 0, chance(30), &opt); break;
+    case 0: {
+        double momentum = chance(50) ? 0.9 : 0;
+        st = SC(gs_sgd_new, params, np, lr, momentum, 0, chance(30), &opt);
+        break;
+    }
     case 1: st = SC(gs_adam_new, params, np, lr, 0.9, 0.999, 1e-8, chance(30) ? 0.01 : 0, &opt); break;
     case 2: st = SC(gs_adagrad_new, params, np, lr, 0, 1e-10, &opt); break;
     default: st = SC(gs_adadelta_new, params, np, lr, 0.9, 0, 1e-6, &opt); break;
@@ -1991,8 +2009,10 @@ static size_t mutate_archive(unsigned char *buf, size_t n, size_t cap) {
         return n + extra;
     }
     if (r == 2) { /* random bytes flipped */
-        for (int k = between(1, 8); k > 0 && n > 0; k--)
-            buf[below((int)n)] ^= (unsigned char)(1 << below(8));
+        for (int k = between(1, 8); k > 0 && n > 0; k--) {
+            int at = below((int)n);
+            buf[at] ^= (unsigned char)(1 << below(8));
+        }
         return n;
     }
     if (r == 3 && n >= 22) { /* an extreme value in a 16- or 32-bit field */
@@ -2205,7 +2225,8 @@ static void iteration(void) {
     if (kind_count[FZ_TENSOR] < 8) {
         int64_t shape[MAX_RANK];
         int nd = random_shape(shape, 0, 4);
-        make_tensor((int32_t)below(4), shape, nd, chance(50), -3, 5);
+        int32_t dtype = (int32_t)below(4);
+        make_tensor(dtype, shape, nd, chance(50), -3, 5);
     } else if (r < 72) {
         fz_functions[below(FZ_NFUNCTIONS)].call();
     } else if (r < 82) {
