@@ -30,7 +30,7 @@ endef
 # Steps run in the order they are listed, also under `make -j`.
 .NOTPARALLEL:
 .PHONY: help setup build header check-header tools-test ctest swift-test pytest examples test demo \
-        clean
+        clean fuzz-quick fuzz
 
 help:
 	@echo "make demo          setup + build + train: $(DEMO)"
@@ -44,6 +44,8 @@ help:
 	@echo "make ctest         C ABI tests in Tests/CTests against $(LIB) (+ valgrind)"
 	@echo "make pytest        Python tests in python/tests"
 	@echo "make examples      run $(EXAMPLES), and mnist.py (both networks) and $(QUICK) with --quick"
+	@echo "make fuzz-quick    fuzz the C ABI under ASan+UBSan, seeds $(FUZZ_QUICK_SEEDS) x $(FUZZ_QUICK_ITERATIONS) iterations"
+	@echo "make fuzz          longer fuzzing: FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) FUZZ_SEED=<random> FUZZ_CONFIG=debug|release"
 	@echo "make clean         remove build outputs"
 	@echo "(header, check-header, ctest, pytest and examples use the library as last built.)"
 
@@ -114,8 +116,52 @@ examples:
 	$(call run_scripts,python/examples/mnist.py,--quick --network conv)
 	$(call run_scripts,$(QUICK),--quick)
 
-test: setup build swift-test tools-test check-header ctest pytest examples
+test: setup build swift-test tools-test check-header ctest pytest examples fuzz-quick
 	@echo "make test: all steps passed"
+
+# ---- fuzzing the C ABI (Tests/Fuzz/fuzz_abi.c) under sanitizers ----------------------------
+# The library is built again with AddressSanitizer into $(ASAN_BUILD) (Swift has no
+# UndefinedBehaviorSanitizer; its own overflow and bounds checks trap, and the driver reports the
+# trap). The debug configuration builds about four times faster than release and keeps Swift's
+# debug checks; FUZZ_CONFIG=release fuzzes the optimised code. The driver is compiled by the
+# Swift toolchain's clang (its ASan runtime is the one the Swift code was instrumented for) with
+# ASan and UBSan, and links the ASan runtime that the library's instrumentation calls.
+# A failure prints the seed and the command that replays it with a trace of the failing
+# iteration. To run another program on the ASan library, see Tests/Fuzz/README.md.
+ASAN_BUILD            := .build-asan
+FUZZ_CONFIG           ?= debug
+FUZZ_DIR              := $(ASAN_BUILD)/fuzz-$(FUZZ_CONFIG)
+FUZZ_BIN              := $(FUZZ_DIR)/fuzz_abi
+SWIFT_CLANG           ?= $(dir $(realpath $(shell command -v $(SWIFT))))clang
+FUZZ_CFLAGS           := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
+                         -fsanitize=address,undefined -fno-sanitize-recover=undefined -fuse-ld=lld
+FUZZ_ENV              := ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+                         UBSAN_OPTIONS=print_stacktrace=1
+FUZZ_QUICK_SEEDS      ?= 1 2 3
+FUZZ_QUICK_ITERATIONS ?= 10000
+FUZZ_ITERATIONS       ?= 200000
+FUZZ_SEED             ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+
+# Builds the ASan library, generates the driver's call table from the header, compiles it.
+define fuzz_build
+	$(SWIFT) build -c $(FUZZ_CONFIG) -Xswiftc -sanitize=address --build-path $(ASAN_BUILD)
+	@mkdir -p $(FUZZ_DIR)
+	$(PYTHON) Tests/Fuzz/gen_calls.py include/gradswift.h $(FUZZ_DIR)/fuzz_calls.inc
+	$(SWIFT_CLANG) $(FUZZ_CFLAGS) -Iinclude -I$(FUZZ_DIR) -o $(FUZZ_BIN) Tests/Fuzz/fuzz_abi.c \
+	    -L$(ASAN_BUILD)/$(FUZZ_CONFIG) -lgradswift \
+	    -Wl,-rpath,$(abspath $(ASAN_BUILD)/$(FUZZ_CONFIG)) -lm
+endef
+
+fuzz-quick:
+	$(fuzz_build)
+	@for s in $(FUZZ_QUICK_SEEDS); do \
+	    echo "$(FUZZ_ENV) $(FUZZ_BIN) --seed $$s --iterations $(FUZZ_QUICK_ITERATIONS) --quiet"; \
+	    $(FUZZ_ENV) $(FUZZ_BIN) --seed $$s --iterations $(FUZZ_QUICK_ITERATIONS) --quiet || exit 1; \
+	done
+
+fuzz:
+	$(fuzz_build)
+	$(FUZZ_ENV) $(FUZZ_BIN) --seed $(FUZZ_SEED) --iterations $(FUZZ_ITERATIONS)
 
 demo: setup build
 	@echo "== $(DEMO)"

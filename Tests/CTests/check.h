@@ -136,5 +136,6 @@ void test_nn_conv(void);
 void test_threads(void);
 void test_anomaly(void);
 void test_golden(void);
+void test_fuzz_regressions(void);
 
 #endif

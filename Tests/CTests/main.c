@@ -24,6 +24,7 @@ int main(void) {
     test_threads();
     test_anomaly();
     test_golden();
+    test_fuzz_regressions();
 
     /* every test released what it created */
     int64_t live_at_end = live_handles();

@@ -57,11 +57,11 @@ struct WindowGeometry {
     }
 
     /// The output columns `lo..<hi` whose window column `kj` falls inside the input
-    /// (the others read padding).
+    /// (the others read padding). The ceiling divisions cannot overflow, whatever the stride.
     @inline(__always)
     func validColumns(_ kj: Int) -> (lo: Int, hi: Int) {
         let offset = kj - padW
-        let lo = offset >= 0 ? 0 : min(outW, (-offset + strideW - 1) / strideW)
+        let lo = offset >= 0 ? 0 : min(outW, (-offset - 1) / strideW + 1)
         let hi = width - offset <= 0 ? 0 : min(outW, (width - offset - 1) / strideW + 1)
         return (lo, max(lo, hi))
     }

@@ -70,12 +70,17 @@ public final class Embedding: Module {
         try resetParameters()
     }
 
-    /// A table of N(0, 1) samples with the padding row zeroed.
+    /// A table of N(0, 1) samples with the padding row zeroed. The table may have been rebound
+    /// to another shape since construction (set_data): the padding row is then row
+    /// `paddingIndex` of its first axis, as PyTorch's `weight[padding_idx]`, and must exist.
     override public func resetParameters() throws {
         let weight = try own("weight")
+        if let paddingIndex, weight.rank == 0 || paddingIndex >= weight.shape[0] {
+            throw EngineError.index("Embedding.reset_parameters: padding_idx \(paddingIndex) is out of range for a weight of shape \(describe(weight.shape))")
+        }
         try Init.normal(weight)
         if let paddingIndex {
-            let rowBytes = embeddingDim * weight.dtype.itemSize
+            let rowBytes = weight.count / weight.shape[0] * weight.dtype.itemSize
             (UnsafeMutableRawPointer(weight.storage.bytes) + paddingIndex * rowBytes)
                 .initializeMemory(as: UInt8.self, repeating: 0, count: rowBytes)
         }

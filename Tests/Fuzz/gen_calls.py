@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Generate the call table of the C ABI fuzzer from include/gradswift.h.
+
+    Tests/Fuzz/gen_calls.py include/gradswift.h OUT.inc
+
+For every function declared in the header, OUT.inc gets a wrapper `fzw_<name>(void)` that
+opens a call record (fz_prepare), draws each argument from a generator of Tests/Fuzz/fuzz_abi.c chosen by the parameter's type
+and name (and, for a few, the function), makes the call between fz_begin() and fz_end(), and
+registers the handles it produced; then a table `fz_functions[]` of all wrappers. A parameter
+that no rule below covers stops the generation with an error naming it, so a function added to
+the header is either fuzzed or breaks the build: nothing in the ABI is silently left out.
+
+Standard library only; the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+# The kind of handle a function returns through its handle out-parameters.
+OPTIMIZERS = {"gs_sgd_new", "gs_adam_new", "gs_adagrad_new", "gs_adadelta_new"}
+
+
+def produced_kind(fn: str) -> str:
+    if fn == "gs_checkpoint_load":
+        return "FZ_CKPT"
+    if fn in OPTIMIZERS:
+        return "FZ_OPTIM"
+    if fn.endswith("_lr_new"):
+        return "FZ_SCHED"
+    if (fn.endswith("_new") and fn != "gs_tensor_new") or fn == "gs_recurrent_cell":
+        return "FZ_MODULE"
+    return "FZ_TENSOR"
+
+
+# uint64_t handle parameters: the kind, and whether 0 means "none" (so is valid).
+HANDLE_KINDS = {"module_": "FZ_MODULE", "optimizer": "FZ_OPTIM", "scheduler": "FZ_SCHED",
+                "checkpoint": "FZ_CKPT"}
+TENSOR_NAMES = {"tensor", "a", "b", "x", "weight", "bias", "indices", "target", "pred", "value",
+                "running_mean", "running_var"}
+OPTIONAL_TENSORS = {"bias", "running_mean", "running_var"}
+OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm"}
+
+# int64_t scalar parameters -> generator role.
+INT64_ROLES = {
+    "axis": "FZ_I_AXIS", "axis1": "FZ_I_AXIS", "axis2": "FZ_I_AXIS",
+    "in_channels": "FZ_I_SIZE", "out_channels": "FZ_I_SIZE", "in_features": "FZ_I_SIZE",
+    "out_features": "FZ_I_SIZE", "num": "FZ_I_SIZE", "dim": "FZ_I_SIZE",
+    "num_features": "FZ_I_SIZE", "hidden_size": "FZ_I_SIZE", "input_size": "FZ_I_SIZE",
+    "num_layers": "FZ_I_SIZE",
+    "kernel": "FZ_I_KERNEL", "stride": "FZ_I_STRIDE", "padding": "FZ_I_PADDING",
+    "padding_idx": "FZ_I_INDEX", "index": "FZ_I_INDEX", "layer": "FZ_I_INDEX",
+    "epoch": "FZ_I_EPOCH", "last_epoch": "FZ_I_EPOCH", "t_max": "FZ_I_EPOCH",
+    "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH",
+}
+
+# int32_t enum parameters -> (lowest, highest) valid code; (function, name) entries first.
+ENUMS = {
+    ("gs_rnn_new", "nonlinearity"): (0, 1), ("gs_rnn_cell_new", "nonlinearity"): (0, 1),
+    ("gs_inplace", "op"): (0, 3), ("gs_inplace_scalar", "op"): (0, 3),
+    "dtype": (0, 3), "op": (0, 12), "scalar_kind": (1, 3), "reduction": (0, 2),
+    "nonlinearity": (0, 6), "mode": (0, 1),
+}
+
+# double parameters -> role.
+DOUBLE_ROLES = {
+    "value": "FZ_D_ANY", "scalar": "FZ_D_ANY", "low": "FZ_D_ANY", "high": "FZ_D_ANY",
+    "mean": "FZ_D_ANY", "a": "FZ_D_ANY", "slope": "FZ_D_ANY", "alpha": "FZ_D_ANY",
+    "gain": "FZ_D_ANY", "std": "FZ_D_POS", "lr": "FZ_D_RATE", "eps": "FZ_D_EPS",
+    "weight_decay": "FZ_D_RATE", "momentum": "FZ_D_RATE", "beta1": "FZ_D_RATE",
+    "beta2": "FZ_D_RATE", "rho": "FZ_D_RATE", "gamma": "FZ_D_RATE", "eta_min": "FZ_D_RATE",
+    "p": "FZ_D_RATE",
+}
+
+# (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.
+INT_ARRAYS = {
+    ("gs_reshape", "shape"): "FZ_A_RESHAPE", ("gs_transpose", "axes"): "FZ_A_PERM",
+    ("gs_unsqueeze", "axes"): "FZ_A_UNSQUEEZE",
+    "shape": "FZ_A_SHAPE", "axes": "FZ_A_AXES", "normalized_shape": "FZ_A_NORMSHAPE",
+    "boundaries": "FZ_A_BOUNDARIES", "key": "FZ_A_KEY", "milestones": "FZ_A_MILESTONES",
+}
+COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes"}
+
+# Parameters a generator must see after all others (their valid value depends on them).
+LATE = {"data"}
+
+
+class GenError(Exception):
+    pass
+
+
+def parse(header: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(name, return type, [(type, name)]) of every gs_ function, in header order."""
+    out = []
+    for ret, name, args in re.findall(r"^(int32_t|const char \*)\s*(gs_\w+)\((.*?)\);", header,
+                                      re.S | re.M):
+        params = []
+        for a in " ".join(args.split()).split(","):
+            a = a.strip()
+            if a == "void":
+                continue
+            m = re.fullmatch(r"(.*?)\s*(\w+)", a)
+            params.append((" ".join(m.group(1).replace("*", " * ").split()).replace("* *", "**"),
+                           m.group(2)))
+        out.append((name, ret.strip(), params))
+    if not out:
+        raise GenError("no gs_ function found in the header")
+    return out
+
+
+def lookup(table: dict, fn: str, name: str):
+    return table.get((fn, name), table.get(name))
+
+
+def emit_function(fn: str, ret: str, params: list[tuple[str, str]]) -> list[str]:
+    """The wrapper's lines."""
+    decls, draws, late = [], [], []
+    i, n = 0, len(params)
+    kind = produced_kind(fn)
+
+    def fail(t, name):
+        raise GenError(f"{fn}: no generator for parameter '{t} {name}'; add a rule to "
+                       f"Tests/Fuzz/gen_calls.py (and a generator to fuzz_abi.c if needed)")
+
+    while i < n:
+        t, name = params[i]
+        nxt = params[i + 1] if i + 1 < n else None
+        pair = nxt is not None and nxt[1] in COUNT_NAMES and not nxt[0].endswith("*") and t.endswith("*")
+        if t == "const char * const *" and nxt and nxt[0] == "const uint64_t *":
+            # names and tensors sharing one count (gs_checkpoint_save)
+            cnt = params[i + 2]
+            decls += [f"const char *const *{name};", f"const uint64_t *{nxt[1]};",
+                      f"{cnt[0]} {cnt[1]};"]
+            draws.append(f'fz_names_handles(&{name}, &{nxt[1]}, &{cnt[1]});')
+            i += 3
+            continue
+        if pair:
+            ct, cn = nxt
+            if t == "const int64_t *":
+                role = lookup(INT_ARRAYS, fn, name) or fail(t, name)
+                decls += [f"const int64_t *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_int_array("{name}", "{cn}", {role}, &{name}, &{cn});')
+            elif t == "const uint64_t *":
+                hk = "FZ_MODULE" if name == "modules" else "FZ_TENSOR"
+                decls += [f"const uint64_t *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_handle_array("{name}", "{cn}", {hk}, &{name}, &{cn});')
+            elif t == "uint64_t *" and name == "outputs":
+                decls += [f"uint64_t *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_out_handle_array("{name}", "{cn}", {kind}, &{name}, &{cn});')
+            elif t == "char *":
+                decls += [f"char *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_char_buffer("{name}", "{cn}", &{name}, &{cn});')
+            elif t == "int64_t *":
+                decls += [f"int64_t *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_out_int_array("{name}", "{cn}", &{name}, &{cn});')
+            elif t == "void *":
+                decls += [f"void *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_destination("{name}", "{cn}", &{name}, &{cn});')
+            else:
+                fail(t, name)
+            i += 2
+            continue
+        if t == "uint64_t":
+            if name == "seed":
+                expr = f'fz_u64("{name}")'
+            elif name in HANDLE_KINDS:
+                expr = f'fz_handle("{name}", {HANDLE_KINDS[name]}, false)'
+            elif name in TENSOR_NAMES:
+                optional = name in OPTIONAL_TENSORS or (name == "weight" and fn in OPTIONAL_WEIGHT)
+                expr = f'fz_handle("{name}", FZ_TENSOR, {"true" if optional else "false"})'
+            else:
+                fail(t, name)
+        elif t == "int64_t":
+            expr = f'fz_i64("{name}", {INT64_ROLES.get(name) or fail(t, name)})'
+        elif t == "int32_t":
+            rng = lookup(ENUMS, fn, name) or fail(t, name)
+            expr = f'fz_enum("{name}", {rng[0]}, {rng[1]})'
+        elif t == "double":
+            expr = f'fz_double("{name}", {DOUBLE_ROLES.get(name) or fail(t, name)})'
+        elif t == "bool":
+            expr = f'fz_bool("{name}")'
+        elif t == "const char *":
+            expr = f'fz_string("{name}")'
+        elif t == "const void *" and name in LATE:
+            decls.append(f"const void *{name};")
+            late.append(f'{name} = fz_data("{name}", dtype, shape, ndim);')
+            i += 1
+            continue
+        elif t == "uint64_t *":
+            if name == "results":  # gs_split: one more than the boundaries
+                count = "(nboundaries >= 0 && nboundaries < 64 ? nboundaries + 1 : 1)"
+            else:
+                count = "1"
+            expr = f'fz_out_handles("{name}", {count}, {kind})'
+        elif t in ("bool *", "int32_t *", "int64_t *", "double *", "void **"):
+            base = t[:-1].strip()
+            expr = f'({t})fz_out("{name}", sizeof({base}))'
+        else:
+            fail(t, name)
+        decls.append(f"{t}{'' if t.endswith('*') else ' '}{name};")
+        draws.append(f"{name} = {expr};")
+        i += 1
+
+    args = ", ".join(name for _, name in params)
+    lines = [f"static void fzw_{fn}(void) {{"]
+    lines += ["    " + d for d in decls]
+    lines.append(f'    fz_prepare("{fn}");')
+    lines += ["    " + d for d in draws + late]
+    lines.append("    fz_begin();")
+    if ret == "int32_t":
+        lines.append(f"    fz_end({fn}({args}));")
+    else:
+        lines.append(f"    fz_end_pointer({fn}({args}));")
+    lines.append("}")
+    return lines
+
+
+def generate(header_path: Path) -> str:
+    functions = parse(header_path.read_text())
+    out = ["/* Generated by Tests/Fuzz/gen_calls.py from include/gradswift.h: one wrapper per",
+           " * gs_ function, then the table the fuzzer draws from. Do not edit. */", ""]
+    for fn, ret, params in functions:
+        out += emit_function(fn, ret, params)
+        out.append("")
+    out.append("static const fz_function fz_functions[] = {")
+    out += [f'    {{"{fn}", fzw_{fn}}},' for fn, _, _ in functions]
+    out.append("};")
+    out.append(f"#define FZ_NFUNCTIONS {len(functions)}")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        text = generate(Path(sys.argv[1]))
+    except GenError as e:
+        print(f"gen_calls.py: {e}", file=sys.stderr)
+        return 1
+    Path(sys.argv[2]).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
