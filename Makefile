@@ -30,7 +30,7 @@ endef
 # Steps run in the order they are listed, also under `make -j`.
 .NOTPARALLEL:
 .PHONY: help setup build header check-header tools-test ctest swift-test pytest examples test demo \
-        clean fuzz-quick fuzz
+        bench clean fuzz-quick fuzz
 
 help:
 	@echo "make demo          setup + build + train: $(DEMO)"
@@ -46,6 +46,7 @@ help:
 	@echo "make examples      run $(EXAMPLES), and mnist.py (both networks) and $(QUICK) with --quick"
 	@echo "make fuzz-quick    fuzz the C ABI under ASan+UBSan, seeds $(FUZZ_QUICK_SEEDS) x $(FUZZ_QUICK_ITERATIONS) iterations"
 	@echo "make fuzz          longer fuzzing: FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) FUZZ_SEED=<random> FUZZ_CONFIG=debug|release"
+	@echo "make bench         setup + build + python/bench/bench.py: gradswift vs PyDyNet (and PyTorch if importable)"
 	@echo "make clean         remove build outputs"
 	@echo "(header, check-header, ctest, pytest and examples use the library as last built.)"
 
@@ -166,6 +167,10 @@ fuzz:
 demo: setup build
 	@echo "== $(DEMO)"
 	PYTHONPATH=python $(PYTHON) $(DEMO)
+
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--only mlp conv --rounds 5".
+bench: setup build
+	PYTHONPATH=python $(PYTHON) python/bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .build-* .build_* .pytest_cache python/build python/examples/output

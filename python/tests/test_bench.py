@@ -1,0 +1,44 @@
+"""Smoke test of python/bench/bench.py --quick: every workload runs on every installed framework
+and the table has a row for each. It asserts nothing about time (timings belong to the bench)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
+sys.path.insert(0, str(BENCH.parent))
+import bench  # noqa: E402
+
+
+def test_quick_run_prints_a_row_per_workload(tmp_path):
+    frameworks = [f for f in bench.FRAMEWORKS if f != "PyTorch"]  # PyTorch is optional and slow to import
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    out = subprocess.run([sys.executable, str(BENCH), "--quick", "--frameworks", *frameworks,
+                          "--json", str(tmp_path / "bench.json")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(bench.WORKLOADS)
+    for workload in bench.WORKLOADS.values():
+        assert any(row.startswith(f"| {workload.title} |") for row in rows), workload.title
+    results = json.loads((tmp_path / "bench.json").read_text())["results"]
+    assert set(results) == set(bench.WORKLOADS)
+    for key, row in results.items():
+        assert set(row) == set(frameworks)
+        for framework, measured in row.items():
+            assert measured["value"] > 0 and measured["peak_mib"] >= 0, (key, framework)
+
+
+def test_rounds_must_be_positive():
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    out = subprocess.run([sys.executable, str(BENCH), "--quick", "--rounds", "0"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode != 0 and "--rounds must be at least 1" in out.stderr
+
+
+def test_gradswift_is_required():
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    out = subprocess.run([sys.executable, str(BENCH), "--quick", "--frameworks", "PyDyNet"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode != 0 and "must include gradswift" in out.stderr
