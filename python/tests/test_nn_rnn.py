@@ -172,6 +172,28 @@ def test_layer_matches_pydynet(name, dtype, num_layers, bidirectional, batch_fir
 
 
 @pytest.mark.parametrize("name", list(_LAYER_KW))
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_layer_split_over_cores_matches_pydynet(name, batch_first, with_state):
+    """A sequence long and wide enough that the engine runs the batch in one chunk per core
+    (each chunk through every step, its own share of dWh summed at the end)."""
+    batch, steps, hidden = 160, 40, 16
+    ours, ref = build(name, _LAYER_KW[name], I, hidden, bidirectional=True, batch_first=batch_first,
+                      dtype=np.float64)
+    arrays = [randn((batch, steps, I) if batch_first else (steps, batch, I), np.float64, seed=4)]
+    lstm = name == "LSTM"
+    if with_state:
+        arrays += [randn((2, batch, hidden), np.float64, seed=5 + k) for k in range(2 if lstm else 1)]
+
+    def call(model, x, *states):
+        if not states:
+            return model(x)
+        return model(x, tuple(states)) if lstm else model(x, states[0])
+
+    compare(*run_both(ours, ref, arrays, call), np.float64)
+
+
+@pytest.mark.parametrize("name", list(_LAYER_KW))
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("with_state", [False, True])
 def test_unbatched_layer_matches_pydynet(name, bidirectional, with_state):

@@ -300,9 +300,6 @@ private enum SequenceKernel<T: GateMath> {
         @inline(__always) subscript(b: Int) -> Pointer { base + b * stride }
     }
 
-    /// Batch rows per thread: the gate kernels cost a few exponentials per element.
-    static func grain(_ s: SequenceShape) -> Int { max(1, 4096 / max(s.gates, 1)) }
-
     /// The step's rows of a (rows, width) matrix.
     static func rows(_ t: Tensor, _ s: SequenceShape, _ time: Int, width: Int) -> Rows {
         Rows(base: t.pointer(T.self) + s.row(time) * width, stride: s.rowB * width)
@@ -340,84 +337,91 @@ private enum SequenceKernel<T: GateMath> {
         let scratch = try Tensor(shape: [run.cell == .gru ? B * H : 0], dtype: run.x.dtype, op: run.cell.name)
         defer { withExtendedLifetime((biasTensor, zeros, scratch)) {} }  // raw pointers into them are used below
         let zero = Rows(base: zeros.pointer(T.self), stride: 0), rh = scratch.pointer(T.self)
-        for step in 0..<s.steps {
-            let t = s.time(step)
-            let p = rows(run.gates, s, t, width: G), h = rows(run.hidden, s, t, width: H)
-            let hp = previous(run.hidden, initial: run.h0, s, step: step)
-            switch run.cell {
-            case .rnnTanh, .rnnReLU:
-                if let hp { T.gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, beta: 1, p.base, p.stride) }
-                rnnStep(relu: run.cell == .rnnReLU, s, p, h, bias)
-            case .lstm:
-                if let hp { T.gemm(false, false, B, G, H, hp.base, hp.stride, run.hiddenWeights[0].pointer(T.self), G, beta: 1, p.base, p.stride) }
-                let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
-                lstmStep(s, p, h, cp, rows(run.cells!, s, t, width: H), rows(run.cellTanh!, s, t, width: H), bias)
-            case .gru:
-                let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
-                if let hp { T.gemm(false, false, B, 2 * H, H, hp.base, hp.stride, wh1, 2 * H, beta: 1, p.base, p.stride) }
-                gruGates(s, p, hp ?? zero, rh, bias)
-                if hp != nil { T.gemm(false, false, B, H, H, rh, H, wh2, H, beta: 1, p.base + 2 * H, p.stride) }
-                gruOutput(s, p, hp ?? zero, h, bias)
+        inBatchChunks(s) { batchRows in
+            let (lo, count) = (batchRows.lowerBound, batchRows.count)
+            for step in 0..<s.steps {
+                let t = s.time(step)
+                let p = rows(run.gates, s, t, width: G), h = rows(run.hidden, s, t, width: H)
+                let hp = previous(run.hidden, initial: run.h0, s, step: step)
+                switch run.cell {
+                case .rnnTanh, .rnnReLU:
+                    if let hp { T.gemm(false, false, count, G, H, hp[lo], hp.stride, run.hiddenWeights[0].pointer(T.self), G, beta: 1, p[lo], p.stride) }
+                    rnnStep(relu: run.cell == .rnnReLU, s, batchRows, p, h, bias)
+                case .lstm:
+                    if let hp { T.gemm(false, false, count, G, H, hp[lo], hp.stride, run.hiddenWeights[0].pointer(T.self), G, beta: 1, p[lo], p.stride) }
+                    let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
+                    lstmStep(s, batchRows, p, h, cp, rows(run.cells!, s, t, width: H), rows(run.cellTanh!, s, t, width: H), bias)
+                case .gru:
+                    let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
+                    if let hp { T.gemm(false, false, count, 2 * H, H, hp[lo], hp.stride, wh1, 2 * H, beta: 1, p[lo], p.stride) }
+                    gruGates(s, batchRows, p, hp ?? zero, rh, bias)
+                    if hp != nil { T.gemm(false, false, count, H, H, rh + lo * H, H, wh2, H, beta: 1, p[lo] + 2 * H, p.stride) }
+                    gruOutput(s, batchRows, p, hp ?? zero, h, bias)
+                }
             }
         }
+    }
+
+    /// Runs `body` over chunks of the batch, one per core when the sequence is large enough,
+    /// each chunk going through every timestep on its own with single-threaded BLAS: batch rows
+    /// never interact, so the cores need no synchronisation between steps.
+    static func inBatchChunks(_ s: SequenceShape, _ body: (_ batchRows: Range<Int>) -> Void) {
+        Parallel.forPieces(s.batch, grain: chunkGrain(s)) { _, batchRows in body(batchRows) }
+    }
+
+    /// Fewest batch rows worth a chunk of their own.
+    static func chunkGrain(_ s: SequenceShape) -> Int {
+        max(16, Parallel.minimumElements / max(s.steps * s.gates, 1))
     }
 
     // The step kernels loop over one batch row at a time with branch-free bodies, so the
     // compiler vectorises them (GateMath's exp is plain arithmetic, not a libm call).
 
     /// h = f(P + b), relu or tanh.
-    static func rnnStep(relu: Bool, _ s: SequenceShape, _ p: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
+    static func rnnStep(relu: Bool, _ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let pr = p[b], hr = h[b]
-                if relu {
-                    for j in 0..<H { let a = pr[j] + bias[j]; hr[j] = a < 0 ? 0 : a }
-                } else {
-                    for j in 0..<H { hr[j] = T.gateTanh(pr[j] + bias[j]) }
-                }
+        for b in batchRows {
+            let pr = p[b], hr = h[b]
+            if relu {
+                for j in 0..<H { let a = pr[j] + bias[j]; hr[j] = a < 0 ? 0 : a }
+            } else {
+                for j in 0..<H { hr[j] = T.gateTanh(pr[j] + bias[j]) }
             }
         }
     }
 
     /// LSTM gates from P + b, stored in P as [f, i, o, g]; c = f c_prev + i g, tanh(c), h = o tanh(c).
-    static func lstmStep(_ s: SequenceShape, _ p: Rows, _ h: Rows, _ cp: Rows, _ c: Rows, _ tc: Rows,
+    static func lstmStep(_ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ h: Rows, _ cp: Rows, _ c: Rows, _ tc: Rows,
                          _ bias: UnsafePointer<T>) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let pr = p[b], hr = h[b], cr = c[b], tr = tc[b], cpr = cp[b]
-                let (f, i, o, g, bg) = (pr, pr + H, pr + 2 * H, pr + 3 * H, bias + 3 * H)
-                for j in 0..<3 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
-                for j in 0..<H { g[j] = T.gateTanh(g[j] + bg[j]) }
-                for j in 0..<H { cr[j] = f[j] * cpr[j] + i[j] * g[j] }
-                for j in 0..<H { tr[j] = T.gateTanh(cr[j]) }
-                for j in 0..<H { hr[j] = o[j] * tr[j] }
-            }
+        for b in batchRows {
+            let pr = p[b], hr = h[b], cr = c[b], tr = tc[b], cpr = cp[b]
+            let (f, i, o, g, bg) = (pr, pr + H, pr + 2 * H, pr + 3 * H, bias + 3 * H)
+            for j in 0..<3 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
+            for j in 0..<H { g[j] = T.gateTanh(g[j] + bg[j]) }
+            for j in 0..<H { cr[j] = f[j] * cpr[j] + i[j] * g[j] }
+            for j in 0..<H { tr[j] = T.gateTanh(cr[j]) }
+            for j in 0..<H { hr[j] = o[j] * tr[j] }
         }
     }
 
     /// GRU: z, r = σ(P[:, :2H] + b1), stored in P; rh = r·h_prev.
-    static func gruGates(_ s: SequenceShape, _ p: Rows, _ hp: Rows, _ rh: Pointer, _ bias: UnsafePointer<T>) {
+    static func gruGates(_ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ hp: Rows, _ rh: Pointer, _ bias: UnsafePointer<T>) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let pr = p[b], r = pr + H, hpr = hp[b], out = rh + b * H
-                for j in 0..<2 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
-                for j in 0..<H { out[j] = r[j] * hpr[j] }
-            }
+        for b in batchRows {
+            let pr = p[b], r = pr + H, hpr = hp[b], out = rh + b * H
+            for j in 0..<2 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
+            for j in 0..<H { out[j] = r[j] * hpr[j] }
         }
     }
 
     /// GRU: n = tanh(P[:, 2H:] + b2), stored in P; h = (1 - z) h_prev + z n.
-    static func gruOutput(_ s: SequenceShape, _ p: Rows, _ hp: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
+    static func gruOutput(_ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ hp: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let pr = p[b], hr = h[b], hpr = hp[b], z = pr, n = pr + 2 * H, bn = bias + 2 * H
-                for j in 0..<H { n[j] = T.gateTanh(n[j] + bn[j]) }
-                for j in 0..<H { hr[j] = (1 - z[j]) * hpr[j] + z[j] * n[j] }
-            }
+        for b in batchRows {
+            let pr = p[b], hr = h[b], hpr = hp[b], z = pr, n = pr + 2 * H, bn = bias + 2 * H
+            for j in 0..<H { n[j] = T.gateTanh(n[j] + bn[j]) }
+            for j in 0..<H { hr[j] = (1 - z[j]) * hpr[j] + z[j] * n[j] }
         }
     }
 
@@ -429,11 +433,16 @@ private enum SequenceKernel<T: GateMath> {
         let s = run.shape, (B, H, G, N) = (s.batch, s.hidden, s.gates, s.rows)
         let op = run.cell.name
         let dA = try Tensor(shape: [N, G], dtype: g.dtype, op: op)
-        var carry = try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op)
-        var spare = try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op)
+        // dh_next per batch row; GRU builds the next one in a second buffer and swaps.
+        let carries = [try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op),
+                       try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op)]
         let cellCarry = try Tensor(shape: [B, H], dtype: g.dtype, zeroed: true, op: op)
-        let hiddenGrads = try run.hiddenWeights.map { w in
-            w.requiresGrad ? try Tensor(shape: w.shape, dtype: g.dtype, zeroed: true, op: op) : nil
+        // Each batch chunk accumulates its own share of dWh; the shares are summed at the end.
+        let chunks = Parallel.pieceCount(B, grain: chunkGrain(s))
+        let hiddenShares = try (0..<chunks).map { _ in
+            try run.hiddenWeights.map { w in
+                w.requiresGrad ? try Tensor(shape: w.shape, dtype: g.dtype, zeroed: true, op: op) : nil
+            }
         }
         let needsInitial = (run.h0?.requiresGrad ?? false)
         let zeros = try Tensor(shape: [H], dtype: g.dtype, zeroed: true, op: op)
@@ -441,38 +450,48 @@ private enum SequenceKernel<T: GateMath> {
         defer { withExtendedLifetime((zeros, scratch)) {} }  // raw pointers into them are used below
         let zero = Rows(base: zeros.pointer(T.self), stride: 0)
 
-        for step in stride(from: s.steps - 1, through: 0, by: -1) {
-            let t = s.time(step)
-            let p = rows(run.gates, s, t, width: G), d = rows(dA, s, t, width: G)
-            let gh = rows(g, s, t, width: H), h = rows(run.hidden, s, t, width: H)
-            let hp = previous(run.hidden, initial: run.h0, s, step: step)
-            let dhNext = carry.pointer(T.self)
-            switch run.cell {
-            case .rnnTanh, .rnnReLU, .lstm:
-                if run.cell == .lstm {
-                    let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
-                    let dc = dcs.map { rows($0, s, t, width: H) } ?? zero
-                    lstmBackStep(s, p, d, gh, dhNext, rows(run.cellTanh!, s, t, width: H), cp, dc, cellCarry.pointer(T.self))
-                } else {
-                    rnnBackStep(relu: run.cell == .rnnReLU, s, d, gh, dhNext, h)
+        Parallel.forPieces(B, grain: chunkGrain(s)) { chunk, batchRows in
+            let (lo, count) = (batchRows.lowerBound, batchRows.count)
+            let hiddenGrads = hiddenShares[chunk]
+            var (carry, spare) = (carries[0].pointer(T.self), carries[1].pointer(T.self))
+            for step in stride(from: s.steps - 1, through: 0, by: -1) {
+                let t = s.time(step)
+                let p = rows(run.gates, s, t, width: G), d = rows(dA, s, t, width: G)
+                let gh = rows(g, s, t, width: H), h = rows(run.hidden, s, t, width: H)
+                let hp = previous(run.hidden, initial: run.h0, s, step: step)
+                switch run.cell {
+                case .rnnTanh, .rnnReLU, .lstm:
+                    if run.cell == .lstm {
+                        let cp = previous(run.cells!, initial: run.c0, s, step: step) ?? zero
+                        let dc = dcs.map { rows($0, s, t, width: H) } ?? zero
+                        lstmBackStep(s, batchRows, p, d, gh, carry, rows(run.cellTanh!, s, t, width: H), cp, dc, cellCarry.pointer(T.self))
+                    } else {
+                        rnnBackStep(relu: run.cell == .rnnReLU, s, batchRows, d, gh, carry, h)
+                    }
+                    guard let hp else { break }
+                    let wh = run.hiddenWeights[0].pointer(T.self)
+                    if let dWh = hiddenGrads[0] { T.gemm(true, false, H, G, count, hp[lo], hp.stride, d[lo], d.stride, beta: 1, dWh.pointer(T.self), G) }
+                    if step > 0 || needsInitial { T.gemm(false, true, count, H, G, d[lo], d.stride, wh, G, beta: 0, carry + lo * H, H) }
+                case .gru:
+                    let drh = scratch.pointer(T.self), rh = drh + B * H
+                    gruBackOutput(s, batchRows, p, d, gh, carry, hp ?? zero, spare)
+                    if let hp {
+                        let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
+                        T.gemm(false, true, count, H, H, d[lo] + 2 * H, d.stride, wh2, H, beta: 0, drh + lo * H, H)
+                        gruBackGates(s, batchRows, p, d, hp, drh, rh, spare)
+                        if let dWh2 = hiddenGrads[1] { T.gemm(true, false, H, H, count, rh + lo * H, H, d[lo] + 2 * H, d.stride, beta: 1, dWh2.pointer(T.self), H) }
+                        if let dWh1 = hiddenGrads[0] { T.gemm(true, false, H, 2 * H, count, hp[lo], hp.stride, d[lo], d.stride, beta: 1, dWh1.pointer(T.self), 2 * H) }
+                        T.gemm(false, true, count, H, 2 * H, d[lo], d.stride, wh1, 2 * H, beta: 1, spare + lo * H, H)
+                    }
+                    swap(&carry, &spare)
                 }
-                guard let hp else { break }
-                let wh = run.hiddenWeights[0].pointer(T.self)
-                if let dWh = hiddenGrads[0] { T.gemm(true, false, H, G, B, hp.base, hp.stride, d.base, d.stride, beta: 1, dWh.pointer(T.self), G) }
-                if step > 0 || needsInitial { T.gemm(false, true, B, H, G, d.base, d.stride, wh, G, beta: 0, dhNext, H) }
-            case .gru:
-                let acc = spare.pointer(T.self), drh = scratch.pointer(T.self), rh = drh + B * H
-                gruBackOutput(s, p, d, gh, dhNext, hp ?? zero, acc)
-                if let hp {
-                    let (wh1, wh2) = (run.hiddenWeights[0].pointer(T.self), run.hiddenWeights[1].pointer(T.self))
-                    T.gemm(false, true, B, H, H, d.base + 2 * H, d.stride, wh2, H, beta: 0, drh, H)
-                    gruBackGates(s, p, d, hp, drh, rh, acc)
-                    if let dWh2 = hiddenGrads[1] { T.gemm(true, false, H, H, B, rh, H, d.base + 2 * H, d.stride, beta: 1, dWh2.pointer(T.self), H) }
-                    if let dWh1 = hiddenGrads[0] { T.gemm(true, false, H, 2 * H, B, hp.base, hp.stride, d.base, d.stride, beta: 1, dWh1.pointer(T.self), 2 * H) }
-                    T.gemm(false, true, B, H, 2 * H, d.base, d.stride, wh1, 2 * H, beta: 1, acc, H)
-                }
-                swap(&carry, &spare)
             }
+        }
+        // GRU swapped the buffers once per step, in every chunk alike.
+        let carry = run.cell == .gru && s.steps % 2 == 1 ? carries[1] : carries[0]
+        var hiddenGrads = hiddenShares.first ?? run.hiddenWeights.map { _ in nil }
+        for share in hiddenShares.dropFirst() {
+            hiddenGrads = try zip(hiddenGrads, share).map { total, part in try total.map { try Ops.add($0, part!) } }
         }
 
         var grads: [Tensor?] = [try inputGradient(run, dA)]
@@ -497,76 +516,68 @@ private enum SequenceKernel<T: GateMath> {
     }
 
     /// RNN: dA = (g + dh_next)·f'(pre), from the output h.
-    static func rnnBackStep(relu: Bool, _ s: SequenceShape, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ h: Rows) {
+    static func rnnBackStep(relu: Bool, _ s: SequenceShape, _ batchRows: Range<Int>, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ h: Rows) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let dr = d[b], gr = gh[b], hr = h[b], carry = dhNext + b * H
-                if relu {
-                    for j in 0..<H { dr[j] = hr[j] > 0 ? gr[j] + carry[j] : 0 }
-                } else {
-                    for j in 0..<H { dr[j] = (gr[j] + carry[j]) * (1 - hr[j] * hr[j]) }
-                }
+        for b in batchRows {
+            let dr = d[b], gr = gh[b], hr = h[b], carry = dhNext + b * H
+            if relu {
+                for j in 0..<H { dr[j] = hr[j] > 0 ? gr[j] + carry[j] : 0 }
+            } else {
+                for j in 0..<H { dr[j] = (gr[j] + carry[j]) * (1 - hr[j] * hr[j]) }
             }
         }
     }
 
     /// LSTM: pre-activation gradients of [f, i, o, g] from dh = g + dh_next and
     /// dc = dh·o·(1 - tanh²c) + dc_next + dcs; dc_next becomes dc·f.
-    static func lstmBackStep(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ tc: Rows,
+    static func lstmBackStep(_ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ tc: Rows,
                              _ cp: Rows, _ dcs: Rows, _ dcNext: Pointer) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let pr = p[b], dr = d[b], gr = gh[b], tr = tc[b], cpr = cp[b], dcr = dcs[b]
-                let carryH = dhNext + b * H, carryC = dcNext + b * H
-                let (f, i, o, g) = (pr, pr + H, pr + 2 * H, pr + 3 * H)
-                let (df, di, dO, dg) = (dr, dr + H, dr + 2 * H, dr + 3 * H)
-                for j in 0..<H {
-                    let dh = gr[j] + carryH[j], tanhC = tr[j]
-                    let dc = dh * o[j] * (1 - tanhC * tanhC) + carryC[j] + dcr[j]
-                    df[j] = dc * cpr[j] * f[j] * (1 - f[j])
-                    di[j] = dc * g[j] * i[j] * (1 - i[j])
-                    dO[j] = dh * tanhC * o[j] * (1 - o[j])
-                    dg[j] = dc * i[j] * (1 - g[j] * g[j])
-                    carryC[j] = dc * f[j]
-                }
+        for b in batchRows {
+            let pr = p[b], dr = d[b], gr = gh[b], tr = tc[b], cpr = cp[b], dcr = dcs[b]
+            let carryH = dhNext + b * H, carryC = dcNext + b * H
+            let (f, i, o, g) = (pr, pr + H, pr + 2 * H, pr + 3 * H)
+            let (df, di, dO, dg) = (dr, dr + H, dr + 2 * H, dr + 3 * H)
+            for j in 0..<H {
+                let dh = gr[j] + carryH[j], tanhC = tr[j]
+                let dc = dh * o[j] * (1 - tanhC * tanhC) + carryC[j] + dcr[j]
+                df[j] = dc * cpr[j] * f[j] * (1 - f[j])
+                di[j] = dc * g[j] * i[j] * (1 - i[j])
+                dO[j] = dh * tanhC * o[j] * (1 - o[j])
+                dg[j] = dc * i[j] * (1 - g[j] * g[j])
+                carryC[j] = dc * f[j]
             }
         }
     }
 
     /// GRU, first half: dz and dn pre-activation gradients (dr zeroed), acc = dh·(1 - z).
-    static func gruBackOutput(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ hp: Rows,
+    static func gruBackOutput(_ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ d: Rows, _ gh: Rows, _ dhNext: Pointer, _ hp: Rows,
                               _ acc: Pointer) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let pr = p[b], dr = d[b], gr = gh[b], hpr = hp[b], carry = dhNext + b * H, out = acc + b * H
-                let (z, n, dz, dReset, dn) = (pr, pr + 2 * H, dr, dr + H, dr + 2 * H)
-                for j in 0..<H {
-                    let dh = gr[j] + carry[j]
-                    dz[j] = dh * (n[j] - hpr[j]) * z[j] * (1 - z[j])
-                    dn[j] = dh * z[j] * (1 - n[j] * n[j])
-                    dReset[j] = 0
-                    out[j] = dh * (1 - z[j])
-                }
+        for b in batchRows {
+            let pr = p[b], dr = d[b], gr = gh[b], hpr = hp[b], carry = dhNext + b * H, out = acc + b * H
+            let (z, n, dz, dReset, dn) = (pr, pr + 2 * H, dr, dr + H, dr + 2 * H)
+            for j in 0..<H {
+                let dh = gr[j] + carry[j]
+                dz[j] = dh * (n[j] - hpr[j]) * z[j] * (1 - z[j])
+                dn[j] = dh * z[j] * (1 - n[j] * n[j])
+                dReset[j] = 0
+                out[j] = dh * (1 - z[j])
             }
         }
     }
 
     /// GRU, second half (with a previous state): dr from d(r·h) = drh, acc += drh·r, rh = r·h_prev.
-    static func gruBackGates(_ s: SequenceShape, _ p: Rows, _ d: Rows, _ hp: Rows, _ drh: Pointer, _ rh: Pointer,
+    static func gruBackGates(_ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ d: Rows, _ hp: Rows, _ drh: Pointer, _ rh: Pointer,
                              _ acc: Pointer) {
         let H = s.hidden
-        Parallel.forRanges(s.batch, grain: grain(s)) { range in
-            for b in range {
-                let r = p[b] + H, dReset = d[b] + H, hpr = hp[b]
-                let grh = drh + b * H, rhr = rh + b * H, out = acc + b * H
-                for j in 0..<H {
-                    dReset[j] = grh[j] * hpr[j] * r[j] * (1 - r[j])
-                    out[j] += grh[j] * r[j]
-                    rhr[j] = r[j] * hpr[j]
-                }
+        for b in batchRows {
+            let r = p[b] + H, dReset = d[b] + H, hpr = hp[b]
+            let grh = drh + b * H, rhr = rh + b * H, out = acc + b * H
+            for j in 0..<H {
+                dReset[j] = grh[j] * hpr[j] * r[j] * (1 - r[j])
+                out[j] += grh[j] * r[j]
+                rhr[j] = r[j] * hpr[j]
             }
         }
     }
