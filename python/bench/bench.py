@@ -9,9 +9,9 @@ peak memory.
 
 Every (workload, framework) pair runs in a fresh Python process, so one framework's threads,
 caches and allocations never touch another's timings, and peak memory is that process's own:
-the growth of its peak resident set from just before the model is built (after the imports)
-to the end of the timed steps, so it counts the model, data, optimizer state, activations and
-gradients. Training workloads time whole steps (forward, loss, zero_grad, backward, optimizer
+the growth of its peak resident set from just before the model is built (after the imports
+and a first matrix product, which sets up the BLAS library's buffers) to the end of the timed
+steps, so it counts the model, data, optimizer state, activations and gradients. Training workloads time whole steps (forward, loss, zero_grad, backward, optimizer
 step) after warm-up steps; all use float32 and PyDyNet's shapes (``../shared/guide/baselines.md``).
 """
 import argparse
@@ -259,6 +259,8 @@ def measure(key, framework_name, quick, repeats):
     warm-up runs, and the growth of peak memory (MiB) while it was built and run."""
     workload = WORKLOADS[key]
     fw = Framework(framework_name)
+    square = fw.tensor(np.ones((64, 64), np.float32))
+    square @ square  # the BLAS library's own buffers come before the baseline
     reset_peak_memory()
     start_kib = memory_kib("VmRSS")
     step = workload.build(fw, quick)

@@ -20,14 +20,94 @@ public final class Storage {
         guard byteCount >= 0, byteCount <= Storage.allocationLimit else {
             throw EngineError.outOfMemory("\(op): cannot allocate \(byteCount) bytes")
         }
+        self.byteCount = byteCount
+        if byteCount >= LargeBlocks.threshold {
+            guard let block = LargeBlocks.take(byteCount, zeroed: zeroed) else {
+                throw EngineError.outOfMemory("\(op): cannot allocate \(byteCount) bytes")
+            }
+            self.bytes = block
+            return
+        }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, max(byteCount, 64)) == 0, let raw else {
             throw EngineError.outOfMemory("\(op): cannot allocate \(byteCount) bytes")
         }
         if zeroed { memset(raw, 0, byteCount) }
         self.bytes = raw
-        self.byteCount = byteCount
     }
 
-    deinit { free(bytes) }
+    deinit {
+        if byteCount >= LargeBlocks.threshold {
+            LargeBlocks.give(bytes, byteCount)
+        } else {
+            free(bytes)
+        }
+    }
+}
+
+/// Large blocks (1 MiB and up) come straight from the kernel (mmap) and go back to it when
+/// freed, except that freed blocks are kept for reuse by a later request of the same page-rounded
+/// size while the kept bytes stay below the larger of 64 MiB and the bytes in use: a training
+/// loop asks for the same sizes every step, and a reused block costs no page faults.
+///
+/// Through malloc, freed large blocks stay in its heap in pieces that later requests of other
+/// sizes often cannot reuse, so the process grew by tens of MiB more than its tensors needed.
+enum LargeBlocks {
+    /// Requests of at least this many bytes are large.
+    static let threshold = 1 << 20
+    /// Kept bytes may always reach this much.
+    static let keptFloor = 64 << 20
+
+    private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    nonisolated(unsafe) private static var kept: [Int: [UnsafeMutableRawPointer]] = [:]
+    nonisolated(unsafe) private static var keptBytes = 0
+    nonisolated(unsafe) private static var usedBytes = 0
+
+    /// The mapped length of a block of `byteCount` bytes: whole pages.
+    private static func mappedLength(_ byteCount: Int) -> Int {
+        let page = 4096
+        return (byteCount + page - 1) / page * page
+    }
+
+    /// A block of at least `byteCount` bytes (zero-filled when `zeroed`), nil when the system
+    /// has no memory for it.
+    static func take(_ byteCount: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        let length = mappedLength(byteCount)
+        pthread_mutex_lock(mutex)
+        let reused = kept[length]?.popLast()
+        if reused != nil { keptBytes -= length }
+        usedBytes += length
+        pthread_mutex_unlock(mutex)
+        if let reused {
+            if zeroed { memset(reused, 0, byteCount) }
+            return reused
+        }
+        // Fresh pages arrive zero-filled.
+        guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapped != MAP_FAILED else {
+            pthread_mutex_lock(mutex)
+            usedBytes -= length
+            pthread_mutex_unlock(mutex)
+            return nil
+        }
+        return mapped
+    }
+
+    /// Returns a block from `take`: kept for reuse, or unmapped.
+    static func give(_ block: UnsafeMutableRawPointer, _ byteCount: Int) {
+        let length = mappedLength(byteCount)
+        pthread_mutex_lock(mutex)
+        usedBytes -= length
+        let keep = keptBytes + length <= max(keptFloor, usedBytes)
+        if keep {
+            kept[length, default: []].append(block)
+            keptBytes += length
+        }
+        pthread_mutex_unlock(mutex)
+        if !keep { munmap(block, length) }
+    }
 }
