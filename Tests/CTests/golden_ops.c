@@ -189,32 +189,20 @@ REDUCE_OP(gs_argmin)
 
 /* ---- shape ops -------------------------------------------------------------------------- */
 
-static int32_t op_reshape(golden_case *c, golden_result *r) {
-    int64_t shape[GOLDEN_MAX_DIMS];
-    int32_t n = golden_ints(c, "shape", shape, GOLDEN_MAX_DIMS);
-    return one(r, gs_reshape(need(c, "x"), shape, n, r->outputs));
-}
-
-static int32_t op_transpose(golden_case *c, golden_result *r) {
-    int64_t axes[GOLDEN_MAX_DIMS];
-    int32_t n = golden_ints(c, "axes", axes, GOLDEN_MAX_DIMS);
-    return one(r, gs_transpose(need(c, "x"), axes, n, r->outputs));
-}
+/* A shape op taking x and one int list (shape or axes) stored under `key`. */
+#define INT_LIST_OP(name, fn, key)                                                             \
+    static int32_t op_##name(golden_case *c, golden_result *r) {                              \
+        int64_t list[GOLDEN_MAX_DIMS];                                                        \
+        int32_t n = golden_ints(c, key, list, GOLDEN_MAX_DIMS);                               \
+        return one(r, fn(need(c, "x"), list, n, r->outputs));                                 \
+    }
+INT_LIST_OP(reshape, gs_reshape, "shape")
+INT_LIST_OP(transpose, gs_transpose, "axes")
+INT_LIST_OP(squeeze, gs_squeeze, "axis")
+INT_LIST_OP(unsqueeze, gs_unsqueeze, "axis")
 
 static int32_t op_swapaxes(golden_case *c, golden_result *r) {
     return one(r, gs_swapaxes(need(c, "x"), golden_int(c, "axis1"), golden_int(c, "axis2"), r->outputs));
-}
-
-static int32_t op_squeeze(golden_case *c, golden_result *r) {
-    int64_t axes[GOLDEN_MAX_DIMS];
-    int32_t n = golden_ints(c, "axis", axes, GOLDEN_MAX_DIMS);
-    return one(r, gs_squeeze(need(c, "x"), axes, n, r->outputs));
-}
-
-static int32_t op_unsqueeze(golden_case *c, golden_result *r) {
-    int64_t axes[GOLDEN_MAX_DIMS];
-    int32_t n = golden_ints(c, "axis", axes, GOLDEN_MAX_DIMS);
-    return one(r, gs_unsqueeze(need(c, "x"), axes, n, r->outputs));
 }
 
 static int32_t op_concat(golden_case *c, golden_result *r) {

@@ -156,6 +156,23 @@ int64_t live_handles(void) {
 
 void release(uint64_t t) { CHECK_OK(gs_tensor_release(t)); }
 
+float train_step(uint64_t net, uint64_t loss_fn, uint64_t optimizer, uint64_t x, uint64_t y) {
+    uint64_t out[3] = {0}, loss[3] = {0}, pair[2];
+    int32_t n = 0;
+    float value = -1;
+    CHECK_OK(gs_module_forward(net, &x, 1, out, 3, &n));
+    pair[0] = out[0];
+    pair[1] = y;
+    CHECK_OK(gs_module_forward(loss_fn, pair, 2, loss, 3, &n));
+    CHECK_OK(gs_optim_zero_grad(optimizer));
+    CHECK_OK(gs_backward(loss[0], false));
+    CHECK_OK(gs_optim_step(optimizer));
+    CHECK_OK(gs_tensor_copy_data(loss[0], &value, sizeof value));
+    release(out[0]);
+    release(loss[0]);
+    return value;
+}
+
 bool mentions_shape(const char *msg, const int64_t *dims, int n) {
     int64_t nums[64];
     int count = 0;

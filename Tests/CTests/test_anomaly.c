@@ -135,19 +135,8 @@ static void test_training(void) {
     CHECK_OK(gs_set_detect_anomaly(true));
     float first = -1, last = -1;
     for (int step = 0; step < 200; step++) {
-        uint64_t out[3] = {0}, loss[3] = {0}, pair[2];
-        int32_t n = 0;
-        CHECK_OK(gs_module_forward(net, &x, 1, out, 3, &n));
-        pair[0] = out[0];
-        pair[1] = y;
-        CHECK_OK(gs_module_forward(loss_fn, pair, 2, loss, 3, &n));
-        CHECK_OK(gs_optim_zero_grad(optimizer));
-        CHECK_OK(gs_backward(loss[0], false));
-        CHECK_OK(gs_optim_step(optimizer));
-        CHECK_OK(gs_tensor_copy_data(loss[0], &last, sizeof last));
+        last = train_step(net, loss_fn, optimizer, x, y);
         if (step == 0) first = last;
-        release(out[0]);
-        release(loss[0]);
     }
     CHECK_OK(gs_set_detect_anomaly(false));
     if (!CHECK(last < first / 10)) fprintf(stderr, "  loss went from %g to %g\n", first, last);

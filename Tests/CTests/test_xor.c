@@ -44,22 +44,9 @@ void test_xor(void) {
     uint64_t y = make_f32(targets, INTS(4, 1), 2, false);
     float first = -1, last = -1;
     for (int step = 0; step < 600; step++) {
-        uint64_t out[3] = {0}, loss[3] = {0}, pair[2];
-        int32_t n = 0;
-        CHECK_OK(gs_module_forward(net, &x, 1, out, 3, &n));
-        pair[0] = out[0];
-        pair[1] = y;
-        CHECK_OK(gs_module_forward(loss_fn, pair, 2, loss, 3, &n));
-        CHECK_OK(gs_optim_zero_grad(optimizer));
-        CHECK_OK(gs_backward(loss[0], false));
-        CHECK_OK(gs_optim_step(optimizer));
+        last = train_step(net, loss_fn, optimizer, x, y);
         CHECK_OK(gs_scheduler_step(schedule));
-        float value = -1;
-        CHECK_OK(gs_tensor_copy_data(loss[0], &value, sizeof value));
-        if (step == 0) first = value;
-        last = value;
-        release(out[0]);
-        release(loss[0]);
+        if (step == 0) first = last;
     }
     CHECK(first > 0.1f);
     if (!CHECK(last < 0.01f)) fprintf(stderr, "XOR loss went from %g to %g\n", first, last);

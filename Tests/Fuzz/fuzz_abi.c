@@ -1605,7 +1605,9 @@ static void check_success(void) {
     }
 }
 
-static void fz_finish(int32_t status) {
+/* Bookkeeping common to every finished call: stop the watchdog, count the status, trace it,
+   check that it is a known status with a message. */
+static void record_status(int32_t status) {
     alarm(0);
     stat_call(C->fn, status);
     if (F.iteration >= F.trace_from) {
@@ -1613,6 +1615,10 @@ static void fz_finish(int32_t status) {
         fflush(stdout);
     }
     check_status(status);
+}
+
+static void fz_finish(int32_t status) {
+    record_status(status);
     if (status == GS_OK) {
         collect_outputs();
         check_success();
@@ -1644,13 +1650,7 @@ static void sc_begin(const char *fn, const char *args) {
 }
 
 static int32_t sc_end(int32_t status) {
-    alarm(0);
-    stat_call(C->fn, status);
-    if (F.iteration >= F.trace_from) {
-        printf("    -> %d%s%s\n", (int)status, status ? " " : "", status ? gs_last_error() : "");
-        fflush(stdout);
-    }
-    check_status(status);
+    record_status(status);
     depth--;
     return status;
 }
