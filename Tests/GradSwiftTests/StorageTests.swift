@@ -32,3 +32,37 @@ final class StorageTests: XCTestCase {
         XCTAssertThrowsError(try Storage(byteCount: Int.max / 2, op: "test"))
     }
 }
+
+final class TransposingCopyTests: XCTestCase {
+    /// Every element of `a.transpose(perm)` against index arithmetic, for shapes that take the
+    /// tiled path (sides not multiples of the tile, several leading axes) and ones that do not.
+    func testTransposesMatchIndexArithmetic() throws {
+        let cases: [([Int], [Int])] = [([37, 53], [1, 0]), ([64, 64], [1, 0]), ([5, 40, 33], [0, 2, 1]),
+                                       ([3, 9, 4, 70], [0, 2, 3, 1]), ([6, 44, 4, 16], [0, 2, 1, 3]),
+                                       ([2, 3, 100, 50], [3, 1, 0, 2]), ([7, 5], [1, 0]), ([1, 300, 1, 9], [3, 2, 1, 0])]
+        for (shape, perm) in cases {
+            let count = shape.reduce(1, *)
+            let a = try tensor((0..<count).map(Double.init), shape)
+            let t = try Ops.transpose(a, axes: perm)
+            let outShape = perm.map { shape[$0] }
+            XCTAssertEqual(t.shape, outShape)
+            let inStrides = Shape.strides(shape)
+            var expected = [Double](repeating: 0, count: count)
+            for flat in 0..<count {
+                var rest = flat, source = 0
+                for axis in stride(from: outShape.count - 1, through: 0, by: -1) {
+                    source += rest % outShape[axis] * inStrides[perm[axis]]
+                    rest /= outShape[axis]
+                }
+                expected[flat] = Double(source)
+            }
+            XCTAssertEqual(values(t), expected, "shape \(shape), perm \(perm)")
+            for dtype in [DType.float32, .int64, .bool] {
+                let cast = try Ops.cast(a, to: dtype)
+                let back = try Ops.cast(try Ops.transpose(cast, axes: perm), to: .float64)
+                let want = dtype == .bool ? expected.map { $0 == 0 ? 0 : 1 } : expected
+                XCTAssertEqual(values(back), want, "shape \(shape), perm \(perm), \(dtype)")
+            }
+        }
+    }
+}
