@@ -47,7 +47,7 @@ extension ArithmeticElement where Self: FloatingPoint {
 
 /// The floating-point element types, with the libm functions the kernels need, so float
 /// kernels are written once and specialised for `Float` and `Double`.
-protocol FloatElement: BinaryFloatingPoint, ArithmeticElement {
+protocol FloatElement: VectorMath, ArithmeticElement {
     /// e^x.
     static func exp(_ x: Self) -> Self
     /// Natural logarithm.
@@ -69,26 +69,9 @@ extension Double: FloatElement {
 }
 
 extension FloatElement {
-    /// Hyperbolic tangent through exp, several times faster than libm's tanh:
-    /// (1 - e^-2|x|) / (1 + e^-2|x|) with the sign of x, and for |x| < 1/16, where that
-    /// difference would cancel, the Taylor series to x^9 (relative error below 1e-11).
-    @inline(__always) static func tanh(_ x: Self) -> Self {
-        let a = Swift.abs(x)
-        if a < 0.0625 {
-            let s = x * x
-            let c9: Self = 62 / 2835, c7: Self = -17 / 315, c5: Self = 2 / 15, c3: Self = -1 / 3
-            let series: Self = c3 + s * (c5 + s * (c7 + s * c9))
-            return x + x * s * series
-        }
-        let e = exp(-2 * a)
-        let t = (1 - e) / (1 + e)
-        return x < 0 ? -t : t
-    }
+    /// Hyperbolic tangent (VectorMath's, which vectorises; libm's is several times slower).
+    @inline(__always) static func tanh(_ x: Self) -> Self { vectorTanh(x) }
 
-    /// The logistic function, computed without overflow for large |x|.
-    @inline(__always) static func sigmoid(_ x: Self) -> Self {
-        if x >= 0 { return 1 / (1 + exp(-x)) }
-        let e = exp(x)
-        return e / (1 + e)
-    }
+    /// The logistic function, without overflow for large |x| (VectorMath's).
+    @inline(__always) static func sigmoid(_ x: Self) -> Self { vectorSigmoid(x) }
 }

@@ -221,75 +221,8 @@ extension Ops {
     }
 }
 
-/// exp and the gate functions in branch-free arithmetic, so that loops over them vectorise
-/// (libm's exp is an opaque call per element): within a few ulp of libm.
-protocol GateMath: BLASScalar {
-    /// e^x for x in the normal range (inputs are clamped to it), by 2^n · p(r) with
-    /// r = x - n ln 2, |r| <= ln 2 / 2, and n assembled directly into the exponent bits.
-    static func gateExp(_ x: Self) -> Self
-}
-
-extension Float: GateMath {
-    @inline(__always) static func gateExp(_ x: Float) -> Float {
-        let y = x < -87.33654 ? -87.33654 : (x > 88.37626 ? 88.37626 : x)
-        // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
-        let magic: Float = 12_582_912
-        let shifted = y * 1.442_695_04 + magic
-        let n = shifted - magic
-        let r = (y - n * 0.693_359_375) + n * 2.121_944_4e-4
-        let poly: Float = ((((1.987_569_15e-4 * r + 1.398_199_95e-3) * r + 8.333_451_9e-3) * r
-            + 4.166_579_59e-2) * r + 0.166_666_655) * r + 0.500_000_01
-        let scale = Float(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 127) << 23)
-        return (poly * r * r + r + 1) * scale
-    }
-}
-
-extension Double: GateMath {
-    @inline(__always) static func gateExp(_ x: Double) -> Double {
-        let y = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x)
-        // Adding 1.5·2^52 rounds to an integer held in the low mantissa bits.
-        let magic: Double = 6_755_399_441_055_744
-        let shifted = y * 1.442_695_040_888_963_4 + magic
-        let n = shifted - magic
-        let r = (y - n * 6.931_471_803_691_238_2e-1) - n * 1.908_214_929_270_587_7e-10
-        // Taylor series to r^12 (truncation below 2e-16 for |r| <= ln 2 / 2).
-        let c2: Double = 1.0 / 2, c3: Double = 1.0 / 6, c4: Double = 1.0 / 24, c5: Double = 1.0 / 120
-        let c6: Double = 1.0 / 720, c7: Double = 1.0 / 5040, c8: Double = 1.0 / 40320, c9: Double = 1.0 / 362_880
-        let c10: Double = 1.0 / 3_628_800, c11: Double = 1.0 / 39_916_800, c12: Double = 1.0 / 479_001_600
-        var poly = c12 * r + c11
-        poly = poly * r + c10
-        poly = poly * r + c9
-        poly = poly * r + c8
-        poly = poly * r + c7
-        poly = poly * r + c6
-        poly = poly * r + c5
-        poly = poly * r + c4
-        poly = poly * r + c3
-        poly = poly * r + c2
-        let scale = Double(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 1023) << 52)
-        return ((poly * r + 1) * r + 1) * scale
-    }
-}
-
-extension GateMath {
-    /// The logistic function 1 / (1 + e^-x).
-    @inline(__always) static func gateSigmoid(_ x: Self) -> Self { 1 / (1 + gateExp(-x)) }
-
-    /// tanh x: (1 - e^-2|x|) / (1 + e^-2|x|) with the sign of x, or for |x| < 1/16, where that
-    /// difference would cancel, the Taylor series to x^11.
-    @inline(__always) static func gateTanh(_ x: Self) -> Self {
-        let a = Swift.abs(x), s = x * x
-        let c11: Self = -1382 / 155_925, c9: Self = 62 / 2835, c7: Self = -17 / 315, c5: Self = 2 / 15, c3: Self = -1 / 3
-        let series = x + x * s * (c3 + s * (c5 + s * (c7 + s * (c9 + s * c11))))
-        let e = gateExp(-2 * a)
-        let t = (1 - e) / (1 + e)
-        let signed = x < 0 ? -t : t
-        return a < 0.0625 ? series : signed
-    }
-}
-
 /// The fused forward and backward of the sequence op for one float type.
-private enum SequenceKernel<T: GateMath> {
+private enum SequenceKernel<T: BLASScalar> {
     typealias Pointer = UnsafeMutablePointer<T>
 
     /// A step's batch rows: the first one and the distance between rows (0 for a shared row
@@ -375,7 +308,7 @@ private enum SequenceKernel<T: GateMath> {
     }
 
     // The step kernels loop over one batch row at a time with branch-free bodies, so the
-    // compiler vectorises them (GateMath's exp is plain arithmetic, not a libm call).
+    // compiler vectorises them (VectorMath's exp is plain arithmetic, not a libm call).
 
     /// h = f(P + b), relu or tanh.
     static func rnnStep(relu: Bool, _ s: SequenceShape, _ batchRows: Range<Int>, _ p: Rows, _ h: Rows, _ bias: UnsafePointer<T>) {
@@ -385,7 +318,7 @@ private enum SequenceKernel<T: GateMath> {
             if relu {
                 for j in 0..<H { let a = pr[j] + bias[j]; hr[j] = a < 0 ? 0 : a }
             } else {
-                for j in 0..<H { hr[j] = T.gateTanh(pr[j] + bias[j]) }
+                for j in 0..<H { hr[j] = T.vectorTanh(pr[j] + bias[j]) }
             }
         }
     }
@@ -397,10 +330,10 @@ private enum SequenceKernel<T: GateMath> {
         for b in batchRows {
             let pr = p[b], hr = h[b], cr = c[b], tr = tc[b], cpr = cp[b]
             let (f, i, o, g, bg) = (pr, pr + H, pr + 2 * H, pr + 3 * H, bias + 3 * H)
-            for j in 0..<3 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
-            for j in 0..<H { g[j] = T.gateTanh(g[j] + bg[j]) }
+            for j in 0..<3 * H { pr[j] = T.vectorSigmoid(pr[j] + bias[j]) }
+            for j in 0..<H { g[j] = T.vectorTanh(g[j] + bg[j]) }
             for j in 0..<H { cr[j] = f[j] * cpr[j] + i[j] * g[j] }
-            for j in 0..<H { tr[j] = T.gateTanh(cr[j]) }
+            for j in 0..<H { tr[j] = T.vectorTanh(cr[j]) }
             for j in 0..<H { hr[j] = o[j] * tr[j] }
         }
     }
@@ -410,7 +343,7 @@ private enum SequenceKernel<T: GateMath> {
         let H = s.hidden
         for b in batchRows {
             let pr = p[b], r = pr + H, hpr = hp[b], out = rh + b * H
-            for j in 0..<2 * H { pr[j] = T.gateSigmoid(pr[j] + bias[j]) }
+            for j in 0..<2 * H { pr[j] = T.vectorSigmoid(pr[j] + bias[j]) }
             for j in 0..<H { out[j] = r[j] * hpr[j] }
         }
     }
@@ -420,7 +353,7 @@ private enum SequenceKernel<T: GateMath> {
         let H = s.hidden
         for b in batchRows {
             let pr = p[b], hr = h[b], hpr = hp[b], z = pr, n = pr + 2 * H, bn = bias + 2 * H
-            for j in 0..<H { n[j] = T.gateTanh(n[j] + bn[j]) }
+            for j in 0..<H { n[j] = T.vectorTanh(n[j] + bn[j]) }
             for j in 0..<H { hr[j] = (1 - z[j]) * hpr[j] + z[j] * n[j] }
         }
     }
