@@ -208,6 +208,25 @@ def test_softmax_of_huge_logits_is_stable(dtype):
     assert_close(value[0], np.array([0.0, -1e4, -2e4], dtype=dtype))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("width", [3, 9, 70])
+def test_softmax_rows_with_nan_and_infinities_follow_numpy(dtype, width):
+    """NaN anywhere in a row makes the row NaN; -inf entries get 0; a row of -inf is NaN (as
+    NumPy's exp(x - max) / sum); the row maximum may sit at any position of the unrolled loop."""
+    rng = np.random.default_rng(width)
+    x = rng.standard_normal((6, width)).astype(dtype)
+    x[0, width // 2] = np.nan
+    x[1, ::2] = -np.inf
+    x[2, :] = -np.inf
+    x[3, width - 1] = 50
+    x[4, 0] = 50
+    with np.errstate(invalid="ignore"):
+        want = softmax_reference(x.astype(np.float64), 1).astype(dtype)
+    got = F.softmax(gs.Tensor(x), axis=1).numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert_close(np.nan_to_num(got), np.nan_to_num(want))
+
+
 def test_softmax_of_ints_is_float64():
     i = np.array([[1, 2, 3]])
     assert_close(F.softmax(gs.Tensor(i), 1).numpy(), softmax_reference(i.astype(np.float64), 1))

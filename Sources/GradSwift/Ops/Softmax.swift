@@ -134,27 +134,44 @@ enum SoftmaxRows<T: FloatElement> {
     }
 
     /// The largest element (NaNs are skipped here and propagate through the exponentials).
+    /// Four running maxima: one would make every comparison wait for the previous one.
     @inline(__always)
     private static func rowMax(_ x: Pointer, _ n: Int) -> T {
-        var m = -T.infinity
-        for j in 0..<n where x[j] > m { m = x[j] }
-        return m
+        var (m0, m1, m2, m3) = (-T.infinity, -T.infinity, -T.infinity, -T.infinity)
+        var j = 0
+        while j + 4 <= n {
+            m0 = x[j] > m0 ? x[j] : m0
+            m1 = x[j + 1] > m1 ? x[j + 1] : m1
+            m2 = x[j + 2] > m2 ? x[j + 2] : m2
+            m3 = x[j + 3] > m3 ? x[j + 3] : m3
+            j += 4
+        }
+        while j < n { m0 = x[j] > m0 ? x[j] : m0; j += 1 }
+        return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+    }
+
+    /// Σ f(j) over 0..<n in double precision, in four interleaved partial sums (four
+    /// independent chains of additions instead of one).
+    @inline(__always)
+    private static func sum4(_ n: Int, _ f: (Int) -> Double) -> Double {
+        var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+        var j = 0
+        while j + 4 <= n {
+            s0 += f(j); s1 += f(j + 1); s2 += f(j + 2); s3 += f(j + 3)
+            j += 4
+        }
+        while j < n { s0 += f(j); j += 1 }
+        return (s0 + s1) + (s2 + s3)
     }
 
     /// Σ e^(x - m), storing the exponentials in `out` when given.
     @inline(__always)
     private static func rowExpSum(_ x: Pointer, _ out: Pointer?, _ n: Int, _ m: T) -> Double {
-        var total = 0.0
         if let out {
-            for j in 0..<n {
-                let e = T.exp(x[j] - m)
-                out[j] = e
-                total += Double(e)
-            }
-        } else {
-            for j in 0..<n { total += Double(T.exp(x[j] - m)) }
+            for j in 0..<n { out[j] = T.vectorExp(x[j] - m) }
+            return sum4(n) { Double(out[$0]) }
         }
-        return total
+        return sum4(n) { Double(T.vectorExp(x[$0] - m)) }
     }
 
     /// Softmax: scales the stored exponentials by 1/total. Log-softmax: x - m - log(total).
@@ -173,19 +190,13 @@ enum SoftmaxRows<T: FloatElement> {
     /// Σ g·y for softmax, Σ g for log-softmax.
     @inline(__always)
     private static func rowGradientSum(_ y: Pointer, _ g: Pointer, _ n: Int, log: Bool) -> Double {
-        var total = 0.0
-        if log {
-            for j in 0..<n { total += Double(g[j]) }
-        } else {
-            for j in 0..<n { total += Double(g[j] * y[j]) }
-        }
-        return total
+        log ? sum4(n) { Double(g[$0]) } : sum4(n) { Double(g[$0] * y[$0]) }
     }
 
     @inline(__always)
     private static func rowGradient(_ y: Pointer, _ g: Pointer, _ grad: Pointer, _ n: Int, _ total: T, log: Bool) {
         if log {
-            for j in 0..<n { grad[j] = g[j] - T.exp(y[j]) * total }
+            for j in 0..<n { grad[j] = g[j] - T.vectorExp(y[j]) * total }
         } else {
             for j in 0..<n { grad[j] = y[j] * (g[j] - total) }
         }
