@@ -47,8 +47,9 @@ public final class Storage {
 
 /// Large blocks (1 MiB and up) come straight from the kernel (mmap) and go back to it when
 /// freed, except that freed blocks are kept for reuse by a later request of the same page-rounded
-/// size while the kept bytes stay below the larger of 64 MiB and the bytes in use: a training
-/// loop asks for the same sizes every step, and a reused block costs no page faults.
+/// size: a training loop asks for the same sizes every step, and a reused block costs no page
+/// faults. Blocks are kept while kept plus used bytes stay within the most ever used at once
+/// (or 64 MiB more than in use), so keeping never raises the process's peak by more than that.
 ///
 /// Through malloc, freed large blocks stay in its heap in pieces that later requests of other
 /// sizes often cannot reuse, so the process grew by tens of MiB more than its tensors needed.
@@ -66,6 +67,7 @@ enum LargeBlocks {
     nonisolated(unsafe) private static var kept: [Int: [UnsafeMutableRawPointer]] = [:]
     nonisolated(unsafe) private static var keptBytes = 0
     nonisolated(unsafe) private static var usedBytes = 0
+    nonisolated(unsafe) private static var peakUsedBytes = 0
 
     /// The mapped length of a block of `byteCount` bytes: whole pages.
     private static func mappedLength(_ byteCount: Int) -> Int {
@@ -81,6 +83,7 @@ enum LargeBlocks {
         let reused = kept[length]?.popLast()
         if reused != nil { keptBytes -= length }
         usedBytes += length
+        peakUsedBytes = max(peakUsedBytes, usedBytes)
         pthread_mutex_unlock(mutex)
         if let reused {
             if zeroed { memset(reused, 0, byteCount) }
@@ -102,7 +105,7 @@ enum LargeBlocks {
         let length = mappedLength(byteCount)
         pthread_mutex_lock(mutex)
         usedBytes -= length
-        let keep = keptBytes + length <= max(keptFloor, usedBytes)
+        let keep = keptBytes + length <= max(keptFloor, peakUsedBytes - usedBytes)
         if keep {
             kept[length, default: []].append(block)
             keptBytes += length
