@@ -471,15 +471,15 @@ private enum SequenceKernel<T: BLASScalar> {
             let carryH = dhNext + b * H, carryC = dcNext + b * H
             let (f, i, o, g) = (pr, pr + H, pr + 2 * H, pr + 3 * H)
             let (df, di, dO, dg) = (dr, dr + H, dr + 2 * H, dr + 3 * H)
-            for j in 0..<H {
-                let dh = gr[j] + carryH[j], tanhC = tr[j]
-                let dc = dh * o[j] * (1 - tanhC * tanhC) + carryC[j] + dcr[j]
-                df[j] = dc * cpr[j] * f[j] * (1 - f[j])
-                di[j] = dc * g[j] * i[j] * (1 - i[j])
-                dO[j] = dh * tanhC * o[j] * (1 - o[j])
-                dg[j] = dc * i[j] * (1 - g[j] * g[j])
-                carryC[j] = dc * f[j]
-            }
+            // Short loops over few pointers, which the compiler vectorises (one loop doing all
+            // of it ran scalar, 2x slower). dO holds dh and di holds dc until their last use.
+            for j in 0..<H { dO[j] = gr[j] + carryH[j] }
+            for j in 0..<H { di[j] = dO[j] * o[j] * (1 - tr[j] * tr[j]) + carryC[j] + dcr[j] }
+            for j in 0..<H { df[j] = di[j] * cpr[j] * f[j] * (1 - f[j]) }
+            for j in 0..<H { carryC[j] = di[j] * f[j] }
+            for j in 0..<H { dg[j] = di[j] * i[j] * (1 - g[j] * g[j]) }
+            for j in 0..<H { di[j] = di[j] * g[j] * i[j] * (1 - i[j]) }
+            for j in 0..<H { dO[j] = dO[j] * tr[j] * o[j] * (1 - o[j]) }
         }
     }
 
@@ -490,13 +490,12 @@ private enum SequenceKernel<T: BLASScalar> {
         for b in batchRows {
             let pr = p[b], dr = d[b], gr = gh[b], hpr = hp[b], carry = dhNext + b * H, out = acc + b * H
             let (z, n, dz, dReset, dn) = (pr, pr + 2 * H, dr, dr + H, dr + 2 * H)
-            for j in 0..<H {
-                let dh = gr[j] + carry[j]
-                dz[j] = dh * (n[j] - hpr[j]) * z[j] * (1 - z[j])
-                dn[j] = dh * z[j] * (1 - n[j] * n[j])
-                dReset[j] = 0
-                out[j] = dh * (1 - z[j])
-            }
+            // Short loops that vectorise (see lstmBackStep); out holds dh until the last one.
+            for j in 0..<H { out[j] = gr[j] + carry[j] }
+            for j in 0..<H { dz[j] = out[j] * (n[j] - hpr[j]) * z[j] * (1 - z[j]) }
+            for j in 0..<H { dn[j] = out[j] * z[j] * (1 - n[j] * n[j]) }
+            dReset.update(repeating: 0, count: H)
+            for j in 0..<H { out[j] *= 1 - z[j] }
         }
     }
 
@@ -507,11 +506,9 @@ private enum SequenceKernel<T: BLASScalar> {
         for b in batchRows {
             let r = p[b] + H, dReset = d[b] + H, hpr = hp[b]
             let grh = drh + b * H, rhr = rh + b * H, out = acc + b * H
-            for j in 0..<H {
-                dReset[j] = grh[j] * hpr[j] * r[j] * (1 - r[j])
-                out[j] += grh[j] * r[j]
-                rhr[j] = r[j] * hpr[j]
-            }
+            for j in 0..<H { dReset[j] = grh[j] * hpr[j] * r[j] * (1 - r[j]) }
+            for j in 0..<H { out[j] += grh[j] * r[j] }
+            for j in 0..<H { rhr[j] = r[j] * hpr[j] }
         }
     }
 
