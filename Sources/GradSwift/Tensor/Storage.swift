@@ -58,6 +58,8 @@ enum LargeBlocks {
     static let threshold = 1 << 20
     /// Kept bytes may always reach this much.
     static let keptFloor = 64 << 20
+    /// Fresh zeroed blocks up to this size are populated when mapped.
+    static let populateLimit = 256 << 20
 
     private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
         let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -89,8 +91,13 @@ enum LargeBlocks {
             if zeroed { memset(reused, 0, byteCount) }
             return reused
         }
-        // Fresh pages arrive zero-filled.
-        guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+        // Fresh pages arrive zero-filled. A zeroed block is usually about to be accumulated into
+        // (read, then written); its pages are populated now: otherwise each page would first map
+        // the shared zero page and then fault again, with a TLB flush on every core, to be
+        // copied. Huge ones stay lazy, so that a zero tensor never written costs no memory.
+        let populate = zeroed && length <= populateLimit
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0)
+        guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0),
               mapped != MAP_FAILED else {
             pthread_mutex_lock(mutex)
             usedBytes -= length
