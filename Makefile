@@ -96,12 +96,14 @@ include/gradswift.h:
 	@echo "$@ is missing: run \`make header\` (after \`make build\`)" >&2; exit 1
 
 # The C tests run twice: natively, then under valgrind (when installed) to catch memory errors
-# that leave the values right, such as a kernel writing past its buffer.
+# that leave the values right, such as a kernel writing past its buffer. Under valgrind (and
+# the sanitizers below) every tensor comes from malloc (GRADSWIFT_PLAIN_MALLOC), so that large
+# ones are watched too.
 ctest: $(CTEST_BIN)
 	$(CTEST_BIN)
 	@if command -v valgrind >/dev/null; then \
 	    echo "valgrind $(CTEST_BIN)"; \
-	    valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite \
+	    GRADSWIFT_PLAIN_MALLOC=1 valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite \
 	        --errors-for-leak-kinds=definite \
 	        $(CTEST_BIN); \
 	else \
@@ -136,7 +138,7 @@ FUZZ_BIN              := $(FUZZ_DIR)/fuzz_abi
 SWIFT_CLANG           ?= $(dir $(realpath $(shell command -v $(SWIFT))))clang
 FUZZ_CFLAGS           := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
                          -fsanitize=address,undefined -fno-sanitize-recover=undefined -fuse-ld=lld
-FUZZ_ENV              := ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+FUZZ_ENV              := GRADSWIFT_PLAIN_MALLOC=1 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
                          UBSAN_OPTIONS=print_stacktrace=1
 FUZZ_QUICK_SEEDS      ?= 1 2 3
 FUZZ_QUICK_ITERATIONS ?= 10000

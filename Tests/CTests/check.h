@@ -85,8 +85,9 @@ void check_f32_(uint64_t t, const int64_t *shape, int32_t ndim, const float *wan
                 const char *file, int line);
 bool check_meta_(uint64_t t, int32_t dtype, const int64_t *shape, int32_t ndim, const char *file,
                  int line);
-/* One training step: loss_fn(net(x), y), zero_grad, backward, optimizer step; the loss value
-   (-1 when a call fails). Releases what it creates. */
+/* One training step: loss_fn(net(x), y), zero_grad, backward, optimizer step; returns the loss
+   value (-1 when it could not be read). Every failing call also fails a check. Releases what it
+   creates. */
 float train_step(uint64_t net, uint64_t loss_fn, uint64_t optimizer, uint64_t x, uint64_t y);
 /* Tensors of the other dtypes: make_f64 (may require grad), make_i64, make_bool (bytes 0/1). */
 uint64_t make_f64(const double *data, const int64_t *shape, int32_t ndim, bool requires_grad);

@@ -9,7 +9,9 @@ final class StorageTests: XCTestCase {
         dirty!.bytes.assumingMemoryBound(to: Float.self).update(repeating: 7, count: count)
         dirty = nil
         let clean = try Storage(byteCount: count * 4, zeroed: true, op: "test")
-        XCTAssertEqual(clean.bytes, address, "a freed block of the same size is reused")
+        if LargeBlocks.threshold != Int.max {  // not under GRADSWIFT_PLAIN_MALLOC
+            XCTAssertEqual(clean.bytes, address, "a freed block of the same size is reused")
+        }
         let values = UnsafeBufferPointer(start: clean.bytes.assumingMemoryBound(to: Float.self), count: count)
         XCTAssertTrue(values.allSatisfy { $0 == 0 })
     }

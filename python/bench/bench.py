@@ -38,7 +38,7 @@ class Framework:
         self.is_torch = name == "PyTorch"
         if self.is_torch:
             import torch
-            torch.set_num_threads(2)
+            torch.set_num_threads(min(8, os.cpu_count() or 1))  # as many as gradswift uses
             self.torch, self.nn, self.F, self.optim = torch, torch.nn, torch.nn.functional, torch.optim
             self.dtype = torch.float32
             self.cross_entropy = torch.nn.functional.cross_entropy
@@ -296,7 +296,7 @@ def available(framework_name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             __import__(module)
-    except (ImportError, OSError):
+    except Exception:
         return False
     return True
 
@@ -366,6 +366,8 @@ def main(argv=None):
     if "gradswift" not in args.frameworks:
         parser.error("--frameworks must include gradswift (the ratios are against it)")
     frameworks = [f for f in args.frameworks if available(f)]
+    if "gradswift" not in frameworks:
+        parser.error("gradswift does not import: build it first (make build)")
     skipped = sorted(set(args.frameworks) - set(frameworks))
     results, raw = {}, {}
     for key in args.only or WORKLOADS:

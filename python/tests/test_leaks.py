@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import gradswift as pdn
 import gradswift.nn as nn
@@ -82,6 +83,8 @@ def test_objects_alive_at_interpreter_exit_are_finalised_without_a_crash():
     assert result.stdout.strip() == "ok" and "Exception ignored" not in result.stderr, result.stderr
 
 
+@pytest.mark.skipif("GRADSWIFT_PLAIN_MALLOC" in os.environ,
+                    reason="GRADSWIFT_PLAIN_MALLOC sends large blocks through malloc (for memory checkers)")
 def test_repeated_large_results_keep_memory_flat():
     """8 MB results dropped at once in a loop: their blocks are reused or returned to the
     system, so resident memory does not creep up (it did through malloc's heap)."""

@@ -36,8 +36,8 @@ enum Strided {
         }
     }
 
-    /// Side of the square tiles of a transposing copy: a tile of 8-byte words (32 KB for both
-    /// sides) stays in the L1 cache.
+    /// Side of the square tiles of a transposing copy: a tile of 8-byte words is 8 KB, 16 KB for
+    /// source and destination together, within the L1 cache.
     static let tile = 32
 
     /// For a copy that transposes, the axes to tile: `across`, along which the destination is

@@ -71,7 +71,7 @@ extension VectorMath {
     @inline(__always) static func vectorTanh(_ x: Self) -> Self {
         let a = Swift.abs(x), s = x * x
         let c11: Self = -1382 / 155_925, c9: Self = 62 / 2835, c7: Self = -17 / 315, c5: Self = 2 / 15, c3: Self = -1 / 3
-        let series = x + x * s * (c3 + s * (c5 + s * (c7 + s * (c9 + s * c11))))
+        let series = x * (1 + s * (c3 + s * (c5 + s * (c7 + s * (c9 + s * c11)))))  // keeps -0
         let e = vectorExp(-2 * a)
         let t = (1 - e) / (1 + e)
         let signed = x < 0 ? -t : t

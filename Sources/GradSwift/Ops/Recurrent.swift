@@ -54,6 +54,10 @@ public enum RecurrentCell: Sendable {
 //   gemm accumulates dWh += h_{t-1}ᵀ dA_t and one carries dh_{t-1} = dA_t Whᵀ (+ the direct
 //   terms); at the end single gemms give dx = dA Wxᵀ and dWx = Xᵀ dA, and db the column sums.
 //
+// A long sequence with a large batch runs in batch chunks, one per core, each through every
+// step with single-threaded BLAS (batch rows never interact; dWh is summed from per-chunk
+// shares at the end).
+//
 // The input may be time-major (T, B, I) or batch-first (B, T, I); the hidden sequence has the
 // same layout, so no transposes are needed: row (t, b) of every (rows, width) matrix is
 // t·rowT + b·rowB, and a step's B rows are a matrix with leading dimension rowB·width.
@@ -302,9 +306,12 @@ private enum SequenceKernel<T: BLASScalar> {
         Parallel.forPieces(s.batch, grain: chunkGrain(s)) { _, batchRows in body(batchRows) }
     }
 
-    /// Fewest batch rows worth a chunk of their own.
+    /// Batch rows per chunk: chunks are made only when every core gets one of a worthwhile
+    /// size; otherwise the batch is one chunk, whose per-step products BLAS spreads over the
+    /// cores itself (a wide hidden layer with a small batch).
     static func chunkGrain(_ s: SequenceShape) -> Int {
-        max(16, Parallel.minimumElements / max(s.steps * s.gates, 1))
+        let grain = max(16, Parallel.minimumElements / max(s.steps * s.gates, 1))
+        return s.batch / grain >= Parallel.threads ? grain : s.batch + 1
     }
 
     // The step kernels loop over one batch row at a time with branch-free bodies, so the
@@ -422,9 +429,12 @@ private enum SequenceKernel<T: BLASScalar> {
         }
         // GRU swapped the buffers once per step, in every chunk alike.
         let carry = run.cell == .gru && s.steps % 2 == 1 ? carries[1] : carries[0]
-        var hiddenGrads = hiddenShares.first ?? run.hiddenWeights.map { _ in nil }
+        let hiddenGrads = hiddenShares[0]
         for share in hiddenShares.dropFirst() {
-            hiddenGrads = try zip(hiddenGrads, share).map { total, part in try total.map { try Ops.add($0, part!) } }
+            for case let (total?, part?) in zip(hiddenGrads, share) {
+                let (t, p) = (total.pointer(T.self), part.pointer(T.self))
+                for i in 0..<total.count { t[i] += p[i] }
+            }
         }
 
         var grads: [Tensor?] = [try inputGradient(run, dA)]

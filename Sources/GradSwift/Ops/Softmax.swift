@@ -230,7 +230,7 @@ enum SoftmaxRows<T: FloatElement> {
             for r in 0..<n {
                 let row = x + r * stride, o = out + r * stride
                 for i in 0..<width {
-                    let e = T.exp(row[i] - m[i])
+                    let e = T.vectorExp(row[i] - m[i])
                     if !log { o[i] = e }
                     total[i] += Double(e)
                 }
@@ -268,7 +268,7 @@ enum SoftmaxRows<T: FloatElement> {
             for r in 0..<n {
                 let yr = y + r * stride, gr = g + r * stride, out = grad + r * stride
                 if log {
-                    for i in 0..<width { out[i] = gr[i] - T.exp(yr[i]) * sum[i] }
+                    for i in 0..<width { out[i] = gr[i] - T.vectorExp(yr[i]) * sum[i] }
                 } else {
                     for i in 0..<width { out[i] = yr[i] * (gr[i] - sum[i]) }
                 }

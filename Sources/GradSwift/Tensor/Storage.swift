@@ -48,14 +48,20 @@ public final class Storage {
 /// Large blocks (1 MiB and up) come straight from the kernel (mmap) and go back to it when
 /// freed, except that freed blocks are kept for reuse by a later request of the same page-rounded
 /// size: a training loop asks for the same sizes every step, and a reused block costs no page
-/// faults. Blocks are kept while kept plus used bytes stay within the most ever used at once
-/// (or 64 MiB more than in use), so keeping never raises the process's peak by more than that.
+/// faults. A freed block is kept while kept plus used bytes stay within the most ever used at
+/// once, or within 64 MiB more than in use: the process never maps more than its tensors once
+/// needed together (plus 64 MiB). As with a caching allocator, that memory stays with the
+/// process after its tensors are gone; blocks of a size no longer asked for are not reused.
 ///
 /// Through malloc, freed large blocks stay in its heap in pieces that later requests of other
 /// sizes often cannot reuse, so the process grew by tens of MiB more than its tensors needed.
+///
+/// With the environment variable `GRADSWIFT_PLAIN_MALLOC` set (to anything) when the library
+/// loads, every block comes from malloc instead, so that valgrind and AddressSanitizer watch
+/// large tensors too (`make ctest` and the fuzzing targets set it).
 enum LargeBlocks {
     /// Requests of at least this many bytes are large.
-    static let threshold = 1 << 20
+    static let threshold = getenv("GRADSWIFT_PLAIN_MALLOC") == nil ? 1 << 20 : Int.max
     /// Kept bytes may always reach this much.
     static let keptFloor = 64 << 20
     /// Fresh zeroed blocks up to this size are populated when mapped.
@@ -66,6 +72,7 @@ enum LargeBlocks {
         pthread_mutex_init(m, nil)
         return m
     }()
+    /// Kept blocks by mapped length (no empty lists).
     nonisolated(unsafe) private static var kept: [Int: [UnsafeMutableRawPointer]] = [:]
     nonisolated(unsafe) private static var keptBytes = 0
     nonisolated(unsafe) private static var usedBytes = 0
@@ -81,9 +88,13 @@ enum LargeBlocks {
     /// has no memory for it.
     static func take(_ byteCount: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
         let length = mappedLength(byteCount)
+        var reused: UnsafeMutableRawPointer?
         pthread_mutex_lock(mutex)
-        let reused = kept[length]?.popLast()
-        if reused != nil { keptBytes -= length }
+        if var blocks = kept[length] {
+            reused = blocks.removeLast()
+            kept[length] = blocks.isEmpty ? nil : blocks
+            keptBytes -= length
+        }
         usedBytes += length
         peakUsedBytes = max(peakUsedBytes, usedBytes)
         pthread_mutex_unlock(mutex)
