@@ -11,8 +11,11 @@ Every (workload, framework) pair runs in a fresh Python process, so one framewor
 caches and allocations never touch another's timings, and peak memory is that process's own:
 the growth of its peak resident set from just before the model is built (after the imports
 and a first matrix product, which sets up the BLAS library's buffers) to the end of the timed
-steps, so it counts the model, data, optimizer state, activations and gradients. Training workloads time whole steps (forward, loss, zero_grad, backward, optimizer
-step) after warm-up steps; all use float32 and PyDyNet's shapes (``../shared/guide/baselines.md``).
+steps, so it counts the model, data, optimizer state, activations and gradients. Each pair
+runs once per round (three rounds by default, in rotating order) and the table shows the median
+over all rounds' steps. Training workloads time whole steps (forward, loss, zero_grad, backward,
+optimizer step) after warm-up steps; all use float32 and PyDyNet's shapes
+(``../shared/guide/baselines.md``).
 """
 import argparse
 import json

@@ -31,8 +31,8 @@ enum Parallel {
     }
 
     /// Calls `body(piece, range)` for `pieceCount(count, grain:)` disjoint ranges covering
-    /// `0..<count` (not at all when `count` is 0), concurrently when there are several, with OpenBLAS single-threaded meanwhile
-    /// (each piece's BLAS calls then run on its own core).
+    /// `0..<count` (not at all when `count` is 0), concurrently when there are several, with
+    /// OpenBLAS single-threaded meanwhile (each piece's BLAS calls then run on its own core).
     static func forPieces(_ count: Int, grain: Int, _ body: (_ piece: Int, _ range: Range<Int>) -> Void) {
         let pieces = pieceCount(count, grain: grain)
         if pieces == 1 {
