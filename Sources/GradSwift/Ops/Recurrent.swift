@@ -274,7 +274,7 @@ private enum SequenceKernel<T: BLASScalar> {
         let scratch = try Tensor(shape: [run.cell == .gru ? B * H : 0], dtype: run.x.dtype, op: run.cell.name)
         defer { withExtendedLifetime((biasTensor, zeros, scratch)) {} }  // raw pointers into them are used below
         let zero = Rows(base: zeros.pointer(T.self), stride: 0), rh = scratch.pointer(T.self)
-        inBatchChunks(s) { batchRows in
+        Parallel.forPieces(s.batch, grain: chunkGrain(s)) { _, batchRows in
             let (lo, count) = (batchRows.lowerBound, batchRows.count)
             for step in 0..<s.steps {
                 let t = s.time(step)
@@ -299,16 +299,11 @@ private enum SequenceKernel<T: BLASScalar> {
         }
     }
 
-    /// Runs `body` over chunks of the batch, one per core when the sequence is large enough,
-    /// each chunk going through every timestep on its own with single-threaded BLAS: batch rows
-    /// never interact, so the cores need no synchronisation between steps.
-    static func inBatchChunks(_ s: SequenceShape, _ body: (_ batchRows: Range<Int>) -> Void) {
-        Parallel.forPieces(s.batch, grain: chunkGrain(s)) { _, batchRows in body(batchRows) }
-    }
-
-    /// Batch rows per chunk: chunks are made only when every core gets one of a worthwhile
-    /// size; otherwise the batch is one chunk, whose per-step products BLAS spreads over the
-    /// cores itself (a wide hidden layer with a small batch).
+    /// Batch rows per chunk for `Parallel.forPieces`. Each chunk goes through every timestep on
+    /// its own core with single-threaded BLAS: batch rows never interact, so the cores need no
+    /// synchronisation between steps. Chunks are made only when every core gets one of a
+    /// worthwhile size; otherwise the batch is one chunk, whose per-step products BLAS spreads
+    /// over the cores itself (a wide hidden layer with a small batch).
     static func chunkGrain(_ s: SequenceShape) -> Int {
         let grain = max(16, Parallel.minimumElements / max(s.steps * s.gates, 1))
         return s.batch / grain >= Parallel.threads ? grain : s.batch + 1
