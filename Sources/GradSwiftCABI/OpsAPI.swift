@@ -5,82 +5,82 @@ import GradSwift
 /// Elementwise a + b, with broadcasting. The caller owns `*result`.
 @c(gs_add)
 public func gsAdd(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.add, "gs_add", a, b, result)
+    binaryCall("gs_add", Ops.add, a, b, result)
 }
 
 /// Elementwise a - b, with broadcasting. The caller owns `*result`.
 @c(gs_sub)
 public func gsSub(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.sub, "gs_sub", a, b, result)
+    binaryCall("gs_sub", Ops.sub, a, b, result)
 }
 
 /// Elementwise a * b, with broadcasting. The caller owns `*result`.
 @c(gs_mul)
 public func gsMul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.mul, "gs_mul", a, b, result)
+    binaryCall("gs_mul", Ops.mul, a, b, result)
 }
 
 /// Elementwise true division a / b (ints give float64), with broadcasting.
 /// The caller owns `*result`.
 @c(gs_div)
 public func gsDiv(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.div, "gs_div", a, b, result)
+    binaryCall("gs_div", Ops.div, a, b, result)
 }
 
 /// Elementwise a ** b, with broadcasting. The caller owns `*result`.
 @c(gs_pow)
 public func gsPow(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.pow, "gs_pow", a, b, result)
+    binaryCall("gs_pow", Ops.pow, a, b, result)
 }
 
 /// Elementwise maximum (NaN propagates; gradient split on ties), with broadcasting.
 /// The caller owns `*result`.
 @c(gs_maximum)
 public func gsMaximum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.maximum, "gs_maximum", a, b, result)
+    binaryCall("gs_maximum", Ops.maximum, a, b, result)
 }
 
 /// Elementwise minimum (NaN propagates; gradient split on ties), with broadcasting.
 /// The caller owns `*result`.
 @c(gs_minimum)
 public func gsMinimum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.minimum, "gs_minimum", a, b, result)
+    binaryCall("gs_minimum", Ops.minimum, a, b, result)
 }
 
 /// Elementwise a == b (bool result, no gradient), with broadcasting. The caller owns `*result`.
 @c(gs_eq)
 public func gsEq(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.eq, "gs_eq", a, b, result)
+    binaryCall("gs_eq", Ops.eq, a, b, result)
 }
 
 /// Elementwise a != b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_ne)
 public func gsNe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.ne, "gs_ne", a, b, result)
+    binaryCall("gs_ne", Ops.ne, a, b, result)
 }
 
 /// Elementwise a < b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_lt)
 public func gsLt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.lt, "gs_lt", a, b, result)
+    binaryCall("gs_lt", Ops.lt, a, b, result)
 }
 
 /// Elementwise a <= b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_le)
 public func gsLe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.le, "gs_le", a, b, result)
+    binaryCall("gs_le", Ops.le, a, b, result)
 }
 
 /// Elementwise a > b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_gt)
 public func gsGt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.gt, "gs_gt", a, b, result)
+    binaryCall("gs_gt", Ops.gt, a, b, result)
 }
 
 /// Elementwise a >= b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_ge)
 public func gsGe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    binaryCall(.ge, "gs_ge", a, b, result)
+    binaryCall("gs_ge", Ops.ge, a, b, result)
 }
 
 /// `a op scalar` (or `scalar op a` when `scalar_first`) for an op code of gs_binary_op; the
@@ -120,55 +120,55 @@ public func gsInplaceScalar(_ op: Int32, _ target: UInt64, _ scalar: Double, _ s
 /// -a. The caller owns `*result`.
 @c(gs_neg)
 public func gsNeg(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.neg, "gs_neg", a, result)
+    unaryCall("gs_neg", Ops.negate, a, result)
 }
 
 /// |a|. The caller owns `*result`.
 @c(gs_abs)
 public func gsAbs(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.abs, "gs_abs", a, result)
+    unaryCall("gs_abs", Ops.abs, a, result)
 }
 
 /// e^a (ints give float64). The caller owns `*result`.
 @c(gs_exp)
 public func gsExp(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.exp, "gs_exp", a, result)
+    unaryCall("gs_exp", Ops.exp, a, result)
 }
 
 /// Natural log (ints give float64). The caller owns `*result`.
 @c(gs_log)
 public func gsLog(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.log, "gs_log", a, result)
+    unaryCall("gs_log", Ops.log, a, result)
 }
 
 /// Square root (ints give float64). The caller owns `*result`.
 @c(gs_sqrt)
 public func gsSqrt(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.sqrt, "gs_sqrt", a, result)
+    unaryCall("gs_sqrt", Ops.sqrt, a, result)
 }
 
 /// a * a. The caller owns `*result`.
 @c(gs_square)
 public func gsSquare(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.square, "gs_square", a, result)
+    unaryCall("gs_square", Ops.square, a, result)
 }
 
 /// -1, 0 or 1 (zero gradient). The caller owns `*result`.
 @c(gs_sign)
 public func gsSign(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.sign, "gs_sign", a, result)
+    unaryCall("gs_sign", Ops.sign, a, result)
 }
 
 /// Logistic function 1 / (1 + e^-a), overflow-free. The caller owns `*result`.
 @c(gs_sigmoid)
 public func gsSigmoid(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.sigmoid, "gs_sigmoid", a, result)
+    unaryCall("gs_sigmoid", Ops.sigmoid, a, result)
 }
 
 /// Hyperbolic tangent. The caller owns `*result`.
 @c(gs_tanh)
 public func gsTanh(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    unaryCall(.tanh, "gs_tanh", a, result)
+    unaryCall("gs_tanh", Ops.tanh, a, result)
 }
 
 // MARK: Linear algebra
@@ -227,17 +227,18 @@ public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
 
 // MARK: Helpers
 
-/// Runs a binary op on two tensor handles.
+/// Runs the function `op` of two tensors on two tensor handles.
 @inline(__always)
-private func binaryCall(_ op: BinaryOp, _ name: String, _ a: UInt64, _ b: UInt64,
+private func binaryCall(_ name: String, _ op: (Tensor, Tensor) throws -> Tensor, _ a: UInt64, _ b: UInt64,
                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing(name, result) { try Ops.binary(op, try tensor(a, name, "a"), try tensor(b, name, "b")) }
+    producing(name, result) { try op(try tensor(a, name, "a"), try tensor(b, name, "b")) }
 }
 
-/// Runs a unary op on a tensor handle.
+/// Runs the function `op` of one tensor on a tensor handle.
 @inline(__always)
-private func unaryCall(_ op: UnaryOp, _ name: String, _ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    producing(name, result) { try Ops.unary(op, try tensor(a, name, "a")) }
+private func unaryCall(_ name: String, _ op: (Tensor) throws -> Tensor, _ a: UInt64,
+                       _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    producing(name, result) { try op(try tensor(a, name, "a")) }
 }
 
 /// Runs a reduction on a tensor handle over an axis list (`naxes` -1: every axis).

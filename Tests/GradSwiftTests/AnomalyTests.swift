@@ -46,15 +46,15 @@ final class AnomalyTests: XCTestCase {
     func testForwardNamesTheOpAndIndex() throws {
         let x = try tensor([1, 2, 3, -1, 1, 2, 3, 4], [2, 4], requiresGrad: true)
         AnomalyMode.isEnabled = true
-        XCTAssertEqual(anomaly { _ = try Ops.unary(.log, x) },
+        XCTAssertEqual(anomaly { _ = try Ops.log(x) },
                        "anomaly: forward of 'log' produced nan at index 3 (output shape (2, 4))")
         let zero = try tensor([2, 0, 1], [3], requiresGrad: true)
         XCTAssertEqual(anomaly { _ = try Ops.div(zero, zero) },
                        "anomaly: forward of 'div' produced nan at index 1 (output shape (3,))")
-        XCTAssertEqual(anomaly { _ = try Ops.unary(.log, zero) },
+        XCTAssertEqual(anomaly { _ = try Ops.log(zero) },
                        "anomaly: forward of 'log' produced -inf at index 1 (output shape (3,))")
         let big = try floats([1, 100], [2], requiresGrad: true)
-        XCTAssertEqual(anomaly { _ = try Ops.unary(.exp, big) },
+        XCTAssertEqual(anomaly { _ = try Ops.exp(big) },
                        "anomaly: forward of 'exp' produced inf at index 1 (output shape (2,))")
     }
 
@@ -71,15 +71,15 @@ final class AnomalyTests: XCTestCase {
         let x = try tensor([-1, 0], [2])
         let w = try tensor([-1, 0], [2], requiresGrad: true)
         AnomalyMode.isEnabled = true
-        XCTAssertTrue(values(try Ops.unary(.log, x))[0].isNaN)
-        try GradMode.with(enabled: false) { XCTAssertTrue(values(try Ops.unary(.log, w))[0].isNaN) }
+        XCTAssertTrue(values(try Ops.log(x))[0].isNaN)
+        try GradMode.with(enabled: false) { XCTAssertTrue(values(try Ops.log(w))[0].isNaN) }
     }
 
     func testBackwardOnlyAnomaliesNameOpAndInput() throws {
         // sqrt at 0 is finite, its gradient 1 / (2 sqrt(0)) is not.
         let x = try tensor([0, 1, 4], [3], requiresGrad: true)
         AnomalyMode.isEnabled = true
-        let root = try Ops.sum(try Ops.unary(.sqrt, x))
+        let root = try Ops.sum(try Ops.sqrt(x))
         XCTAssertEqual(anomaly { try root.backward() },
                        "anomaly: backward of 'sqrt' produced inf in the gradient of input 0 at index 0 (gradient shape (3,))")
 
@@ -99,7 +99,7 @@ final class AnomalyTests: XCTestCase {
         let w = try tensor([2, 3, 4], [3], requiresGrad: true)
         let x = try tensor([0, 1, 4], [3], requiresGrad: true)
         // w receives its gradient before the walk reaches sqrt.
-        let root = try Ops.sum(try Ops.mul(w, try Ops.unary(.sqrt, x)))
+        let root = try Ops.sum(try Ops.mul(w, try Ops.sqrt(x)))
         AnomalyMode.isEnabled = true
         _ = anomaly { try root.backward() }
         XCTAssertNil(w.grad)
@@ -118,7 +118,7 @@ final class AnomalyTests: XCTestCase {
         // Not an anomaly: x is rebound to another shape, which backward finds at sqrt, after w.
         let w = try tensor([2, 3], [2], requiresGrad: true)
         let x = try tensor([1, 4], [2], requiresGrad: true)
-        let root = try Ops.sum(try Ops.mul(w, try Ops.unary(.sqrt, x)))
+        let root = try Ops.sum(try Ops.mul(w, try Ops.sqrt(x)))
         let three: [Double] = [1, 2, 3]
         try three.withUnsafeBytes { try x.replaceData(with: $0.baseAddress, dtype: .float64, shape: [3]) }
         XCTAssertThrowsError(try root.backward())
@@ -128,7 +128,7 @@ final class AnomalyTests: XCTestCase {
     func testOffChangesNothingAndOnAgreesWhenFinite() throws {
         func run() throws -> (Double, [Double]) {
             let x = try tensor([0.5, 1, 2, 3], [2, 2], requiresGrad: true)
-            let y = try Ops.sum(try Ops.div(try Ops.unary(.log, x), try Ops.unary(.sqrt, x)))
+            let y = try Ops.sum(try Ops.div(try Ops.log(x), try Ops.sqrt(x)))
             try y.backward()
             return (values(y)[0], values(x.grad!))
         }
@@ -138,8 +138,8 @@ final class AnomalyTests: XCTestCase {
         XCTAssertEqual(off.1, on.1)
 
         let bad = try tensor([-1, 0], [2], requiresGrad: true)
-        XCTAssertTrue(values(try Ops.unary(.log, bad))[0].isNaN)  // off: NaN flows, no error
-        let root = try Ops.sum(try Ops.unary(.sqrt, try tensor([0, 1], [2], requiresGrad: true)))
+        XCTAssertTrue(values(try Ops.log(bad))[0].isNaN)  // off: NaN flows, no error
+        let root = try Ops.sum(try Ops.sqrt(try tensor([0, 1], [2], requiresGrad: true)))
         XCTAssertNoThrow(try root.backward())
     }
 

@@ -15,59 +15,14 @@ extension Tensor {
         guard requiresGrad else {
             throw EngineError.invalidState("backward: tensor does not require grad and has no grad_fn")
         }
-        guard isLeaf || gradFn != nil else {
+        if gradFn?.isFreed == true {
             throw EngineError.invalidState("backward: the graph of this tensor has been freed by an earlier backward(); use retain_graph=True to backward twice")
         }
         try GradMode.with(enabled: false) {
-            let detecting = AnomalyMode.isEnabled
-            let order = topologicalOrder()
-            var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): try Tensor.full(1, dtype: dtype, shape: shape)]
-            var leafGradients: [(leaf: Tensor, gradient: Tensor)] = []
-            var walked: [Tensor] = []  // nodes whose graph is freed at the end (anomaly detection)
-            for node in order {
-                guard let gradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                if node.isLeaf {
-                    leafGradients.append((node, gradient))
-                    continue
-                }
-                guard let fn = node.gradFn else {
-                    throw EngineError.invalidState("backward: part of the graph has been freed by an earlier backward(); use retain_graph=True to backward twice")
-                }
-                try fn.checkLayouts(gradient: gradient)
-                let inputGrads = try fn.rule(gradient)
-                for (index, (input, g)) in zip(fn.inputs, inputGrads).enumerated() where input.requiresGrad {
-                    guard let g else { continue }
-                    let reduced = try input.reducedGradient(g, op: fn.name)
-                    if detecting { try AnomalyMode.checkBackward(reduced, op: fn.name, input: index) }
-                    let key = ObjectIdentifier(input)
-                    pending[key] = try pending[key].map { try Ops.add($0, reduced) } ?? reduced
-                }
-                if !retainGraph {
-                    if detecting { walked.append(node) } else { node.gradFn = nil }
-                }
-            }
-            for node in walked { node.gradFn = nil }
+            let seed = try Tensor.full(1, dtype: dtype, shape: shape)
+            let leafGradients = try GraphWalk.run(from: [(self, seed)], retainGraph: retainGraph)
             for (leaf, gradient) in leafGradients { try leaf.accumulate(gradient) }
         }
-    }
-
-    /// Tensors reachable from `self` through recorded nodes, each after every tensor that uses it.
-    private func topologicalOrder() -> [Tensor] {
-        var order: [Tensor] = []
-        var visited = Set<ObjectIdentifier>()
-        var stack: [(Tensor, Bool)] = [(self, false)]
-        while let (tensor, expanded) = stack.popLast() {
-            if expanded {
-                order.append(tensor)
-                continue
-            }
-            guard visited.insert(ObjectIdentifier(tensor)).inserted else { continue }
-            stack.append((tensor, true))
-            for input in tensor.gradFn?.inputs ?? [] where input.requiresGrad {
-                if !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) }
-            }
-        }
-        return order.reversed()
     }
 
     /// Adds `gradient` into this leaf's `.grad` buffer in place.
@@ -92,5 +47,103 @@ extension Tensor {
         }
         if g.dtype != dtype { g = try Ops.cast(g, to: dtype) }
         return g
+    }
+}
+
+/// One walk of the graph from seeded tensors back to the leaves.
+enum GraphWalk {
+    /// Propagates each seed gradient (same shape and dtype as its tensor) back through the
+    /// recorded nodes, calling every node's rule once with the summed gradients of its outputs,
+    /// and returns the gradient reaching each leaf that requires grad, in the order first
+    /// reached. Nodes are freed as they are walked unless `retainGraph`; with anomaly detection
+    /// on, each input gradient is checked and nodes are freed only when the walk succeeded.
+    static func run(from seeds: [(tensor: Tensor, gradient: Tensor)], retainGraph: Bool) throws -> [(Tensor, Tensor)] {
+        let detecting = AnomalyMode.isEnabled
+        var pending: [ObjectIdentifier: Node.Arrivals] = [:]
+        var leaves: [(Tensor, Tensor)] = []
+        var leafSlot: [ObjectIdentifier: Int] = [:]
+
+        /// Adds `g` to what has reached `t` so far.
+        func deliver(_ g: Tensor, to t: Tensor) throws {
+            if let node = t.gradFn {
+                let key = ObjectIdentifier(node), k = t.outputIndex
+                var arrivals = pending.removeValue(forKey: key) ?? Node.Arrivals(count: node.outputCount)
+                arrivals[k] = Node.Arrival(gradient: try arrivals[k].gradient.map { try Ops.add($0, g) } ?? g, output: t)
+                pending[key] = arrivals
+            } else if let slot = leafSlot[ObjectIdentifier(t)] {
+                leaves[slot].1 = try Ops.add(leaves[slot].1, g)
+            } else {
+                leafSlot[ObjectIdentifier(t)] = leaves.count
+                leaves.append((t, g))
+            }
+        }
+
+        for (tensor, gradient) in seeds where tensor.requiresGrad { try deliver(gradient, to: tensor) }
+        var walked: [Node] = []  // nodes freed at the end (anomaly detection)
+        for node in topologicalOrder(seeds.compactMap { $0.tensor.gradFn }) {
+            guard let arrivals = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            let inputs = node.inputs
+            let inputGrads = try node.inputGradients(arrivals)
+            for (index, (input, g)) in zip(inputs, inputGrads).enumerated() where input.requiresGrad {
+                guard let g else { continue }
+                let reduced = try input.reducedGradient(g, op: node.name)
+                if detecting { try AnomalyMode.checkBackward(reduced, op: node.name, input: index) }
+                try deliver(reduced, to: input)
+            }
+            if !retainGraph {
+                if detecting { walked.append(node) } else { node.free() }
+            }
+        }
+        for node in walked { node.free() }
+        return leaves
+    }
+
+    /// The nodes reachable from `roots`, each after every node that uses one of its outputs.
+    private static func topologicalOrder(_ roots: [Node]) -> [Node] {
+        var order: [Node] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Node, Bool)] = roots.map { ($0, false) }
+        while let (node, expanded) = stack.popLast() {
+            if expanded {
+                order.append(node)
+                continue
+            }
+            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for input in node.inputs where input.requiresGrad {
+                if let next = input.gradFn, !visited.contains(ObjectIdentifier(next)) { stack.append((next, false)) }
+            }
+        }
+        return order.reversed()
+    }
+}
+
+/// Derivatives of composite expressions, for the backward rules of fused ops.
+enum Autograd {
+    /// The vector-Jacobian product of `composite` at `inputs`: the gradient of
+    /// `Σ_k seeds[k] · composite(inputs)[k]` with respect to each input that requires grad (nil
+    /// for the others). Outputs whose seed is nil, and nil outputs, do not count.
+    ///
+    /// A fused kernel whose derivative is awkward to write out declares its math once more as
+    /// a composite of simpler ops, and its backward rule is this product: the composite is
+    /// evaluated on detached copies of the inputs with grad mode on and differentiated by the
+    /// engine itself.
+    static func vjp(_ inputs: [Tensor], seeds: [Tensor?], _ composite: ([Tensor]) throws -> [Tensor?]) throws -> [Tensor?] {
+        let variables = try inputs.map { input in
+            let v = input.detached()
+            if input.requiresGrad { try v.setRequiresGrad(true) }
+            return v
+        }
+        let outputs = try GradMode.with(enabled: true) { try composite(variables) }
+        let pairs = try zip(outputs, seeds).compactMap { output, seed -> (Tensor, Tensor)? in
+            guard let output, let seed, output.requiresGrad else { return nil }
+            return (output, try Ops.cast(seed, to: output.dtype))
+        }
+        guard !pairs.isEmpty else { return variables.map { _ in nil } }
+        let reached = try GradMode.with(enabled: false) { try GraphWalk.run(from: pairs, retainGraph: false) }
+        return try variables.map { v in
+            guard let g = reached.first(where: { $0.0 === v })?.1 else { return nil }
+            return try v.reducedGradient(g, op: "vjp")
+        }
     }
 }

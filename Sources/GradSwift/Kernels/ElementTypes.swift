@@ -4,7 +4,7 @@ import Glibc
 
 /// The numeric element types (`Float`, `Double`, `Int64`) with the arithmetic kernels need,
 /// integers wrapping on overflow as NumPy's do, so a kernel is written once for all three.
-protocol ArithmeticElement: Comparable {
+protocol ArithmeticElement: Comparable, ExpressibleByIntegerLiteral {
     /// a + b
     static func add(_ a: Self, _ b: Self) -> Self
     /// a - b
@@ -17,6 +17,9 @@ protocol ArithmeticElement: Comparable {
     static func absolute(_ a: Self) -> Self
     /// -1, 0 or 1 (NaN stays NaN)
     static func signum(_ a: Self) -> Self
+    /// a ** b: C's pow for floats (a negative base with an integral exponent is allowed); for
+    /// integers, b >= 0, by repeated squaring (wrapping)
+    static func power(_ a: Self, _ b: Self) -> Self
     /// The identity of `max` (-infinity, or the smallest integer).
     static var lowest: Self { get }
     /// The identity of `min` (+infinity, or the largest integer).
@@ -30,6 +33,15 @@ extension Int64: ArithmeticElement {
     @inline(__always) static func negate(_ a: Int64) -> Int64 { 0 &- a }
     @inline(__always) static func absolute(_ a: Int64) -> Int64 { a < 0 ? 0 &- a : a }
     @inline(__always) static func signum(_ a: Int64) -> Int64 { a > 0 ? 1 : (a < 0 ? -1 : 0) }
+    @inline(__always) static func power(_ base: Int64, _ exponent: Int64) -> Int64 {
+        var result: Int64 = 1, b = base, n = exponent
+        while n > 0 {
+            if n & 1 == 1 { result = result &* b }
+            b = b &* b
+            n >>= 1
+        }
+        return result
+    }
     static var lowest: Int64 { .min }
     static var highest: Int64 { .max }
 }
@@ -52,20 +64,18 @@ protocol FloatElement: VectorMath, ArithmeticElement {
     static func exp(_ x: Self) -> Self
     /// Natural logarithm.
     static func log(_ x: Self) -> Self
-    /// x^y with C's rules (a negative base with an integral exponent is allowed).
-    static func pow(_ x: Self, _ y: Self) -> Self
 }
 
 extension Float: FloatElement {
     @inline(__always) static func exp(_ x: Float) -> Float { expf(x) }
     @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
-    @inline(__always) static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    @inline(__always) static func power(_ x: Float, _ y: Float) -> Float { powf(x, y) }
 }
 
 extension Double: FloatElement {
     @inline(__always) static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inline(__always) static func log(_ x: Double) -> Double { Glibc.log(x) }
-    @inline(__always) static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    @inline(__always) static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
 }
 
 extension FloatElement {

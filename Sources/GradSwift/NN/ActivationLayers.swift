@@ -5,7 +5,7 @@ public final class Sigmoid: Module {
     /// A sigmoid layer.
     public init() { super.init(kind: "Sigmoid") }
 
-    override func forward(_ inputs: [Tensor]) throws -> [Tensor] { [try Ops.unary(.sigmoid, inputs[0])] }
+    override func forward(_ inputs: [Tensor]) throws -> [Tensor] { [try Ops.sigmoid(inputs[0])] }
 }
 
 /// tanh(x), elementwise.
@@ -13,7 +13,7 @@ public final class Tanh: Module {
     /// A tanh layer.
     public init() { super.init(kind: "Tanh") }
 
-    override func forward(_ inputs: [Tensor]) throws -> [Tensor] { [try Ops.unary(.tanh, inputs[0])] }
+    override func forward(_ inputs: [Tensor]) throws -> [Tensor] { [try Ops.tanh(inputs[0])] }
 }
 
 /// max(x, 0), elementwise.

@@ -64,7 +64,9 @@ extension Ops {
         }
     }
 
-    /// Forward and backward of a convolution with checked operands and geometry.
+    /// Forward and backward of a convolution with checked operands and geometry. The backward
+    /// is made of ops: `convolutionInputGradient`, `convolutionWeightGradient` and, for the
+    /// bias, sums of the output gradient.
     private static func convolve(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
                                  _ geometry: WindowGeometry, outShape: [Int]) throws -> Tensor {
         let out = try Tensor(shape: outShape, dtype: x.dtype, op: op)
@@ -76,15 +78,54 @@ extension Ops {
         }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return try out.recording(op, inputs) { g in
-            let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true, op: op) : nil
-            let dw = weight.requiresGrad ? try Tensor(shape: weight.shape, dtype: x.dtype, zeroed: true, op: op) : nil
-            let db = try bias.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: op) : nil }
-            if x.dtype == .float32 {
-                try plan.backward(x, weight, g, dx, dw, db, Float.self)
-            } else {
-                try plan.backward(x, weight, g, dx, dw, db, Double.self)
+            var grads = [x.requiresGrad ? try convolutionInputGradient(op, g, weight, geometry, inputShape: x.shape) : nil,
+                         weight.requiresGrad ? try convolutionWeightGradient(op, g, x, geometry, weightShape: weight.shape) : nil]
+            if let bias {
+                // Per channel: the sum over each output plane, then over the images.
+                let planes = try sum(g, axes: Array(2..<g.rank))
+                grads.append(bias.requiresGrad ? try reshape(sum(planes, axes: [0]), bias.shape) : nil)
             }
-            return [dx, dw, db]
+            return grads
+        }
+    }
+
+    /// dx = col2im(weightᵀ · g): the input gradient of a convolution, a transposed convolution
+    /// of the output gradient `g`. Bilinear in (g, weight); its own gradients are the
+    /// convolution of the incoming gradient with `weight` and `convolutionWeightGradient`.
+    private static func convolutionInputGradient(_ op: String, _ g: Tensor, _ weight: Tensor, _ geometry: WindowGeometry,
+                                                 inputShape: [Int]) throws -> Tensor {
+        let name = op + "_input_backward"
+        let dx = try Tensor(shape: inputShape, dtype: g.dtype, zeroed: true, op: name)
+        let plan = try ConvolutionPlan(op, geometry, outChannels: weight.shape[0])
+        if g.dtype == .float32 {
+            try plan.inputGradient(weight, g, dx, Float.self)
+        } else {
+            try plan.inputGradient(weight, g, dx, Double.self)
+        }
+        let outShape = g.shape
+        return try dx.recording(name, [g, weight]) { gg in
+            [g.requiresGrad ? try convolve(op, gg, weight, nil, geometry, outShape: outShape) : nil,
+             weight.requiresGrad ? try convolutionWeightGradient(op, g, gg, geometry, weightShape: weight.shape) : nil]
+        }
+    }
+
+    /// dweight = g · colᵀ, with col the lowered input `x`: the weight gradient of a convolution.
+    /// Bilinear in (g, x); its own gradients are the convolution of `x` with the incoming
+    /// gradient and `convolutionInputGradient`.
+    private static func convolutionWeightGradient(_ op: String, _ g: Tensor, _ x: Tensor, _ geometry: WindowGeometry,
+                                                  weightShape: [Int]) throws -> Tensor {
+        let name = op + "_weight_backward"
+        let dw = try Tensor(shape: weightShape, dtype: g.dtype, zeroed: true, op: name)
+        let plan = try ConvolutionPlan(op, geometry, outChannels: weightShape[0])
+        if g.dtype == .float32 {
+            try plan.weightGradient(x, g, dw, Float.self)
+        } else {
+            try plan.weightGradient(x, g, dw, Double.self)
+        }
+        let outShape = g.shape, inputShape = x.shape
+        return try dw.recording(name, [g, x]) { gg in
+            [g.requiresGrad ? try convolve(op, x, gg, nil, geometry, outShape: outShape) : nil,
+             x.requiresGrad ? try convolutionInputGradient(op, g, gg, geometry, inputShape: inputShape) : nil]
         }
     }
 }
@@ -180,63 +221,39 @@ private struct ConvolutionPlan {
         }
     }
 
-    /// The sum of `count` elements, in four interleaved partial sums (four independent chains).
-    private func sum<T: FloatElement>(_ p: UnsafePointer<T>, _ count: Int) -> T {
-        var (s0, s1, s2, s3): (T, T, T, T) = (0, 0, 0, 0)
-        var i = 0
-        while i + 4 <= count {
-            s0 += p[i]; s1 += p[i + 1]; s2 += p[i + 2]; s3 += p[i + 3]
-            i += 4
+    /// Adds the input gradient col2im(weightᵀ · g) into the zeroed `dx`, chunk by chunk.
+    func inputGradient<T: BLASScalar>(_ weight: Tensor, _ gradient: Tensor, _ dx: Tensor, _: T.Type) throws {
+        let g = geometry, cout = outChannels, positions = g.positions
+        guard gradient.count > 0, g.patch > 0 else { return }
+        let gp = gradient.pointer(T.self), wp = weight.pointer(T.self)
+        try forEachChunk(T.self) { first, count, col, _, parallel in
+            let columns = count * positions
+            for image in 0..<count {
+                T.gemm(true, false, g.patch, positions, cout, wp, g.patch, gp + (first + image) * cout * positions, positions,
+                       beta: 0, col + image * positions, columns)
+            }
+            g.col2im(col, first: first, count: count, into: dx.pointer(T.self), parallel: parallel)
         }
-        while i < count { s0 += p[i]; i += 1 }
-        return (s0 + s1) + (s2 + s3)
     }
 
-    /// Fills the gradients that are not nil (`dx` and `dw` arrive zeroed): dbias sums the output
-    /// gradient per channel, dweight = g · colᵀ and dx = col2im(weightᵀ · g), chunk by chunk.
-    func backward<T: BLASScalar>(_ x: Tensor, _ weight: Tensor, _ gradient: Tensor,
-                                 _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, _: T.Type) throws {
+    /// Adds the weight gradient g · colᵀ into the zeroed `dw`, chunk by chunk: worker 0 into
+    /// `dw` itself, the others into zeroed partial sums added at the end.
+    func weightGradient<T: BLASScalar>(_ x: Tensor, _ gradient: Tensor, _ dw: Tensor, _: T.Type) throws {
         let g = geometry, cout = outChannels, positions = g.positions
-        let gp = gradient.pointer(T.self)
-        if let db {
-            // Per-channel sums in double precision, summed image by image.
-            let dbp = db.pointer(T.self)
-            for channel in 0..<cout {
-                var total = 0.0
-                for image in 0..<g.batch {
-                    total += Double(sum(gp + (image * cout + channel) * positions, positions))
-                }
-                dbp[channel] = T(total)
-            }
-        }
-        guard dx != nil || dw != nil, gradient.count > 0, g.patch > 0 else { return }
-        let xp = x.pointer(T.self), wp = weight.pointer(T.self)
-        // Worker 0 accumulates into dw itself, the others into zeroed partial sums added at the end.
-        let partials = try dw.map { _ in
-            try Storage(byteCount: (Parallel.threads - 1) * cout * g.patch * MemoryLayout<T>.stride, zeroed: true, op: op)
-        }
+        guard gradient.count > 0, g.patch > 0 else { return }
+        let gp = gradient.pointer(T.self), xp = x.pointer(T.self)
+        let partials = try Storage(byteCount: (Parallel.threads - 1) * cout * g.patch * MemoryLayout<T>.stride, zeroed: true, op: op)
         try forEachChunk(T.self) { first, count, col, worker, parallel in
             let columns = count * positions
-            if let dw, let partials {
-                let target = worker == 0 ? dw.pointer(T.self)
-                    : partials.bytes.assumingMemoryBound(to: T.self) + (worker - 1) * cout * g.patch
-                g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
-                for image in 0..<count {
-                    T.gemm(false, true, cout, g.patch, positions, gp + (first + image) * cout * positions, positions,
-                           col + image * positions, columns, beta: 1, target, g.patch)
-                }
-            }
-            if let dx {
-                for image in 0..<count {
-                    T.gemm(true, false, g.patch, positions, cout, wp, g.patch, gp + (first + image) * cout * positions, positions,
-                           beta: 0, col + image * positions, columns)
-                }
-                g.col2im(col, first: first, count: count, into: dx.pointer(T.self), parallel: parallel)
+            let target = worker == 0 ? dw.pointer(T.self)
+                : partials.bytes.assumingMemoryBound(to: T.self) + (worker - 1) * cout * g.patch
+            g.im2col(xp, first: first, count: count, into: col, parallel: parallel)
+            for image in 0..<count {
+                T.gemm(false, true, cout, g.patch, positions, gp + (first + image) * cout * positions, positions,
+                       col + image * positions, columns, beta: 1, target, g.patch)
             }
         }
-        if let dw, let partials {
-            let target = dw.pointer(T.self), extra = partials.bytes.assumingMemoryBound(to: T.self)
-            for i in 0..<(Parallel.threads - 1) * cout * g.patch { target[i % (cout * g.patch)] += extra[i] }
-        }
+        let target = dw.pointer(T.self), extra = partials.bytes.assumingMemoryBound(to: T.self)
+        for i in 0..<(Parallel.threads - 1) * cout * g.patch { target[i % (cout * g.patch)] += extra[i] }
     }
 }

@@ -18,15 +18,7 @@ extension Ops {
         if p < 1 {
             if x.dtype == .float32 { drawMask(x, p, mask, out, Float.self) } else { drawMask(x, p, mask, out, Double.self) }
         }
-        return try out.recording(op, [x]) { g in
-            let gx = try Tensor(shape: x.shape, dtype: g.dtype, op: op)
-            if g.dtype == .float32 {
-                Elementwise.map(Multiply<Float>.self, g, mask, gx)
-            } else {
-                Elementwise.map(Multiply<Double>.self, g, mask, gx)
-            }
-            return [gx]
-        }
+        return try out.recording(op, [x]) { g in [try g * mask] }
     }
 
     /// One pass drawing the mask and writing `out = x * mask` (draws in element order, so a

@@ -34,15 +34,29 @@ extension Ops {
         }
 
         return try out.recording(op, [indices, weight]) { g in
-            // The indices may have been overwritten in place since the forward: check them again.
-            try checkEmbeddingIndices(indices, count: count, op: "\(op) backward")
-            let gw = try Tensor(shape: weight.shape, dtype: g.dtype, zeroed: true, op: op)
-            if g.dtype == .float32 {
-                scatterRows(g, indices, into: gw, skipping: padding, Float.self)
-            } else {
-                scatterRows(g, indices, into: gw, skipping: padding, Double.self)
-            }
-            return [nil, gw]
+            [nil, try embeddingBackward(g, indices, count: count, skipping: padding)]
+        }
+    }
+
+    /// The (count, dim) weight gradient of an embedding: `g`'s rows scatter-added at `indices`,
+    /// except those of the `padding` row. Linear in `g`: its backward is the lookup of the
+    /// same rows, zero at the padding positions.
+    static func embeddingBackward(_ g: Tensor, _ indices: Tensor, count: Int, skipping padding: Int?) throws -> Tensor {
+        let op = "embedding_backward"
+        // The indices may have been overwritten in place since the forward: check them again.
+        try checkEmbeddingIndices(indices, count: count, op: "embedding backward")
+        let dim = g.shape.last ?? 0
+        let gw = try Tensor(shape: [count, dim], dtype: g.dtype, zeroed: true, op: op)
+        if g.dtype == .float32 {
+            scatterRows(g, indices, into: gw, skipping: padding, Float.self)
+        } else {
+            scatterRows(g, indices, into: gw, skipping: padding, Double.self)
+        }
+        return try gw.recording(op, [g]) { gg in
+            let rows = try embedding(indices, weight: gg, paddingIndex: nil)
+            guard let padding else { return [rows] }
+            let kept = try Ops.ne(indices, Tensor.scalar(Double(padding), dtype: .int64))
+            return [try rows * Ops.cast(Ops.reshape(kept, indices.shape + [1]), to: rows.dtype)]
         }
     }
 

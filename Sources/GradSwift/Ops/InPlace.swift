@@ -17,11 +17,11 @@ extension Ops {
         guard shape == target.shape else {
             throw EngineError.shapeMismatch("\(name): non-broadcastable output operand with shape \(describe(target.shape)) doesn't match the broadcast shape \(describe(shape))")
         }
-        let resultType = try arithmeticTypes(op, target.dtype, value.dtype).result
+        let resultType = try op.resultType(target.dtype, value.dtype)
         guard target.dtype.acceptsInPlace(resultType) else {
             throw EngineError.dtype("\(name): cannot cast the \(resultType.name) result into the \(target.dtype.name) target")
         }
-        let result = try GradMode.with(enabled: false) { try cast(try arithmetic(op, target, value), to: target.dtype) }
+        let result = try GradMode.with(enabled: false) { try cast(try op(target, value), to: target.dtype) }
         target.storage.bytes.copyMemory(from: result.storage.bytes, byteCount: target.byteCount)
     }
 
@@ -36,8 +36,8 @@ extension Ops {
             throw EngineError.shapeMismatch("accumulate: gradient \(describe(value.shape)) \(value.dtype.name) does not match \(describe(target.shape)) \(target.dtype.name)")
         }
         switch target.dtype {
-        case .float32: Elementwise.map(Add<Float>.self, target, value, target)
-        case .float64: Elementwise.map(Add<Double>.self, target, value, target)
+        case .float32: Elementwise.map(NumericBinaryKernel<Addition, Float>.self, target, value, target)
+        case .float64: Elementwise.map(NumericBinaryKernel<Addition, Double>.self, target, value, target)
         default: throw EngineError.dtype("accumulate: gradients must be floating point, got \(target.dtype.name)")
         }
     }

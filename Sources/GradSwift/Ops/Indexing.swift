@@ -29,7 +29,11 @@ private struct Selection {
 extension Ops {
     /// `a[key]` with NumPy's basic and advanced indexing rules. The gradient scatter-adds.
     public static func index(_ a: Tensor, _ key: [IndexItem]) throws -> Tensor {
-        let selection = try select(a.shape, key)
+        try gather(a, try select(a.shape, key))
+    }
+
+    /// The elements of `a` that `selection` picks; the gradient is `scatter` of the same selection.
+    private static func gather(_ a: Tensor, _ selection: Selection) throws -> Tensor {
         let out = try Tensor(shape: selection.shape, dtype: a.dtype, op: "index")
         if let offsets = selection.offsets {
             Strided.gather(itemSize: a.dtype.itemSize, from: a.storage.bytes, offsets: offsets, to: out.storage.bytes)
@@ -38,17 +42,22 @@ extension Ops {
                          from: a.storage.bytes, offset: selection.base, strides: selection.strides,
                          to: out.storage.bytes, offset: 0, strides: Shape.strides(selection.shape))
         }
-        return try out.recording("index", [a]) { g in
-            let full = try Tensor(shape: a.shape, dtype: g.dtype, zeroed: true, op: "index backward")
-            if let offsets = selection.offsets {
-                scatterAdd(g, into: full, offsets: offsets)
-            } else {
-                Strided.copy(itemSize: g.dtype.itemSize, shape: selection.shape,
-                             from: g.storage.bytes, offset: 0, strides: Shape.strides(selection.shape),
-                             to: full.storage.bytes, offset: selection.base, strides: selection.strides)
-            }
-            return [full]
+        let shape = a.shape
+        return try out.recording("index", [a]) { g in [try scatter(g, selection, into: shape)] }
+    }
+
+    /// A zero tensor of `shape` with `g`'s elements added where `selection` picked them
+    /// (repeated positions accumulate): `index`'s backward, whose own backward is `gather`.
+    private static func scatter(_ g: Tensor, _ selection: Selection, into shape: [Int]) throws -> Tensor {
+        let full = try Tensor(shape: shape, dtype: g.dtype, zeroed: true, op: "index_backward")
+        if let offsets = selection.offsets {
+            scatterAdd(g, into: full, offsets: offsets)
+        } else {
+            Strided.copy(itemSize: g.dtype.itemSize, shape: selection.shape,
+                         from: g.storage.bytes, offset: 0, strides: Shape.strides(selection.shape),
+                         to: full.storage.bytes, offset: selection.base, strides: selection.strides)
         }
+        return try full.recording("index_backward", [g]) { gg in [try gather(gg, selection)] }
     }
 
     /// `a[key] = value` in place (value broadcast to the selection and cast to `a`'s type,

@@ -5,7 +5,8 @@ extension Ops {
     /// `bias` (optional) holds `out` elements and broadcasts against the result without
     /// changing it: (out,), or (1, out) as PyDyNet code sometimes passes. The product is one
     /// gemm over all leading axes, accumulating onto the bias copied into the result; the
-    /// backward is dx = g @ Wᵀ, dW = Xᵀ @ g (again one gemm each) and db = column sums of g.
+    /// backward is dx = g @ Wᵀ, dW = Xᵀ @ g (again one gemm each, as transposed `matmul` ops) and
+    /// db = column sums of g.
     /// The three tensors must share one float dtype.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
         let op = "linear"
@@ -49,29 +50,16 @@ extension Ops {
 
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return try out.recording(op, inputs) { g in
+            let rowsOfG = try reshape(g, [rows, outFeatures])
             var grads: [Tensor?] = [nil, nil]
             if x.requiresGrad {
-                let gx = try Tensor(shape: x.shape, dtype: g.dtype, op: op)
-                product(g.dtype, false, true, rows, inFeatures, outFeatures, g, weight, gx, accumulate: false)
-                grads[0] = gx
+                grads[0] = try reshape(matmul(rowsOfG, weight, transposeA: false, transposeB: true), x.shape)
             }
             if weight.requiresGrad {
-                let gw = try Tensor(shape: weight.shape, dtype: g.dtype, op: op)
-                product(g.dtype, true, false, inFeatures, outFeatures, rows, x, g, gw, accumulate: false)
-                grads[1] = gw
+                grads[1] = try matmul(reshape(x, [rows, inFeatures]), rowsOfG, transposeA: true, transposeB: false)
             }
             if let bias {
-                var gb: Tensor?
-                if bias.requiresGrad {
-                    let sums = try Tensor(shape: bias.shape, dtype: g.dtype, op: op)
-                    if g.dtype == .float32 {
-                        columnSums(g, rows, outFeatures, into: sums, Float.self)
-                    } else {
-                        columnSums(g, rows, outFeatures, into: sums, Double.self)
-                    }
-                    gb = sums
-                }
-                grads.append(gb)
+                grads.append(bias.requiresGrad ? try reshape(sum(rowsOfG, axes: [0]), bias.shape) : nil)
             }
             return grads
         }
@@ -83,31 +71,6 @@ extension Ops {
         let source = bias.pointer(T.self), target = out.pointer(T.self)
         Parallel.forRanges(rows, grain: max(1, Parallel.minimumElements / max(width, 1))) { range in
             for r in range { (target + r * width).update(from: source, count: width) }
-        }
-    }
-
-    /// `out[j] = Σ_r g[r, j]` for the row-major `rows × cols` matrix `g`, accumulated in double
-    /// precision; large matrices are split by rows over the cores and the partial sums merged.
-    private static func columnSums<T: FloatElement>(_ g: Tensor, _ rows: Int, _ cols: Int, into out: Tensor, _: T.Type) {
-        let source = g.pointer(T.self), target = out.pointer(T.self)
-        let pieces = max(1, min(Parallel.threads, rows * cols / Parallel.minimumElements, rows))
-        var partials = [Double](repeating: 0, count: pieces * cols)
-        partials.withUnsafeMutableBufferPointer { slots in
-            guard let base = slots.baseAddress else { return }
-            Parallel.forRanges(pieces, grain: 1) { range in
-                for piece in range {
-                    let sums = base + piece * cols
-                    for r in (rows * piece / pieces)..<(rows * (piece + 1) / pieces) {
-                        let row = source + r * cols
-                        for j in 0..<cols { sums[j] += Double(row[j]) }
-                    }
-                }
-            }
-        }
-        for j in 0..<cols {
-            var total = 0.0
-            for piece in 0..<pieces { total += partials[piece * cols + j] }
-            target[j] = T(total)
         }
     }
 

@@ -7,26 +7,38 @@ extension Ops {
             throw EngineError.invalidArgument("matmul: input operands must have at least one dimension, got shapes \(describe(a.shape)) and \(describe(b.shape))")
         }
         let type = DType.promote(a.dtype, b.dtype)
-        let compute: DType = type == .bool ? .int64 : type
-        var x = try cast(a, to: compute), y = try cast(b, to: compute)
-        if a.rank == 1 { x = x.sharingStorage(shape: [1, a.shape[0]]) }
-        if b.rank == 1 { y = y.sharingStorage(shape: [b.shape[0], 1]) }
+        var x = try cast(a, to: type == .bool ? .int64 : type), y = try cast(b, to: x.dtype)
+        if a.rank == 1 { x = try reshape(x, [1, a.shape[0]]) }
+        if b.rank == 1 { y = try reshape(y, [b.shape[0], 1]) }
         guard x.shape[x.rank - 1] == y.shape[y.rank - 2] else {
             throw EngineError.shapeMismatch("matmul: shapes \(describe(a.shape)) and \(describe(b.shape)) are not aligned: \(x.shape[x.rank - 1]) (dim \(a.rank - 1)) != \(y.shape[y.rank - 2]) (dim \(max(b.rank - 2, 0)))")
         }
-        let product = try batchedProduct(x, false, y, false)
-        var outShape = product.shape
-        if b.rank == 1 { outShape.removeLast() }
-        if a.rank == 1 { outShape.remove(at: outShape.count - (b.rank == 1 ? 1 : 2)) }
-        var out = product.sharingStorage(shape: outShape)
-        if type == .bool { out = try cast(out, to: .bool) }
-        let (x2, y2, productShape) = (x, y, product.shape)
+        var out = try matmul(x, y, transposeA: false, transposeB: false)
+        if a.rank == 1 || b.rank == 1 {
+            var shape = out.shape
+            if b.rank == 1 { shape.removeLast() }
+            if a.rank == 1 { shape.remove(at: shape.count - (b.rank == 1 ? 1 : 2)) }
+            out = try reshape(out, shape)
+        }
+        return type == .bool ? try cast(out, to: .bool) : out
+    }
+
+    /// `op(a) @ op(b)` over broadcast batch axes, where `op` transposes the last two axes when
+    /// its flag is set (no copy: BLAS reads the operand transposed). Both operands have rank >= 2
+    /// and one dtype. Its gradients are products of the same kind:
+    /// d op(a) = g·op(b)ᵀ and d op(b) = op(a)ᵀ·g.
+    static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) throws -> Tensor {
+        let out = try batchedProduct(a, transposeA, b, transposeB)
         return try out.recording("matmul", [a, b]) { g in
-            let g2 = g.sharingStorage(shape: productShape)
-            var ga = a.requiresGrad ? try batchedProduct(g2, false, y2, true) : nil
-            var gb = b.requiresGrad ? try batchedProduct(x2, true, g2, false) : nil
-            if a.rank == 1, let full = ga { ga = full.sharingStorage(shape: Array(full.shape.dropLast(2)) + [a.shape[0]]) }
-            if b.rank == 1, let full = gb { gb = full.sharingStorage(shape: Array(full.shape.dropLast(2)) + [b.shape[0]]) }
+            var ga: Tensor?, gb: Tensor?
+            if a.requiresGrad {
+                ga = transposeA ? try matmul(b, g, transposeA: transposeB, transposeB: true)
+                                : try matmul(g, b, transposeA: false, transposeB: !transposeB)
+            }
+            if b.requiresGrad {
+                gb = transposeB ? try matmul(g, a, transposeA: true, transposeB: transposeA)
+                                : try matmul(a, g, transposeA: !transposeA, transposeB: false)
+            }
             return [ga, gb]
         }
     }

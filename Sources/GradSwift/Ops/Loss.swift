@@ -44,18 +44,9 @@ extension Ops {
             out = try Tensor.scalar(reduction == .mean ? total / Double(count) : total, dtype: type)
         }
         return try out.recording(name, [pred, target]) { g in
-            let scale = reduction == .none ? g : try scaledScalar(g, reduction == .mean ? 1 / Double(count) : 1)
-            func gradient(_ x: Tensor, _ y: Tensor) throws -> Tensor {
-                let grad = try Tensor(shape: shape, dtype: g.dtype, op: name)
-                if g.dtype == .float32 {
-                    Elementwise.map(SquaredDifferenceGradient<Float>.self, x, y, scale, grad)
-                } else {
-                    Elementwise.map(SquaredDifferenceGradient<Double>.self, x, y, scale, grad)
-                }
-                return grad
-            }
-            return [pred.requiresGrad ? try gradient(a, b) : nil,
-                    target.requiresGrad ? try gradient(b, a) : nil]
+            let twice = try (reduction == .mean ? g * (1 / Double(count)) : g) * 2
+            return [pred.requiresGrad ? try twice * (a - b) : nil,
+                    target.requiresGrad ? try twice * (b - a) : nil]
         }
     }
 
@@ -82,12 +73,6 @@ extension Ops {
             }
         }
         return partials.reduce(0, +)
-    }
-
-    /// The 0-d gradient `g` of a reduced loss times `factor`.
-    private static func scaledScalar(_ g: Tensor, _ factor: Double) throws -> Tensor {
-        let value = g.dtype == .float32 ? Double(g.pointer(Float.self)[0]) : g.pointer(Double.self)[0]
-        return try Tensor.scalar(value * factor, dtype: g.dtype)
     }
 
     // MARK: Negative log-likelihood and cross-entropy
@@ -162,29 +147,70 @@ extension Ops {
             let total = (0..<n).reduce(0.0) { $0 + perRow[$1] }
             out = try Tensor.scalar(reduction == .mean ? total / Double(n) : total, dtype: input.dtype)
         }
-        let x = input.detached()
+        let rule = ClassificationRule(name: name, reduction: reduction, fromLogits: fromLogits, indices: indices)
         return try out.recording(name, [input, target]) { g in
-            // s_i: the weight of row i's loss in the output, times the output gradient.
-            let weights = try Tensor(shape: [n], dtype: .float64, op: name)
-            let w = weights.pointer(Double.self)
-            let gValues = try cast(g, to: .float64)
-            let gp = gValues.pointer(Double.self)
-            for i in 0..<n {
-                switch reduction {
-                case .none: w[i] = gp[i]
-                case .sum: w[i] = gp[0]
-                case .mean: w[i] = gp[0] / Double(n)
-                }
-            }
-            let inputGrad = input.requiresGrad ? try Tensor(shape: [n, c], dtype: g.dtype, op: name) : nil
-            let targetGrad = !indices && target.requiresGrad ? try Tensor(shape: [n, c], dtype: g.dtype, op: name) : nil
-            if g.dtype == .float32 {
-                ClassRows<Float>.backward(x, t, indices: indices, fromLogits: fromLogits, lse, mass, weights, inputGrad, targetGrad)
-            } else {
-                ClassRows<Double>.backward(x, t, indices: indices, fromLogits: fromLogits, lse, mass, weights, inputGrad, targetGrad)
-            }
-            return [inputGrad, targetGrad]
+            [input.requiresGrad ? try rule.inputGradient(g, input, t) : nil,
+             !indices && target.requiresGrad ? try rule.targetGradient(g, input) : nil]
         }
+    }
+}
+
+/// The backward of NLL and cross-entropy (see `Ops.classificationLoss`) for one reduction and
+/// kind of target.
+private struct ClassificationRule {
+    let name: String, reduction: Reduction, fromLogits: Bool
+    /// True for int64 class indices, false for probabilities.
+    let indices: Bool
+
+    /// s_i, the weight of row i's loss in the output times the output gradient `g`, as a
+    /// column (N, 1) or, for the reductions, a 0-d tensor.
+    func rowWeights(_ g: Tensor, rows n: Int) throws -> Tensor {
+        switch reduction {
+        case .none: return try Ops.reshape(g, [n, 1])
+        case .sum: return g
+        case .mean: return try g * (1 / Double(n))
+        }
+    }
+
+    /// The input gradient s_i·(p_ic·Σ_c t_ic - t_ic) (p = softmax(input) for cross-entropy, 0
+    /// for NLL), fused. An op of its own: its backward is derived from the same math written with
+    /// ops (the class indices' one-hot rows are constants).
+    func inputGradient(_ g: Tensor, _ input: Tensor, _ target: Tensor) throws -> Tensor {
+        let op = name + "_backward"
+        let (n, c) = (input.shape[0], input.shape[1])
+        let losses = try Tensor(shape: [n], dtype: .float64, op: op)
+        let lse = try Tensor(shape: [n, 2], dtype: .float64, zeroed: true, op: op)
+        let mass = try Tensor(shape: [n], dtype: .float64, op: op)
+        let weights = try Ops.cast(Ops.expand(rowWeights(g, rows: n), to: [n, 1]), to: .float64)
+        let grad = try Tensor(shape: [n, c], dtype: input.dtype, op: op)
+        if input.dtype == .float32 {
+            ClassRows<Float>.forward(input, target, indices: indices, fromLogits: fromLogits, losses, lse, mass)
+            ClassRows<Float>.backward(input, target, indices: indices, fromLogits: fromLogits, lse, mass, weights, grad, nil)
+        } else {
+            ClassRows<Double>.forward(input, target, indices: indices, fromLogits: fromLogits, losses, lse, mass)
+            ClassRows<Double>.backward(input, target, indices: indices, fromLogits: fromLogits, lse, mass, weights, grad, nil)
+        }
+        let targets = indices ? try oneHot(target, classes: c, dtype: input.dtype) : target
+        return try grad.recording(op, indices ? [g, input] : [g, input, target], composite: { v in
+            let (g, x, t) = (v[0], v[1], indices ? targets : v[2])
+            let s = try rowWeights(g, rows: n)
+            guard fromLogits else { return try -(s * t) }
+            return try s * (Ops.softmax(x, axis: 1) * Ops.sum(t, axes: [1], keepDims: true) - t)
+        })
+    }
+
+    /// The gradient of probability targets: s_i·(lse_i - x_ic) for cross-entropy, -s_i·x_ic for NLL.
+    func targetGradient(_ g: Tensor, _ input: Tensor) throws -> Tensor {
+        let s = try rowWeights(g, rows: input.shape[0])
+        return fromLogits ? try -(s * Ops.logSoftmax(input, axis: 1)) : try -(s * input)
+    }
+
+    /// Rows of `classes` zeros with a one at each label.
+    private func oneHot(_ labels: Tensor, classes: Int, dtype: DType) throws -> Tensor {
+        var values = [Double](repeating: 0, count: labels.count * classes)
+        for i in 0..<labels.count { values[i * classes + Int(labels.pointer(Int64.self)[i])] = 1 }
+        let rows = try values.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: .float64, shape: [labels.count, classes]) }
+        return try Ops.cast(rows, to: dtype)
     }
 }
 

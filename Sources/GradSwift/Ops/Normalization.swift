@@ -44,7 +44,7 @@ extension Ops {
         let out = try Tensor(shape: x.shape, dtype: x.dtype, op: op)
         // Row i's mean at [i], its 1/sqrt(var + eps) at [rows + i].
         let stats = try Tensor(shape: [2, rows], dtype: .float64, op: op)
-        let kernel = RowNormKernel(rows: rows, width: width, centered: centered, eps: eps)
+        let kernel = RowNormKernel(rows: rows, width: width, rank: normalizedShape.count, centered: centered, eps: eps)
         if x.dtype == .float32 {
             kernel.forward(x, scale, shift, out, stats, Float.self)
         } else {
@@ -52,16 +52,42 @@ extension Ops {
         }
         let inputs = [x] + [weight, bias].compactMap { $0 }
         return try out.recording(op, inputs) { g in
-            let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: op) : nil
-            let dw = weight?.requiresGrad == true ? try Tensor(shape: normalizedShape, dtype: x.dtype, op: op) : nil
-            let db = bias?.requiresGrad == true ? try Tensor(shape: normalizedShape, dtype: x.dtype, op: op) : nil
-            if x.dtype == .float32 {
-                kernel.backward(x, scale, stats, g, dx, dw, db, Float.self)
-            } else {
-                kernel.backward(x, scale, stats, g, dx, dw, db, Double.self)
-            }
+            let (dx, dw, db) = try rowNormBackward(op, g, x, weight, bias, kernel)
             return [dx] + (weight == nil ? [] : [dw]) + (bias == nil ? [] : [db])
         }
+    }
+
+    /// The gradients of a layer or RMS norm's input, weight and bias (each only when that tensor
+    /// requires grad) from the output gradient `g`, in one fused pass after recomputing the row
+    /// statistics. An op of its own; its backward is derived from the same math written with ops.
+    private static func rowNormBackward(_ op: String, _ g: Tensor, _ x: Tensor, _ weight: Tensor?, _ bias: Tensor?,
+                                        _ kernel: RowNormKernel) throws -> (Tensor?, Tensor?, Tensor?) {
+        let name = op + "_backward"
+        let shape = Array(x.shape.suffix(kernel.rank))
+        let scale = try weight ?? Tensor.full(1, dtype: x.dtype, shape: shape)
+        let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: name) : nil
+        let dw = weight?.requiresGrad == true ? try Tensor(shape: shape, dtype: x.dtype, op: name) : nil
+        let db = bias?.requiresGrad == true ? try Tensor(shape: shape, dtype: x.dtype, op: name) : nil
+        let stats = try Tensor(shape: [2, kernel.rows], dtype: .float64, op: name)
+        if x.dtype == .float32 {
+            kernel.statistics(x, stats, Float.self)
+            kernel.backward(x, scale, stats, g, dx, dw, db, Float.self)
+        } else {
+            kernel.statistics(x, stats, Double.self)
+            kernel.backward(x, scale, stats, g, dx, dw, db, Double.self)
+        }
+        let rows = Array(0..<(x.rank - kernel.rank)), axes = Array((x.rank - kernel.rank)..<x.rank)
+        try Tensor.recording([dx, dw, db], name, [g, x] + (weight.map { [$0] } ?? []), composite: { v in
+            let (g, x) = (v[0], v[1])
+            let deviation = kernel.centered ? try x - Ops.mean(x, axes: axes, keepDims: true) : x
+            let rstd = try 1 / Ops.sqrt(Ops.mean(deviation * deviation, axes: axes, keepDims: true) + kernel.eps)
+            let xhat = try deviation * rstd
+            let gw = weight == nil ? g : try g * v[2]
+            var inner = try gw - xhat * Ops.mean(gw * xhat, axes: axes, keepDims: true)
+            if kernel.centered { inner = try inner - Ops.mean(gw, axes: axes, keepDims: true) }
+            return [try rstd * inner, try Ops.sum(g * xhat, axes: rows), try Ops.sum(g, axes: rows)]
+        })
+        return (dx, dw, db)
     }
 
     /// PyTorch's `batch_norm` for x of shape (N, C, ...): statistics per channel over every
@@ -113,24 +139,67 @@ extension Ops {
         let stats = try Tensor(shape: [2, channels], dtype: .float64, op: op)
         let running = runningMean.flatMap { mean in runningVar.map { (mean, $0) } }
         if x.dtype == .float32 {
-            layout.forward(x, scale, shift, out, stats, training: training, running: running,
-                           momentum: momentum, eps: eps, Float.self)
+            layout.statistics(x, stats, training: training, running: running, momentum: momentum, eps: eps, Float.self)
+            layout.forward(x, scale, shift, out, stats, Float.self)
         } else {
-            layout.forward(x, scale, shift, out, stats, training: training, running: running,
-                           momentum: momentum, eps: eps, Double.self)
+            layout.statistics(x, stats, training: training, running: running, momentum: momentum, eps: eps, Double.self)
+            layout.forward(x, scale, shift, out, stats, Double.self)
         }
         let inputs = [x] + [weight, bias].compactMap { $0 }
+        // Evaluation normalizes with the running statistics as they were at the forward.
+        let frozen = training ? nil : stats
         return try out.recording(op, inputs) { g in
-            let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: op) : nil
-            let dw = weight?.requiresGrad == true ? try Tensor(shape: scale.shape, dtype: x.dtype, op: op) : nil
-            let db = bias?.requiresGrad == true ? try Tensor(shape: shift.shape, dtype: x.dtype, op: op) : nil
-            if x.dtype == .float32 {
-                layout.backward(x, scale, stats, g, dx, dw, db, training: training, Float.self)
-            } else {
-                layout.backward(x, scale, stats, g, dx, dw, db, training: training, Double.self)
-            }
+            let (dx, dw, db) = try batchNormBackward(g, x, weight, bias, frozen: frozen, eps: eps, layout)
             return [dx] + (weight == nil ? [] : [dw]) + (bias == nil ? [] : [db])
         }
+    }
+
+    /// The gradients of a batch norm's input, weight and bias (each only when that tensor
+    /// requires grad) from the output gradient `g`, fused. Training recomputes the batch
+    /// statistics from `x` (they depend on it); evaluation uses the `frozen` statistics (mean,
+    /// then 1/sqrt(var + eps), per channel). An op of its own; its backward is derived from the
+    /// same math written with ops.
+    private static func batchNormBackward(_ g: Tensor, _ x: Tensor, _ weight: Tensor?, _ bias: Tensor?, frozen: Tensor?,
+                                          eps: Double, _ layout: ChannelLayout) throws -> (Tensor?, Tensor?, Tensor?) {
+        let name = "batch_norm_backward"
+        let channels = layout.channels
+        let scale = try weight ?? Tensor.full(1, dtype: x.dtype, shape: [channels])
+        let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: name) : nil
+        let dw = try weight.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: name) : nil }
+        let db = try bias.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: name) : nil }
+        let stats = try frozen ?? Tensor(shape: [2, channels], dtype: .float64, op: name)
+        if x.dtype == .float32 {
+            if frozen == nil { layout.statistics(x, stats, training: true, running: nil, momentum: 0, eps: eps, Float.self) }
+            layout.backward(x, scale, stats, g, dx, dw, db, training: frozen == nil, Float.self)
+        } else {
+            if frozen == nil { layout.statistics(x, stats, training: true, running: nil, momentum: 0, eps: eps, Double.self) }
+            layout.backward(x, scale, stats, g, dx, dw, db, training: frozen == nil, Double.self)
+        }
+        let axes = [0] + Array(2..<x.rank)
+        let perChannel = [1, channels] + Array(repeating: 1, count: x.rank - 2)
+        try Tensor.recording([dx, dw, db], name, [g, x] + (weight.map { [$0] } ?? []), composite: { v in
+            let (g, x) = (v[0], v[1])
+            let mean: Tensor, rstd: Tensor
+            if let frozen {
+                let columns = try Ops.cast(Ops.transpose(frozen, axes: nil), to: x.dtype)
+                let split = try Ops.split(columns, boundaries: [1], axis: 1)
+                (mean, rstd) = (try Ops.reshape(split[0], perChannel), try Ops.reshape(split[1], perChannel))
+            } else {
+                mean = try Ops.mean(x, axes: axes, keepDims: true)
+                let deviation = try x - mean
+                rstd = try 1 / Ops.sqrt(Ops.mean(deviation * deviation, axes: axes, keepDims: true) + eps)
+            }
+            let xhat = try (x - mean) * rstd
+            let gw = weight == nil ? g : try g * Ops.reshape(v[2], perChannel)
+            var dx = try rstd * gw
+            if frozen == nil {
+                dx = try rstd * (gw - Ops.mean(gw, axes: axes, keepDims: true) - xhat * Ops.mean(gw * xhat, axes: axes, keepDims: true))
+            }
+            return [dx,
+                    try weight.map { try Ops.reshape(Ops.sum(g * xhat, axes: axes), $0.shape) },
+                    try bias.map { try Ops.reshape(Ops.sum(g, axes: axes), $0.shape) }]
+        })
+        return (dx, dw, db)
     }
 
     /// Checks that `x` is a float tensor and `eps` a finite number >= 0.
@@ -170,7 +239,10 @@ private func laneSum(_ count: Int, _ term: (Int) -> Double) -> Double {
 
 /// Layer norm (`centered`) and RMS norm over `rows` contiguous rows of `width` elements.
 private struct RowNormKernel {
-    let rows: Int, width: Int, centered: Bool, eps: Double
+    let rows: Int, width: Int
+    /// The number of trailing dims a row spans.
+    let rank: Int
+    let centered: Bool, eps: Double
 
     /// Rows per piece of work, so a piece holds about `Parallel.minimumElements` elements.
     private var grain: Int { max(1, Parallel.minimumElements / max(width, 1)) }
@@ -180,19 +252,31 @@ private struct RowNormKernel {
         let src = x.pointer(T.self), dst = out.pointer(T.self)
         let wp = w.pointer(T.self), bp = b.pointer(T.self)
         let mean = stats.pointer(Double.self), rstd = mean + rows
-        let n = Double(width)
         Parallel.forRanges(rows, grain: grain) { range in
             for r in range {
                 let row = src + r * width, o = dst + r * width
-                let mu = centered ? laneSum(width) { Double(row[$0]) } / n : 0
-                let variance = laneSum(width) { let d = Double(row[$0]) - mu; return d * d } / n
-                let rs = 1 / (variance + eps).squareRoot()
-                mean[r] = mu
-                rstd[r] = rs
-                let m = T(mu), s = T(rs)
+                (mean[r], rstd[r]) = moments(row)
+                let m = T(mean[r]), s = T(rstd[r])
                 for i in 0..<width { o[i] = (row[i] - m) * s * wp[i] + bp[i] }
             }
         }
+    }
+
+    /// Each row's mean at stats[r] and 1/sqrt(var + eps) at stats[rows + r].
+    func statistics<T: FloatElement>(_ x: Tensor, _ stats: Tensor, _: T.Type) {
+        let src = x.pointer(T.self), mean = stats.pointer(Double.self), rstd = mean + rows
+        Parallel.forRanges(rows, grain: grain) { range in
+            for r in range { (mean[r], rstd[r]) = moments(src + r * width) }
+        }
+    }
+
+    /// A row's mean (0 for RMS norm) and 1/sqrt(var + eps), with var the mean squared deviation.
+    @inline(__always)
+    private func moments<T: FloatElement>(_ row: UnsafeMutablePointer<T>) -> (Double, Double) {
+        let n = Double(width)
+        let mu = centered ? laneSum(width) { Double(row[$0]) } / n : 0
+        let variance = laneSum(width) { let d = Double(row[$0]) - mu; return d * d } / n
+        return (mu, 1 / (variance + eps).squareRoot())
     }
 
     /// The input gradient into `dx` and the summed weight and bias gradients into `dw` and `db`
@@ -387,11 +471,10 @@ private struct ChannelLayout {
         return (first, second)
     }
 
-    /// Fills `stats` with the batch statistics (training, also updating `running` in place) or
-    /// the running ones, then out = (x - mean) * (w * rstd) + b.
-    func forward<T: FloatElement>(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ out: Tensor, _ stats: Tensor,
-                                  training: Bool, running: (mean: Tensor, variance: Tensor)?,
-                                  momentum: Double, eps: Double, _: T.Type) {
+    /// Fills `stats` (per channel: mean, then 1/sqrt(var + eps)) with the batch statistics when
+    /// `training`, also updating `running` in place when given, or else with the running ones.
+    func statistics<T: FloatElement>(_ x: Tensor, _ stats: Tensor, training: Bool, running: (mean: Tensor, variance: Tensor)?,
+                                     momentum: Double, eps: Double, _: T.Type) {
         let src = x.pointer(T.self)
         let mean = stats.pointer(Double.self), rstd = mean + channels
         if training {
@@ -416,7 +499,11 @@ private struct ChannelLayout {
                 rstd[c] = 1 / (Double(rv[c]) + eps).squareRoot()
             }
         }
-        // y = (x - mean)·(w·rstd) + b
+    }
+
+    /// out = (x - mean) * (w * rstd) + b with the channel statistics in `stats`.
+    func forward<T: FloatElement>(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ out: Tensor, _ stats: Tensor, _: T.Type) {
+        let mean = stats.pointer(Double.self), rstd = mean + channels
         let wp = w.pointer(T.self), bp = b.pointer(T.self)
         var coefficients = [T](repeating: 0, count: 4 * channels)
         for c in 0..<channels {
@@ -424,7 +511,7 @@ private struct ChannelLayout {
             coefficients[2 * channels + c] = bp[c]
             coefficients[3 * channels + c] = T(mean[c])
         }
-        affineRows(out.pointer(T.self), src, nil, coefficients)
+        affineRows(out.pointer(T.self), x.pointer(T.self), nil, coefficients)
     }
 
     /// The input gradient into `dx` and the weight and bias gradients into `dw` and `db` (each

@@ -69,17 +69,57 @@ extension Ops {
         } else {
             geometry.poolForward(kind, x.pointer(Double.self), out.pointer(Double.self), indices)
         }
+        let inputShape = x.shape
         return try out.recording(op, [x]) { g in
-            let dx = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true, op: op)
-            let winners = winners?.bytes.assumingMemoryBound(to: Int32.self)
-            if x.dtype == .float32 {
-                geometry.poolBackward(kind, g.pointer(Float.self), dx.pointer(Float.self), winners)
-            } else {
-                geometry.poolBackward(kind, g.pointer(Double.self), dx.pointer(Double.self), winners)
-            }
-            return [dx]
+            [try poolBackward(winners.map { .max($0) } ?? .average, op, g, geometry, inputShape: inputShape)]
         }
     }
+
+    /// The input gradient of a pooling from its output gradient `g`: added to each window's
+    /// maximum (`winners`), or spread evenly over each window. Linear in `g`: its backward is
+    /// `selectWinners` for max pooling and the average pooling itself otherwise.
+    private static func poolBackward(_ source: PoolGradientSource, _ op: String, _ g: Tensor, _ geometry: WindowGeometry,
+                                     inputShape: [Int]) throws -> Tensor {
+        let name = op + "_backward"
+        let dx = try Tensor(shape: inputShape, dtype: g.dtype, zeroed: true, op: name)
+        if g.dtype == .float32 {
+            geometry.poolBackward(source, g.pointer(Float.self), dx.pointer(Float.self))
+        } else {
+            geometry.poolBackward(source, g.pointer(Double.self), dx.pointer(Double.self))
+        }
+        let outShape = g.shape
+        return try dx.recording(name, [g]) { gg in
+            switch source {
+            case .max(let winners): return [try selectWinners(gg, winners, op, geometry, outShape: outShape)]
+            case .average: return [try pool(.average, op, gg, geometry, outShape: outShape)]
+            }
+        }
+    }
+
+    /// Each window's entry of `x` at its recorded maximum: max pooling with the winners fixed,
+    /// the backward of `poolBackward`, whose own backward is `poolBackward` again.
+    private static func selectWinners(_ x: Tensor, _ winners: Storage, _ op: String, _ geometry: WindowGeometry,
+                                      outShape: [Int]) throws -> Tensor {
+        let out = try Tensor(shape: outShape, dtype: x.dtype, op: op + "_select")
+        let at = winners.bytes.assumingMemoryBound(to: Int32.self)
+        if x.dtype == .float32 {
+            geometry.select(x.pointer(Float.self), at, out.pointer(Float.self))
+        } else {
+            geometry.select(x.pointer(Double.self), at, out.pointer(Double.self))
+        }
+        let inputShape = x.shape
+        return try out.recording(op + "_select", [x]) { g in
+            [try poolBackward(.max(winners), op, g, geometry, inputShape: inputShape)]
+        }
+    }
+}
+
+/// Where a pooling's input gradient comes from.
+private enum PoolGradientSource {
+    /// Max pooling: each window's maximum, an offset in its plane per output element (Int32).
+    case max(Storage)
+    /// Average pooling: every element of the window, equally.
+    case average
 }
 
 extension WindowGeometry {
@@ -172,17 +212,17 @@ extension WindowGeometry {
 
     /// Adds the output gradient `g` into the zeroed `dx`: to each window's recorded maximum, or
     /// spread evenly over the window's input elements.
-    func poolBackward<T: FloatElement>(_ kind: PoolKind, _ g: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
-                                       _ winners: UnsafePointer<Int32>?) {
+    fileprivate func poolBackward<T: FloatElement>(_ source: PoolGradientSource, _ g: UnsafePointer<T>,
+                                                   _ dx: UnsafeMutablePointer<T>) {
         let scale = 1 / T(kernelH * kernelW)
         let columns = (0..<kernelW).map(validColumns)
         Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / plane)) { planes in
             for p in planes {
                 let target = dx + p * plane, first = p * positions
-                switch kind {
-                case .max:
-                    guard let winners else { return }
-                    for o in first..<first + positions { target[Int(winners[o])] += g[o] }
+                switch source {
+                case .max(let winners):
+                    let at = winners.bytes.assumingMemoryBound(to: Int32.self)
+                    for o in first..<first + positions { target[Int(at[o])] += g[o] }
                 case .average:
                     for oh in 0..<outH {
                         let line = g + first + oh * outW
@@ -195,6 +235,16 @@ extension WindowGeometry {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// `out[p, o] = x[p, winners[p, o]]` for every plane p and output position o.
+    func select<T>(_ x: UnsafePointer<T>, _ winners: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<T>) {
+        Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / max(positions, 1))) { planes in
+            for p in planes {
+                let source = x + p * plane, first = p * positions
+                for o in first..<first + positions { out[o] = source[Int(winners[o])] }
             }
         }
     }

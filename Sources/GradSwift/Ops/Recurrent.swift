@@ -62,11 +62,10 @@ public enum RecurrentCell: Sendable {
 // same layout, so no transposes are needed: row (t, b) of every (rows, width) matrix is
 // t·rowT + b·rowB, and a step's B rows are a matrix with leading dimension rowB·width.
 //
-// The graph has one output per node, so the LSTM's cell-state sequence is a second tensor
-// whose node is a thin consumer of the hidden sequence: its backward hands its gradient to
-// the shared `CellStateGradient` and returns zeros for the hidden sequence. Because it
-// consumes the hidden sequence, backward always reaches it first, and the hidden node's
-// backward then folds dc into the same fused recurrence (no second pass through time).
+// The LSTM's cell-state sequence is a second output of the same graph node, so its gradient
+// reaches the fused recurrence together with the hidden sequence's (no second pass through
+// time). The fused backward is differentiable once: recording it (a double backward) fails
+// with an error naming the cell.
 
 /// Where the rows of a sequence op live.
 private struct SequenceShape {
@@ -84,19 +83,6 @@ private struct SequenceShape {
     func time(_ step: Int) -> Int { reverse ? steps - 1 - step : step }
     /// The timestep processed just before `t` (valid for positions after the first).
     func previous(_ t: Int) -> Int { reverse ? t + 1 : t - 1 }
-}
-
-/// The gradient of an LSTM's cell-state sequence, handed from its node to the hidden-sequence
-/// node that computes all the gradients.
-private final class CellStateGradient {
-    var pending: Tensor?
-
-    func add(_ g: Tensor) throws { pending = try pending.map { try Ops.add($0, g) } ?? g }
-
-    func take() -> Tensor? {
-        defer { pending = nil }
-        return pending
-    }
 }
 
 /// Everything one run of a sequence op reads and writes.
@@ -133,18 +119,16 @@ extension Ops {
 
         let outShape = x.shape.dropLast() + [run.shape.hidden]
         let hidden = run.hidden.sharingStorage(shape: Array(outShape))
-        let context = CellStateGradient()
+        let cellOut = run.cells?.sharingStorage(shape: Array(outShape))
         let inputs = [x] + [h0, c0].compactMap { $0 } + weights
-        try hidden.recording(cell.name, inputs) { g in
-            let dcs = context.take()
+        try Tensor.recording([hidden] + (cellOut.map { [$0] } ?? []), cell.name, inputs) { gradients, _ in
+            if GradMode.isEnabled {
+                throw EngineError.invalidState("\(cell.name): double backward is not supported; the recurrent layers' fused backward can be differentiated once only")
+            }
+            let dcs = gradients.count > 1 ? gradients[1] : nil
+            let g = try gradients[0] ?? Tensor(shape: Array(outShape), dtype: x.dtype, zeroed: true, op: cell.name)
             if g.dtype == .float32 { return try SequenceKernel<Float>.backward(run, g, dcs) }
             return try SequenceKernel<Double>.backward(run, g, dcs)
-        }
-        guard let cells = run.cells else { return (hidden, nil) }
-        let cellOut = cells.sharingStorage(shape: Array(outShape))
-        try cellOut.recording("lstm_cell_state", [hidden]) { g in
-            try context.add(g)
-            return [try Tensor(shape: Array(outShape), dtype: g.dtype, zeroed: true, op: "lstm")]
         }
         return (hidden, cellOut)
     }

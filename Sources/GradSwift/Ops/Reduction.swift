@@ -24,6 +24,11 @@ extension Ops {
         try reduce(.sum, a, axes: axes, keepDims: keepDims)
     }
 
+    /// Mean over `axes` (`nil`: all axes); ints give float64.
+    public static func mean(_ a: Tensor, axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
+        try reduce(.mean, a, axes: axes, keepDims: keepDims)
+    }
+
     /// Forward and backward of sum, mean, max, min, argmax and argmin over `axes`
     /// (`nil`: all axes), keeping reduced axes as size 1 when `keepDims`.
     public static func reduce(_ op: ReduceOp, _ a: Tensor, axes: [Int]?, keepDims: Bool) throws -> Tensor {
@@ -135,23 +140,38 @@ extension Ops {
             }
             return
         }
+        if inner > 1 && outer < Parallel.threads && reduced * inner >= 2 * Parallel.minimumElements {
+            // A few wide blocks (column sums of a tall matrix): the columns are split over the cores.
+            for o in 0..<outer {
+                let block = src + o * reduced * inner, out = dst + o * inner
+                Parallel.forRanges(inner, grain: max(8, Parallel.minimumElements / reduced)) { columns in
+                    columnFold(R.self, block + columns.lowerBound, out + columns.lowerBound, columns.count, reduced, inner)
+                }
+            }
+            return
+        }
         Parallel.forRanges(outer, grain: max(1, Parallel.minimumElements / max(reduced * inner, 1))) { range in
             if inner == 1 {
                 for o in range { dst[o] = R.finish(fold(R.self, src + o * reduced, reduced), count: reduced) }
                 return
             }
-            let acc = UnsafeMutablePointer<R.Accumulator>.allocate(capacity: inner)
-            defer { acc.deallocate() }
-            for o in range {
-                acc.initialize(repeating: R.initial, count: inner)
-                for r in 0..<reduced {
-                    let row = src + (o * reduced + r) * inner
-                    for i in 0..<inner { acc[i] = R.combine(acc[i], row[i]) }
-                }
-                let out = dst + o * inner
-                for i in 0..<inner { out[i] = R.finish(acc[i], count: reduced) }
-            }
+            for o in range { columnFold(R.self, src + o * reduced * inner, dst + o * inner, inner, reduced, inner) }
         }
+    }
+
+    /// `dst[i] = R.finish(fold(src[r · stride + i] for r in 0..<reduced))` for i in 0..<width:
+    /// `width` adjacent columns of a row-major block whose rows are `stride` elements long.
+    private static func columnFold<R: Reducer>(_: R.Type, _ src: UnsafeMutablePointer<R.Element>,
+                                               _ dst: UnsafeMutablePointer<R.Element>,
+                                               _ width: Int, _ reduced: Int, _ stride: Int) {
+        let acc = UnsafeMutablePointer<R.Accumulator>.allocate(capacity: width)
+        defer { acc.deallocate() }
+        acc.initialize(repeating: R.initial, count: width)
+        for r in 0..<reduced {
+            let row = src + r * stride
+            for i in 0..<width { acc[i] = R.combine(acc[i], row[i]) }
+        }
+        for i in 0..<width { dst[i] = R.finish(acc[i], count: reduced) }
     }
 
     /// Folds `count` contiguous elements with eight independent accumulators, so the additions
@@ -248,15 +268,15 @@ enum IntegerSum: Reducer {
 /// Maximum; NaN propagates.
 enum MaxReducer<T: ArithmeticElement>: Reducer {
     static var initial: T { T.lowest }
-    @inline(__always) static func combine(_ a: T, _ x: T) -> T { Maximum<T>.apply(x, a) }
-    @inline(__always) static func merge(_ a: T, _ b: T) -> T { Maximum<T>.apply(a, b) }
+    @inline(__always) static func combine(_ a: T, _ x: T) -> T { Maximum.value(x, a) }
+    @inline(__always) static func merge(_ a: T, _ b: T) -> T { Maximum.value(a, b) }
     @inline(__always) static func finish(_ a: T, count: Int) -> T { a }
 }
 
 /// Minimum; NaN propagates.
 enum MinReducer<T: ArithmeticElement>: Reducer {
     static var initial: T { T.highest }
-    @inline(__always) static func combine(_ a: T, _ x: T) -> T { Minimum<T>.apply(x, a) }
-    @inline(__always) static func merge(_ a: T, _ b: T) -> T { Minimum<T>.apply(a, b) }
+    @inline(__always) static func combine(_ a: T, _ x: T) -> T { Minimum.value(x, a) }
+    @inline(__always) static func merge(_ a: T, _ b: T) -> T { Minimum.value(a, b) }
     @inline(__always) static func finish(_ a: T, count: Int) -> T { a }
 }

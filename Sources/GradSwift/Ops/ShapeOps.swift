@@ -42,7 +42,7 @@ extension Ops {
         }
         var inverse = [Int](repeating: 0, count: perm.count)
         for (i, p) in perm.enumerated() { inverse[p] = i }
-        return try permuteCopy(a, perm).recording("transpose", [a]) { g in [try permuteCopy(g, inverse)] }
+        return try permuteCopy(a, perm).recording("transpose", [a]) { g in [try transpose(g, axes: inverse)] }
     }
 
     /// Two axes exchanged, as `np.swapaxes`.
@@ -122,7 +122,7 @@ extension Ops {
             start += t.shape[ax]
         }
         return try out.recording("concat", tensors) { g in
-            try zip(tensors, starts).map { t, s in try readSlab(g, axis: ax, start: s, length: t.shape[ax]) }
+            try zip(tensors, starts).map { t, s in try narrow(g, axis: ax, start: s, length: t.shape[ax]) }
         }
     }
 
@@ -133,14 +133,26 @@ extension Ops {
         let length = a.shape[ax]
         let points = [0] + boundaries.map { Swift.min(Swift.max($0 < 0 ? $0 + length : $0, 0), length) } + [length]
         return try (0..<(points.count - 1)).map { i in
-            let start = points[i], size = Swift.max(points[i + 1] - start, 0)
-            let piece = try readSlab(a, axis: ax, start: start, length: size)
-            return try piece.recording("split", [a]) { g in
-                let full = try Tensor(shape: a.shape, dtype: g.dtype, zeroed: true, op: "split")
-                try writeSlab(g, into: full, axis: ax, start: start)
-                return [full]
-            }
+            try narrow(a, axis: ax, start: points[i], length: Swift.max(points[i + 1] - points[i], 0))
         }
+    }
+
+    /// A copy of the `length` entries of `a` along `axis` from `start` (a checked, in-range
+    /// window). The gradient is `narrowBackward`: the window's gradient, zero-padded back.
+    static func narrow(_ a: Tensor, axis: Int, start: Int, length: Int) throws -> Tensor {
+        let shape = a.shape
+        return try readSlab(a, axis: axis, start: start, length: length).recording("narrow", [a]) { g in
+            [try narrowBackward(g, shape: shape, axis: axis, start: start)]
+        }
+    }
+
+    /// A zero tensor of `shape` holding `g` along `axis` from `start`: `narrow`'s backward,
+    /// whose own backward is `narrow` again.
+    static func narrowBackward(_ g: Tensor, shape: [Int], axis: Int, start: Int) throws -> Tensor {
+        let full = try Tensor(shape: shape, dtype: g.dtype, zeroed: true, op: "narrow_backward")
+        try writeSlab(g, into: full, axis: axis, start: start)
+        let length = g.shape[axis]
+        return try full.recording("narrow_backward", [g]) { gg in [try narrow(gg, axis: axis, start: start, length: length)] }
     }
 
     /// A copy of `length` entries of `a` along `axis` from `start`.

@@ -2,15 +2,25 @@
 /// stable: each row is shifted by its maximum, and sums accumulate in double precision.
 extension Ops {
     /// e^x / Σ e^x along `axis` (`nil`: over every element, PyDyNet's default); the result has
-    /// `x`'s shape. Ints give float64. Backward: y·(g - Σ g·y).
+    /// `x`'s shape. Ints give float64. Backward: `softmaxBackward`.
     public static func softmax(_ x: Tensor, axis: Int?) throws -> Tensor {
         try softmaxFamily(x, axis: axis, log: false)
     }
 
     /// x - log Σ e^x along `axis` (`nil`: over every element). Ints give float64.
-    /// Backward: g - e^y·Σ g.
+    /// Backward: `logSoftmaxBackward`.
     public static func logSoftmax(_ x: Tensor, axis: Int?) throws -> Tensor {
         try softmaxFamily(x, axis: axis, log: true)
+    }
+
+    /// y·(g - Σ g·y) along `axis`: softmax's backward from its output y, fused.
+    static func softmaxBackward(_ g: Tensor, _ y: Tensor, axis: Int?) throws -> Tensor {
+        try softmaxBackwardFamily(g, y, axis: axis, log: false)
+    }
+
+    /// g - e^y·Σ g along `axis`: log-softmax's backward from its output y, fused.
+    static func logSoftmaxBackward(_ g: Tensor, _ y: Tensor, axis: Int?) throws -> Tensor {
+        try softmaxBackwardFamily(g, y, axis: axis, log: true)
     }
 
     private static func softmaxFamily(_ a: Tensor, axis: Int?, log: Bool) throws -> Tensor {
@@ -23,16 +33,29 @@ extension Ops {
         } else {
             SoftmaxRows<Double>.forward(x.pointer(Double.self), out.pointer(Double.self), rows, log: log)
         }
-        let y = out.detached()
-        return try out.recording(name, [a]) { g in
-            let grad = try Tensor(shape: y.shape, dtype: g.dtype, op: name)
-            if g.dtype == .float32 {
-                SoftmaxRows<Float>.backward(y.pointer(Float.self), g.pointer(Float.self), grad.pointer(Float.self), rows, log: log)
-            } else {
-                SoftmaxRows<Double>.backward(y.pointer(Double.self), g.pointer(Double.self), grad.pointer(Double.self), rows, log: log)
-            }
-            return [grad]
+        return try out.recording(name, [a]) { g, y in [try softmaxBackwardFamily(g, y, axis: axis, log: log)] }
+    }
+
+    /// The fused backward kernels as ops. Their own backward is derived from the same math
+    /// written with ops (`Autograd.vjp`).
+    private static func softmaxBackwardFamily(_ g: Tensor, _ y: Tensor, axis: Int?, log: Bool) throws -> Tensor {
+        let name = log ? "log_softmax_backward" : "softmax_backward"
+        guard g.shape == y.shape && g.dtype == y.dtype && y.dtype.isFloatingPoint else {
+            throw EngineError.invalidArgument("\(name): gradient \(describe(g.shape)) \(g.dtype.name) and output \(describe(y.shape)) \(y.dtype.name) must be float tensors of one shape and dtype")
         }
+        let rows = try RowLayout(y.shape, axis: axis, op: name)
+        let grad = try Tensor(shape: y.shape, dtype: y.dtype, op: name)
+        if y.dtype == .float32 {
+            SoftmaxRows<Float>.backward(y.pointer(Float.self), g.pointer(Float.self), grad.pointer(Float.self), rows, log: log)
+        } else {
+            SoftmaxRows<Double>.backward(y.pointer(Double.self), g.pointer(Double.self), grad.pointer(Double.self), rows, log: log)
+        }
+        return try grad.recording(name, [g, y], composite: { v in
+            let (g, y) = (v[0], v[1])
+            let axes = axis.map { [$0] }
+            return log ? try g - Ops.exp(y) * Ops.sum(g, axes: axes, keepDims: true)
+                       : try y * (g - Ops.sum(g * y, axes: axes, keepDims: true))
+        })
     }
 }
 

@@ -20,8 +20,10 @@ public final class Tensor {
     public internal(set) var requiresGrad: Bool
     /// False once an op has recorded this tensor as its output; only leaves accumulate `.grad`.
     public internal(set) var isLeaf = true
-    /// The op that produced this tensor; `nil` for leaves and once the graph has been freed.
+    /// The op that produced this tensor; `nil` for leaves.
     public internal(set) var gradFn: Node?
+    /// Which of `gradFn`'s outputs this tensor is.
+    var outputIndex = 0
     /// Accumulated gradient of a leaf, same shape and dtype; created on first use.
     public internal(set) var grad: Tensor?
 

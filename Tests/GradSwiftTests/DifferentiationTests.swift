@@ -1,0 +1,196 @@
+import XCTest
+@testable import GradSwift
+
+/// Every backward rule is written with ops, so a backward run with grad mode on records the
+/// gradients it computes, and they can be differentiated again. These tests check, for every
+/// op of the `OpTable` and for every op with a fused backward (softmax, losses, linear,
+/// convolution, pooling, normalization, embedding, indexing, ...), the first derivatives and
+/// the derivatives of those (Hessian-vector products) against central finite differences in
+/// float64.
+final class DifferentiationTests: XCTestCase {
+    func testOpTableNamesAreUnique() {
+        XCTAssertEqual(Set(OpTable.all.map(\.name)).count, OpTable.all.count)
+        XCTAssertNotNil(OpTable.named("tanh_backward"))
+    }
+
+    func testEveryTableOpTwiceOverSameAndBroadcastShapes() throws {
+        for entry in OpTable.all where entry.differentiable {
+            let shapes: [[[Int]]] = entry.arity == 1 ? [[[2, 3]]] : [[[2, 3], [2, 3]], [[2, 3], [3]], [[1, 3], [2, 1]]]
+            for operandShapes in shapes {
+                var random = Draws(seed: UInt64(entry.name.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) }))
+                let inputs = try operandShapes.map { try random.tensor($0, in: 0.5...1.5) }
+                try checkTwice(entry.name) { [try entry($0)] }(inputs)
+            }
+        }
+    }
+
+    func testFusedBackwardsTwice() throws {
+        var r = Draws(seed: 11)
+        let x = try r.tensor([3, 4]), w = try r.tensor([4]), b = try r.tensor([4])
+        try checkTwice("softmax") { [try Ops.softmax($0[0], axis: 1)] }([x])
+        try checkTwice("softmax over all") { [try Ops.softmax($0[0], axis: nil)] }([x])
+        try checkTwice("log_softmax") { [try Ops.logSoftmax($0[0], axis: 0)] }([x])
+        try checkTwice("layer_norm") { [try Ops.layerNorm($0[0], normalizedShape: [4], weight: $0[1], bias: $0[2], eps: 1e-5)] }([x, w, b])
+        try checkTwice("rms_norm") { [try Ops.rmsNorm($0[0], normalizedShape: [4], weight: $0[1], eps: 1e-5)] }([x, w])
+        let image = try r.tensor([2, 3, 2, 2]), scale = try r.tensor([3]), shift = try r.tensor([3])
+        try checkTwice("batch_norm training") {
+            [try Ops.batchNorm($0[0], runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2], training: true,
+                               momentum: 0.1, eps: 1e-5)]
+        }([image, scale, shift])
+        let runningMean = try r.tensor([3]), runningVar = try r.tensor([3], in: 0.5...1.5)
+        try checkTwice("batch_norm evaluation") {
+            [try Ops.batchNorm($0[0], runningMean: runningMean, runningVar: runningVar, weight: $0[1], bias: $0[2],
+                               training: false, momentum: 0.1, eps: 1e-5)]
+        }([image, scale, shift])
+    }
+
+    func testLossesTwice() throws {
+        var r = Draws(seed: 12)
+        let logits = try r.tensor([3, 4]), labels = try integers([1, 0, 3], [3])
+        let probabilities = try Ops.softmax(try r.tensor([3, 4]), axis: 1)
+        try probabilities.setRequiresGrad(true)
+        for reduction in [Reduction.mean, .sum, .none] {
+            try checkTwice("cross_entropy \(reduction.name)") { [try Ops.crossEntropy($0[0], labels, reduction: reduction)] }([logits])
+            try checkTwice("cross_entropy probabilities \(reduction.name)") {
+                [try Ops.crossEntropy($0[0], $0[1], reduction: reduction)]
+            }([logits, probabilities])
+            try checkTwice("nll_loss \(reduction.name)") { [try Ops.nllLoss($0[0], labels, reduction: reduction)] }([logits])
+            try checkTwice("mse_loss \(reduction.name)") { [try Ops.mseLoss($0[0], $0[1], reduction: reduction)] }([logits, probabilities])
+        }
+    }
+
+    func testLinearAlgebraAndLayersTwice() throws {
+        var r = Draws(seed: 13)
+        let a = try r.tensor([2, 3, 4]), b = try r.tensor([4, 2]), v = try r.tensor([4])
+        try checkTwice("matmul batched") { [try Ops.matmul($0[0], $0[1])] }([a, b])
+        try checkTwice("matmul vector") { [try Ops.matmul($0[0], $0[1])] }([a, v])
+        let x = try r.tensor([2, 3, 4]), weight = try r.tensor([4, 5]), bias = try r.tensor([5])
+        try checkTwice("linear") { [try Ops.linear($0[0], weight: $0[1], bias: $0[2])] }([x, weight, bias])
+        let image = try r.tensor([2, 2, 4, 4]), kernel = try r.tensor([3, 2, 2, 2]), channelBias = try r.tensor([3])
+        try checkTwice("conv2d") { [try Ops.conv2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1)] }([image, kernel, channelBias])
+        let line = try r.tensor([2, 2, 5]), kernel1d = try r.tensor([3, 2, 2])
+        try checkTwice("conv1d") { [try Ops.conv1d($0[0], $0[1], stride: 1, padding: 1)] }([line, kernel1d])
+        try checkTwice("max_pool2d") { [try Ops.maxPool2d($0[0], kernel: 2, stride: 2)] }([image])
+        try checkTwice("avg_pool2d") { [try Ops.avgPool2d($0[0], kernel: 2, stride: 1, padding: 1)] }([image])
+        let table = try r.tensor([5, 3]), rows = try integers([4, 0, 4, 2], [2, 2])
+        // (With a padding row that occurs, the forward reads the row but its gradient is zero
+        // by definition, so finite differences do not apply.)
+        try checkTwice("embedding") { [try Ops.embedding(rows, weight: $0[0], paddingIndex: 3)] }([table])
+    }
+
+    func testShapeAndIndexingOpsTwice() throws {
+        var r = Draws(seed: 14)
+        let x = try r.tensor([3, 4]), y = try r.tensor([3, 2])
+        try checkTwice("index") { [try Ops.index($0[0], [.tensor(try integers([2, 0, 2], [3])), .slice(start: 1, stop: nil, step: 2)])] }([x])
+        try checkTwice("concat and split") { v in try Ops.split(try Ops.concat([v[0], v[1]], axis: 1), boundaries: [1, 5], axis: 1) }([x, y])
+        try checkTwice("transpose") { [try Ops.transpose($0[0], axes: nil)] }([x])
+        try checkTwice("reductions") {
+            [try Ops.sum($0[0], axes: [0]), try Ops.mean($0[0], axes: [1], keepDims: true), try Ops.reduce(.max, $0[0], axes: [1], keepDims: false)]
+        }([x])
+        try checkTwice("leaky_relu") { [try Ops.leakyRelu($0[0], slope: 0.1)] }([try r.tensor([2, 3], in: -1.5...(-0.5))])
+        try checkTwice("where") { v in [try Ops.where(try Ops.gt(v[0], v[1]), v[0], v[1])] }([x, try r.tensor([4])])
+    }
+
+    func testRecurrentBackwardRefusesToBeRecorded() throws {
+        var r = Draws(seed: 15)
+        let x = try r.tensor([3, 2, 2]), wx = try r.tensor([2, 4]), wh = try r.tensor([1, 4])
+        try x.setRequiresGrad(true)
+        let (hidden, _) = try Ops.recurrentSequence(.lstm, x, h0: nil, c0: nil, weights: [wx, wh])
+        let seed = try Tensor.full(1, dtype: .float64, shape: hidden.shape)
+        XCTAssertThrowsError(try GradMode.with(enabled: true) { try GraphWalk.run(from: [(hidden, seed)], retainGraph: true) }) { error in
+            XCTAssertTrue("\(error)".contains("lstm: double backward is not supported"), "\(error)")
+        }
+        XCTAssertNoThrow(try GradMode.with(enabled: false) { try GraphWalk.run(from: [(hidden, seed)], retainGraph: false) })
+    }
+
+    // MARK: Checks
+
+    /// Checks `f`'s gradients (of Σ w·outputs, fixed random weights w) and the gradients of
+    /// ⟨gradients, v⟩ (fixed random v) with respect to every float input, against central
+    /// differences.
+    private func checkTwice(_ name: String, file: StaticString = #filePath, line: UInt = #line,
+                            _ f: @escaping ([Tensor]) throws -> [Tensor]) -> ([Tensor]) throws -> Void {
+        { inputs in
+            let inputs = try inputs.map { t -> Tensor in
+                let leaf = t.detached()
+                if leaf.dtype.isFloatingPoint { try leaf.setRequiresGrad(true) }
+                return leaf
+            }
+            var random = Draws(seed: 99)
+            let weights = try f(inputs).map { try random.tensor($0.shape) }
+            let directions = try inputs.map { try random.tensor($0.shape) }
+
+            // Σ w·f(inputs), and its gradients recorded in the graph (a create_graph backward).
+            func loss(_ xs: [Tensor]) throws -> Tensor {
+                try zip(try f(xs), weights).map { try Ops.sum(try $0 * $1) }.reduce(try Tensor.scalar(0, dtype: .float64), +)
+            }
+            func gradients(_ xs: [Tensor]) throws -> [Tensor?] {
+                let reached = try GradMode.with(enabled: true) {
+                    try GraphWalk.run(from: [(try loss(xs), try Tensor.scalar(1, dtype: .float64))], retainGraph: true)
+                }
+                return xs.map { x in reached.first { $0.0 === x }?.1 }
+            }
+            // ⟨gradients, v⟩: its gradient is the Hessian of the loss times v.
+            func projection(_ xs: [Tensor]) throws -> Tensor {
+                try zip(try gradients(xs), directions).compactMap { g, v in try g.map { try Ops.sum(try $0 * v) } }
+                    .reduce(try Tensor.scalar(0, dtype: .float64), +)
+            }
+
+            let first = try gradients(inputs)
+            let hvp = try projection(inputs)
+            let second: [Tensor?]
+            if hvp.requiresGrad {
+                let reached = try GraphWalk.run(from: [(hvp, try Tensor.scalar(1, dtype: .float64))], retainGraph: false)
+                second = inputs.map { x in reached.first { $0.0 === x }?.1 }
+            } else {
+                second = inputs.map { _ in nil }  // gradients constant in the inputs
+            }
+            for (i, x) in inputs.enumerated() where x.requiresGrad {
+                let numericFirst = try numericGradient(of: loss, inputs, i)
+                let numericSecond = try numericGradient(of: projection, inputs, i)
+                assertNear(first[i], numericFirst, "\(name): gradient of input \(i)", file: file, line: line)
+                assertNear(second[i], numericSecond, "\(name): second derivative of input \(i)", file: file, line: line)
+            }
+        }
+    }
+}
+
+/// Central differences of the scalar `h` with respect to input `i`.
+private func numericGradient(of h: ([Tensor]) throws -> Tensor, _ inputs: [Tensor], _ i: Int) throws -> [Double] {
+    let x = inputs[i], p = x.pointer(Double.self), step = 1e-6
+    return try (0..<x.count).map { k in
+        let saved = p[k]
+        p[k] = saved + step
+        let up = values(try h(inputs))[0]
+        p[k] = saved - step
+        let down = values(try h(inputs))[0]
+        p[k] = saved
+        return (up - down) / (2 * step)
+    }
+}
+
+private func assertNear(_ actual: Tensor?, _ expected: [Double], _ what: String, file: StaticString, line: UInt) {
+    let got = actual.map(values) ?? Array(repeating: 0, count: expected.count)
+    XCTAssertEqual(got.count, expected.count, what, file: file, line: line)
+    let scale = max(1, expected.map(Swift.abs).max() ?? 0)
+    for (a, e) in zip(got, expected) where Swift.abs(a - e) > 1e-5 * scale {
+        XCTFail("\(what): \(got) vs numeric \(expected)", file: file, line: line)
+        return
+    }
+}
+
+/// Reproducible float64 tensors (a 64-bit LCG).
+private struct Draws {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed &* 6_364_136_223_846_793_005 &+ 1 }
+
+    mutating func next(in range: ClosedRange<Double>) -> Double {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return range.lowerBound + Double(state >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
+    }
+
+    mutating func tensor(_ shape: [Int], in range: ClosedRange<Double> = -1...1) throws -> Tensor {
+        try GradSwiftTests.tensor((0..<shape.reduce(1, *)).map { _ in next(in: range) }, shape)
+    }
+}
