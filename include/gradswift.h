@@ -331,9 +331,23 @@ int32_t gs_split(uint64_t a, const int64_t *boundaries, int32_t nboundaries, int
 
 /* ---- IndexAPI.swift -------------------------------------------------------------------------- */
 
+/// The kinds of index key items (the first of each item's four int64 in gs_index's `key`).
+typedef int32_t gs_index_item;
+enum {
+    /// An integer position: v0.
+    GS_INDEX_ITEM_INTEGER = 0,
+    /// A slice: v0 start, v1 stop, v2 step; INT64_MIN means None.
+    GS_INDEX_ITEM_SLICE = 1,
+    /// None: a new axis of size 1.
+    GS_INDEX_ITEM_NEWAXIS = 2,
+    /// `...`: as many full slices as needed.
+    GS_INDEX_ITEM_ELLIPSIS = 3,
+    /// An int64 or bool tensor: v0 is its handle.
+    GS_INDEX_ITEM_TENSOR = 4,
+};
+
 /// `a[key]` with NumPy indexing rules. `key` holds `nitems` items of four int64 each,
-/// `[kind, v0, v1, v2]`: kind 0 integer (v0), 1 slice (v0 start, v1 stop, v2 step; INT64_MIN
-/// means None), 2 newaxis, 3 ellipsis, 4 tensor (v0 = handle of an int64 or bool tensor).
+/// `[kind, v0, v1, v2]`, kind a gs_index_item code.
 int32_t gs_index(uint64_t a, const int64_t *key, int32_t nitems, uint64_t *result);
 
 /// `a[key] = value` in place (value broadcast to the selection and cast to a's dtype).

@@ -136,11 +136,13 @@ def test_generate(tmp_path):
     assert "int32_t gs_names(const char **names, void **data, int32_t (*callback)(int32_t, double));" in h
     assert not re.search(r"\bSWIFT_|_Nullable", h)
     assert res.undocumented == [f"Sources/{g.MODULE}/TensorAPI.swift: gs_astype has no doc comment"]
-    assert res.prototypes.splitlines()[2:5] == [
+    assert res.prototypes.splitlines()[4:7] == [
         '    ("gs_last_error", "const char *", []),',
         '    ("gs_add", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),',
         '    ("gs_astype", "int32_t", ["uint64_t", "int32_t", "uint64_t *"]),',
     ]
+    assert "\nGS_DTYPE_FLOAT32 = 0\n" in res.prototypes and "\nGS_ERR_DTYPE = -4\n" in res.prototypes
+    assert '"gs_status": {"ok": 0, ' in res.prototypes
     assert g.compile_check(h) == []
     # deterministic
     again = g.generate(root, root / ".build", "release", root / "compiler.h")

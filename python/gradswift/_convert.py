@@ -4,11 +4,12 @@ from ctypes import c_int32, c_int64, c_uint64, c_void_p, create_string_buffer
 
 import numpy as np
 
+from ._abi import ENUMS, GS_DTYPE_BOOL, GS_DTYPE_FLOAT32, GS_DTYPE_FLOAT64, GS_DTYPE_INT64
 from ._lib import check, error, lib
 
-# Engine dtype codes 0..3 and their NumPy equivalents (bool is one byte, 0 or 1).
-DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_))
-_TYPESTR = ("<f4", "<f8", "<i8", "|b1")
+# The NumPy dtype of each engine dtype code (gs_dtype; same names, bool one byte, 0 or 1).
+DTYPES = {code: np.dtype(name) for name, code in ENUMS["gs_dtype"].items()}
+_TYPESTR = {code: dtype.str for code, dtype in DTYPES.items()}
 _MAX_NDIM = 64  # NumPy's own limit
 _INT64 = 1 << 63
 
@@ -27,11 +28,11 @@ def dtype_code(dtype):
     dt = np.dtype(dtype)
     kind = dt.kind
     if kind == "f":
-        return 1 if dt.itemsize >= 8 else 0
+        return GS_DTYPE_FLOAT64 if dt.itemsize >= 8 else GS_DTYPE_FLOAT32
     if kind in "iu":
-        return 2
+        return GS_DTYPE_INT64
     if kind == "b":
-        return 3
+        return GS_DTYPE_BOOL
     raise TypeError(f"gradswift supports float32, float64, int64 and bool tensors, not {dt}")
 
 

@@ -4,11 +4,15 @@ from ctypes import c_int64
 
 import numpy as np
 
+from ._abi import GS_INDEX_ITEM_ELLIPSIS as _ELLIPSIS
+from ._abi import GS_INDEX_ITEM_INTEGER as _INTEGER
+from ._abi import GS_INDEX_ITEM_NEWAXIS as _NEWAXIS
+from ._abi import GS_INDEX_ITEM_SLICE as _SLICE
+from ._abi import GS_INDEX_ITEM_TENSOR as _TENSOR
 from ._convert import Owned, as_engine_array, new_handle
 
 _INT64_MIN = -(1 << 63)  # also the "None" marker of a slice bound
 _INT64_MAX = (1 << 63) - 1
-_INTEGER, _SLICE, _NEWAXIS, _ELLIPSIS, _TENSOR = range(5)
 _ONE_ITEM = c_int64 * 4
 
 

@@ -6,7 +6,8 @@ The library is searched, in order, at ``$GRADSWIFT_LIBRARY``, next to this packa
 import ctypes
 import os
 
-from ._prototypes import PROTOTYPES
+from ._abi import (GS_ERR_DTYPE, GS_ERR_INDEX, GS_ERR_INTERNAL, GS_ERR_INVALID_ARGUMENT, GS_ERR_INVALID_HANDLE,
+                   GS_ERR_INVALID_STATE, GS_ERR_OUT_OF_MEMORY, GS_ERR_SHAPE_MISMATCH, PROTOTYPES)
 
 __all__ = ["lib", "check", "error", "LIBRARY_PATH"]
 
@@ -77,14 +78,14 @@ for _name, _restype, _argtypes in PROTOTYPES:
     _fn.argtypes = [_ctype(a) for a in _argtypes]
 
 _EXCEPTIONS = {
-    -1: ValueError,    # invalid handle
-    -2: ValueError,    # invalid argument
-    -3: ValueError,    # shape mismatch
-    -4: TypeError,     # dtype error
-    -5: IndexError,    # index out of range
-    -6: MemoryError,   # out of memory / size too large
-    -7: RuntimeError,  # invalid state
-    -8: RuntimeError,  # internal error
+    GS_ERR_INVALID_HANDLE: ValueError,
+    GS_ERR_INVALID_ARGUMENT: ValueError,
+    GS_ERR_SHAPE_MISMATCH: ValueError,
+    GS_ERR_DTYPE: TypeError,
+    GS_ERR_INDEX: IndexError,
+    GS_ERR_OUT_OF_MEMORY: MemoryError,  # also a size too large
+    GS_ERR_INVALID_STATE: RuntimeError,
+    GS_ERR_INTERNAL: RuntimeError,
 }
 
 _last_error = lib.gs_last_error

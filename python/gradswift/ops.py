@@ -8,8 +8,7 @@ from ctypes import c_uint64
 
 from ._convert import shape_array
 from ._lib import error, lib
-from .tensor import (ADD, DIV, MAXIMUM, MINIMUM, MUL, POW, SUB, as_tensor, axes_array, binary,
-                     call, dims, wrap)
+from .tensor import BINARY_CODES, as_tensor, axes_array, binary, call, dims, wrap
 
 __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "min", "max",
            "argmax", "argmin", "maximum", "minimum", "exp", "log", "sign", "reshape", "transpose",
@@ -17,91 +16,51 @@ __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "m
            "dsplit", "split", "unsqueeze", "squeeze"]
 
 
-def add(x, y):
-    """Element-wise ``x + y`` with broadcasting."""
-    return binary(lib.gs_add, ADD, x, y)
+def _binary_function(name, doc):
+    """The module-level function of the elementwise binary op ``name`` (``gs_<name>``)."""
+    cfn, code = getattr(lib, "gs_" + name), BINARY_CODES[name]
+
+    def function(x, y):
+        return binary(cfn, code, x, y)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return function
 
 
-def sub(x, y):
-    """Element-wise ``x - y`` with broadcasting."""
-    return binary(lib.gs_sub, SUB, x, y)
+def _unary_function(name, doc):
+    """The module-level function of the elementwise op ``name`` of one tensor (``gs_<name>``)."""
+    cfn = getattr(lib, "gs_" + name)
+
+    def function(x):
+        return call(cfn, as_tensor(x)._h)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return function
 
 
-def mul(x, y):
-    """Element-wise ``x * y`` with broadcasting."""
-    return binary(lib.gs_mul, MUL, x, y)
-
-
-def div(x, y):
-    """Element-wise true division ``x / y`` (int and bool operands give float64)."""
-    return binary(lib.gs_div, DIV, x, y)
-
-
-def pow(x, y):
-    """Element-wise power ``x ** y``."""
-    return binary(lib.gs_pow, POW, x, y)
-
-
-def maximum(x, y):
-    """Element-wise maximum with broadcasting."""
-    return binary(lib.gs_maximum, MAXIMUM, x, y)
-
-
-def minimum(x, y):
-    """Element-wise minimum with broadcasting."""
-    return binary(lib.gs_minimum, MINIMUM, x, y)
+add = _binary_function("add", "Element-wise ``x + y`` with broadcasting.")
+sub = _binary_function("sub", "Element-wise ``x - y`` with broadcasting.")
+mul = _binary_function("mul", "Element-wise ``x * y`` with broadcasting.")
+div = _binary_function("div", "Element-wise true division ``x / y`` (int and bool operands give float64).")
+pow = _binary_function("pow", "Element-wise power ``x ** y``.")
+maximum = _binary_function("maximum", "Element-wise maximum with broadcasting.")
+minimum = _binary_function("minimum", "Element-wise minimum with broadcasting.")
+abs = _unary_function("abs", "Element-wise absolute value.")
+exp = _unary_function("exp", "Element-wise exponential (int and bool give float64).")
+log = _unary_function("log", "Element-wise natural logarithm (int and bool give float64).")
+sign = _unary_function("sign", "Element-wise sign (-1, 0 or 1); its gradient is zero.")
+sigmoid = _unary_function("sigmoid", "Element-wise logistic ``1 / (1 + exp(-x))``, stable for large ``|x|``.")
+tanh = _unary_function("tanh", "Element-wise hyperbolic tangent.")
+sqrt = _unary_function("sqrt", "Element-wise square root.")
+square = _unary_function("square", "Element-wise square.")
 
 
 def matmul(x, y):
     """Matrix product with NumPy's ``matmul`` rules (1-D operands, broadcast batch dims)."""
     x, y = as_tensor(x), as_tensor(y)
     return call(lib.gs_matmul, x._h, y._h)
-
-
-def _unary(cfn, x):
-    """Apply the unary engine function ``cfn`` to ``x``."""
-    x = as_tensor(x)
-    return call(cfn, x._h)
-
-
-def abs(x):
-    """Element-wise absolute value."""
-    return _unary(lib.gs_abs, x)
-
-
-def exp(x):
-    """Element-wise exponential (int and bool give float64)."""
-    return _unary(lib.gs_exp, x)
-
-
-def log(x):
-    """Element-wise natural logarithm (int and bool give float64)."""
-    return _unary(lib.gs_log, x)
-
-
-def sign(x):
-    """Element-wise sign (-1, 0 or 1); its gradient is zero."""
-    return _unary(lib.gs_sign, x)
-
-
-def sigmoid(x):
-    """Element-wise logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
-    return _unary(lib.gs_sigmoid, x)
-
-
-def tanh(x):
-    """Element-wise hyperbolic tangent."""
-    return _unary(lib.gs_tanh, x)
-
-
-def sqrt(x):
-    """Element-wise square root."""
-    return _unary(lib.gs_sqrt, x)
-
-
-def square(x):
-    """Element-wise square."""
-    return _unary(lib.gs_square, x)
 
 
 def sum(x, axis=None, keepdims=False):

@@ -14,6 +14,7 @@ from ctypes import c_bool, c_int64, c_uint64
 
 import numpy as np
 
+from ._abi import ENUMS, GS_BINARY_OP_MUL, GS_SCALAR_KIND_BOOL, GS_SCALAR_KIND_FLOAT, GS_SCALAR_KIND_INT
 from ._convert import DTYPES, as_engine_array, describe, dtype_code, new_handle, shape_array, view
 from ._index import encode_key
 from ._lib import error, lib
@@ -23,14 +24,13 @@ from .cuda import CPU, Device
 __all__ = ["Tensor"]
 
 _new = object.__new__
-_KINDS = {float: 1, int: 2, bool: 3}  # gs_binary_scalar's scalar_kind of Python scalars
+_KINDS = {float: GS_SCALAR_KIND_FLOAT, int: GS_SCALAR_KIND_INT, bool: GS_SCALAR_KIND_BOOL}  # of Python scalars
 _ALL_AXES = (c_int64 * 1)()  # pointer passed with a count of -1 ("every axis" / "reverse")
-ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE = range(13)
 
 _EXACT_INT = 1 << 53  # Python ints up to this magnitude pass exactly through a C double
-# The tensor-tensor function of each gs_binary_op code.
-_BINARY = (lib.gs_add, lib.gs_sub, lib.gs_mul, lib.gs_div, lib.gs_pow, lib.gs_maximum, lib.gs_minimum,
-           lib.gs_eq, lib.gs_ne, lib.gs_lt, lib.gs_le, lib.gs_gt, lib.gs_ge)
+# The gs_binary_op code of each binary op, by name, and the tensor-tensor function of each code.
+BINARY_CODES = ENUMS["gs_binary_op"]
+_BINARY = {code: getattr(lib, "gs_" + name) for name, code in BINARY_CODES.items()}
 
 _binary_scalar = lib.gs_binary_scalar
 _inplace = lib.gs_inplace
@@ -147,8 +147,9 @@ def _rebuild(cls, data, requires_grad, state):
     return t
 
 
-def _binary_methods(cfn, code, symbol):
-    """The forward and reflected operator methods of a binary op."""
+def _binary_methods(name, symbol):
+    """The forward and reflected operator methods of the binary op ``name`` (``gs_<name>``)."""
+    cfn, code = getattr(lib, "gs_" + name), BINARY_CODES[name]
 
     def forward(self, other):
         if isinstance(other, Tensor):
@@ -169,8 +170,9 @@ def _binary_methods(cfn, code, symbol):
     return forward, reflected
 
 
-def _inplace_method(code, symbol):
+def _inplace_method(name, symbol):
     """The in-place operator method ``self <op>= other`` (the target keeps its dtype)."""
+    code = BINARY_CODES[name]
 
     def method(self, other):
         kind = _KINDS.get(type(other))
@@ -457,27 +459,27 @@ class Tensor:
         return reduce(lib.gs_argmin, self, axis, keepdims)
 
     # ---- operators ------------------------------------------------------------------------
-    __add__, __radd__ = _binary_methods(lib.gs_add, ADD, "+")
-    __sub__, __rsub__ = _binary_methods(lib.gs_sub, SUB, "-")
-    __mul__, __rmul__ = _binary_methods(lib.gs_mul, MUL, "*")
-    __truediv__, __rtruediv__ = _binary_methods(lib.gs_div, DIV, "/")
-    __pow__, __rpow__ = _binary_methods(lib.gs_pow, POW, "**")
-    __lt__ = _binary_methods(lib.gs_lt, LT, "<")[0]
-    __le__ = _binary_methods(lib.gs_le, LE, "<=")[0]
-    __gt__ = _binary_methods(lib.gs_gt, GT, ">")[0]
-    __ge__ = _binary_methods(lib.gs_ge, GE, ">=")[0]
-    eq = _binary_methods(lib.gs_eq, EQ, "==")[0]
-    ne = _binary_methods(lib.gs_ne, NE, "!=")[0]
-    __iadd__ = _inplace_method(ADD, "+")
-    __isub__ = _inplace_method(SUB, "-")
-    __imul__ = _inplace_method(MUL, "*")
-    __itruediv__ = _inplace_method(DIV, "/")
+    __add__, __radd__ = _binary_methods("add", "+")
+    __sub__, __rsub__ = _binary_methods("sub", "-")
+    __mul__, __rmul__ = _binary_methods("mul", "*")
+    __truediv__, __rtruediv__ = _binary_methods("div", "/")
+    __pow__, __rpow__ = _binary_methods("pow", "**")
+    __lt__ = _binary_methods("lt", "<")[0]
+    __le__ = _binary_methods("le", "<=")[0]
+    __gt__ = _binary_methods("gt", ">")[0]
+    __ge__ = _binary_methods("ge", ">=")[0]
+    eq = _binary_methods("eq", "==")[0]
+    ne = _binary_methods("ne", "!=")[0]
+    __iadd__ = _inplace_method("add", "+")
+    __isub__ = _inplace_method("sub", "-")
+    __imul__ = _inplace_method("mul", "*")
+    __itruediv__ = _inplace_method("div", "/")
     __neg__ = _unary_method(lib.gs_neg, "``-self``.")
     __abs__ = _unary_method(lib.gs_abs, "``abs(self)``.")
 
     def __pos__(self):
         """``+self``: a copy (computed as ``1 * self``)."""
-        return scalar_op(MUL, self, 1, _KINDS[int], True)
+        return scalar_op(GS_BINARY_OP_MUL, self, 1, _KINDS[int], True)
 
     def __matmul__(self, other):
         """``self @ other`` (NumPy matmul rules, with broadcasting of batch dimensions)."""

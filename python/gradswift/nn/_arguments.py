@@ -1,9 +1,11 @@
 """Argument decoding shared by the layers and the functional forms."""
 import operator
 
+from .._abi import ENUMS
+
 __all__ = ["softmax_axis", "reduction_code", "normalized_dims"]
 
-_REDUCTIONS = {"mean": 0, "sum": 1, "none": 2}  # gs_reduction codes
+_REDUCTIONS = ENUMS["gs_reduction"]
 
 
 def softmax_axis(axis):

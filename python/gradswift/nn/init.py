@@ -7,14 +7,14 @@ dim 0 times the receptive field, which fits its (in, out) Linear weights.
 import math
 from ctypes import c_double
 
+from .._abi import ENUMS
 from .._lib import check, lib
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
 
-_NONLINEARITIES = {"linear": 0, "conv1d": 1, "conv2d": 2, "sigmoid": 3, "tanh": 4, "relu": 5,
-                   "leaky_relu": 6}
-_MODES = {"fan_in": 0, "fan_out": 1}
+_NONLINEARITIES = ENUMS["gs_nonlinearity"]
+_MODES = ENUMS["gs_fan_mode"]
 
 
 def _code(table, value, what):
