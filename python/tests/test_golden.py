@@ -1,8 +1,9 @@
 """The golden cases of Tests/Golden (written by tools/make_golden.py from PyDyNet 1.1 and NumPy)
-through the Python API: every case of every file in the MANIFEST runs through ``OPS``, the one
-table mapping golden op names to gradswift calls, and its outputs, in-place results and the
-gradients of ``sum(out * w)`` must match. A case whose op is not in ``OPS`` fails, so the golden
-coverage cannot drift from the Swift and C readers, which read the same files.
+through the Python API: every case of every file in the MANIFEST runs as ``gradswift.<op>`` of
+its input tensors (the elementwise ops) or through ``OPS`` (every other op), and its outputs,
+in-place results and the gradients of ``sum(out * w)`` must match. A case whose op is neither
+fails, so the golden coverage cannot drift from the Swift and C readers, which read the same
+files.
 
 Tolerance: |actual - expected| <= rtol * |expected| + atol, with (rtol, atol) = (1e-5, 1e-6)
 for float32 and (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be
@@ -184,14 +185,10 @@ def layer(make):
     return lambda r: r.layer(make(r.a, r.dtype() if "dtype" in r.a else None))(*r.inputs)
 
 
-BINARY = {"add": pdn.add, "sub": pdn.sub, "mul": pdn.mul, "div": pdn.div, "pow": pdn.pow,
-          "maximum": pdn.maximum, "minimum": pdn.minimum}
 SCALAR_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
               "pow": operator.pow, "maximum": pdn.maximum, "minimum": pdn.minimum}
 COMPARE = {"eq": lambda a, b: a.eq(b), "ne": lambda a, b: a.ne(b), "lt": operator.lt, "le": operator.le,
            "gt": operator.gt, "ge": operator.ge}
-UNARY = {"neg": operator.neg, "abs": pdn.abs, "exp": pdn.exp, "log": pdn.log, "sqrt": pdn.sqrt,
-         "square": pdn.square, "sign": pdn.sign, "sigmoid": pdn.sigmoid, "tanh": pdn.tanh}
 REDUCE = {"sum": pdn.sum, "mean": pdn.mean, "max": pdn.max, "min": pdn.min, "argmax": pdn.argmax,
           "argmin": pdn.argmin}
 ACTIVATIONS = {"F.relu": F.relu, "F.silu": F.silu, "F.sigmoid": F.sigmoid, "F.tanh": F.tanh}
@@ -205,12 +202,12 @@ def rnn_settings(a):
     return dict(bias=a["bias"], batch_first=a["batch_first"], bidirectional=a["bidirectional"])
 
 
-# The one map from golden op names to the Python API: fn(run) returns the output(s).
+# The map from golden op names to the Python API, fn(run) returning the output(s), for the ops
+# that are not a module-level function of the case's input tensors (see `runner`).
 OPS = {
-    **{op: (lambda r, fn=fn: fn(r["a"], r["b"])) for op, fn in BINARY.items()},
     **{op: (lambda r, fn=fn: fn(r["a"], r["b"])) for op, fn in COMPARE.items()},
     "binary_scalar": binary_scalar,
-    **{op: (lambda r, fn=fn: fn(r["x"])) for op, fn in UNARY.items()},
+    "neg": lambda r: -r["x"],
     "astype": lambda r: r["x"].astype(DTYPES[r.a["dtype"]]),
     **{op: (lambda r, fn=fn: fn(r["x"], r.a["axis"], r.a["keepdims"])) for op, fn in REDUCE.items()},
     "matmul": lambda r: pdn.matmul(r["a"], r["b"]),
@@ -307,12 +304,23 @@ def compare(what, actual, expected):
     return float(error.max()), float(relative.max()), problem
 
 
+def runner(op):
+    """How the golden op ``op`` runs: its entry in OPS, or else the module-level function
+    ``gradswift.<op>`` applied to the case's input tensors in file order (the elementwise ops:
+    ``pdn.exp(x)``, ``pdn.add(a, b)``, ...)."""
+    if op in OPS:
+        return OPS[op]
+    fn = getattr(pdn, op, None)
+    return None if fn is None or not callable(fn) else (lambda r: fn(*r.inputs))
+
+
 def check_case(case):
-    """Runs ``case`` through OPS; returns (abs error, relative error, problems)."""
-    if case.op not in OPS:
-        return np.inf, np.inf, [f"op {case.op!r} has no entry in test_golden.OPS"]
+    """Runs ``case`` (see `runner`); returns (abs error, relative error, problems)."""
+    run = runner(case.op)
+    if run is None:
+        return np.inf, np.inf, [f"op {case.op!r} is neither gradswift.{case.op} nor in test_golden.OPS"]
     r = Run(case)
-    outputs = flatten(OPS[case.op](r))
+    outputs = flatten(run(r))
     expected = case.named("output")
     if len(outputs) != len(expected):
         return np.inf, np.inf, [f"{len(outputs)} outputs, expected {len(expected)}"]
