@@ -149,7 +149,7 @@ FUZZ_SEED             ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 define fuzz_build
 	$(SWIFT) build -c $(FUZZ_CONFIG) -Xswiftc -sanitize=address --build-path $(ASAN_BUILD)
 	@mkdir -p $(FUZZ_DIR)
-	$(PYTHON) Tests/Fuzz/gen_calls.py include/gradswift.h $(FUZZ_DIR)/fuzz_calls.inc
+	$(PYTHON) Tests/Fuzz/gen_calls.py include/gradswift.h $(FUZZ_DIR)/fuzz_calls.inc $(FUZZ_DIR)/fuzz_ids.inc
 	$(SWIFT_CLANG) $(FUZZ_CFLAGS) -Iinclude -I$(FUZZ_DIR) -o $(FUZZ_BIN) Tests/Fuzz/fuzz_abi.c \
 	    -L$(ASAN_BUILD)/$(FUZZ_CONFIG) -lgradswift \
 	    -Wl,-rpath,$(abspath $(ASAN_BUILD)/$(FUZZ_CONFIG)) -lm

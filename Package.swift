@@ -20,8 +20,10 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: uncheckedExclusivity
         ),
+        // The C ABI's handle types (one-field structs, one per kind of object), in C.
+        .systemLibrary(name: "CHandles", path: "Sources/CHandles"),
         // The C ABI: handle table, status codes and @c entry points. No math.
-        .target(name: "GradSwiftCABI", dependencies: ["GradSwift"], swiftSettings: uncheckedExclusivity),
+        .target(name: "GradSwiftCABI", dependencies: ["GradSwift", "CHandles"], swiftSettings: uncheckedExclusivity),
         .testTarget(name: "GradSwiftTests", dependencies: ["GradSwift"]),
     ],
     swiftLanguageModes: [.v5]

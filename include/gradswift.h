@@ -15,6 +15,33 @@
 extern "C" {
 #endif
 
+/* ---- handles.h ------------------------------------------------------------------------------- */
+
+/// A tensor: an n-dimensional array of one dtype, possibly part of an autograd graph.
+typedef struct gs_tensor {
+    uint64_t id;
+} gs_tensor;
+
+/// A module: a layer, a loss or a container of modules (gs_sequential_new).
+typedef struct gs_module {
+    uint64_t id;
+} gs_module;
+
+/// An optimizer over a set of parameter tensors.
+typedef struct gs_optimizer {
+    uint64_t id;
+} gs_optimizer;
+
+/// A learning-rate schedule driving an optimizer.
+typedef struct gs_scheduler {
+    uint64_t id;
+} gs_scheduler;
+
+/// The named arrays of a checkpoint file read by gs_checkpoint_load.
+typedef struct gs_checkpoint {
+    uint64_t id;
+} gs_checkpoint;
+
 /* ---- Status.swift ---------------------------------------------------------------------------- */
 
 /// Status codes returned by every gs_ function (0 is success).
@@ -79,72 +106,72 @@ int32_t gs_is_grad_enabled(bool *enabled);
 /// Creates a tensor holding a copy of the `shape`-shaped, C-ordered elements at `data`
 /// (`data` may be NULL only when there are no elements). The caller owns `*result`.
 int32_t gs_tensor_new(const void *data, int32_t dtype, const int64_t *shape, int32_t ndim,
-                      bool requires_grad, uint64_t *result);
+                      bool requires_grad, gs_tensor *result);
 
 /// Creates a tensor filled with `value` (zeros, ones, empty). The caller owns `*result`.
 int32_t gs_tensor_full(int32_t dtype, const int64_t *shape, int32_t ndim, double value,
-                       bool requires_grad, uint64_t *result);
+                       bool requires_grad, gs_tensor *result);
 
 /// Creates a float tensor of uniform samples in [low, high) from the engine generator.
 int32_t gs_tensor_uniform(int32_t dtype, const int64_t *shape, int32_t ndim, double low,
-                          double high, bool requires_grad, uint64_t *result);
+                          double high, bool requires_grad, gs_tensor *result);
 
 /// Creates a float tensor of normal samples (mean, std) from the engine generator.
 int32_t gs_tensor_normal(int32_t dtype, const int64_t *shape, int32_t ndim, double mean, double std,
-                         bool requires_grad, uint64_t *result);
+                         bool requires_grad, gs_tensor *result);
 
 /// Releases a tensor handle. Releasing twice is an error (reported, not a crash).
-int32_t gs_tensor_release(uint64_t tensor);
+int32_t gs_tensor_release(gs_tensor tensor);
 
 /// Writes the dtype code and rank, and the first `capacity` dimensions into `shape`
 /// (`shape` may be NULL when `capacity` is 0).
-int32_t gs_tensor_describe(uint64_t tensor, int32_t *dtype, int32_t *ndim, int64_t *shape,
+int32_t gs_tensor_describe(gs_tensor tensor, int32_t *dtype, int32_t *ndim, int64_t *shape,
                            int32_t capacity);
 
 /// Copies the elements (C order) into `destination`, which must hold exactly `nbytes` bytes
 /// (element count times item size).
-int32_t gs_tensor_copy_data(uint64_t tensor, void *destination, int64_t nbytes);
+int32_t gs_tensor_copy_data(gs_tensor tensor, void *destination, int64_t nbytes);
 
 /// Writes a borrowed pointer to the tensor's elements (C order, writable). Valid while the
 /// handle is alive and until gs_tensor_set_data rebinds it.
-int32_t gs_tensor_data_ptr(uint64_t tensor, void **data);
+int32_t gs_tensor_data_ptr(gs_tensor tensor, void **data);
 
 /// Rebinds the tensor to a copy of new data, possibly of another dtype and shape, in fresh
 /// memory (handles that shared the old memory keep it; the gradient is dropped when shape or
 /// dtype change).
-int32_t gs_tensor_set_data(uint64_t tensor, const void *data, int32_t dtype, const int64_t *shape,
+int32_t gs_tensor_set_data(gs_tensor tensor, const void *data, int32_t dtype, const int64_t *shape,
                            int32_t ndim);
 
 /// Writes whether gradients are tracked for the tensor.
-int32_t gs_tensor_requires_grad(uint64_t tensor, bool *requires_grad);
+int32_t gs_tensor_requires_grad(gs_tensor tensor, bool *requires_grad);
 
 /// Turns gradient tracking on or off for a leaf tensor (floating dtypes only).
-int32_t gs_tensor_set_requires_grad(uint64_t tensor, bool requires_grad);
+int32_t gs_tensor_set_requires_grad(gs_tensor tensor, bool requires_grad);
 
 /// Writes whether the tensor is a leaf: it does not require grad, or was not made by a
 /// recorded op.
-int32_t gs_tensor_is_leaf(uint64_t tensor, bool *is_leaf);
+int32_t gs_tensor_is_leaf(gs_tensor tensor, bool *is_leaf);
 
 /// Writes a new handle to the tensor's gradient buffer (shared, so writes through it change
 /// the gradient), or 0 when it has none. A leaf requiring grad gets a zero-filled buffer on
 /// first call.
-int32_t gs_tensor_grad(uint64_t tensor, uint64_t *result);
+int32_t gs_tensor_grad(gs_tensor tensor, gs_tensor *result);
 
 /// Sets the tensor's accumulated gradient to zero (in place).
-int32_t gs_tensor_zero_grad(uint64_t tensor);
+int32_t gs_tensor_zero_grad(gs_tensor tensor);
 
 /// Writes a new handle to a tensor sharing this one's memory but outside any graph.
-int32_t gs_tensor_detach(uint64_t tensor, uint64_t *result);
+int32_t gs_tensor_detach(gs_tensor tensor, gs_tensor *result);
 
 /// A copy converted to `dtype` (differentiable between float types).
-int32_t gs_tensor_astype(uint64_t tensor, int32_t dtype, uint64_t *result);
+int32_t gs_tensor_astype(gs_tensor tensor, int32_t dtype, gs_tensor *result);
 
 /* ---- AutogradAPI.swift ----------------------------------------------------------------------- */
 
 /// Back-propagates from a one-element tensor into the `.grad` of every leaf requiring grad.
 /// The graph is freed unless `retain_graph`; a second backward then fails
 /// with GS_ERR_INVALID_STATE. A backward that fails adds nothing to any `.grad`.
-int32_t gs_backward(uint64_t tensor, bool retain_graph);
+int32_t gs_backward(gs_tensor tensor, bool retain_graph);
 
 /// Turns anomaly detection on or off for the whole process (off at load). While on, an op that
 /// records a graph node and whose result holds NaN or infinity, and a backward that computes
@@ -159,108 +186,110 @@ int32_t gs_is_anomaly_enabled(bool *enabled);
 /* ---- OpsAPI.swift ---------------------------------------------------------------------------- */
 
 /// Elementwise a + b, with broadcasting. The caller owns `*result`.
-int32_t gs_add(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_add(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a - b, with broadcasting. The caller owns `*result`.
-int32_t gs_sub(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_sub(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a * b, with broadcasting. The caller owns `*result`.
-int32_t gs_mul(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_mul(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise true division a / b (ints give float64), with broadcasting.
 /// The caller owns `*result`.
-int32_t gs_div(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_div(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a ** b, with broadcasting. The caller owns `*result`.
-int32_t gs_pow(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_pow(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise maximum (NaN propagates; gradient split on ties), with broadcasting.
 /// The caller owns `*result`.
-int32_t gs_maximum(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_maximum(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise minimum (NaN propagates; gradient split on ties), with broadcasting.
 /// The caller owns `*result`.
-int32_t gs_minimum(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_minimum(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a == b (bool result, no gradient), with broadcasting. The caller owns `*result`.
-int32_t gs_eq(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_eq(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a != b (bool result), with broadcasting. The caller owns `*result`.
-int32_t gs_ne(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_ne(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a < b (bool result), with broadcasting. The caller owns `*result`.
-int32_t gs_lt(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_lt(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a <= b (bool result), with broadcasting. The caller owns `*result`.
-int32_t gs_le(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_le(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a > b (bool result), with broadcasting. The caller owns `*result`.
-int32_t gs_gt(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_gt(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Elementwise a >= b (bool result), with broadcasting. The caller owns `*result`.
-int32_t gs_ge(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_ge(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// `a op scalar` (or `scalar op a` when `scalar_first`) for an op code of gs_binary_op; the
 /// scalar promotes like a Python number of kind `scalar_kind` (gs_scalar_kind).
-int32_t gs_binary_scalar(int32_t op, uint64_t a, double scalar, int32_t scalar_kind,
-                         bool scalar_first, uint64_t *result);
+int32_t gs_binary_scalar(int32_t op, gs_tensor a, double scalar, int32_t scalar_kind,
+                         bool scalar_first, gs_tensor *result);
 
 /// `target op= value` in place for op add, sub, mul or div; fails on a tensor that requires
 /// grad while grad mode is on, and when the result type does not fit the target.
-int32_t gs_inplace(int32_t op, uint64_t target, uint64_t value);
+int32_t gs_inplace(int32_t op, gs_tensor target, gs_tensor value);
 
 /// `target op= scalar` in place (see gs_inplace).
-int32_t gs_inplace_scalar(int32_t op, uint64_t target, double scalar, int32_t scalar_kind);
+int32_t gs_inplace_scalar(int32_t op, gs_tensor target, double scalar, int32_t scalar_kind);
 
 /// -a. The caller owns `*result`.
-int32_t gs_neg(uint64_t a, uint64_t *result);
+int32_t gs_neg(gs_tensor a, gs_tensor *result);
 
 /// |a|. The caller owns `*result`.
-int32_t gs_abs(uint64_t a, uint64_t *result);
+int32_t gs_abs(gs_tensor a, gs_tensor *result);
 
 /// e^a (ints give float64). The caller owns `*result`.
-int32_t gs_exp(uint64_t a, uint64_t *result);
+int32_t gs_exp(gs_tensor a, gs_tensor *result);
 
 /// Natural log (ints give float64). The caller owns `*result`.
-int32_t gs_log(uint64_t a, uint64_t *result);
+int32_t gs_log(gs_tensor a, gs_tensor *result);
 
 /// Square root (ints give float64). The caller owns `*result`.
-int32_t gs_sqrt(uint64_t a, uint64_t *result);
+int32_t gs_sqrt(gs_tensor a, gs_tensor *result);
 
 /// a * a. The caller owns `*result`.
-int32_t gs_square(uint64_t a, uint64_t *result);
+int32_t gs_square(gs_tensor a, gs_tensor *result);
 
 /// -1, 0 or 1 (zero gradient). The caller owns `*result`.
-int32_t gs_sign(uint64_t a, uint64_t *result);
+int32_t gs_sign(gs_tensor a, gs_tensor *result);
 
 /// Logistic function 1 / (1 + e^-a), overflow-free. The caller owns `*result`.
-int32_t gs_sigmoid(uint64_t a, uint64_t *result);
+int32_t gs_sigmoid(gs_tensor a, gs_tensor *result);
 
 /// Hyperbolic tangent. The caller owns `*result`.
-int32_t gs_tanh(uint64_t a, uint64_t *result);
+int32_t gs_tanh(gs_tensor a, gs_tensor *result);
 
 /// Matrix product with np.matmul's rules (1-D promotion, batch broadcasting), through BLAS.
-int32_t gs_matmul(uint64_t a, uint64_t b, uint64_t *result);
+int32_t gs_matmul(gs_tensor a, gs_tensor b, gs_tensor *result);
 
 /// Sum over `axes[0..naxes)`, or every axis when `naxes` is -1.
-int32_t gs_sum(uint64_t a, const int64_t *axes, int32_t naxes, bool keepdims, uint64_t *result);
+int32_t gs_sum(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims, gs_tensor *result);
 
 /// Mean (ints give float64) over `axes[0..naxes)`, or every axis when `naxes` is -1.
-int32_t gs_mean(uint64_t a, const int64_t *axes, int32_t naxes, bool keepdims, uint64_t *result);
+int32_t gs_mean(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims, gs_tensor *result);
 
 /// Maximum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
-int32_t gs_max(uint64_t a, const int64_t *axes, int32_t naxes, bool keepdims, uint64_t *result);
+int32_t gs_max(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims, gs_tensor *result);
 
 /// Minimum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
-int32_t gs_min(uint64_t a, const int64_t *axes, int32_t naxes, bool keepdims, uint64_t *result);
+int32_t gs_min(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims, gs_tensor *result);
 
 /// Index of the first maximum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
 /// (`naxes` -1).
-int32_t gs_argmax(uint64_t a, const int64_t *axes, int32_t naxes, bool keepdims, uint64_t *result);
+int32_t gs_argmax(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims,
+                  gs_tensor *result);
 
 /// Index of the first minimum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
 /// (`naxes` -1).
-int32_t gs_argmin(uint64_t a, const int64_t *axes, int32_t naxes, bool keepdims, uint64_t *result);
+int32_t gs_argmin(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims,
+                  gs_tensor *result);
 
 /// Binary op codes for gs_binary_scalar, gs_inplace and gs_inplace_scalar.
 typedef int32_t gs_binary_op;
@@ -307,27 +336,27 @@ enum {
 /* ---- ShapeAPI.swift -------------------------------------------------------------------------- */
 
 /// The same elements in a new shape (one entry may be -1); shares memory with `a`.
-int32_t gs_reshape(uint64_t a, const int64_t *shape, int32_t ndim, uint64_t *result);
+int32_t gs_reshape(gs_tensor a, const int64_t *shape, int32_t ndim, gs_tensor *result);
 
 /// Axes permuted by `axes[0..naxes)`, or reversed when `naxes` is -1 (np.transpose).
-int32_t gs_transpose(uint64_t a, const int64_t *axes, int32_t naxes, uint64_t *result);
+int32_t gs_transpose(gs_tensor a, const int64_t *axes, int32_t naxes, gs_tensor *result);
 
 /// Two axes exchanged (np.swapaxes).
-int32_t gs_swapaxes(uint64_t a, int64_t axis1, int64_t axis2, uint64_t *result);
+int32_t gs_swapaxes(gs_tensor a, int64_t axis1, int64_t axis2, gs_tensor *result);
 
 /// Size-1 axes inserted at `axes[0..naxes)` (positions in the result; np.expand_dims).
-int32_t gs_unsqueeze(uint64_t a, const int64_t *axes, int32_t naxes, uint64_t *result);
+int32_t gs_unsqueeze(gs_tensor a, const int64_t *axes, int32_t naxes, gs_tensor *result);
 
 /// Size-1 axes removed: those in `axes[0..naxes)`, or all of them when `naxes` is -1.
-int32_t gs_squeeze(uint64_t a, const int64_t *axes, int32_t naxes, uint64_t *result);
+int32_t gs_squeeze(gs_tensor a, const int64_t *axes, int32_t naxes, gs_tensor *result);
 
 /// `count` tensors joined along `axis` (np.concatenate).
-int32_t gs_concat(const uint64_t *tensors, int32_t count, int64_t axis, uint64_t *result);
+int32_t gs_concat(const gs_tensor *tensors, int32_t count, int64_t axis, gs_tensor *result);
 
 /// Cuts `a` along `axis` at `nboundaries` split points into `nboundaries + 1` tensors written
 /// to `results` (which must have room for them). The caller owns every result handle.
-int32_t gs_split(uint64_t a, const int64_t *boundaries, int32_t nboundaries, int64_t axis,
-                 uint64_t *results);
+int32_t gs_split(gs_tensor a, const int64_t *boundaries, int32_t nboundaries, int64_t axis,
+                 gs_tensor *results);
 
 /* ---- IndexAPI.swift -------------------------------------------------------------------------- */
 
@@ -348,276 +377,276 @@ enum {
 
 /// `a[key]` with NumPy indexing rules. `key` holds `nitems` items of four int64 each,
 /// `[kind, v0, v1, v2]`, kind a gs_index_item code.
-int32_t gs_index(uint64_t a, const int64_t *key, int32_t nitems, uint64_t *result);
+int32_t gs_index(gs_tensor a, const int64_t *key, int32_t nitems, gs_tensor *result);
 
 /// `a[key] = value` in place (value broadcast to the selection and cast to a's dtype).
-int32_t gs_index_put(uint64_t a, const int64_t *key, int32_t nitems, uint64_t value);
+int32_t gs_index_put(gs_tensor a, const int64_t *key, int32_t nitems, gs_tensor value);
 
 /// `a[key] = scalar` in place.
-int32_t gs_index_put_scalar(uint64_t a, const int64_t *key, int32_t nitems, double value);
+int32_t gs_index_put_scalar(gs_tensor a, const int64_t *key, int32_t nitems, double value);
 
 /* ---- ModuleAPI.swift ------------------------------------------------------------------------- */
 
 /// Releases a module handle (the module lives on while other handles or modules use it).
-int32_t gs_module_release(uint64_t module_);
+int32_t gs_module_release(gs_module module_);
 
 /// Runs the module on `ninputs` tensors; its outputs go to `outputs[0..<*noutputs]` (at most
 /// `capacity`; 3 is always enough). The caller owns the output handles.
-int32_t gs_module_forward(uint64_t module_, const uint64_t *inputs, int32_t ninputs,
-                          uint64_t *outputs, int32_t capacity, int32_t *noutputs);
+int32_t gs_module_forward(gs_module module_, const gs_tensor *inputs, int32_t ninputs,
+                          gs_tensor *outputs, int32_t capacity, int32_t *noutputs);
 
 /// Sets training (`mode` true) or evaluation mode on the module and all its sub-modules.
-int32_t gs_module_train(uint64_t module_, bool mode);
+int32_t gs_module_train(gs_module module_, bool mode);
 
 /// Draws (or sets) the initial values of the module's parameters again, as its constructor
 /// did (sub-modules included), from the engine generator.
-int32_t gs_module_reset_parameters(uint64_t module_);
+int32_t gs_module_reset_parameters(gs_module module_);
 
 /// Writes whether the module is in training mode.
-int32_t gs_module_is_training(uint64_t module_, bool *result);
+int32_t gs_module_is_training(gs_module module_, bool *result);
 
 /// Writes the number of parameters of the module and its sub-modules (trainable or not).
-int32_t gs_module_parameter_count(uint64_t module_, int64_t *count);
+int32_t gs_module_parameter_count(gs_module module_, int64_t *count);
 
 /// Copies the dotted name of parameter `index` (`"0.weight"`) into `buffer`, snprintf-style:
 /// at most `capacity - 1` bytes and a NUL; `*length` gets the full length.
-int32_t gs_module_parameter_name(uint64_t module_, int64_t index, char *buffer, int64_t capacity,
+int32_t gs_module_parameter_name(gs_module module_, int64_t index, char *buffer, int64_t capacity,
                                  int64_t *length);
 
 /// A new handle to the parameter called `name` (dotted path); it shares the module's storage,
 /// so writing its data changes the module. The caller owns `*result`.
-int32_t gs_module_parameter(uint64_t module_, const char *name, uint64_t *result);
+int32_t gs_module_parameter(gs_module module_, const char *name, gs_tensor *result);
 
 /// Replaces parameter `name` with `tensor` (same shape and dtype, a leaf); the module keeps a
 /// reference, the caller keeps its handle.
-int32_t gs_module_set_parameter(uint64_t module_, const char *name, uint64_t tensor);
+int32_t gs_module_set_parameter(gs_module module_, const char *name, gs_tensor tensor);
 
 /// Copies the module's description (PyDyNet's repr) into `buffer`, snprintf-style.
-int32_t gs_module_describe(uint64_t module_, char *buffer, int64_t capacity, int64_t *length);
+int32_t gs_module_describe(gs_module module_, char *buffer, int64_t capacity, int64_t *length);
 
 /// A module applying `modules[0]`, then `modules[1]`... to one input. It keeps references to
 /// them; the caller still owns (and releases) the handles it passed. The caller owns `*result`.
-int32_t gs_sequential_new(const uint64_t *modules, int32_t count, uint64_t *result);
+int32_t gs_sequential_new(const gs_module *modules, int32_t count, gs_module *result);
 
 /* ---- OptimAPI.swift -------------------------------------------------------------------------- */
 
 /// SGD over `count` parameters: momentum buffer `b = momentum*b + g`, step `lr*b` (Nesterov:
 /// `lr*(g + momentum*b)`), `g` including `weight_decay*p`. The caller owns `*result`.
-int32_t gs_sgd_new(const uint64_t *params, int32_t count, double lr, double momentum,
-                   double weight_decay, bool nesterov, uint64_t *result);
+int32_t gs_sgd_new(const gs_tensor *params, int32_t count, double lr, double momentum,
+                   double weight_decay, bool nesterov, gs_optimizer *result);
 
 /// Adam over `count` parameters (PyDyNet's formula: bias corrections folded into the step
 /// size, `eps` added to sqrt(v)). The caller owns `*result`.
-int32_t gs_adam_new(const uint64_t *params, int32_t count, double lr, double beta1, double beta2,
-                    double eps, double weight_decay, uint64_t *result);
+int32_t gs_adam_new(const gs_tensor *params, int32_t count, double lr, double beta1, double beta2,
+                    double eps, double weight_decay, gs_optimizer *result);
 
 /// Adagrad over `count` parameters: `G += g^2`, `p -= lr*g/sqrt(G + eps)`. The caller owns `*result`.
-int32_t gs_adagrad_new(const uint64_t *params, int32_t count, double lr, double weight_decay,
-                       double eps, uint64_t *result);
+int32_t gs_adagrad_new(const gs_tensor *params, int32_t count, double lr, double weight_decay,
+                       double eps, gs_optimizer *result);
 
 /// Adadelta (Zeiler; PyTorch's form) over `count` parameters. The caller owns `*result`.
-int32_t gs_adadelta_new(const uint64_t *params, int32_t count, double lr, double rho,
-                        double weight_decay, double eps, uint64_t *result);
+int32_t gs_adadelta_new(const gs_tensor *params, int32_t count, double lr, double rho,
+                        double weight_decay, double eps, gs_optimizer *result);
 
 /// Updates every parameter that has a gradient (one call for all of them).
-int32_t gs_optim_step(uint64_t optimizer);
+int32_t gs_optim_step(gs_optimizer optimizer);
 
 /// Zeroes the gradients of all the optimizer's parameters.
-int32_t gs_optim_zero_grad(uint64_t optimizer);
+int32_t gs_optim_zero_grad(gs_optimizer optimizer);
 
 /// Writes the learning rate the next step will use.
-int32_t gs_optim_lr(uint64_t optimizer, double *result);
+int32_t gs_optim_lr(gs_optimizer optimizer, double *result);
 
 /// Sets the learning rate (finite, >= 0).
-int32_t gs_optim_set_lr(uint64_t optimizer, double lr);
+int32_t gs_optim_set_lr(gs_optimizer optimizer, double lr);
 
 /// Writes how many steps were taken.
-int32_t gs_optim_step_count(uint64_t optimizer, int64_t *result);
+int32_t gs_optim_step_count(gs_optimizer optimizer, int64_t *result);
 
 /// Sets the step count (>= 0), when restoring a checkpoint (Adam's bias correction uses it).
-int32_t gs_optim_set_step_count(uint64_t optimizer, int64_t count);
+int32_t gs_optim_set_step_count(gs_optimizer optimizer, int64_t count);
 
 /// Writes the number of state buffers (over all parameters).
-int32_t gs_optim_state_count(uint64_t optimizer, int64_t *count);
+int32_t gs_optim_state_count(gs_optimizer optimizer, int64_t *count);
 
 /// Copies the name of state buffer `index` (`"<parameter index>.<buffer>"`, e.g. `"0.m"`)
 /// into `buffer`, snprintf-style; `*length` gets the full length.
-int32_t gs_optim_state_name(uint64_t optimizer, int64_t index, char *buffer, int64_t capacity,
+int32_t gs_optim_state_name(gs_optimizer optimizer, int64_t index, char *buffer, int64_t capacity,
                             int64_t *length);
 
 /// A new handle to the state buffer called `name`, sharing the optimizer's memory (write its
 /// data to restore a checkpoint). The caller owns `*result`.
-int32_t gs_optim_state(uint64_t optimizer, const char *name, uint64_t *result);
+int32_t gs_optim_state(gs_optimizer optimizer, const char *name, gs_tensor *result);
 
 /// Releases an optimizer handle.
-int32_t gs_optim_release(uint64_t optimizer);
+int32_t gs_optim_release(gs_optimizer optimizer);
 
 /// ExponentialLR: rate `base * gamma^epoch`. Takes the first step (to `last_epoch + 1`; pass
 /// -1 to start). The caller owns `*result`.
-int32_t gs_exponential_lr_new(uint64_t optimizer, double gamma, int64_t last_epoch,
-                              uint64_t *result);
+int32_t gs_exponential_lr_new(gs_optimizer optimizer, double gamma, int64_t last_epoch,
+                              gs_scheduler *result);
 
 /// StepLR: rate `base * gamma^(epoch / step_size)`. The caller owns `*result`.
-int32_t gs_step_lr_new(uint64_t optimizer, int64_t step_size, double gamma, int64_t last_epoch,
-                       uint64_t *result);
+int32_t gs_step_lr_new(gs_optimizer optimizer, int64_t step_size, double gamma, int64_t last_epoch,
+                       gs_scheduler *result);
 
 /// MultiStepLR: rate `base * gamma^(number of milestones <= epoch)`, `milestones` increasing.
 /// The caller owns `*result`.
-int32_t gs_multistep_lr_new(uint64_t optimizer, const int64_t *milestones, int32_t count,
-                            double gamma, int64_t last_epoch, uint64_t *result);
+int32_t gs_multistep_lr_new(gs_optimizer optimizer, const int64_t *milestones, int32_t count,
+                            double gamma, int64_t last_epoch, gs_scheduler *result);
 
 /// CosineAnnealingLR: rate `eta_min + (base - eta_min) * (1 + cos(pi * epoch / t_max)) / 2`.
 /// The caller owns `*result`.
-int32_t gs_cosine_annealing_lr_new(uint64_t optimizer, int64_t t_max, double eta_min,
-                                   int64_t last_epoch, uint64_t *result);
+int32_t gs_cosine_annealing_lr_new(gs_optimizer optimizer, int64_t t_max, double eta_min,
+                                   int64_t last_epoch, gs_scheduler *result);
 
 /// Advances the schedule one epoch and sets the optimizer's rate.
-int32_t gs_scheduler_step(uint64_t scheduler);
+int32_t gs_scheduler_step(gs_scheduler scheduler);
 
 /// Writes the schedule's current epoch (0 after construction).
-int32_t gs_scheduler_last_epoch(uint64_t scheduler, int64_t *result);
+int32_t gs_scheduler_last_epoch(gs_scheduler scheduler, int64_t *result);
 
 /// Writes the scheduled rate at `epoch` (without changing anything).
-int32_t gs_scheduler_rate(uint64_t scheduler, int64_t epoch, double *result);
+int32_t gs_scheduler_rate(gs_scheduler scheduler, int64_t epoch, double *result);
 
 /// Releases a scheduler handle.
-int32_t gs_scheduler_release(uint64_t scheduler);
+int32_t gs_scheduler_release(gs_scheduler scheduler);
 
 /* ---- ActivationAPI.swift --------------------------------------------------------------------- */
 
 /// max(a, 0) elementwise; int64 and bool tensors keep their type. The caller owns `*result`.
-int32_t gs_relu(uint64_t a, uint64_t *result);
+int32_t gs_relu(gs_tensor a, gs_tensor *result);
 
 /// a for a > 0, slope * a otherwise (ints give float64). The caller owns `*result`.
-int32_t gs_leaky_relu(uint64_t a, double slope, uint64_t *result);
+int32_t gs_leaky_relu(gs_tensor a, double slope, gs_tensor *result);
 
 /// a * sigmoid(a) elementwise (ints give float64). The caller owns `*result`.
-int32_t gs_silu(uint64_t a, uint64_t *result);
+int32_t gs_silu(gs_tensor a, gs_tensor *result);
 
 /// Softmax of `a` along `axis` (negative counts from the end), or over every element when
 /// `all_axes` (then `axis` is ignored); same shape as `a`, ints give float64. The caller owns
 /// `*result`.
-int32_t gs_softmax(uint64_t a, int64_t axis, bool all_axes, uint64_t *result);
+int32_t gs_softmax(gs_tensor a, int64_t axis, bool all_axes, gs_tensor *result);
 
 /// Log-softmax of `a` along `axis`, or over every element when `all_axes` (as gs_softmax).
 /// The caller owns `*result`.
-int32_t gs_log_softmax(uint64_t a, int64_t axis, bool all_axes, uint64_t *result);
+int32_t gs_log_softmax(gs_tensor a, int64_t axis, bool all_axes, gs_tensor *result);
 
 /// A Sigmoid layer. The caller owns `*result`.
-int32_t gs_sigmoid_new(uint64_t *result);
+int32_t gs_sigmoid_new(gs_module *result);
 
 /// A Tanh layer. The caller owns `*result`.
-int32_t gs_tanh_new(uint64_t *result);
+int32_t gs_tanh_new(gs_module *result);
 
 /// A ReLU layer. The caller owns `*result`.
-int32_t gs_relu_new(uint64_t *result);
+int32_t gs_relu_new(gs_module *result);
 
 /// A LeakyReLU layer with negative slope `alpha`. The caller owns `*result`.
-int32_t gs_leaky_relu_new(double alpha, uint64_t *result);
+int32_t gs_leaky_relu_new(double alpha, gs_module *result);
 
 /// A Softmax layer along `axis`, or over every element when `all_axes`; the axis is checked
 /// against the input's rank at forward time. The caller owns `*result`.
-int32_t gs_softmax_new(int64_t axis, bool all_axes, uint64_t *result);
+int32_t gs_softmax_new(int64_t axis, bool all_axes, gs_module *result);
 
 /* ---- CheckpointAPI.swift --------------------------------------------------------------------- */
 
 /// Saves every parameter of the module (trainable or not) under its dotted name (`"0.weight"`)
 /// to the file at `path` (UTF-8), atomically: a temporary file in the same directory is written,
 /// synced and renamed over `path`, so a failed save leaves any previous file intact.
-int32_t gs_module_save(uint64_t module_, const char *path);
+int32_t gs_module_save(gs_module module_, const char *path);
 
 /// Copies the tensors of the checkpoint at `path` into the module's parameters of the same
 /// names. Every parameter must be present with its shape and dtype and the file must hold no
 /// other tensor; this is checked before anything is written, so a failed load changes nothing.
-int32_t gs_module_load(uint64_t module_, const char *path);
+int32_t gs_module_load(gs_module module_, const char *path);
 
 /// Saves `count` tensors to the file at `path`, tensor `tensors[i]` under the name `names[i]`
 /// (UTF-8, non-empty, unique, not starting with `__gradswift`), atomically as gs_module_save.
 /// `names` and `tensors` may be NULL when `count` is 0. The caller keeps its handles.
-int32_t gs_checkpoint_save(const char * const *names, const uint64_t *tensors, int32_t count,
+int32_t gs_checkpoint_save(const char * const *names, const gs_tensor *tensors, int32_t count,
                            const char *path);
 
 /// Reads the checkpoint at `path` into a new checkpoint handle (`*checkpoint`, owned by the
 /// caller, freed with gs_checkpoint_release). Fails with a message naming the file when it is
 /// missing, not a checkpoint, truncated, corrupt (CRC-32 mismatch), of an unsupported dtype or
 /// written by a newer format version.
-int32_t gs_checkpoint_load(const char *path, uint64_t *checkpoint);
+int32_t gs_checkpoint_load(const char *path, gs_checkpoint *checkpoint);
 
 /// Writes the number of tensors in the checkpoint.
-int32_t gs_checkpoint_count(uint64_t checkpoint, int64_t *count);
+int32_t gs_checkpoint_count(gs_checkpoint checkpoint, int64_t *count);
 
 /// Copies the name of tensor `index` (in file order) into `buffer`, snprintf-style: at most
 /// `capacity - 1` bytes and a NUL; `*length` gets the full length in bytes.
-int32_t gs_checkpoint_name(uint64_t checkpoint, int64_t index, char *buffer, int64_t capacity,
+int32_t gs_checkpoint_name(gs_checkpoint checkpoint, int64_t index, char *buffer, int64_t capacity,
                            int64_t *length);
 
 /// A new handle (owned by the caller) to the tensor called `name`; it shares memory with the
 /// checkpoint's copy and stays valid after gs_checkpoint_release.
-int32_t gs_checkpoint_tensor(uint64_t checkpoint, const char *name, uint64_t *result);
+int32_t gs_checkpoint_tensor(gs_checkpoint checkpoint, const char *name, gs_tensor *result);
 
 /// Releases a checkpoint handle (tensor handles taken from it stay valid).
-int32_t gs_checkpoint_release(uint64_t checkpoint);
+int32_t gs_checkpoint_release(gs_checkpoint checkpoint);
 
 /* ---- ConvolutionAPI.swift -------------------------------------------------------------------- */
 
 /// 1-D convolution of `x` (N, Cin, L) with `weight` (Cout, Cin, K), zero `padding` on both
 /// sides, plus `bias` (any shape with Cout elements; 0 for none). The caller owns `*result`.
-int32_t gs_conv1d(uint64_t x, uint64_t weight, uint64_t bias, int64_t stride, int64_t padding,
-                  uint64_t *result);
+int32_t gs_conv1d(gs_tensor x, gs_tensor weight, gs_tensor bias, int64_t stride, int64_t padding,
+                  gs_tensor *result);
 
 /// 2-D convolution of `x` (N, Cin, H, W) with `weight` (Cout, Cin, KH, KW), the same `stride`
 /// and zero `padding` on both axes, plus `bias` (Cout elements; 0 for none). The caller owns
 /// `*result`.
-int32_t gs_conv2d(uint64_t x, uint64_t weight, uint64_t bias, int64_t stride, int64_t padding,
-                  uint64_t *result);
+int32_t gs_conv2d(gs_tensor x, gs_tensor weight, gs_tensor bias, int64_t stride, int64_t padding,
+                  gs_tensor *result);
 
 /// Max pooling of `x` (N, C, L) over windows of `kernel` elements; the padding counts as -inf
 /// and must be at most kernel / 2. The caller owns `*result`.
-int32_t gs_max_pool1d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
-                      uint64_t *result);
+int32_t gs_max_pool1d(gs_tensor x, int64_t kernel, int64_t stride, int64_t padding,
+                      gs_tensor *result);
 
 /// Max pooling of `x` (N, C, H, W) over `kernel` x `kernel` windows; the padding counts as
 /// -inf and must be at most kernel / 2. The caller owns `*result`.
-int32_t gs_max_pool2d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
-                      uint64_t *result);
+int32_t gs_max_pool2d(gs_tensor x, int64_t kernel, int64_t stride, int64_t padding,
+                      gs_tensor *result);
 
 /// Average pooling of `x` (N, C, L) over windows of `kernel` elements, dividing by `kernel`
 /// (padded zeros included); padding at most kernel / 2. The caller owns `*result`.
-int32_t gs_avg_pool1d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
-                      uint64_t *result);
+int32_t gs_avg_pool1d(gs_tensor x, int64_t kernel, int64_t stride, int64_t padding,
+                      gs_tensor *result);
 
 /// Average pooling of `x` (N, C, H, W) over `kernel` x `kernel` windows, dividing by
 /// kernel^2 (padded zeros included); padding at most kernel / 2. The caller owns `*result`.
-int32_t gs_avg_pool2d(uint64_t x, int64_t kernel, int64_t stride, int64_t padding,
-                      uint64_t *result);
+int32_t gs_avg_pool2d(gs_tensor x, int64_t kernel, int64_t stride, int64_t padding,
+                      gs_tensor *result);
 
 /// A Conv1d layer (PyDyNet's): parameters "weight" (out, in, kernel) and, when `bias`, "bias"
 /// (1, out, 1), initialised from the engine generator; `dtype` a float dtype code. The caller
 /// owns `*result` (release with gs_module_release).
 int32_t gs_conv1d_new(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-                      int64_t padding, bool bias, int32_t dtype, uint64_t *result);
+                      int64_t padding, bool bias, int32_t dtype, gs_module *result);
 
 /// A Conv2d layer (PyDyNet's, square kernel): parameters "weight" (out, in, kernel, kernel)
 /// and, when `bias`, "bias" (1, out, 1, 1); `dtype` a float dtype code. The caller owns
 /// `*result` (release with gs_module_release).
 int32_t gs_conv2d_new(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-                      int64_t padding, bool bias, int32_t dtype, uint64_t *result);
+                      int64_t padding, bool bias, int32_t dtype, gs_module *result);
 
 /// A MaxPool1d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
 /// `*result` (release with gs_module_release).
-int32_t gs_max_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+int32_t gs_max_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, gs_module *result);
 
 /// A MaxPool2d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
 /// `*result` (release with gs_module_release).
-int32_t gs_max_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+int32_t gs_max_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, gs_module *result);
 
 /// An AvgPool1d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
 /// `*result` (release with gs_module_release).
-int32_t gs_avg_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+int32_t gs_avg_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, gs_module *result);
 
 /// An AvgPool2d layer (kernel and stride >= 1, 0 <= padding <= kernel / 2). The caller owns
 /// `*result` (release with gs_module_release).
-int32_t gs_avg_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, uint64_t *result);
+int32_t gs_avg_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, gs_module *result);
 
 /* ---- InitAPI.swift --------------------------------------------------------------------------- */
 
@@ -654,59 +683,59 @@ enum {
 int32_t gs_init_gain(int32_t nonlinearity, double slope, double *result);
 
 /// Fills `tensor` with samples of U(low, high).
-int32_t gs_init_uniform(uint64_t tensor, double low, double high);
+int32_t gs_init_uniform(gs_tensor tensor, double low, double high);
 
 /// Fills `tensor` with samples of N(mean, std^2).
-int32_t gs_init_normal(uint64_t tensor, double mean, double std);
+int32_t gs_init_normal(gs_tensor tensor, double mean, double std);
 
 /// Sets every element of `tensor` to `value` (converted to its dtype).
-int32_t gs_init_constant(uint64_t tensor, double value);
+int32_t gs_init_constant(gs_tensor tensor, double value);
 
 /// Glorot uniform fill: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)). Rank >= 2.
-int32_t gs_init_xavier_uniform(uint64_t tensor, double gain);
+int32_t gs_init_xavier_uniform(gs_tensor tensor, double gain);
 
 /// Glorot normal fill: N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out)). Rank >= 2.
-int32_t gs_init_xavier_normal(uint64_t tensor, double gain);
+int32_t gs_init_xavier_normal(gs_tensor tensor, double gain);
 
 /// He uniform fill: U(-b, b), b = gain(nonlinearity, a) * sqrt(3 / fan), `mode` a gs_fan_mode.
-int32_t gs_init_kaiming_uniform(uint64_t tensor, double a, int32_t mode, int32_t nonlinearity);
+int32_t gs_init_kaiming_uniform(gs_tensor tensor, double a, int32_t mode, int32_t nonlinearity);
 
 /// He normal fill: N(0, s^2), s = gain(nonlinearity, a) / sqrt(fan), `mode` a gs_fan_mode.
-int32_t gs_init_kaiming_normal(uint64_t tensor, double a, int32_t mode, int32_t nonlinearity);
+int32_t gs_init_kaiming_normal(gs_tensor tensor, double a, int32_t mode, int32_t nonlinearity);
 
 /* ---- LinearAPI.swift ------------------------------------------------------------------------- */
 
 /// `x @ weight + bias` with weight (in, out), x (..., in) and result (..., out), in one fused
 /// op; `bias` is a tensor of out values ((out,) or (1, out)) or 0 for none. x, weight and bias
 /// share one float dtype. The caller owns `*result`.
-int32_t gs_linear(uint64_t x, uint64_t weight, uint64_t bias, uint64_t *result);
+int32_t gs_linear(gs_tensor x, gs_tensor weight, gs_tensor bias, gs_tensor *result);
 
 /// Rows of `weight` (num, dim) picked by the int64 `indices`: shape indices.shape + (dim,).
 /// With `has_padding`, row `padding_idx` (negative counts from the end) gets no gradient.
 /// An index outside 0..num-1 is GS_INDEX_ERROR. The caller owns `*result`.
-int32_t gs_embedding(uint64_t indices, uint64_t weight, int64_t padding_idx, bool has_padding,
-                     uint64_t *result);
+int32_t gs_embedding(gs_tensor indices, gs_tensor weight, int64_t padding_idx, bool has_padding,
+                     gs_tensor *result);
 
 /// Inverted dropout of the float tensor `x`: when `training`, each element is zeroed with
 /// probability `p` (0 <= p <= 1) from the engine generator and the others scaled by 1/(1-p);
 /// otherwise a new handle to `x` itself. The caller owns `*result`.
-int32_t gs_dropout(uint64_t x, double p, bool training, uint64_t *result);
+int32_t gs_dropout(gs_tensor x, double p, bool training, gs_tensor *result);
 
 /// A Linear layer (PyDyNet's layout): parameters "weight" (in, out), Kaiming-uniform
 /// initialised, and "bias" (out,) when `bias`; `dtype` is float32 or float64. The caller owns
 /// `*result` (a module handle).
 int32_t gs_linear_new(int64_t in_features, int64_t out_features, bool bias, int32_t dtype,
-                      uint64_t *result);
+                      gs_module *result);
 
 /// An Embedding layer: parameter "weight" (num, dim) of N(0, 1) samples, the row `padding_idx`
 /// (when `has_padding`; negative counts from the end) zeroed and left without gradient.
 /// The caller owns `*result` (a module handle).
 int32_t gs_embedding_new(int64_t num, int64_t dim, int64_t padding_idx, bool has_padding,
-                         int32_t dtype, uint64_t *result);
+                         int32_t dtype, gs_module *result);
 
 /// A Dropout layer with probability `p` (0 <= p <= 1): active in training mode, the identity
 /// in evaluation mode (gs_module_train). The caller owns `*result` (a module handle).
-int32_t gs_dropout_new(double p, uint64_t *result);
+int32_t gs_dropout_new(double p, gs_module *result);
 
 /* ---- LossAPI.swift --------------------------------------------------------------------------- */
 
@@ -723,26 +752,26 @@ enum {
 
 /// (pred - target)^2 with broadcasting, reduced by `reduction` (a gs_reduction code); both
 /// operands get gradients when they require them. The caller owns `*result`.
-int32_t gs_mse_loss(uint64_t pred, uint64_t target, int32_t reduction, uint64_t *result);
+int32_t gs_mse_loss(gs_tensor pred, gs_tensor target, int32_t reduction, gs_tensor *result);
 
 /// Negative log-likelihood of log-probabilities `pred` (N, C): -pred[i, target[i]] for int64
 /// class indices, -sum_c target[i, c] * pred[i, c] for probabilities; reduced by `reduction`.
 /// The caller owns `*result`.
-int32_t gs_nll_loss(uint64_t pred, uint64_t target, int32_t reduction, uint64_t *result);
+int32_t gs_nll_loss(gs_tensor pred, gs_tensor target, int32_t reduction, gs_tensor *result);
 
 /// Cross-entropy of logits `pred` (N, C) against class indices or probabilities (fused
 /// log-sum-exp; equals gs_nll_loss of the log-softmax). Out-of-range indices give
 /// GS_INDEX_ERROR. The caller owns `*result`.
-int32_t gs_cross_entropy(uint64_t pred, uint64_t target, int32_t reduction, uint64_t *result);
+int32_t gs_cross_entropy(gs_tensor pred, gs_tensor target, int32_t reduction, gs_tensor *result);
 
 /// An MSELoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
-int32_t gs_mse_loss_new(int32_t reduction, uint64_t *result);
+int32_t gs_mse_loss_new(int32_t reduction, gs_module *result);
 
 /// An NLLLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
-int32_t gs_nll_loss_new(int32_t reduction, uint64_t *result);
+int32_t gs_nll_loss_new(int32_t reduction, gs_module *result);
 
 /// A CrossEntropyLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
-int32_t gs_cross_entropy_loss_new(int32_t reduction, uint64_t *result);
+int32_t gs_cross_entropy_loss_new(int32_t reduction, gs_module *result);
 
 /* ---- NormalizationAPI.swift ------------------------------------------------------------------ */
 
@@ -750,14 +779,14 @@ int32_t gs_cross_entropy_loss_new(int32_t reduction, uint64_t *result);
 /// must equal `normalized_shape`, then applies `weight` and `bias` (handles of tensors of that
 /// shape and x's dtype, or 0 for none). Differentiable in x, weight and bias. The caller owns
 /// `*result`.
-int32_t gs_layer_norm(uint64_t x, const int64_t *normalized_shape, int32_t ndim, uint64_t weight,
-                      uint64_t bias, double eps, uint64_t *result);
+int32_t gs_layer_norm(gs_tensor x, const int64_t *normalized_shape, int32_t ndim, gs_tensor weight,
+                      gs_tensor bias, double eps, gs_tensor *result);
 
 /// PyTorch's rms_norm: x / sqrt(mean(x^2) + eps) * weight, the mean over the trailing `ndim`
 /// dims of `x`, which must equal `normalized_shape`; `weight` is a tensor of that shape and
 /// x's dtype, or 0 for none. Differentiable in x and weight. The caller owns `*result`.
-int32_t gs_rms_norm(uint64_t x, const int64_t *normalized_shape, int32_t ndim, uint64_t weight,
-                    double eps, uint64_t *result);
+int32_t gs_rms_norm(gs_tensor x, const int64_t *normalized_shape, int32_t ndim, gs_tensor weight,
+                    double eps, gs_tensor *result);
 
 /// PyTorch's batch_norm for x of shape (N, C, ...), statistics per channel. In training the
 /// batch statistics normalize x and `running_mean` / `running_var` (given together, or both
@@ -766,30 +795,31 @@ int32_t gs_rms_norm(uint64_t x, const int64_t *normalized_shape, int32_t ndim, u
 /// tensors have shape (C,) or (1, C, 1, ...) and x's dtype; `weight` and `bias` may be 0.
 /// Differentiable in x, weight and bias. The caller owns `*result`; the running tensors stay
 /// the caller's.
-int32_t gs_batch_norm(uint64_t x, uint64_t running_mean, uint64_t running_var, uint64_t weight,
-                      uint64_t bias, bool training, double momentum, double eps, uint64_t *result);
+int32_t gs_batch_norm(gs_tensor x, gs_tensor running_mean, gs_tensor running_var, gs_tensor weight,
+                      gs_tensor bias, bool training, double momentum, double eps,
+                      gs_tensor *result);
 
 /// A BatchNorm1d module (PyDyNet's) for (N, C) or (N, C, L) inputs with `num_features` = C
 /// channels: parameters running_mean (zeros) and running_var (ones), not trainable, scale
 /// (ones) and shift (zeros), each of shape (C,) and the given dtype. The caller owns `*result`.
 int32_t gs_batch_norm1d_new(int64_t num_features, double eps, double momentum, int32_t dtype,
-                            uint64_t *result);
+                            gs_module *result);
 
 /// A BatchNorm2d module (PyDyNet's) for (N, C, H, W) inputs with `num_features` = C channels:
 /// as gs_batch_norm1d_new, with parameters of shape (1, C, 1, 1). The caller owns `*result`.
 int32_t gs_batch_norm2d_new(int64_t num_features, double eps, double momentum, int32_t dtype,
-                            uint64_t *result);
+                            gs_module *result);
 
 /// A LayerNorm module (PyTorch's semantics, PyDyNet's parameter names) normalizing over the
 /// trailing dims `normalized_shape[0..<ndim]`: parameters scale (ones) and shift (zeros) of
 /// that shape and the given dtype. The caller owns `*result`.
 int32_t gs_layer_norm_new(const int64_t *normalized_shape, int32_t ndim, double eps, int32_t dtype,
-                          uint64_t *result);
+                          gs_module *result);
 
 /// An RMSNorm module normalizing over the trailing dims `normalized_shape[0..<ndim]`:
 /// parameter weight (ones) of that shape and the given dtype. The caller owns `*result`.
 int32_t gs_rms_norm_new(const int64_t *normalized_shape, int32_t ndim, double eps, int32_t dtype,
-                        uint64_t *result);
+                        gs_module *result);
 
 /* ---- RecurrentAPI.swift ---------------------------------------------------------------------- */
 
@@ -801,41 +831,41 @@ int32_t gs_rms_norm_new(const int64_t *normalized_shape, int32_t ndim, double ep
 /// owns `*result` (a module handle).
 int32_t gs_rnn_new(int64_t input_size, int64_t hidden_size, int64_t num_layers,
                    int32_t nonlinearity, bool bias, bool batch_first, bool bidirectional,
-                   int32_t dtype, uint64_t *result);
+                   int32_t dtype, gs_module *result);
 
 /// A multi-layer LSTM (PyDyNet's layout, gate order f, i, o, g): cells "lstm_l" (and
 /// "rlstm_l") with Wx (in, 4H), Wh (H, 4H), bias (4H,). Forward: x and optionally both h0 and
 /// c0 (L·D, B, H); outputs output, h_n and c_n. Otherwise as gs_rnn_new. The caller owns
 /// `*result` (a module handle).
 int32_t gs_lstm_new(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
-                    bool batch_first, bool bidirectional, int32_t dtype, uint64_t *result);
+                    bool batch_first, bool bidirectional, int32_t dtype, gs_module *result);
 
 /// A multi-layer GRU (PyDyNet's form): cells "gru_l" (and "rgru_l") with Wx1 (in, 2H),
 /// Wh1 (H, 2H), Wx2 (in, H), Wh2 (H, H), bias1 (2H,), bias2 (H,). Forward as gs_rnn_new.
 /// The caller owns `*result` (a module handle).
 int32_t gs_gru_new(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
-                   bool batch_first, bool bidirectional, int32_t dtype, uint64_t *result);
+                   bool batch_first, bool bidirectional, int32_t dtype, gs_module *result);
 
 /// An RNNCell: parameters Wx (in, H), Wh (H, H), bias (H,) when `bias`; `nonlinearity` 0 tanh,
 /// 1 relu. Forward: x (B, in) or (in,), optional h (B, H) or (H,); output h'. The caller owns
 /// `*result` (a module handle).
 int32_t gs_rnn_cell_new(int64_t input_size, int64_t hidden_size, bool bias, int32_t nonlinearity,
-                        int32_t dtype, uint64_t *result);
+                        int32_t dtype, gs_module *result);
 
 /// An LSTMCell: parameters Wx (in, 4H), Wh (H, 4H), bias (4H,). Forward: x and optionally both
 /// h and c; outputs h' and c'. The caller owns `*result` (a module handle).
 int32_t gs_lstm_cell_new(int64_t input_size, int64_t hidden_size, bool bias, int32_t dtype,
-                         uint64_t *result);
+                         gs_module *result);
 
 /// A GRUCell: parameters Wx1 (in, 2H), Wh1 (H, 2H), Wx2 (in, H), Wh2 (H, H), bias1 (2H,),
 /// bias2 (H,). Forward: x and optionally h; output h'. The caller owns `*result` (a module handle).
 int32_t gs_gru_cell_new(int64_t input_size, int64_t hidden_size, bool bias, int32_t dtype,
-                        uint64_t *result);
+                        gs_module *result);
 
 /// A new handle to the cell of layer `layer` (0-based) of an RNN, LSTM or GRU module, in the
 /// forward or (`reverse`, bidirectional only) reverse direction. The cell is shared with the
 /// layer: its parameters are the layer's. The caller owns `*result` (a module handle).
-int32_t gs_recurrent_cell(uint64_t module_, int64_t layer, bool reverse, uint64_t *result);
+int32_t gs_recurrent_cell(gs_module module_, int64_t layer, bool reverse, gs_module *result);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -118,6 +118,9 @@ def make_repo(tmp_path):
     (src / "Status.swift").write_text(TYPES_SWIFT)
     (src / "TensorAPI.swift").write_text(API_SWIFT)
     (tmp_path / "compiler.h").write_text(COMPILER_HEADER)
+    handles = tmp_path / g.HANDLE_TYPES
+    handles.parent.mkdir(parents=True)
+    handles.write_text("#include <stdint.h>\n/// A tensor.\ntypedef struct gs_tensor {\n    uint64_t id;\n} gs_tensor;\n#endif\n")
     return tmp_path
 
 
@@ -135,6 +138,7 @@ def test_generate(tmp_path):
     assert "int32_t gs_astype(uint64_t t, gs_dtype dtype, uint64_t *result_handle);" in h
     assert "int32_t gs_names(const char **names, void **data, int32_t (*callback)(int32_t, double));" in h
     assert not re.search(r"\bSWIFT_|_Nullable", h)
+    assert "/// A tensor.\ntypedef struct gs_tensor {\n    uint64_t id;\n} gs_tensor;" in h
     assert res.undocumented == [f"Sources/{g.MODULE}/TensorAPI.swift: gs_astype has no doc comment"]
     assert res.prototypes.splitlines()[4:7] == [
         '    ("gs_last_error", "const char *", []),',
@@ -147,6 +151,14 @@ def test_generate(tmp_path):
     # deterministic
     again = g.generate(root, root / ".build", "release", root / "compiler.h")
     assert (again.header, again.prototypes) == (res.header, res.prototypes)
+
+
+def test_handle_types_are_ids_for_ctypes():
+    body, names = g.handle_declarations("#include <stdint.h>\ntypedef struct gs_a {\n    uint64_t id;\n} gs_a;\n#endif\n")
+    assert names == ["gs_a"] and body[0] == "typedef struct gs_a {"
+    f = g.Function("gs_f", "int32_t", [g.Param("gs_a", "a", "gs_a a"), g.Param("const gs_a *", "v", "const gs_a *v"),
+                                         g.Param("gs_a *", "out", "gs_a *out")])
+    assert '("gs_f", "int32_t", ["uint64_t", "const uint64_t *", "uint64_t *"])' in g.render_prototypes([f], [], names)
 
 
 def test_generate_reports_mismatches(tmp_path):

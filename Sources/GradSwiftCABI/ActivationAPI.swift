@@ -1,3 +1,4 @@
+import CHandles
 import GradSwift
 
 // Activations, softmax and the activation layers. Gradients at the kinks follow PyTorch:
@@ -5,19 +6,19 @@ import GradSwift
 
 /// max(a, 0) elementwise; int64 and bool tensors keep their type. The caller owns `*result`.
 @c(gs_relu)
-public func gsRelu(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsRelu(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_relu", result) { try Ops.relu(try tensor(a, "gs_relu", "a")) }
 }
 
 /// a for a > 0, slope * a otherwise (ints give float64). The caller owns `*result`.
 @c(gs_leaky_relu)
-public func gsLeakyRelu(_ a: UInt64, _ slope: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLeakyRelu(_ a: gs_tensor, _ slope: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_leaky_relu", result) { try Ops.leakyRelu(try tensor(a, "gs_leaky_relu", "a"), slope: slope) }
 }
 
 /// a * sigmoid(a) elementwise (ints give float64). The caller owns `*result`.
 @c(gs_silu)
-public func gsSilu(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSilu(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_silu", result) { try Ops.silu(try tensor(a, "gs_silu", "a")) }
 }
 
@@ -25,7 +26,7 @@ public func gsSilu(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int3
 /// `all_axes` (then `axis` is ignored); same shape as `a`, ints give float64. The caller owns
 /// `*result`.
 @c(gs_softmax)
-public func gsSoftmax(_ a: UInt64, _ axis: Int64, _ allAxes: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSoftmax(_ a: gs_tensor, _ axis: Int64, _ allAxes: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_softmax", result) {
         try Ops.softmax(try tensor(a, "gs_softmax", "a"), axis: allAxes ? nil : try softmaxAxis(axis, "gs_softmax"))
     }
@@ -34,7 +35,7 @@ public func gsSoftmax(_ a: UInt64, _ axis: Int64, _ allAxes: Bool, _ result: Uns
 /// Log-softmax of `a` along `axis`, or over every element when `all_axes` (as gs_softmax).
 /// The caller owns `*result`.
 @c(gs_log_softmax)
-public func gsLogSoftmax(_ a: UInt64, _ axis: Int64, _ allAxes: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLogSoftmax(_ a: gs_tensor, _ axis: Int64, _ allAxes: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_log_softmax", result) {
         try Ops.logSoftmax(try tensor(a, "gs_log_softmax", "a"), axis: allAxes ? nil : try softmaxAxis(axis, "gs_log_softmax"))
     }
@@ -44,32 +45,32 @@ public func gsLogSoftmax(_ a: UInt64, _ axis: Int64, _ allAxes: Bool, _ result: 
 
 /// A Sigmoid layer. The caller owns `*result`.
 @c(gs_sigmoid_new)
-public func gsSigmoidNew(_ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSigmoidNew(_ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_sigmoid_new", result) { Sigmoid() }
 }
 
 /// A Tanh layer. The caller owns `*result`.
 @c(gs_tanh_new)
-public func gsTanhNew(_ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsTanhNew(_ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_tanh_new", result) { Tanh() }
 }
 
 /// A ReLU layer. The caller owns `*result`.
 @c(gs_relu_new)
-public func gsReluNew(_ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsReluNew(_ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_relu_new", result) { ReLU() }
 }
 
 /// A LeakyReLU layer with negative slope `alpha`. The caller owns `*result`.
 @c(gs_leaky_relu_new)
-public func gsLeakyReluNew(_ alpha: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLeakyReluNew(_ alpha: Double, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_leaky_relu_new", result) { LeakyReLU(alpha: alpha) }
 }
 
 /// A Softmax layer along `axis`, or over every element when `all_axes`; the axis is checked
 /// against the input's rank at forward time. The caller owns `*result`.
 @c(gs_softmax_new)
-public func gsSoftmaxNew(_ axis: Int64, _ allAxes: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSoftmaxNew(_ axis: Int64, _ allAxes: Bool, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_softmax_new", result) { Softmax(axis: allAxes ? nil : try softmaxAxis(axis, "gs_softmax_new")) }
 }
 

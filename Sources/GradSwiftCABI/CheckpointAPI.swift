@@ -1,3 +1,4 @@
+import CHandles
 import GradSwift
 
 // Checkpoint files (`.npz`: a ZIP archive of `.npy` arrays, see docs/checkpoint-format.md),
@@ -13,15 +14,15 @@ final class LoadedCheckpoint {
 }
 
 /// Looks up a checkpoint handle.
-func checkpoint(_ handle: UInt64, _ op: String) throws -> LoadedCheckpoint {
-    try Handles.shared.lookup(handle, as: LoadedCheckpoint.self, op, "checkpoint")
+func checkpoint(_ handle: gs_checkpoint, _ op: String) throws -> LoadedCheckpoint {
+    try Handles.shared.lookup(handle, op, "checkpoint")
 }
 
 /// Saves every parameter of the module (trainable or not) under its dotted name (`"0.weight"`)
 /// to the file at `path` (UTF-8), atomically: a temporary file in the same directory is written,
 /// synced and renamed over `path`, so a failed save leaves any previous file intact.
 @c(gs_module_save)
-public func gsModuleSave(_ module: UInt64, _ path: UnsafePointer<CChar>?) -> Int32 {
+public func gsModuleSave(_ module: gs_module, _ path: UnsafePointer<CChar>?) -> Int32 {
     guarded {
         let op = "gs_module_save"
         let m = try GradSwiftCABI.module(module, op)
@@ -33,7 +34,7 @@ public func gsModuleSave(_ module: UInt64, _ path: UnsafePointer<CChar>?) -> Int
 /// names. Every parameter must be present with its shape and dtype and the file must hold no
 /// other tensor; this is checked before anything is written, so a failed load changes nothing.
 @c(gs_module_load)
-public func gsModuleLoad(_ module: UInt64, _ path: UnsafePointer<CChar>?) -> Int32 {
+public func gsModuleLoad(_ module: gs_module, _ path: UnsafePointer<CChar>?) -> Int32 {
     guarded {
         let op = "gs_module_load"
         let m = try GradSwiftCABI.module(module, op)
@@ -45,7 +46,7 @@ public func gsModuleLoad(_ module: UInt64, _ path: UnsafePointer<CChar>?) -> Int
 /// (UTF-8, non-empty, unique, not starting with `__gradswift`), atomically as gs_module_save.
 /// `names` and `tensors` may be NULL when `count` is 0. The caller keeps its handles.
 @c(gs_checkpoint_save)
-public func gsCheckpointSave(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ tensors: UnsafePointer<UInt64>?,
+public func gsCheckpointSave(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ tensors: UnsafePointer<gs_tensor>?,
                              _ count: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     guarded {
         let op = "gs_checkpoint_save"
@@ -65,7 +66,7 @@ public func gsCheckpointSave(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ t
 /// missing, not a checkpoint, truncated, corrupt (CRC-32 mismatch), of an unsupported dtype or
 /// written by a newer format version.
 @c(gs_checkpoint_load)
-public func gsCheckpointLoad(_ path: UnsafePointer<CChar>?, _ checkpoint: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsCheckpointLoad(_ path: UnsafePointer<CChar>?, _ checkpoint: UnsafeMutablePointer<gs_checkpoint>?) -> Int32 {
     guarded {
         let op = "gs_checkpoint_load"
         guard let checkpoint else { throw CallError.null(op, "checkpoint") }
@@ -76,7 +77,7 @@ public func gsCheckpointLoad(_ path: UnsafePointer<CChar>?, _ checkpoint: Unsafe
 
 /// Writes the number of tensors in the checkpoint.
 @c(gs_checkpoint_count)
-public func gsCheckpointCount(_ checkpoint: UInt64, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
+public func gsCheckpointCount(_ checkpoint: gs_checkpoint, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_checkpoint_count"
         let c = try GradSwiftCABI.checkpoint(checkpoint, op)
@@ -88,7 +89,7 @@ public func gsCheckpointCount(_ checkpoint: UInt64, _ count: UnsafeMutablePointe
 /// Copies the name of tensor `index` (in file order) into `buffer`, snprintf-style: at most
 /// `capacity - 1` bytes and a NUL; `*length` gets the full length in bytes.
 @c(gs_checkpoint_name)
-public func gsCheckpointName(_ checkpoint: UInt64, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
+public func gsCheckpointName(_ checkpoint: gs_checkpoint, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                              _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_checkpoint_name"
@@ -100,8 +101,8 @@ public func gsCheckpointName(_ checkpoint: UInt64, _ index: Int64, _ buffer: Uns
 /// A new handle (owned by the caller) to the tensor called `name`; it shares memory with the
 /// checkpoint's copy and stays valid after gs_checkpoint_release.
 @c(gs_checkpoint_tensor)
-public func gsCheckpointTensor(_ checkpoint: UInt64, _ name: UnsafePointer<CChar>?,
-                               _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsCheckpointTensor(_ checkpoint: gs_checkpoint, _ name: UnsafePointer<CChar>?,
+                               _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_checkpoint_tensor", result) {
         let op = "gs_checkpoint_tensor"
         let c = try GradSwiftCABI.checkpoint(checkpoint, op)
@@ -115,10 +116,9 @@ public func gsCheckpointTensor(_ checkpoint: UInt64, _ name: UnsafePointer<CChar
 
 /// Releases a checkpoint handle (tensor handles taken from it stay valid).
 @c(gs_checkpoint_release)
-public func gsCheckpointRelease(_ checkpoint: UInt64) -> Int32 {
+public func gsCheckpointRelease(_ checkpoint: gs_checkpoint) -> Int32 {
     guarded {
         let op = "gs_checkpoint_release"
-        _ = try GradSwiftCABI.checkpoint(checkpoint, op)
-        try Handles.shared.release(checkpoint, op)
+        try Handles.shared.release(checkpoint, op, "checkpoint")
     }
 }

@@ -1,7 +1,24 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHandles
 import GradSwift
+
+/// A handle type of the C ABI (Sources/CHandles/handles.h): a one-field struct around an id of
+/// the handle table, one type per kind of engine object.
+protocol Handle {
+    /// The engine class a handle of this type stands for.
+    associatedtype Object: AnyObject
+    /// The id in the handle table (0: none).
+    var id: UInt64 { get }
+    init(id: UInt64)
+}
+
+extension gs_tensor: Handle { typealias Object = Tensor }
+extension gs_module: Handle { typealias Object = Module }
+extension gs_optimizer: Handle { typealias Object = Optimizer }
+extension gs_scheduler: Handle { typealias Object = LRScheduler }
+extension gs_checkpoint: Handle { typealias Object = LoadedCheckpoint }
 
 /// The table behind every handle given to C: a slot index plus a generation counter, so a
 /// released, stale, forged or zero handle is reported instead of dereferenced. Thread-safe.
@@ -25,8 +42,41 @@ final class Handles: @unchecked Sendable {
         return try body()
     }
 
-    /// A new handle owning a reference to `object`.
-    func insert(_ object: AnyObject) -> UInt64 {
+    /// A new handle of type `H` owning a reference to `object`.
+    func insert<H: Handle>(_ object: H.Object, as _: H.Type = H.self) -> H { H(id: insert(object)) }
+
+    /// The object behind `handle`, checked to be of its kind.
+    func lookup<H: Handle>(_ handle: H, _ op: String, _ name: String) throws -> H.Object {
+        try lookup(handle.id, as: H.Object.self, op, name)
+    }
+
+    /// Drops `handle`, a live handle of its kind (else an error naming it as `name`); using it
+    /// again is an error.
+    func release<H: Handle>(_ handle: H, _ op: String, _ name: String) throws {
+        let id = handle.id
+        let outcome: ReleaseOutcome = locked {
+            let slot = Int(id & 0xFFFF_FFFF) - 1
+            guard slot >= 0 && slot < objects.count && UInt64(generations[slot]) == id >> 32,
+                  let object = objects[slot] else { return .dead }
+            guard object is H.Object else { return .otherKind(object) }
+            objects[slot] = nil
+            generations[slot] = generations[slot] == UInt32.max ? 1 : generations[slot] + 1
+            freeSlots.append(slot)
+            liveCount -= 1
+            return .released(object)
+        }
+        switch outcome {
+        case .released:
+            break  // the object is released here, outside the lock
+        case .dead:
+            throw CallError(status: .invalidHandle, message: "\(op): \(name) \(id) is not a live handle (zero, released twice, stale or forged)")
+        case .otherKind(let object):
+            throw CallError(status: .invalidHandle, message: "\(op): \(name) \(id) is a \(type(of: object)), not a \(H.Object.self)")
+        }
+    }
+
+    /// A new id owning a reference to `object`.
+    private func insert(_ object: AnyObject) -> UInt64 {
         locked {
             let slot: Int
             if let reused = freeSlots.popLast() {
@@ -42,8 +92,8 @@ final class Handles: @unchecked Sendable {
         }
     }
 
-    /// The object behind `handle`, which must be of type `T`.
-    func lookup<T>(_ handle: UInt64, as _: T.Type, _ op: String, _ name: String = "handle") throws -> T {
+    /// The object behind the id `handle`, which must be of type `T`.
+    private func lookup<T>(_ handle: UInt64, as _: T.Type, _ op: String, _ name: String) throws -> T {
         let object: AnyObject? = locked {
             let slot = Int(handle & 0xFFFF_FFFF) - 1
             guard slot >= 0 && slot < objects.count && UInt64(generations[slot]) == handle >> 32 else { return nil }
@@ -58,30 +108,27 @@ final class Handles: @unchecked Sendable {
         return typed
     }
 
-    /// Drops `handle`; using it again is an error.
-    func release(_ handle: UInt64, _ op: String) throws {
-        let object: AnyObject? = locked {
-            let slot = Int(handle & 0xFFFF_FFFF) - 1
-            guard slot >= 0 && slot < objects.count && UInt64(generations[slot]) == handle >> 32,
-                  let object = objects[slot] else { return nil }
-            objects[slot] = nil
-            generations[slot] = generations[slot] == UInt32.max ? 1 : generations[slot] + 1
-            freeSlots.append(slot)
-            liveCount -= 1
-            return object
-        }
-        guard object != nil else {
-            throw CallError(status: .invalidHandle, message: "\(op): handle \(handle) is not a live handle (zero, released twice, stale or forged)")
-        }
-        // `object` is released here, outside the lock.
-    }
-
     /// Number of live handles.
     var count: Int { locked { liveCount } }
 }
 
+/// What `Handles.release` found under the table's lock.
+private enum ReleaseOutcome {
+    /// The object was removed from the table (and is released by the caller, unlocked).
+    case released(AnyObject)
+    /// No live handle has the id.
+    case dead
+    /// The handle is live but stands for an object of another kind.
+    case otherKind(AnyObject)
+}
+
+/// Looks up an optional tensor handle (id 0 means none).
+func optionalTensor(_ handle: gs_tensor, _ op: String, _ name: String) throws -> Tensor? {
+    handle.id == 0 ? nil : try tensor(handle, op, name)
+}
+
 /// Looks up a tensor handle.
 @inline(__always)
-func tensor(_ handle: UInt64, _ op: String, _ name: String = "tensor") throws -> Tensor {
-    try Handles.shared.lookup(handle, as: Tensor.self, op, name)
+func tensor(_ handle: gs_tensor, _ op: String, _ name: String = "tensor") throws -> Tensor {
+    try Handles.shared.lookup(handle, op, name)
 }

@@ -1,3 +1,4 @@
+import CHandles
 import GradSwift
 
 /// The kinds of index key items (the first of each item's four int64 in gs_index's `key`).
@@ -17,7 +18,7 @@ import GradSwift
 /// `a[key]` with NumPy indexing rules. `key` holds `nitems` items of four int64 each,
 /// `[kind, v0, v1, v2]`, kind a gs_index_item code.
 @c(gs_index)
-public func gsIndex(_ a: UInt64, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsIndex(_ a: gs_tensor, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_index", result) {
         try Ops.index(try tensor(a, "gs_index", "a"), try indexKey(key, nitems, "gs_index"))
     }
@@ -25,7 +26,7 @@ public func gsIndex(_ a: UInt64, _ key: UnsafePointer<Int64>?, _ nitems: Int32, 
 
 /// `a[key] = value` in place (value broadcast to the selection and cast to a's dtype).
 @c(gs_index_put)
-public func gsIndexPut(_ a: UInt64, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ value: UInt64) -> Int32 {
+public func gsIndexPut(_ a: gs_tensor, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ value: gs_tensor) -> Int32 {
     guarded {
         let op = "gs_index_put"
         try Ops.indexPut(try tensor(a, op, "a"), try indexKey(key, nitems, op), try tensor(value, op, "value"))
@@ -34,7 +35,7 @@ public func gsIndexPut(_ a: UInt64, _ key: UnsafePointer<Int64>?, _ nitems: Int3
 
 /// `a[key] = scalar` in place.
 @c(gs_index_put_scalar)
-public func gsIndexPutScalar(_ a: UInt64, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ value: Double) -> Int32 {
+public func gsIndexPutScalar(_ a: gs_tensor, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ value: Double) -> Int32 {
     guarded {
         let op = "gs_index_put_scalar"
         let t = try tensor(a, op, "a")
@@ -56,7 +57,7 @@ private func indexKey(_ key: UnsafePointer<Int64>?, _ nitems: Int32, _ op: Strin
         case .slice: return .slice(start: optional(raw[i + 1]), stop: optional(raw[i + 2]), step: optional(raw[i + 3]))
         case .newaxis: return .newAxis
         case .ellipsis: return .ellipsis
-        case .tensor: return .tensor(try tensor(UInt64(bitPattern: Int64(raw[i + 1])), op, "key tensor"))
+        case .tensor: return .tensor(try tensor(gs_tensor(id: UInt64(bitPattern: Int64(raw[i + 1]))), op, "key tensor"))
         }
     }
 }

@@ -1,3 +1,4 @@
+import CHandles
 import GradSwift
 
 // Linear, embedding and dropout: the functional ops and the layer constructors.
@@ -6,10 +7,10 @@ import GradSwift
 /// op; `bias` is a tensor of out values ((out,) or (1, out)) or 0 for none. x, weight and bias
 /// share one float dtype. The caller owns `*result`.
 @c(gs_linear)
-public func gsLinear(_ x: UInt64, _ weight: UInt64, _ bias: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLinear(_ x: gs_tensor, _ weight: gs_tensor, _ bias: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_linear", result) {
         let op = "gs_linear"
-        let b = bias == 0 ? nil : try tensor(bias, op, "bias")
+        let b = try optionalTensor(bias, op, "bias")
         return try Ops.linear(try tensor(x, op, "x"), weight: try tensor(weight, op, "weight"), bias: b)
     }
 }
@@ -18,8 +19,8 @@ public func gsLinear(_ x: UInt64, _ weight: UInt64, _ bias: UInt64, _ result: Un
 /// With `has_padding`, row `padding_idx` (negative counts from the end) gets no gradient.
 /// An index outside 0..num-1 is GS_INDEX_ERROR. The caller owns `*result`.
 @c(gs_embedding)
-public func gsEmbedding(_ indices: UInt64, _ weight: UInt64, _ paddingIdx: Int64, _ hasPadding: Bool,
-                        _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsEmbedding(_ indices: gs_tensor, _ weight: gs_tensor, _ paddingIdx: Int64, _ hasPadding: Bool,
+                        _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_embedding", result) {
         let op = "gs_embedding"
         return try Ops.embedding(try tensor(indices, op, "indices"), weight: try tensor(weight, op, "weight"),
@@ -31,7 +32,7 @@ public func gsEmbedding(_ indices: UInt64, _ weight: UInt64, _ paddingIdx: Int64
 /// probability `p` (0 <= p <= 1) from the engine generator and the others scaled by 1/(1-p);
 /// otherwise a new handle to `x` itself. The caller owns `*result`.
 @c(gs_dropout)
-public func gsDropout(_ x: UInt64, _ p: Double, _ training: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsDropout(_ x: gs_tensor, _ p: Double, _ training: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_dropout", result) {
         try Ops.dropout(try tensor(x, "gs_dropout", "x"), p: p, training: training)
     }
@@ -42,7 +43,7 @@ public func gsDropout(_ x: UInt64, _ p: Double, _ training: Bool, _ result: Unsa
 /// `*result` (a module handle).
 @c(gs_linear_new)
 public func gsLinearNew(_ inFeatures: Int64, _ outFeatures: Int64, _ bias: Bool, _ dtype: Int32,
-                        _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                        _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_linear_new", result) {
         try Linear(inFeatures: Int(inFeatures), outFeatures: Int(outFeatures), bias: bias,
                    dtype: try GradSwiftCABI.dtype(dtype, "gs_linear_new"))
@@ -54,7 +55,7 @@ public func gsLinearNew(_ inFeatures: Int64, _ outFeatures: Int64, _ bias: Bool,
 /// The caller owns `*result` (a module handle).
 @c(gs_embedding_new)
 public func gsEmbeddingNew(_ num: Int64, _ dim: Int64, _ paddingIdx: Int64, _ hasPadding: Bool, _ dtype: Int32,
-                           _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                           _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_embedding_new", result) {
         try Embedding(numEmbeddings: Int(num), embeddingDim: Int(dim), paddingIndex: hasPadding ? Int(paddingIdx) : nil,
                       dtype: try GradSwiftCABI.dtype(dtype, "gs_embedding_new"))
@@ -64,6 +65,6 @@ public func gsEmbeddingNew(_ num: Int64, _ dim: Int64, _ paddingIdx: Int64, _ ha
 /// A Dropout layer with probability `p` (0 <= p <= 1): active in training mode, the identity
 /// in evaluation mode (gs_module_train). The caller owns `*result` (a module handle).
 @c(gs_dropout_new)
-public func gsDropoutNew(_ p: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsDropoutNew(_ p: Double, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_dropout_new", result) { try Dropout(p: p) }
 }

@@ -1,3 +1,4 @@
+import CHandles
 import GradSwift
 
 // Losses and the loss layers. Their forward takes (prediction, target); the target of
@@ -17,7 +18,7 @@ import GradSwift
 /// (pred - target)^2 with broadcasting, reduced by `reduction` (a gs_reduction code); both
 /// operands get gradients when they require them. The caller owns `*result`.
 @c(gs_mse_loss)
-public func gsMseLoss(_ pred: UInt64, _ target: UInt64, _ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMseLoss(_ pred: gs_tensor, _ target: gs_tensor, _ reduction: Int32, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     lossCall("gs_mse_loss", pred, target, reduction, result, Ops.mseLoss)
 }
 
@@ -25,7 +26,7 @@ public func gsMseLoss(_ pred: UInt64, _ target: UInt64, _ reduction: Int32, _ re
 /// class indices, -sum_c target[i, c] * pred[i, c] for probabilities; reduced by `reduction`.
 /// The caller owns `*result`.
 @c(gs_nll_loss)
-public func gsNllLoss(_ pred: UInt64, _ target: UInt64, _ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsNllLoss(_ pred: gs_tensor, _ target: gs_tensor, _ reduction: Int32, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     lossCall("gs_nll_loss", pred, target, reduction, result, Ops.nllLoss)
 }
 
@@ -33,7 +34,7 @@ public func gsNllLoss(_ pred: UInt64, _ target: UInt64, _ reduction: Int32, _ re
 /// log-sum-exp; equals gs_nll_loss of the log-softmax). Out-of-range indices give
 /// GS_INDEX_ERROR. The caller owns `*result`.
 @c(gs_cross_entropy)
-public func gsCrossEntropy(_ pred: UInt64, _ target: UInt64, _ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsCrossEntropy(_ pred: gs_tensor, _ target: gs_tensor, _ reduction: Int32, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     lossCall("gs_cross_entropy", pred, target, reduction, result, Ops.crossEntropy)
 }
 
@@ -41,19 +42,19 @@ public func gsCrossEntropy(_ pred: UInt64, _ target: UInt64, _ reduction: Int32,
 
 /// An MSELoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 @c(gs_mse_loss_new)
-public func gsMseLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMseLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_mse_loss_new", result) { MSELoss(reduction: try decodeReduction(reduction, "gs_mse_loss_new")) }
 }
 
 /// An NLLLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 @c(gs_nll_loss_new)
-public func gsNllLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsNllLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_nll_loss_new", result) { NLLLoss(reduction: try decodeReduction(reduction, "gs_nll_loss_new")) }
 }
 
 /// A CrossEntropyLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 @c(gs_cross_entropy_loss_new)
-public func gsCrossEntropyLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsCrossEntropyLossNew(_ reduction: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_cross_entropy_loss_new", result) {
         CrossEntropyLoss(reduction: try decodeReduction(reduction, "gs_cross_entropy_loss_new"))
     }
@@ -63,8 +64,8 @@ public func gsCrossEntropyLossNew(_ reduction: Int32, _ result: UnsafeMutablePoi
 
 /// Runs a loss on two tensor handles with a reduction code.
 @inline(__always)
-private func lossCall(_ name: String, _ pred: UInt64, _ target: UInt64, _ reduction: Int32,
-                      _ result: UnsafeMutablePointer<UInt64>?,
+private func lossCall(_ name: String, _ pred: gs_tensor, _ target: gs_tensor, _ reduction: Int32,
+                      _ result: UnsafeMutablePointer<gs_tensor>?,
                       _ loss: (Tensor, Tensor, Reduction) throws -> Tensor) -> Int32 {
     producing(name, result) {
         let p = try tensor(pred, name, "pred"), t = try tensor(target, name, "target")

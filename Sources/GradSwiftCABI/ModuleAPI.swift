@@ -1,11 +1,12 @@
+import CHandles
 import GradSwift
 
 // Functions common to every module handle. The constructors of the layers are in the API
 // file of their op family (gs_linear_new in LinearAPI.swift...).
 
 /// Looks up a module handle.
-func module(_ handle: UInt64, _ op: String, _ name: String = "module") throws -> Module {
-    try Handles.shared.lookup(handle, as: Module.self, op, name)
+func module(_ handle: gs_module, _ op: String, _ name: String = "module") throws -> Module {
+    try Handles.shared.lookup(handle, op, name)
 }
 
 /// Reads a NUL-terminated UTF-8 argument.
@@ -43,7 +44,7 @@ func writeName(_ names: [String], _ index: Int64, _ what: String, _ buffer: Unsa
 }
 
 /// Reads `count` handles from `pointer` (checking the pointer and count).
-func readHandles(_ pointer: UnsafePointer<UInt64>?, _ count: Int32, _ op: String, _ name: String) throws -> [UInt64] {
+func readHandles<H: Handle>(_ pointer: UnsafePointer<H>?, _ count: Int32, _ op: String, _ name: String) throws -> [H] {
     guard count >= 0 else { throw CallError.invalid("\(op): \(name) count \(count) is negative") }
     if count == 0 { return [] }
     guard let pointer else { throw CallError.null(op, name) }
@@ -52,18 +53,17 @@ func readHandles(_ pointer: UnsafePointer<UInt64>?, _ count: Int32, _ op: String
 
 /// Releases a module handle (the module lives on while other handles or modules use it).
 @c(gs_module_release)
-public func gsModuleRelease(_ module: UInt64) -> Int32 {
+public func gsModuleRelease(_ module: gs_module) -> Int32 {
     guarded {
-        _ = try GradSwiftCABI.module(module, "gs_module_release")
-        try Handles.shared.release(module, "gs_module_release")
+        try Handles.shared.release(module, "gs_module_release", "module")
     }
 }
 
 /// Runs the module on `ninputs` tensors; its outputs go to `outputs[0..<*noutputs]` (at most
 /// `capacity`; 3 is always enough). The caller owns the output handles.
 @c(gs_module_forward)
-public func gsModuleForward(_ module: UInt64, _ inputs: UnsafePointer<UInt64>?, _ ninputs: Int32,
-                            _ outputs: UnsafeMutablePointer<UInt64>?, _ capacity: Int32,
+public func gsModuleForward(_ module: gs_module, _ inputs: UnsafePointer<gs_tensor>?, _ ninputs: Int32,
+                            _ outputs: UnsafeMutablePointer<gs_tensor>?, _ capacity: Int32,
                             _ noutputs: UnsafeMutablePointer<Int32>?) -> Int32 {
     guarded {
         let op = "gs_module_forward"
@@ -81,20 +81,20 @@ public func gsModuleForward(_ module: UInt64, _ inputs: UnsafePointer<UInt64>?, 
 
 /// Sets training (`mode` true) or evaluation mode on the module and all its sub-modules.
 @c(gs_module_train)
-public func gsModuleTrain(_ module: UInt64, _ mode: Bool) -> Int32 {
+public func gsModuleTrain(_ module: gs_module, _ mode: Bool) -> Int32 {
     guarded { try GradSwiftCABI.module(module, "gs_module_train").setTraining(mode) }
 }
 
 /// Draws (or sets) the initial values of the module's parameters again, as its constructor
 /// did (sub-modules included), from the engine generator.
 @c(gs_module_reset_parameters)
-public func gsModuleResetParameters(_ module: UInt64) -> Int32 {
+public func gsModuleResetParameters(_ module: gs_module) -> Int32 {
     guarded { try GradSwiftCABI.module(module, "gs_module_reset_parameters").resetParameters() }
 }
 
 /// Writes whether the module is in training mode.
 @c(gs_module_is_training)
-public func gsModuleIsTraining(_ module: UInt64, _ result: UnsafeMutablePointer<Bool>?) -> Int32 {
+public func gsModuleIsTraining(_ module: gs_module, _ result: UnsafeMutablePointer<Bool>?) -> Int32 {
     guarded {
         let op = "gs_module_is_training"
         let m = try GradSwiftCABI.module(module, op)
@@ -105,7 +105,7 @@ public func gsModuleIsTraining(_ module: UInt64, _ result: UnsafeMutablePointer<
 
 /// Writes the number of parameters of the module and its sub-modules (trainable or not).
 @c(gs_module_parameter_count)
-public func gsModuleParameterCount(_ module: UInt64, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
+public func gsModuleParameterCount(_ module: gs_module, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_module_parameter_count"
         let m = try GradSwiftCABI.module(module, op)
@@ -117,7 +117,7 @@ public func gsModuleParameterCount(_ module: UInt64, _ count: UnsafeMutablePoint
 /// Copies the dotted name of parameter `index` (`"0.weight"`) into `buffer`, snprintf-style:
 /// at most `capacity - 1` bytes and a NUL; `*length` gets the full length.
 @c(gs_module_parameter_name)
-public func gsModuleParameterName(_ module: UInt64, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
+public func gsModuleParameterName(_ module: gs_module, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                                   _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_module_parameter_name"
@@ -129,7 +129,7 @@ public func gsModuleParameterName(_ module: UInt64, _ index: Int64, _ buffer: Un
 /// A new handle to the parameter called `name` (dotted path); it shares the module's storage,
 /// so writing its data changes the module. The caller owns `*result`.
 @c(gs_module_parameter)
-public func gsModuleParameter(_ module: UInt64, _ name: UnsafePointer<CChar>?, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsModuleParameter(_ module: gs_module, _ name: UnsafePointer<CChar>?, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_module_parameter", result) {
         let op = "gs_module_parameter"
         let m = try GradSwiftCABI.module(module, op)
@@ -144,7 +144,7 @@ public func gsModuleParameter(_ module: UInt64, _ name: UnsafePointer<CChar>?, _
 /// Replaces parameter `name` with `tensor` (same shape and dtype, a leaf); the module keeps a
 /// reference, the caller keeps its handle.
 @c(gs_module_set_parameter)
-public func gsModuleSetParameter(_ module: UInt64, _ name: UnsafePointer<CChar>?, _ tensor: UInt64) -> Int32 {
+public func gsModuleSetParameter(_ module: gs_module, _ name: UnsafePointer<CChar>?, _ tensor: gs_tensor) -> Int32 {
     guarded {
         let op = "gs_module_set_parameter"
         let m = try GradSwiftCABI.module(module, op)
@@ -154,7 +154,7 @@ public func gsModuleSetParameter(_ module: UInt64, _ name: UnsafePointer<CChar>?
 
 /// Copies the module's description (PyDyNet's repr) into `buffer`, snprintf-style.
 @c(gs_module_describe)
-public func gsModuleDescribe(_ module: UInt64, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int64,
+public func gsModuleDescribe(_ module: gs_module, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int64,
                              _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_module_describe"
@@ -165,7 +165,7 @@ public func gsModuleDescribe(_ module: UInt64, _ buffer: UnsafeMutablePointer<CC
 /// A module applying `modules[0]`, then `modules[1]`... to one input. It keeps references to
 /// them; the caller still owns (and releases) the handles it passed. The caller owns `*result`.
 @c(gs_sequential_new)
-public func gsSequentialNew(_ modules: UnsafePointer<UInt64>?, _ count: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSequentialNew(_ modules: UnsafePointer<gs_module>?, _ count: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     guarded {
         let op = "gs_sequential_new"
         guard let result else { throw CallError.null(op, "result") }

@@ -1,21 +1,18 @@
+import CHandles
 import GradSwift
 
 // Normalization: the functional ops (layer norm, batch norm, RMS norm) and the constructors of
 // the BatchNorm1d, BatchNorm2d, LayerNorm and RMSNorm modules. Optional tensors are passed
 // as handle 0.
 
-/// Looks up an optional tensor handle (0 means none).
-private func optionalTensor(_ handle: UInt64, _ op: String, _ name: String) throws -> Tensor? {
-    handle == 0 ? nil : try tensor(handle, op, name)
-}
 
 /// PyTorch's layer_norm: normalizes each sample of `x` over its trailing `ndim` dims, which
 /// must equal `normalized_shape`, then applies `weight` and `bias` (handles of tensors of that
 /// shape and x's dtype, or 0 for none). Differentiable in x, weight and bias. The caller owns
 /// `*result`.
 @c(gs_layer_norm)
-public func gsLayerNorm(_ x: UInt64, _ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ weight: UInt64,
-                        _ bias: UInt64, _ eps: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLayerNorm(_ x: gs_tensor, _ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ weight: gs_tensor,
+                        _ bias: gs_tensor, _ eps: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     let op = "gs_layer_norm"
     return producing(op, result) {
         try Ops.layerNorm(try tensor(x, op, "x"), normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"),
@@ -28,8 +25,8 @@ public func gsLayerNorm(_ x: UInt64, _ normalizedShape: UnsafePointer<Int64>?, _
 /// dims of `x`, which must equal `normalized_shape`; `weight` is a tensor of that shape and
 /// x's dtype, or 0 for none. Differentiable in x and weight. The caller owns `*result`.
 @c(gs_rms_norm)
-public func gsRmsNorm(_ x: UInt64, _ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ weight: UInt64,
-                      _ eps: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsRmsNorm(_ x: gs_tensor, _ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ weight: gs_tensor,
+                      _ eps: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     let op = "gs_rms_norm"
     return producing(op, result) {
         try Ops.rmsNorm(try tensor(x, op, "x"), normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"),
@@ -45,9 +42,9 @@ public func gsRmsNorm(_ x: UInt64, _ normalizedShape: UnsafePointer<Int64>?, _ n
 /// Differentiable in x, weight and bias. The caller owns `*result`; the running tensors stay
 /// the caller's.
 @c(gs_batch_norm)
-public func gsBatchNorm(_ x: UInt64, _ runningMean: UInt64, _ runningVar: UInt64, _ weight: UInt64, _ bias: UInt64,
+public func gsBatchNorm(_ x: gs_tensor, _ runningMean: gs_tensor, _ runningVar: gs_tensor, _ weight: gs_tensor, _ bias: gs_tensor,
                         _ training: Bool, _ momentum: Double, _ eps: Double,
-                        _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                        _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     let op = "gs_batch_norm"
     return producing(op, result) {
         try Ops.batchNorm(try tensor(x, op, "x"), runningMean: try optionalTensor(runningMean, op, "running_mean"),
@@ -62,7 +59,7 @@ public func gsBatchNorm(_ x: UInt64, _ runningMean: UInt64, _ runningVar: UInt64
 /// (ones) and shift (zeros), each of shape (C,) and the given dtype. The caller owns `*result`.
 @c(gs_batch_norm1d_new)
 public func gsBatchNorm1dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Double, _ dtype: Int32,
-                             _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                             _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     let op = "gs_batch_norm1d_new"
     return producing(op, result) {
         try BatchNorm1d(numFeatures: Int(numFeatures), eps: eps, momentum: momentum, dtype: try GradSwiftCABI.dtype(dtype, op))
@@ -73,7 +70,7 @@ public func gsBatchNorm1dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Do
 /// as gs_batch_norm1d_new, with parameters of shape (1, C, 1, 1). The caller owns `*result`.
 @c(gs_batch_norm2d_new)
 public func gsBatchNorm2dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Double, _ dtype: Int32,
-                             _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                             _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     let op = "gs_batch_norm2d_new"
     return producing(op, result) {
         try BatchNorm2d(numFeatures: Int(numFeatures), eps: eps, momentum: momentum, dtype: try GradSwiftCABI.dtype(dtype, op))
@@ -85,7 +82,7 @@ public func gsBatchNorm2dNew(_ numFeatures: Int64, _ eps: Double, _ momentum: Do
 /// that shape and the given dtype. The caller owns `*result`.
 @c(gs_layer_norm_new)
 public func gsLayerNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ eps: Double, _ dtype: Int32,
-                           _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                           _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     let op = "gs_layer_norm_new"
     return producing(op, result) {
         try LayerNorm(normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"), eps: eps,
@@ -97,7 +94,7 @@ public func gsLayerNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int
 /// parameter weight (ones) of that shape and the given dtype. The caller owns `*result`.
 @c(gs_rms_norm_new)
 public func gsRmsNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32, _ eps: Double, _ dtype: Int32,
-                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                         _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     let op = "gs_rms_norm_new"
     return producing(op, result) {
         try RMSNorm(normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"), eps: eps,

@@ -1,93 +1,94 @@
+import CHandles
 import GradSwift
 
 // MARK: Elementwise binary ops (NumPy broadcasting and type promotion)
 
 /// Elementwise a + b, with broadcasting. The caller owns `*result`.
 @c(gs_add)
-public func gsAdd(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsAdd(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_add", Ops.add, a, b, result)
 }
 
 /// Elementwise a - b, with broadcasting. The caller owns `*result`.
 @c(gs_sub)
-public func gsSub(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSub(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_sub", Ops.sub, a, b, result)
 }
 
 /// Elementwise a * b, with broadcasting. The caller owns `*result`.
 @c(gs_mul)
-public func gsMul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMul(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_mul", Ops.mul, a, b, result)
 }
 
 /// Elementwise true division a / b (ints give float64), with broadcasting.
 /// The caller owns `*result`.
 @c(gs_div)
-public func gsDiv(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsDiv(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_div", Ops.div, a, b, result)
 }
 
 /// Elementwise a ** b, with broadcasting. The caller owns `*result`.
 @c(gs_pow)
-public func gsPow(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsPow(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_pow", Ops.pow, a, b, result)
 }
 
 /// Elementwise maximum (NaN propagates; gradient split on ties), with broadcasting.
 /// The caller owns `*result`.
 @c(gs_maximum)
-public func gsMaximum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMaximum(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_maximum", Ops.maximum, a, b, result)
 }
 
 /// Elementwise minimum (NaN propagates; gradient split on ties), with broadcasting.
 /// The caller owns `*result`.
 @c(gs_minimum)
-public func gsMinimum(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMinimum(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_minimum", Ops.minimum, a, b, result)
 }
 
 /// Elementwise a == b (bool result, no gradient), with broadcasting. The caller owns `*result`.
 @c(gs_eq)
-public func gsEq(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsEq(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_eq", Ops.eq, a, b, result)
 }
 
 /// Elementwise a != b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_ne)
-public func gsNe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsNe(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_ne", Ops.ne, a, b, result)
 }
 
 /// Elementwise a < b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_lt)
-public func gsLt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLt(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_lt", Ops.lt, a, b, result)
 }
 
 /// Elementwise a <= b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_le)
-public func gsLe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLe(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_le", Ops.le, a, b, result)
 }
 
 /// Elementwise a > b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_gt)
-public func gsGt(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsGt(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_gt", Ops.gt, a, b, result)
 }
 
 /// Elementwise a >= b (bool result), with broadcasting. The caller owns `*result`.
 @c(gs_ge)
-public func gsGe(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsGe(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_ge", Ops.ge, a, b, result)
 }
 
 /// `a op scalar` (or `scalar op a` when `scalar_first`) for an op code of gs_binary_op; the
 /// scalar promotes like a Python number of kind `scalar_kind` (gs_scalar_kind).
 @c(gs_binary_scalar)
-public func gsBinaryScalar(_ op: Int32, _ a: UInt64, _ scalar: Double, _ scalarKind: Int32, _ scalarFirst: Bool,
-                           _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsBinaryScalar(_ op: Int32, _ a: gs_tensor, _ scalar: Double, _ scalarKind: Int32, _ scalarFirst: Bool,
+                           _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_binary_scalar", result) {
         let name = "gs_binary_scalar"
         return try Ops.binary(try binaryOp(op, name), try tensor(a, name, "a"), scalar: scalar,
@@ -98,7 +99,7 @@ public func gsBinaryScalar(_ op: Int32, _ a: UInt64, _ scalar: Double, _ scalarK
 /// `target op= value` in place for op add, sub, mul or div; fails on a tensor that requires
 /// grad while grad mode is on, and when the result type does not fit the target.
 @c(gs_inplace)
-public func gsInplace(_ op: Int32, _ target: UInt64, _ value: UInt64) -> Int32 {
+public func gsInplace(_ op: Int32, _ target: gs_tensor, _ value: gs_tensor) -> Int32 {
     guarded {
         let name = "gs_inplace"
         try Ops.inPlace(try binaryOp(op, name), try tensor(target, name, "target"), try tensor(value, name, "value"))
@@ -107,7 +108,7 @@ public func gsInplace(_ op: Int32, _ target: UInt64, _ value: UInt64) -> Int32 {
 
 /// `target op= scalar` in place (see gs_inplace).
 @c(gs_inplace_scalar)
-public func gsInplaceScalar(_ op: Int32, _ target: UInt64, _ scalar: Double, _ scalarKind: Int32) -> Int32 {
+public func gsInplaceScalar(_ op: Int32, _ target: gs_tensor, _ scalar: Double, _ scalarKind: Int32) -> Int32 {
     guarded {
         let name = "gs_inplace_scalar"
         try Ops.inPlace(try binaryOp(op, name), try tensor(target, name, "target"), scalar: scalar,
@@ -119,55 +120,55 @@ public func gsInplaceScalar(_ op: Int32, _ target: UInt64, _ scalar: Double, _ s
 
 /// -a. The caller owns `*result`.
 @c(gs_neg)
-public func gsNeg(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsNeg(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_neg", Ops.negate, a, result)
 }
 
 /// |a|. The caller owns `*result`.
 @c(gs_abs)
-public func gsAbs(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsAbs(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_abs", Ops.abs, a, result)
 }
 
 /// e^a (ints give float64). The caller owns `*result`.
 @c(gs_exp)
-public func gsExp(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsExp(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_exp", Ops.exp, a, result)
 }
 
 /// Natural log (ints give float64). The caller owns `*result`.
 @c(gs_log)
-public func gsLog(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsLog(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_log", Ops.log, a, result)
 }
 
 /// Square root (ints give float64). The caller owns `*result`.
 @c(gs_sqrt)
-public func gsSqrt(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSqrt(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_sqrt", Ops.sqrt, a, result)
 }
 
 /// a * a. The caller owns `*result`.
 @c(gs_square)
-public func gsSquare(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSquare(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_square", Ops.square, a, result)
 }
 
 /// -1, 0 or 1 (zero gradient). The caller owns `*result`.
 @c(gs_sign)
-public func gsSign(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSign(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_sign", Ops.sign, a, result)
 }
 
 /// Logistic function 1 / (1 + e^-a), overflow-free. The caller owns `*result`.
 @c(gs_sigmoid)
-public func gsSigmoid(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSigmoid(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_sigmoid", Ops.sigmoid, a, result)
 }
 
 /// Hyperbolic tangent. The caller owns `*result`.
 @c(gs_tanh)
-public func gsTanh(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsTanh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_tanh", Ops.tanh, a, result)
 }
 
@@ -175,7 +176,7 @@ public func gsTanh(_ a: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int3
 
 /// Matrix product with np.matmul's rules (1-D promotion, batch broadcasting), through BLAS.
 @c(gs_matmul)
-public func gsMatmul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMatmul(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_matmul", result) { try Ops.matmul(try tensor(a, "gs_matmul", "a"), try tensor(b, "gs_matmul", "b")) }
 }
 
@@ -183,45 +184,45 @@ public func gsMatmul(_ a: UInt64, _ b: UInt64, _ result: UnsafeMutablePointer<UI
 
 /// Sum over `axes[0..naxes)`, or every axis when `naxes` is -1.
 @c(gs_sum)
-public func gsSum(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
-                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSum(_ a: gs_tensor, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     reduceCall(.sum, "gs_sum", a, axes, naxes, keepdims, result)
 }
 
 /// Mean (ints give float64) over `axes[0..naxes)`, or every axis when `naxes` is -1.
 @c(gs_mean)
-public func gsMean(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
-                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMean(_ a: gs_tensor, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     reduceCall(.mean, "gs_mean", a, axes, naxes, keepdims, result)
 }
 
 /// Maximum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
 @c(gs_max)
-public func gsMax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
-                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMax(_ a: gs_tensor, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     reduceCall(.max, "gs_max", a, axes, naxes, keepdims, result)
 }
 
 /// Minimum (gradient split among ties) over `axes[0..naxes)`, or every axis when `naxes` is -1.
 @c(gs_min)
-public func gsMin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
-                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMin(_ a: gs_tensor, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     reduceCall(.min, "gs_min", a, axes, naxes, keepdims, result)
 }
 
 /// Index of the first maximum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
 /// (`naxes` -1).
 @c(gs_argmax)
-public func gsArgmax(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
-                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsArgmax(_ a: gs_tensor, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     reduceCall(.argmax, "gs_argmax", a, axes, naxes, keepdims, result)
 }
 
 /// Index of the first minimum (int64) along `axes[0]` (`naxes` 1), or into the flattened tensor
 /// (`naxes` -1).
 @c(gs_argmin)
-public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
-                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsArgmin(_ a: gs_tensor, _ axes: UnsafePointer<Int64>?, _ naxes: Int32, _ keepdims: Bool,
+                     _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     reduceCall(.argmin, "gs_argmin", a, axes, naxes, keepdims, result)
 }
 
@@ -229,22 +230,22 @@ public func gsArgmin(_ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
 
 /// Runs the function `op` of two tensors on two tensor handles.
 @inline(__always)
-private func binaryCall(_ name: String, _ op: (Tensor, Tensor) throws -> Tensor, _ a: UInt64, _ b: UInt64,
-                        _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+private func binaryCall(_ name: String, _ op: (Tensor, Tensor) throws -> Tensor, _ a: gs_tensor, _ b: gs_tensor,
+                        _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing(name, result) { try op(try tensor(a, name, "a"), try tensor(b, name, "b")) }
 }
 
 /// Runs the function `op` of one tensor on a tensor handle.
 @inline(__always)
-private func unaryCall(_ name: String, _ op: (Tensor) throws -> Tensor, _ a: UInt64,
-                       _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+private func unaryCall(_ name: String, _ op: (Tensor) throws -> Tensor, _ a: gs_tensor,
+                       _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing(name, result) { try op(try tensor(a, name, "a")) }
 }
 
 /// Runs a reduction on a tensor handle over an axis list (`naxes` -1: every axis).
 @inline(__always)
-private func reduceCall(_ op: ReduceOp, _ name: String, _ a: UInt64, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
-                        _ keepdims: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+private func reduceCall(_ op: ReduceOp, _ name: String, _ a: gs_tensor, _ axes: UnsafePointer<Int64>?, _ naxes: Int32,
+                        _ keepdims: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing(name, result) {
         try Ops.reduce(op, try tensor(a, name, "a"), axes: try readAxes(axes, naxes, name), keepDims: keepdims)
     }

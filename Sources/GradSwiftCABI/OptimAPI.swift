@@ -1,21 +1,22 @@
+import CHandles
 import GradSwift
 
 // Optimizers and learning-rate schedules. An optimizer keeps references to its parameter
 // tensors; the caller keeps (and releases) the handles it passed.
 
 /// Looks up an optimizer handle.
-func optimizer(_ handle: UInt64, _ op: String) throws -> Optimizer {
-    try Handles.shared.lookup(handle, as: Optimizer.self, op, "optimizer")
+func optimizer(_ handle: gs_optimizer, _ op: String) throws -> Optimizer {
+    try Handles.shared.lookup(handle, op, "optimizer")
 }
 
 /// Looks up a scheduler handle.
-func scheduler(_ handle: UInt64, _ op: String) throws -> LRScheduler {
-    try Handles.shared.lookup(handle, as: LRScheduler.self, op, "scheduler")
+func scheduler(_ handle: gs_scheduler, _ op: String) throws -> LRScheduler {
+    try Handles.shared.lookup(handle, op, "scheduler")
 }
 
 /// Builds an optimizer over the `count` tensors at `params` with `rule` and stores its handle.
-private func makeOptimizer(_ op: String, _ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Double,
-                           _ result: UnsafeMutablePointer<UInt64>?, _ rule: () throws -> UpdateRule) -> Int32 {
+private func makeOptimizer(_ op: String, _ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double,
+                           _ result: UnsafeMutablePointer<gs_optimizer>?, _ rule: () throws -> UpdateRule) -> Int32 {
     producing(op, result) {
         let tensors = try readHandles(params, count, op, "params").map { try tensor($0, op, "parameter") }
         return try Optimizer(try rule(), parameters: tensors, learningRate: lr)
@@ -23,7 +24,7 @@ private func makeOptimizer(_ op: String, _ params: UnsafePointer<UInt64>?, _ cou
 }
 
 /// Stores a new scheduler's handle.
-private func makeScheduler(_ op: String, _ optimizer: UInt64, _ lastEpoch: Int64, _ result: UnsafeMutablePointer<UInt64>?,
+private func makeScheduler(_ op: String, _ optimizer: gs_optimizer, _ lastEpoch: Int64, _ result: UnsafeMutablePointer<gs_scheduler>?,
                            _ schedule: () throws -> LRScheduler.Schedule) -> Int32 {
     producing(op, result) {
         try LRScheduler(try schedule(), optimizer: try GradSwiftCABI.optimizer(optimizer, op), lastEpoch: Int(lastEpoch))
@@ -33,8 +34,8 @@ private func makeScheduler(_ op: String, _ optimizer: UInt64, _ lastEpoch: Int64
 /// SGD over `count` parameters: momentum buffer `b = momentum*b + g`, step `lr*b` (Nesterov:
 /// `lr*(g + momentum*b)`), `g` including `weight_decay*p`. The caller owns `*result`.
 @c(gs_sgd_new)
-public func gsSgdNew(_ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Double, _ momentum: Double,
-                     _ weightDecay: Double, _ nesterov: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsSgdNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ momentum: Double,
+                     _ weightDecay: Double, _ nesterov: Bool, _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
     makeOptimizer("gs_sgd_new", params, count, lr, result) {
         try SGD(momentum: momentum, weightDecay: weightDecay, nesterov: nesterov)
     }
@@ -43,8 +44,8 @@ public func gsSgdNew(_ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Dou
 /// Adam over `count` parameters (PyDyNet's formula: bias corrections folded into the step
 /// size, `eps` added to sqrt(v)). The caller owns `*result`.
 @c(gs_adam_new)
-public func gsAdamNew(_ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Double, _ beta1: Double, _ beta2: Double,
-                      _ eps: Double, _ weightDecay: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsAdamNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ beta1: Double, _ beta2: Double,
+                      _ eps: Double, _ weightDecay: Double, _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
     makeOptimizer("gs_adam_new", params, count, lr, result) {
         try Adam(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
     }
@@ -52,15 +53,15 @@ public func gsAdamNew(_ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Do
 
 /// Adagrad over `count` parameters: `G += g^2`, `p -= lr*g/sqrt(G + eps)`. The caller owns `*result`.
 @c(gs_adagrad_new)
-public func gsAdagradNew(_ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Double, _ weightDecay: Double,
-                         _ eps: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsAdagradNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ weightDecay: Double,
+                         _ eps: Double, _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
     makeOptimizer("gs_adagrad_new", params, count, lr, result) { try Adagrad(weightDecay: weightDecay, eps: eps) }
 }
 
 /// Adadelta (Zeiler; PyTorch's form) over `count` parameters. The caller owns `*result`.
 @c(gs_adadelta_new)
-public func gsAdadeltaNew(_ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr: Double, _ rho: Double,
-                          _ weightDecay: Double, _ eps: Double, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsAdadeltaNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ rho: Double,
+                          _ weightDecay: Double, _ eps: Double, _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
     makeOptimizer("gs_adadelta_new", params, count, lr, result) {
         try Adadelta(rho: rho, weightDecay: weightDecay, eps: eps)
     }
@@ -68,19 +69,19 @@ public func gsAdadeltaNew(_ params: UnsafePointer<UInt64>?, _ count: Int32, _ lr
 
 /// Updates every parameter that has a gradient (one call for all of them).
 @c(gs_optim_step)
-public func gsOptimStep(_ optimizer: UInt64) -> Int32 {
+public func gsOptimStep(_ optimizer: gs_optimizer) -> Int32 {
     guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_step").step() }
 }
 
 /// Zeroes the gradients of all the optimizer's parameters.
 @c(gs_optim_zero_grad)
-public func gsOptimZeroGrad(_ optimizer: UInt64) -> Int32 {
+public func gsOptimZeroGrad(_ optimizer: gs_optimizer) -> Int32 {
     guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_zero_grad").zeroGrad() }
 }
 
 /// Writes the learning rate the next step will use.
 @c(gs_optim_lr)
-public func gsOptimLr(_ optimizer: UInt64, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
+public func gsOptimLr(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
     guarded {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_lr")
         guard let result else { throw CallError.null("gs_optim_lr", "result") }
@@ -90,13 +91,13 @@ public func gsOptimLr(_ optimizer: UInt64, _ result: UnsafeMutablePointer<Double
 
 /// Sets the learning rate (finite, >= 0).
 @c(gs_optim_set_lr)
-public func gsOptimSetLr(_ optimizer: UInt64, _ lr: Double) -> Int32 {
+public func gsOptimSetLr(_ optimizer: gs_optimizer, _ lr: Double) -> Int32 {
     guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_set_lr").setLearningRate(lr) }
 }
 
 /// Writes how many steps were taken.
 @c(gs_optim_step_count)
-public func gsOptimStepCount(_ optimizer: UInt64, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
+public func gsOptimStepCount(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_step_count")
         guard let result else { throw CallError.null("gs_optim_step_count", "result") }
@@ -106,7 +107,7 @@ public func gsOptimStepCount(_ optimizer: UInt64, _ result: UnsafeMutablePointer
 
 /// Sets the step count (>= 0), when restoring a checkpoint (Adam's bias correction uses it).
 @c(gs_optim_set_step_count)
-public func gsOptimSetStepCount(_ optimizer: UInt64, _ count: Int64) -> Int32 {
+public func gsOptimSetStepCount(_ optimizer: gs_optimizer, _ count: Int64) -> Int32 {
     guarded {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_set_step_count")
         guard count >= 0 else { throw CallError.invalid("gs_optim_set_step_count: count \(count) is negative") }
@@ -116,7 +117,7 @@ public func gsOptimSetStepCount(_ optimizer: UInt64, _ count: Int64) -> Int32 {
 
 /// Writes the number of state buffers (over all parameters).
 @c(gs_optim_state_count)
-public func gsOptimStateCount(_ optimizer: UInt64, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
+public func gsOptimStateCount(_ optimizer: gs_optimizer, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_state_count")
         guard let count else { throw CallError.null("gs_optim_state_count", "count") }
@@ -127,7 +128,7 @@ public func gsOptimStateCount(_ optimizer: UInt64, _ count: UnsafeMutablePointer
 /// Copies the name of state buffer `index` (`"<parameter index>.<buffer>"`, e.g. `"0.m"`)
 /// into `buffer`, snprintf-style; `*length` gets the full length.
 @c(gs_optim_state_name)
-public func gsOptimStateName(_ optimizer: UInt64, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
+public func gsOptimStateName(_ optimizer: gs_optimizer, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                              _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let op = "gs_optim_state_name"
@@ -139,7 +140,7 @@ public func gsOptimStateName(_ optimizer: UInt64, _ index: Int64, _ buffer: Unsa
 /// A new handle to the state buffer called `name`, sharing the optimizer's memory (write its
 /// data to restore a checkpoint). The caller owns `*result`.
 @c(gs_optim_state)
-public func gsOptimState(_ optimizer: UInt64, _ name: UnsafePointer<CChar>?, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsOptimState(_ optimizer: gs_optimizer, _ name: UnsafePointer<CChar>?, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_optim_state", result) {
         let op = "gs_optim_state"
         let o = try GradSwiftCABI.optimizer(optimizer, op)
@@ -153,25 +154,24 @@ public func gsOptimState(_ optimizer: UInt64, _ name: UnsafePointer<CChar>?, _ r
 
 /// Releases an optimizer handle.
 @c(gs_optim_release)
-public func gsOptimRelease(_ optimizer: UInt64) -> Int32 {
+public func gsOptimRelease(_ optimizer: gs_optimizer) -> Int32 {
     guarded {
-        _ = try GradSwiftCABI.optimizer(optimizer, "gs_optim_release")
-        try Handles.shared.release(optimizer, "gs_optim_release")
+        try Handles.shared.release(optimizer, "gs_optim_release", "optimizer")
     }
 }
 
 /// ExponentialLR: rate `base * gamma^epoch`. Takes the first step (to `last_epoch + 1`; pass
 /// -1 to start). The caller owns `*result`.
 @c(gs_exponential_lr_new)
-public func gsExponentialLrNew(_ optimizer: UInt64, _ gamma: Double, _ lastEpoch: Int64,
-                               _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsExponentialLrNew(_ optimizer: gs_optimizer, _ gamma: Double, _ lastEpoch: Int64,
+                               _ result: UnsafeMutablePointer<gs_scheduler>?) -> Int32 {
     makeScheduler("gs_exponential_lr_new", optimizer, lastEpoch, result) { .exponential(gamma: gamma) }
 }
 
 /// StepLR: rate `base * gamma^(epoch / step_size)`. The caller owns `*result`.
 @c(gs_step_lr_new)
-public func gsStepLrNew(_ optimizer: UInt64, _ stepSize: Int64, _ gamma: Double, _ lastEpoch: Int64,
-                        _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsStepLrNew(_ optimizer: gs_optimizer, _ stepSize: Int64, _ gamma: Double, _ lastEpoch: Int64,
+                        _ result: UnsafeMutablePointer<gs_scheduler>?) -> Int32 {
     makeScheduler("gs_step_lr_new", optimizer, lastEpoch, result) {
         .step(stepSize: Int(stepSize), gamma: gamma)
     }
@@ -180,8 +180,8 @@ public func gsStepLrNew(_ optimizer: UInt64, _ stepSize: Int64, _ gamma: Double,
 /// MultiStepLR: rate `base * gamma^(number of milestones <= epoch)`, `milestones` increasing.
 /// The caller owns `*result`.
 @c(gs_multistep_lr_new)
-public func gsMultistepLrNew(_ optimizer: UInt64, _ milestones: UnsafePointer<Int64>?, _ count: Int32, _ gamma: Double,
-                             _ lastEpoch: Int64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsMultistepLrNew(_ optimizer: gs_optimizer, _ milestones: UnsafePointer<Int64>?, _ count: Int32, _ gamma: Double,
+                             _ lastEpoch: Int64, _ result: UnsafeMutablePointer<gs_scheduler>?) -> Int32 {
     makeScheduler("gs_multistep_lr_new", optimizer, lastEpoch, result) {
         .multiStep(milestones: try readInts(milestones, count, "gs_multistep_lr_new", "milestones", limit: 1 << 20), gamma: gamma)
     }
@@ -190,8 +190,8 @@ public func gsMultistepLrNew(_ optimizer: UInt64, _ milestones: UnsafePointer<In
 /// CosineAnnealingLR: rate `eta_min + (base - eta_min) * (1 + cos(pi * epoch / t_max)) / 2`.
 /// The caller owns `*result`.
 @c(gs_cosine_annealing_lr_new)
-public func gsCosineAnnealingLrNew(_ optimizer: UInt64, _ tMax: Int64, _ etaMin: Double, _ lastEpoch: Int64,
-                                   _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsCosineAnnealingLrNew(_ optimizer: gs_optimizer, _ tMax: Int64, _ etaMin: Double, _ lastEpoch: Int64,
+                                   _ result: UnsafeMutablePointer<gs_scheduler>?) -> Int32 {
     makeScheduler("gs_cosine_annealing_lr_new", optimizer, lastEpoch, result) {
         .cosineAnnealing(tMax: Int(tMax), etaMin: etaMin)
     }
@@ -199,13 +199,13 @@ public func gsCosineAnnealingLrNew(_ optimizer: UInt64, _ tMax: Int64, _ etaMin:
 
 /// Advances the schedule one epoch and sets the optimizer's rate.
 @c(gs_scheduler_step)
-public func gsSchedulerStep(_ scheduler: UInt64) -> Int32 {
+public func gsSchedulerStep(_ scheduler: gs_scheduler) -> Int32 {
     guarded { try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_step").step() }
 }
 
 /// Writes the schedule's current epoch (0 after construction).
 @c(gs_scheduler_last_epoch)
-public func gsSchedulerLastEpoch(_ scheduler: UInt64, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
+public func gsSchedulerLastEpoch(_ scheduler: gs_scheduler, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let s = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_last_epoch")
         guard let result else { throw CallError.null("gs_scheduler_last_epoch", "result") }
@@ -215,7 +215,7 @@ public func gsSchedulerLastEpoch(_ scheduler: UInt64, _ result: UnsafeMutablePoi
 
 /// Writes the scheduled rate at `epoch` (without changing anything).
 @c(gs_scheduler_rate)
-public func gsSchedulerRate(_ scheduler: UInt64, _ epoch: Int64, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
+public func gsSchedulerRate(_ scheduler: gs_scheduler, _ epoch: Int64, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
     guarded {
         let s = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_rate")
         guard let result else { throw CallError.null("gs_scheduler_rate", "result") }
@@ -226,9 +226,8 @@ public func gsSchedulerRate(_ scheduler: UInt64, _ epoch: Int64, _ result: Unsaf
 
 /// Releases a scheduler handle.
 @c(gs_scheduler_release)
-public func gsSchedulerRelease(_ scheduler: UInt64) -> Int32 {
+public func gsSchedulerRelease(_ scheduler: gs_scheduler) -> Int32 {
     guarded {
-        _ = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_release")
-        try Handles.shared.release(scheduler, "gs_scheduler_release")
+        try Handles.shared.release(scheduler, "gs_scheduler_release", "scheduler")
     }
 }

@@ -1,3 +1,4 @@
+import CHandles
 import GradSwift
 
 // The recurrent layers: constructors of RNN, LSTM, GRU and their cells, and access to a
@@ -22,7 +23,7 @@ private func nonlinearity(_ code: Int32, _ op: String) throws -> RecurrentNonlin
 @c(gs_rnn_new)
 public func gsRNNNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64, _ nonlinearity: Int32, _ bias: Bool,
                      _ batchFirst: Bool, _ bidirectional: Bool, _ dtype: Int32,
-                     _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                     _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_rnn_new", result) {
         let op = "gs_rnn_new"
         return try RNN(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), numLayers: Int(numLayers),
@@ -37,7 +38,7 @@ public func gsRNNNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64
 /// `*result` (a module handle).
 @c(gs_lstm_new)
 public func gsLSTMNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64, _ bias: Bool, _ batchFirst: Bool,
-                      _ bidirectional: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                      _ bidirectional: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_lstm_new", result) {
         try LSTM(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), numLayers: Int(numLayers), bias: bias,
                  batchFirst: batchFirst, bidirectional: bidirectional, dtype: try GradSwiftCABI.dtype(dtype, "gs_lstm_new"))
@@ -49,7 +50,7 @@ public func gsLSTMNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int6
 /// The caller owns `*result` (a module handle).
 @c(gs_gru_new)
 public func gsGRUNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64, _ bias: Bool, _ batchFirst: Bool,
-                     _ bidirectional: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                     _ bidirectional: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_gru_new", result) {
         try GRU(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), numLayers: Int(numLayers), bias: bias,
                 batchFirst: batchFirst, bidirectional: bidirectional, dtype: try GradSwiftCABI.dtype(dtype, "gs_gru_new"))
@@ -61,7 +62,7 @@ public func gsGRUNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64
 /// `*result` (a module handle).
 @c(gs_rnn_cell_new)
 public func gsRNNCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, _ nonlinearity: Int32, _ dtype: Int32,
-                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                         _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_rnn_cell_new", result) {
         let op = "gs_rnn_cell_new"
         return try RNNCell(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), bias: bias,
@@ -73,7 +74,7 @@ public func gsRNNCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, 
 /// h and c; outputs h' and c'. The caller owns `*result` (a module handle).
 @c(gs_lstm_cell_new)
 public func gsLSTMCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, _ dtype: Int32,
-                          _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                          _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_lstm_cell_new", result) {
         try LSTMCell(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), bias: bias,
                      dtype: try GradSwiftCABI.dtype(dtype, "gs_lstm_cell_new"))
@@ -84,7 +85,7 @@ public func gsLSTMCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool,
 /// bias2 (H,). Forward: x and optionally h; output h'. The caller owns `*result` (a module handle).
 @c(gs_gru_cell_new)
 public func gsGRUCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, _ dtype: Int32,
-                         _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                         _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_gru_cell_new", result) {
         try GRUCell(inputSize: Int(inputSize), hiddenSize: Int(hiddenSize), bias: bias,
                     dtype: try GradSwiftCABI.dtype(dtype, "gs_gru_cell_new"))
@@ -95,7 +96,7 @@ public func gsGRUCellNew(_ inputSize: Int64, _ hiddenSize: Int64, _ bias: Bool, 
 /// forward or (`reverse`, bidirectional only) reverse direction. The cell is shared with the
 /// layer: its parameters are the layer's. The caller owns `*result` (a module handle).
 @c(gs_recurrent_cell)
-public func gsRecurrentCell(_ module: UInt64, _ layer: Int64, _ reverse: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsRecurrentCell(_ module: gs_module, _ layer: Int64, _ reverse: Bool, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_recurrent_cell", result) {
         let op = "gs_recurrent_cell"
         guard let network = try GradSwiftCABI.module(module, op) as? RecurrentLayer else {

@@ -91,7 +91,7 @@ func guarded(_ body: () throws -> Void) -> Int32 {
 /// Runs `body` and stores the object it makes (a tensor, module, optimizer...) as a new handle
 /// in `result` (checked non-NULL before anything is computed).
 @inline(__always)
-func producing<Object: AnyObject>(_ op: String, _ result: UnsafeMutablePointer<UInt64>?, _ body: () throws -> Object) -> Int32 {
+func producing<H: Handle>(_ op: String, _ result: UnsafeMutablePointer<H>?, _ body: () throws -> H.Object) -> Int32 {
     guarded {
         guard let result else { throw CallError.null(op, "result") }
         result.pointee = Handles.shared.insert(try body())

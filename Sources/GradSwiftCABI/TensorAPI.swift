@@ -1,10 +1,11 @@
+import CHandles
 import GradSwift
 
 /// Creates a tensor holding a copy of the `shape`-shaped, C-ordered elements at `data`
 /// (`data` may be NULL only when there are no elements). The caller owns `*result`.
 @c(gs_tensor_new)
 public func gsTensorNew(_ data: UnsafeRawPointer?, _ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32,
-                        _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                        _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producingLeaf("gs_tensor_new", dtype, shape, ndim, requiresGrad, result) { type, dims in
         try Tensor.copying(data, dtype: type, shape: dims)
     }
@@ -13,7 +14,7 @@ public func gsTensorNew(_ data: UnsafeRawPointer?, _ dtype: Int32, _ shape: Unsa
 /// Creates a tensor filled with `value` (zeros, ones, empty). The caller owns `*result`.
 @c(gs_tensor_full)
 public func gsTensorFull(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ value: Double,
-                         _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                         _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producingLeaf("gs_tensor_full", dtype, shape, ndim, requiresGrad, result) { type, dims in
         try Tensor.full(value, dtype: type, shape: dims)
     }
@@ -22,7 +23,7 @@ public func gsTensorFull(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim:
 /// Creates a float tensor of uniform samples in [low, high) from the engine generator.
 @c(gs_tensor_uniform)
 public func gsTensorUniform(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ low: Double, _ high: Double,
-                            _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                            _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producingLeaf("gs_tensor_uniform", dtype, shape, ndim, requiresGrad, result) { type, dims in
         try Tensor.uniform(low: low, high: high, dtype: type, shape: dims)
     }
@@ -31,7 +32,7 @@ public func gsTensorUniform(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ nd
 /// Creates a float tensor of normal samples (mean, std) from the engine generator.
 @c(gs_tensor_normal)
 public func gsTensorNormal(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ mean: Double, _ std: Double,
-                           _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+                           _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producingLeaf("gs_tensor_normal", dtype, shape, ndim, requiresGrad, result) { type, dims in
         try Tensor.normal(mean: mean, std: std, dtype: type, shape: dims)
     }
@@ -39,17 +40,16 @@ public func gsTensorNormal(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndi
 
 /// Releases a tensor handle. Releasing twice is an error (reported, not a crash).
 @c(gs_tensor_release)
-public func gsTensorRelease(_ tensor: UInt64) -> Int32 {
+public func gsTensorRelease(_ tensor: gs_tensor) -> Int32 {
     guarded {
-        _ = try GradSwiftCABI.tensor(tensor, "gs_tensor_release")
-        try Handles.shared.release(tensor, "gs_tensor_release")
+        try Handles.shared.release(tensor, "gs_tensor_release", "tensor")
     }
 }
 
 /// Writes the dtype code and rank, and the first `capacity` dimensions into `shape`
 /// (`shape` may be NULL when `capacity` is 0).
 @c(gs_tensor_describe)
-public func gsTensorDescribe(_ tensor: UInt64, _ dtype: UnsafeMutablePointer<Int32>?, _ ndim: UnsafeMutablePointer<Int32>?,
+public func gsTensorDescribe(_ tensor: gs_tensor, _ dtype: UnsafeMutablePointer<Int32>?, _ ndim: UnsafeMutablePointer<Int32>?,
                              _ shape: UnsafeMutablePointer<Int64>?, _ capacity: Int32) -> Int32 {
     guarded {
         let op = "gs_tensor_describe"
@@ -69,7 +69,7 @@ public func gsTensorDescribe(_ tensor: UInt64, _ dtype: UnsafeMutablePointer<Int
 /// Copies the elements (C order) into `destination`, which must hold exactly `nbytes` bytes
 /// (element count times item size).
 @c(gs_tensor_copy_data)
-public func gsTensorCopyData(_ tensor: UInt64, _ destination: UnsafeMutableRawPointer?, _ nbytes: Int64) -> Int32 {
+public func gsTensorCopyData(_ tensor: gs_tensor, _ destination: UnsafeMutableRawPointer?, _ nbytes: Int64) -> Int32 {
     guarded {
         let op = "gs_tensor_copy_data"
         let t = try GradSwiftCABI.tensor(tensor, op)
@@ -85,7 +85,7 @@ public func gsTensorCopyData(_ tensor: UInt64, _ destination: UnsafeMutableRawPo
 /// Writes a borrowed pointer to the tensor's elements (C order, writable). Valid while the
 /// handle is alive and until gs_tensor_set_data rebinds it.
 @c(gs_tensor_data_ptr)
-public func gsTensorDataPtr(_ tensor: UInt64, _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
+public func gsTensorDataPtr(_ tensor: gs_tensor, _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
     guarded {
         let op = "gs_tensor_data_ptr"
         let t = try GradSwiftCABI.tensor(tensor, op)
@@ -98,7 +98,7 @@ public func gsTensorDataPtr(_ tensor: UInt64, _ data: UnsafeMutablePointer<Unsaf
 /// memory (handles that shared the old memory keep it; the gradient is dropped when shape or
 /// dtype change).
 @c(gs_tensor_set_data)
-public func gsTensorSetData(_ tensor: UInt64, _ data: UnsafeRawPointer?, _ dtype: Int32,
+public func gsTensorSetData(_ tensor: gs_tensor, _ data: UnsafeRawPointer?, _ dtype: Int32,
                             _ shape: UnsafePointer<Int64>?, _ ndim: Int32) -> Int32 {
     guarded {
         let op = "gs_tensor_set_data"
@@ -109,7 +109,7 @@ public func gsTensorSetData(_ tensor: UInt64, _ data: UnsafeRawPointer?, _ dtype
 
 /// Writes whether gradients are tracked for the tensor.
 @c(gs_tensor_requires_grad)
-public func gsTensorRequiresGrad(_ tensor: UInt64, _ requiresGrad: UnsafeMutablePointer<Bool>?) -> Int32 {
+public func gsTensorRequiresGrad(_ tensor: gs_tensor, _ requiresGrad: UnsafeMutablePointer<Bool>?) -> Int32 {
     guarded {
         let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_requires_grad")
         guard let requiresGrad else { throw CallError.null("gs_tensor_requires_grad", "requires_grad") }
@@ -119,14 +119,14 @@ public func gsTensorRequiresGrad(_ tensor: UInt64, _ requiresGrad: UnsafeMutable
 
 /// Turns gradient tracking on or off for a leaf tensor (floating dtypes only).
 @c(gs_tensor_set_requires_grad)
-public func gsTensorSetRequiresGrad(_ tensor: UInt64, _ requiresGrad: Bool) -> Int32 {
+public func gsTensorSetRequiresGrad(_ tensor: gs_tensor, _ requiresGrad: Bool) -> Int32 {
     guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_set_requires_grad").setRequiresGrad(requiresGrad) }
 }
 
 /// Writes whether the tensor is a leaf: it does not require grad, or was not made by a
 /// recorded op.
 @c(gs_tensor_is_leaf)
-public func gsTensorIsLeaf(_ tensor: UInt64, _ isLeaf: UnsafeMutablePointer<Bool>?) -> Int32 {
+public func gsTensorIsLeaf(_ tensor: gs_tensor, _ isLeaf: UnsafeMutablePointer<Bool>?) -> Int32 {
     guarded {
         let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_is_leaf")
         guard let isLeaf else { throw CallError.null("gs_tensor_is_leaf", "is_leaf") }
@@ -138,29 +138,29 @@ public func gsTensorIsLeaf(_ tensor: UInt64, _ isLeaf: UnsafeMutablePointer<Bool
 /// the gradient), or 0 when it has none. A leaf requiring grad gets a zero-filled buffer on
 /// first call.
 @c(gs_tensor_grad)
-public func gsTensorGrad(_ tensor: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsTensorGrad(_ tensor: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     guarded {
         let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_grad")
         guard let result else { throw CallError.null("gs_tensor_grad", "result") }
-        result.pointee = try t.gradBuffer().map { Handles.shared.insert($0) } ?? 0
+        result.pointee = try t.gradBuffer().map { Handles.shared.insert($0) } ?? gs_tensor(id: 0)
     }
 }
 
 /// Sets the tensor's accumulated gradient to zero (in place).
 @c(gs_tensor_zero_grad)
-public func gsTensorZeroGrad(_ tensor: UInt64) -> Int32 {
+public func gsTensorZeroGrad(_ tensor: gs_tensor) -> Int32 {
     guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_zero_grad").zeroGrad() }
 }
 
 /// Writes a new handle to a tensor sharing this one's memory but outside any graph.
 @c(gs_tensor_detach)
-public func gsTensorDetach(_ tensor: UInt64, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsTensorDetach(_ tensor: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_tensor_detach", result) { try GradSwiftCABI.tensor(tensor, "gs_tensor_detach").detached() }
 }
 
 /// A copy converted to `dtype` (differentiable between float types).
 @c(gs_tensor_astype)
-public func gsTensorAstype(_ tensor: UInt64, _ dtype: Int32, _ result: UnsafeMutablePointer<UInt64>?) -> Int32 {
+public func gsTensorAstype(_ tensor: gs_tensor, _ dtype: Int32, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_tensor_astype", result) {
         try Ops.cast(try GradSwiftCABI.tensor(tensor, "gs_tensor_astype"), to: try GradSwiftCABI.dtype(dtype, "gs_tensor_astype"), copy: true)
     }
@@ -169,7 +169,7 @@ public func gsTensorAstype(_ tensor: UInt64, _ dtype: Int32, _ result: UnsafeMut
 /// Decodes a creation call's dtype code and shape, makes the leaf with `make`, sets its
 /// requires_grad and stores it as a new handle in `result`.
 private func producingLeaf(_ op: String, _ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32,
-                          _ requiresGrad: Bool, _ result: UnsafeMutablePointer<UInt64>?,
+                          _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?,
                           _ make: (DType, [Int]) throws -> Tensor) -> Int32 {
     producing(op, result) {
         let t = try make(try GradSwiftCABI.dtype(dtype, op), try readInts(shape, ndim, op, "shape"))

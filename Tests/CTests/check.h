@@ -70,9 +70,9 @@ static inline bool check_close_(double x, double want, const char *what, const c
 /* Helpers shared by the test files (helpers.c). They count as checks where they call the ABI. */
 
 /* A float32 tensor with a copy of `data`; 0 (and a failed check) when creation fails. */
-uint64_t make_f32(const float *data, const int64_t *shape, int32_t ndim, bool requires_grad);
+gs_tensor make_f32(const float *data, const int64_t *shape, int32_t ndim, bool requires_grad);
 /* A tensor of the given dtype filled with `value`. */
-uint64_t make_full(int32_t dtype, const int64_t *shape, int32_t ndim, double value);
+gs_tensor make_full(int32_t dtype, const int64_t *shape, int32_t ndim, double value);
 /* CHECK_F32(t, shape, ndim, want...): t is float32 with exactly this shape and these values
    (`want` may be a compound literal: (const float[]){1, 2}).
    CHECK_META(t, dtype, shape, ndim): t has this dtype and shape.
@@ -81,18 +81,18 @@ uint64_t make_full(int32_t dtype, const int64_t *shape, int32_t ndim, double val
     check_f32_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
 #define CHECK_META(t, dtype, shape, ndim)                                                     \
     check_meta_((t), (dtype), (shape), (ndim), __FILE__, __LINE__)
-void check_f32_(uint64_t t, const int64_t *shape, int32_t ndim, const float *want,
+void check_f32_(gs_tensor t, const int64_t *shape, int32_t ndim, const float *want,
                 const char *file, int line);
-bool check_meta_(uint64_t t, int32_t dtype, const int64_t *shape, int32_t ndim, const char *file,
+bool check_meta_(gs_tensor t, int32_t dtype, const int64_t *shape, int32_t ndim, const char *file,
                  int line);
 /* One training step: loss_fn(net(x), y), zero_grad, backward, optimizer step; returns the loss
    value (-1 when it could not be read). Every failing call also fails a check. Releases what it
    creates. */
-float train_step(uint64_t net, uint64_t loss_fn, uint64_t optimizer, uint64_t x, uint64_t y);
+float train_step(gs_module net, gs_module loss_fn, gs_optimizer optimizer, gs_tensor x, gs_tensor y);
 /* Tensors of the other dtypes: make_f64 (may require grad), make_i64, make_bool (bytes 0/1). */
-uint64_t make_f64(const double *data, const int64_t *shape, int32_t ndim, bool requires_grad);
-uint64_t make_i64(const int64_t *data, const int64_t *shape, int32_t ndim);
-uint64_t make_bool(const uint8_t *data, const int64_t *shape, int32_t ndim);
+gs_tensor make_f64(const double *data, const int64_t *shape, int32_t ndim, bool requires_grad);
+gs_tensor make_i64(const int64_t *data, const int64_t *shape, int32_t ndim);
+gs_tensor make_bool(const uint8_t *data, const int64_t *shape, int32_t ndim);
 /* CHECK_F64, CHECK_I64, CHECK_BOOL: as CHECK_F32 for float64 (NaN and infinities must match
    exactly, other values as CHECK_CLOSE), int64 and bool (exact). */
 #define CHECK_F64(t, shape, ndim, ...)                                                        \
@@ -101,22 +101,22 @@ uint64_t make_bool(const uint8_t *data, const int64_t *shape, int32_t ndim);
     check_i64_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
 #define CHECK_BOOL(t, shape, ndim, ...)                                                       \
     check_bool_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
-void check_f64_(uint64_t t, const int64_t *shape, int32_t ndim, const double *want,
+void check_f64_(gs_tensor t, const int64_t *shape, int32_t ndim, const double *want,
                 const char *file, int line);
-void check_i64_(uint64_t t, const int64_t *shape, int32_t ndim, const int64_t *want,
+void check_i64_(gs_tensor t, const int64_t *shape, int32_t ndim, const int64_t *want,
                 const char *file, int line);
-void check_bool_(uint64_t t, const int64_t *shape, int32_t ndim, const uint8_t *want,
+void check_bool_(gs_tensor t, const int64_t *shape, int32_t ndim, const uint8_t *want,
                  const char *file, int line);
 /* CHECK_GRAD(t, shape, ndim, want...): t's float32 gradient has these values. gs_tensor_grad
    gives a new handle each time; it is released here. */
 #define CHECK_GRAD(t, shape, ndim, ...)                                                       \
     check_grad_((t), (shape), (ndim), (__VA_ARGS__), __FILE__, __LINE__)
-void check_grad_(uint64_t t, const int64_t *shape, int32_t ndim, const float *want,
+void check_grad_(gs_tensor t, const int64_t *shape, int32_t ndim, const float *want,
                  const char *file, int line);
 /* The number of live handles (checked call). */
 int64_t live_handles(void);
 /* Releases t, checking the status. */
-void release(uint64_t t);
+void release(gs_tensor t);
 /* True when `msg` mentions the dims as consecutive numbers, whatever the format:
    "(2, 3)", "[2,3]" and "2x3" all mention {2, 3}. */
 bool mentions_shape(const char *msg, const int64_t *dims, int n);

@@ -23,7 +23,7 @@ typedef struct {
     int64_t shape[GOLDEN_MAX_DIMS];
     int64_t count;
     void *data;      /* count elements of dtype (malloc'ed) */
-    uint64_t handle; /* 0 until created, and for expected-only roles */
+    gs_tensor handle; /* 0 until created, and for expected-only roles */
 } golden_tensor;
 
 typedef struct {
@@ -43,9 +43,9 @@ typedef struct {
 
 /* What an op produced: output handles (owned) and the module it built, if any (owned). */
 typedef struct {
-    uint64_t outputs[GOLDEN_MAX_OUTPUTS];
+    gs_tensor outputs[GOLDEN_MAX_OUTPUTS];
     int32_t count;
-    uint64_t module;
+    gs_module module;
 } golden_result;
 
 /* Runs a case's op through the C ABI; returns the status of the first failing call. */
@@ -62,7 +62,7 @@ extern const int golden_op_count;
 
 /* Accessors (golden_ops.c). A missing attribute or tensor sets c->problem. */
 const golden_tensor *golden_tensor_named(golden_case *c, const char *name);
-uint64_t golden_handle(golden_case *c, const char *name);        /* 0 when absent */
+gs_tensor golden_handle(golden_case *c, const char *name);        /* 0 when absent */
 const golden_attr *golden_attr_named(golden_case *c, const char *name);
 bool golden_has_attr(golden_case *c, const char *name);
 int64_t golden_int(golden_case *c, const char *name);

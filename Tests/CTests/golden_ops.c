@@ -15,21 +15,21 @@
 const golden_tensor *golden_tensor_named(golden_case *c, const char *name) {
     for (int i = 0; i < c->ntensors; i++) {
         const golden_tensor *t = &c->tensors[i];
-        if (t->handle != 0 && strcmp(t->name, name) == 0)
+        if (t->handle.id != 0 && strcmp(t->name, name) == 0)
             return t;
     }
     return NULL;
 }
 
-uint64_t golden_handle(golden_case *c, const char *name) {
+gs_tensor golden_handle(golden_case *c, const char *name) {
     const golden_tensor *t = golden_tensor_named(c, name);
-    return t ? t->handle : 0;
+    return t ? t->handle : (gs_tensor){0};
 }
 
 /* A tensor the op cannot do without. */
-static uint64_t need(golden_case *c, const char *name) {
-    uint64_t h = golden_handle(c, name);
-    if (h == 0)
+static gs_tensor need(golden_case *c, const char *name) {
+    gs_tensor h = golden_handle(c, name);
+    if (h.id == 0)
         c->problem = "a tensor the op needs is missing";
     return h;
 }
@@ -108,7 +108,7 @@ static bool is_none(golden_case *c, const char *name) {
 static int32_t dtype_attr(golden_case *c) { return golden_dtype_code(golden_str(c, "dtype")); }
 
 /* The handles of the input and const tensors, in file order. */
-static int32_t arguments(golden_case *c, uint64_t *handles, int32_t capacity) {
+static int32_t arguments(golden_case *c, gs_tensor *handles, int32_t capacity) {
     int32_t n = 0;
     for (int i = 0; i < c->ntensors && n < capacity; i++) {
         const golden_tensor *t = &c->tensors[i];
@@ -206,7 +206,7 @@ static int32_t op_swapaxes(golden_case *c, golden_result *r) {
 }
 
 static int32_t op_concat(golden_case *c, golden_result *r) {
-    uint64_t inputs[GOLDEN_MAX_TENSORS];
+    gs_tensor inputs[GOLDEN_MAX_TENSORS];
     int32_t n = arguments(c, inputs, GOLDEN_MAX_TENSORS);
     return one(r, gs_concat(inputs, n, golden_int(c, "axis"), r->outputs));
 }
@@ -268,7 +268,7 @@ static int32_t encode_key(golden_case *c, int64_t *key) {
             item[0] = 3;
         } else if (token[0] == '@') {
             item[0] = 4;
-            item[1] = (int64_t)need(c, token + 1);
+            item[1] = (int64_t)need(c, token + 1).id;
         } else if (token[0] == 'i') {
             item[1] = strtoll(token + 1, NULL, 10);
         } else { /* s<start>:<stop>:<step>, empty parts are None */
@@ -295,8 +295,8 @@ static int32_t op_getitem(golden_case *c, golden_result *r) {
 static int32_t op_setitem(golden_case *c, golden_result *r) {
     int64_t key[4 * GOLDEN_MAX_VALUES];
     int32_t n = encode_key(c, key);
-    uint64_t x = need(c, "x"), value = golden_handle(c, "value");
-    int32_t st = value ? gs_index_put(x, key, n, value)
+    gs_tensor x = need(c, "x"), value = golden_handle(c, "value");
+    int32_t st = value.id ? gs_index_put(x, key, n, value)
                        : gs_index_put_scalar(x, key, n, golden_float(c, "value"));
     return st != GS_OK ? st : one(r, gs_tensor_detach(x, r->outputs));
 }
@@ -401,7 +401,7 @@ static int32_t forward(golden_case *c, golden_result *r, int32_t made) {
         if (st != GS_OK)
             return st;
     }
-    uint64_t inputs[GOLDEN_MAX_TENSORS];
+    gs_tensor inputs[GOLDEN_MAX_TENSORS];
     int32_t n = arguments(c, inputs, GOLDEN_MAX_TENSORS);
     return gs_module_forward(r->module, inputs, n, r->outputs, GOLDEN_MAX_OUTPUTS, &r->count);
 }

@@ -7,21 +7,21 @@
 int checks_passed = 0;
 int checks_failed = 0;
 
-uint64_t make_f32(const float *data, const int64_t *shape, int32_t ndim, bool requires_grad) {
-    uint64_t t = 0;
+gs_tensor make_f32(const float *data, const int64_t *shape, int32_t ndim, bool requires_grad) {
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_new(data, GS_DTYPE_FLOAT32, shape, ndim, requires_grad, &t));
-    CHECK(t != 0);
+    CHECK(t.id != 0);
     return t;
 }
 
-uint64_t make_full(int32_t dtype, const int64_t *shape, int32_t ndim, double value) {
-    uint64_t t = 0;
+gs_tensor make_full(int32_t dtype, const int64_t *shape, int32_t ndim, double value) {
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_full(dtype, shape, ndim, value, false, &t));
-    CHECK(t != 0);
+    CHECK(t.id != 0);
     return t;
 }
 
-bool check_meta_(uint64_t t, int32_t dtype, const int64_t *shape, int32_t ndim, const char *file,
+bool check_meta_(gs_tensor t, int32_t dtype, const int64_t *shape, int32_t ndim, const char *file,
                  int line) {
     int32_t got_dtype = -1, got_ndim = -1;
     int64_t got_shape[8] = {0};
@@ -36,7 +36,7 @@ bool check_meta_(uint64_t t, int32_t dtype, const int64_t *shape, int32_t ndim, 
     return ok;
 }
 
-void check_f32_(uint64_t t, const int64_t *shape, int32_t ndim, const float *want,
+void check_f32_(gs_tensor t, const int64_t *shape, int32_t ndim, const float *want,
                 const char *file, int line) {
     if (!check_meta_(t, GS_DTYPE_FLOAT32, shape, ndim, file, line))
         return;
@@ -55,30 +55,30 @@ void check_f32_(uint64_t t, const int64_t *shape, int32_t ndim, const float *wan
     free(got);
 }
 
-uint64_t make_f64(const double *data, const int64_t *shape, int32_t ndim, bool requires_grad) {
-    uint64_t t = 0;
+gs_tensor make_f64(const double *data, const int64_t *shape, int32_t ndim, bool requires_grad) {
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_new(data, GS_DTYPE_FLOAT64, shape, ndim, requires_grad, &t));
-    CHECK(t != 0);
+    CHECK(t.id != 0);
     return t;
 }
 
-uint64_t make_i64(const int64_t *data, const int64_t *shape, int32_t ndim) {
-    uint64_t t = 0;
+gs_tensor make_i64(const int64_t *data, const int64_t *shape, int32_t ndim) {
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_new(data, GS_DTYPE_INT64, shape, ndim, false, &t));
-    CHECK(t != 0);
+    CHECK(t.id != 0);
     return t;
 }
 
-uint64_t make_bool(const uint8_t *data, const int64_t *shape, int32_t ndim) {
-    uint64_t t = 0;
+gs_tensor make_bool(const uint8_t *data, const int64_t *shape, int32_t ndim) {
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_new(data, GS_DTYPE_BOOL, shape, ndim, false, &t));
-    CHECK(t != 0);
+    CHECK(t.id != 0);
     return t;
 }
 
 /* Checks t's dtype and shape, then copies its elements (itemsize bytes each) into a fresh
    buffer; NULL (and a failed check) on any mismatch. The caller frees the buffer. */
-static void *copy_checked(uint64_t t, int32_t dtype, size_t itemsize, const int64_t *shape,
+static void *copy_checked(gs_tensor t, int32_t dtype, size_t itemsize, const int64_t *shape,
                           int32_t ndim, int64_t *count, const char *file, int line) {
     if (!check_meta_(t, dtype, shape, ndim, file, line))
         return NULL;
@@ -95,7 +95,7 @@ static void *copy_checked(uint64_t t, int32_t dtype, size_t itemsize, const int6
     return got;
 }
 
-void check_f64_(uint64_t t, const int64_t *shape, int32_t ndim, const double *want,
+void check_f64_(gs_tensor t, const int64_t *shape, int32_t ndim, const double *want,
                 const char *file, int line) {
     int64_t n = 0;
     double *got = copy_checked(t, GS_DTYPE_FLOAT64, sizeof(double), shape, ndim, &n, file, line);
@@ -112,7 +112,7 @@ void check_f64_(uint64_t t, const int64_t *shape, int32_t ndim, const double *wa
     free(got);
 }
 
-void check_i64_(uint64_t t, const int64_t *shape, int32_t ndim, const int64_t *want,
+void check_i64_(gs_tensor t, const int64_t *shape, int32_t ndim, const int64_t *want,
                 const char *file, int line) {
     int64_t n = 0;
     int64_t *got = copy_checked(t, GS_DTYPE_INT64, sizeof(int64_t), shape, ndim, &n, file, line);
@@ -125,7 +125,7 @@ void check_i64_(uint64_t t, const int64_t *shape, int32_t ndim, const int64_t *w
     free(got);
 }
 
-void check_bool_(uint64_t t, const int64_t *shape, int32_t ndim, const uint8_t *want,
+void check_bool_(gs_tensor t, const int64_t *shape, int32_t ndim, const uint8_t *want,
                  const char *file, int line) {
     int64_t n = 0;
     uint8_t *got = copy_checked(t, GS_DTYPE_BOOL, 1, shape, ndim, &n, file, line);
@@ -138,11 +138,11 @@ void check_bool_(uint64_t t, const int64_t *shape, int32_t ndim, const uint8_t *
     free(got);
 }
 
-void check_grad_(uint64_t t, const int64_t *shape, int32_t ndim, const float *want,
+void check_grad_(gs_tensor t, const int64_t *shape, int32_t ndim, const float *want,
                  const char *file, int line) {
-    uint64_t g = 0;
+    gs_tensor g = {0};
     check_status_(gs_tensor_grad(t, &g), GS_OK, "gs_tensor_grad", file, line);
-    if (check_(g != 0, "grad handle != 0", file, line)) {
+    if (check_(g.id != 0, "grad handle != 0", file, line)) {
         check_f32_(g, shape, ndim, want, file, line);
         release(g);
     }
@@ -154,10 +154,10 @@ int64_t live_handles(void) {
     return n;
 }
 
-void release(uint64_t t) { CHECK_OK(gs_tensor_release(t)); }
+void release(gs_tensor t) { CHECK_OK(gs_tensor_release(t)); }
 
-float train_step(uint64_t net, uint64_t loss_fn, uint64_t optimizer, uint64_t x, uint64_t y) {
-    uint64_t out[3] = {0}, loss[3] = {0}, pair[2];
+float train_step(gs_module net, gs_module loss_fn, gs_optimizer optimizer, gs_tensor x, gs_tensor y) {
+    gs_tensor out[3] = {0}, loss[3] = {0}, pair[2];
     int32_t n = 0;
     float value = -1;
     CHECK_OK(gs_module_forward(net, &x, 1, out, 3, &n));

@@ -7,8 +7,8 @@ static const float wv[] = {0.5f, -1, 2};
 static const float bv[] = {0.25f};
 
 /* Builds y = sum(x * w + b); the intermediates are released at once (the graph keeps them). */
-static uint64_t forward(uint64_t x, uint64_t w, uint64_t b) {
-    uint64_t xw = 0, z = 0, y = 0;
+static gs_tensor forward(gs_tensor x, gs_tensor w, gs_tensor b) {
+    gs_tensor xw = {0}, z = {0}, y = {0};
     CHECK_OK(gs_mul(x, w, &xw));
     CHECK_OK(gs_add(xw, b, &z));
     CHECK_OK(gs_sum(z, NULL, -1, false, &y));
@@ -23,14 +23,14 @@ static uint64_t forward(uint64_t x, uint64_t w, uint64_t b) {
 }
 
 void test_autograd(void) {
-    uint64_t x = make_f32(xv, s23, 2, true);
-    uint64_t w = make_f32(wv, s3, 1, true);
-    uint64_t b = make_f32(bv, s1, 1, true);
+    gs_tensor x = make_f32(xv, s23, 2, true);
+    gs_tensor w = make_f32(wv, s3, 1, true);
+    gs_tensor b = make_f32(bv, s1, 1, true);
     bool flag = false;
     CHECK_OK(gs_tensor_is_leaf(x, &flag));
     CHECK(flag);
 
-    uint64_t y = forward(x, w, b);
+    gs_tensor y = forward(x, w, b);
     /* sum(x*w + b) = 0.5*(1+4) - (2+5) + 2*(3+6) + 6*0.25 = 2.5 - 7 + 18 + 1.5 */
     CHECK_F32(y, NULL, 0, (const float[]){15});
 
@@ -51,12 +51,12 @@ void test_autograd(void) {
     release(y);
 
     /* only leaves keep .grad: an intermediate's grad is the 0 handle */
-    uint64_t xw = 0, s = 0, g = 1;
+    gs_tensor xw = {0}, s = {0}, g = {1};
     CHECK_OK(gs_mul(x, w, &xw));
     CHECK_OK(gs_sum(xw, NULL, -1, false, &s));
     CHECK_OK(gs_backward(s, false));
     CHECK_OK(gs_tensor_grad(xw, &g));
-    CHECK(g == 0);
+    CHECK(g.id == 0);
     release(xw);
     release(s);
 
@@ -73,7 +73,7 @@ void test_autograd(void) {
     CHECK(flag);
 
     /* detach shares storage and does not require grad */
-    uint64_t d = 0;
+    gs_tensor d = {0};
     CHECK_OK(gs_tensor_detach(x, &d));
     CHECK_OK(gs_tensor_requires_grad(d, &flag));
     CHECK(!flag);

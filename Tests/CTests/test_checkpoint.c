@@ -54,14 +54,14 @@ static int files_in_dir(void) {
 static void round_trip(void) {
     char path[160];
     snprintf(path, sizeof path, "%s", in_dir("three.npz"));
-    uint64_t w = make_f32((const float[]){1, 2, 3, 4, 5, 6}, INTS(2, 3), 2, true);
-    uint64_t step = make_i64(INTS(42), NULL, 0); /* 0-d */
-    uint64_t mask = make_bool((const uint8_t[]){1, 0, 1}, INTS(3), 1);
+    gs_tensor w = make_f32((const float[]){1, 2, 3, 4, 5, 6}, INTS(2, 3), 2, true);
+    gs_tensor step = make_i64(INTS(42), NULL, 0); /* 0-d */
+    gs_tensor mask = make_bool((const uint8_t[]){1, 0, 1}, INTS(3), 1);
     const char *names[] = {"fc.weight", "step", "mask"};
-    const uint64_t tensors[] = {w, step, mask};
+    const gs_tensor tensors[] = {w, step, mask};
     CHECK_OK(gs_checkpoint_save(names, tensors, 3, path));
 
-    uint64_t ckpt = 0;
+    gs_checkpoint ckpt = {0};
     CHECK_OK(gs_checkpoint_load(path, &ckpt));
     int64_t count = -1;
     CHECK_OK(gs_checkpoint_count(ckpt, &count));
@@ -81,7 +81,7 @@ static void round_trip(void) {
     CHECK_OK(gs_checkpoint_name(ckpt, 0, small, sizeof small, &length));
     CHECK(strcmp(small, "fc.") == 0 && length == 9);
 
-    uint64_t got = 0;
+    gs_tensor got = {0};
     CHECK_OK(gs_checkpoint_tensor(ckpt, "fc.weight", &got));
     CHECK_F32(got, INTS(2, 3), 2, (const float[]){1, 2, 3, 4, 5, 6});
     bool requires_grad = true;
@@ -112,9 +112,9 @@ static void round_trip(void) {
 static void argument_errors(void) {
     char path[160];
     snprintf(path, sizeof path, "%s", in_dir("three.npz"));
-    uint64_t t = make_full(GS_DTYPE_FLOAT64, INTS(2), 1, 1.0);
+    gs_tensor t = make_full(GS_DTYPE_FLOAT64, INTS(2), 1, 1.0);
     const char *names[] = {"a", "b"};
-    const uint64_t tensors[] = {t, t};
+    const gs_tensor tensors[] = {t, t};
 
     /* gs_checkpoint_save */
     CHECK_ERROR(gs_checkpoint_save(names, tensors, 1, NULL), GS_ERR_INVALID_ARGUMENT);
@@ -122,7 +122,7 @@ static void argument_errors(void) {
     CHECK_ERROR(gs_checkpoint_save(names, NULL, 1, path), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_checkpoint_save(names, tensors, -1, path), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_checkpoint_save((const char *[]){"a", NULL}, tensors, 2, path), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_checkpoint_save(names, (const uint64_t[]){t, 0}, 2, path), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_save(names, (const gs_tensor[]){t, {0}}, 2, path), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_checkpoint_save((const char *[]){"a", "a"}, tensors, 2, path), GS_ERR_INVALID_ARGUMENT);
     CHECK(strstr(gs_last_error(), "twice") != NULL);
     CHECK_ERROR(gs_checkpoint_save((const char *[]){"__gradswift__"}, tensors, 1, path), GS_ERR_INVALID_ARGUMENT);
@@ -131,7 +131,8 @@ static void argument_errors(void) {
     CHECK_ERROR(gs_checkpoint_save(names, tensors, 1, in_dir("no/such/dir.npz")), GS_ERR_INVALID_ARGUMENT);
 
     /* gs_checkpoint_load and the accessors */
-    uint64_t ckpt = 0, out = 0;
+    gs_checkpoint ckpt = {0};
+    gs_tensor out = {0};
     int64_t count = 0, length = 0;
     char buffer[8];
     CHECK_ERROR(gs_checkpoint_load(NULL, &ckpt), GS_ERR_INVALID_ARGUMENT);
@@ -149,12 +150,12 @@ static void argument_errors(void) {
     CHECK(strstr(gs_last_error(), "'nope'") != NULL);
 
     /* handles of the wrong kind, zero, forged and released */
-    CHECK_ERROR(gs_checkpoint_count(t, &count), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_checkpoint_count(0, &count), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_checkpoint_tensor(0xDEADBEEFull, "step", &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_checkpoint_release(t), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_tensor_release(ckpt), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_module_save(ckpt, path), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_count((gs_checkpoint){t.id}, &count), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_count((gs_checkpoint){0}, &count), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_tensor((gs_checkpoint){0xDEADBEEFull}, "step", &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_checkpoint_release((gs_checkpoint){t.id}), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_tensor_release((gs_tensor){ckpt.id}), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_save((gs_module){ckpt.id}, path), GS_ERR_INVALID_HANDLE);
     CHECK_OK(gs_checkpoint_release(ckpt));
     CHECK_ERROR(gs_checkpoint_release(ckpt), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_checkpoint_name(ckpt, 0, buffer, sizeof buffer, &length), GS_ERR_INVALID_HANDLE);
@@ -163,9 +164,9 @@ static void argument_errors(void) {
 
 /* Loading `path` fails with an invalid-argument error whose message contains `fragment`. */
 static void check_load_fails(const char *path, const char *fragment) {
-    uint64_t ckpt = 12345;
+    gs_checkpoint ckpt = {12345};
     CHECK_ERROR(gs_checkpoint_load(path, &ckpt), GS_ERR_INVALID_ARGUMENT);
-    CHECK(ckpt == 12345);
+    CHECK(ckpt.id == 12345);
     if (!CHECK(strstr(gs_last_error(), fragment) != NULL))
         fprintf(stderr, "  message: %s\n", gs_last_error());
 }
@@ -186,7 +187,7 @@ static void damaged_files(void) {
     /* every truncation */
     for (long n = 0; n < size; n++) {
         write_file(bad, data, n);
-        uint64_t ckpt = 0;
+        gs_checkpoint ckpt = {0};
         if (!CHECK(gs_checkpoint_load(bad, &ckpt) != GS_OK))
             gs_checkpoint_release(ckpt);
     }
@@ -206,7 +207,8 @@ static void damaged_files(void) {
         memcpy(copy, data, (size_t)size);
         copy[i] ^= 0x40;
         write_file(bad, copy, size);
-        uint64_t ckpt = 0, w = 0;
+        gs_checkpoint ckpt = {0};
+        gs_tensor w = {0};
         if (gs_checkpoint_load(bad, &ckpt) == GS_OK) {
             CHECK_OK(gs_checkpoint_tensor(ckpt, "fc.weight", &w));
             CHECK_F32(w, INTS(2, 3), 2, (const float[]){1, 2, 3, 4, 5, 6});
@@ -220,11 +222,11 @@ static void damaged_files(void) {
 static void modules(void) {
     char path[160];
     snprintf(path, sizeof path, "%s", in_dir("seq.npz"));
-    uint64_t seq = 0;
+    gs_module seq = {0};
     CHECK_OK(gs_sequential_new(NULL, 0, &seq));
     CHECK_OK(gs_module_save(seq, path)); /* no parameters: only the format's version member */
     CHECK_OK(gs_module_load(seq, path));
-    uint64_t ckpt = 0;
+    gs_checkpoint ckpt = {0};
     int64_t count = -1;
     CHECK_OK(gs_checkpoint_load(path, &ckpt));
     CHECK_OK(gs_checkpoint_count(ckpt, &count));
@@ -237,10 +239,10 @@ static void modules(void) {
     CHECK_ERROR(gs_module_load(seq, in_dir("missing.npz")), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_save(seq, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_load(seq, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_module_save(0, path), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_module_load(0xDEADBEEFull, path), GS_ERR_INVALID_HANDLE);
-    uint64_t t = make_full(GS_DTYPE_FLOAT32, INTS(1), 1, 1.0);
-    CHECK_ERROR(gs_module_load(t, path), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_save((gs_module){0}, path), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_load((gs_module){0xDEADBEEFull}, path), GS_ERR_INVALID_HANDLE);
+    gs_tensor t = make_full(GS_DTYPE_FLOAT32, INTS(1), 1, 1.0);
+    CHECK_ERROR(gs_module_load((gs_module){t.id}, path), GS_ERR_INVALID_HANDLE);
     release(t);
     CHECK_OK(gs_module_release(seq));
     unlink(path);

@@ -9,16 +9,16 @@ static const int64_t s23[] = {2, 3};
 static const float v6[] = {1, 2, 3, 4, 5, 6};
 
 static void bad_handles(void) {
-    uint64_t a = make_f32(v6, s23, 2, false);
-    uint64_t out = 0;
+    gs_tensor a = make_f32(v6, s23, 2, false);
+    gs_tensor out = {0};
 
     /* zero handle */
-    CHECK_ERROR(gs_tensor_release(0), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_add(0, a, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_add(a, 0, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_tensor_release((gs_tensor){0}), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_add((gs_tensor){0}, a, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_add(a, (gs_tensor){0}, &out), GS_ERR_INVALID_HANDLE);
 
     /* forged handles: never issued */
-    const uint64_t forged[] = {0xDEADBEEFull, UINT64_MAX, a ^ (1ull << 63), a ^ (1ull << 40)};
+    const gs_tensor forged[] = {{0xDEADBEEFull}, {UINT64_MAX}, {a.id ^ (1ull << 63)}, {a.id ^ (1ull << 40)}};
     for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
         int32_t dtype, ndim;
         CHECK_ERROR(gs_tensor_describe(forged[i], &dtype, &ndim, NULL, 0), GS_ERR_INVALID_HANDLE);
@@ -26,14 +26,14 @@ static void bad_handles(void) {
     }
 
     /* double release: the second one fails, nothing crashes */
-    uint64_t b = make_f32(v6, s23, 2, false);
+    gs_tensor b = make_f32(v6, s23, 2, false);
     CHECK_OK(gs_tensor_release(b));
     CHECK_ERROR(gs_tensor_release(b), GS_ERR_INVALID_HANDLE);
 
     /* stale handle: a released handle stays invalid, also once its slot is reused */
     CHECK_ERROR(gs_add(a, b, &out), GS_ERR_INVALID_HANDLE);
-    uint64_t c = make_f32(v6, s23, 2, false);
-    CHECK(c != b);
+    gs_tensor c = make_f32(v6, s23, 2, false);
+    CHECK(c.id != b.id);
     CHECK_ERROR(gs_tensor_copy_data(b, (float[6]){0}, 6 * sizeof(float)), GS_ERR_INVALID_HANDLE);
     CHECK_OK(gs_add(a, c, &out));
     release(out);
@@ -43,15 +43,15 @@ static void bad_handles(void) {
 
 static void shape_mismatch(void) {
     const int64_t s4[] = {4}, s42[] = {4, 2};
-    uint64_t a = make_f32(v6, s23, 2, false);
-    uint64_t b = make_full(GS_DTYPE_FLOAT32, s4, 1, 1.0);
-    uint64_t m = make_full(GS_DTYPE_FLOAT32, s42, 2, 1.0);
-    uint64_t out = 12345;
+    gs_tensor a = make_f32(v6, s23, 2, false);
+    gs_tensor b = make_full(GS_DTYPE_FLOAT32, s4, 1, 1.0);
+    gs_tensor m = make_full(GS_DTYPE_FLOAT32, s42, 2, 1.0);
+    gs_tensor out = {12345};
 
     CHECK_ERROR(gs_add(a, b, &out), GS_ERR_SHAPE_MISMATCH); /* (2,3) + (4,) */
     CHECK(mentions_shape(gs_last_error(), s23, 2));
     CHECK(mentions_shape(gs_last_error(), s4, 1));
-    CHECK(out == 12345); /* out is untouched on failure */
+    CHECK(out.id == 12345); /* out is untouched on failure */
 
     CHECK_ERROR(gs_matmul(a, m, &out), GS_ERR_SHAPE_MISMATCH); /* (2,3) @ (4,2) */
     CHECK(mentions_shape(gs_last_error(), s23, 2));
@@ -63,8 +63,8 @@ static void shape_mismatch(void) {
 }
 
 static void bad_arguments(void) {
-    uint64_t a = make_f32(v6, s23, 2, true);
-    uint64_t out = 0;
+    gs_tensor a = make_f32(v6, s23, 2, true);
+    gs_tensor out = {0};
 
     /* backward needs a scalar */
     CHECK_ERROR(gs_backward(a, false), GS_ERR_INVALID_ARGUMENT);
@@ -101,7 +101,7 @@ static void bad_arguments(void) {
 }
 
 static void bad_dtypes(void) {
-    uint64_t out = 0;
+    gs_tensor out = {0};
     /* invalid dtype codes */
     CHECK_ERROR(gs_tensor_full(7, s23, 2, 0.0, false, &out), GS_ERR_DTYPE);
     CHECK_ERROR(gs_tensor_full(-1, s23, 2, 0.0, false, &out), GS_ERR_DTYPE);
@@ -114,14 +114,14 @@ static void bad_dtypes(void) {
 static void *other_thread(void *arg) {
     (void)arg;
     int64_t neg[] = {-1};
-    uint64_t out;
+    gs_tensor out;
     int32_t status = gs_tensor_full(GS_DTYPE_FLOAT32, neg, 1, 0.0, false, &out);
     const char *msg = gs_last_error();
     return (status == GS_ERR_INVALID_ARGUMENT && msg && msg[0]) ? strdup(msg) : NULL;
 }
 
 static void last_error(void) {
-    CHECK_ERROR(gs_tensor_release(0), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_tensor_release((gs_tensor){0}), GS_ERR_INVALID_HANDLE);
     char mine[512];
     snprintf(mine, sizeof mine, "%s", gs_last_error());
 

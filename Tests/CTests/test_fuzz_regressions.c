@@ -12,8 +12,8 @@
    [pad, x0, x1]. The same computation serves convolution (im2col and col2im) and max pooling,
    forward and backward. */
 static void huge_stride_with_padding(void) {
-    uint64_t x = make_f32((const float[]){1, 2, 3, 4}, INTS(1, 1, 4), 3, true);
-    uint64_t out = 0, total = 0;
+    gs_tensor x = make_f32((const float[]){1, 2, 3, 4}, INTS(1, 1, 4), 3, true);
+    gs_tensor out = {0}, total = {0};
 
     CHECK_OK(gs_avg_pool1d(x, 3, INT64_MAX, 1, &out));
     CHECK_F32(out, INTS(1, 1, 1), 3, (const float[]){1});
@@ -28,8 +28,8 @@ static void huge_stride_with_padding(void) {
     CHECK_F32(out, INTS(1, 1, 1), 3, (const float[]){2});
     release(out);
 
-    uint64_t w = make_f32((const float[]){1, 10, 100}, INTS(1, 1, 3), 3, true);
-    CHECK_OK(gs_conv1d(x, w, 0, INT64_MAX, 1, &out));
+    gs_tensor w = make_f32((const float[]){1, 10, 100}, INTS(1, 1, 3), 3, true);
+    CHECK_OK(gs_conv1d(x, w, (gs_tensor){0}, INT64_MAX, 1, &out));
     CHECK_F32(out, INTS(1, 1, 1), 3, (const float[]){10 * 1 + 100 * 2});
     CHECK_OK(gs_sum(out, NULL, -1, false, &total));
     CHECK_OK(gs_backward(total, false));
@@ -40,7 +40,7 @@ static void huge_stride_with_padding(void) {
     release(w);
     release(x);
 
-    uint64_t x2 = make_f32((const float[]){1, 2, 3, 4}, INTS(1, 1, 2, 2), 4, false);
+    gs_tensor x2 = make_f32((const float[]){1, 2, 3, 4}, INTS(1, 1, 2, 2), 4, false);
     CHECK_OK(gs_avg_pool2d(x2, 2, INT64_MAX, 1, &out));
     CHECK_F32(out, INTS(1, 1, 1, 1), 4, (const float[]){0.25f});
     release(out);
@@ -56,7 +56,8 @@ static void huge_stride_with_padding(void) {
    the padding row is row padding_idx of the weight's first axis, whatever its shape, and a
    weight without that row is an index error that leaves it untouched. */
 static void embedding_reset_after_rebinding(void) {
-    uint64_t m = 0, w = 0;
+    gs_module m = {0};
+    gs_tensor w = {0};
     CHECK_OK(gs_embedding_new(8, 16, 6, true, GS_DTYPE_FLOAT32, &m));
     CHECK_OK(gs_module_parameter(m, "weight", &w));
 

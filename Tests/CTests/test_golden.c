@@ -129,14 +129,14 @@ static void fail(verdict *v, const char *fmt, const char *what, const char *deta
 }
 
 /* Compares the tensor behind `handle` (0: no gradient, taken as zeros) with `want`. */
-static void compare(verdict *v, const char *what, uint64_t handle, const golden_tensor *want) {
+static void compare(verdict *v, const char *what, gs_tensor handle, const golden_tensor *want) {
     size_t size = item_size(want->dtype);
     uint8_t *got = calloc((size_t)want->count + 1, size);
     if (!got) {
         fail(v, "%s: %s", what, "out of memory");
         return;
     }
-    if (handle != 0) {
+    if (handle.id != 0) {
         int32_t dtype = -1, ndim = -1;
         int64_t shape[GOLDEN_MAX_DIMS] = {0};
         bool same = gs_tensor_describe(handle, &dtype, &ndim, shape, GOLDEN_MAX_DIMS) == GS_OK &&
@@ -222,35 +222,35 @@ static int output_index(const golden_case *c, const char *name) {
 
 /* Back-propagates sum over the w lines of sum(output * w). */
 static int32_t backward(golden_case *c, const golden_result *r) {
-    uint64_t total = 0;
+    gs_tensor total = {0};
     int32_t st = GS_OK;
     for (int i = 0; i < c->ntensors && st == GS_OK; i++) {
         const golden_tensor *w = &c->tensors[i];
         int k = role_is(w, "w") ? output_index(c, w->name) : -1;
         if (k < 0 || k >= r->count)
             continue;
-        uint64_t wh = 0, product = 0, term = 0, sum = 0;
+        gs_tensor wh = {0}, product = {0}, term = {0}, sum = {0};
         st = gs_tensor_new(w->data, w->dtype, w->shape, w->ndim, false, &wh);
         if (st == GS_OK)
             st = gs_mul(r->outputs[k], wh, &product);
         if (st == GS_OK)
             st = gs_sum(product, NULL, -1, false, &term);
-        if (st == GS_OK && total != 0) {
+        if (st == GS_OK && total.id != 0) {
             st = gs_add(total, term, &sum);
             gs_tensor_release(total);
             gs_tensor_release(term);
-            total = st == GS_OK ? sum : 0;
+            total = st == GS_OK ? sum : (gs_tensor){0};
         } else if (st == GS_OK) {
             total = term;
         }
-        if (wh)
+        if (wh.id)
             gs_tensor_release(wh);
-        if (product)
+        if (product.id)
             gs_tensor_release(product);
     }
-    if (st == GS_OK && total != 0)
+    if (st == GS_OK && total.id != 0)
         st = gs_backward(total, false);
-    if (total)
+    if (total.id)
         gs_tensor_release(total);
     return st;
 }
@@ -258,7 +258,7 @@ static int32_t backward(golden_case *c, const golden_result *r) {
 /* Runs one case and fills its verdict. */
 static void run_case(golden_case *c, verdict *v) {
     memset(v, 0, sizeof *v);
-    golden_result r = {{0}, 0, 0};
+    golden_result r = {{{0}}, 0, {0}};
     const golden_op *op = find_op(c->op);
     int32_t st = GS_OK;
     if (!op) {
@@ -291,13 +291,13 @@ static void run_case(golden_case *c, verdict *v) {
             const golden_tensor *t = &c->tensors[i];
             if (!role_is(t, "grad"))
                 continue;
-            uint64_t grad = 0;
+            gs_tensor grad = {0};
             if (gs_tensor_grad(golden_handle(c, t->name), &grad) != GS_OK)
                 fail(v, "%s: %s", t->name, gs_last_error());
             char what[96];
             snprintf(what, sizeof what, "grad %s", t->name);
             compare(v, what, grad, t);
-            if (grad)
+            if (grad.id)
                 gs_tensor_release(grad);
         }
     }
@@ -305,10 +305,10 @@ static void run_case(golden_case *c, verdict *v) {
         v->abs_error = v->rel_error = INFINITY;
     for (int32_t i = 0; i < r.count; i++)
         gs_tensor_release(r.outputs[i]);
-    if (r.module)
+    if (r.module.id)
         gs_module_release(r.module);
     for (int i = 0; i < c->ntensors; i++)
-        if (c->tensors[i].handle)
+        if (c->tensors[i].handle.id)
             gs_tensor_release(c->tensors[i].handle);
 }
 

@@ -6,16 +6,16 @@
 static const int64_t s3[] = {3}, s4[] = {4}, s23[] = {2, 3}, s2[] = {2};
 
 /* the sum of t, back-propagated */
-static void backward_sum(uint64_t t) {
-    uint64_t s = 0;
+static void backward_sum(gs_tensor t) {
+    gs_tensor s = {0};
     CHECK_OK(gs_sum(t, NULL, -1, false, &s));
     CHECK_OK(gs_backward(s, false));
     release(s);
 }
 
 /* a 0-d result's value as double */
-static double scalar_value(uint64_t t) {
-    uint64_t d = 0;
+static double scalar_value(gs_tensor t) {
+    gs_tensor d = {0};
     double v = NAN;
     if (CHECK_OK(gs_tensor_astype(t, GS_DTYPE_FLOAT64, &d))) {
         CHECK_OK(gs_tensor_copy_data(d, &v, sizeof v));
@@ -25,7 +25,7 @@ static double scalar_value(uint64_t t) {
 }
 
 /* the module's description is `want` */
-static void check_describe(uint64_t m, const char *want) {
+static void check_describe(gs_module m, const char *want) {
     char buffer[64];
     int64_t length = 0;
     CHECK_OK(gs_module_describe(m, buffer, sizeof buffer, &length));
@@ -39,7 +39,7 @@ static double sigmoid(double x) { return 1 / (1 + exp(-x)); }
 
 static void activations(void) {
     const float xs[] = {-2, 0, 3, -0.5f};
-    uint64_t x = make_f32(xs, s4, 1, true), y = 0;
+    gs_tensor x = make_f32(xs, s4, 1, true), y = {0};
 
     CHECK_OK(gs_relu(x, &y)); /* the gradient at 0 is 0, as PyTorch */
     CHECK_F32(y, s4, 1, (const float[]){0, 0, 3, 0});
@@ -73,7 +73,7 @@ static void activations(void) {
     release(x);
 
     /* ints: relu keeps int64, leaky_relu and silu give float64 */
-    uint64_t i = make_i64((const int64_t[]){-2, 0, 3}, s3, 1);
+    gs_tensor i = make_i64((const int64_t[]){-2, 0, 3}, s3, 1);
     CHECK_OK(gs_relu(i, &y));
     CHECK_I64(y, s3, 1, (const int64_t[]){0, 0, 3});
     release(y);
@@ -84,7 +84,7 @@ static void activations(void) {
     CHECK_F64(y, s3, 1, (const double[]){-2 * sigmoid(-2), 0, 3 * sigmoid(3)});
     release(y);
     release(i);
-    uint64_t b = make_bool((const uint8_t[]){1, 0}, s2, 1);
+    gs_tensor b = make_bool((const uint8_t[]){1, 0}, s2, 1);
     CHECK_OK(gs_relu(b, &y));
     CHECK_BOOL(y, s2, 1, (const uint8_t[]){1, 0});
     release(y);
@@ -95,13 +95,13 @@ static void activations(void) {
 
 static void softmax(void) {
     const double xs[] = {1, 2, 3, 0, 0, 0};
-    uint64_t x = make_f64(xs, s23, 2, true), y = 0;
+    gs_tensor x = make_f64(xs, s23, 2, true), y = {0};
     double e = exp(1) + exp(2) + exp(3);
 
     CHECK_OK(gs_softmax(x, 1, false, &y));
     CHECK_F64(y, s23, 2, (const double[]){exp(1) / e, exp(2) / e, exp(3) / e, 1. / 3, 1. / 3, 1. / 3});
     backward_sum(y); /* rows sum to 1: zero gradient */
-    uint64_t g = 0;
+    gs_tensor g = {0};
     CHECK_OK(gs_tensor_grad(x, &g));
     CHECK_F64(g, s23, 2, (const double[]){0, 0, 0, 0, 0, 0});
     release(g);
@@ -130,7 +130,7 @@ static void softmax(void) {
     release(x);
 
     /* huge logits stay finite */
-    uint64_t big = make_f32((const float[]){1e4f, 0, -1e4f}, s3, 1, false);
+    gs_tensor big = make_f32((const float[]){1e4f, 0, -1e4f}, s3, 1, false);
     CHECK_OK(gs_softmax(big, 0, false, &y));
     CHECK_F32(y, s3, 1, (const float[]){1, 0, 0});
     release(y);
@@ -143,8 +143,8 @@ static void softmax(void) {
 /* ---- losses -------------------------------------------------------------------------------- */
 
 static void mse(void) {
-    uint64_t p = make_f32((const float[]){1, 2, 4}, s3, 1, true);
-    uint64_t t = make_f32((const float[]){0, 2, 2}, s3, 1, true), y = 0;
+    gs_tensor p = make_f32((const float[]){1, 2, 4}, s3, 1, true);
+    gs_tensor t = make_f32((const float[]){0, 2, 2}, s3, 1, true), y = {0};
 
     CHECK_OK(gs_mse_loss(p, t, GS_REDUCTION_MEAN, &y));
     CHECK_META(y, GS_DTYPE_FLOAT32, NULL, 0);
@@ -161,8 +161,8 @@ static void mse(void) {
     CHECK_F32(y, s3, 1, (const float[]){1, 0, 4});
     release(y);
 
-    uint64_t row = make_f32((const float[]){1, 1, 1}, s3, 1, false);
-    uint64_t col = make_f32((const float[]){0, 2}, (const int64_t[]){2, 1}, 2, false);
+    gs_tensor row = make_f32((const float[]){1, 1, 1}, s3, 1, false);
+    gs_tensor col = make_f32((const float[]){0, 2}, (const int64_t[]){2, 1}, 2, false);
     CHECK_OK(gs_mse_loss(row, col, GS_REDUCTION_NONE, &y)); /* broadcast to (2, 3) */
     CHECK_F32(y, s23, 2, (const float[]){1, 1, 1, 1, 1, 1});
     release(y);
@@ -174,8 +174,8 @@ static void mse(void) {
 
 static void classification(void) {
     const float lp[] = {-1, -2, -3, -0.5f, -1.5f, -2.5f};
-    uint64_t x = make_f32(lp, s23, 2, true), y = 0;
-    uint64_t labels = make_i64((const int64_t[]){2, 0}, s2, 1);
+    gs_tensor x = make_f32(lp, s23, 2, true), y = {0};
+    gs_tensor labels = make_i64((const int64_t[]){2, 0}, s2, 1);
 
     CHECK_OK(gs_nll_loss(x, labels, GS_REDUCTION_MEAN, &y));
     CHECK_CLOSE(scalar_value(y), 1.75);
@@ -196,7 +196,7 @@ static void classification(void) {
     double e = exp(1) + exp(2) + exp(3);
     const float grad[] = {(float)(exp(1) / e / 2), (float)(exp(2) / e / 2), (float)((exp(3) / e - 1) / 2),
                           (float)((1. / 3 - 1) / 2), (float)(1. / 6), (float)(1. / 6)};
-    uint64_t onehot = make_f32((const float[]){0, 0, 1, 1, 0, 0}, s23, 2, false);
+    gs_tensor onehot = make_f32((const float[]){0, 0, 1, 1, 0, 0}, s23, 2, false);
     for (int k = 0; k < 2; k++) {
         x = make_f32(logits, s23, 2, true);
         CHECK_OK(gs_cross_entropy(x, k == 0 ? labels : onehot, GS_REDUCTION_MEAN, &y));
@@ -223,9 +223,10 @@ static void classification(void) {
 /* ---- layers -------------------------------------------------------------------------------- */
 
 static void layers(void) {
-    uint64_t m = 0, out[3] = {0};
+    gs_module m = {0};
+    gs_tensor out[3] = {0};
     int32_t n = 0;
-    uint64_t x = make_f32((const float[]){-1, 0, 2, 1, 1, 1}, s23, 2, false);
+    gs_tensor x = make_f32((const float[]){-1, 0, 2, 1, 1, 1}, s23, 2, false);
 
     CHECK_OK(gs_relu_new(&m));
     check_describe(m, "ReLU()");
@@ -233,7 +234,7 @@ static void layers(void) {
     CHECK(n == 1);
     CHECK_F32(out[0], s23, 2, (const float[]){0, 0, 2, 1, 1, 1});
     release(out[0]);
-    CHECK_ERROR(gs_module_forward(m, (const uint64_t[]){x, x}, 2, out, 3, &n), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_module_forward(m, (const gs_tensor[]){x, x}, 2, out, 3, &n), GS_ERR_INVALID_ARGUMENT);
     CHECK_OK(gs_module_release(m));
 
     CHECK_OK(gs_sigmoid_new(&m));
@@ -278,10 +279,10 @@ static void layers(void) {
     CHECK_OK(gs_module_release(m));
 
     /* losses take (prediction, target) */
-    uint64_t labels = make_i64((const int64_t[]){2, 0}, s2, 1);
+    gs_tensor labels = make_i64((const int64_t[]){2, 0}, s2, 1);
     CHECK_OK(gs_mse_loss_new(GS_REDUCTION_SUM, &m));
     check_describe(m, "MSELoss(\n\n)");
-    CHECK_OK(gs_module_forward(m, (const uint64_t[]){x, x}, 2, out, 3, &n));
+    CHECK_OK(gs_module_forward(m, (const gs_tensor[]){x, x}, 2, out, 3, &n));
     CHECK_CLOSE(scalar_value(out[0]), 0);
     release(out[0]);
     CHECK_ERROR(gs_module_forward(m, &x, 1, out, 3, &n), GS_ERR_INVALID_ARGUMENT);
@@ -289,14 +290,14 @@ static void layers(void) {
 
     CHECK_OK(gs_nll_loss_new(GS_REDUCTION_NONE, &m));
     check_describe(m, "NLLLoss(\n\n)");
-    CHECK_OK(gs_module_forward(m, (const uint64_t[]){x, labels}, 2, out, 3, &n));
+    CHECK_OK(gs_module_forward(m, (const gs_tensor[]){x, labels}, 2, out, 3, &n));
     CHECK_F32(out[0], s2, 1, (const float[]){-2, -1});
     release(out[0]);
     CHECK_OK(gs_module_release(m));
 
     CHECK_OK(gs_cross_entropy_loss_new(GS_REDUCTION_MEAN, &m));
     check_describe(m, "CrossEntropyLoss(\n\n)");
-    CHECK_OK(gs_module_forward(m, (const uint64_t[]){x, labels}, 2, out, 3, &n));
+    CHECK_OK(gs_module_forward(m, (const gs_tensor[]){x, labels}, 2, out, 3, &n));
     double e0 = exp(-1) + 1 + exp(2);
     CHECK_CLOSE(scalar_value(out[0]), (log(e0) - 2 + log(3)) / 2);
     release(out[0]);
@@ -309,23 +310,24 @@ static void layers(void) {
 /* ---- errors -------------------------------------------------------------------------------- */
 
 static void errors(void) {
-    uint64_t x = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false), y = 0, m = 0;
-    uint64_t stale = make_f32((const float[]){1}, NULL, 0, false);
+    gs_tensor x = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false), y = {0};
+    gs_module m = {0};
+    gs_tensor stale = make_f32((const float[]){1}, NULL, 0, false);
     release(stale);
 
     /* handles and NULL results, for every function */
-    typedef int32_t (*unary)(uint64_t, uint64_t *);
+    typedef int32_t (*unary)(gs_tensor, gs_tensor *);
     const unary unaries[] = {gs_relu, gs_silu};
     for (int i = 0; i < 2; i++) {
-        CHECK_ERROR(unaries[i](0, &y), GS_ERR_INVALID_HANDLE);
+        CHECK_ERROR(unaries[i]((gs_tensor){0}, &y), GS_ERR_INVALID_HANDLE);
         CHECK_ERROR(unaries[i](stale, &y), GS_ERR_INVALID_HANDLE);
         CHECK_ERROR(unaries[i](x, NULL), GS_ERR_INVALID_ARGUMENT);
     }
-    CHECK_ERROR(gs_leaky_relu(0, 0.1, &y), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_leaky_relu((gs_tensor){0}, 0.1, &y), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_leaky_relu(x, 0.1, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_softmax(stale, 0, false, &y), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_softmax(x, 0, false, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_log_softmax(0, 0, true, &y), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_log_softmax((gs_tensor){0}, 0, true, &y), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_log_softmax(x, 0, true, NULL), GS_ERR_INVALID_ARGUMENT);
 
     /* axes */
@@ -335,7 +337,7 @@ static void errors(void) {
     CHECK_ERROR(gs_softmax(x, INT64_MIN, false, &y), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_softmax(x, INT64_MAX, false, &y), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_softmax_new(INT64_MIN, false, &m), GS_ERR_INVALID_ARGUMENT);
-    uint64_t scalar = make_f32((const float[]){1}, NULL, 0, false);
+    gs_tensor scalar = make_f32((const float[]){1}, NULL, 0, false);
     CHECK_ERROR(gs_softmax(scalar, 0, false, &y), GS_ERR_INVALID_ARGUMENT); /* 0-d has no axis 0 */
     CHECK_OK(gs_softmax(scalar, 0, true, &y));
     CHECK_CLOSE(scalar_value(y), 1);
@@ -343,13 +345,13 @@ static void errors(void) {
     release(scalar);
 
     /* constructors */
-    typedef int32_t (*ctor)(uint64_t *);
+    typedef int32_t (*ctor)(gs_module *);
     const ctor ctors[] = {gs_sigmoid_new, gs_tanh_new, gs_relu_new};
     for (int i = 0; i < 3; i++)
         CHECK_ERROR(ctors[i](NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_leaky_relu_new(0.1, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_softmax_new(0, false, NULL), GS_ERR_INVALID_ARGUMENT);
-    typedef int32_t (*loss_ctor)(int32_t, uint64_t *);
+    typedef int32_t (*loss_ctor)(int32_t, gs_module *);
     const loss_ctor loss_ctors[] = {gs_mse_loss_new, gs_nll_loss_new, gs_cross_entropy_loss_new};
     for (int i = 0; i < 3; i++) {
         CHECK_ERROR(loss_ctors[i](GS_REDUCTION_MEAN, NULL), GS_ERR_INVALID_ARGUMENT);
@@ -359,37 +361,37 @@ static void errors(void) {
     }
 
     /* losses: handles, NULL, reduction codes */
-    typedef int32_t (*loss)(uint64_t, uint64_t, int32_t, uint64_t *);
+    typedef int32_t (*loss)(gs_tensor, gs_tensor, int32_t, gs_tensor *);
     const loss losses[] = {gs_mse_loss, gs_nll_loss, gs_cross_entropy};
-    uint64_t labels = make_i64((const int64_t[]){0, 2}, s2, 1);
+    gs_tensor labels = make_i64((const int64_t[]){0, 2}, s2, 1);
     CHECK_OK(gs_relu_new(&m));
     for (int i = 0; i < 3; i++) {
-        uint64_t target = i == 0 ? x : labels;
-        CHECK_ERROR(losses[i](0, target, GS_REDUCTION_MEAN, &y), GS_ERR_INVALID_HANDLE);
+        gs_tensor target = i == 0 ? x : labels;
+        CHECK_ERROR(losses[i]((gs_tensor){0}, target, GS_REDUCTION_MEAN, &y), GS_ERR_INVALID_HANDLE);
         CHECK_ERROR(losses[i](x, stale, GS_REDUCTION_MEAN, &y), GS_ERR_INVALID_HANDLE);
-        CHECK_ERROR(losses[i](m, target, GS_REDUCTION_MEAN, &y), GS_ERR_INVALID_HANDLE); /* a module */
+        CHECK_ERROR(losses[i]((gs_tensor){m.id}, target, GS_REDUCTION_MEAN, &y), GS_ERR_INVALID_HANDLE); /* a module */
         CHECK_ERROR(losses[i](x, target, GS_REDUCTION_MEAN, NULL), GS_ERR_INVALID_ARGUMENT);
         CHECK_ERROR(losses[i](x, target, 7, &y), GS_ERR_INVALID_ARGUMENT);
         CHECK_OK(losses[i](x, target, GS_REDUCTION_NONE, &y));
         release(y);
     }
-    CHECK_ERROR(gs_relu(m, &y), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_relu((gs_tensor){m.id}, &y), GS_ERR_INVALID_HANDLE); /* a module */
     CHECK_OK(gs_module_release(m));
 
     /* mse: shapes that do not broadcast */
-    uint64_t four = make_f32((const float[]){1, 2, 3, 4}, s4, 1, false);
+    gs_tensor four = make_f32((const float[]){1, 2, 3, 4}, s4, 1, false);
     CHECK_ERROR(gs_mse_loss(x, four, GS_REDUCTION_MEAN, &y), GS_ERR_SHAPE_MISMATCH);
     CHECK(mentions_shape(gs_last_error(), s23, 2));
 
     /* nll and cross-entropy: labels, batch sizes, ranks, dtypes */
     const loss classifiers[] = {gs_nll_loss, gs_cross_entropy};
-    uint64_t wide = make_f32((const float[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    gs_tensor wide = make_f32((const float[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
                              (const int64_t[]){2, 10}, 2, false);
-    uint64_t bad_label = make_i64((const int64_t[]){1, 12}, s2, 1);
-    uint64_t negative = make_i64((const int64_t[]){-1, 0}, s2, 1);
-    uint64_t three = make_i64((const int64_t[]){0, 1, 2}, s3, 1);
-    uint64_t float_labels = make_f32((const float[]){0, 1}, s2, 1, false);
-    uint64_t ints = make_i64((const int64_t[]){1, 2, 3, 4, 5, 6}, s23, 2);
+    gs_tensor bad_label = make_i64((const int64_t[]){1, 12}, s2, 1);
+    gs_tensor negative = make_i64((const int64_t[]){-1, 0}, s2, 1);
+    gs_tensor three = make_i64((const int64_t[]){0, 1, 2}, s3, 1);
+    gs_tensor float_labels = make_f32((const float[]){0, 1}, s2, 1, false);
+    gs_tensor ints = make_i64((const int64_t[]){1, 2, 3, 4, 5, 6}, s23, 2);
     for (int i = 0; i < 2; i++) {
         const char *name = i == 0 ? "nll_loss" : "cross_entropy";
         char want[80];

@@ -11,8 +11,8 @@ static const float x33[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 static const float diagonal[] = {1, 0, 0, 1};
 
 /* Sums `t` and back-propagates (checked). */
-static void backward_of_sum(uint64_t t) {
-    uint64_t total = 0;
+static void backward_of_sum(gs_tensor t) {
+    gs_tensor total = {0};
     CHECK_OK(gs_sum(t, NULL, -1, false, &total));
     CHECK_OK(gs_backward(total, false));
     release(total);
@@ -21,11 +21,11 @@ static void backward_of_sum(uint64_t t) {
 /* ---- convolution ------------------------------------------------------------------------- */
 
 static void conv2d_values_and_gradients(void) {
-    uint64_t x = make_f32(x33, s1133, 4, true);
-    uint64_t w = make_f32(diagonal, s1122, 4, true);
+    gs_tensor x = make_f32(x33, s1133, 4, true);
+    gs_tensor w = make_f32(diagonal, s1122, 4, true);
     const float half = 0.5f;
-    uint64_t b = make_f32(&half, INTS(1), 1, true);
-    uint64_t out = 0;
+    gs_tensor b = make_f32(&half, INTS(1), 1, true);
+    gs_tensor out = {0};
 
     /* each output is x[i][j] + x[i+1][j+1], plus the bias */
     CHECK_OK(gs_conv2d(x, w, b, 1, 0, &out));
@@ -37,7 +37,7 @@ static void conv2d_values_and_gradients(void) {
     release(out);
 
     /* padding 1, stride 2: windows start at (-1,-1), (-1,1), (1,-1), (1,1); no bias */
-    CHECK_OK(gs_conv2d(x, w, 0, 2, 1, &out));
+    CHECK_OK(gs_conv2d(x, w, (gs_tensor){0}, 2, 1, &out));
     CHECK_F32(out, s1122, 4, (const float[]){1, 3, 7, 14});
     release(out);
 
@@ -48,17 +48,17 @@ static void conv2d_values_and_gradients(void) {
 
 static void conv1d_values_and_gradients(void) {
     /* channel 0: 1 2 3 4 with kernel [1 1]; channel 1: 0 1 0 1 with kernel [2 0] */
-    uint64_t x = make_f64((const double[]){1, 2, 3, 4, 0, 1, 0, 1}, s124, 3, true);
-    uint64_t w = make_f64((const double[]){1, 1, 2, 0}, s122, 3, true);
-    uint64_t b = make_f64((const double[]){-1}, INTS(1, 1, 1), 3, false);
-    uint64_t out = 0;
-    CHECK_OK(gs_conv1d(x, w, 0, 1, 0, &out));
+    gs_tensor x = make_f64((const double[]){1, 2, 3, 4, 0, 1, 0, 1}, s124, 3, true);
+    gs_tensor w = make_f64((const double[]){1, 1, 2, 0}, s122, 3, true);
+    gs_tensor b = make_f64((const double[]){-1}, INTS(1, 1, 1), 3, false);
+    gs_tensor out = {0};
+    CHECK_OK(gs_conv1d(x, w, (gs_tensor){0}, 1, 0, &out));
     CHECK_F64(out, s113, 3, (const double[]){3, 7, 7});
     release(out);
     CHECK_OK(gs_conv1d(x, w, b, 1, 0, &out));
     CHECK_F64(out, s113, 3, (const double[]){2, 6, 6});
     backward_of_sum(out);
-    uint64_t g = 0;
+    gs_tensor g = {0};
     CHECK_OK(gs_tensor_grad(w, &g)); /* sums of the inputs each tap sees */
     CHECK_F64(g, s122, 3, (const double[]){6, 9, 1, 2});
     release(g);
@@ -72,61 +72,61 @@ static void conv1d_values_and_gradients(void) {
 }
 
 static void conv_errors(void) {
-    uint64_t x4 = make_f32(x33, s1133, 4, false), w4 = make_f32(diagonal, s1122, 4, false);
-    uint64_t x3 = make_full(GS_DTYPE_FLOAT32, s115, 3, 1), w3 = make_full(GS_DTYPE_FLOAT32, s122, 3, 1);
-    uint64_t w64 = make_full(GS_DTYPE_FLOAT64, s1122, 4, 1);
-    uint64_t xi = make_full(GS_DTYPE_INT64, s1133, 4, 1), wi = make_full(GS_DTYPE_INT64, s1122, 4, 1);
-    uint64_t w2ch = make_full(GS_DTYPE_FLOAT32, INTS(1, 2, 2, 2), 4, 1);
-    uint64_t big = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 5, 5), 4, 1);
-    uint64_t b2 = make_full(GS_DTYPE_FLOAT32, INTS(2), 1, 0);
-    uint64_t stale = make_full(GS_DTYPE_FLOAT32, s1133, 4, 1);
+    gs_tensor x4 = make_f32(x33, s1133, 4, false), w4 = make_f32(diagonal, s1122, 4, false);
+    gs_tensor x3 = make_full(GS_DTYPE_FLOAT32, s115, 3, 1), w3 = make_full(GS_DTYPE_FLOAT32, s122, 3, 1);
+    gs_tensor w64 = make_full(GS_DTYPE_FLOAT64, s1122, 4, 1);
+    gs_tensor xi = make_full(GS_DTYPE_INT64, s1133, 4, 1), wi = make_full(GS_DTYPE_INT64, s1122, 4, 1);
+    gs_tensor w2ch = make_full(GS_DTYPE_FLOAT32, INTS(1, 2, 2, 2), 4, 1);
+    gs_tensor big = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 5, 5), 4, 1);
+    gs_tensor b2 = make_full(GS_DTYPE_FLOAT32, INTS(2), 1, 0);
+    gs_tensor stale = make_full(GS_DTYPE_FLOAT32, s1133, 4, 1);
     release(stale);
-    uint64_t out = 0;
+    gs_tensor out = {0};
 
-    CHECK_ERROR(gs_conv2d(x4, w4, 0, 1, 0, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_conv2d(0, w4, 0, 1, 0, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_conv2d(x4, stale, 0, 1, 0, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 1, 0, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_conv2d((gs_tensor){0}, w4, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_conv2d(x4, stale, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_conv2d(x4, w4, stale, 1, 0, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_conv2d(x3, w4, 0, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* rank of x */
-    CHECK_ERROR(gs_conv2d(x4, w3, 0, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* rank of w */
-    CHECK_ERROR(gs_conv2d(x4, w2ch, 0, 1, 0, &out), GS_ERR_SHAPE_MISMATCH);      /* channels */
+    CHECK_ERROR(gs_conv2d(x3, w4, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* rank of x */
+    CHECK_ERROR(gs_conv2d(x4, w3, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* rank of w */
+    CHECK_ERROR(gs_conv2d(x4, w2ch, (gs_tensor){0}, 1, 0, &out), GS_ERR_SHAPE_MISMATCH);      /* channels */
     CHECK(strstr(gs_last_error(), "input has 1 channels, weight expects 2") != NULL);
-    CHECK_ERROR(gs_conv2d(x4, big, 0, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);     /* kernel > input */
+    CHECK_ERROR(gs_conv2d(x4, big, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);     /* kernel > input */
     CHECK(strstr(gs_last_error(), "larger than the padded input") != NULL);
-    CHECK_OK(gs_conv2d(x4, big, 0, 1, 1, &out));                                /* fits once padded */
+    CHECK_OK(gs_conv2d(x4, big, (gs_tensor){0}, 1, 1, &out));                                /* fits once padded */
     CHECK_META(out, GS_DTYPE_FLOAT32, INTS(1, 1, 1, 1), 4);
     release(out);
-    CHECK_ERROR(gs_conv2d(x4, w4, 0, 0, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* stride 0 */
-    CHECK_ERROR(gs_conv2d(x4, w4, 0, -2, 0, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_conv2d(x4, w4, 0, 1, -1, &out), GS_ERR_INVALID_ARGUMENT);     /* padding < 0 */
-    CHECK_ERROR(gs_conv2d(x4, w4, 0, 1, INT64_C(1) << 62, &out), GS_ERR_OUT_OF_MEMORY);
-    CHECK_ERROR(gs_conv2d(x4, w4, 0, 1, INT64_MAX, &out), GS_ERR_OUT_OF_MEMORY);
-    CHECK_ERROR(gs_conv2d(x4, w64, 0, 1, 0, &out), GS_ERR_DTYPE);                /* dtype mismatch */
-    CHECK_ERROR(gs_conv2d(xi, wi, 0, 1, 0, &out), GS_ERR_DTYPE);                 /* int input */
+    CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 0, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* stride 0 */
+    CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, -2, 0, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 1, -1, &out), GS_ERR_INVALID_ARGUMENT);     /* padding < 0 */
+    CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 1, INT64_C(1) << 62, &out), GS_ERR_OUT_OF_MEMORY);
+    CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 1, INT64_MAX, &out), GS_ERR_OUT_OF_MEMORY);
+    CHECK_ERROR(gs_conv2d(x4, w64, (gs_tensor){0}, 1, 0, &out), GS_ERR_DTYPE);                /* dtype mismatch */
+    CHECK_ERROR(gs_conv2d(xi, wi, (gs_tensor){0}, 1, 0, &out), GS_ERR_DTYPE);                 /* int input */
     CHECK_ERROR(gs_conv2d(x4, w4, b2, 1, 0, &out), GS_ERR_SHAPE_MISMATCH);       /* bias size */
     CHECK_ERROR(gs_conv2d(x4, w4, w64, 1, 0, &out), GS_ERR_DTYPE);               /* bias dtype */
 
-    CHECK_ERROR(gs_conv1d(x3, w3, 0, 1, 0, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_conv1d(0, w3, 0, 1, 0, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_conv1d(x3, 0, 0, 1, 0, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_conv1d(x4, w3, 0, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* rank */
-    CHECK_ERROR(gs_conv1d(x3, w3, 0, 1, 0, &out), GS_ERR_SHAPE_MISMATCH);        /* 1 vs 2 channels */
-    uint64_t w1 = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 7), 3, 1);
-    CHECK_ERROR(gs_conv1d(x3, w1, 0, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* kernel 7 > 5 */
-    CHECK_ERROR(gs_conv1d(x3, w1, 0, 0, 1, &out), GS_ERR_INVALID_ARGUMENT);      /* stride 0 */
-    CHECK_OK(gs_conv1d(x3, w1, 0, 2, 1, &out));                                 /* 7 of 7, stride 2 */
+    CHECK_ERROR(gs_conv1d(x3, w3, (gs_tensor){0}, 1, 0, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_conv1d((gs_tensor){0}, w3, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_conv1d(x3, (gs_tensor){0}, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_conv1d(x4, w3, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* rank */
+    CHECK_ERROR(gs_conv1d(x3, w3, (gs_tensor){0}, 1, 0, &out), GS_ERR_SHAPE_MISMATCH);        /* 1 vs 2 channels */
+    gs_tensor w1 = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 7), 3, 1);
+    CHECK_ERROR(gs_conv1d(x3, w1, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);      /* kernel 7 > 5 */
+    CHECK_ERROR(gs_conv1d(x3, w1, (gs_tensor){0}, 0, 1, &out), GS_ERR_INVALID_ARGUMENT);      /* stride 0 */
+    CHECK_OK(gs_conv1d(x3, w1, (gs_tensor){0}, 2, 1, &out));                                 /* 7 of 7, stride 2 */
     CHECK_F32(out, INTS(1, 1, 1), 3, (const float[]){5});
     release(out);
 
-    uint64_t all[] = {x4, w4, x3, w3, w64, xi, wi, w2ch, big, b2, w1};
+    gs_tensor all[] = {x4, w4, x3, w3, w64, xi, wi, w2ch, big, b2, w1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) release(all[i]);
 }
 
 /* ---- pooling ----------------------------------------------------------------------------- */
 
 static void pool2d_values_and_gradients(void) {
-    uint64_t x = make_f32((const float[]){1, -3, 3, 0, -2, 2, 5, 5}, s1124, 4, true);
-    uint64_t out = 0;
+    gs_tensor x = make_f32((const float[]){1, -3, 3, 0, -2, 2, 5, 5}, s1124, 4, true);
+    gs_tensor out = {0};
     CHECK_OK(gs_max_pool2d(x, 2, 2, 0, &out));
     CHECK_F32(out, INTS(1, 1, 1, 2), 4, (const float[]){2, 5});
     backward_of_sum(out); /* the first of the tied 5s takes the gradient */
@@ -139,7 +139,7 @@ static void pool2d_values_and_gradients(void) {
 
     /* negative inputs with padding: the padding never wins a max (it is -inf), and counts in
        the average */
-    uint64_t n = make_f32((const float[]){-1, -2, -3, -4}, s1122, 4, false);
+    gs_tensor n = make_f32((const float[]){-1, -2, -3, -4}, s1122, 4, false);
     CHECK_OK(gs_max_pool2d(n, 2, 2, 1, &out));
     CHECK_F32(out, s1122, 4, (const float[]){-1, -2, -3, -4});
     release(out);
@@ -150,8 +150,8 @@ static void pool2d_values_and_gradients(void) {
 }
 
 static void pool1d_values_and_gradients(void) {
-    uint64_t x = make_f32((const float[]){1, 5, 2, 2, 0}, s115, 3, true);
-    uint64_t out = 0;
+    gs_tensor x = make_f32((const float[]){1, 5, 2, 2, 0}, s115, 3, true);
+    gs_tensor out = {0};
     CHECK_OK(gs_max_pool1d(x, 2, 1, 1, &out));
     CHECK_F32(out, s116, 3, (const float[]){1, 5, 5, 2, 2, 0});
     backward_of_sum(out);
@@ -165,20 +165,20 @@ static void pool1d_values_and_gradients(void) {
     release(x);
 }
 
-typedef int32_t (*pool_fn)(uint64_t, int64_t, int64_t, int64_t, uint64_t *);
+typedef int32_t (*pool_fn)(gs_tensor, int64_t, int64_t, int64_t, gs_tensor *);
 
 static void pool_errors(void) {
-    uint64_t x4 = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 4, 4), 4, 1);
-    uint64_t x3 = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 4), 3, 1);
-    uint64_t xi = make_full(GS_DTYPE_INT64, INTS(1, 1, 4, 4), 4, 1);
-    uint64_t xi3 = make_full(GS_DTYPE_INT64, INTS(1, 1, 4), 3, 1);
-    uint64_t flat = make_full(GS_DTYPE_FLOAT32, s1115, 4, 1);
+    gs_tensor x4 = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 4, 4), 4, 1);
+    gs_tensor x3 = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 4), 3, 1);
+    gs_tensor xi = make_full(GS_DTYPE_INT64, INTS(1, 1, 4, 4), 4, 1);
+    gs_tensor xi3 = make_full(GS_DTYPE_INT64, INTS(1, 1, 4), 3, 1);
+    gs_tensor flat = make_full(GS_DTYPE_FLOAT32, s1115, 4, 1);
     pool_fn two_d[] = {gs_max_pool2d, gs_avg_pool2d}, one_d[] = {gs_max_pool1d, gs_avg_pool1d};
-    uint64_t out = 0;
+    gs_tensor out = {0};
     for (int i = 0; i < 2; i++) {
         pool_fn f = two_d[i], g = one_d[i];
         CHECK_ERROR(f(x4, 2, 2, 0, NULL), GS_ERR_INVALID_ARGUMENT);
-        CHECK_ERROR(f(0, 2, 2, 0, &out), GS_ERR_INVALID_HANDLE);
+        CHECK_ERROR(f((gs_tensor){0}, 2, 2, 0, &out), GS_ERR_INVALID_HANDLE);
         CHECK_ERROR(f(x3, 2, 2, 0, &out), GS_ERR_INVALID_ARGUMENT);   /* rank */
         CHECK_ERROR(f(x4, 0, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);   /* kernel 0 */
         CHECK_ERROR(f(x4, 2, 0, 0, &out), GS_ERR_INVALID_ARGUMENT);   /* stride 0 */
@@ -189,7 +189,7 @@ static void pool_errors(void) {
         CHECK_ERROR(f(x4, 2, 2, INT64_MAX, &out), GS_ERR_OUT_OF_MEMORY);
         CHECK_ERROR(f(xi, 2, 2, 0, &out), GS_ERR_DTYPE);
         CHECK_ERROR(g(x3, 2, 2, 0, NULL), GS_ERR_INVALID_ARGUMENT);
-        CHECK_ERROR(g(0, 2, 2, 0, &out), GS_ERR_INVALID_HANDLE);
+        CHECK_ERROR(g((gs_tensor){0}, 2, 2, 0, &out), GS_ERR_INVALID_HANDLE);
         CHECK_ERROR(g(x4, 2, 2, 0, &out), GS_ERR_INVALID_ARGUMENT);   /* rank */
         CHECK_ERROR(g(x3, 0, 1, 0, &out), GS_ERR_INVALID_ARGUMENT);
         CHECK_ERROR(g(x3, 2, 0, 0, &out), GS_ERR_INVALID_ARGUMENT);
@@ -210,7 +210,7 @@ static void pool_errors(void) {
 /* ---- layers ------------------------------------------------------------------------------ */
 
 /* The module's description equals `want`. */
-static void check_describe(uint64_t m, const char *want) {
+static void check_describe(gs_module m, const char *want) {
     char buffer[160];
     int64_t length = 0;
     CHECK_OK(gs_module_describe(m, buffer, sizeof buffer, &length));
@@ -218,7 +218,8 @@ static void check_describe(uint64_t m, const char *want) {
 }
 
 static void conv_layers(void) {
-    uint64_t m = 0, p = 0, out = 0;
+    gs_module m = {0};
+    gs_tensor p = {0}, out = {0};
     int64_t count = 0;
     CHECK_OK(gs_manual_seed(3));
     CHECK_OK(gs_conv2d_new(1, 2, 3, 1, 1, true, GS_DTYPE_FLOAT32, &m));
@@ -235,13 +236,13 @@ static void conv_layers(void) {
     CHECK_OK(gs_module_parameter(m, "bias", &p));
     CHECK_META(p, GS_DTYPE_FLOAT32, INTS(1, 2, 1, 1), 4);
     release(p);
-    uint64_t x = make_full(GS_DTYPE_FLOAT32, INTS(3, 1, 5, 4), 4, 1);
+    gs_tensor x = make_full(GS_DTYPE_FLOAT32, INTS(3, 1, 5, 4), 4, 1);
     int32_t nout = 0;
     CHECK_OK(gs_module_forward(m, &x, 1, &out, 1, &nout));
     CHECK(nout == 1);
     CHECK_META(out, GS_DTYPE_FLOAT32, INTS(3, 2, 5, 4), 4);
     release(out);
-    uint64_t wrong = make_full(GS_DTYPE_FLOAT32, INTS(3, 2, 5, 4), 4, 1);
+    gs_tensor wrong = make_full(GS_DTYPE_FLOAT32, INTS(3, 2, 5, 4), 4, 1);
     CHECK_ERROR(gs_module_forward(m, &wrong, 1, &out, 1, &nout), GS_ERR_SHAPE_MISMATCH);
     release(wrong);
     release(x);
@@ -269,12 +270,13 @@ static void conv_layers(void) {
                 GS_ERR_OUT_OF_MEMORY);
 }
 
-typedef int32_t (*pool_new_fn)(int64_t, int64_t, int64_t, uint64_t *);
+typedef int32_t (*pool_new_fn)(int64_t, int64_t, int64_t, gs_module *);
 
 static void pool_layers(void) {
     pool_new_fn makers[] = {gs_max_pool1d_new, gs_max_pool2d_new, gs_avg_pool1d_new, gs_avg_pool2d_new};
     const char *names[] = {"MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"};
-    uint64_t m = 0, out = 0;
+    gs_module m = {0};
+    gs_tensor out = {0};
     int32_t nout = 0;
     char want[80];
     for (int i = 0; i < 4; i++) {
@@ -282,7 +284,7 @@ static void pool_layers(void) {
         snprintf(want, sizeof want, "%s(kernel_size=3, stride=2, padding=1)", names[i]);
         check_describe(m, want);
         bool two_d = i % 2 == 1;
-        uint64_t x = two_d ? make_full(GS_DTYPE_FLOAT64, INTS(2, 3, 5, 5), 4, -2)
+        gs_tensor x = two_d ? make_full(GS_DTYPE_FLOAT64, INTS(2, 3, 5, 5), 4, -2)
                            : make_full(GS_DTYPE_FLOAT64, INTS(2, 3, 5), 3, -2);
         CHECK_OK(gs_module_forward(m, &x, 1, &out, 1, &nout));
         /* -2 everywhere: the max ignores the padding, the average counts it (a corner window

@@ -11,8 +11,8 @@ static const float x32[] = {1, -2, 3, 0, 8, 1};
 static const float g32[] = {1, 2, 0, 1, -1, 0.5f};
 
 /* Back-propagates sum(out * g) from `out` (released here). */
-static void backward_weighted(uint64_t out, const float *g, const int64_t *shape, int32_t ndim) {
-    uint64_t gt = make_f32(g, shape, ndim, false), prod = 0, loss = 0;
+static void backward_weighted(gs_tensor out, const float *g, const int64_t *shape, int32_t ndim) {
+    gs_tensor gt = make_f32(g, shape, ndim, false), prod = {0}, loss = {0};
     CHECK_OK(gs_mul(out, gt, &prod));
     CHECK_OK(gs_sum(prod, NULL, -1, false, &loss));
     CHECK_OK(gs_backward(loss, false));
@@ -23,10 +23,10 @@ static void backward_weighted(uint64_t out, const float *g, const int64_t *shape
 }
 
 static void layer_norm_values_and_gradients(void) {
-    uint64_t x = make_f32(x24, s24, 2, true);
-    uint64_t w = make_f32((const float[]){1, 2, 0.5f, -1}, s4, 1, true);
-    uint64_t b = make_f32((const float[]){0, 1, 0, 0.5f}, s4, 1, true);
-    uint64_t out = 0;
+    gs_tensor x = make_f32(x24, s24, 2, true);
+    gs_tensor w = make_f32((const float[]){1, 2, 0.5f, -1}, s4, 1, true);
+    gs_tensor b = make_f32((const float[]){0, 1, 0, 0.5f}, s4, 1, true);
+    gs_tensor out = {0};
     CHECK_OK(gs_layer_norm(x, s4, 1, w, b, 1e-5, &out));
     CHECK_F32(out, s24, 2, (const float[]){-1.3416354f, 0.10557639f, 0.2236059f, -0.84163542f,
                                            -1.1832153f, -0.014184526f, 0.084515377f, -1.0212768f});
@@ -37,7 +37,7 @@ static void layer_norm_values_and_gradients(void) {
     CHECK_GRAD(b, s4, 1, (const float[]){1.5f, 1, 3, 0});
 
     /* no affine parameters; the whole (2, 4) shape normalized as one sample */
-    CHECK_OK(gs_layer_norm(x, s24, 2, 0, 0, 0, &out));
+    CHECK_OK(gs_layer_norm(x, s24, 2, (gs_tensor){0}, (gs_tensor){0}, 0, &out));
     CHECK_META(out, GS_DTYPE_FLOAT32, s24, 2);
     float got[8];
     CHECK_OK(gs_tensor_copy_data(out, got, sizeof got));
@@ -53,9 +53,9 @@ static void layer_norm_values_and_gradients(void) {
 }
 
 static void rms_norm_values_and_gradients(void) {
-    uint64_t x = make_f32(x24, s24, 2, true);
-    uint64_t w = make_f32((const float[]){1, 2, 0.5f, -1}, s4, 1, true);
-    uint64_t out = 0;
+    gs_tensor x = make_f32(x24, s24, 2, true);
+    gs_tensor w = make_f32((const float[]){1, 2, 0.5f, -1}, s4, 1, true);
+    gs_tensor out = {0};
     CHECK_OK(gs_rms_norm(x, s4, 1, w, 1e-6, &out));
     CHECK_F32(out, s24, 2, (const float[]){0.36514835f, 1.4605934f, 0.54772252f, -1.4605934f,
                                            0.3202563f, 1.2810252f, 0.48038446f, -1.6012815f});
@@ -68,11 +68,11 @@ static void rms_norm_values_and_gradients(void) {
 }
 
 static void batch_norm_training_then_evaluation(void) {
-    uint64_t x = make_f32(x32, s32, 2, true);
-    uint64_t w = make_f32((const float[]){2, 0.5f}, s2, 1, true);
-    uint64_t b = make_f32((const float[]){1, -1}, s2, 1, true);
-    uint64_t rm = make_full(GS_DTYPE_FLOAT32, s2, 1, 0), rv = make_full(GS_DTYPE_FLOAT32, s2, 1, 1);
-    uint64_t out = 0;
+    gs_tensor x = make_f32(x32, s32, 2, true);
+    gs_tensor w = make_f32((const float[]){2, 0.5f}, s2, 1, true);
+    gs_tensor b = make_f32((const float[]){1, -1}, s2, 1, true);
+    gs_tensor rm = make_full(GS_DTYPE_FLOAT32, s2, 1, 0), rv = make_full(GS_DTYPE_FLOAT32, s2, 1, 1);
+    gs_tensor out = {0};
     CHECK_OK(gs_batch_norm(x, rm, rv, w, b, true, 0.1, 1e-5, &out));
     CHECK_F32(out, s32, 2, (const float[]){-1.0380975f, -1.668151f, 0.32063417f, -0.86636981f,
                                            3.7174633f, -0.46547923f});
@@ -97,12 +97,12 @@ static void batch_norm_training_then_evaluation(void) {
     CHECK_F32(rm, s2, 1, (const float[]){0.4f, -0.033333333f}); /* evaluation leaves them */
 
     /* training without running statistics or affine parameters; (1, C, 1, 1) statistics */
-    CHECK_OK(gs_batch_norm(x, 0, 0, 0, 0, true, 0.1, 1e-6, &out));
+    CHECK_OK(gs_batch_norm(x, (gs_tensor){0}, (gs_tensor){0}, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-6, &out));
     CHECK_F32(out, s32, 2, (const float[]){-1.0190493f, -1.3363058f, -0.33968309f, 0.26726116f,
                                            1.3587324f, 1.0690446f});
     release(out);
-    uint64_t rm4 = make_full(GS_DTYPE_FLOAT32, s1211, 4, 0), rv4 = make_full(GS_DTYPE_FLOAT32, s1211, 4, 1);
-    CHECK_OK(gs_batch_norm(x, rm4, rv4, 0, 0, true, 1, 1e-6, &out));
+    gs_tensor rm4 = make_full(GS_DTYPE_FLOAT32, s1211, 4, 0), rv4 = make_full(GS_DTYPE_FLOAT32, s1211, 4, 1);
+    CHECK_OK(gs_batch_norm(x, rm4, rv4, (gs_tensor){0}, (gs_tensor){0}, true, 1, 1e-6, &out));
     CHECK_F32(rm4, s1211, 4, (const float[]){4, -1.0f / 3});
     release(out);
     release(rm4);
@@ -114,15 +114,15 @@ static void batch_norm_training_then_evaluation(void) {
     release(rv);
 }
 
-static uint64_t forward1(uint64_t module, uint64_t input) {
-    uint64_t out = 0;
+static gs_tensor forward1(gs_module module, gs_tensor input) {
+    gs_tensor out = {0};
     int32_t n = 0;
     CHECK_OK(gs_module_forward(module, &input, 1, &out, 1, &n));
     CHECK(n == 1);
     return out;
 }
 
-static void check_description(uint64_t module, const char *want) {
+static void check_description(gs_module module, const char *want) {
     char text[96];
     int64_t length = 0;
     CHECK_OK(gs_module_describe(module, text, sizeof text, &length));
@@ -131,7 +131,8 @@ static void check_description(uint64_t module, const char *want) {
 }
 
 static void modules(void) {
-    uint64_t m = 0, p = 0, out = 0;
+    gs_module m = {0};
+    gs_tensor p = {0}, out = {0};
     CHECK_OK(gs_batch_norm1d_new(2, 1e-6, 0.1, GS_DTYPE_FLOAT32, &m));
     check_description(m, "BatchNorm1d(num_features=2, momentum=0.1)");
     int64_t count = 0;
@@ -144,7 +145,7 @@ static void modules(void) {
         CHECK_OK(gs_module_parameter_name(m, i, name, sizeof name, &length));
         CHECK(strcmp(name, names[i]) == 0);
     }
-    uint64_t x = make_f32(x32, s32, 2, false);
+    gs_tensor x = make_f32(x32, s32, 2, false);
     out = forward1(m, x);
     CHECK_F32(out, s32, 2, (const float[]){-1.0190493f, -1.3363058f, -0.33968309f, 0.26726116f,
                                            1.3587324f, 1.0690446f});
@@ -171,7 +172,7 @@ static void modules(void) {
 
     CHECK_OK(gs_layer_norm_new(s4, 1, 1e-5, GS_DTYPE_FLOAT32, &m));
     check_description(m, "LayerNorm((4,), eps=1e-05)");
-    uint64_t x24t = make_f32(x24, s24, 2, false);
+    gs_tensor x24t = make_f32(x24, s24, 2, false);
     out = forward1(m, x24t);
     CHECK_F32(out, s24, 2, (const float[]){-1.3416354f, -0.44721181f, 0.44721181f, 1.3416354f,
                                            -1.1832153f, -0.50709226f, 0.16903075f, 1.5212768f});
@@ -193,66 +194,66 @@ static void modules(void) {
 }
 
 static void errors(void) {
-    uint64_t x = make_f32(x24, s24, 2, false), out = 0;
-    uint64_t w4 = make_full(GS_DTYPE_FLOAT32, s4, 1, 1), w2 = make_full(GS_DTYPE_FLOAT32, s2, 1, 1);
-    uint64_t w64 = make_full(GS_DTYPE_FLOAT64, s4, 1, 1), xi = make_full(GS_DTYPE_INT64, s24, 2, 1);
+    gs_tensor x = make_f32(x24, s24, 2, false), out = {0};
+    gs_tensor w4 = make_full(GS_DTYPE_FLOAT32, s4, 1, 1), w2 = make_full(GS_DTYPE_FLOAT32, s2, 1, 1);
+    gs_tensor w64 = make_full(GS_DTYPE_FLOAT64, s4, 1, 1), xi = make_full(GS_DTYPE_INT64, s24, 2, 1);
 
     /* layer_norm / rms_norm */
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, 0, 0, 1e-5, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_layer_norm(0, s4, 1, 0, 0, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_layer_norm(x, NULL, 1, 0, 0, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_layer_norm(x, s4, -1, 0, 0, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_layer_norm(x, s4, 100, 0, 0, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_layer_norm(x, s4, 0, 0, 0, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_layer_norm(x, s2, 1, 0, 0, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_layer_norm(x, s4, 1, (gs_tensor){0}, (gs_tensor){0}, 1e-5, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_layer_norm((gs_tensor){0}, s4, 1, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_layer_norm(x, NULL, 1, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_layer_norm(x, s4, -1, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_layer_norm(x, s4, 100, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_layer_norm(x, s4, 0, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_layer_norm(x, s2, 1, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK(mentions_shape(gs_last_error(), s24, 2));
-    CHECK_ERROR(gs_layer_norm(x, INTS(3, 2, 4), 3, 0, 0, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, w2, 0, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_layer_norm(x, INTS(3, 2, 4), 3, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_layer_norm(x, s4, 1, w2, (gs_tensor){0}, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_layer_norm(x, s4, 1, w4, w2, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, w64, 0, 1e-5, &out), GS_ERR_DTYPE);
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, 12345, 0, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, 0, 777, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_layer_norm(xi, s4, 1, 0, 0, 1e-5, &out), GS_ERR_DTYPE);
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, 0, 0, -1, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, 0, 0, NAN, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_rms_norm(x, s4, 1, 0, 1e-6, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_rms_norm(0, s4, 1, 0, 1e-6, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_rms_norm(x, NULL, 2, 0, 1e-6, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_rms_norm(x, s2, 1, 0, 1e-6, &out), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_layer_norm(x, s4, 1, w64, (gs_tensor){0}, 1e-5, &out), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_layer_norm(x, s4, 1, (gs_tensor){12345}, (gs_tensor){0}, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_layer_norm(x, s4, 1, (gs_tensor){0}, (gs_tensor){777}, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_layer_norm(xi, s4, 1, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_layer_norm(x, s4, 1, (gs_tensor){0}, (gs_tensor){0}, -1, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_layer_norm(x, s4, 1, (gs_tensor){0}, (gs_tensor){0}, NAN, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_rms_norm(x, s4, 1, (gs_tensor){0}, 1e-6, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_rms_norm((gs_tensor){0}, s4, 1, (gs_tensor){0}, 1e-6, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_rms_norm(x, NULL, 2, (gs_tensor){0}, 1e-6, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_rms_norm(x, s2, 1, (gs_tensor){0}, 1e-6, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_rms_norm(x, s4, 1, w2, 1e-6, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_rms_norm(x, s4, 1, w64, 1e-6, &out), GS_ERR_DTYPE);
-    CHECK_ERROR(gs_rms_norm(xi, s4, 1, 0, 1e-6, &out), GS_ERR_DTYPE);
-    CHECK_ERROR(gs_rms_norm(x, s4, 1, 0, INFINITY, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_rms_norm(xi, s4, 1, (gs_tensor){0}, 1e-6, &out), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_rms_norm(x, s4, 1, (gs_tensor){0}, INFINITY, &out), GS_ERR_INVALID_ARGUMENT);
 
     /* batch_norm: x is (2, 4), so 4 channels */
-    uint64_t one = make_f32(x24, INTS(1, 4), 2, false), flat = make_f32(x24, s4, 1, false);
-    uint64_t grad4 = make_full(GS_DTYPE_FLOAT32, s4, 1, 0);
+    gs_tensor one = make_f32(x24, INTS(1, 4), 2, false), flat = make_f32(x24, s4, 1, false);
+    gs_tensor grad4 = make_full(GS_DTYPE_FLOAT32, s4, 1, 0);
     CHECK_OK(gs_tensor_set_requires_grad(grad4, true));
-    CHECK_ERROR(gs_batch_norm(x, w4, w4, 0, 0, true, 0.1, 1e-5, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_batch_norm(0, w4, w4, 0, 0, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_batch_norm(x, 99, w4, 0, 0, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_batch_norm(x, w4, 99, 0, 0, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_batch_norm(x, w4, w4, 99, 0, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_batch_norm(x, w4, w4, 0, 99, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_batch_norm(flat, w4, w4, 0, 0, false, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_batch_norm(x, w2, w2, 0, 0, false, 0.1, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_batch_norm(x, w4, w4, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm((gs_tensor){0}, w4, w4, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_batch_norm(x, (gs_tensor){99}, w4, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_batch_norm(x, w4, (gs_tensor){99}, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_batch_norm(x, w4, w4, (gs_tensor){99}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_batch_norm(x, w4, w4, (gs_tensor){0}, (gs_tensor){99}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_batch_norm(flat, w4, w4, (gs_tensor){0}, (gs_tensor){0}, false, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm(x, w2, w2, (gs_tensor){0}, (gs_tensor){0}, false, 0.1, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK(strstr(gs_last_error(), "4 channels") != NULL);
-    CHECK_ERROR(gs_batch_norm(x, w4, w4, w2, 0, false, 0.1, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
-    CHECK_ERROR(gs_batch_norm(x, w4, w4, 0, w2, false, 0.1, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
-    CHECK_ERROR(gs_batch_norm(x, w64, w4, 0, 0, false, 0.1, 1e-5, &out), GS_ERR_DTYPE);
-    CHECK_ERROR(gs_batch_norm(xi, 0, 0, 0, 0, true, 0.1, 1e-5, &out), GS_ERR_DTYPE);
-    CHECK_ERROR(gs_batch_norm(x, w4, 0, 0, 0, true, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_batch_norm(x, 0, 0, 0, 0, false, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_batch_norm(one, w4, w4, 0, 0, true, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm(x, w4, w4, w2, (gs_tensor){0}, false, 0.1, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_batch_norm(x, w4, w4, (gs_tensor){0}, w2, false, 0.1, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_batch_norm(x, w64, w4, (gs_tensor){0}, (gs_tensor){0}, false, 0.1, 1e-5, &out), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_batch_norm(xi, (gs_tensor){0}, (gs_tensor){0}, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_batch_norm(x, w4, (gs_tensor){0}, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm(x, (gs_tensor){0}, (gs_tensor){0}, (gs_tensor){0}, (gs_tensor){0}, false, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm(one, w4, w4, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
     CHECK(strstr(gs_last_error(), "expected more than 1 value per channel when training") != NULL);
-    CHECK_OK(gs_batch_norm(one, w4, w4, 0, 0, false, 0.1, 1e-5, &out)); /* fine in evaluation */
+    CHECK_OK(gs_batch_norm(one, w4, w4, (gs_tensor){0}, (gs_tensor){0}, false, 0.1, 1e-5, &out)); /* fine in evaluation */
     release(out);
-    CHECK_ERROR(gs_batch_norm(x, w4, w4, 0, 0, true, INFINITY, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_batch_norm(x, w4, w4, 0, 0, true, 0.1, -1, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_batch_norm(x, grad4, w4, 0, 0, true, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm(x, w4, w4, (gs_tensor){0}, (gs_tensor){0}, true, INFINITY, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm(x, w4, w4, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, -1, &out), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_batch_norm(x, grad4, w4, (gs_tensor){0}, (gs_tensor){0}, true, 0.1, 1e-5, &out), GS_ERR_INVALID_ARGUMENT);
 
     /* constructors */
-    uint64_t m = 0;
+    gs_module m = {0};
     CHECK_ERROR(gs_batch_norm1d_new(2, 1e-6, 0.1, GS_DTYPE_FLOAT32, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_batch_norm1d_new(0, 1e-6, 0.1, GS_DTYPE_FLOAT32, &m), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_batch_norm1d_new(-3, 1e-6, 0.1, GS_DTYPE_FLOAT32, &m), GS_ERR_INVALID_ARGUMENT);
@@ -279,7 +280,7 @@ static void errors(void) {
     CHECK_ERROR(gs_rms_norm_new(s4, 1, 1e-6, -1, &m), GS_ERR_DTYPE);
 
     /* module forward: wrong rank, wrong channel count, one value per channel in training */
-    uint64_t out1[1];
+    gs_tensor out1[1];
     int32_t n = 0;
     CHECK_OK(gs_batch_norm2d_new(4, 1e-6, 0.1, GS_DTYPE_FLOAT32, &m));
     CHECK_ERROR(gs_module_forward(m, &x, 1, out1, 1, &n), GS_ERR_INVALID_ARGUMENT);

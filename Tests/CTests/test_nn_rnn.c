@@ -4,14 +4,14 @@
 #include "check.h"
 
 /* Sets parameter `name` of `module` to a float32 tensor of the given shape and values. */
-static void set_param(uint64_t module, const char *name, const float *data, const int64_t *shape, int32_t ndim) {
-    uint64_t t = make_f32(data, shape, ndim, false);
+static void set_param(gs_module module, const char *name, const float *data, const int64_t *shape, int32_t ndim) {
+    gs_tensor t = make_f32(data, shape, ndim, false);
     CHECK_OK(gs_module_set_parameter(module, name, t));
     release(t);
 }
 
 /* Whether the module's description is exactly `want`. */
-static bool describes(uint64_t module, const char *want) {
+static bool describes(gs_module module, const char *want) {
     char buffer[160];
     int64_t length = 0;
     CHECK_OK(gs_module_describe(module, buffer, sizeof buffer, &length));
@@ -20,7 +20,7 @@ static bool describes(uint64_t module, const char *want) {
 
 /* GRU(1, 2) with fixed weights over x = [1, -2] (seq_len 2, batch 1). */
 static void gru_values(void) {
-    uint64_t gru = 0;
+    gs_module gru = {0};
     CHECK_OK(gs_gru_new(1, 2, 1, true, false, false, GS_DTYPE_FLOAT32, &gru));
     CHECK(describes(gru, "GRU(1, 2, num_layers=1, bias=True, batch_first=False, bidirectional=False)"));
     int64_t count = 0;
@@ -40,8 +40,8 @@ static void gru_values(void) {
     set_param(gru, "gru_0.bias1", (const float[]){0.1f, 0, -0.1f, 0.2f}, INTS(4), 1);
     set_param(gru, "gru_0.bias2", (const float[]){0.05f, -0.05f}, INTS(2), 1);
 
-    uint64_t x = make_f32((const float[]){1, -2}, INTS(2, 1, 1), 3, true);
-    uint64_t out[3] = {0};
+    gs_tensor x = make_f32((const float[]){1, -2}, INTS(2, 1, 1), 3, true);
+    gs_tensor out[3] = {0};
     int32_t n = 0;
     CHECK_OK(gs_module_forward(gru, &x, 1, out, 3, &n));
     CHECK(n == 2);
@@ -49,11 +49,11 @@ static void gru_values(void) {
     CHECK_F32(out[1], INTS(1, 1, 2), 3, (const float[]){0.02945558f, 0.40626017f});
 
     /* d sum(output) / dx, and the gradient of bias2 (a parameter handle shares the module's) */
-    uint64_t s = 0;
+    gs_tensor s = {0};
     CHECK_OK(gs_sum(out[0], NULL, -1, false, &s));
     CHECK_OK(gs_backward(s, false));
     CHECK_GRAD(x, INTS(2, 1, 1), 3, (const float[]){0.41550529f, -0.31335969f});
-    uint64_t bias2 = 0;
+    gs_tensor bias2 = {0};
     CHECK_OK(gs_module_parameter(gru, "gru_0.bias2", &bias2));
     CHECK_GRAD(bias2, INTS(2), 1, (const float[]){0.73113745f, 0.7780053f});
     release(bias2);
@@ -62,7 +62,7 @@ static void gru_values(void) {
     release(out[1]);
 
     /* with an initial state (num_layers, batch, hidden) */
-    uint64_t inputs[2] = {x, make_f32((const float[]){0.5f, -0.5f}, INTS(1, 1, 2), 3, false)};
+    gs_tensor inputs[2] = {x, make_f32((const float[]){0.5f, -0.5f}, INTS(1, 1, 2), 3, false)};
     CHECK_OK(gs_module_forward(gru, inputs, 2, out, 3, &n));
     CHECK(n == 2);
     CHECK_F32(out[0], INTS(2, 1, 2), 3, (const float[]){0.59250197f, -0.55635692f, 0.15028723f, 0.28704833f});
@@ -70,29 +70,29 @@ static void gru_values(void) {
     release(out[1]);
 
     /* the layer's cell shares its parameters and runs one step on its own */
-    uint64_t cell = 0;
+    gs_module cell = {0};
     CHECK_OK(gs_recurrent_cell(gru, 0, false, &cell));
     CHECK(describes(cell, "GRUCell(1, 2, bias=True)"));
-    uint64_t step[2] = {make_f32((const float[]){1}, INTS(1, 1), 2, false), 0};
+    gs_tensor step[2] = {make_f32((const float[]){1}, INTS(1, 1), 2, false), {0}};
     CHECK_OK(gs_module_forward(cell, step, 1, out, 3, &n));
     CHECK(n == 1);
     CHECK_F32(out[0], INTS(1, 2), 2, (const float[]){0.41008793f, -0.21300012f});
     release(out[0]);
 
     /* forward misuse */
-    uint64_t x4 = make_full(GS_DTYPE_FLOAT32, INTS(2, 1, 1, 1), 4, 0);
+    gs_tensor x4 = make_full(GS_DTYPE_FLOAT32, INTS(2, 1, 1, 1), 4, 0);
     CHECK_ERROR(gs_module_forward(gru, &x4, 1, out, 3, &n), GS_ERR_INVALID_ARGUMENT); /* rank */
-    uint64_t wide = make_full(GS_DTYPE_FLOAT32, INTS(2, 1, 3), 3, 0);
+    gs_tensor wide = make_full(GS_DTYPE_FLOAT32, INTS(2, 1, 3), 3, 0);
     CHECK_ERROR(gs_module_forward(gru, &wide, 1, out, 3, &n), GS_ERR_SHAPE_MISMATCH); /* features */
     CHECK(strstr(gs_last_error(), "input_size 1") != NULL);
-    uint64_t x64 = make_full(GS_DTYPE_FLOAT64, INTS(2, 1, 1), 3, 0);
+    gs_tensor x64 = make_full(GS_DTYPE_FLOAT64, INTS(2, 1, 1), 3, 0);
     CHECK_ERROR(gs_module_forward(gru, &x64, 1, out, 3, &n), GS_ERR_DTYPE);
-    uint64_t empty = make_full(GS_DTYPE_FLOAT32, INTS(0, 1, 1), 3, 0);
+    gs_tensor empty = make_full(GS_DTYPE_FLOAT32, INTS(0, 1, 1), 3, 0);
     CHECK_ERROR(gs_module_forward(gru, &empty, 1, out, 3, &n), GS_ERR_INVALID_ARGUMENT); /* seq_len 0 */
-    uint64_t bad_h[2] = {x, make_full(GS_DTYPE_FLOAT32, INTS(1, 2, 2), 3, 0)};
+    gs_tensor bad_h[2] = {x, make_full(GS_DTYPE_FLOAT32, INTS(1, 2, 2), 3, 0)};
     CHECK_ERROR(gs_module_forward(gru, bad_h, 2, out, 3, &n), GS_ERR_SHAPE_MISMATCH);
     CHECK(mentions_shape(gs_last_error(), INTS(1, 1, 2), 3));
-    uint64_t three[3] = {x, inputs[1], inputs[1]};
+    gs_tensor three[3] = {x, inputs[1], inputs[1]};
     CHECK_ERROR(gs_module_forward(gru, three, 3, out, 3, &n), GS_ERR_INVALID_ARGUMENT); /* arity */
     CHECK_ERROR(gs_module_forward(gru, &x, 1, out, 1, &n), GS_ERR_INVALID_ARGUMENT);   /* capacity */
     CHECK_ERROR(gs_module_forward(cell, &x, 1, out, 3, &n), GS_ERR_INVALID_ARGUMENT);  /* cell takes 1-D/2-D */
@@ -102,7 +102,7 @@ static void gru_values(void) {
     CHECK_ERROR(gs_recurrent_cell(gru, -1, false, &cell), GS_ERR_INDEX);
     CHECK_ERROR(gs_recurrent_cell(gru, 0, true, &cell), GS_ERR_INDEX); /* not bidirectional */
     CHECK_ERROR(gs_recurrent_cell(cell, 0, false, &cell), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_recurrent_cell(x, 0, false, &cell), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_recurrent_cell((gs_module){x.id}, 0, false, &cell), GS_ERR_INVALID_HANDLE); /* a tensor */
     CHECK_ERROR(gs_recurrent_cell(gru, 0, false, NULL), GS_ERR_INVALID_ARGUMENT);
 
     CHECK_OK(gs_module_release(cell));
@@ -119,11 +119,12 @@ static void gru_values(void) {
 
 /* LSTM outputs (output, h_n, c_n), a bidirectional two-layer RNN's shapes, and the cells. */
 static void other_layers(void) {
-    uint64_t lstm = 0, out[3] = {0};
+    gs_module lstm = {0};
+    gs_tensor out[3] = {0};
     int32_t n = 0;
     CHECK_OK(gs_lstm_new(3, 4, 2, true, true, true, GS_DTYPE_FLOAT64, &lstm));
     CHECK(describes(lstm, "LSTM(3, 4, num_layers=2, bias=True, batch_first=True, bidirectional=True)"));
-    uint64_t x = make_full(GS_DTYPE_FLOAT64, INTS(5, 6, 3), 3, 0.5); /* (batch, seq, features) */
+    gs_tensor x = make_full(GS_DTYPE_FLOAT64, INTS(5, 6, 3), 3, 0.5); /* (batch, seq, features) */
     CHECK_OK(gs_module_forward(lstm, &x, 1, out, 3, &n));
     CHECK(n == 3);
     CHECK_META(out[0], GS_DTYPE_FLOAT64, INTS(5, 6, 8), 3);
@@ -131,9 +132,9 @@ static void other_layers(void) {
     CHECK_META(out[2], GS_DTYPE_FLOAT64, INTS(5, 4, 4), 3);
     for (int i = 0; i < 3; i++)
         release(out[i]);
-    uint64_t h_only[2] = {x, make_full(GS_DTYPE_FLOAT64, INTS(4, 5, 4), 3, 0)};
+    gs_tensor h_only[2] = {x, make_full(GS_DTYPE_FLOAT64, INTS(4, 5, 4), 3, 0)};
     CHECK_ERROR(gs_module_forward(lstm, h_only, 2, out, 3, &n), GS_ERR_INVALID_ARGUMENT);
-    uint64_t reverse_cell = 0;
+    gs_module reverse_cell = {0};
     CHECK_OK(gs_recurrent_cell(lstm, 1, true, &reverse_cell));
     CHECK(describes(reverse_cell, "LSTMCell(4, 4, bias=True)"));
     CHECK_OK(gs_module_release(reverse_cell));
@@ -141,7 +142,7 @@ static void other_layers(void) {
     release(x);
     CHECK_OK(gs_module_release(lstm));
 
-    uint64_t rnn = 0;
+    gs_module rnn = {0};
     CHECK_OK(gs_rnn_new(2, 3, 2, 1, false, false, true, GS_DTYPE_FLOAT32, &rnn));
     CHECK(describes(rnn, "RNN(2, 3, num_layers=2, nonlinearity=relu, bias=False, batch_first=False, bidirectional=True)"));
     x = make_full(GS_DTYPE_FLOAT32, INTS(4, 2), 2, 1); /* unbatched (seq, features) */
@@ -154,7 +155,7 @@ static void other_layers(void) {
     release(x);
     CHECK_OK(gs_module_release(rnn));
 
-    uint64_t cell = 0;
+    gs_module cell = {0};
     CHECK_OK(gs_rnn_cell_new(2, 3, true, 0, GS_DTYPE_FLOAT32, &cell));
     CHECK(describes(cell, "RNNCell(2, 3, bias=True, nonlinearity=tanh)"));
     CHECK_OK(gs_module_release(cell));
@@ -174,7 +175,7 @@ static void other_layers(void) {
 }
 
 static void constructor_errors(void) {
-    uint64_t m = 0;
+    gs_module m = {0};
     CHECK_ERROR(gs_gru_new(1, 0, 1, true, false, false, GS_DTYPE_FLOAT32, &m), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_gru_new(0, 2, 1, true, false, false, GS_DTYPE_FLOAT32, &m), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_lstm_new(1, 2, 0, true, false, false, GS_DTYPE_FLOAT32, &m), GS_ERR_INVALID_ARGUMENT);

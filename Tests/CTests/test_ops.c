@@ -3,7 +3,7 @@
  */
 #include "check.h"
 
-typedef int32_t (*binary_fn)(uint64_t, uint64_t, uint64_t *);
+typedef int32_t (*binary_fn)(gs_tensor, gs_tensor, gs_tensor *);
 
 static const int64_t s2[] = {2}, s3[] = {3}, s4[] = {4}, s21[] = {2, 1}, s23[] = {2, 3},
                      s13[] = {1, 3}, s234[] = {2, 3, 4};
@@ -12,12 +12,12 @@ static const float a23[] = {1, 2, 3, 4, 5, 6};
 /* ---- elementwise binary ops ---------------------------------------------------------------- */
 
 static void sub_div_pow_broadcast(void) {
-    uint64_t a = make_f32(a23, s23, 2, false);
-    uint64_t row = make_f32((const float[]){10, 20, 30}, s3, 1, false);
-    uint64_t col = make_f32((const float[]){1, 2}, s21, 2, false);
+    gs_tensor a = make_f32(a23, s23, 2, false);
+    gs_tensor row = make_f32((const float[]){10, 20, 30}, s3, 1, false);
+    gs_tensor col = make_f32((const float[]){1, 2}, s21, 2, false);
     const float two = 2;
-    uint64_t scalar = make_f32(&two, NULL, 0, false);
-    uint64_t out = 0;
+    gs_tensor scalar = make_f32(&two, NULL, 0, false);
+    gs_tensor out = {0};
 
     CHECK_OK(gs_sub(a, row, &out)); /* (2,3) - (3,) */
     CHECK_F32(out, s23, 2, (const float[]){-9, -18, -27, -6, -15, -24});
@@ -39,7 +39,7 @@ static void sub_div_pow_broadcast(void) {
     CHECK_OK(gs_pow(a, scalar, &out)); /* (2,3) ** () */
     CHECK_F32(out, s23, 2, (const float[]){1, 4, 9, 16, 25, 36});
     release(out);
-    uint64_t exps = make_f32((const float[]){0, 1, 0.5f}, s3, 1, false);
+    gs_tensor exps = make_f32((const float[]){0, 1, 0.5f}, s3, 1, false);
     CHECK_OK(gs_pow(col, exps, &out)); /* (2,1) ** (3,) */
     CHECK_F32(out, s23, 2, (const float[]){1, 1, 1, 1, 2, (float)sqrt(2.0)});
     release(out);
@@ -52,22 +52,22 @@ static void sub_div_pow_broadcast(void) {
 }
 
 static void div_of_ints_gives_float64(void) {
-    uint64_t i = make_i64(INTS(7, -7, 1, 0), s4, 1);
-    uint64_t j = make_i64(INTS(2, 2, 0, 0), s4, 1);
-    uint64_t out = 0;
+    gs_tensor i = make_i64(INTS(7, -7, 1, 0), s4, 1);
+    gs_tensor j = make_i64(INTS(2, 2, 0, 0), s4, 1);
+    gs_tensor out = {0};
     CHECK_OK(gs_div(i, j, &out)); /* true division; x/0 is inf and 0/0 NaN, as NumPy */
     CHECK_F64(out, s4, 1, (const double[]){3.5, -3.5, INFINITY, NAN});
     release(out);
 
-    uint64_t b = make_bool((const uint8_t[]){1, 0}, s2, 1);
-    uint64_t t = make_bool((const uint8_t[]){1, 1}, s2, 1);
+    gs_tensor b = make_bool((const uint8_t[]){1, 0}, s2, 1);
+    gs_tensor t = make_bool((const uint8_t[]){1, 1}, s2, 1);
     CHECK_OK(gs_div(b, t, &out)); /* bool / bool -> float64 */
     CHECK_F64(out, s2, 1, (const double[]){1, 0});
     release(out);
 
     /* int64 with float32 gives float64 (NumPy 2); float32 with float32 stays float32 */
-    uint64_t f = make_f32((const float[]){4, 0.5f}, s2, 1, false);
-    uint64_t i2 = make_i64(INTS(1, 3), s2, 1);
+    gs_tensor f = make_f32((const float[]){4, 0.5f}, s2, 1, false);
+    gs_tensor i2 = make_i64(INTS(1, 3), s2, 1);
     CHECK_OK(gs_div(i2, f, &out));
     CHECK_F64(out, s2, 1, (const double[]){0.25, 6});
     release(out);
@@ -84,21 +84,21 @@ static void div_of_ints_gives_float64(void) {
 }
 
 static void pow_dtypes(void) {
-    uint64_t base = make_i64(INTS(2, 3, -2), s3, 1);
-    uint64_t exps = make_i64(INTS(3, 2, 3), s3, 1);
-    uint64_t out = 0;
+    gs_tensor base = make_i64(INTS(2, 3, -2), s3, 1);
+    gs_tensor exps = make_i64(INTS(3, 2, 3), s3, 1);
+    gs_tensor out = {0};
     CHECK_OK(gs_pow(base, exps, &out)); /* int ** int stays int64 */
     CHECK_I64(out, s3, 1, INTS(8, 9, -8));
     release(out);
 
     const double half = 0.5;
-    uint64_t h = make_f64(&half, NULL, 0, false);
+    gs_tensor h = make_f64(&half, NULL, 0, false);
     CHECK_OK(gs_pow(base, h, &out)); /* int ** float64 -> float64 (NaN for a negative base) */
     CHECK_F64(out, s3, 1, (const double[]){sqrt(2.0), sqrt(3.0), NAN});
     release(out);
 
     /* integers to negative integer powers are not allowed (NumPy ValueError) */
-    uint64_t neg = make_i64(INTS(1, -1, 2), s3, 1);
+    gs_tensor neg = make_i64(INTS(1, -1, 2), s3, 1);
     CHECK_ERROR(gs_pow(base, neg, &out), GS_ERR_INVALID_ARGUMENT);
 
     release(base);
@@ -108,10 +108,10 @@ static void pow_dtypes(void) {
 }
 
 static void maximum_minimum_broadcast(void) {
-    uint64_t a = make_f32(a23, s23, 2, false);
-    uint64_t row = make_f32((const float[]){3, 0, 7}, s3, 1, false);
-    uint64_t col = make_f32((const float[]){2, 5}, s21, 2, false);
-    uint64_t out = 0;
+    gs_tensor a = make_f32(a23, s23, 2, false);
+    gs_tensor row = make_f32((const float[]){3, 0, 7}, s3, 1, false);
+    gs_tensor col = make_f32((const float[]){2, 5}, s21, 2, false);
+    gs_tensor out = {0};
 
     CHECK_OK(gs_maximum(a, row, &out));
     CHECK_F32(out, s23, 2, (const float[]){3, 2, 7, 4, 5, 7});
@@ -132,9 +132,9 @@ static void maximum_minimum_broadcast(void) {
 }
 
 static void maximum_minimum_nan_and_dtypes(void) {
-    uint64_t x = make_f64((const double[]){1, NAN, 3}, s3, 1, false);
-    uint64_t y = make_f64((const double[]){NAN, 2, 0}, s3, 1, false);
-    uint64_t out = 0;
+    gs_tensor x = make_f64((const double[]){1, NAN, 3}, s3, 1, false);
+    gs_tensor y = make_f64((const double[]){NAN, 2, 0}, s3, 1, false);
+    gs_tensor out = {0};
     CHECK_OK(gs_maximum(x, y, &out)); /* NaN propagates from either side */
     CHECK_F64(out, s3, 1, (const double[]){NAN, NAN, 3});
     release(out);
@@ -142,12 +142,12 @@ static void maximum_minimum_nan_and_dtypes(void) {
     CHECK_F64(out, s3, 1, (const double[]){NAN, NAN, 0});
     release(out);
 
-    uint64_t i = make_i64(INTS(3, -1), s2, 1);
-    uint64_t j = make_i64(INTS(2, 5), s2, 1);
+    gs_tensor i = make_i64(INTS(3, -1), s2, 1);
+    gs_tensor j = make_i64(INTS(2, 5), s2, 1);
     CHECK_OK(gs_maximum(i, j, &out)); /* int stays int64 */
     CHECK_I64(out, s2, 1, INTS(3, 5));
     release(out);
-    uint64_t f = make_f32((const float[]){2.5f, -4}, s2, 1, false);
+    gs_tensor f = make_f32((const float[]){2.5f, -4}, s2, 1, false);
     CHECK_OK(gs_minimum(i, f, &out)); /* int64 with float32 -> float64 */
     CHECK_F64(out, s2, 1, (const double[]){2.5, -4});
     release(out);
@@ -174,13 +174,13 @@ static void comparisons_broadcast_to_bool(void) {
         {"gt", gs_gt, {0, 0, 0, 1, 1, 0}, {0, 0, 0}},
         {"ge", gs_ge, {0, 1, 0, 1, 1, 1}, {1, 0, 0}},
     };
-    uint64_t a = make_f32(a23, s23, 2, false);
-    uint64_t row = make_i64(INTS(2, 2, 6), s3, 1); /* float32 vs int64 */
-    uint64_t x = make_f64((const double[]){1, NAN, NAN}, s3, 1, false);
-    uint64_t y = make_f64((const double[]){1, 1, NAN}, s3, 1, false);
+    gs_tensor a = make_f32(a23, s23, 2, false);
+    gs_tensor row = make_i64(INTS(2, 2, 6), s3, 1); /* float32 vs int64 */
+    gs_tensor x = make_f64((const double[]){1, NAN, NAN}, s3, 1, false);
+    gs_tensor y = make_f64((const double[]){1, 1, NAN}, s3, 1, false);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const struct comparison_case *c = &cases[k];
-        uint64_t out = 0;
+        gs_tensor out = {0};
         int failed = checks_failed;
         CHECK_OK(c->fn(a, row, &out));
         CHECK_BOOL(out, s23, 2, c->want);
@@ -193,9 +193,9 @@ static void comparisons_broadcast_to_bool(void) {
     }
 
     /* (2,1) against (1,3) broadcasts to (2,3); bools compare as numbers */
-    uint64_t col = make_bool((const uint8_t[]){0, 1}, s21, 2);
-    uint64_t r13 = make_bool((const uint8_t[]){0, 1, 1}, s13, 2);
-    uint64_t out = 0;
+    gs_tensor col = make_bool((const uint8_t[]){0, 1}, s21, 2);
+    gs_tensor r13 = make_bool((const uint8_t[]){0, 1, 1}, s13, 2);
+    gs_tensor out = {0};
     CHECK_OK(gs_ge(col, r13, &out));
     CHECK_BOOL(out, s23, 2, (const uint8_t[]){1, 0, 0, 1, 1, 1});
     release(out);
@@ -212,10 +212,10 @@ static void comparisons_broadcast_to_bool(void) {
 }
 
 static void binary_errors(void) {
-    uint64_t a = make_f32(a23, s23, 2, false);
-    uint64_t b2 = make_f32((const float[]){1, 2}, s2, 1, false);
-    uint64_t t = make_bool((const uint8_t[]){1, 0}, s2, 1);
-    uint64_t out = 12345;
+    gs_tensor a = make_f32(a23, s23, 2, false);
+    gs_tensor b2 = make_f32((const float[]){1, 2}, s2, 1, false);
+    gs_tensor t = make_bool((const uint8_t[]){1, 0}, s2, 1);
+    gs_tensor out = {12345};
     CHECK_ERROR(gs_sub(a, b2, &out), GS_ERR_SHAPE_MISMATCH); /* (2,3) with (2,) */
     CHECK_ERROR(gs_div(a, b2, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_pow(b2, a, &out), GS_ERR_SHAPE_MISMATCH);
@@ -223,16 +223,16 @@ static void binary_errors(void) {
     CHECK_ERROR(gs_eq(a, b2, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_ge(b2, a, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_sub(t, t, &out), GS_ERR_DTYPE); /* NumPy: boolean subtract is a TypeError */
-    CHECK(out == 12345);
+    CHECK(out.id == 12345);
     release(a);
     release(b2);
     release(t);
 }
 
 static void binary_gradients(void) {
-    uint64_t x = make_f32((const float[]){1, 2, 4}, s3, 1, true);
-    uint64_t w = make_f32((const float[]){2, 4, 0.5f}, s3, 1, true);
-    uint64_t z = 0, s = 0;
+    gs_tensor x = make_f32((const float[]){1, 2, 4}, s3, 1, true);
+    gs_tensor w = make_f32((const float[]){2, 4, 0.5f}, s3, 1, true);
+    gs_tensor z = {0}, s = {0};
 
     /* d(x/w)/dx = 1/w, d(x/w)/dw = -x/w^2 */
     CHECK_OK(gs_div(x, w, &z));
@@ -255,8 +255,8 @@ static void binary_gradients(void) {
     release(s);
 
     /* maximum/minimum: the gradient goes to the winner, split in half on a tie */
-    uint64_t p = make_f32((const float[]){1, 5, 3}, s3, 1, true);
-    uint64_t q = make_f32((const float[]){2, 5, 1}, s3, 1, true);
+    gs_tensor p = make_f32((const float[]){1, 5, 3}, s3, 1, true);
+    gs_tensor q = make_f32((const float[]){2, 5, 1}, s3, 1, true);
     CHECK_OK(gs_maximum(p, q, &z));
     CHECK_OK(gs_sum(z, NULL, -1, false, &s));
     CHECK_OK(gs_backward(s, false));
@@ -275,8 +275,8 @@ static void binary_gradients(void) {
     release(s);
 
     /* a broadcast operand's gradient is summed back: d sum(a - row) / d row = -2 */
-    uint64_t a = make_f32(a23, s23, 2, false);
-    uint64_t row = make_f32((const float[]){1, 2, 3}, s3, 1, true);
+    gs_tensor a = make_f32(a23, s23, 2, false);
+    gs_tensor row = make_f32((const float[]){1, 2, 3}, s3, 1, true);
     CHECK_OK(gs_sub(a, row, &z));
     CHECK_OK(gs_sum(z, NULL, -1, false, &s));
     CHECK_OK(gs_backward(s, false));
@@ -295,11 +295,11 @@ static void binary_gradients(void) {
 /* ---- in-place ops ---------------------------------------------------------------------------- */
 
 static void inplace_tensor_values(void) {
-    uint64_t t = make_f32(a23, s23, 2, false);
-    uint64_t row = make_f32((const float[]){10, 20, 30}, s3, 1, false);
-    uint64_t col = make_f32((const float[]){1, 2}, s21, 2, false);
+    gs_tensor t = make_f32(a23, s23, 2, false);
+    gs_tensor row = make_f32((const float[]){10, 20, 30}, s3, 1, false);
+    gs_tensor col = make_f32((const float[]){1, 2}, s21, 2, false);
     const float two = 2;
-    uint64_t scalar = make_f32(&two, NULL, 0, false);
+    gs_tensor scalar = make_f32(&two, NULL, 0, false);
     void *before = NULL, *after = NULL;
     CHECK_OK(gs_tensor_data_ptr(t, &before));
 
@@ -315,16 +315,16 @@ static void inplace_tensor_values(void) {
     CHECK(before == after); /* in place: same memory */
 
     /* int64 target with int64 and bool values stays int64 */
-    uint64_t i = make_i64(INTS(1, 2, 3), s3, 1);
-    uint64_t j = make_i64(INTS(10, 20, 30), s3, 1);
-    uint64_t mask = make_bool((const uint8_t[]){1, 0, 1}, s3, 1);
+    gs_tensor i = make_i64(INTS(1, 2, 3), s3, 1);
+    gs_tensor j = make_i64(INTS(10, 20, 30), s3, 1);
+    gs_tensor mask = make_bool((const uint8_t[]){1, 0, 1}, s3, 1);
     CHECK_OK(gs_inplace(GS_BINARY_OP_ADD, i, j));
     CHECK_OK(gs_inplace(GS_BINARY_OP_MUL, i, mask));
     CHECK_I64(i, s3, 1, INTS(11, 0, 33));
 
     /* float32 target with a float64 value stays float32 */
-    uint64_t f = make_f32((const float[]){1, 2, 3}, s3, 1, false);
-    uint64_t d = make_f64((const double[]){0.5, 0.25, 0.125}, s3, 1, false);
+    gs_tensor f = make_f32((const float[]){1, 2, 3}, s3, 1, false);
+    gs_tensor d = make_f64((const double[]){0.5, 0.25, 0.125}, s3, 1, false);
     CHECK_OK(gs_inplace(GS_BINARY_OP_SUB, f, d));
     CHECK_F32(f, s3, 1, (const float[]){0.5f, 1.75f, 2.875f});
 
@@ -340,7 +340,7 @@ static void inplace_tensor_values(void) {
 }
 
 static void inplace_scalar_values(void) {
-    uint64_t f = make_f32((const float[]){1, 2, 3}, s3, 1, false);
+    gs_tensor f = make_f32((const float[]){1, 2, 3}, s3, 1, false);
     CHECK_OK(gs_inplace_scalar(GS_BINARY_OP_ADD, f, 1, GS_SCALAR_KIND_INT));
     CHECK_F32(f, s3, 1, (const float[]){2, 3, 4});
     CHECK_OK(gs_inplace_scalar(GS_BINARY_OP_MUL, f, 2.5, GS_SCALAR_KIND_FLOAT));
@@ -350,7 +350,7 @@ static void inplace_scalar_values(void) {
     CHECK_OK(gs_inplace_scalar(GS_BINARY_OP_DIV, f, 2, GS_SCALAR_KIND_INT));
     CHECK_F32(f, s3, 1, (const float[]){2.25f, 3.5f, 4.75f});
 
-    uint64_t i = make_i64(INTS(5, -6, 7), s3, 1);
+    gs_tensor i = make_i64(INTS(5, -6, 7), s3, 1);
     CHECK_OK(gs_inplace_scalar(GS_BINARY_OP_ADD, i, 3, GS_SCALAR_KIND_INT));
     CHECK_OK(gs_inplace_scalar(GS_BINARY_OP_MUL, i, 2, GS_SCALAR_KIND_INT));
     CHECK_OK(gs_inplace_scalar(GS_BINARY_OP_SUB, i, 1, GS_SCALAR_KIND_BOOL)); /* i -= True */
@@ -362,9 +362,9 @@ static void inplace_scalar_values(void) {
 
 static void inplace_updates_views(void) {
     /* reshape shares memory, so writing through the reshaped handle changes the original */
-    uint64_t t = make_f32(a23, s23, 2, false);
+    gs_tensor t = make_f32(a23, s23, 2, false);
     const int64_t s6[] = {6};
-    uint64_t flat = 0;
+    gs_tensor flat = {0};
     CHECK_OK(gs_reshape(t, s6, 1, &flat));
     CHECK_OK(gs_inplace_scalar(GS_BINARY_OP_MUL, flat, 10, GS_SCALAR_KIND_INT));
     CHECK_F32(t, s23, 2, (const float[]){10, 20, 30, 40, 50, 60});
@@ -373,8 +373,8 @@ static void inplace_updates_views(void) {
 }
 
 static void inplace_on_requires_grad_fails_in_grad_mode(void) {
-    uint64_t x = make_f32((const float[]){1, 2, 3}, s3, 1, true);
-    uint64_t v = make_f32((const float[]){1, 1, 1}, s3, 1, false);
+    gs_tensor x = make_f32((const float[]){1, 2, 3}, s3, 1, true);
+    gs_tensor v = make_f32((const float[]){1, 1, 1}, s3, 1, false);
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_ADD, x, v), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_inplace_scalar(GS_BINARY_OP_MUL, x, 2, GS_SCALAR_KIND_INT),
                 GS_ERR_INVALID_ARGUMENT);
@@ -391,8 +391,8 @@ static void inplace_on_requires_grad_fails_in_grad_mode(void) {
 }
 
 static void inplace_int_target_rejects_float_result(void) {
-    uint64_t i = make_i64(INTS(4, 5, 6), s3, 1);
-    uint64_t f = make_f32((const float[]){1, 1, 1}, s3, 1, false);
+    gs_tensor i = make_i64(INTS(4, 5, 6), s3, 1);
+    gs_tensor f = make_f32((const float[]){1, 1, 1}, s3, 1, false);
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_ADD, i, f), GS_ERR_DTYPE);
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_DIV, i, i), GS_ERR_DTYPE); /* int / int is float64 */
     CHECK_ERROR(gs_inplace_scalar(GS_BINARY_OP_ADD, i, 1.5, GS_SCALAR_KIND_FLOAT), GS_ERR_DTYPE);
@@ -400,7 +400,7 @@ static void inplace_int_target_rejects_float_result(void) {
     CHECK_I64(i, s3, 1, INTS(4, 5, 6));
 
     /* a bool target takes no numbers */
-    uint64_t b = make_bool((const uint8_t[]){1, 0, 1}, s3, 1);
+    gs_tensor b = make_bool((const uint8_t[]){1, 0, 1}, s3, 1);
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_ADD, b, i), GS_ERR_DTYPE);
     CHECK_BOOL(b, s3, 1, (const uint8_t[]){1, 0, 1});
     release(i);
@@ -409,10 +409,10 @@ static void inplace_int_target_rejects_float_result(void) {
 }
 
 static void inplace_cannot_grow_target(void) {
-    uint64_t t = make_f32((const float[]){1, 2, 3}, s3, 1, false);
-    uint64_t col = make_f32((const float[]){1, 2}, s21, 2, false);
-    uint64_t big = make_f32(a23, s23, 2, false);
-    uint64_t four = make_full(GS_DTYPE_FLOAT32, s4, 1, 1.0);
+    gs_tensor t = make_f32((const float[]){1, 2, 3}, s3, 1, false);
+    gs_tensor col = make_f32((const float[]){1, 2}, s21, 2, false);
+    gs_tensor big = make_f32(a23, s23, 2, false);
+    gs_tensor four = make_full(GS_DTYPE_FLOAT32, s4, 1, 1.0);
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_ADD, t, big), GS_ERR_SHAPE_MISMATCH);  /* (3,) += (2,3) */
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_MUL, col, big), GS_ERR_SHAPE_MISMATCH); /* (2,1) *= (2,3) */
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_SUB, t, four), GS_ERR_SHAPE_MISMATCH); /* (3,) -= (4,) */
@@ -425,7 +425,7 @@ static void inplace_cannot_grow_target(void) {
 }
 
 static void inplace_rejects_other_ops(void) {
-    uint64_t t = make_f32((const float[]){1, 2, 3}, s3, 1, false);
+    gs_tensor t = make_f32((const float[]){1, 2, 3}, s3, 1, false);
     CHECK_ERROR(gs_inplace(GS_BINARY_OP_POW, t, t), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_inplace(99, t, t), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_inplace_scalar(GS_BINARY_OP_MAXIMUM, t, 2, GS_SCALAR_KIND_INT),
@@ -438,7 +438,7 @@ static void inplace_rejects_other_ops(void) {
 /* ---- reductions ------------------------------------------------------------------------------ */
 
 /* The (2,3,4) float32 tensor holding 0, 1, ..., 23. */
-static uint64_t make_iota234(bool requires_grad) {
+static gs_tensor make_iota234(bool requires_grad) {
     float v[24];
     for (int i = 0; i < 24; i++)
         v[i] = (float)i;
@@ -446,8 +446,8 @@ static uint64_t make_iota234(bool requires_grad) {
 }
 
 static void mean_over_axes(void) {
-    uint64_t a = make_iota234(false);
-    uint64_t out = 0;
+    gs_tensor a = make_iota234(false);
+    gs_tensor out = {0};
 
     CHECK_OK(gs_mean(a, NULL, -1, false, &out)); /* all axes */
     CHECK_F32(out, NULL, 0, (const float[]){11.5f});
@@ -480,11 +480,11 @@ static void mean_over_axes(void) {
     release(a);
 
     /* ints and bools give float64 */
-    uint64_t i = make_i64(INTS(1, 2, 4, 4), s4, 1);
+    gs_tensor i = make_i64(INTS(1, 2, 4, 4), s4, 1);
     CHECK_OK(gs_mean(i, NULL, -1, false, &out));
     CHECK_F64(out, NULL, 0, (const double[]){2.75});
     release(out);
-    uint64_t b = make_bool((const uint8_t[]){1, 0, 1, 1}, s4, 1);
+    gs_tensor b = make_bool((const uint8_t[]){1, 0, 1, 1}, s4, 1);
     CHECK_OK(gs_mean(b, NULL, -1, false, &out));
     CHECK_F64(out, NULL, 0, (const double[]){0.75});
     release(out);
@@ -493,7 +493,7 @@ static void mean_over_axes(void) {
 
     /* mean of nothing is NaN (NumPy warns and returns nan) */
     const int64_t s0[] = {0};
-    uint64_t empty = make_full(GS_DTYPE_FLOAT64, s0, 1, 0.0);
+    gs_tensor empty = make_full(GS_DTYPE_FLOAT64, s0, 1, 0.0);
     CHECK_OK(gs_mean(empty, NULL, -1, false, &out));
     CHECK_F64(out, NULL, 0, (const double[]){NAN});
     release(out);
@@ -504,8 +504,8 @@ static void mean_over_axes(void) {
 static const float mv[] = {3, -1, 7, 2, 8, 8};
 
 static void max_min_over_axes(void) {
-    uint64_t m = make_f32(mv, s23, 2, false);
-    uint64_t out = 0;
+    gs_tensor m = make_f32(mv, s23, 2, false);
+    gs_tensor out = {0};
 
     CHECK_OK(gs_max(m, NULL, -1, false, &out));
     CHECK_F32(out, NULL, 0, (const float[]){8});
@@ -532,7 +532,7 @@ static void max_min_over_axes(void) {
     release(m);
 
     /* ints stay int64; NaN propagates */
-    uint64_t i = make_i64(INTS(4, -9, 2, 7), INTS(2, 2), 2);
+    gs_tensor i = make_i64(INTS(4, -9, 2, 7), INTS(2, 2), 2);
     CHECK_OK(gs_max(i, INTS(1), 1, false, &out));
     CHECK_I64(out, s2, 1, INTS(4, 7));
     release(out);
@@ -540,7 +540,7 @@ static void max_min_over_axes(void) {
     CHECK_I64(out, NULL, 0, INTS(-9));
     release(out);
     release(i);
-    uint64_t n = make_f64((const double[]){1, NAN, 3}, s3, 1, false);
+    gs_tensor n = make_f64((const double[]){1, NAN, 3}, s3, 1, false);
     CHECK_OK(gs_max(n, NULL, -1, false, &out));
     CHECK_F64(out, NULL, 0, (const double[]){NAN});
     release(out);
@@ -551,8 +551,8 @@ static void max_min_over_axes(void) {
 }
 
 static void argmax_argmin_first_index(void) {
-    uint64_t m = make_f32(mv, s23, 2, false);
-    uint64_t out = 0;
+    gs_tensor m = make_f32(mv, s23, 2, false);
+    gs_tensor out = {0};
 
     CHECK_OK(gs_argmax(m, NULL, -1, false, &out)); /* into the flattened tensor; first of ties */
     CHECK_I64(out, NULL, 0, INTS(4));
@@ -579,7 +579,7 @@ static void argmax_argmin_first_index(void) {
     release(m);
 
     /* a NaN wins both (NumPy); ints work too */
-    uint64_t n = make_f64((const double[]){1, NAN, 3}, s3, 1, false);
+    gs_tensor n = make_f64((const double[]){1, NAN, 3}, s3, 1, false);
     CHECK_OK(gs_argmax(n, NULL, -1, false, &out));
     CHECK_I64(out, NULL, 0, INTS(1));
     release(out);
@@ -587,7 +587,7 @@ static void argmax_argmin_first_index(void) {
     CHECK_I64(out, NULL, 0, INTS(1));
     release(out);
     release(n);
-    uint64_t i = make_i64(INTS(5, -2, 9, -2), s4, 1);
+    gs_tensor i = make_i64(INTS(5, -2, 9, -2), s4, 1);
     CHECK_OK(gs_argmin(i, INTS(0), 1, false, &out));
     CHECK_I64(out, NULL, 0, INTS(1));
     release(out);
@@ -595,11 +595,11 @@ static void argmax_argmin_first_index(void) {
 }
 
 /* sum(reduce(x)) backward; the caller checks x's gradient. */
-typedef int32_t (*reduce_fn)(uint64_t, const int64_t *, int32_t, bool, uint64_t *);
+typedef int32_t (*reduce_fn)(gs_tensor, const int64_t *, int32_t, bool, gs_tensor *);
 
-static void backward_through(reduce_fn fn, uint64_t x, const int64_t *axes, int32_t naxes,
+static void backward_through(reduce_fn fn, gs_tensor x, const int64_t *axes, int32_t naxes,
                              bool keepdims) {
-    uint64_t r = 0, s = 0;
+    gs_tensor r = {0}, s = {0};
     CHECK_OK(gs_tensor_zero_grad(x));
     CHECK_OK(fn(x, axes, naxes, keepdims, &r));
     CHECK_OK(gs_sum(r, NULL, -1, false, &s));
@@ -609,7 +609,7 @@ static void backward_through(reduce_fn fn, uint64_t x, const int64_t *axes, int3
 }
 
 static void mean_max_min_gradients(void) {
-    uint64_t x = make_f32(mv, s23, 2, true);
+    gs_tensor x = make_f32(mv, s23, 2, true);
     const float third = 1.0f / 3;
 
     backward_through(gs_mean, x, INTS(1), 1, false);
@@ -631,7 +631,7 @@ static void mean_max_min_gradients(void) {
     release(x);
 
     /* mean over non-adjacent axes of a 3-D tensor: 1/8 everywhere */
-    uint64_t a = make_iota234(true);
+    gs_tensor a = make_iota234(true);
     backward_through(gs_mean, a, INTS(0, 2), 2, true);
     float eighth[24];
     for (int i = 0; i < 24; i++)
@@ -641,8 +641,8 @@ static void mean_max_min_gradients(void) {
 }
 
 static void reductions_reject_bad_axes(void) {
-    uint64_t m = make_f32(mv, s23, 2, false);
-    uint64_t out = 12345;
+    gs_tensor m = make_f32(mv, s23, 2, false);
+    gs_tensor out = {12345};
     CHECK_ERROR(gs_mean(m, INTS(2), 1, false, &out), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_max(m, INTS(-3), 1, false, &out), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_min(m, INTS(1, -1), 2, false, &out), GS_ERR_INVALID_ARGUMENT);
@@ -650,11 +650,11 @@ static void reductions_reject_bad_axes(void) {
     CHECK_ERROR(gs_argmax(m, INTS(0, 1), 2, false, &out), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_argmin(m, INTS(-3), 1, false, &out), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_mean(m, NULL, 1, false, &out), GS_ERR_INVALID_ARGUMENT);
-    CHECK(out == 12345);
+    CHECK(out.id == 12345);
 
     /* max, min, argmax of nothing have no identity (NumPy ValueError) */
     const int64_t s0[] = {0};
-    uint64_t empty = make_full(GS_DTYPE_FLOAT32, s0, 1, 0.0);
+    gs_tensor empty = make_full(GS_DTYPE_FLOAT32, s0, 1, 0.0);
     CHECK_ERROR(gs_max(empty, NULL, -1, false, &out), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_argmin(empty, NULL, -1, false, &out), GS_ERR_INVALID_ARGUMENT);
     release(empty);

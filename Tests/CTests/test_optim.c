@@ -5,8 +5,8 @@
 static const int64_t s2[] = {2}, s22[] = {2, 2};
 
 /* Sets x's gradient to d(sum(x * x * c))/dx = 2 c x by running backward. */
-static void gradient_of_scaled_square(uint64_t x, double c) {
-    uint64_t xx = 0, y = 0, s = 0;
+static void gradient_of_scaled_square(gs_tensor x, double c) {
+    gs_tensor xx = {0}, y = {0}, s = {0};
     CHECK_OK(gs_mul(x, x, &xx));
     CHECK_OK(gs_binary_scalar(GS_BINARY_OP_MUL, xx, c, GS_SCALAR_KIND_FLOAT, false, &y));
     CHECK_OK(gs_sum(y, NULL, -1, false, &s));
@@ -17,8 +17,8 @@ static void gradient_of_scaled_square(uint64_t x, double c) {
 }
 
 static void test_sgd_and_adam_values(void) {
-    uint64_t p = make_f32((const float[]){1, -2}, s2, 1, true);
-    uint64_t opt = 0;
+    gs_tensor p = make_f32((const float[]){1, -2}, s2, 1, true);
+    gs_optimizer opt = {0};
     /* SGD, momentum 0.5: b1 = g1, p1 = p0 - 0.1 g1; b2 = 0.5 b1 + g2, p2 = p1 - 0.1 b2 */
     CHECK_OK(gs_sgd_new(&p, 1, 0.1, 0.5, 0.0, false, &opt));
     gradient_of_scaled_square(p, 0.5); /* g = p */
@@ -37,7 +37,7 @@ static void test_sgd_and_adam_values(void) {
     release(p);
 
     /* Adam's first step moves every coordinate by lr * sign(g) (up to eps) */
-    uint64_t q = make_f64((const double[]){3, -4}, s2, 1, true);
+    gs_tensor q = make_f64((const double[]){3, -4}, s2, 1, true);
     CHECK_OK(gs_adam_new(&q, 1, 0.01, 0.9, 0.999, 1e-8, 0.0, &opt));
     gradient_of_scaled_square(q, 1.0);
     CHECK_OK(gs_optim_step(opt));
@@ -49,7 +49,7 @@ static void test_sgd_and_adam_values(void) {
     int64_t length = 0;
     CHECK_OK(gs_optim_state_name(opt, 1, name, sizeof name, &length));
     CHECK(length == 3 && strcmp(name, "0.v") == 0);
-    uint64_t m = 0;
+    gs_tensor m = {0};
     CHECK_OK(gs_optim_state(opt, "0.m", &m));
     CHECK_F64(m, s2, 1, (const double[]){0.6, -0.8}); /* (1 - 0.9) * g, g = 2 q */
     release(m);
@@ -61,7 +61,8 @@ static void test_sgd_and_adam_values(void) {
 }
 
 static void test_other_rules(void) {
-    uint64_t p = make_f64((const double[]){1, 2}, s2, 1, true), opt = 0;
+    gs_tensor p = make_f64((const double[]){1, 2}, s2, 1, true);
+    gs_optimizer opt = {0};
     CHECK_OK(gs_adagrad_new(&p, 1, 0.5, 0.0, 0.0, &opt));
     gradient_of_scaled_square(p, 0.5); /* g = p; G = g^2; step = lr * sign(g) */
     CHECK_OK(gs_optim_step(opt));
@@ -78,7 +79,9 @@ static void test_other_rules(void) {
 }
 
 static void test_schedules(void) {
-    uint64_t p = make_f32((const float[]){1, 1}, s2, 1, true), opt = 0, s = 0;
+    gs_tensor p = make_f32((const float[]){1, 1}, s2, 1, true);
+    gs_optimizer opt = {0};
+    gs_scheduler s = {0};
     CHECK_OK(gs_sgd_new(&p, 1, 0.8, 0.0, 0.0, false, &opt));
     CHECK_OK(gs_step_lr_new(opt, 2, 0.5, -1, &s));
     double lr = 0;
@@ -110,16 +113,16 @@ static void test_schedules(void) {
     CHECK_ERROR(gs_multistep_lr_new(opt, NULL, 2, 0.1, -1, &s), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_cosine_annealing_lr_new(opt, 0, 0.0, -1, &s), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_cosine_annealing_lr_new(opt, 4, 0.0, -2, &s), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_step_lr_new(p, 2, 0.5, -1, &s), GS_ERR_INVALID_HANDLE);     /* a tensor */
+    CHECK_ERROR(gs_step_lr_new((gs_optimizer){p.id}, 2, 0.5, -1, &s), GS_ERR_INVALID_HANDLE);     /* a tensor */
     CHECK_ERROR(gs_step_lr_new(opt, 2, 0.5, -1, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_scheduler_step(opt), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_scheduler_step((gs_scheduler){opt.id}), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_scheduler_rate(s, -1, &lr), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_scheduler_rate(s, 1, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_scheduler_last_epoch(s, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_OK(gs_scheduler_release(s));
     CHECK_ERROR(gs_scheduler_release(s), GS_ERR_INVALID_HANDLE);
 
-    uint64_t fresh = 0;
+    gs_optimizer fresh = {0};
     CHECK_OK(gs_sgd_new(&p, 1, 0.8, 0.0, 0.0, false, &fresh));
     CHECK_ERROR(gs_step_lr_new(fresh, 2, 0.5, 3, &s), GS_ERR_INVALID_ARGUMENT); /* nothing to resume */
     CHECK_OK(gs_optim_release(fresh));
@@ -128,23 +131,24 @@ static void test_schedules(void) {
 }
 
 static void test_optimizer_errors(void) {
-    uint64_t p = make_f32((const float[]){1, 1}, s2, 1, true), opt = 0;
-    uint64_t ints = make_full(GS_DTYPE_INT64, s2, 1, 1);
+    gs_tensor p = make_f32((const float[]){1, 1}, s2, 1, true);
+    gs_optimizer opt = {0};
+    gs_tensor ints = make_full(GS_DTYPE_INT64, s2, 1, 1);
     CHECK_ERROR(gs_sgd_new(&p, 1, -0.1, 0, 0, false, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_sgd_new(&p, 1, 0.1, -1, 0, false, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_sgd_new(NULL, 1, 0.1, 0, 0, false, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_sgd_new(&p, -1, 0.1, 0, 0, false, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_sgd_new(&p, 1, 0.1, 0, 0, false, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_sgd_new(&ints, 1, 0.1, 0, 0, false, &opt), GS_ERR_DTYPE);
-    uint64_t twice[] = {p, p};
+    gs_tensor twice[] = {p, p};
     CHECK_ERROR(gs_adam_new(twice, 2, 0.1, 0.9, 0.999, 1e-8, 0, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_adam_new(&p, 1, 0.1, 1.0, 0.999, 1e-8, 0, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_adam_new(&p, 1, 0.1, 0.9, 0.999, -1, 0, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_adagrad_new(&p, 1, 0.1, -1, 0, &opt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_adadelta_new(&p, 1, 0.1, 1.5, 0, 1e-6, &opt), GS_ERR_INVALID_ARGUMENT);
-    uint64_t stale = p + (1ull << 32);
+    gs_tensor stale = {p.id + (1ull << 32)};
     CHECK_ERROR(gs_adam_new(&stale, 1, 0.1, 0.9, 0.999, 1e-8, 0, &opt), GS_ERR_INVALID_HANDLE);
-    uint64_t sum = 0;
+    gs_tensor sum = {0};
     CHECK_OK(gs_sum(p, NULL, -1, false, &sum));
     CHECK_ERROR(gs_adam_new(&sum, 1, 0.1, 0.9, 0.999, 1e-8, 0, &opt), GS_ERR_INVALID_ARGUMENT); /* not a leaf */
 
@@ -168,12 +172,12 @@ static void test_optimizer_errors(void) {
     CHECK_ERROR(gs_optim_state_name(opt, 2, NULL, 0, &length), GS_ERR_INDEX);
     CHECK_ERROR(gs_optim_state_name(opt, 0, NULL, 4, &length), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_optim_state_name(opt, 0, NULL, 0, NULL), GS_ERR_INVALID_ARGUMENT);
-    uint64_t state = 0;
+    gs_tensor state = {0};
     CHECK_ERROR(gs_optim_state(opt, "0.w", &state), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_optim_state(opt, NULL, &state), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_optim_step(p), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_optim_release(p), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_tensor_release(opt), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_optim_step((gs_optimizer){p.id}), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_optim_release((gs_optimizer){p.id}), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_tensor_release((gs_tensor){opt.id}), GS_ERR_INVALID_HANDLE);
 
     /* a parameter rebound to another shape: step refuses and writes nothing */
     CHECK_OK(gs_tensor_set_data(p, (const float[]){5, 5, 5, 5}, GS_DTYPE_FLOAT32, s22, 2));
@@ -188,7 +192,7 @@ static void test_optimizer_errors(void) {
 }
 
 static void test_init(void) {
-    uint64_t w = make_full(GS_DTYPE_FLOAT64, INTS(40, 50), 2, 0);
+    gs_tensor w = make_full(GS_DTYPE_FLOAT64, INTS(40, 50), 2, 0);
     double gain = 0;
     CHECK_OK(gs_init_gain(GS_NONLINEARITY_TANH, NAN, &gain));
     CHECK_CLOSE(gain, 5.0 / 3);
@@ -209,7 +213,7 @@ static void test_init(void) {
     CHECK_OK(gs_init_uniform(w, -1, 1));
     CHECK_OK(gs_init_normal(w, 0, 1));
 
-    uint64_t v = make_full(GS_DTYPE_FLOAT32, s2, 1, 0), ints = make_full(GS_DTYPE_INT64, s22, 2, 0);
+    gs_tensor v = make_full(GS_DTYPE_FLOAT32, s2, 1, 0), ints = make_full(GS_DTYPE_INT64, s22, 2, 0);
     CHECK_ERROR(gs_init_gain(7, NAN, &gain), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_init_gain(GS_NONLINEARITY_RELU, NAN, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_init_xavier_uniform(v, 1.0), GS_ERR_INVALID_ARGUMENT); /* rank 1 */
@@ -218,14 +222,14 @@ static void test_init(void) {
     CHECK_ERROR(gs_init_uniform(ints, 0, 1), GS_ERR_DTYPE);
     CHECK_ERROR(gs_init_uniform(v, 1, 0), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_init_normal(v, 0, -1), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_init_constant(0, 1), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_init_constant((gs_tensor){0}, 1), GS_ERR_INVALID_HANDLE);
     release(v);
     release(ints);
     release(w);
 }
 
 static void test_module_generic(void) {
-    uint64_t seq = 0, inner = 0;
+    gs_module seq = {0}, inner = {0};
     CHECK_OK(gs_sequential_new(NULL, 0, &inner));
     CHECK_OK(gs_sequential_new(&inner, 1, &seq));
     char text[64];
@@ -244,21 +248,22 @@ static void test_module_generic(void) {
     CHECK_OK(gs_module_is_training(inner, &training));
     CHECK(!training); /* reaches sub-modules */
 
-    uint64_t x = make_f32((const float[]){1, 2}, s2, 1, false), out[3] = {0};
+    gs_tensor x = make_f32((const float[]){1, 2}, s2, 1, false), out[3] = {0};
     int32_t n = 0;
     CHECK_OK(gs_module_forward(seq, &x, 1, out, 3, &n)); /* an empty Sequential is the identity */
     CHECK(n == 1);
     CHECK_F32(out[0], s2, 1, (const float[]){1, 2});
     release(out[0]);
 
-    uint64_t param = 0;
-    uint64_t pair[] = {x, x};
+    gs_tensor param = {0};
+    gs_module made = {0};
+    gs_tensor pair[] = {x, x};
     CHECK_ERROR(gs_module_forward(seq, pair, 2, out, 3, &n), GS_ERR_INVALID_ARGUMENT); /* arity */
     CHECK_ERROR(gs_module_forward(seq, NULL, 1, out, 3, &n), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_forward(seq, &x, 1, NULL, 3, &n), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_forward(seq, &x, 1, out, 0, &n), GS_ERR_INVALID_ARGUMENT); /* capacity */
-    CHECK_ERROR(gs_module_forward(x, &x, 1, out, 3, &n), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_module_forward(seq, &seq, 1, out, 3, &n), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_forward((gs_module){x.id}, &x, 1, out, 3, &n), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_forward(seq, &(gs_tensor){seq.id}, 1, out, 3, &n), GS_ERR_INVALID_HANDLE); /* a module */
     CHECK_ERROR(gs_module_parameter(seq, "weight", &param), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_parameter(seq, NULL, &param), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_set_parameter(seq, "0.weight", x), GS_ERR_INVALID_ARGUMENT);
@@ -268,12 +273,12 @@ static void test_module_generic(void) {
     CHECK_ERROR(gs_module_is_training(seq, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_describe(seq, NULL, 8, &length), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_module_describe(seq, text, -1, &length), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_sequential_new(&x, 1, &param), GS_ERR_INVALID_HANDLE);
-    CHECK_ERROR(gs_sequential_new(NULL, 1, &param), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_sequential_new(&(gs_module){x.id}, 1, &made), GS_ERR_INVALID_HANDLE); /* a tensor */
+    CHECK_ERROR(gs_sequential_new(NULL, 1, &made), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_sequential_new(NULL, 0, NULL), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_module_release(x), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_release((gs_module){x.id}), GS_ERR_INVALID_HANDLE);
     CHECK_OK(gs_module_reset_parameters(seq)); /* no parameters: nothing to draw */
-    CHECK_ERROR(gs_module_reset_parameters(x), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_module_reset_parameters((gs_module){x.id}), GS_ERR_INVALID_HANDLE);
     CHECK_OK(gs_module_release(inner)); /* seq keeps its own reference */
     CHECK_OK(gs_module_forward(seq, &x, 1, out, 3, &n));
     release(out[0]);

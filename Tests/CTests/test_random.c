@@ -9,7 +9,7 @@ static const int64_t s_samples[] = {SAMPLES};
 
 /* A float64 tensor of `n` uniform samples in [0, 1), copied into `out`. */
 static void uniform_f64(int64_t n, double *out) {
-    uint64_t t = 0;
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_uniform(GS_DTYPE_FLOAT64, &n, 1, 0.0, 1.0, false, &t));
     CHECK_OK(gs_tensor_copy_data(t, out, n * (int64_t)sizeof(double)));
     release(t);
@@ -17,7 +17,7 @@ static void uniform_f64(int64_t n, double *out) {
 
 /* A float64 tensor of `n` standard normal samples, copied into `out`. */
 static void normal_f64(int64_t n, double *out) {
-    uint64_t t = 0;
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_normal(GS_DTYPE_FLOAT64, &n, 1, 0.0, 1.0, false, &t));
     CHECK_OK(gs_tensor_copy_data(t, out, n * (int64_t)sizeof(double)));
     release(t);
@@ -35,8 +35,8 @@ static void moments(const double *v, int n, double *mean, double *std) {
 }
 
 /* t's elements as float64 (through gs_tensor_astype); `n` elements. */
-static void read_as_f64(uint64_t t, double *dst, int64_t n) {
-    uint64_t d = 0;
+static void read_as_f64(gs_tensor t, double *dst, int64_t n) {
+    gs_tensor d = {0};
     if (CHECK_OK(gs_tensor_astype(t, GS_DTYPE_FLOAT64, &d))) {
         CHECK_OK(gs_tensor_copy_data(d, dst, n * (int64_t)sizeof(double)));
         release(d);
@@ -86,7 +86,7 @@ static void different_seed_gives_different_samples(void) {
    and the samples spread over the range (min and max near the ends). */
 static void check_uniform(int32_t dtype, double low, double high) {
     const int64_t shape[] = {100, 100};
-    uint64_t t = 0;
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_uniform(dtype, shape, 2, low, high, false, &t));
     CHECK_META(t, dtype, shape, 2);
     double *v = malloc(SAMPLES * sizeof(double));
@@ -116,7 +116,7 @@ static void uniform_range_and_dtype(void) {
 
     /* requires_grad is honoured */
     const int64_t s2[] = {2};
-    uint64_t t = 0;
+    gs_tensor t = {0};
     bool flag = false;
     CHECK_OK(gs_tensor_uniform(GS_DTYPE_FLOAT32, s2, 1, 0.0, 1.0, true, &t));
     CHECK_OK(gs_tensor_requires_grad(t, &flag));
@@ -126,7 +126,7 @@ static void uniform_range_and_dtype(void) {
 
 static void uniform_rejects_bad_arguments(void) {
     const int64_t s2[] = {2};
-    uint64_t t = 0;
+    gs_tensor t = {0};
     CHECK_ERROR(gs_tensor_uniform(GS_DTYPE_INT64, s2, 1, 0.0, 1.0, false, &t), GS_ERR_DTYPE);
     CHECK_ERROR(gs_tensor_uniform(GS_DTYPE_BOOL, s2, 1, 0.0, 1.0, false, &t), GS_ERR_DTYPE);
     CHECK_ERROR(gs_tensor_uniform(GS_DTYPE_FLOAT32, s2, 1, 1.0, 0.0, false, &t),
@@ -140,7 +140,7 @@ static void uniform_rejects_bad_arguments(void) {
 /* normal(mean, std) on 10000 samples of `dtype`: the sample moments are close (the standard
    error of the mean is std / 100, of the std about std / 141). */
 static void check_normal(int32_t dtype, double mean, double std) {
-    uint64_t t = 0;
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_normal(dtype, s_samples, 1, mean, std, false, &t));
     CHECK_META(t, dtype, s_samples, 1);
     double *v = malloc(SAMPLES * sizeof(double));
@@ -166,7 +166,7 @@ static void normal_sample_moments(void) {
 
     /* std 0 is allowed (as NumPy's scale=0): every sample is the mean */
     const int64_t s3[] = {3};
-    uint64_t t = 0;
+    gs_tensor t = {0};
     CHECK_OK(gs_tensor_normal(GS_DTYPE_FLOAT64, s3, 1, 1.5, 0.0, false, &t));
     CHECK_F64(t, s3, 1, (const double[]){1.5, 1.5, 1.5});
     release(t);
@@ -174,21 +174,21 @@ static void normal_sample_moments(void) {
 
 static void normal_rejects_bad_std(void) {
     const int64_t s2[] = {2};
-    uint64_t t = 12345;
+    gs_tensor t = {12345};
     CHECK_ERROR(gs_tensor_normal(GS_DTYPE_FLOAT32, s2, 1, 0.0, -1.0, false, &t),
                 GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_tensor_normal(GS_DTYPE_FLOAT64, s2, 1, 0.0, NAN, false, &t),
                 GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_tensor_normal(GS_DTYPE_FLOAT64, s2, 1, INFINITY, 1.0, false, &t),
                 GS_ERR_INVALID_ARGUMENT);
-    CHECK(t == 12345);
+    CHECK(t.id == 12345);
     CHECK_ERROR(gs_tensor_normal(GS_DTYPE_INT64, s2, 1, 0.0, 1.0, false, &t), GS_ERR_DTYPE);
 }
 
 static void set_data_rebinds_shape_and_dtype(void) {
     const int64_t s23[] = {2, 3}, s4[] = {4};
-    uint64_t x = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
-    uint64_t old = 0;
+    gs_tensor x = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
+    gs_tensor old = {0};
     CHECK_OK(gs_tensor_detach(x, &old)); /* shares x's current memory */
 
     CHECK_OK(gs_tensor_set_data(x, INTS(7, -8, 9, 10), GS_DTYPE_INT64, s4, 1));
@@ -201,7 +201,7 @@ static void set_data_rebinds_shape_and_dtype(void) {
     CHECK(px != pold);
 
     /* ops see the new data */
-    uint64_t y = 0;
+    gs_tensor y = {0};
     CHECK_OK(gs_add(x, x, &y));
     CHECK_I64(y, s4, 1, INTS(14, -16, 18, 20));
     release(y);
@@ -220,8 +220,8 @@ static void set_data_rebinds_shape_and_dtype(void) {
 
 static void set_data_keeps_grad_only_for_same_layout(void) {
     const int64_t s2[] = {2}, s3[] = {3};
-    uint64_t x = make_f32((const float[]){1, 2}, s2, 1, true);
-    uint64_t y = 0;
+    gs_tensor x = make_f32((const float[]){1, 2}, s2, 1, true);
+    gs_tensor y = {0};
     CHECK_OK(gs_sum(x, NULL, -1, false, &y));
     CHECK_OK(gs_backward(y, false));
     release(y);
@@ -245,9 +245,9 @@ static void set_data_keeps_grad_only_for_same_layout(void) {
 static void backward_after_set_data_fails(void) {
     const int64_t s3[] = {3}, s2[] = {2};
     /* an input requiring grad rebound to another shape */
-    uint64_t x = make_f32((const float[]){1, 2, 3}, s3, 1, true);
-    uint64_t w = make_f32((const float[]){4, 5, 6}, s3, 1, false);
-    uint64_t xw = 0, y = 0;
+    gs_tensor x = make_f32((const float[]){1, 2, 3}, s3, 1, true);
+    gs_tensor w = make_f32((const float[]){4, 5, 6}, s3, 1, false);
+    gs_tensor xw = {0}, y = {0};
     CHECK_OK(gs_mul(x, w, &xw));
     CHECK_OK(gs_sum(xw, NULL, -1, false, &y));
     CHECK_OK(gs_tensor_set_data(x, (const float[]){1, 2}, GS_DTYPE_FLOAT32, s2, 1));
@@ -270,7 +270,7 @@ static void backward_after_set_data_fails(void) {
 
 static void set_requires_grad_on_float_only(void) {
     const int64_t s2[] = {2};
-    uint64_t f = make_f32((const float[]){1, 2}, s2, 1, false);
+    gs_tensor f = make_f32((const float[]){1, 2}, s2, 1, false);
     bool flag = false;
     CHECK_OK(gs_tensor_set_requires_grad(f, true));
     CHECK_OK(gs_tensor_requires_grad(f, &flag));
@@ -279,7 +279,7 @@ static void set_requires_grad_on_float_only(void) {
     CHECK(flag);
 
     /* an op's result is not a leaf: its flag cannot be changed */
-    uint64_t y = 0;
+    gs_tensor y = {0};
     CHECK_OK(gs_mul(f, f, &y));
     CHECK_ERROR(gs_tensor_set_requires_grad(y, false), GS_ERR_INVALID_ARGUMENT);
     release(y);
@@ -289,14 +289,14 @@ static void set_requires_grad_on_float_only(void) {
     CHECK(!flag);
     release(f);
 
-    uint64_t i = make_i64(INTS(1, 2), s2, 1);
+    gs_tensor i = make_i64(INTS(1, 2), s2, 1);
     CHECK_ERROR(gs_tensor_set_requires_grad(i, true), GS_ERR_DTYPE);
     CHECK_OK(gs_tensor_requires_grad(i, &flag));
     CHECK(!flag);
     CHECK_OK(gs_tensor_set_requires_grad(i, false)); /* turning it off is harmless */
     release(i);
 
-    uint64_t b = make_bool((const uint8_t[]){1, 0}, s2, 1);
+    gs_tensor b = make_bool((const uint8_t[]){1, 0}, s2, 1);
     CHECK_ERROR(gs_tensor_set_requires_grad(b, true), GS_ERR_DTYPE);
     release(b);
 }

@@ -51,7 +51,7 @@ static void *work(void *argument) {
     snprintf(expected_message, sizeof expected_message, "(2, %d)", w->id + 1);
 
     for (int round = 0; round < ROUNDS; round++) {
-        uint64_t x = 0, weight = 0, product = 0, activated = 0, total = 0, x_grad = 0;
+        gs_tensor x = {0}, weight = {0}, product = {0}, activated = {0}, total = {0}, x_grad = {0};
         if (gs_tensor_new(x_data, GS_DTYPE_FLOAT64, shape, 2, true, &x) ||
             gs_tensor_new(w_data, GS_DTYPE_FLOAT64, shape, 2, false, &weight) ||
             gs_matmul(x, weight, &product) || gs_tanh(product, &activated) ||
@@ -68,15 +68,15 @@ static void *work(void *argument) {
                     break;
                 }
         }
-        uint64_t handles[] = {x, weight, product, activated, total, x_grad};
+        gs_tensor handles[] = {x, weight, product, activated, total, x_grad};
         for (size_t i = 0; i < sizeof handles / sizeof *handles; i++)
-            if (handles[i]) gs_tensor_release(handles[i]);
+            if (handles[i].id) gs_tensor_release(handles[i]);
 
         /* an error of this thread's own shape: the message read back must be this thread's */
-        uint64_t a = 0, b = 0, bad = 0;
+        gs_tensor a = {0}, b = {0}, bad = {0};
         gs_tensor_full(GS_DTYPE_FLOAT64, INTS(2, w->id + 1), 2, 1.0, false, &a);
         gs_tensor_full(GS_DTYPE_FLOAT64, INTS(w->id + 3, 2), 2, 1.0, false, &b);
-        if (gs_matmul(a, b, &bad) != GS_ERR_SHAPE_MISMATCH || bad != 0 ||
+        if (gs_matmul(a, b, &bad) != GS_ERR_SHAPE_MISMATCH || bad.id != 0 ||
             strstr(gs_last_error(), expected_message) == NULL)
             w->failures++;
         gs_tensor_release(a);

@@ -4,7 +4,7 @@
  */
 #include "check.h"
 
-typedef int32_t (*unary_fn)(uint64_t, uint64_t *);
+typedef int32_t (*unary_fn)(gs_tensor, gs_tensor *);
 
 struct unary_case {
     const char *name;
@@ -42,8 +42,8 @@ enum { N = 12 }; /* shape (3, 4) */
 static const int64_t s34[] = {3, 4};
 
 /* t's elements as float64 (through gs_tensor_astype). */
-static void read_f64(uint64_t t, double *dst) {
-    uint64_t d = 0;
+static void read_f64(gs_tensor t, double *dst) {
+    gs_tensor d = {0};
     if (CHECK_OK(gs_tensor_astype(t, GS_DTYPE_FLOAT64, &d))) {
         CHECK_OK(gs_tensor_copy_data(d, dst, N * sizeof(double)));
         release(d);
@@ -54,7 +54,7 @@ static void run_case(const struct unary_case *c, int32_t dtype, const double *xs
     float xf[N];
     for (int i = 0; i < N; i++)
         xf[i] = (float)xs[i];
-    uint64_t x = 0, y = 0, s = 0, g = 0;
+    gs_tensor x = {0}, y = {0}, s = {0}, g = {0};
     CHECK_OK(gs_tensor_new(dtype == GS_DTYPE_FLOAT32 ? (const void *)xf : (const void *)xs, dtype,
                            s34, 2, true, &x));
     if (!CHECK_OK(c->fn(x, &y))) {

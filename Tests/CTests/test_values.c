@@ -4,7 +4,7 @@
 static void creation(void) {
     const float data[] = {1, 2, 3, 4, 5, 6};
     const int64_t shape[] = {2, 3};
-    uint64_t a = make_f32(data, shape, 2, false);
+    gs_tensor a = make_f32(data, shape, 2, false);
     CHECK_F32(a, shape, 2, data);
 
     /* describe with capacity 0 reports dtype and ndim only */
@@ -20,22 +20,22 @@ static void creation(void) {
     /* the library copied the buffer: later changes to it do not reach the tensor */
     float mine[] = {1, 2};
     const int64_t two[] = {2};
-    uint64_t b = make_f32(mine, two, 1, false);
+    gs_tensor b = make_f32(mine, two, 1, false);
     mine[0] = 100;
     CHECK_F32(b, two, 1, (const float[]){1, 2});
 
     /* a 0-d tensor holds one element */
     const float seven = 7;
-    uint64_t s = make_f32(&seven, NULL, 0, false);
+    gs_tensor s = make_f32(&seven, NULL, 0, false);
     CHECK_F32(s, NULL, 0, &seven);
 
     /* full: zeros and ones of each dtype */
-    uint64_t ones = make_full(GS_DTYPE_FLOAT64, shape, 2, 1.0);
+    gs_tensor ones = make_full(GS_DTYPE_FLOAT64, shape, 2, 1.0);
     double d[6] = {0};
     CHECK_OK(gs_tensor_copy_data(ones, d, sizeof d));
     CHECK(d[0] == 1.0 && d[5] == 1.0);
     CHECK_META(ones, GS_DTYPE_FLOAT64, shape, 2);
-    uint64_t zi = make_full(GS_DTYPE_INT64, shape, 2, 0.0);
+    gs_tensor zi = make_full(GS_DTYPE_INT64, shape, 2, 0.0);
     int64_t z[6] = {1, 1, 1, 1, 1, 1};
     CHECK_OK(gs_tensor_copy_data(zi, z, sizeof z));
     CHECK(z[0] == 0 && z[5] == 0);
@@ -53,13 +53,13 @@ static void creation(void) {
 
 static void elementwise_broadcasting(void) {
     const int64_t s23[] = {2, 3}, s3[] = {3}, s21[] = {2, 1}, s13[] = {1, 3};
-    uint64_t a = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
-    uint64_t row = make_f32((const float[]){10, 20, 30}, s3, 1, false);
-    uint64_t col = make_f32((const float[]){1, 2}, s21, 2, false);
-    uint64_t r13 = make_f32((const float[]){1, 10, 100}, s13, 2, false);
+    gs_tensor a = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
+    gs_tensor row = make_f32((const float[]){10, 20, 30}, s3, 1, false);
+    gs_tensor col = make_f32((const float[]){1, 2}, s21, 2, false);
+    gs_tensor r13 = make_f32((const float[]){1, 10, 100}, s13, 2, false);
     const float two = 2;
-    uint64_t scalar = make_f32(&two, NULL, 0, false);
-    uint64_t out = 0;
+    gs_tensor scalar = make_f32(&two, NULL, 0, false);
+    gs_tensor out = {0};
 
     CHECK_OK(gs_add(a, row, &out)); /* (2,3) + (3,) */
     CHECK_F32(out, s23, 2, (const float[]){11, 22, 33, 14, 25, 36});
@@ -94,17 +94,17 @@ static void elementwise_broadcasting(void) {
 
 static void matmul(void) {
     const int64_t s23[] = {2, 3}, s32[] = {3, 2}, s22[] = {2, 2};
-    uint64_t a = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
-    uint64_t b = make_f32((const float[]){7, 8, 9, 10, 11, 12}, s32, 2, false);
-    uint64_t out = 0;
+    gs_tensor a = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
+    gs_tensor b = make_f32((const float[]){7, 8, 9, 10, 11, 12}, s32, 2, false);
+    gs_tensor out = {0};
     CHECK_OK(gs_matmul(a, b, &out));
     CHECK_F32(out, s22, 2, (const float[]){58, 64, 139, 154});
     release(out);
 
     /* batched, with the 2-D operand broadcast over the batch: (2,2,3) @ (3,1) -> (2,2,1) */
     const int64_t s223[] = {2, 2, 3}, s31[] = {3, 1}, s221[] = {2, 2, 1};
-    uint64_t batch = make_f32((const float[]){1, 2, 3, 4, 5, 6, -1, 0, 1, 2, 2, 2}, s223, 3, false);
-    uint64_t v = make_f32((const float[]){1, 1, 2}, s31, 2, false);
+    gs_tensor batch = make_f32((const float[]){1, 2, 3, 4, 5, 6, -1, 0, 1, 2, 2, 2}, s223, 3, false);
+    gs_tensor v = make_f32((const float[]){1, 1, 2}, s31, 2, false);
     CHECK_OK(gs_matmul(batch, v, &out));
     CHECK_F32(out, s221, 3, (const float[]){9, 21, 1, 8});
     release(out);
@@ -117,8 +117,8 @@ static void matmul(void) {
 
 static void sum(void) {
     const int64_t s23[] = {2, 3}, s3[] = {3}, s21[] = {2, 1};
-    uint64_t a = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
-    uint64_t out = 0;
+    gs_tensor a = make_f32((const float[]){1, 2, 3, 4, 5, 6}, s23, 2, false);
+    gs_tensor out = {0};
 
     CHECK_OK(gs_sum(a, NULL, -1, false, &out)); /* all axes -> 0-d */
     CHECK_F32(out, NULL, 0, (const float[]){21});
@@ -142,11 +142,11 @@ static void sum(void) {
 
 static void dtypes(void) {
     const int64_t s2[] = {2};
-    uint64_t i = 0, f64 = 0, b = 0, out = 0;
+    gs_tensor i = {0}, f64 = {0}, b = {0}, out = {0};
     CHECK_OK(gs_tensor_new((const int64_t[]){3, -4}, GS_DTYPE_INT64, s2, 1, false, &i));
     CHECK_OK(gs_tensor_new((const double[]){0.5, 0.25}, GS_DTYPE_FLOAT64, s2, 1, false, &f64));
     CHECK_OK(gs_tensor_new((const uint8_t[]){1, 0}, GS_DTYPE_BOOL, s2, 1, false, &b));
-    uint64_t f32 = make_f32((const float[]){1, 2}, s2, 1, false);
+    gs_tensor f32 = make_f32((const float[]){1, 2}, s2, 1, false);
 
     CHECK_OK(gs_add(i, i, &out)); /* int64 + int64 stays int64 */
     CHECK_META(out, GS_DTYPE_INT64, s2, 1);

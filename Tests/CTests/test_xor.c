@@ -8,7 +8,7 @@ static const float targets[] = {0, 1, 1, 0};
 
 void test_xor(void) {
     CHECK_OK(gs_manual_seed(3));
-    uint64_t layers[3] = {0}, net = 0, loss_fn = 0;
+    gs_module layers[3] = {0}, net = {0}, loss_fn = {0};
     CHECK_OK(gs_linear_new(2, 8, true, GS_DTYPE_FLOAT32, &layers[0]));
     CHECK_OK(gs_tanh_new(&layers[1]));
     CHECK_OK(gs_linear_new(8, 1, true, GS_DTYPE_FLOAT32, &layers[2]));
@@ -19,7 +19,7 @@ void test_xor(void) {
     int64_t count = 0;
     CHECK_OK(gs_module_parameter_count(net, &count));
     CHECK(count == 4);
-    uint64_t params[4] = {0};
+    gs_tensor params[4] = {0};
     const char *names[4] = {"0.weight", "0.bias", "2.weight", "2.bias"};
     for (int i = 0; i < 4; i++) {
         char name[16];
@@ -36,12 +36,13 @@ void test_xor(void) {
     CHECK_OK(gs_tensor_copy_data(params[0], after, sizeof after));
     CHECK(memcmp(before, after, sizeof before) == 0);
 
-    uint64_t optimizer = 0, schedule = 0;
+    gs_optimizer optimizer = {0};
+    gs_scheduler schedule = {0};
     CHECK_OK(gs_adam_new(params, 4, 0.05, 0.9, 0.999, 1e-8, 0.0, &optimizer));
     CHECK_OK(gs_step_lr_new(optimizer, 300, 0.5, -1, &schedule));
 
-    uint64_t x = make_f32(inputs, INTS(4, 2), 2, false);
-    uint64_t y = make_f32(targets, INTS(4, 1), 2, false);
+    gs_tensor x = make_f32(inputs, INTS(4, 2), 2, false);
+    gs_tensor y = make_f32(targets, INTS(4, 1), 2, false);
     float first = -1, last = -1;
     for (int step = 0; step < 600; step++) {
         last = train_step(net, loss_fn, optimizer, x, y);
@@ -54,7 +55,7 @@ void test_xor(void) {
     /* evaluation mode, no graph: every point on the right side of 0.5 */
     CHECK_OK(gs_module_train(net, false));
     CHECK_OK(gs_set_grad_enabled(false));
-    uint64_t out[3] = {0};
+    gs_tensor out[3] = {0};
     int32_t n = 0;
     CHECK_OK(gs_module_forward(net, &x, 1, out, 3, &n));
     float predictions[4];

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "gradswift.h"
+#include "fuzz_ids.inc" /* id_gs_*: the functions on raw handle ids (gen_calls.py) */
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -360,7 +361,7 @@ static int64_t numel_of(const int64_t *shape, int ndim) {
 static size_t item_size(int32_t dtype) { return dtype == 0 ? 4 : dtype == 3 ? 1 : 8; }
 
 static bool describe(uint64_t h, int32_t *dtype, int32_t *ndim, int64_t shape[MAX_RANK]) {
-    return gs_tensor_describe(h, dtype, ndim, shape, MAX_RANK) == GS_OK;
+    return id_gs_tensor_describe(h, dtype, ndim, shape, MAX_RANK) == GS_OK;
 }
 
 /* ---- pool bookkeeping -------------------------------------------------------------------- */
@@ -442,11 +443,11 @@ static const char *release_function(int kind) {
 
 static int32_t release_handle(uint64_t h, int kind) {
     switch (kind) {
-    case FZ_TENSOR: return gs_tensor_release(h);
-    case FZ_MODULE: return gs_module_release(h);
-    case FZ_OPTIM: return gs_optim_release(h);
-    case FZ_SCHED: return gs_scheduler_release(h);
-    default: return gs_checkpoint_release(h);
+    case FZ_TENSOR: return id_gs_tensor_release(h);
+    case FZ_MODULE: return id_gs_module_release(h);
+    case FZ_OPTIM: return id_gs_optim_release(h);
+    case FZ_SCHED: return id_gs_scheduler_release(h);
+    default: return id_gs_checkpoint_release(h);
     }
 }
 
@@ -480,7 +481,7 @@ static void inspect_tensor(uint64_t h) {
     }
     int64_t bytes = n * (int64_t)item_size(dtype);
     unsigned char *buf = malloc((size_t)bytes + 1);
-    if (gs_tensor_copy_data(h, bytes ? buf : NULL, bytes) != GS_OK)
+    if (id_gs_tensor_copy_data(h, bytes ? buf : NULL, bytes) != GS_OK)
         fz_fail("gs_tensor_copy_data of produced tensor 0x%" PRIx64 " (%" PRId64
                 " bytes) failed: %s",
                 h, bytes, gs_last_error());
@@ -527,7 +528,7 @@ static uint64_t make_tensor(int32_t dtype, const int64_t *shape, int ndim, bool 
     void *data = malloc((size_t)n * item_size(dtype) + 1);
     fill_random(data, dtype, n, lo, hi);
     uint64_t h = 0;
-    int32_t st = gs_tensor_new(data, dtype, shape, ndim, requires_grad && is_float(dtype), &h);
+    int32_t st = id_gs_tensor_new(data, dtype, shape, ndim, requires_grad && is_float(dtype), &h);
     free(data);
     F.calls++;
     stat_call("gs_tensor_new", st);
@@ -660,10 +661,10 @@ static uint64_t like_parameter(void) {
     uint64_t p = 0;
     int32_t dtype, ndim;
     int64_t shape[MAX_RANK];
-    if (gs_module_parameter(C->handles[0], C->set_param, &p) != GS_OK)
+    if (id_gs_module_parameter(C->handles[0], C->set_param, &p) != GS_OK)
         return 0;
     bool ok = describe(p, &dtype, &ndim, shape);
-    if (gs_tensor_release(p) != GS_OK || !ok)
+    if (id_gs_tensor_release(p) != GS_OK || !ok)
         fz_fail("harness: cannot inspect parameter '%s'", C->set_param);
     return make_tensor(dtype, shape, ndim, chance(80), 0, 0);
 }
@@ -938,15 +939,15 @@ static const char *object_name(void) {
     char *buf = call_alloc(256);
     int64_t count = 0, len = 0;
     if (strstr(C->fn, "gs_module_")) {
-        if (gs_module_parameter_count(h, &count) == GS_OK && count > 0 &&
-            gs_module_parameter_name(h, below((int)count), buf, 256, &len) == GS_OK)
+        if (id_gs_module_parameter_count(h, &count) == GS_OK && count > 0 &&
+            id_gs_module_parameter_name(h, below((int)count), buf, 256, &len) == GS_OK)
             return buf;
     } else if (strstr(C->fn, "gs_optim_")) {
-        if (gs_optim_state_count(h, &count) == GS_OK && count > 0 &&
-            gs_optim_state_name(h, below((int)count), buf, 256, &len) == GS_OK)
+        if (id_gs_optim_state_count(h, &count) == GS_OK && count > 0 &&
+            id_gs_optim_state_name(h, below((int)count), buf, 256, &len) == GS_OK)
             return buf;
-    } else if (gs_checkpoint_count(h, &count) == GS_OK && count > 0 &&
-               gs_checkpoint_name(h, below((int)count), buf, 256, &len) == GS_OK) {
+    } else if (id_gs_checkpoint_count(h, &count) == GS_OK && count > 0 &&
+               id_gs_checkpoint_name(h, below((int)count), buf, 256, &len) == GS_OK) {
         return buf;
     }
     return "weight";
@@ -1654,7 +1655,7 @@ static int32_t sc_end(int32_t status) {
     depth--;
     return status;
 }
-#define SC(fn, ...) (sc_begin(#fn, #__VA_ARGS__), sc_end(fn(__VA_ARGS__)))
+#define SC(fn, ...) (sc_begin(#fn, #__VA_ARGS__), sc_end(id_##fn(__VA_ARGS__)))
 /* MUST(...): an SC call that has to succeed. */
 #define MUST(fn, ...)                                                                         \
     do {                                                                                      \
@@ -1696,7 +1697,7 @@ static int pick_module(bool with_parameters) {
     for (int tries = 0; tries < 6 && kind_count[FZ_MODULE] > 0; tries++) {
         int i = pool_pick(FZ_MODULE);
         int64_t count = 0;
-        if (pool[i].ctor[0] && (!with_parameters || (gs_module_parameter_count(pool[i].h, &count) == GS_OK && count > 0)))
+        if (pool[i].ctor[0] && (!with_parameters || (id_gs_module_parameter_count(pool[i].h, &count) == GS_OK && count > 0)))
             return i;
     }
     return make_module(with_parameters);
@@ -2073,7 +2074,7 @@ static unsigned char *snapshot(uint64_t module, size_t *size) {
     int64_t count = 0;
     size_t used = 0, cap = 1024;
     unsigned char *all = malloc(cap);
-    if (gs_module_parameter_count(module, &count) != GS_OK)
+    if (id_gs_module_parameter_count(module, &count) != GS_OK)
         fz_fail("harness: gs_module_parameter_count failed: %s", gs_last_error());
     for (int64_t i = 0; i < count; i++) {
         char name[256];
@@ -2081,13 +2082,13 @@ static unsigned char *snapshot(uint64_t module, size_t *size) {
         uint64_t p = 0;
         int32_t dtype, ndim;
         int64_t shape[MAX_RANK];
-        if (gs_module_parameter_name(module, i, name, sizeof name, &len) != GS_OK ||
-            gs_module_parameter(module, name, &p) != GS_OK || !describe(p, &dtype, &ndim, shape))
+        if (id_gs_module_parameter_name(module, i, name, sizeof name, &len) != GS_OK ||
+            id_gs_module_parameter(module, name, &p) != GS_OK || !describe(p, &dtype, &ndim, shape))
             fz_fail("harness: cannot read parameter %" PRId64 ": %s", i, gs_last_error());
         size_t bytes = (size_t)numel_of(shape, ndim) * item_size(dtype);
         while (used + bytes > cap)
             all = realloc(all, cap *= 2);
-        if (gs_tensor_copy_data(p, all + used, (int64_t)bytes) != GS_OK || gs_tensor_release(p) != GS_OK)
+        if (id_gs_tensor_copy_data(p, all + used, (int64_t)bytes) != GS_OK || id_gs_tensor_release(p) != GS_OK)
             fz_fail("harness: cannot copy parameter '%s': %s", name, gs_last_error());
         used += bytes;
     }

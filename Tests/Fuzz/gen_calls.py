@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Generate the call table of the C ABI fuzzer from include/gradswift.h.
 
-    Tests/Fuzz/gen_calls.py include/gradswift.h OUT.inc
+    Tests/Fuzz/gen_calls.py include/gradswift.h CALLS.inc IDS.inc
 
-For every function declared in the header, OUT.inc gets a wrapper `fzw_<name>(void)` that
+The fuzzer keeps handles as the raw ids of the handle table (uint64_t), so that it can forge,
+stale and mix kinds at will. IDS.inc gets, for every function, `id_<name>`: the same function
+taking ids where the header takes typed handles (gs_tensor, gs_module, ...), converting them
+(a typed handle is one uint64_t, so arrays and out-parameters are the same memory).
+
+For every function declared in the header, CALLS.inc gets a wrapper `fzw_<name>(void)` that
 opens a call record (fz_prepare), draws each argument from a generator of Tests/Fuzz/fuzz_abi.c chosen by the parameter's type
 and name (and, for a few, the function), makes the call between fz_begin() and fz_end(), and
 registers the handles it produced; then a table `fz_functions[]` of all wrappers. A parameter
@@ -19,27 +24,10 @@ import re
 import sys
 from pathlib import Path
 
-# The kind of handle a function returns through its handle out-parameters.
-OPTIMIZERS = {"gs_sgd_new", "gs_adam_new", "gs_adagrad_new", "gs_adadelta_new"}
-
-
-def produced_kind(fn: str) -> str:
-    if fn == "gs_checkpoint_load":
-        return "FZ_CKPT"
-    if fn in OPTIMIZERS:
-        return "FZ_OPTIM"
-    if fn.endswith("_lr_new"):
-        return "FZ_SCHED"
-    if (fn.endswith("_new") and fn != "gs_tensor_new") or fn == "gs_recurrent_cell":
-        return "FZ_MODULE"
-    return "FZ_TENSOR"
-
-
-# uint64_t handle parameters: the kind, and whether 0 means "none" (so is valid).
-HANDLE_KINDS = {"module_": "FZ_MODULE", "optimizer": "FZ_OPTIM", "scheduler": "FZ_SCHED",
-                "checkpoint": "FZ_CKPT"}
-TENSOR_NAMES = {"tensor", "a", "b", "x", "weight", "bias", "indices", "target", "pred", "value",
-                "running_mean", "running_var"}
+# The fuzzer's pool kind of each handle type of the header.
+HANDLE_KINDS = {"gs_tensor": "FZ_TENSOR", "gs_module": "FZ_MODULE", "gs_optimizer": "FZ_OPTIM",
+                "gs_scheduler": "FZ_SCHED", "gs_checkpoint": "FZ_CKPT"}
+# Tensor parameters for which a handle with id 0 means "none" (so is valid).
 OPTIONAL_TENSORS = {"bias", "running_mean", "running_var"}
 OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm"}
 
@@ -114,18 +102,41 @@ def lookup(table: dict, fn: str, name: str):
     return table.get((fn, name), table.get(name))
 
 
+def handle_type(t: str) -> str | None:
+    """The handle type a parameter type is or points to (`const gs_tensor *` -> gs_tensor)."""
+    base = re.sub(r"\bconst\b|\*", " ", t).strip()
+    return base if base in HANDLE_KINDS else None
+
+
+def id_type(t: str) -> str:
+    """The parameter type with handle types replaced by their ids (uint64_t)."""
+    h = handle_type(t)
+    return t.replace(h, "uint64_t") if h else t
+
+
+def emit_id_shim(fn: str, ret: str, params: list[tuple[str, str]]) -> list[str]:
+    """`id_<fn>`: `fn` taking handle ids (uint64_t) where it takes typed handles."""
+    decl = ", ".join(f"{id_type(t)}{'' if id_type(t).endswith('*') else ' '}{name}" for t, name in params)
+    args = []
+    for t, name in params:
+        h = handle_type(t)
+        args.append(name if not h else f"({h}){{{name}}}" if t == h else f"({t}){name}")
+    return [f"static inline {ret}{'' if ret.endswith('*') else ' '}id_{fn}({decl or 'void'}) {{",
+            f"    return {fn}({', '.join(args)});", "}"]
+
+
 def emit_function(fn: str, ret: str, params: list[tuple[str, str]]) -> list[str]:
     """The wrapper's lines."""
     decls, draws, late = [], [], []
+    params = [(id_type(t), name, HANDLE_KINDS.get(handle_type(t) or "")) for t, name in params]
     i, n = 0, len(params)
-    kind = produced_kind(fn)
 
     def fail(t, name):
         raise GenError(f"{fn}: no generator for parameter '{t} {name}'; add a rule to "
                        f"Tests/Fuzz/gen_calls.py (and a generator to fuzz_abi.c if needed)")
 
     while i < n:
-        t, name = params[i]
+        t, name, kind = params[i]
         nxt = params[i + 1] if i + 1 < n else None
         pair = nxt is not None and nxt[1] in COUNT_NAMES and not nxt[0].endswith("*") and t.endswith("*")
         if t == "const char * const *" and nxt and nxt[0] == "const uint64_t *":
@@ -137,15 +148,14 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]]) -> list[str]
             i += 3
             continue
         if pair:
-            ct, cn = nxt
+            ct, cn, _ = nxt
             if t == "const int64_t *":
                 role = lookup(INT_ARRAYS, fn, name) or fail(t, name)
                 decls += [f"const int64_t *{name};", f"{ct} {cn};"]
                 draws.append(f'fz_int_array("{name}", "{cn}", {role}, &{name}, &{cn});')
-            elif t == "const uint64_t *":
-                hk = "FZ_MODULE" if name == "modules" else "FZ_TENSOR"
+            elif t == "const uint64_t *" and kind:
                 decls += [f"const uint64_t *{name};", f"{ct} {cn};"]
-                draws.append(f'fz_handle_array("{name}", "{cn}", {hk}, &{name}, &{cn});')
+                draws.append(f'fz_handle_array("{name}", "{cn}", {kind}, &{name}, &{cn});')
             elif t == "uint64_t *" and name == "outputs":
                 decls += [f"uint64_t *{name};", f"{ct} {cn};"]
                 draws.append(f'fz_out_handle_array("{name}", "{cn}", {kind}, &{name}, &{cn});')
@@ -162,16 +172,12 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]]) -> list[str]
                 fail(t, name)
             i += 2
             continue
-        if t == "uint64_t":
-            if name == "seed":
-                expr = f'fz_u64("{name}")'
-            elif name in HANDLE_KINDS:
-                expr = f'fz_handle("{name}", {HANDLE_KINDS[name]}, false)'
-            elif name in TENSOR_NAMES:
-                optional = name in OPTIONAL_TENSORS or (name == "weight" and fn in OPTIONAL_WEIGHT)
-                expr = f'fz_handle("{name}", FZ_TENSOR, {"true" if optional else "false"})'
-            else:
-                fail(t, name)
+        if t == "uint64_t" and kind:
+            optional = kind == "FZ_TENSOR" and (name in OPTIONAL_TENSORS
+                                                or (name == "weight" and fn in OPTIONAL_WEIGHT))
+            expr = f'fz_handle("{name}", {kind}, {"true" if optional else "false"})'
+        elif t == "uint64_t":
+            expr = f'fz_u64("{name}")' if name == "seed" else fail(t, name)
         elif t == "int64_t":
             expr = f'fz_i64("{name}", {INT64_ROLES.get(name) or fail(t, name)})'
         elif t == "int32_t":
@@ -188,7 +194,7 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]]) -> list[str]
             late.append(f'{name} = fz_data("{name}", dtype, shape, ndim);')
             i += 1
             continue
-        elif t == "uint64_t *":
+        elif t == "uint64_t *" and kind:
             if name == "results":  # gs_split: one more than the boundaries
                 count = "(nboundaries >= 0 && nboundaries < 64 ? nboundaries + 1 : 1)"
             else:
@@ -203,18 +209,28 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]]) -> list[str]
         draws.append(f"{name} = {expr};")
         i += 1
 
-    args = ", ".join(name for _, name in params)
+    args = ", ".join(name for _, name, _ in params)
     lines = [f"static void fzw_{fn}(void) {{"]
     lines += ["    " + d for d in decls]
     lines.append(f'    fz_prepare("{fn}");')
     lines += ["    " + d for d in draws + late]
     lines.append("    fz_begin();")
     if ret == "int32_t":
-        lines.append(f"    fz_end({fn}({args}));")
+        lines.append(f"    fz_end(id_{fn}({args}));")
     else:
-        lines.append(f"    fz_end_pointer({fn}({args}));")
+        lines.append(f"    fz_end_pointer(id_{fn}({args}));")
     lines.append("}")
     return lines
+
+
+def generate_ids(header_path: Path) -> str:
+    functions = parse(header_path.read_text())
+    out = ["/* Generated by Tests/Fuzz/gen_calls.py from include/gradswift.h: every gs_ function",
+           " * as id_<name>, taking handle ids (uint64_t) for typed handles. Do not edit. */", ""]
+    for fn, ret, params in functions:
+        out += emit_id_shim(fn, ret, params)
+        out.append("")
+    return "\n".join(out)
 
 
 def generate(header_path: Path) -> str:
@@ -232,15 +248,16 @@ def generate(header_path: Path) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        text = generate(Path(sys.argv[1]))
+        calls, ids = generate(Path(sys.argv[1])), generate_ids(Path(sys.argv[1]))
     except GenError as e:
         print(f"gen_calls.py: {e}", file=sys.stderr)
         return 1
-    Path(sys.argv[2]).write_text(text)
+    Path(sys.argv[2]).write_text(calls)
+    Path(sys.argv[3]).write_text(ids)
     return 0
 
 
