@@ -84,9 +84,10 @@ tools-test:
 swift-test:
 	$(SWIFT) test
 
-$(CTEST_BIN): $(CTEST_SRC) $(CTEST_HDR) include/gradswift.h $(LIB)
+$(CTEST_BIN): $(CTEST_SRC) $(CTEST_HDR) Tests/CTests/gen_golden_table.py include/gradswift.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_TEST) -Iinclude -ITests/CTests -o $@ $(CTEST_SRC) \
+	$(PYTHON) Tests/CTests/gen_golden_table.py include/gradswift.h $(@D)/golden_table.inc
+	$(CC) $(CFLAGS_TEST) -Iinclude -ITests/CTests -I$(@D) -o $@ $(CTEST_SRC) \
 	    -L$(LIB_DIR) -lgradswift -Wl,-rpath,$(abspath $(LIB_DIR)) -lm -pthread
 
 $(LIB):

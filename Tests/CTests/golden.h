@@ -56,9 +56,27 @@ typedef struct {
     golden_fn run;
 } golden_op;
 
-/* The one map from golden op names to the C ABI (golden_ops.c). */
+/* The map from golden op names to the C ABI (golden_ops.c), for the ops that are not elementwise
+   functions of the header found by name (golden_table.inc). */
 extern const golden_op golden_ops[];
 extern const int golden_op_count;
+/* How to run the golden op `name`: its golden_ops entry, or gs_<name> of the case's inputs when
+   the header has such an elementwise function; NULL when neither. */
+const golden_op *golden_find(const char *name);
+
+/* Entries of the generated tables (golden_table.inc). */
+typedef struct {
+    const char *name;
+    int32_t (*fn)(gs_tensor, gs_tensor *);
+} golden_unary_fn;
+typedef struct {
+    const char *name;
+    int32_t (*fn)(gs_tensor, gs_tensor, gs_tensor *);
+} golden_binary_fn;
+typedef struct {
+    const char *name;
+    int32_t code;
+} golden_code;
 
 /* Accessors (golden_ops.c). A missing attribute or tensor sets c->problem. */
 const golden_tensor *golden_tensor_named(golden_case *c, const char *name);

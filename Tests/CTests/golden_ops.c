@@ -1,4 +1,6 @@
-/* golden_ops.c -- the golden op names mapped to the C ABI, one table (golden_ops) at the end.
+/* golden_ops.c -- the golden op names mapped to the C ABI: the elementwise ops by name through
+ * the tables generated from the header (golden_table.inc), every other op through golden_ops
+ * at the end.
  *
  * Each entry takes the case's tensors (already handles) and attributes and makes the outputs
  * with gs_* calls alone. Layers are built by their gs_*_new constructor, given the case's
@@ -9,6 +11,7 @@
 
 #include "gradswift.h"
 #include "golden.h"
+#include "golden_table.inc" /* generated from the header by gen_golden_table.py */
 
 /* ---- accessors -------------------------------------------------------------------------- */
 
@@ -123,34 +126,28 @@ static int32_t one(golden_result *r, int32_t status) {
     return status;
 }
 
-/* ---- elementwise, reductions, matmul ---------------------------------------------------- */
+/* ---- elementwise ops by name, reductions --------------------------------------------------- */
 
-#define BINARY_OP(fn)                                                                         \
-    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
-        return one(r, fn(need(c, "a"), need(c, "b"), r->outputs));                          \
-    }
-BINARY_OP(gs_add)
-BINARY_OP(gs_sub)
-BINARY_OP(gs_mul)
-BINARY_OP(gs_div)
-BINARY_OP(gs_pow)
-BINARY_OP(gs_maximum)
-BINARY_OP(gs_minimum)
-BINARY_OP(gs_eq)
-BINARY_OP(gs_ne)
-BINARY_OP(gs_lt)
-BINARY_OP(gs_le)
-BINARY_OP(gs_gt)
-BINARY_OP(gs_ge)
-BINARY_OP(gs_matmul)
+/* An op of the generated tables (golden_table.inc): gs_<op> of the case's input tensors. */
+static int32_t op_elementwise(golden_case *c, golden_result *r) {
+    gs_tensor in[2];
+    int32_t n = arguments(c, in, 2);
+    for (size_t i = 0; i < sizeof golden_unary_fns / sizeof *golden_unary_fns; i++)
+        if (n == 1 && strcmp(c->op, golden_unary_fns[i].name) == 0)
+            return one(r, golden_unary_fns[i].fn(in[0], r->outputs));
+    for (size_t i = 0; i < sizeof golden_binary_fns / sizeof *golden_binary_fns; i++)
+        if (n == 2 && strcmp(c->op, golden_binary_fns[i].name) == 0)
+            return one(r, golden_binary_fns[i].fn(in[0], in[1], r->outputs));
+    c->problem = "the elementwise op got another number of input tensors";
+    return GS_OK;
+}
 
 static int32_t op_binary_scalar(golden_case *c, golden_result *r) {
-    static const char *const names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
     const char *name = golden_str(c, "op");
     int32_t code = -1;
-    for (int i = 0; i < 7; i++)
-        if (strcmp(name, names[i]) == 0)
-            code = i; /* the gs_binary_op codes are in this order */
+    for (size_t i = 0; i < sizeof golden_binary_codes / sizeof *golden_binary_codes; i++)
+        if (strcmp(name, golden_binary_codes[i].name) == 0)
+            code = golden_binary_codes[i].code;
     int32_t kind = strcmp(golden_str(c, "kind"), "int") == 0 ? GS_SCALAR_KIND_INT : GS_SCALAR_KIND_FLOAT;
     return one(r, gs_binary_scalar(code, need(c, "x"), golden_float(c, "scalar"), kind,
                                    golden_bool(c, "reverse"), r->outputs));
@@ -158,13 +155,6 @@ static int32_t op_binary_scalar(golden_case *c, golden_result *r) {
 
 #define UNARY_OP(fn)                                                                          \
     static int32_t op_##fn(golden_case *c, golden_result *r) { return one(r, fn(need(c, "x"), r->outputs)); }
-UNARY_OP(gs_neg)
-UNARY_OP(gs_abs)
-UNARY_OP(gs_exp)
-UNARY_OP(gs_log)
-UNARY_OP(gs_sqrt)
-UNARY_OP(gs_square)
-UNARY_OP(gs_sign)
 UNARY_OP(gs_sigmoid)
 UNARY_OP(gs_tanh)
 UNARY_OP(gs_relu)
@@ -480,16 +470,10 @@ LAYER(rnn_layer, gs_rnn_new(golden_int(c, "input_size"), golden_int(c, "hidden_s
 /* ---- the table -------------------------------------------------------------------------- */
 
 const golden_op golden_ops[] = {
-    {"add", op_gs_add}, {"sub", op_gs_sub}, {"mul", op_gs_mul}, {"div", op_gs_div}, {"pow", op_gs_pow},
-    {"maximum", op_gs_maximum}, {"minimum", op_gs_minimum},
-    {"eq", op_gs_eq}, {"ne", op_gs_ne}, {"lt", op_gs_lt}, {"le", op_gs_le}, {"gt", op_gs_gt}, {"ge", op_gs_ge},
     {"binary_scalar", op_binary_scalar},
-    {"neg", op_gs_neg}, {"abs", op_gs_abs}, {"exp", op_gs_exp}, {"log", op_gs_log}, {"sqrt", op_gs_sqrt},
-    {"square", op_gs_square}, {"sign", op_gs_sign}, {"sigmoid", op_gs_sigmoid}, {"tanh", op_gs_tanh},
     {"astype", op_astype},
     {"sum", op_gs_sum}, {"mean", op_gs_mean}, {"max", op_gs_max}, {"min", op_gs_min},
     {"argmax", op_gs_argmax}, {"argmin", op_gs_argmin},
-    {"matmul", op_gs_matmul},
     {"reshape", op_reshape}, {"transpose", op_transpose}, {"swapaxes", op_swapaxes}, {"squeeze", op_squeeze},
     {"unsqueeze", op_unsqueeze}, {"concat", op_concat}, {"split", op_split}, {"vsplit", op_vsplit},
     {"hsplit", op_hsplit}, {"dsplit", op_dsplit},
@@ -515,3 +499,17 @@ const golden_op golden_ops[] = {
     {"nn.RNN", op_rnn_layer}, {"nn.LSTM", op_lstm_layer}, {"nn.GRU", op_gru_layer},
 };
 const int golden_op_count = (int)(sizeof golden_ops / sizeof golden_ops[0]);
+
+const golden_op *golden_find(const char *name) {
+    for (int i = 0; i < golden_op_count; i++)
+        if (strcmp(golden_ops[i].op, name) == 0)
+            return &golden_ops[i];
+    static const golden_op elementwise = {"elementwise", op_elementwise};
+    for (size_t i = 0; i < sizeof golden_unary_fns / sizeof *golden_unary_fns; i++)
+        if (strcmp(name, golden_unary_fns[i].name) == 0)
+            return &elementwise;
+    for (size_t i = 0; i < sizeof golden_binary_fns / sizeof *golden_binary_fns; i++)
+        if (strcmp(name, golden_binary_fns[i].name) == 0)
+            return &elementwise;
+    return NULL;
+}

@@ -183,13 +183,6 @@ static void compare(verdict *v, const char *what, gs_tensor handle, const golden
 
 /* ---- running a case --------------------------------------------------------------------- */
 
-static const golden_op *find_op(const char *name) {
-    for (int i = 0; i < golden_op_count; i++)
-        if (strcmp(golden_ops[i].op, name) == 0)
-            return &golden_ops[i];
-    return NULL;
-}
-
 static bool role_is(const golden_tensor *t, const char *role) { return strcmp(t->role, role) == 0; }
 
 /* Creates the handles of the input, const, param and state tensors. */
@@ -259,10 +252,10 @@ static int32_t backward(golden_case *c, const golden_result *r) {
 static void run_case(golden_case *c, verdict *v) {
     memset(v, 0, sizeof *v);
     golden_result r = {{{0}}, 0, {0}};
-    const golden_op *op = find_op(c->op);
+    const golden_op *op = golden_find(c->op);
     int32_t st = GS_OK;
     if (!op) {
-        fail(v, "%s%s", "op has no entry in golden_ops (golden_ops.c)", "");
+        fail(v, "%s%s", "op is neither an elementwise function of the header nor in golden_ops (golden_ops.c)", "");
     } else if ((st = make_handles(c)) != GS_OK || (st = op->run(c, &r)) != GS_OK) {
         fail(v, "%s: %s", "gs call failed", gs_last_error());
     } else if (c->problem) {
@@ -323,13 +316,12 @@ static op_count counts[MAX_OPS];
 static int ncounts;
 
 static void count(const char *op, bool ok) {
-    const golden_op *known = find_op(op);
-    const char *name = known ? known->op : "(unknown op)";
+    const char *name = golden_find(op) ? op : "(unknown op)";
     int i = 0;
     while (i < ncounts && strcmp(counts[i].op, name) != 0)
         i++;
     if (i == ncounts && ncounts < MAX_OPS)
-        counts[ncounts++] = (op_count){name, 0, 0};
+        counts[ncounts++] = (op_count){strdup(name), 0, 0}; /* the case's strings are freed */
     if (i < ncounts) {
         counts[i].cases++;
         counts[i].failed += !ok;
