@@ -89,6 +89,11 @@ int32_t gs_version(int32_t *major, int32_t *minor, int32_t *patch);
 /// call on this thread.
 const char *gs_last_error(void);
 
+/// The errno of the operating-system call behind the calling thread's last failing call (a file
+/// that could not be opened, written, synced or renamed), or 0 when that failure had another
+/// cause. Lets a binding raise its language's own error (Python: FileNotFoundError...).
+int32_t gs_last_errno(void);
+
 /// Writes the number of live handles (of every kind) to `count`; for leak tests.
 int32_t gs_live_handles(int64_t *count);
 
@@ -566,6 +571,12 @@ int32_t gs_module_load(gs_module module_, const char *path);
 int32_t gs_checkpoint_save(const char * const *names, const gs_tensor *tensors, int32_t count,
                            const char *path);
 
+/// As gs_checkpoint_save, also storing `structure` (NUL-terminated UTF-8, usually JSON: the
+/// Python package's description of how the arrays nest in the saved object) as the member
+/// `__gradswift_structure__.npy`, which gs_checkpoint_structure reads back.
+int32_t gs_checkpoint_save_structured(const char * const *names, const gs_tensor *tensors,
+                                      int32_t count, const char *structure, const char *path);
+
 /// Reads the checkpoint at `path` into a new checkpoint handle (`*checkpoint`, owned by the
 /// caller, freed with gs_checkpoint_release). Fails with a message naming the file when it is
 /// missing, not a checkpoint, truncated, corrupt (CRC-32 mismatch), of an unsupported dtype or
@@ -583,6 +594,12 @@ int32_t gs_checkpoint_name(gs_checkpoint checkpoint, int64_t index, char *buffer
 /// A new handle (owned by the caller) to the tensor called `name`; it shares memory with the
 /// checkpoint's copy and stays valid after gs_checkpoint_release.
 int32_t gs_checkpoint_tensor(gs_checkpoint checkpoint, const char *name, gs_tensor *result);
+
+/// Copies the checkpoint's structure text (see gs_checkpoint_save_structured) into `buffer`,
+/// snprintf-style: at most `capacity - 1` bytes and a NUL; `*length` gets the full length in
+/// bytes, or -1 when the file has no structure member (nothing is written then).
+int32_t gs_checkpoint_structure(gs_checkpoint checkpoint, char *buffer, int64_t capacity,
+                                int64_t *length);
 
 /// Releases a checkpoint handle (tensor handles taken from it stay valid).
 int32_t gs_checkpoint_release(gs_checkpoint checkpoint);

@@ -4,12 +4,14 @@ import GradSwift
 // Checkpoint files (`.npz`: a ZIP archive of `.npy` arrays, see docs/checkpoint-format.md),
 // for modules and for any list of named tensors.
 
-/// The tensors read by `gs_checkpoint_load`, behind a checkpoint handle.
+/// The tensors (and structure text) read by `gs_checkpoint_load`, behind a checkpoint handle.
 final class LoadedCheckpoint {
     let entries: [(name: String, tensor: Tensor)]
+    let structure: String?
 
-    init(_ entries: [(name: String, tensor: Tensor)]) {
+    init(_ entries: [(name: String, tensor: Tensor)], structure: String?) {
         self.entries = entries
+        self.structure = structure
     }
 }
 
@@ -48,17 +50,33 @@ public func gsModuleLoad(_ module: gs_module, _ path: UnsafePointer<CChar>?) -> 
 @c(gs_checkpoint_save)
 public func gsCheckpointSave(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ tensors: UnsafePointer<gs_tensor>?,
                              _ count: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
+    guarded { try saveCheckpoint("gs_checkpoint_save", names, tensors, count, structure: nil, path) }
+}
+
+/// As gs_checkpoint_save, also storing `structure` (NUL-terminated UTF-8, usually JSON: the
+/// Python package's description of how the arrays nest in the saved object) as the member
+/// `__gradswift_structure__.npy`, which gs_checkpoint_structure reads back.
+@c(gs_checkpoint_save_structured)
+public func gsCheckpointSaveStructured(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ tensors: UnsafePointer<gs_tensor>?,
+                                       _ count: Int32, _ structure: UnsafePointer<CChar>?,
+                                       _ path: UnsafePointer<CChar>?) -> Int32 {
     guarded {
-        let op = "gs_checkpoint_save"
-        let handles = try readHandles(tensors, count, op, "tensors")
-        guard count == 0 || names != nil else { throw CallError.null(op, "names") }
-        var entries: [(name: String, tensor: Tensor)] = []
-        for (i, handle) in handles.enumerated() {
-            let name = try readString(names![i], op, "names[\(i)]")
-            entries.append((name, try tensor(handle, op, "tensors[\(i)]")))
-        }
-        try Checkpoint.save(entries, to: try readString(path, op, "path"))
+        let op = "gs_checkpoint_save_structured"
+        try saveCheckpoint(op, names, tensors, count, structure: try readString(structure, op, "structure"), path)
     }
+}
+
+/// Checks the arguments of a checkpoint save and writes the file.
+private func saveCheckpoint(_ op: String, _ names: UnsafePointer<UnsafePointer<CChar>?>?, _ tensors: UnsafePointer<gs_tensor>?,
+                            _ count: Int32, structure: String?, _ path: UnsafePointer<CChar>?) throws {
+    let handles = try readHandles(tensors, count, op, "tensors")
+    guard count == 0 || names != nil else { throw CallError.null(op, "names") }
+    var entries: [(name: String, tensor: Tensor)] = []
+    for (i, handle) in handles.enumerated() {
+        let name = try readString(names![i], op, "names[\(i)]")
+        entries.append((name, try tensor(handle, op, "tensors[\(i)]")))
+    }
+    try Checkpoint.save(entries, structure: structure, to: try readString(path, op, "path"))
 }
 
 /// Reads the checkpoint at `path` into a new checkpoint handle (`*checkpoint`, owned by the
@@ -70,8 +88,8 @@ public func gsCheckpointLoad(_ path: UnsafePointer<CChar>?, _ checkpoint: Unsafe
     guarded {
         let op = "gs_checkpoint_load"
         guard let checkpoint else { throw CallError.null(op, "checkpoint") }
-        let entries = try Checkpoint.load(from: try readString(path, op, "path"))
-        checkpoint.pointee = Handles.shared.insert(LoadedCheckpoint(entries))
+        let loaded = try Checkpoint.loadWithStructure(from: try readString(path, op, "path"))
+        checkpoint.pointee = Handles.shared.insert(LoadedCheckpoint(loaded.entries, structure: loaded.structure))
     }
 }
 
@@ -111,6 +129,25 @@ public func gsCheckpointTensor(_ checkpoint: gs_checkpoint, _ name: UnsafePointe
             throw CallError.invalid("\(op): the checkpoint has no tensor '\(key)'")
         }
         return found.tensor
+    }
+}
+
+/// Copies the checkpoint's structure text (see gs_checkpoint_save_structured) into `buffer`,
+/// snprintf-style: at most `capacity - 1` bytes and a NUL; `*length` gets the full length in
+/// bytes, or -1 when the file has no structure member (nothing is written then).
+@c(gs_checkpoint_structure)
+public func gsCheckpointStructure(_ checkpoint: gs_checkpoint, _ buffer: UnsafeMutablePointer<CChar>?,
+                                  _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        let op = "gs_checkpoint_structure"
+        let c = try GradSwiftCABI.checkpoint(checkpoint, op)
+        guard let text = c.structure else {
+            guard let length else { throw CallError.null(op, "length") }
+            guard capacity >= 0 else { throw CallError.invalid("\(op): capacity \(capacity) is negative") }
+            length.pointee = -1
+            return
+        }
+        try writeString(text, buffer, capacity, length, op)
     }
 }
 

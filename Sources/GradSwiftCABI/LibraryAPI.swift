@@ -29,6 +29,14 @@ public func gsLastError() -> UnsafePointer<CChar> {
     LastError.message
 }
 
+/// The errno of the operating-system call behind the calling thread's last failing call (a file
+/// that could not be opened, written, synced or renamed), or 0 when that failure had another
+/// cause. Lets a binding raise its language's own error (Python: FileNotFoundError...).
+@c(gs_last_errno)
+public func gsLastErrno() -> Int32 {
+    LastError.errno
+}
+
 /// Writes the number of live handles (of every kind) to `count`; for leak tests.
 @c(gs_live_handles)
 public func gsLiveHandles(_ count: UnsafeMutablePointer<Int64>?) -> Int32 {

@@ -41,7 +41,8 @@ struct CallError: Error {
     }
 }
 
-/// The calling thread's last error message, returned by `gs_last_error`.
+/// The calling thread's last error message and errno, returned by `gs_last_error` and
+/// `gs_last_errno`.
 enum LastError {
     /// Per-thread slot holding a malloc'ed C string, freed when replaced or at thread exit.
     private static let key: pthread_key_t = {
@@ -50,12 +51,24 @@ enum LastError {
         return key
     }()
 
-    /// Stores `message` for this thread and returns `status`'s code.
-    static func record(_ status: gs_status, _ message: String) -> Int32 {
+    /// Per-thread slot holding the errno of the last failure (as a pointer-sized integer).
+    private static let errnoKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Stores `message` and `errno` (0: not an operating-system failure) for this thread and
+    /// returns `status`'s code.
+    static func record(_ status: gs_status, _ message: String, errno code: Int32 = 0) -> Int32 {
         free(pthread_getspecific(key))
         pthread_setspecific(key, strdup(message))
+        pthread_setspecific(errnoKey, UnsafeRawPointer(bitPattern: Int(code)))
         return status.rawValue
     }
+
+    /// This thread's errno of its last failure (0 when it was not an operating-system failure).
+    static var errno: Int32 { Int32(truncatingIfNeeded: Int(bitPattern: pthread_getspecific(errnoKey))) }
 
     /// This thread's last message (empty when none).
     static var message: UnsafePointer<CChar> {
@@ -75,16 +88,22 @@ func guarded(_ body: () throws -> Void) -> Int32 {
     } catch let error as CallError {
         return LastError.record(error.status, error.message)
     } catch let error as EngineError {
-        switch error {
-        case .invalidArgument(let m): return LastError.record(.invalidArgument, m)
-        case .shapeMismatch(let m): return LastError.record(.shapeMismatch, m)
-        case .dtype(let m): return LastError.record(.dtypeError, m)
-        case .index(let m): return LastError.record(.indexError, m)
-        case .outOfMemory(let m): return LastError.record(.outOfMemory, m)
-        case .invalidState(let m): return LastError.record(.invalidState, m)
-        }
+        return record(error)
     } catch {
         return LastError.record(.internalError, "internal error: \(error)")
+    }
+}
+
+/// Records an engine error as its status code and message (and errno, for a system failure).
+private func record(_ error: EngineError, errno code: Int32 = 0) -> Int32 {
+    switch error {
+    case .invalidArgument(let m): return LastError.record(.invalidArgument, m, errno: code)
+    case .shapeMismatch(let m): return LastError.record(.shapeMismatch, m, errno: code)
+    case .dtype(let m): return LastError.record(.dtypeError, m, errno: code)
+    case .index(let m): return LastError.record(.indexError, m, errno: code)
+    case .outOfMemory(let m): return LastError.record(.outOfMemory, m, errno: code)
+    case .invalidState(let m): return LastError.record(.invalidState, m, errno: code)
+    case .system(let reported, let systemCode): return record(reported, errno: systemCode)
     }
 }
 

@@ -3,6 +3,7 @@
  * foreign, truncated and corrupt files). Files live in a fresh directory under /tmp. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -107,6 +108,54 @@ static void round_trip(void) {
     release(w);
     release(step);
     release(mask);
+}
+
+/* The structure text of gs_checkpoint_save_structured comes back from gs_checkpoint_structure;
+   a file without one reports length -1. */
+static void structure_text(void) {
+    const char *path = in_dir("structured.npz");
+    gs_tensor w = make_f32((const float[]){1, 2}, INTS(2), 1, false);
+    const char *text = "{\"dict\":[[\"w\",{\"array\":\"w\"}],[\"\u00e9t\u00e9\",1]]}";
+    CHECK_OK(gs_checkpoint_save_structured((const char *[]){"w"}, &w, 1, text, path));
+    gs_checkpoint ckpt = {0};
+    CHECK_OK(gs_checkpoint_load(path, &ckpt));
+    int64_t length = 0, count = 0;
+    CHECK_OK(gs_checkpoint_structure(ckpt, NULL, 0, &length));
+    CHECK(length == (int64_t)strlen(text));
+    char back[128];
+    CHECK_OK(gs_checkpoint_structure(ckpt, back, sizeof back, &length));
+    CHECK(strcmp(back, text) == 0);
+    CHECK_OK(gs_checkpoint_count(ckpt, &count));
+    CHECK(count == 1); /* the structure member is not a tensor */
+    CHECK_ERROR(gs_checkpoint_structure(ckpt, back, -1, &length), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_checkpoint_structure(ckpt, back, sizeof back, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_OK(gs_checkpoint_release(ckpt));
+    CHECK_ERROR(gs_checkpoint_save_structured((const char *[]){"w"}, &w, 1, NULL, path), GS_ERR_INVALID_ARGUMENT);
+
+    CHECK_OK(gs_checkpoint_save((const char *[]){"w"}, &w, 1, path));
+    CHECK_OK(gs_checkpoint_load(path, &ckpt));
+    length = 0;
+    CHECK_OK(gs_checkpoint_structure(ckpt, back, sizeof back, &length));
+    CHECK(length == -1);
+    CHECK_OK(gs_checkpoint_release(ckpt));
+    unlink(path);
+    release(w);
+}
+
+/* gs_last_errno: the errno behind a failed file-system call, 0 after other failures. */
+static void system_errors(void) {
+    gs_checkpoint ckpt = {0};
+    CHECK_ERROR(gs_checkpoint_load(in_dir("missing.npz"), &ckpt), GS_ERR_INVALID_ARGUMENT);
+    CHECK(gs_last_errno() == ENOENT);
+    gs_tensor t = make_full(GS_DTYPE_FLOAT32, INTS(1), 1, 1.0);
+    CHECK_ERROR(gs_checkpoint_save((const char *[]){"t"}, &t, 1, in_dir("no/such/dir.npz")), GS_ERR_INVALID_ARGUMENT);
+    CHECK(gs_last_errno() == ENOENT);
+    CHECK_ERROR(gs_checkpoint_load(dir, &ckpt), GS_ERR_INVALID_ARGUMENT); /* a directory */
+    CHECK(gs_last_errno() == 0);
+    CHECK_ERROR(gs_checkpoint_load(in_dir("missing.npz"), &ckpt), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_release((gs_tensor){0}), GS_ERR_INVALID_HANDLE);
+    CHECK(gs_last_errno() == 0); /* each failure sets it, to 0 when no system call failed */
+    release(t);
 }
 
 static void argument_errors(void) {
@@ -253,6 +302,8 @@ void test_checkpoint(void) {
     if (!CHECK(mkdtemp(dir) != NULL))
         return;
     round_trip();
+    structure_text();
+    system_errors();
     argument_errors();
     damaged_files();
     modules();

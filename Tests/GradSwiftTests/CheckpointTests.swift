@@ -97,6 +97,29 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(files(), ["a.npz"])
     }
 
+    func testStructureTextRoundTripsBesideTheTensors() throws {
+        let path = directory + "/s.npz"
+        let entries = try sample()
+        let text = #"{"dict":[["w",{"array":"w"}],["été",1]]}"#
+        try Checkpoint.save(entries, structure: text, to: path)
+        let loaded = try Checkpoint.loadWithStructure(from: path)
+        XCTAssertEqual(loaded.structure, text)
+        assertSame(loaded.entries, entries)
+        try Checkpoint.save(entries, to: path)
+        XCTAssertNil(try Checkpoint.loadWithStructure(from: path).structure)
+    }
+
+    func testFileSystemFailuresCarryTheirErrno() throws {
+        XCTAssertThrowsError(try Checkpoint.load(from: directory + "/nope.npz")) { error in
+            guard case .system(.invalidArgument, let code)? = error as? EngineError else { return XCTFail("\(error)") }
+            XCTAssertEqual(code, ENOENT)
+        }
+        XCTAssertThrowsError(try Checkpoint.save([], to: directory + "/no/such/dir.npz")) { error in
+            guard case .system(_, let code)? = error as? EngineError else { return XCTFail("\(error)") }
+            XCTAssertEqual(code, ENOENT)
+        }
+    }
+
     func testNpyHeaderIsNumpys() {
         let header = Npy.encodeHeader(dtype: .float32, shape: [2, 3])
         XCTAssertEqual(header.count % 64, 0)

@@ -408,34 +408,47 @@ def test_failed_encoding_leaves_previous_file(tmp_path):
     _only(tmp_path, "ckpt.npz")
 
 
-def test_failure_while_writing_leaves_previous_file(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def fault_library(tmp_path_factory):
+    """fault_injection.c built as a shared library, to be preloaded into a child process."""
+    out = tmp_path_factory.mktemp("fault") / "fault_injection.so"
+    source = os.path.join(os.path.dirname(__file__), "fault_injection.c")
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(out), source, "-ldl"], check=True)
+    return out
+
+
+def save_with_fault(fault_library, fault, obj, path):
+    """gs.save(obj, path) in a child process whose file-system calls on the temporary file fail
+    as GS_FAULT says (see fault_injection.c); returns the exception it raised, as text."""
+    script = textwrap.dedent(f"""
+        import numpy as np
+        import gradswift as gs
+        try:
+            gs.save({obj!r}, {str(path)!r})
+            print("saved")
+        except OSError as exc:
+            print(type(exc).__name__, exc)
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), LD_PRELOAD=str(fault_library), GS_FAULT=fault)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_failure_while_writing_leaves_previous_file(tmp_path, fault_library):
     path = tmp_path / "ckpt.npz"
     gs.save({"w": np.ones(3)}, path)
     before = path.read_bytes()
-    real = np.lib.format.write_array
-    calls = []
-
-    def failing(fp, arr, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:  # the third member: the archive is half written
-            fp.write(b"partial")
-            raise OSError("disk on fire")
-        real(fp, arr, **kwargs)
-
-    monkeypatch.setattr(np.lib.format, "write_array", failing)
-    with pytest.raises(OSError, match="disk on fire"):
-        gs.save({"w": np.zeros(3), "v": np.zeros(2)}, path)
-    monkeypatch.setattr(np.lib.format, "write_array", real)
-    assert path.read_bytes() == before
-    _only(tmp_path, "ckpt.npz")
-    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("rename failed")))
-    with pytest.raises(OSError, match="rename failed"):
-        gs.save({"w": np.zeros(3)}, path)
-    assert path.read_bytes() == before
-    _only(tmp_path, "ckpt.npz")
+    obj = {"w": [0.0, 0.0, 0.0], "v": [0.0, 0.0]}
+    # the archive half written (a partial write, then an error), a failed sync, a failed rename
+    for fault, message in [("write:2", "Input/output error"), ("fsync", "cannot sync"), ("rename", "cannot replace")]:
+        outcome = save_with_fault(fault_library, fault, obj, path)
+        assert outcome.startswith("OSError") and message in outcome, (fault, outcome)
+        assert path.read_bytes() == before
+        _only(tmp_path, "ckpt.npz")
 
 
-def test_directory_that_disappears(tmp_path, monkeypatch):
+def test_directory_that_disappears(tmp_path, fault_library):
     with pytest.raises(FileNotFoundError):
         gs.save({"w": np.ones(1)}, tmp_path / "missing" / "x.npz")
     with pytest.raises(ValueError, match="cannot create"):
@@ -443,18 +456,8 @@ def test_directory_that_disappears(tmp_path, monkeypatch):
     # the directory is removed while the archive is being written
     gone = tmp_path / "gone"
     gone.mkdir()
-    real = np.lib.format.write_array
-
-    def remove_directory(fp, arr, **kwargs):
-        for name in os.listdir(gone):
-            os.unlink(gone / name)
-        if gone.exists():
-            gone.rmdir()
-        real(fp, arr, **kwargs)
-
-    monkeypatch.setattr(np.lib.format, "write_array", remove_directory)
-    with pytest.raises(FileNotFoundError):
-        gs.save({"w": np.ones(1)}, gone / "x.npz")
+    outcome = save_with_fault(fault_library, "vanish", {"w": [1.0]}, gone / "x.npz")
+    assert outcome.startswith("FileNotFoundError"), outcome
     assert os.listdir(tmp_path) == []
 
 

@@ -11,16 +11,18 @@ public enum Checkpoint {
     public static let formatVersion: Int64 = 1
     /// The key of the metadata member.
     static let metadataKey = "__gradswift__"
-    /// The key of the Python package's description of nested objects (the engine skips it).
+    /// The key of the description of the saved object (UTF-8 JSON as a uint8 array), written
+    /// for the Python package, which saves nested objects (docs/checkpoint-format.md).
     static let structureKey = "__gradswift_structure__"
     /// Keys starting with this are reserved for the format.
     static let reservedPrefix = "__gradswift"
 
-    /// Writes `entries` to `path` atomically: the archive goes to a temporary file in the same
-    /// directory, which is synced and renamed over `path` (then the directory is synced). On
-    /// failure the temporary file is removed and any previous file at `path` is left intact.
-    /// Names must be non-empty, unique, free of NUL and not start with `__gradswift`.
-    public static func save(_ entries: [(name: String, tensor: Tensor)], to path: String) throws {
+    /// Writes `entries` (and `structure`, when given, as the structure member) to `path`
+    /// atomically: the archive goes to a temporary file in the same directory, which is synced
+    /// and renamed over `path` (then the directory is synced). On failure the temporary file is
+    /// removed and any previous file at `path` is left intact. Names must be non-empty, unique,
+    /// free of NUL and not start with `__gradswift`.
+    public static func save(_ entries: [(name: String, tensor: Tensor)], structure: String? = nil, to path: String) throws {
         let op = "checkpoint_save"
         var seen = Set<String>()
         for entry in entries {
@@ -35,15 +37,22 @@ public enum Checkpoint {
             }
         }
         let version = try Tensor.full(Double(formatVersion), dtype: .int64, shape: [1])
-        let members = [(metadataKey, version)] + entries.map { ($0.name, $0.tensor) }
-        let headers = members.map { Npy.encodeHeader(dtype: $0.1.dtype, shape: $0.1.shape) }
-        if let problem = Zip.sizeProblem(nameLengths: members.map { $0.0.utf8.count + 4 },
-                                         sizes: zip(headers, members).map { $0.count + $1.1.byteCount }) {
+        // Each member: its key, .npy header and data.
+        var members = [(metadataKey, Npy.encodeHeader(dtype: .int64, shape: [1]), bytes(of: version))]
+        let text = structure.map { Array($0.utf8) }
+        if let text { members.append((structureKey, Npy.encodeHeader(descr: Npy.bytesDescr, shape: [text.count]), text)) }
+        if let problem = Zip.sizeProblem(nameLengths: members.map { $0.0.utf8.count + 4 } + entries.map { $0.name.utf8.count + 4 },
+                                         sizes: members.map { $0.1.count + $0.2.count }
+                                             + entries.map { Npy.encodeHeader(dtype: $0.tensor.dtype, shape: $0.tensor.shape).count + $0.tensor.byteCount }) {
             throw EngineError.outOfMemory("\(op): cannot save to '\(path)': \(problem)")
         }
         try writeAtomically(path, op) { write in
             var archive = ZipWriter(output: write)
-            for (header, (name, tensor)) in zip(headers, members) {
+            for (name, header, data) in members {
+                try header.withUnsafeBytes { h in try data.withUnsafeBytes { try archive.add(name: name + ".npy", parts: [h, $0]) } }
+            }
+            for (name, tensor) in entries {
+                let header = Npy.encodeHeader(dtype: tensor.dtype, shape: tensor.shape)
                 let data = UnsafeRawBufferPointer(start: tensor.storage.bytes, count: tensor.byteCount)
                 try header.withUnsafeBytes { try archive.add(name: name + ".npy", parts: [$0, data]) }
             }
@@ -52,11 +61,23 @@ public enum Checkpoint {
     }
 
     /// Reads the tensors of the checkpoint at `path`, in the file's order (the metadata member
-    /// and the Python package's structure member are not returned). Fails with a message naming
-    /// the file when it is missing, not a ZIP archive, truncated, fails a CRC-32 check, has a bad
-    /// `.npy` header or an unsupported dtype, or was written by a newer format version.
-    /// Archives without the metadata member (`numpy.savez` output) are read as version 1.
+    /// and the structure member, which this reader does not need, are not among them). Fails
+    /// with a message naming the file when it is missing, not a ZIP archive, truncated, fails a
+    /// CRC-32 check, has a bad `.npy` header or an unsupported dtype, or was written by a newer
+    /// format version. Archives without the metadata member (`numpy.savez` output) are read as
+    /// version 1.
     public static func load(from path: String) throws -> [(name: String, tensor: Tensor)] {
+        try readArchive(path, structure: false).entries
+    }
+
+    /// As `load(from:)`, also giving the text of the structure member (checked to be a 1-D
+    /// uint8 array of UTF-8) when the file has one.
+    public static func loadWithStructure(from path: String) throws -> (entries: [(name: String, tensor: Tensor)], structure: String?) {
+        try readArchive(path, structure: true)
+    }
+
+    /// The tensors of the checkpoint at `path`, and its structure text when `structure` asks for it.
+    private static func readArchive(_ path: String, structure readStructure: Bool) throws -> (entries: [(name: String, tensor: Tensor)], structure: String?) {
         let op = "checkpoint_load"
         let file = try readFile(path, op)
         return try file.withUnsafeBytes { archive in
@@ -70,6 +91,14 @@ public enum Checkpoint {
                 if let metadata = members.first(where: { $0.key == metadataKey }) {
                     try checkVersion(try within(metadata.key) { try Npy.decode(metadata.data) })
                 }
+                var structure: String?
+                if readStructure, let member = members.first(where: { $0.key == structureKey }) {
+                    let text = try within(member.key) { try Npy.decodeBytes(member.data) }
+                    guard let decoded = String(validating: text, as: UTF8.self) else {
+                        throw ArchiveError.corrupt("member '\(member.key).npy' is not UTF-8 text")
+                    }
+                    structure = decoded
+                }
                 var tensors: [(name: String, tensor: Tensor)] = []
                 for member in members where member.key != metadataKey && member.key != structureKey {
                     guard !member.key.hasPrefix(reservedPrefix) else {
@@ -77,13 +106,15 @@ public enum Checkpoint {
                     }
                     tensors.append((member.key, try within(member.key) { try Npy.decode(member.data) }))
                 }
-                return tensors
+                return (tensors, structure)
             } catch ArchiveError.corrupt(let message) {
                 throw EngineError.invalidArgument("\(op): '\(path)' is not a valid gradswift checkpoint: \(message)")
             } catch ArchiveError.unsupported(let message) {
-                throw EngineError.invalidArgument("\(op): '\(path)' uses a feature gradswift does not read: \(message)")
+                throw EngineError.invalidArgument("\(op): '\(path)' is not a valid gradswift checkpoint: it uses a feature gradswift does not read: \(message)")
+            } catch ArchiveError.newer(let message) {
+                throw EngineError.invalidArgument("\(op): '\(path)' was written by a newer gradswift: \(message)")
             } catch ArchiveError.dtype(let message) {
-                throw EngineError.dtype("\(op): '\(path)': \(message)")
+                throw EngineError.dtype("\(op): '\(path)' is not a valid gradswift checkpoint: \(message)")
             }
         }
     }
@@ -96,7 +127,7 @@ public enum Checkpoint {
         let version = metadata.pointer(Int64.self)[0]
         guard version >= 1 else { throw ArchiveError.corrupt("format version \(version) is invalid") }
         guard version <= formatVersion else {
-            throw ArchiveError.unsupported("format version \(version) is newer than this gradswift reads (\(formatVersion)); upgrade gradswift")
+            throw ArchiveError.newer("format version \(version) is newer than this gradswift reads (\(formatVersion)); upgrade gradswift")
         }
     }
 
@@ -120,13 +151,14 @@ public enum Checkpoint {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT { throw EngineError.invalidArgument("\(op): no such file '\(path)'") }
-            throw EngineError.invalidArgument("\(op): cannot open '\(path)': \(systemMessage(code))")
+            if code == ENOENT { throw EngineError.system(.invalidArgument("\(op): no such file '\(path)'"), code: code) }
+            throw EngineError.system(.invalidArgument("\(op): cannot open '\(path)': \(systemMessage(code))"), code: code)
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw EngineError.invalidArgument("\(op): cannot stat '\(path)': \(systemMessage(errno))")
+            let code = errno
+            throw EngineError.system(.invalidArgument("\(op): cannot stat '\(path)': \(systemMessage(code))"), code: code)
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw EngineError.invalidArgument("\(op): '\(path)' is not a regular file")
@@ -148,7 +180,7 @@ public enum Checkpoint {
             }
         }
         guard failure == 0 else {
-            throw EngineError.invalidState("\(op): cannot read '\(path)': \(systemMessage(failure))")
+            throw EngineError.system(.invalidState("\(op): cannot read '\(path)': \(systemMessage(failure))"), code: failure)
         }
         return bytes
     }
@@ -163,7 +195,8 @@ public enum Checkpoint {
         let temp = "\(path).tmp-\(getpid())-\(String(UInt32.random(in: .min ... .max), radix: 16))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
-            throw EngineError.invalidArgument("\(op): cannot create '\(temp)': \(systemMessage(errno))")
+            let code = errno
+            throw EngineError.system(.invalidArgument("\(op): cannot create '\(temp)': \(systemMessage(code))"), code: code)
         }
         var isOpen = true
         do {
@@ -173,20 +206,24 @@ public enum Checkpoint {
                     let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
                     if n < 0 && errno == EINTR { continue }
                     guard n > 0 else {
-                        throw EngineError.invalidState("\(op): cannot write '\(temp)': \(systemMessage(n < 0 ? errno : EIO))")
+                        let code = n < 0 ? errno : EIO
+                        throw EngineError.system(.invalidState("\(op): cannot write '\(temp)': \(systemMessage(code))"), code: code)
                     }
                     done += n
                 }
             }
             guard fsync(fd) == 0 else {
-                throw EngineError.invalidState("\(op): cannot sync '\(temp)': \(systemMessage(errno))")
+                let code = errno
+                throw EngineError.system(.invalidState("\(op): cannot sync '\(temp)': \(systemMessage(code))"), code: code)
             }
             isOpen = false
             guard close(fd) == 0 else {
-                throw EngineError.invalidState("\(op): cannot close '\(temp)': \(systemMessage(errno))")
+                let code = errno
+                throw EngineError.system(.invalidState("\(op): cannot close '\(temp)': \(systemMessage(code))"), code: code)
             }
             guard rename(temp, path) == 0 else {
-                throw EngineError.invalidArgument("\(op): cannot replace '\(path)': \(systemMessage(errno))")
+                let code = errno
+                throw EngineError.system(.invalidArgument("\(op): cannot replace '\(path)': \(systemMessage(code))"), code: code)
             }
         } catch {
             if isOpen { close(fd) }
@@ -196,12 +233,19 @@ public enum Checkpoint {
         let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dirfd >= 0 else {
-            throw EngineError.invalidState("\(op): saved '\(path)' but cannot open its directory to sync it: \(systemMessage(errno))")
+            let code = errno
+            throw EngineError.system(.invalidState("\(op): saved '\(path)' but cannot open its directory to sync it: \(systemMessage(code))"), code: code)
         }
         defer { close(dirfd) }
         guard fsync(dirfd) == 0 || errno == EINVAL else {
-            throw EngineError.invalidState("\(op): saved '\(path)' but cannot sync its directory: \(systemMessage(errno))")
+            let code = errno
+            throw EngineError.system(.invalidState("\(op): saved '\(path)' but cannot sync its directory: \(systemMessage(code))"), code: code)
         }
+    }
+
+    /// The bytes of a tensor's elements.
+    private static func bytes(of tensor: Tensor) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: tensor.storage.bytes, count: tensor.byteCount))
     }
 
     private static func systemMessage(_ code: Int32) -> String {

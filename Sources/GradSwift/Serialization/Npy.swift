@@ -4,14 +4,16 @@ import Glibc
 
 /// Why a checkpoint file cannot be read: `corrupt` for damaged or malformed bytes, `unsupported`
 /// for a well-formed file using a feature gradswift does not read (compression, ZIP64, Fortran
-/// order), `dtype` for an array of a dtype the engine lacks.
+/// order), `newer` for a newer format version, `dtype` for an array of a dtype the engine lacks.
 enum ArchiveError: Error {
     case corrupt(String)
     case unsupported(String)
+    case newer(String)
     case dtype(String)
 }
 
-/// NumPy's `.npy` format, version 1.0, for the four engine dtypes (little-endian, C order).
+/// NumPy's `.npy` format, version 1.0, for the four engine dtypes (little-endian, C order), and
+/// for the bytes of a 1-D uint8 array (the checkpoint's structure member).
 ///
 /// A file is the magic `\x93NUMPY`, the version bytes 1 and 0, a little-endian UInt16 header
 /// length, the header (a Python dict literal with exactly the keys `descr`, `fortran_order` and
@@ -33,10 +35,18 @@ enum Npy {
         }
     }
 
+    /// The `descr` of the bytes of a uint8 array.
+    static let bytesDescr = "|u1"
+
     /// The header (prefix, dict, padding, newline) of an array of `dtype` and `shape`.
     static func encodeHeader(dtype: DType, shape: [Int]) -> [UInt8] {
+        encodeHeader(descr: descr(dtype), shape: shape)
+    }
+
+    /// The header of an array of `descr` (a NumPy type string) and `shape`.
+    static func encodeHeader(descr: String, shape: [Int]) -> [UInt8] {
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var text = "{'descr': '\(descr(dtype))', 'fortran_order': False, 'shape': \(dims), }"
+        var text = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
         // NumPy leaves room for the first dimension to grow to 21 digits, then pads so the data
         // starts at a multiple of 64 bytes (adding 64 spaces when it already would).
         if let first = shape.first { text += String(repeating: " ", count: max(0, 21 - String(first).count)) }
@@ -49,19 +59,8 @@ enum Npy {
     /// Reads an array from the complete bytes of a `.npy` member, checking the magic, the version,
     /// every header field and that the data has exactly the size the header implies.
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Tensor {
-        guard bytes.count >= prefixLength, Array(bytes[0..<6]) == Array(magic[0..<6]) else {
-            throw ArchiveError.corrupt("not a .npy array (bad magic)")
-        }
-        guard bytes[6] == 1 && bytes[7] == 0 else {
-            throw ArchiveError.unsupported(".npy format version \(bytes[6]).\(bytes[7]) (only 1.0 is read)")
-        }
-        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-        guard prefixLength + headerLength <= bytes.count else {
-            throw ArchiveError.corrupt(".npy header of \(headerLength) bytes runs past the end of the member")
-        }
-        let header = Array(bytes[prefixLength..<(prefixLength + headerLength)])
+        let (header, dataStart) = try splitHeader(bytes)
         let (dtype, shape) = try parseHeader(header)
-        let dataStart = prefixLength + headerLength
         // The size the header claims is checked against the member before anything is allocated.
         let count: Int
         do {
@@ -90,9 +89,47 @@ enum Npy {
         return tensor
     }
 
-    /// Parses the header dict: `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`
-    /// (keys in any order, either quote style, optional trailing comma), then spaces and a newline.
+    /// The bytes of a 1-D uint8 (`|u1`) array, checked as `decode` checks arrays.
+    static func decodeBytes(_ bytes: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let (header, dataStart) = try splitHeader(bytes)
+        let (descrValue, shape) = try parseFields(header)
+        guard descrValue == bytesDescr && shape.count == 1 else {
+            throw ArchiveError.corrupt("expected a 1-D uint8 array, got '\(descrValue)' of shape \(describe(shape))")
+        }
+        guard bytes.count - dataStart == shape[0] else {
+            throw ArchiveError.corrupt("uint8 array of shape \(describe(shape)) needs \(shape[0]) data bytes, the member has \(bytes.count - dataStart)")
+        }
+        return Array(bytes[dataStart...])
+    }
+
+    /// Checks the magic and version: the header's bytes and the offset of the data.
+    private static func splitHeader(_ bytes: UnsafeRawBufferPointer) throws -> ([UInt8], Int) {
+        guard bytes.count >= prefixLength, Array(bytes[0..<6]) == Array(magic[0..<6]) else {
+            throw ArchiveError.corrupt("not a .npy array (bad magic)")
+        }
+        guard bytes[6] == 1 && bytes[7] == 0 else {
+            throw ArchiveError.unsupported(".npy format version \(bytes[6]).\(bytes[7]) (only 1.0 is read)")
+        }
+        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        guard prefixLength + headerLength <= bytes.count else {
+            throw ArchiveError.corrupt(".npy header of \(headerLength) bytes runs past the end of the member")
+        }
+        return (Array(bytes[prefixLength..<(prefixLength + headerLength)]), prefixLength + headerLength)
+    }
+
+    /// The dtype and shape of an array header (see `parseFields`) of an engine dtype.
     static func parseHeader(_ header: [UInt8]) throws -> (DType, [Int]) {
+        let (descrValue, shape) = try parseFields(header)
+        guard let dtype = DType.allCases.first(where: { descr($0) == descrValue }) else {
+            throw ArchiveError.dtype("unsupported dtype '\(descrValue)' (only little-endian float32 '<f4', float64 '<f8', int64 '<i8' and bool '|b1' are read)")
+        }
+        return (dtype, shape)
+    }
+
+    /// Parses the header dict: `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`
+    /// (keys in any order, either quote style, optional trailing comma), then spaces and a newline;
+    /// gives the descr and the shape.
+    private static func parseFields(_ header: [UInt8]) throws -> (String, [Int]) {
         guard header.last == UInt8(ascii: "\n") else {
             throw ArchiveError.corrupt(".npy header does not end with a newline")
         }
@@ -120,13 +157,10 @@ enum Npy {
         guard !fortranValue else {
             throw ArchiveError.unsupported("Fortran-order array (only C order is read)")
         }
-        guard let dtype = DType.allCases.first(where: { descr($0) == descrValue }) else {
-            throw ArchiveError.dtype("unsupported dtype '\(descrValue)' (only little-endian float32 '<f4', float64 '<f8', int64 '<i8' and bool '|b1' are read)")
-        }
         guard shapeValue.count <= Shape.maxRank else {
             throw ArchiveError.unsupported("array of rank \(shapeValue.count) (the maximum is \(Shape.maxRank))")
         }
-        return (dtype, shapeValue)
+        return (descrValue, shapeValue)
     }
 }
 

@@ -13,6 +13,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case outOfMemory(String)
     /// The operation is not possible in the current state (backward through a freed graph...).
     case invalidState(String)
+    /// A call to the operating system failed with the errno `code` (opening, reading, writing,
+    /// syncing or renaming a file); `error` is how the failure is reported otherwise.
+    indirect case system(EngineError, code: Int32)
 
     /// The message without the case name.
     public var description: String {
@@ -20,6 +23,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .invalidArgument(let m), .shapeMismatch(let m), .dtype(let m), .index(let m),
              .outOfMemory(let m), .invalidState(let m):
             return m
+        case .system(let error, _):
+            return error.description
         }
     }
 }
