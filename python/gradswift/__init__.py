@@ -5,7 +5,7 @@
 repository's ``.build/release``).
 """
 from . import autograd, cuda, data, nn, optim
-from .autograd import enable_grad, no_grad
+from ._modes import enable_grad, no_grad
 from .cuda import Device
 from . import ops
 from .ops import *  # noqa: F401,F403 (the tensor functions, listed in ops.__all__)

@@ -14,6 +14,9 @@ import warnings
 
 import numpy as np
 
+from ._modes import no_grad
+from .tensor import Tensor
+
 __all__ = ["gradcheck", "GradcheckError"]
 
 
@@ -27,7 +30,6 @@ def _as_tuple(values):
 
 def _outputs(func, inputs):
     """``func(*inputs)`` as a tuple of Tensors (a single Tensor is wrapped)."""
-    from .tensor import Tensor
     outputs = _as_tuple(func(*inputs))
     for i, output in enumerate(outputs):
         if not isinstance(output, Tensor):
@@ -37,7 +39,6 @@ def _outputs(func, inputs):
 
 def _numerical_jacobians(func, inputs, checked, eps):
     """For each checked input, the (output elements, input elements) Jacobian by central differences."""
-    from .autograd import no_grad
     with no_grad():
         sizes = [output.data.size for output in _outputs(func, inputs)]
         jacobians = []
@@ -61,7 +62,6 @@ def _numerical_jacobians(func, inputs, checked, eps):
 
 def _analytical_jacobians(func, inputs, checked):
     """For each checked input, the Jacobian built row by row from backward passes."""
-    from .tensor import Tensor
     outputs = _outputs(func, inputs)
     sizes = [output.data.size for output in outputs]
     jacobians = [np.zeros((sum(sizes), inputs[i].data.size)) for i in checked]
@@ -95,7 +95,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     naming the input, output element and values, or returns False when ``raise_exception`` is
     False.
     """
-    from .tensor import Tensor
     inputs = _as_tuple(inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:

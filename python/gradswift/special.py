@@ -7,7 +7,7 @@ import operator
 
 from ._convert import dtype_code, shape_array
 from ._lib import check, lib
-from .autograd import is_grad_enable
+from ._modes import is_grad_enable
 from .cuda import Device
 from .tensor import call, dims
 

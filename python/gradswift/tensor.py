@@ -18,7 +18,7 @@ from ._abi import ENUMS, GS_BINARY_OP_MUL, GS_SCALAR_KIND_BOOL, GS_SCALAR_KIND_F
 from ._convert import DTYPES, as_engine_array, describe, dtype_code, new_handle, shape_array, view
 from ._index import encode_key
 from ._lib import error, lib
-from .autograd import is_grad_enable
+from ._modes import is_grad_enable
 from .cuda import CPU, Device
 
 __all__ = ["Tensor"]

@@ -4,7 +4,8 @@ import Glibc
 
 // The update rules of SGD, Adam, Adagrad and Adadelta. `g` below is the gradient plus
 // `weightDecay * p` (L2 decay, as PyDyNet and PyTorch). Each rule is one fused pass over the
-// parameter, its gradient and its state, split over both cores for large parameters.
+// parameter, its gradient and its state, split over the cores (Parallel.threads) for large
+// parameters.
 
 /// SGD with momentum: `b = momentum * b + g`, then `p -= lr * b`, or with Nesterov
 /// `p -= lr * (g + momentum * b)` (PyTorch's form; PyDyNet's Nesterov step subtracts
