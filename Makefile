@@ -37,7 +37,7 @@ help:
 	@echo "make test          setup + build + every test below (what CI runs)"
 	@echo "make setup         install missing apt and pip packages (idempotent)"
 	@echo "make build         swift build -c $(CONFIG) -> $(LIB)"
-	@echo "make header        regenerate include/gradswift.h and python/gradswift/_abi.py"
+	@echo "make header        regenerate include/gradswift.h, python/gradswift/_abi.py and docs/ops.md"
 	@echo "make check-header  fail when those files are not current or miss an exported symbol"
 	@echo "make tools-test    tests of tools/gen_header.py; Tests/Golden is what tools/make_golden.py writes"
 	@echo "make swift-test    swift test (engine tests, debug build)"

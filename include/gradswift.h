@@ -89,10 +89,11 @@ int32_t gs_version(int32_t *major, int32_t *minor, int32_t *patch);
 /// call on this thread.
 const char *gs_last_error(void);
 
-/// The errno of the operating-system call behind the calling thread's last failing call (a file
-/// that could not be opened, written, synced or renamed), or 0 when that failure had another
-/// cause. Lets a binding raise its language's own error (Python: FileNotFoundError...).
-int32_t gs_last_errno(void);
+/// Writes the errno of the operating-system call behind the calling thread's last failing call
+/// (a file that could not be opened, written, synced or renamed), or 0 when that failure had
+/// another cause. Lets a binding raise its language's own error (Python: FileNotFoundError...).
+/// A successful call does not change the last error.
+int32_t gs_last_errno(int32_t *code);
 
 /// Writes the number of live handles (of every kind) to `count`; for leak tests.
 int32_t gs_live_handles(int64_t *count);

@@ -29,12 +29,16 @@ public func gsLastError() -> UnsafePointer<CChar> {
     LastError.message
 }
 
-/// The errno of the operating-system call behind the calling thread's last failing call (a file
-/// that could not be opened, written, synced or renamed), or 0 when that failure had another
-/// cause. Lets a binding raise its language's own error (Python: FileNotFoundError...).
+/// Writes the errno of the operating-system call behind the calling thread's last failing call
+/// (a file that could not be opened, written, synced or renamed), or 0 when that failure had
+/// another cause. Lets a binding raise its language's own error (Python: FileNotFoundError...).
+/// A successful call does not change the last error.
 @c(gs_last_errno)
-public func gsLastErrno() -> Int32 {
-    LastError.errno
+public func gsLastErrno(_ code: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guarded {
+        guard let code else { throw CallError.null("gs_last_errno", "code") }
+        code.pointee = LastError.errno
+    }
 }
 
 /// Writes the number of live handles (of every kind) to `count`; for leak tests.

@@ -143,18 +143,25 @@ static void structure_text(void) {
 }
 
 /* gs_last_errno: the errno behind a failed file-system call, 0 after other failures. */
+static int32_t last_errno(void) {
+    int32_t code = -1;
+    CHECK_OK(gs_last_errno(&code));
+    return code;
+}
+
 static void system_errors(void) {
     gs_checkpoint ckpt = {0};
     CHECK_ERROR(gs_checkpoint_load(in_dir("missing.npz"), &ckpt), GS_ERR_INVALID_ARGUMENT);
-    CHECK(gs_last_errno() == ENOENT);
+    CHECK(last_errno() == ENOENT);
     gs_tensor t = make_full(GS_DTYPE_FLOAT32, INTS(1), 1, 1.0);
     CHECK_ERROR(gs_checkpoint_save((const char *[]){"t"}, &t, 1, in_dir("no/such/dir.npz")), GS_ERR_INVALID_ARGUMENT);
-    CHECK(gs_last_errno() == ENOENT);
+    CHECK(last_errno() == ENOENT);
     CHECK_ERROR(gs_checkpoint_load(dir, &ckpt), GS_ERR_INVALID_ARGUMENT); /* a directory */
-    CHECK(gs_last_errno() == 0);
+    CHECK(last_errno() == 0);
     CHECK_ERROR(gs_checkpoint_load(in_dir("missing.npz"), &ckpt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_tensor_release((gs_tensor){0}), GS_ERR_INVALID_HANDLE);
-    CHECK(gs_last_errno() == 0); /* each failure sets it, to 0 when no system call failed */
+    CHECK(last_errno() == 0); /* each failure sets it, to 0 when no system call failed */
+    CHECK_ERROR(gs_last_errno(NULL), GS_ERR_INVALID_ARGUMENT);
     release(t);
 }
 

@@ -4,7 +4,7 @@
 PROTOTYPES = [
     ("gs_version", "int32_t", ["int32_t *", "int32_t *", "int32_t *"]),
     ("gs_last_error", "const char *", []),
-    ("gs_last_errno", "int32_t", []),
+    ("gs_last_errno", "int32_t", ["int32_t *"]),
     ("gs_live_handles", "int32_t", ["int64_t *"]),
     ("gs_manual_seed", "int32_t", ["uint64_t"]),
     ("gs_set_grad_enabled", "int32_t", ["bool"]),

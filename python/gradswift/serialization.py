@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections import OrderedDict
-from ctypes import c_char_p, c_int64, c_uint64
+from ctypes import c_char_p, c_int32, c_int64, c_uint64
 
 import numpy as np
 
@@ -118,9 +118,10 @@ class _Checkpoint(Owned):
 def _failure(status, path):
     """The exception of a failed checkpoint call: the OSError of the file-system failure behind
     it (FileNotFoundError...), else the library's error."""
-    code = lib.gs_last_errno()
-    if code:
-        return OSError(code, lib.gs_last_error().decode("utf-8", "replace"), path)
+    code = c_int32()
+    lib.gs_last_errno(code)
+    if code.value:
+        return OSError(code.value, lib.gs_last_error().decode("utf-8", "replace"), path)
     return error(status)
 
 
