@@ -71,7 +71,7 @@ enum Sign: NumericFunction {
 /// e^x; d(e^x) = e^x·g
 enum Exponential: FloatFunction {
     static let name = "exp"
-    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.exp(x) }
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.exponential(x) }
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g * y }
 }
 
@@ -96,10 +96,11 @@ enum Logistic: FloatFunction {
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try Ops.sigmoidBackward(g, y) }
 }
 
-/// tanh x; d(tanh x) = g·(1 - tanh²x), fused
+/// tanh x (VectorMath's, which vectorises; libm's is several times slower);
+/// d(tanh x) = g·(1 - tanh²x), fused
 enum HyperbolicTangent: FloatFunction {
     static let name = "tanh"
-    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.tanh(x) }
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.vectorTanh(x) }
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try Ops.tanhBackward(g, y) }
 }
 
