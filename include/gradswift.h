@@ -272,6 +272,12 @@ int32_t gs_sigmoid(gs_tensor a, gs_tensor *result);
 /// Hyperbolic tangent. The caller owns `*result`.
 int32_t gs_tanh(gs_tensor a, gs_tensor *result);
 
+/// Sine (ints give float64). The caller owns `*result`.
+int32_t gs_sin(gs_tensor a, gs_tensor *result);
+
+/// Cosine (ints give float64). The caller owns `*result`.
+int32_t gs_cos(gs_tensor a, gs_tensor *result);
+
 /// Matrix product with np.matmul's rules (1-D promotion, batch broadcasting), through BLAS.
 int32_t gs_matmul(gs_tensor a, gs_tensor b, gs_tensor *result);
 

@@ -534,6 +534,8 @@ def elementwise():
 
 UNARY = {"neg": operator.neg, "abs": P.abs, "exp": P.exp, "log": P.log, "sqrt": P.sqrt, "square": P.square,
          "sign": P.sign, "sigmoid": P.sigmoid, "tanh": P.tanh}
+# Elementwise functions PyDyNet 1.1 lacks: NumPy's function and its derivative.
+NUMPY_UNARY = {"sin": (np.sin, np.cos), "cos": (np.cos, lambda x: -np.sin(x))}
 
 
 def unary():
@@ -553,6 +555,12 @@ def unary():
                           run=lambda X, A: np.abs(X["x"]), grad=lambda X, A, W: {"x": W[0] * np.sign(X["x"])})
                 else:
                     f.add(op, [("input", "x", x)], run=lambda T, A, fn=fn: fn(T["x"]))
+    for op, (fn, derivative) in NUMPY_UNARY.items():
+        for dtype in FLOATS:
+            for shape in ((2, 3), (), (0, 2), (5,)):
+                f.add(op, [("input", "x", g.normal(shape, dtype, scale=3.0))], ref=numpy_ref("PyDyNet 1.1 has no " + op),
+                      run=lambda X, A, fn=fn: fn(X["x"]),
+                      grad=lambda X, A, W, derivative=derivative: {"x": W[0] * derivative(X["x"])})
     casts = [("input", F32, (2, 3), "float64"), ("input", F64, (2, 3), "float32"), ("input", F64, (), "float32"),
              ("const", I64, (2, 2), "float32"), ("const", F64, (2, 3), "int64")]
     reason = "NumPy's astype; PyDyNet's refuses tensors that require grad, gradswift's is differentiable between floats"

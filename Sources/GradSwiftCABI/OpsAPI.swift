@@ -172,6 +172,18 @@ public func gsTanh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -
     unaryCall("gs_tanh", Ops.tanh, a, result)
 }
 
+/// Sine (ints give float64). The caller owns `*result`.
+@c(gs_sin)
+public func gsSin(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_sin", Ops.sin, a, result)
+}
+
+/// Cosine (ints give float64). The caller owns `*result`.
+@c(gs_cos)
+public func gsCos(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_cos", Ops.cos, a, result)
+}
+
 // MARK: Linear algebra
 
 /// Matrix product with np.matmul's rules (1-D promotion, batch broadcasting), through BLAS.

@@ -53,6 +53,8 @@ PROTOTYPES = [
     ("gs_sign", "int32_t", ["uint64_t", "uint64_t *"]),
     ("gs_sigmoid", "int32_t", ["uint64_t", "uint64_t *"]),
     ("gs_tanh", "int32_t", ["uint64_t", "uint64_t *"]),
+    ("gs_sin", "int32_t", ["uint64_t", "uint64_t *"]),
+    ("gs_cos", "int32_t", ["uint64_t", "uint64_t *"]),
     ("gs_matmul", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
     ("gs_sum", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),
     ("gs_mean", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),

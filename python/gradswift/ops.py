@@ -13,7 +13,7 @@ from .tensor import BINARY_CODES, as_tensor, axes_array, binary, call, dims, wra
 __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "min", "max",
            "argmax", "argmin", "maximum", "minimum", "exp", "log", "sign", "reshape", "transpose",
            "swapaxes", "concat", "sigmoid", "tanh", "sqrt", "square", "vsplit", "hsplit",
-           "dsplit", "split", "unsqueeze", "squeeze"]
+           "dsplit", "split", "unsqueeze", "squeeze", "sin", "cos"]
 
 
 def _binary_function(name, doc):
@@ -55,6 +55,8 @@ sigmoid = _unary_function("sigmoid", "Element-wise logistic ``1 / (1 + exp(-x))`
 tanh = _unary_function("tanh", "Element-wise hyperbolic tangent.")
 sqrt = _unary_function("sqrt", "Element-wise square root.")
 square = _unary_function("square", "Element-wise square.")
+sin = _unary_function("sin", "Element-wise sine (int and bool give float64).")
+cos = _unary_function("cos", "Element-wise cosine (int and bool give float64).")
 
 
 def matmul(x, y):

@@ -19,6 +19,10 @@ extension Ops {
     public static func sigmoid(_ a: Tensor) throws -> Tensor { try apply(Logistic.self, a) }
     /// Hyperbolic tangent (ints give float64).
     public static func tanh(_ a: Tensor) throws -> Tensor { try apply(HyperbolicTangent.self, a) }
+    /// Sine (ints give float64).
+    public static func sin(_ a: Tensor) throws -> Tensor { try apply(Sine.self, a) }
+    /// Cosine (ints give float64).
+    public static func cos(_ a: Tensor) throws -> Tensor { try apply(Cosine.self, a) }
     /// g·y·(1 - y): the logistic function's backward from its output y.
     static func sigmoidBackward(_ g: Tensor, _ y: Tensor) throws -> Tensor { try apply(SigmoidBackward.self, g, y) }
     /// g·(1 - y²): tanh's backward from its output y.
@@ -30,7 +34,7 @@ extension OpTable {
     static let unary: [Entry] = [
         Entry(Negative.self), Entry(AbsoluteValue.self), Entry(Square.self), Entry(Sign.self), Entry(Exponential.self),
         Entry(NaturalLogarithm.self), Entry(SquareRoot.self), Entry(Logistic.self), Entry(HyperbolicTangent.self),
-        Entry(SigmoidBackward.self), Entry(TanhBackward.self),
+        Entry(SigmoidBackward.self), Entry(TanhBackward.self), Entry(Sine.self), Entry(Cosine.self),
     ]
 }
 
@@ -102,6 +106,20 @@ enum HyperbolicTangent: FloatFunction {
     static let name = "tanh"
     @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.vectorTanh(x) }
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try Ops.tanhBackward(g, y) }
+}
+
+/// sin x; d(sin x) = g·cos x
+enum Sine: FloatFunction {
+    static let name = "sin"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.sin(x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g * Ops.cos(x) }
+}
+
+/// cos x; d(cos x) = -g·sin x
+enum Cosine: FloatFunction {
+    static let name = "cos"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.cos(x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try -(g * Ops.sin(x)) }
 }
 
 /// g·y·(1 - y), the logistic function's backward from its output y, as an op of its own
