@@ -12,7 +12,7 @@ and the doc comments verbatim. The output is plain C: no Swift macros or nullabi
 type plus UPPER_CASE constants (`gs_dtype.float32` -> GS_DTYPE_FLOAT32, `gs_status.ok` -> GS_OK,
 `gs_status.invalidHandle` -> GS_ERR_INVALID_HANDLE).
 
-    tools/gen_header.py            write include/gradswift.h and python/gradswift/_prototypes.py
+    tools/gen_header.py            write include/gradswift.h, python/gradswift/_abi.py and docs/ops.md
     tools/gen_header.py --check    regenerate into a temporary directory; fail with a diff when
                                    the committed files differ, when an exported gs_* symbol of
                                    .build/release/libgradswift.so and the header disagree,

@@ -157,7 +157,7 @@ static void system_errors(void) {
     CHECK_ERROR(gs_checkpoint_save((const char *[]){"t"}, &t, 1, in_dir("no/such/dir.npz")), GS_ERR_INVALID_ARGUMENT);
     CHECK(last_errno() == ENOENT);
     CHECK_ERROR(gs_checkpoint_load(dir, &ckpt), GS_ERR_INVALID_ARGUMENT); /* a directory */
-    CHECK(last_errno() == 0);
+    CHECK(last_errno() == EISDIR);
     CHECK_ERROR(gs_checkpoint_load(in_dir("missing.npz"), &ckpt), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_tensor_release((gs_tensor){0}), GS_ERR_INVALID_HANDLE);
     CHECK(last_errno() == 0); /* each failure sets it, to 0 when no system call failed */

@@ -91,6 +91,38 @@ final class DifferentiationTests: XCTestCase {
         try checkTwice("where") { v in [try Ops.where(try Ops.gt(v[0], v[1]), v[0], v[1])] }([x, try r.tensor([4])])
     }
 
+    func testCompositeBackwardsToTheThirdOrder() throws {
+        // Fused backward ops whose own backward is derived from a composite (Autograd.vjp) record
+        // that derivation too when asked, so derivatives of any order go through them.
+        var r = Draws(seed: 16)
+        let x = try r.tensor([2, 3]), w = try r.tensor([3]), b = try r.tensor([3])
+        try checkDerivatives("softmax", orders: 3) { [try Ops.softmax($0[0], axis: 1)] }([x])
+        try checkDerivatives("layer_norm", orders: 3) {
+            [try Ops.layerNorm($0[0], normalizedShape: [3], weight: $0[1], bias: $0[2], eps: 1e-5)]
+        }([x, w, b])
+        try checkDerivatives("cross_entropy", orders: 3) {
+            [try Ops.crossEntropy($0[0], try integers([2, 0], [2]), reduction: .mean)]
+        }([x])
+    }
+
+    func testRecordedGradientsAreFreedWithTheirGraph() throws {
+        // The outputs of a several-output fused backward (layer norm's dx, dweight, dbias) hold
+        // their node; its rule must not hold them back, or the recorded graph would leak.
+        weak var gradient: Tensor?
+        do {
+            var r = Draws(seed: 17)
+            let x = try r.tensor([2, 3]), w = try r.tensor([3]), b = try r.tensor([3])
+            for t in [x, w, b] { try t.setRequiresGrad(true) }
+            let loss = try Ops.sum(try Ops.layerNorm(x, normalizedShape: [3], weight: w, bias: b, eps: 1e-5) * r.tensor([2, 3]))
+            let reached = try GradMode.with(enabled: true) {
+                try GraphWalk.run(from: [(loss, try Tensor.scalar(1, dtype: .float64))], retainGraph: true)
+            }
+            gradient = reached.first { $0.0 === x }?.1
+            XCTAssertNotNil(gradient?.gradFn)
+        }
+        XCTAssertNil(gradient)
+    }
+
     func testRecurrentBackwardRefusesToBeRecorded() throws {
         var r = Draws(seed: 15)
         let x = try r.tensor([3, 2, 2]), wx = try r.tensor([2, 4]), wh = try r.tensor([1, 4])
@@ -105,11 +137,18 @@ final class DifferentiationTests: XCTestCase {
 
     // MARK: Checks
 
-    /// Checks `f`'s gradients (of Σ w·outputs, fixed random weights w) and the gradients of
-    /// ⟨gradients, v⟩ (fixed random v) with respect to every float input, against central
-    /// differences.
+    /// `checkDerivatives` to the second order.
     private func checkTwice(_ name: String, file: StaticString = #filePath, line: UInt = #line,
                             _ f: @escaping ([Tensor]) throws -> [Tensor]) -> ([Tensor]) throws -> Void {
+        checkDerivatives(name, orders: 2, file: file, line: line, f)
+    }
+
+    /// Checks, against central differences and for every float input, the gradient of
+    /// h1 = Σ w·f(inputs) (fixed random weights w), then of h2 = ⟨∇h1, v1⟩, h3 = ⟨∇h2, v2⟩... up
+    /// to `orders` (fixed random directions v): derivatives of gradients that the engine records
+    /// by running backward with grad mode on (a create_graph backward).
+    private func checkDerivatives(_ name: String, orders: Int, file: StaticString = #filePath, line: UInt = #line,
+                                  _ f: @escaping ([Tensor]) throws -> [Tensor]) -> ([Tensor]) throws -> Void {
         { inputs in
             let inputs = try inputs.map { t -> Tensor in
                 let leaf = t.detached()
@@ -118,38 +157,31 @@ final class DifferentiationTests: XCTestCase {
             }
             var random = Draws(seed: 99)
             let weights = try f(inputs).map { try random.tensor($0.shape) }
-            let directions = try inputs.map { try random.tensor($0.shape) }
+            let directions = try (1..<max(orders, 1)).map { _ in try inputs.map { try random.tensor($0.shape) } }
+            let zero = try Tensor.scalar(0, dtype: .float64), one = try Tensor.scalar(1, dtype: .float64)
 
-            // Σ w·f(inputs), and its gradients recorded in the graph (a create_graph backward).
-            func loss(_ xs: [Tensor]) throws -> Tensor {
-                try zip(try f(xs), weights).map { try Ops.sum(try $0 * $1) }.reduce(try Tensor.scalar(0, dtype: .float64), +)
-            }
-            func gradients(_ xs: [Tensor]) throws -> [Tensor?] {
-                let reached = try GradMode.with(enabled: true) {
-                    try GraphWalk.run(from: [(try loss(xs), try Tensor.scalar(1, dtype: .float64))], retainGraph: true)
-                }
+            /// The gradients of the scalar `h` with respect to `xs`, recorded in the graph.
+            func gradients(_ h: Tensor, _ xs: [Tensor]) throws -> [Tensor?] {
+                guard h.requiresGrad else { return xs.map { _ in nil } }  // constant in the inputs
+                let reached = try GradMode.with(enabled: true) { try GraphWalk.run(from: [(h, one)], retainGraph: true) }
                 return xs.map { x in reached.first { $0.0 === x }?.1 }
             }
-            // ⟨gradients, v⟩: its gradient is the Hessian of the loss times v.
-            func projection(_ xs: [Tensor]) throws -> Tensor {
-                try zip(try gradients(xs), directions).compactMap { g, v in try g.map { try Ops.sum(try $0 * v) } }
-                    .reduce(try Tensor.scalar(0, dtype: .float64), +)
+            /// h_order: h1 = Σ w·f(xs), h_{k+1} = ⟨∇h_k, v_k⟩.
+            func scalar(_ order: Int, _ xs: [Tensor]) throws -> Tensor {
+                var h = try zip(try f(xs), weights).map { try Ops.sum(try $0 * $1) }.reduce(zero, +)
+                for k in 0..<(order - 1) {
+                    h = try zip(try gradients(h, xs), directions[k]).compactMap { g, v in try g.map { try Ops.sum(try $0 * v) } }
+                        .reduce(zero, +)
+                }
+                return h
             }
 
-            let first = try gradients(inputs)
-            let hvp = try projection(inputs)
-            let second: [Tensor?]
-            if hvp.requiresGrad {
-                let reached = try GraphWalk.run(from: [(hvp, try Tensor.scalar(1, dtype: .float64))], retainGraph: false)
-                second = inputs.map { x in reached.first { $0.0 === x }?.1 }
-            } else {
-                second = inputs.map { _ in nil }  // gradients constant in the inputs
-            }
-            for (i, x) in inputs.enumerated() where x.requiresGrad {
-                let numericFirst = try numericGradient(of: loss, inputs, i)
-                let numericSecond = try numericGradient(of: projection, inputs, i)
-                assertNear(first[i], numericFirst, "\(name): gradient of input \(i)", file: file, line: line)
-                assertNear(second[i], numericSecond, "\(name): second derivative of input \(i)", file: file, line: line)
+            for order in 1...orders {
+                let analytic = try gradients(try scalar(order, inputs), inputs)
+                for (i, x) in inputs.enumerated() where x.requiresGrad {
+                    let numeric = try numericGradient(of: { try scalar(order, $0) }, inputs, i)
+                    assertNear(analytic[i], numeric, "\(name): derivative of order \(order), input \(i)", file: file, line: line)
+                }
             }
         }
     }

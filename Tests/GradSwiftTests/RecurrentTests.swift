@@ -89,7 +89,7 @@ final class RecurrentTests: XCTestCase {
         assertClose(values(try Ops.index(forwardOnFlipped, [.slice(start: nil, stop: nil, step: -1)])), values(reversed))
     }
 
-    func testLSTMCellStateGradientFlowsThroughTheHiddenNode() throws {
+    func testLSTMCellStateGradientAloneReachesEveryInput() throws {
         let x = try tensor(noise(8, seed: 5), [4, 1, 2], requiresGrad: true)
         let w = try weights(.lstm, 2, 3)
         let out = try Ops.recurrentSequence(.lstm, x, h0: nil, weights: w)

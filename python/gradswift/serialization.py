@@ -49,11 +49,13 @@ def save(obj, path):
     encoder = _Encoder()
     tree = encoder.encode(obj, ())
     text = json.dumps(tree, allow_nan=False, separators=(",", ":"))
-    owned = [Owned(new_handle(arr, code)) for arr, code in encoder.arrays.values()]
-    count = len(owned)
+    # Tensors are written from their own memory; arrays are copied into the engine first (the
+    # C ABI copies what it keeps), so saving arrays briefly holds a second copy of them.
+    tensors = [value if isinstance(value, Tensor) else Owned(new_handle(*value)) for value in encoder.arrays.values()]
+    count = len(tensors)
     names = (c_char_p * max(count, 1))(*[key.encode("utf-8") for key in encoder.arrays])
-    handles = (c_uint64 * max(count, 1))(*[t.handle for t in owned])
-    status = lib.gs_checkpoint_save_structured(names, handles, count, text.encode("utf-8"), os.fsencode(path))
+    handles = (c_uint64 * max(count, 1))(*[t._h if isinstance(t, Tensor) else t.handle for t in tensors])
+    status = lib.gs_checkpoint_save_structured(names, handles, count, text.encode("utf-8"), _c_path(path))
     if status:
         raise _failure(status, path)
 
@@ -98,12 +100,11 @@ class _Checkpoint(Owned):
 
     def __init__(self, path):
         handle = c_uint64()
-        status = lib.gs_checkpoint_load(os.fsencode(path), handle)
+        status = lib.gs_checkpoint_load(_c_path(path), handle)
         if status:
             failure = _failure(status, path)
-            # A file that cannot be read as a checkpoint is a ValueError, whatever made it so
-            # (an array of an unsupported dtype included).
-            raise failure if isinstance(failure, OSError) else ValueError(str(failure))
+            # An array of an unsupported dtype makes the file an invalid checkpoint too.
+            raise ValueError(str(failure)) if isinstance(failure, TypeError) else failure
         super().__init__(handle.value)
 
     def structure(self):
@@ -113,6 +114,14 @@ class _Checkpoint(Owned):
         if length.value < 0:
             return None
         return read_string(lib.gs_checkpoint_structure, self.handle)
+
+
+def _c_path(path):
+    """``path`` as the C string the engine takes (ValueError for an embedded NUL, as ``open``)."""
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise ValueError("embedded null byte")
+    return encoded
 
 
 def _failure(status, path):
@@ -125,15 +134,11 @@ def _failure(status, path):
     return error(status)
 
 
-def _check(status, path):
-    if status:
-        raise _failure(status, path)
-
-
 # ---- writing ---------------------------------------------------------------------------------
 
 class _Encoder:
-    """Turns an object into a JSON tree, collecting its arrays (member key -> (array, dtype code)).
+    """Turns an object into a JSON tree, collecting its arrays (member key -> Tensor, or
+    (array, dtype code) for the other arrays).
 
     Tree nodes: JSON null, booleans, numbers and strings stand for themselves; the other values
     are one-key objects: ``{"array": key}`` (``"scalar": true`` added for a NumPy scalar),
@@ -152,7 +157,7 @@ class _Encoder:
         if isinstance(obj, float):
             return float(obj) if math.isfinite(obj) else {"float": repr(float(obj))}
         if isinstance(obj, Tensor):
-            return {"array": self._add(obj.data, path)}
+            return {"array": self._add(obj, path)}
         if isinstance(obj, np.ndarray):
             return {"array": self._add(obj, path)}
         if isinstance(obj, np.generic):
@@ -172,14 +177,16 @@ class _Encoder:
                         f"at {_where(path)}")
 
     def _add(self, value, path):
-        """Stores ``value`` under a fresh member key (its dotted path when that is free)."""
-        try:
-            arr, code = as_engine_array(value)
-        except (TypeError, OverflowError) as exc:
-            raise TypeError(f"gradswift.save: cannot save the array at {_where(path)}: {exc}") from None
-        if arr.ndim > _MAX_RANK:
-            raise ValueError(f"gradswift.save: the array at {_where(path)} has {arr.ndim} dimensions "
-                             f"(checkpoints hold at most {_MAX_RANK})")
+        """Stores ``value`` (a Tensor, or an array converted to ``(array, dtype code)``) under a
+        fresh member key (its dotted path when that is free)."""
+        if not isinstance(value, Tensor):
+            try:
+                value = as_engine_array(value)
+            except (TypeError, OverflowError) as exc:
+                raise TypeError(f"gradswift.save: cannot save the array at {_where(path)}: {exc}") from None
+            if value[0].ndim > _MAX_RANK:
+                raise ValueError(f"gradswift.save: the array at {_where(path)} has {value[0].ndim} dimensions "
+                                 f"(checkpoints hold at most {_MAX_RANK})")
         base = ".".join(str(part) for part in path)
         if not _valid_key(base):
             base = "array"
@@ -187,7 +194,7 @@ class _Encoder:
         while key in self.arrays:
             n += 1
             key = f"{base}~{n}"
-        self.arrays[key] = (arr, code)
+        self.arrays[key] = value
         return key
 
 

@@ -57,15 +57,20 @@ enum GraphWalk {
     /// and returns the gradient reaching each leaf that requires grad, in the order first
     /// reached. Nodes are freed as they are walked unless `retainGraph`; with anomaly detection
     /// on, each input gradient is checked and nodes are freed only when the walk succeeded.
-    static func run(from seeds: [(tensor: Tensor, gradient: Tensor)], retainGraph: Bool) throws -> [(Tensor, Tensor)] {
+    ///
+    /// With `targets`, the walk stops at those tensors (leaves or not) and returns what reaches
+    /// them, instead of going on to the leaves beyond.
+    static func run(from seeds: [(tensor: Tensor, gradient: Tensor)], retainGraph: Bool,
+                    targets: [Tensor]? = nil) throws -> [(Tensor, Tensor)] {
         let detecting = AnomalyMode.isEnabled
+        let stops = targets.map { Set($0.map(ObjectIdentifier.init)) }
         var pending: [ObjectIdentifier: Node.Arrivals] = [:]
         var leaves: [(Tensor, Tensor)] = []
         var leafSlot: [ObjectIdentifier: Int] = [:]
 
         /// Adds `g` to what has reached `t` so far.
         func deliver(_ g: Tensor, to t: Tensor) throws {
-            if let node = t.gradFn {
+            if let node = t.gradFn, stops?.contains(ObjectIdentifier(t)) != true {
                 let key = ObjectIdentifier(node), k = t.outputIndex
                 var arrivals = pending.removeValue(forKey: key) ?? Node.Arrivals(count: node.outputCount)
                 arrivals[k] = Node.Arrival(gradient: try arrivals[k].gradient.map { try Ops.add($0, g) } ?? g, output: t)
@@ -80,7 +85,8 @@ enum GraphWalk {
 
         for (tensor, gradient) in seeds where tensor.requiresGrad { try deliver(gradient, to: tensor) }
         var walked: [Node] = []  // nodes freed at the end (anomaly detection)
-        for node in topologicalOrder(seeds.compactMap { $0.tensor.gradFn }) {
+        let roots = seeds.filter { stops?.contains(ObjectIdentifier($0.tensor)) != true }.compactMap { $0.tensor.gradFn }
+        for node in topologicalOrder(roots, stoppingAt: stops ?? []) {
             guard let arrivals = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
             let inputs = node.inputs
             let inputGrads = try node.inputGradients(arrivals)
@@ -98,8 +104,9 @@ enum GraphWalk {
         return leaves
     }
 
-    /// The nodes reachable from `roots`, each after every node that uses one of its outputs.
-    private static func topologicalOrder(_ roots: [Node]) -> [Node] {
+    /// The nodes reachable from `roots` without going through a tensor of `stops`, each after
+    /// every node that uses one of its outputs.
+    private static func topologicalOrder(_ roots: [Node], stoppingAt stops: Set<ObjectIdentifier>) -> [Node] {
         var order: [Node] = []
         var visited = Set<ObjectIdentifier>()
         var stack: [(Node, Bool)] = roots.map { ($0, false) }
@@ -110,7 +117,7 @@ enum GraphWalk {
             }
             guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
             stack.append((node, true))
-            for input in node.inputs where input.requiresGrad {
+            for input in node.inputs where input.requiresGrad && !stops.contains(ObjectIdentifier(input)) {
                 if let next = input.gradFn, !visited.contains(ObjectIdentifier(next)) { stack.append((next, false)) }
             }
         }
@@ -126,10 +133,13 @@ enum Autograd {
     ///
     /// A fused kernel whose derivative is awkward to write out declares its math once more as
     /// a composite of simpler ops, and its backward rule is this product: the composite is
-    /// evaluated on detached copies of the inputs with grad mode on and differentiated by the
-    /// engine itself.
+    /// evaluated with grad mode on and differentiated by the engine itself. Normally (grad mode
+    /// off) on detached copies of the inputs; when the caller's backward is being recorded
+    /// (grad mode on), on the inputs themselves, recording this walk too, so the product is in
+    /// the graph and can be differentiated again, to any order.
     static func vjp(_ inputs: [Tensor], seeds: [Tensor?], _ composite: ([Tensor]) throws -> [Tensor?]) throws -> [Tensor?] {
-        let variables = try inputs.map { input in
+        let recording = GradMode.isEnabled
+        let variables = try recording ? inputs : inputs.map { input in
             let v = input.detached()
             if input.requiresGrad { try v.setRequiresGrad(true) }
             return v
@@ -140,7 +150,8 @@ enum Autograd {
             return (output, try Ops.cast(seed, to: output.dtype))
         }
         guard !pairs.isEmpty else { return variables.map { _ in nil } }
-        let reached = try GradMode.with(enabled: false) { try GraphWalk.run(from: pairs, retainGraph: false) }
+        // A recorded product refers to the composite's graph, which must then stay whole.
+        let reached = try GraphWalk.run(from: pairs, retainGraph: recording, targets: variables)
         return try variables.map { v in
             guard let g = reached.first(where: { $0.0 === v })?.1 else { return nil }
             return try v.reducedGradient(g, op: "vjp")

@@ -154,9 +154,11 @@ extension Tensor {
     static func recording(_ outputs: [Tensor?], _ name: String, _ inputs: [Tensor],
                           composite: @escaping ([Tensor]) throws -> [Tensor?]) throws {
         let present = outputs.enumerated().compactMap { position, t in t.map { (position, $0) } }
-        try recording(present.map { $0.1 }, name, inputs) { gradients, _ in
-            var seeds = [Tensor?](repeating: nil, count: outputs.count)
-            for (k, (position, _)) in present.enumerated() { seeds[position] = gradients[k] }
+        // The rule keeps positions only: a reference to an output would keep its node alive.
+        let positions = present.map(\.0), count = outputs.count
+        try recording(present.map(\.1), name, inputs) { gradients, _ in
+            var seeds = [Tensor?](repeating: nil, count: count)
+            for (k, position) in positions.enumerated() { seeds[position] = gradients[k] }
             return try Autograd.vjp(inputs, seeds: seeds, composite)
         }
     }

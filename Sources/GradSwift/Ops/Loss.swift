@@ -190,9 +190,9 @@ private struct ClassificationRule {
             ClassRows<Double>.forward(input, target, indices: indices, fromLogits: fromLogits, losses, lse, mass)
             ClassRows<Double>.backward(input, target, indices: indices, fromLogits: fromLogits, lse, mass, weights, grad, nil)
         }
-        let targets = indices ? try oneHot(target, classes: c, dtype: input.dtype) : target
         return try grad.recording(op, indices ? [g, input] : [g, input, target], composite: { v in
-            let (g, x, t) = (v[0], v[1], indices ? targets : v[2])
+            let (g, x) = (v[0], v[1])
+            let t = indices ? try oneHot(target, classes: c, dtype: x.dtype) : v[2]
             let s = try rowWeights(g, rows: n)
             guard fromLogits else { return try -(s * t) }
             return try s * (Ops.softmax(x, axis: 1) * Ops.sum(t, axes: [1], keepDims: true) - t)
@@ -300,9 +300,4 @@ enum SquaredDifference<T: FloatElement>: BinaryKernel {
         let d = a - b
         return d * d
     }
-}
-
-/// d/da of s·(a - b)² = 2s·(a - b)
-enum SquaredDifferenceGradient<T: FloatElement>: TernaryKernel {
-    @inline(__always) static func apply(_ a: T, _ b: T, _ s: T) -> T { 2 * s * (a - b) }
 }

@@ -70,8 +70,11 @@ extension Ops {
             geometry.poolForward(kind, x.pointer(Double.self), out.pointer(Double.self), indices)
         }
         let inputShape = x.shape
+        // (`winners` exists exactly when a node is recorded for max pooling.)
+        let source: PoolGradientSource? = kind == .average ? .average : winners.map { .max($0) }
         return try out.recording(op, [x]) { g in
-            [try poolBackward(winners.map { .max($0) } ?? .average, op, g, geometry, inputShape: inputShape)]
+            guard let source else { throw EngineError.invalidState("\(op) backward: the window maxima were not recorded") }
+            return [try poolBackward(source, op, g, geometry, inputShape: inputShape)]
         }
     }
 

@@ -161,7 +161,8 @@ public enum Checkpoint {
             throw EngineError.system(.invalidArgument("\(op): cannot stat '\(path)': \(systemMessage(code))"), code: code)
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw EngineError.invalidArgument("\(op): '\(path)' is not a regular file")
+            let notRegular = EngineError.invalidArgument("\(op): '\(path)' is not a regular file")
+            throw info.st_mode & S_IFMT == S_IFDIR ? EngineError.system(notRegular, code: EISDIR) : notRegular
         }
         let size = Int(info.st_size)
         guard size <= Storage.allocationLimit else {
