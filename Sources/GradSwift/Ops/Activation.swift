@@ -21,11 +21,8 @@ extension Ops {
         let x = try cast(a, to: a.dtype.floatResult)
         let s = try Tensor.scalar(slope, dtype: x.dtype)
         let out = try Tensor(shape: x.shape, dtype: x.dtype, op: op)
-        if x.dtype == .float32 {
-            Elementwise.map(LeakyRelu<Float>.self, x, s, out)
-        } else {
-            Elementwise.map(LeakyRelu<Double>.self, x, s, out)
-        }
+        func run<T: FloatElement>(_: T.Type) { Elementwise.map(LeakyRelu<T>.self, x, s, out) }
+        try x.dtype.dispatchFloat(op, run, run)
         return try out.recording(op, [a]) { g in
             [try Ops.where(Ops.gt(x, Tensor.scalar(0, dtype: x.dtype)), g, g * slope)]
         }

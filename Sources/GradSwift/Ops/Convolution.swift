@@ -71,11 +71,8 @@ extension Ops {
                                  _ geometry: WindowGeometry, outShape: [Int]) throws -> Tensor {
         let out = try Tensor(shape: outShape, dtype: x.dtype, op: op)
         let plan = try ConvolutionPlan(op, geometry, outChannels: weight.shape[0])
-        if x.dtype == .float32 {
-            try plan.forward(x, weight, bias, out, Float.self)
-        } else {
-            try plan.forward(x, weight, bias, out, Double.self)
-        }
+        func run<T: BLASScalar>(_ type: T.Type) throws { try plan.forward(x, weight, bias, out, type) }
+        try x.dtype.dispatchFloat(op, run, run)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return try out.recording(op, inputs) { g in
             var grads = [x.requiresGrad ? try convolutionInputGradient(op, g, weight, geometry, inputShape: x.shape) : nil,
@@ -97,11 +94,8 @@ extension Ops {
         let name = op + "_input_backward"
         let dx = try Tensor(shape: inputShape, dtype: g.dtype, zeroed: true, op: name)
         let plan = try ConvolutionPlan(op, geometry, outChannels: weight.shape[0])
-        if g.dtype == .float32 {
-            try plan.inputGradient(weight, g, dx, Float.self)
-        } else {
-            try plan.inputGradient(weight, g, dx, Double.self)
-        }
+        func run<T: BLASScalar>(_ type: T.Type) throws { try plan.inputGradient(weight, g, dx, type) }
+        try g.dtype.dispatchFloat(name, run, run)
         let outShape = g.shape
         return try dx.recording(name, [g, weight]) { gg in
             [g.requiresGrad ? try convolve(op, gg, weight, nil, geometry, outShape: outShape) : nil,
@@ -117,11 +111,8 @@ extension Ops {
         let name = op + "_weight_backward"
         let dw = try Tensor(shape: weightShape, dtype: g.dtype, zeroed: true, op: name)
         let plan = try ConvolutionPlan(op, geometry, outChannels: weightShape[0])
-        if g.dtype == .float32 {
-            try plan.weightGradient(x, g, dw, Float.self)
-        } else {
-            try plan.weightGradient(x, g, dw, Double.self)
-        }
+        func run<T: BLASScalar>(_ type: T.Type) throws { try plan.weightGradient(x, g, dw, type) }
+        try g.dtype.dispatchFloat(name, run, run)
         let outShape = g.shape, inputShape = x.shape
         return try dw.recording(name, [g, x]) { gg in
             [g.requiresGrad ? try convolve(op, x, gg, nil, geometry, outShape: outShape) : nil,

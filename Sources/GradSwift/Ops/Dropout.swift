@@ -16,7 +16,8 @@ extension Ops {
         let mask = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: p == 1, op: op)
         let out = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: p == 1, op: op)
         if p < 1 {
-            if x.dtype == .float32 { drawMask(x, p, mask, out, Float.self) } else { drawMask(x, p, mask, out, Double.self) }
+            func run<T: FloatElement>(_ type: T.Type) { drawMask(x, p, mask, out, type) }
+            try x.dtype.dispatchFloat(op, run, run)
         }
         return try out.recording(op, [x]) { g in [try g * mask] }
     }

@@ -77,11 +77,8 @@ extension Ops {
     static func apply<F: FloatFunction>(_: F.Type, _ a: Tensor) throws -> Tensor {
         let x = try cast(a, to: a.dtype.floatResult)
         let out = try Tensor(shape: x.shape, dtype: x.dtype, op: F.name)
-        if x.dtype == .float32 {
-            Elementwise.map(FloatFunctionKernel<F, Float>.self, x, out)
-        } else {
-            Elementwise.map(FloatFunctionKernel<F, Double>.self, x, out)
-        }
+        func run<T: FloatElement>(_: T.Type) { Elementwise.map(FloatFunctionKernel<F, T>.self, x, out) }
+        try x.dtype.dispatchFloat(F.name, run, run)
         guard a.requiresGrad && GradMode.isEnabled else { return out }  // (no rule closure made for nothing)
         return try out.recording(F.name, [a]) { g, y in [try F.backward(x: x, y: y, g: g)] }
     }
@@ -117,11 +114,8 @@ extension Ops {
     /// `F(a, b)` for a float binary function, with broadcasting and promotion.
     static func apply<F: FloatBinaryFunction>(_: F.Type, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         try runBinary(F.self, a, b) { x, y, out in
-            if out.dtype == .float32 {
-                Elementwise.map(FloatBinaryKernel<F, Float>.self, x, y, out)
-            } else {
-                Elementwise.map(FloatBinaryKernel<F, Double>.self, x, y, out)
-            }
+            func run<T: FloatElement>(_: T.Type) { Elementwise.map(FloatBinaryKernel<F, T>.self, x, y, out) }
+            try out.dtype.dispatchFloat(F.name, run, run)
         }
     }
 
@@ -142,14 +136,14 @@ extension Ops {
 
     /// The shared part of the binary runners: shape, dtypes, `kernel` into the output, node.
     private static func runBinary<F: BinaryFunction>(_: F.Type, _ a: Tensor, _ b: Tensor,
-                                                  _ kernel: (Tensor, Tensor, Tensor) -> Void) throws -> Tensor {
+                                                  _ kernel: (Tensor, Tensor, Tensor) throws -> Void) throws -> Tensor {
         let shape = try Shape.broadcast(a.shape, b.shape, op: F.name)
         let result = try F.resultType(DType.promote(a.dtype, b.dtype))
         let compute: DType = result == .bool ? .int64 : result
         let x = try cast(a, to: compute), y = try cast(b, to: compute)
         try F.check(x, y)
         var out = try Tensor(shape: shape, dtype: compute, op: F.name)
-        kernel(x, y, out)
+        try kernel(x, y, out)
         if result != compute { out = try cast(out, to: result) }
         guard (a.requiresGrad || b.requiresGrad) && GradMode.isEnabled else { return out }
         return try out.recording(F.name, [a, b]) { g, z in

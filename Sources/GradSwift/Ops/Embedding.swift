@@ -47,11 +47,8 @@ extension Ops {
         try checkEmbeddingIndices(indices, count: count, op: "embedding backward")
         let dim = g.shape.last ?? 0
         let gw = try Tensor(shape: [count, dim], dtype: g.dtype, zeroed: true, op: op)
-        if g.dtype == .float32 {
-            scatterRows(g, indices, into: gw, skipping: padding, Float.self)
-        } else {
-            scatterRows(g, indices, into: gw, skipping: padding, Double.self)
-        }
+        func run<T: FloatElement>(_ type: T.Type) { scatterRows(g, indices, into: gw, skipping: padding, type) }
+        try g.dtype.dispatchFloat(op, run, run)
         return try gw.recording(op, [g]) { gg in
             let rows = try embedding(indices, weight: gg, paddingIndex: nil)
             guard let padding else { return [rows] }

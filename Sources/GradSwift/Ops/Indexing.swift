@@ -51,7 +51,7 @@ extension Ops {
     private static func scatter(_ g: Tensor, _ selection: Selection, into shape: [Int]) throws -> Tensor {
         let full = try Tensor(shape: shape, dtype: g.dtype, zeroed: true, op: "index_backward")
         if let offsets = selection.offsets {
-            scatterAdd(g, into: full, offsets: offsets)
+            try scatterAdd(g, into: full, offsets: offsets)
         } else {
             Strided.copy(itemSize: g.dtype.itemSize, shape: selection.shape,
                          from: g.storage.bytes, offset: 0, strides: Shape.strides(selection.shape),
@@ -96,12 +96,12 @@ extension Ops {
     }
 
     /// Adds `g`'s elements at `offsets` of `full`, in order, so repeated positions accumulate.
-    private static func scatterAdd(_ g: Tensor, into full: Tensor, offsets: [Int]) {
+    private static func scatterAdd(_ g: Tensor, into full: Tensor, offsets: [Int]) throws {
         func run<T: FloatElement>(_: T.Type) {
             let src = g.pointer(T.self), dst = full.pointer(T.self)
             for (i, o) in offsets.enumerated() { dst[o] += src[i] }
         }
-        if g.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        try g.dtype.dispatchFloat("index backward", run, run)
     }
 
     /// The explicit offsets of a basic selection.

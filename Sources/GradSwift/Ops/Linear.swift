@@ -44,9 +44,10 @@ extension Ops {
 
         let out = try Tensor(shape: outShape, dtype: x.dtype, op: op)
         if let bias {
-            if x.dtype == .float32 { fillRows(out, with: bias, Float.self) } else { fillRows(out, with: bias, Double.self) }
+            func fill<T: FloatElement>(_ type: T.Type) { fillRows(out, with: bias, type) }
+            try x.dtype.dispatchFloat(op, fill, fill)
         }
-        product(x.dtype, false, false, rows, outFeatures, inFeatures, x, weight, out, accumulate: bias != nil)
+        try product(x.dtype, false, false, rows, outFeatures, inFeatures, x, weight, out, accumulate: bias != nil)
 
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return try out.recording(op, inputs) { g in
@@ -78,13 +79,10 @@ extension Ops {
     /// row-major matrices of three contiguous tensors of float dtype `type` (op(A) is m×k,
     /// op(B) k×n, C m×n; with k = 0 the product is zero).
     private static func product(_ type: DType, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                                _ a: Tensor, _ b: Tensor, _ c: Tensor, accumulate: Bool) {
-        if type == .float32 {
-            Float.gemm(transA, transB, m, n, k, a.pointer(Float.self), b.pointer(Float.self),
-                       beta: accumulate ? 1 : 0, c.pointer(Float.self))
-        } else {
-            Double.gemm(transA, transB, m, n, k, a.pointer(Double.self), b.pointer(Double.self),
-                        beta: accumulate ? 1 : 0, c.pointer(Double.self))
+                                _ a: Tensor, _ b: Tensor, _ c: Tensor, accumulate: Bool) throws {
+        func run<T: BLASScalar>(_: T.Type) {
+            T.gemm(transA, transB, m, n, k, a.pointer(T.self), b.pointer(T.self), beta: accumulate ? 1 : 0, c.pointer(T.self))
         }
+        try type.dispatchFloat("linear", run, run)
     }
 }

@@ -33,14 +33,11 @@ extension Ops {
         let out: Tensor
         if reduction == .none {
             out = try Tensor(shape: shape, dtype: type, op: name)
-            if type == .float32 {
-                Elementwise.map(SquaredDifference<Float>.self, a, b, out)
-            } else {
-                Elementwise.map(SquaredDifference<Double>.self, a, b, out)
-            }
+            func run<T: FloatElement>(_: T.Type) { Elementwise.map(SquaredDifference<T>.self, a, b, out) }
+            try type.dispatchFloat(name, run, run)
         } else {
-            let total = type == .float32 ? squaredDifferenceSum(a, b, shape, Float.self)
-                                         : squaredDifferenceSum(a, b, shape, Double.self)
+            func total<T: FloatElement>(_ t: T.Type) -> Double { squaredDifferenceSum(a, b, shape, t) }
+            let total = try type.dispatchFloat(name, total, total)
             out = try Tensor.scalar(reduction == .mean ? total / Double(count) : total, dtype: type)
         }
         return try out.recording(name, [pred, target]) { g in
@@ -134,11 +131,10 @@ extension Ops {
         let losses = try Tensor(shape: [n], dtype: .float64, op: name)
         let lse = try Tensor(shape: [n, 2], dtype: .float64, zeroed: true, op: name)
         let mass = try Tensor(shape: [n], dtype: .float64, op: name)
-        if input.dtype == .float32 {
-            ClassRows<Float>.forward(input, t, indices: indices, fromLogits: fromLogits, losses, lse, mass)
-        } else {
-            ClassRows<Double>.forward(input, t, indices: indices, fromLogits: fromLogits, losses, lse, mass)
+        func run<T: FloatElement>(_: T.Type) {
+            ClassRows<T>.forward(input, t, indices: indices, fromLogits: fromLogits, losses, lse, mass)
         }
+        try input.dtype.dispatchFloat(name, run, run)
         let out: Tensor
         if reduction == .none {
             out = try cast(losses, to: input.dtype, copy: true)
@@ -183,13 +179,11 @@ private struct ClassificationRule {
         let mass = try Tensor(shape: [n], dtype: .float64, op: op)
         let weights = try Ops.cast(Ops.expand(rowWeights(g, rows: n), to: [n, 1]), to: .float64)
         let grad = try Tensor(shape: [n, c], dtype: input.dtype, op: op)
-        if input.dtype == .float32 {
-            ClassRows<Float>.forward(input, target, indices: indices, fromLogits: fromLogits, losses, lse, mass)
-            ClassRows<Float>.backward(input, target, indices: indices, fromLogits: fromLogits, lse, mass, weights, grad, nil)
-        } else {
-            ClassRows<Double>.forward(input, target, indices: indices, fromLogits: fromLogits, losses, lse, mass)
-            ClassRows<Double>.backward(input, target, indices: indices, fromLogits: fromLogits, lse, mass, weights, grad, nil)
+        func run<T: FloatElement>(_: T.Type) {
+            ClassRows<T>.forward(input, target, indices: indices, fromLogits: fromLogits, losses, lse, mass)
+            ClassRows<T>.backward(input, target, indices: indices, fromLogits: fromLogits, lse, mass, weights, grad, nil)
         }
+        try input.dtype.dispatchFloat(op, run, run)
         return try grad.recording(op, indices ? [g, input] : [g, input, target], composite: { v in
             let (g, x) = (v[0], v[1])
             let t = indices ? try oneHot(target, classes: c, dtype: x.dtype) : v[2]

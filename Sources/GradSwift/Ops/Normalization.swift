@@ -45,11 +45,8 @@ extension Ops {
         // Row i's mean at [i], its 1/sqrt(var + eps) at [rows + i].
         let stats = try Tensor(shape: [2, rows], dtype: .float64, op: op)
         let kernel = RowNormKernel(rows: rows, width: width, rank: normalizedShape.count, centered: centered, eps: eps)
-        if x.dtype == .float32 {
-            kernel.forward(x, scale, shift, out, stats, Float.self)
-        } else {
-            kernel.forward(x, scale, shift, out, stats, Double.self)
-        }
+        func run<T: FloatElement>(_ type: T.Type) { kernel.forward(x, scale, shift, out, stats, type) }
+        try x.dtype.dispatchFloat(op, run, run)
         let inputs = [x] + [weight, bias].compactMap { $0 }
         return try out.recording(op, inputs) { g in
             let (dx, dw, db) = try rowNormBackward(op, g, x, weight, bias, kernel)
@@ -69,13 +66,11 @@ extension Ops {
         let dw = weight?.requiresGrad == true ? try Tensor(shape: shape, dtype: x.dtype, op: name) : nil
         let db = bias?.requiresGrad == true ? try Tensor(shape: shape, dtype: x.dtype, op: name) : nil
         let stats = try Tensor(shape: [2, kernel.rows], dtype: .float64, op: name)
-        if x.dtype == .float32 {
-            kernel.statistics(x, stats, Float.self)
-            kernel.backward(x, scale, stats, g, dx, dw, db, Float.self)
-        } else {
-            kernel.statistics(x, stats, Double.self)
-            kernel.backward(x, scale, stats, g, dx, dw, db, Double.self)
+        func run<T: FloatElement>(_ type: T.Type) {
+            kernel.statistics(x, stats, type)
+            kernel.backward(x, scale, stats, g, dx, dw, db, type)
         }
+        try x.dtype.dispatchFloat(name, run, run)
         let rows = Array(0..<(x.rank - kernel.rank)), axes = Array((x.rank - kernel.rank)..<x.rank)
         try Tensor.recording([dx, dw, db], name, [g, x] + (weight.map { [$0] } ?? []), composite: { v in
             let (g, x) = (v[0], v[1])
@@ -138,13 +133,11 @@ extension Ops {
         // Channel c's mean at [c], its 1/sqrt(var + eps) at [channels + c].
         let stats = try Tensor(shape: [2, channels], dtype: .float64, op: op)
         let running = runningMean.flatMap { mean in runningVar.map { (mean, $0) } }
-        if x.dtype == .float32 {
-            layout.statistics(x, stats, training: training, running: running, momentum: momentum, eps: eps, Float.self)
-            layout.forward(x, scale, shift, out, stats, Float.self)
-        } else {
-            layout.statistics(x, stats, training: training, running: running, momentum: momentum, eps: eps, Double.self)
-            layout.forward(x, scale, shift, out, stats, Double.self)
+        func run<T: FloatElement>(_ type: T.Type) {
+            layout.statistics(x, stats, training: training, running: running, momentum: momentum, eps: eps, type)
+            layout.forward(x, scale, shift, out, stats, type)
         }
+        try x.dtype.dispatchFloat(op, run, run)
         let inputs = [x] + [weight, bias].compactMap { $0 }
         // Evaluation normalizes with the running statistics as they were at the forward.
         let frozen = training ? nil : stats
@@ -168,13 +161,11 @@ extension Ops {
         let dw = try weight.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: name) : nil }
         let db = try bias.flatMap { $0.requiresGrad ? try Tensor(shape: $0.shape, dtype: x.dtype, op: name) : nil }
         let stats = try frozen ?? Tensor(shape: [2, channels], dtype: .float64, op: name)
-        if x.dtype == .float32 {
-            if frozen == nil { layout.statistics(x, stats, training: true, running: nil, momentum: 0, eps: eps, Float.self) }
-            layout.backward(x, scale, stats, g, dx, dw, db, training: frozen == nil, Float.self)
-        } else {
-            if frozen == nil { layout.statistics(x, stats, training: true, running: nil, momentum: 0, eps: eps, Double.self) }
-            layout.backward(x, scale, stats, g, dx, dw, db, training: frozen == nil, Double.self)
+        func run<T: FloatElement>(_ type: T.Type) {
+            if frozen == nil { layout.statistics(x, stats, training: true, running: nil, momentum: 0, eps: eps, type) }
+            layout.backward(x, scale, stats, g, dx, dw, db, training: frozen == nil, type)
         }
+        try x.dtype.dispatchFloat(name, run, run)
         let axes = [0] + Array(2..<x.rank)
         let perChannel = [1, channels] + Array(repeating: 1, count: x.rank - 2)
         try Tensor.recording([dx, dw, db], name, [g, x] + (weight.map { [$0] } ?? []), composite: { v in

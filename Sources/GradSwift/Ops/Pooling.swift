@@ -64,11 +64,8 @@ extension Ops {
         let winners = kind == .max && GradMode.isEnabled && x.requiresGrad
             ? try Storage(byteCount: out.count * MemoryLayout<Int32>.stride, op: op) : nil
         let indices = winners?.bytes.assumingMemoryBound(to: Int32.self)
-        if x.dtype == .float32 {
-            geometry.poolForward(kind, x.pointer(Float.self), out.pointer(Float.self), indices)
-        } else {
-            geometry.poolForward(kind, x.pointer(Double.self), out.pointer(Double.self), indices)
-        }
+        func run<T: FloatElement>(_: T.Type) { geometry.poolForward(kind, x.pointer(T.self), out.pointer(T.self), indices) }
+        try x.dtype.dispatchFloat(op, run, run)
         let inputShape = x.shape
         // (`winners` exists exactly when a node is recorded for max pooling.)
         let source: PoolGradientSource? = kind == .average ? .average : winners.map { .max($0) }
@@ -85,11 +82,8 @@ extension Ops {
                                      inputShape: [Int]) throws -> Tensor {
         let name = op + "_backward"
         let dx = try Tensor(shape: inputShape, dtype: g.dtype, zeroed: true, op: name)
-        if g.dtype == .float32 {
-            geometry.poolBackward(source, g.pointer(Float.self), dx.pointer(Float.self))
-        } else {
-            geometry.poolBackward(source, g.pointer(Double.self), dx.pointer(Double.self))
-        }
+        func run<T: FloatElement>(_: T.Type) { geometry.poolBackward(source, g.pointer(T.self), dx.pointer(T.self)) }
+        try g.dtype.dispatchFloat(name, run, run)
         let outShape = g.shape
         return try dx.recording(name, [g]) { gg in
             switch source {
@@ -105,11 +99,8 @@ extension Ops {
                                       outShape: [Int]) throws -> Tensor {
         let out = try Tensor(shape: outShape, dtype: x.dtype, op: op + "_select")
         let at = winners.bytes.assumingMemoryBound(to: Int32.self)
-        if x.dtype == .float32 {
-            geometry.select(x.pointer(Float.self), at, out.pointer(Float.self))
-        } else {
-            geometry.select(x.pointer(Double.self), at, out.pointer(Double.self))
-        }
+        func run<T: FloatElement>(_: T.Type) { geometry.select(x.pointer(T.self), at, out.pointer(T.self)) }
+        try x.dtype.dispatchFloat(op, run, run)
         let inputShape = x.shape
         return try out.recording(op + "_select", [x]) { g in
             [try poolBackward(.max(winners), op, g, geometry, inputShape: inputShape)]

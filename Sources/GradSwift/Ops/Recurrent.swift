@@ -115,7 +115,8 @@ extension Ops {
                                          weights: [Tensor], reverse: Bool = false,
                                          batchFirst: Bool = false) throws -> (hidden: Tensor, cell: Tensor?) {
         let run = try prepareSequence(cell, x, h0: h0, c0: c0, weights: weights, reverse: reverse, batchFirst: batchFirst)
-        if x.dtype == .float32 { try SequenceKernel<Float>.forward(run) } else { try SequenceKernel<Double>.forward(run) }
+        func forward<T: BLASScalar>(_: T.Type) throws { try SequenceKernel<T>.forward(run) }
+        try x.dtype.dispatchFloat(cell.name, forward, forward)
 
         let outShape = x.shape.dropLast() + [run.shape.hidden]
         let hidden = run.hidden.sharingStorage(shape: Array(outShape))
@@ -127,8 +128,8 @@ extension Ops {
             }
             let dcs = gradients.count > 1 ? gradients[1] : nil
             let g = try gradients[0] ?? Tensor(shape: Array(outShape), dtype: x.dtype, zeroed: true, op: cell.name)
-            if g.dtype == .float32 { return try SequenceKernel<Float>.backward(run, g, dcs) }
-            return try SequenceKernel<Double>.backward(run, g, dcs)
+            func backward<T: BLASScalar>(_: T.Type) throws -> [Tensor?] { try SequenceKernel<T>.backward(run, g, dcs) }
+            return try g.dtype.dispatchFloat(cell.name, backward, backward)
         }
         return (hidden, cellOut)
     }

@@ -68,11 +68,8 @@ extension Ops {
             default:
                 let winners = try Tensor(shape: x.shape, dtype: g.dtype, op: op.name)
                 let extremum = try reshape(result, keptShape)
-                if g.dtype == .float32 {
-                    Elementwise.map(Selected<Float>.self, x, extremum, winners)
-                } else {
-                    Elementwise.map(Selected<Double>.self, x, extremum, winners)
-                }
+                func run<T: FloatElement>(_: T.Type) { Elementwise.map(Selected<T>.self, x, extremum, winners) }
+                try g.dtype.dispatchFloat(op.name, run, run)
                 let ties = try sum(winners, axes: axes, keepDims: true)
                 return [try mul(winners, try div(gKept, ties))]
             }

@@ -28,11 +28,8 @@ extension Ops {
         let rows = try RowLayout(a.shape, axis: axis, op: name)
         let x = try cast(a, to: a.dtype.floatResult)
         let out = try Tensor(shape: x.shape, dtype: x.dtype, op: name)
-        if x.dtype == .float32 {
-            SoftmaxRows<Float>.forward(x.pointer(Float.self), out.pointer(Float.self), rows, log: log)
-        } else {
-            SoftmaxRows<Double>.forward(x.pointer(Double.self), out.pointer(Double.self), rows, log: log)
-        }
+        func run<T: FloatElement>(_: T.Type) { SoftmaxRows<T>.forward(x.pointer(T.self), out.pointer(T.self), rows, log: log) }
+        try x.dtype.dispatchFloat(name, run, run)
         return try out.recording(name, [a]) { g, y in [try softmaxBackwardFamily(g, y, axis: axis, log: log)] }
     }
 
@@ -45,11 +42,10 @@ extension Ops {
         }
         let rows = try RowLayout(y.shape, axis: axis, op: name)
         let grad = try Tensor(shape: y.shape, dtype: y.dtype, op: name)
-        if y.dtype == .float32 {
-            SoftmaxRows<Float>.backward(y.pointer(Float.self), g.pointer(Float.self), grad.pointer(Float.self), rows, log: log)
-        } else {
-            SoftmaxRows<Double>.backward(y.pointer(Double.self), g.pointer(Double.self), grad.pointer(Double.self), rows, log: log)
+        func run<T: FloatElement>(_: T.Type) {
+            SoftmaxRows<T>.backward(y.pointer(T.self), g.pointer(T.self), grad.pointer(T.self), rows, log: log)
         }
+        try y.dtype.dispatchFloat(name, run, run)
         return try grad.recording(name, [g, y], composite: { v in
             let (g, y) = (v[0], v[1])
             let axes = axis.map { [$0] }
