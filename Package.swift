@@ -11,17 +11,13 @@ let package = Package(
         // The shared library that C programs and the Python package load: libgradswift.so.
         .library(name: "gradswift", type: .dynamic, targets: ["GradSwiftCABI"]),
     ],
-    dependencies: [
-        // RealModule: the elementary functions (sin, erf, log1p...) generic over Float and Double.
-        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
-    ],
     targets: [
         // OpenBLAS through its C header (libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         // The engine: tensors, ops with their backward rules, autograd. Plain Swift.
         .target(
             name: "GradSwift",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS"],
             swiftSettings: uncheckedExclusivity
         ),
         // The C ABI's handle types (one-field structs, one per kind of object), in C.

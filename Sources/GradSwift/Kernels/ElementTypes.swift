@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import RealModule
 
 /// The numeric element types (`Float`, `Double`, `Int64`) with the arithmetic kernels need,
 /// integers wrapping on overflow as NumPy's do, so a kernel is written once for all three.
@@ -58,24 +57,38 @@ extension ArithmeticElement where Self: FloatingPoint {
     static var highest: Self { .infinity }
 }
 
-/// The floating-point element types, so float kernels are written once and specialised for
-/// `Float` and `Double`: swift-numerics' `Real` gives every elementary function (`T.exp`,
-/// `T.log`, `T.sin`, `T.erf`...), `VectorMath` the vectorising exp, tanh and logistic function.
-protocol FloatElement: VectorMath, ArithmeticElement, Real {
+/// The floating-point element types, with the libm functions the kernels need, so float
+/// kernels are written once and specialised for `Float` and `Double`; `VectorMath` adds the
+/// vectorising exp, tanh and logistic function. A kernel reaches any other libm function
+/// through `libm` (`T.libm(sinf, sin, x)`), with no requirement added here.
+protocol FloatElement: VectorMath, ArithmeticElement {
+    /// e^x (libm's).
+    static func exp(_ x: Self) -> Self
     /// e^x as the exp op computes it, the faster of two accurate ways for the type: VectorMath's
     /// for Float (it vectorises; 16M elements in 22 ms against libm's 32 here), libm's for Double
     /// (VectorMath's degree-12 polynomial is slower than libm there).
     static func exponential(_ x: Self) -> Self
+    /// Natural logarithm.
+    static func log(_ x: Self) -> Self
+    /// One libm function of x, given as its single- and double-precision versions: the one for
+    /// the type runs (a direct call once inlined into a kernel).
+    static func libm(_ single: (Float) -> Float, _ double: (Double) -> Double, _ x: Self) -> Self
 }
 
 extension Float: FloatElement {
-    @inline(__always) static func power(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    @inline(__always) static func exp(_ x: Float) -> Float { expf(x) }
     @inline(__always) static func exponential(_ x: Float) -> Float { vectorExp(x) }
+    @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
+    @inline(__always) static func libm(_ single: (Float) -> Float, _: (Double) -> Double, _ x: Float) -> Float { single(x) }
+    @inline(__always) static func power(_ x: Float, _ y: Float) -> Float { powf(x, y) }
 }
 
 extension Double: FloatElement {
+    @inline(__always) static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+    @inline(__always) static func exponential(_ x: Double) -> Double { Glibc.exp(x) }
+    @inline(__always) static func log(_ x: Double) -> Double { Glibc.log(x) }
+    @inline(__always) static func libm(_: (Float) -> Float, _ double: (Double) -> Double, _ x: Double) -> Double { double(x) }
     @inline(__always) static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
-    @inline(__always) static func exponential(_ x: Double) -> Double { exp(x) }
 }
 
 extension FloatElement {

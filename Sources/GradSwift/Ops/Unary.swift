@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Elementwise functions of one tensor, each declared once (see ElementwiseFunctions.swift):
 /// name, kernel and backward rule together, then its entry point in `Ops`.
 extension Ops {
@@ -111,14 +115,14 @@ enum HyperbolicTangent: FloatFunction {
 /// sin x; d(sin x) = g·cos x
 enum Sine: FloatFunction {
     static let name = "sin"
-    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.sin(x) }
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(sinf, Glibc.sin, x) }
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g * Ops.cos(x) }
 }
 
 /// cos x; d(cos x) = -g·sin x
 enum Cosine: FloatFunction {
     static let name = "cos"
-    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.cos(x) }
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(cosf, Glibc.cos, x) }
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try -(g * Ops.sin(x)) }
 }
 
