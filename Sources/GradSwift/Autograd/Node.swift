@@ -26,7 +26,9 @@ public final class Node {
     private var rule: Rule?
     /// Shape and dtype of each output and input when the op ran. Rules rely on them, so
     /// backward refuses a node whose tensors were since rebound to data of another shape or type.
-    private let outputLayouts: [Layout]
+    /// The first output's is kept apart, so that a single-output node allocates no array for it.
+    private let firstOutputLayout: Layout
+    private let otherOutputLayouts: [Layout]
     private let inputLayouts: [Layout]
 
     /// A tensor's shape and dtype.
@@ -37,17 +39,21 @@ public final class Node {
         init(_ t: Tensor) { (shape, dtype) = (t.shape, t.dtype) }
     }
 
-    /// A node for the op `name` that produced `outputs` from `inputs`.
-    init(name: String, outputs: [Layout], inputs: [Tensor], rule: Rule) {
+    /// A node for the op `name` that produced the outputs `first` and `others` from `inputs`.
+    init(name: String, first: Layout, others: [Layout], inputs: [Tensor], rule: Rule) {
         self.name = name
         self.inputs = inputs
         self.rule = rule
-        self.outputLayouts = outputs
+        self.firstOutputLayout = first
+        self.otherOutputLayouts = others
         self.inputLayouts = inputs.map(Layout.init)
     }
 
     /// Number of outputs.
-    var outputCount: Int { outputLayouts.count }
+    var outputCount: Int { 1 + otherOutputLayouts.count }
+
+    /// Output k's layout when the op ran.
+    private func outputLayout(_ k: Int) -> Layout { k == 0 ? firstOutputLayout : otherOutputLayouts[k - 1] }
 
     /// True once a backward without `retainGraph` has walked through this node.
     var isFreed: Bool { rule == nil }
@@ -65,8 +71,8 @@ public final class Node {
             throw EngineError.invalidState("backward: part of the graph has been freed by an earlier backward(); use retain_graph=True to backward twice")
         }
         for k in 0..<outputCount {
-            if let g = arrivals[k].gradient, Layout(g) != outputLayouts[k] {
-                throw reassigned(outputCount == 1 ? "its output" : "output \(k)", outputLayouts[k])
+            if let g = arrivals[k].gradient, Layout(g) != outputLayout(k) {
+                throw reassigned(outputCount == 1 ? "its output" : "output \(k)", outputLayout(k))
             }
         }
         if let i = inputs.indices.first(where: { Layout(inputs[$0]) != inputLayouts[$0] }) {
@@ -120,7 +126,7 @@ extension Tensor {
     /// Returns `self`, so ops can end with `return try out.recording(...)`.
     @discardableResult
     func recording(_ name: String, _ inputs: [Tensor], _ rule: @escaping (_ g: Tensor) throws -> [Tensor?]) throws -> Tensor {
-        try Tensor.attach(.single(rule), name, outputs: [self], inputs)
+        try Tensor.attach(.single(rule), name, first: self, inputs)
         return self
     }
 
@@ -129,7 +135,7 @@ extension Tensor {
     @discardableResult
     func recording(_ name: String, _ inputs: [Tensor],
                    _ rule: @escaping (_ g: Tensor, _ y: Tensor) throws -> [Tensor?]) throws -> Tensor {
-        try Tensor.attach(.singleWithOutput(rule), name, outputs: [self], inputs)
+        try Tensor.attach(.singleWithOutput(rule), name, first: self, inputs)
         return self
     }
 
@@ -145,7 +151,8 @@ extension Tensor {
     /// at once (`nil` for an output no gradient reached).
     static func recording(_ outputs: [Tensor], _ name: String, _ inputs: [Tensor],
                           _ rule: @escaping (_ gradients: [Tensor?], _ outputs: [Tensor?]) throws -> [Tensor?]) throws {
-        try attach(.multiple(rule), name, outputs: outputs, inputs)
+        guard let first = outputs.first else { return }
+        try attach(.multiple(rule), name, first: first, others: outputs.dropFirst(), inputs)
     }
 
     /// Records one node for a fused op with several outputs (nil where not computed) whose math
@@ -165,20 +172,26 @@ extension Tensor {
 
     /// Makes the node when grad mode is on and some input requires grad: the float outputs
     /// (checked for NaN and infinity when anomaly detection is on) get it as their `gradFn`.
-    private static func attach(_ rule: Node.Rule, _ name: String, outputs: [Tensor], _ inputs: [Tensor]) throws {
+    /// The outputs are `first` and `others` (apart, so a single output needs no array).
+    private static func attach(_ rule: Node.Rule, _ name: String, first: Tensor, others: ArraySlice<Tensor> = [],
+                               _ inputs: [Tensor]) throws {
         guard GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) else { return }
-        guard outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return }
+        guard first.dtype.isFloatingPoint || others.contains(where: { $0.dtype.isFloatingPoint }) else { return }
         if AnomalyMode.isEnabled {
-            for output in outputs where output.dtype.isFloatingPoint {
+            for output in [first] + others where output.dtype.isFloatingPoint {
                 try AnomalyMode.checkForward(output, op: name, inputs: inputs)
             }
         }
-        let node = Node(name: name, outputs: outputs.map(Node.Layout.init), inputs: inputs, rule: rule)
-        for (k, output) in outputs.enumerated() where output.dtype.isFloatingPoint {
+        let node = Node(name: name, first: Node.Layout(first), others: others.map(Node.Layout.init), inputs: inputs, rule: rule)
+        /// Makes `output`, the node's output `k`, one of its results when it is float.
+        func adopt(_ output: Tensor, _ k: Int) {
+            guard output.dtype.isFloatingPoint else { return }
             output.requiresGrad = true
             output.isLeaf = false
             output.gradFn = node
             output.outputIndex = k
         }
+        adopt(first, 0)
+        for (k, output) in others.enumerated() { adopt(output, k + 1) }
     }
 }
