@@ -43,7 +43,7 @@ final class Handles: @unchecked Sendable {
     }
 
     /// A new handle of type `H` owning a reference to `object`.
-    func insert<H: Handle>(_ object: H.Object, as _: H.Type = H.self) -> H { H(id: insert(object)) }
+    func insert<H: Handle>(_ object: H.Object) -> H { H(id: insert(object)) }
 
     /// The object behind `handle`, checked to be of its kind.
     func lookup<H: Handle>(_ handle: H, _ op: String, _ name: String) throws -> H.Object {
@@ -55,9 +55,7 @@ final class Handles: @unchecked Sendable {
     func release<H: Handle>(_ handle: H, _ op: String, _ name: String) throws {
         let id = handle.id
         let outcome: ReleaseOutcome = locked {
-            let slot = Int(id & 0xFFFF_FFFF) - 1
-            guard slot >= 0 && slot < objects.count && UInt64(generations[slot]) == id >> 32,
-                  let object = objects[slot] else { return .dead }
+            guard let slot = liveSlot(id), let object = objects[slot] else { return .dead }
             guard object is H.Object else { return .otherKind(object) }
             objects[slot] = nil
             generations[slot] = generations[slot] == UInt32.max ? 1 : generations[slot] + 1
@@ -94,11 +92,7 @@ final class Handles: @unchecked Sendable {
 
     /// The object behind the id `handle`, which must be of type `T`.
     private func lookup<T>(_ handle: UInt64, as _: T.Type, _ op: String, _ name: String) throws -> T {
-        let object: AnyObject? = locked {
-            let slot = Int(handle & 0xFFFF_FFFF) - 1
-            guard slot >= 0 && slot < objects.count && UInt64(generations[slot]) == handle >> 32 else { return nil }
-            return objects[slot]
-        }
+        let object: AnyObject? = locked { liveSlot(handle).flatMap { objects[$0] } }
         guard let object else {
             throw CallError(status: .invalidHandle, message: "\(op): \(name) \(handle) is not a live handle (zero, released, stale or forged)")
         }
@@ -106,6 +100,12 @@ final class Handles: @unchecked Sendable {
             throw CallError(status: .invalidHandle, message: "\(op): \(name) \(handle) is a \(type(of: object)), not a \(T.self)")
         }
         return typed
+    }
+
+    /// The table slot of `id` when its generation is current (call with the lock held).
+    private func liveSlot(_ id: UInt64) -> Int? {
+        let slot = Int(id & 0xFFFF_FFFF) - 1
+        return slot >= 0 && slot < objects.count && UInt64(generations[slot]) == id >> 32 ? slot : nil
     }
 
     /// Number of live handles.

@@ -152,13 +152,12 @@ public enum Checkpoint {
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT { throw EngineError.system(.invalidArgument("\(op): no such file '\(path)'"), code: code) }
-            throw EngineError.system(.invalidArgument("\(op): cannot open '\(path)': \(systemMessage(code))"), code: code)
+            throw systemError(code, EngineError.invalidArgument, "\(op): cannot open '\(path)'")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            let code = errno
-            throw EngineError.system(.invalidArgument("\(op): cannot stat '\(path)': \(systemMessage(code))"), code: code)
+            throw systemError(errno, EngineError.invalidArgument, "\(op): cannot stat '\(path)'")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             let notRegular = EngineError.invalidArgument("\(op): '\(path)' is not a regular file")
@@ -181,7 +180,7 @@ public enum Checkpoint {
             }
         }
         guard failure == 0 else {
-            throw EngineError.system(.invalidState("\(op): cannot read '\(path)': \(systemMessage(failure))"), code: failure)
+            throw systemError(failure, EngineError.invalidState, "\(op): cannot read '\(path)'")
         }
         return bytes
     }
@@ -196,8 +195,7 @@ public enum Checkpoint {
         let temp = "\(path).tmp-\(getpid())-\(String(UInt32.random(in: .min ... .max), radix: 16))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
-            let code = errno
-            throw EngineError.system(.invalidArgument("\(op): cannot create '\(temp)': \(systemMessage(code))"), code: code)
+            throw systemError(errno, EngineError.invalidArgument, "\(op): cannot create '\(temp)'")
         }
         var isOpen = true
         do {
@@ -207,24 +205,20 @@ public enum Checkpoint {
                     let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
                     if n < 0 && errno == EINTR { continue }
                     guard n > 0 else {
-                        let code = n < 0 ? errno : EIO
-                        throw EngineError.system(.invalidState("\(op): cannot write '\(temp)': \(systemMessage(code))"), code: code)
+                        throw systemError(n < 0 ? errno : EIO, EngineError.invalidState, "\(op): cannot write '\(temp)'")
                     }
                     done += n
                 }
             }
             guard fsync(fd) == 0 else {
-                let code = errno
-                throw EngineError.system(.invalidState("\(op): cannot sync '\(temp)': \(systemMessage(code))"), code: code)
+                throw systemError(errno, EngineError.invalidState, "\(op): cannot sync '\(temp)'")
             }
             isOpen = false
             guard close(fd) == 0 else {
-                let code = errno
-                throw EngineError.system(.invalidState("\(op): cannot close '\(temp)': \(systemMessage(code))"), code: code)
+                throw systemError(errno, EngineError.invalidState, "\(op): cannot close '\(temp)'")
             }
             guard rename(temp, path) == 0 else {
-                let code = errno
-                throw EngineError.system(.invalidArgument("\(op): cannot replace '\(path)': \(systemMessage(code))"), code: code)
+                throw systemError(errno, EngineError.invalidArgument, "\(op): cannot replace '\(path)'")
             }
         } catch {
             if isOpen { close(fd) }
@@ -234,13 +228,11 @@ public enum Checkpoint {
         let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dirfd >= 0 else {
-            let code = errno
-            throw EngineError.system(.invalidState("\(op): saved '\(path)' but cannot open its directory to sync it: \(systemMessage(code))"), code: code)
+            throw systemError(errno, EngineError.invalidState, "\(op): saved '\(path)' but cannot open its directory to sync it")
         }
         defer { close(dirfd) }
         guard fsync(dirfd) == 0 || errno == EINVAL else {
-            let code = errno
-            throw EngineError.system(.invalidState("\(op): saved '\(path)' but cannot sync its directory: \(systemMessage(code))"), code: code)
+            throw systemError(errno, EngineError.invalidState, "\(op): saved '\(path)' but cannot sync its directory")
         }
     }
 
@@ -249,8 +241,10 @@ public enum Checkpoint {
         Array(UnsafeRawBufferPointer(start: tensor.storage.bytes, count: tensor.byteCount))
     }
 
-    private static func systemMessage(_ code: Int32) -> String {
-        String(cString: strerror(code))
+    /// The error for a failed system call: `kind` with `message` and the reason for `code`,
+    /// carrying `code` so that bindings can raise their own error for it (gs_last_errno).
+    private static func systemError(_ code: Int32, _ kind: (String) -> EngineError, _ message: String) -> EngineError {
+        .system(kind("\(message): \(String(cString: strerror(code)))"), code: code)
     }
 }
 
