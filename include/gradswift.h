@@ -42,6 +42,27 @@ typedef struct gs_checkpoint {
     uint64_t id;
 } gs_checkpoint;
 
+/*
+ * Callbacks: functions of the caller that the library calls back, each with the `user_data`
+ * pointer given when it was registered. A callback returns 0 on success; any other value makes
+ * the library call that invoked it fail with GS_ERR_INVALID_STATE.
+ */
+
+/// Releases `user_data` once the library no longer needs it (called exactly once, also when
+/// the registering call fails). May be NULL when there is nothing to release.
+typedef void (*gs_release_fn)(void *user_data);
+
+/// The backward of a custom function (gs_function_apply): reads the gradient of each of its
+/// `output_count` outputs (handles borrowed for the call) and writes into `grad_inputs` one new
+/// handle per input (id 0 for no gradient), which the library takes over and releases.
+typedef int32_t (*gs_function_backward_fn)(void *user_data, const gs_tensor *grad_outputs, int32_t output_count,
+                                           gs_tensor *grad_inputs, int32_t input_count);
+
+/// A gradient hook (gs_tensor_register_hook): reads a tensor's gradient (a handle borrowed for
+/// the call) and may write into `replacement` a new handle to a gradient of the same shape to
+/// use instead, which the library takes over and releases (id 0 keeps the gradient).
+typedef int32_t (*gs_hook_fn)(void *user_data, gs_tensor gradient, gs_tensor *replacement);
+
 /* ---- Status.swift ---------------------------------------------------------------------------- */
 
 /// Status codes returned by every gs_ function (0 is success).
@@ -188,6 +209,67 @@ int32_t gs_set_detect_anomaly(bool enabled);
 
 /// Writes whether anomaly detection is on.
 int32_t gs_is_anomaly_enabled(bool *enabled);
+
+/// Back-propagates from `tensor` as torch.Tensor.backward: `gradient` (id 0: none, allowed only
+/// for a one-element tensor) is the gradient of `tensor`'s shape to start from; the graph is
+/// kept when `retain_graph`; with `create_graph` the backward is recorded, so the gradients
+/// (the leaves' .grad, then replaced rather than accumulated in place) can be differentiated
+/// again. A backward that fails adds nothing to any .grad.
+int32_t gs_backward_with(gs_tensor tensor, gs_tensor gradient, bool retain_graph,
+                         bool create_graph);
+
+/// The gradients of `output_count` outputs with respect to `input_count` inputs
+/// (torch.autograd.grad), written as new handles into `results` (one per input; id 0 for an
+/// input the outputs do not use, which is an error unless `allow_unused`). `grad_outputs`
+/// (NULL, or one per output; id 0 where implied) are the outputs' gradients, implied as 1 only
+/// for one-element outputs. No .grad changes. The graph is kept when `retain_graph`; with
+/// `create_graph` the results can be differentiated again.
+int32_t gs_grad(const gs_tensor *outputs, int32_t output_count, const gs_tensor *grad_outputs,
+                const gs_tensor *inputs, int32_t input_count, bool retain_graph, bool create_graph,
+                bool allow_unused, gs_tensor *results);
+
+/// Writes a second handle to the same tensor (same memory, graph and gradient); each handle
+/// is released on its own.
+int32_t gs_tensor_share(gs_tensor tensor, gs_tensor *result);
+
+/// Describes the op that made `tensor` (its grad_fn): `present` is false for a leaf. The op's
+/// name is written into `name` (NUL-terminated, cut to `capacity` bytes; may be NULL when
+/// `capacity` is 0), its number of inputs into `input_count` (0 once a backward has freed it)
+/// and which of its outputs the tensor is into `output_index`.
+int32_t gs_tensor_grad_fn(gs_tensor tensor, bool *present, char *name, int64_t capacity,
+                          int32_t *input_count, int32_t *output_index);
+
+/// Writes a new handle to input `index` of the op that made `tensor` (see gs_tensor_grad_fn).
+int32_t gs_tensor_grad_fn_input(gs_tensor tensor, int32_t index, gs_tensor *result);
+
+/// Makes the non-leaf `tensor` keep its gradient in .grad after each backward (a leaf keeps
+/// it anyway).
+int32_t gs_tensor_retain_grad(gs_tensor tensor);
+
+/// Writes whether the non-leaf `tensor` keeps its gradient (gs_tensor_retain_grad).
+int32_t gs_tensor_retains_grad(gs_tensor tensor, bool *retains);
+
+/// Registers `hook` (see gs_hook_fn) to see `tensor`'s gradient each time a backward computes
+/// it, and writes its id into `hook_id`. `release` is called with `user_data` once the hook
+/// is removed and the tensor and graphs that hold it are gone (or at once, if this call fails).
+int32_t gs_tensor_register_hook(gs_tensor tensor, gs_hook_fn hook, void *user_data,
+                                gs_release_fn release, int64_t *hook_id);
+
+/// Removes the hook registered under `hook_id` on `tensor`; `removed` (may be NULL) tells
+/// whether there was one.
+int32_t gs_tensor_remove_hook(gs_tensor tensor, int64_t hook_id, bool *removed);
+
+/// Makes `outputs`, which the caller computed from `inputs` outside the graph, the outputs of
+/// one differentiable op named `name` (torch.autograd.Function): writes one new handle per
+/// output into `results`, tensors sharing the outputs' memory whose backward calls `backward`
+/// (see gs_function_backward_fn) with `user_data`. Its gradients must match the inputs'
+/// shapes. Without grad mode or an input requiring grad, the results are plain tensors.
+/// `release` is called with `user_data` once the graph no longer needs it (or at once, if
+/// this call fails or records nothing).
+int32_t gs_function_apply(const char *name, const gs_tensor *inputs, int32_t input_count,
+                          const gs_tensor *outputs, int32_t output_count,
+                          gs_function_backward_fn backward, void *user_data, gs_release_fn release,
+                          gs_tensor *results);
 
 /* ---- OpsAPI.swift ---------------------------------------------------------------------------- */
 

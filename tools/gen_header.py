@@ -537,9 +537,21 @@ def render_header(ordered: list[tuple[str, list[object]]], handles: list[str]) -
     return "\n".join(out).replace("@INCLUDES@", "\n".join(includes))
 
 
-def render_prototypes(functions: list[Function], enums: list[Enum], handle_types: list[str]) -> str:
-    """The Python module of the ABI: the ctypes prototypes, each enumeration's constants under
-    their C names, and each enumeration as a map from its cases' snake_case names to codes.
+def callback_types(text: str) -> list[tuple[str, str, list[str]]]:
+    """The function pointer typedefs of HANDLE_TYPES, as (name, return type, argument types)."""
+    found = []
+    for ret, name, args in re.findall(r"^typedef\s+([\w\s*]+?)\s*\(\s*\*\s*(\w+)\s*\)\s*\(([^)]*)\)\s*;",
+                                      text, re.M):
+        types = [parse_param(a).ctype for a in split_params(args) if a.strip() != "void"]
+        found.append((name, normalise_type(ret), types))
+    return found
+
+
+def render_prototypes(functions: list[Function], enums: list[Enum], handle_types: list[str],
+                      callbacks: list[tuple[str, str, list[str]]] = ()) -> str:
+    """The Python module of the ABI: the ctypes prototypes, the callback types, each
+    enumeration's constants under their C names, and each enumeration as a map from its cases'
+    snake_case names to codes.
 
     ctypes sees an enum as its integer type, and a handle type as uint64_t: a struct of one
     uint64_t is passed and returned exactly as the integer (in a register, on x86-64, AArch64
@@ -560,6 +572,11 @@ def render_prototypes(functions: list[Function], enums: list[Enum], handle_types
         args = ", ".join(f'"{py_type(p.ctype)}"' for p in f.params)
         out.append(f'    ("{f.name}", "{py_type(f.ret)}", [{args}]),')
     out.append("]")
+    out += ["", "# The callback types, by name: (return type, argument types).", "CALLBACKS = {"]
+    for name, ret, args in callbacks:
+        types = ", ".join(f'"{py_type(a)}"' for a in args)
+        out.append(f'    "{name}": ("{py_type(ret)}", [{types}]),')
+    out.append("}")
     for e in enums:
         out += ["", f"# {e.name}" + (f": {e.doc[0]}" if e.doc else "")]
         out += [f"{c.c_name} = {c.value}" for c in e.cases]
@@ -662,8 +679,10 @@ def generate(root: Path, build_root: Path, config: str, swift_header: Path | Non
     ordered.sort(key=section_key)
     ordered_functions = [x for _, ds in ordered for x in ds if isinstance(x, Function)]
     ordered_enums = [x for _, ds in ordered for x in ds if isinstance(x, Enum)]
-    handles, handle_types = handle_declarations((root / HANDLE_TYPES).read_text())
-    return Result(render_header(ordered, handles), render_prototypes(ordered_functions, ordered_enums, handle_types),
+    handle_text = (root / HANDLE_TYPES).read_text()
+    handles, handle_types = handle_declarations(handle_text)
+    prototypes = render_prototypes(ordered_functions, ordered_enums, handle_types, callback_types(handle_text))
+    return Result(render_header(ordered, handles), prototypes,
                   render_ops(ordered_functions),
                   ordered_functions, undocumented)
 

@@ -176,3 +176,15 @@ def test_unknown_declarations_are_an_error():
                                    "SWIFT_EXTERN int gs_x SWIFT_NOEXCEPT;\n#if defined(__cplusplus)\n}")
     with pytest.raises(g.GenError, match="does not understand"):
         g.parse_compiler_header(text)
+
+
+def test_callback_typedefs_reach_the_python_abi():
+    text = ("typedef struct gs_a {\n    uint64_t id;\n} gs_a;\n"
+            "typedef void (*gs_free_fn)(void *user_data);\n"
+            "typedef int32_t (*gs_cb_fn)(void *user_data, const gs_a *items, int32_t count,\n"
+            "                            gs_a *out);\n")
+    callbacks = g.callback_types(text)
+    assert callbacks == [("gs_free_fn", "void", ["void *"]),
+                         ("gs_cb_fn", "int32_t", ["void *", "const gs_a *", "int32_t", "gs_a *"])]
+    module = g.render_prototypes([], [], ["gs_a"], callbacks)
+    assert '"gs_cb_fn": ("int32_t", ["void *", "const uint64_t *", "int32_t", "uint64_t *"]),' in module

@@ -114,25 +114,30 @@ final class DifferentiationTests: XCTestCase {
             let x = try r.tensor([2, 3]), w = try r.tensor([3]), b = try r.tensor([3])
             for t in [x, w, b] { try t.setRequiresGrad(true) }
             let loss = try Ops.sum(try Ops.layerNorm(x, normalizedShape: [3], weight: w, bias: b, eps: 1e-5) * r.tensor([2, 3]))
-            let reached = try GradMode.with(enabled: true) {
-                try GraphWalk.run(from: [(loss, try Tensor.scalar(1, dtype: .float64))], retainGraph: true)
-            }
-            gradient = reached.first { $0.0 === x }?.1
+            let found = try Autograd.grad(of: [loss], withRespectTo: [x], createGraph: true)
+            gradient = found[0]
             XCTAssertNotNil(gradient?.gradFn)
         }
         XCTAssertNil(gradient)
     }
 
-    func testRecurrentBackwardRefusesToBeRecorded() throws {
+    func testRecurrentSequencesTwice() throws {
+        // The fused recurrence's recorded backward differentiates its step-by-step composite.
         var r = Draws(seed: 15)
-        let x = try r.tensor([3, 2, 2]), wx = try r.tensor([2, 4]), wh = try r.tensor([1, 4])
-        try x.setRequiresGrad(true)
-        let (hidden, _) = try Ops.recurrentSequence(.lstm, x, h0: nil, c0: nil, weights: [wx, wh])
-        let seed = try Tensor.full(1, dtype: .float64, shape: hidden.shape)
-        XCTAssertThrowsError(try GradMode.with(enabled: true) { try GraphWalk.run(from: [(hidden, seed)], retainGraph: true) }) { error in
-            XCTAssertTrue("\(error)".contains("lstm: double backward is not supported"), "\(error)")
+        let x = try r.tensor([2, 2, 2]), h0 = try r.tensor([2, 3]), c0 = try r.tensor([2, 3])
+        for cell in [RecurrentCell.rnnTanh, .lstm, .gru] {
+            var weights = try cell.weightLayout.map { try r.tensor([$0.fromInput ? 2 : 3, $0.units * 3]) }
+            weights += try cell.weightLayout.filter(\.fromInput).map { try r.tensor([$0.units * 3]) }
+            for (reverse, batchFirst) in [(false, false), (true, true)] {
+                try checkTwice("\(cell.name) reverse \(reverse)") { t in
+                    let states = cell == .lstm ? [t[1], t[2]] : [t[1]]
+                    let out = try Ops.recurrentSequence(cell, t[0], h0: states[0], c0: cell == .lstm ? states[1] : nil,
+                                                        weights: Array(t.dropFirst(1 + states.count)),
+                                                        reverse: reverse, batchFirst: batchFirst)
+                    return [out.hidden] + (out.cell.map { [$0] } ?? [])
+                }([x, h0] + (cell == .lstm ? [c0] : []) + weights)
+            }
         }
-        XCTAssertNoThrow(try GradMode.with(enabled: false) { try GraphWalk.run(from: [(hidden, seed)], retainGraph: false) })
     }
 
     // MARK: Checks
@@ -158,13 +163,14 @@ final class DifferentiationTests: XCTestCase {
             var random = Draws(seed: 99)
             let weights = try f(inputs).map { try random.tensor($0.shape) }
             let directions = try (1..<max(orders, 1)).map { _ in try inputs.map { try random.tensor($0.shape) } }
-            let zero = try Tensor.scalar(0, dtype: .float64), one = try Tensor.scalar(1, dtype: .float64)
+            let zero = try Tensor.scalar(0, dtype: .float64)
 
-            /// The gradients of the scalar `h` with respect to `xs`, recorded in the graph.
+            /// The gradients of the scalar `h` with respect to the float `xs`, recorded in the graph.
             func gradients(_ h: Tensor, _ xs: [Tensor]) throws -> [Tensor?] {
                 guard h.requiresGrad else { return xs.map { _ in nil } }  // constant in the inputs
-                let reached = try GradMode.with(enabled: true) { try GraphWalk.run(from: [(h, one)], retainGraph: true) }
-                return xs.map { x in reached.first { $0.0 === x }?.1 }
+                let floats = xs.filter(\.requiresGrad)
+                let found = try Autograd.grad(of: [h], withRespectTo: floats, createGraph: true, allowUnused: true)
+                return xs.map { x in floats.firstIndex { $0 === x }.flatMap { found[$0] } }
             }
             /// h_order: h1 = Σ w·f(xs), h_{k+1} = ⟨∇h_k, v_k⟩.
             func scalar(_ order: Int, _ xs: [Tensor]) throws -> Tensor {

@@ -28,6 +28,16 @@ PROTOTYPES = [
     ("gs_backward", "int32_t", ["uint64_t", "bool"]),
     ("gs_set_detect_anomaly", "int32_t", ["bool"]),
     ("gs_is_anomaly_enabled", "int32_t", ["bool *"]),
+    ("gs_backward_with", "int32_t", ["uint64_t", "uint64_t", "bool", "bool"]),
+    ("gs_grad", "int32_t", ["const uint64_t *", "int32_t", "const uint64_t *", "const uint64_t *", "int32_t", "bool", "bool", "bool", "uint64_t *"]),
+    ("gs_tensor_share", "int32_t", ["uint64_t", "uint64_t *"]),
+    ("gs_tensor_grad_fn", "int32_t", ["uint64_t", "bool *", "char *", "int64_t", "int32_t *", "int32_t *"]),
+    ("gs_tensor_grad_fn_input", "int32_t", ["uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_tensor_retain_grad", "int32_t", ["uint64_t"]),
+    ("gs_tensor_retains_grad", "int32_t", ["uint64_t", "bool *"]),
+    ("gs_tensor_register_hook", "int32_t", ["uint64_t", "gs_hook_fn", "void *", "gs_release_fn", "int64_t *"]),
+    ("gs_tensor_remove_hook", "int32_t", ["uint64_t", "int64_t", "bool *"]),
+    ("gs_function_apply", "int32_t", ["const char *", "const uint64_t *", "int32_t", "const uint64_t *", "int32_t", "gs_function_backward_fn", "void *", "gs_release_fn", "uint64_t *"]),
     ("gs_add", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
     ("gs_sub", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
     ("gs_mul", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
@@ -172,6 +182,13 @@ PROTOTYPES = [
     ("gs_gru_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_recurrent_cell", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *"]),
 ]
+
+# The callback types, by name: (return type, argument types).
+CALLBACKS = {
+    "gs_release_fn": ("void", ["void *"]),
+    "gs_function_backward_fn": ("int32_t", ["void *", "const uint64_t *", "int32_t", "uint64_t *", "int32_t"]),
+    "gs_hook_fn": ("int32_t", ["void *", "uint64_t", "uint64_t *"]),
+}
 
 # gs_status: Status codes returned by every gs_ function (0 is success).
 GS_OK = 0

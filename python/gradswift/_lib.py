@@ -5,11 +5,12 @@ The library is searched, in order, at ``$GRADSWIFT_LIBRARY``, next to this packa
 """
 import ctypes
 import os
+import threading
 
-from ._abi import (GS_ERR_DTYPE, GS_ERR_INDEX, GS_ERR_INTERNAL, GS_ERR_INVALID_ARGUMENT, GS_ERR_INVALID_HANDLE,
+from ._abi import (CALLBACKS, GS_ERR_DTYPE, GS_ERR_INDEX, GS_ERR_INTERNAL, GS_ERR_INVALID_ARGUMENT, GS_ERR_INVALID_HANDLE,
                    GS_ERR_INVALID_STATE, GS_ERR_OUT_OF_MEMORY, GS_ERR_SHAPE_MISMATCH, PROTOTYPES)
 
-__all__ = ["lib", "check", "error", "LIBRARY_PATH"]
+__all__ = ["lib", "check", "error", "LIBRARY_PATH", "CALLBACK_TYPES", "defer_exception"]
 
 _SCALARS = {
     "int32_t": ctypes.c_int32,
@@ -23,6 +24,8 @@ _SCALARS = {
 def _ctype(spec):
     """Translate a C type string of the prototype table into a ctypes type (``None`` for void)."""
     spec = " ".join(spec.replace("const ", "").split())
+    if spec in CALLBACK_TYPES:
+        return CALLBACK_TYPES[spec]
     if spec == "void":
         return None
     if spec == "char *":
@@ -36,6 +39,12 @@ def _ctype(spec):
     if spec.endswith("*"):
         return ctypes.POINTER(_SCALARS[spec[:-1].strip()])
     return _SCALARS[spec]
+
+
+CALLBACK_TYPES = {}
+"""The ctypes function types of the ABI's callback typedefs, by name."""
+CALLBACK_TYPES.update((name, ctypes.CFUNCTYPE(_ctype(ret), *map(_ctype, args)))
+                      for name, (ret, args) in CALLBACKS.items())
 
 
 def _candidates():
@@ -89,10 +98,22 @@ _EXCEPTIONS = {
 }
 
 _last_error = lib.gs_last_error
+_deferred = threading.local()
+
+
+def defer_exception(exc):
+    """Keep ``exc``, raised by Python code the library called back (a hook, a custom
+    function's backward), to be raised by the library call that made the callback fail."""
+    _deferred.exception = exc
 
 
 def error(status):
-    """Return the exception for a non-zero status, carrying the library's last error message."""
+    """Return the exception for a non-zero status: the exception of a Python callback that made
+    the call fail, if any, else one carrying the library's last error message."""
+    exc = getattr(_deferred, "exception", None)
+    if exc is not None:
+        _deferred.exception = None
+        return exc
     message = _last_error()
     text = message.decode("utf-8", "replace") if message else ""
     return _EXCEPTIONS.get(status, RuntimeError)(text or f"gradswift error {status}")

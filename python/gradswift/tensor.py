@@ -226,6 +226,9 @@ class Tensor:
     _meta = None    # (shape, dtype code), read lazily
     _data = None    # cached view of the data
     _grad = None    # cached view of the gradient
+    # True once a backward has recorded its graph: the engine may then have replaced a
+    # gradient's tensor instead of adding in place, so cached gradient views are not trusted.
+    _graphs_recorded = False
 
     def __init__(self, data, dtype=None, copy=True, device=None, requires_grad=False):
         if isinstance(data, Tensor):
@@ -332,7 +335,7 @@ class Tensor:
         array copies it into the gradient buffer.
         """
         g = self._grad
-        if g is None:
+        if g is None or Tensor._graphs_recorded:
             out = c_uint64()
             st = lib.gs_tensor_grad(self._h, out)
             if st:
@@ -370,13 +373,60 @@ class Tensor:
         """Whether the tensor is a leaf of the graph (not the result of a recorded op)."""
         return _flag(lib.gs_tensor_is_leaf, self._h)
 
-    def backward(self, retain_graph=False):
-        """Back-propagate from this scalar tensor; leaves accumulate into ``.grad``.
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
 
-        Without ``retain_graph`` the graph is freed, and a second backward raises RuntimeError.
+    def detach(self):
+        """A new tensor sharing this one's memory, outside any graph."""
+        return call(lib.gs_tensor_detach, self._h)
+
+    @property
+    def grad_fn(self):
+        """The op that made this tensor (a ``autograd.graph.Node`` with ``name()`` and
+        ``next_functions``), or None for a leaf."""
+        from .autograd.graph import Node
+        return Node.of(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient whenever a backward computes it; a
+        Tensor it returns replaces the gradient. Returns a handle whose ``remove()`` undoes it."""
+        from .autograd.graph import register_hook
+        return register_hook(self, hook)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        st = lib.gs_tensor_retain_grad(self._h)
+        if st:
+            raise error(st)
+
+    @property
+    def retains_grad(self):
+        """Whether this non-leaf tensor keeps its gradient (``retain_grad``)."""
+        return _flag(lib.gs_tensor_retains_grad, self._h)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Back-propagate from this tensor; leaves accumulate into ``.grad`` (as PyTorch).
+
+        ``gradient`` (an array or Tensor of this tensor's shape) is required unless the tensor
+        has one element. A bool in its place means ``retain_graph``, as PyDyNet's
+        ``backward(retain_graph)``. Without ``retain_graph`` (which defaults to
+        ``create_graph``) the graph is freed, and a second backward raises RuntimeError. With
+        ``create_graph`` the backward is recorded, so gradients can be differentiated again;
+        ``.grad`` stays a NumPy array, so differentiate through ``autograd.grad`` instead.
         A backward that raises adds nothing to any ``.grad`` (see ``autograd.detect_anomaly``).
         """
-        st = lib.gs_backward(self._h, bool(retain_graph))
+        if isinstance(gradient, (bool, np.bool_)):  # PyDyNet's backward(retain_graph)
+            gradient, retain_graph = None, gradient
+        if gradient is None and not create_graph:
+            st = lib.gs_backward(self._h, bool(retain_graph))
+        else:
+            seed = None if gradient is None else as_tensor(gradient)
+            retain = create_graph if retain_graph is None else retain_graph
+            st = lib.gs_backward_with(self._h, 0 if seed is None else seed._h, bool(retain), bool(create_graph))
+            if create_graph:
+                Tensor._graphs_recorded = True
         if st:
             raise error(st)
 

@@ -8,7 +8,7 @@ import pytest
 import gradswift as pdn
 import gradswift.nn as nn
 import gradswift.nn.functional as F
-from gradswift.autograd import GradcheckError, gradcheck
+from gradswift.autograd import GradcheckError, gradcheck, gradgradcheck
 
 
 def leaf(shape, seed=0, low=None, away_from=None):
@@ -55,6 +55,8 @@ OPS = {
     "sigmoid": (pdn.sigmoid, [(5,)]),
     "tanh": (pdn.tanh, [(5,)]),
     "sign": (pdn.sign, [dict(shape=(5,), away_from=0.0)]),
+    "sin": (pdn.sin, [(5,)]),
+    "cos": (pdn.cos, [(5,)]),
     # reductions
     "sum all": (lambda a: pdn.sum(a), [(2, 3)]),
     "sum axis keepdims": (lambda a: pdn.sum(a, axis=1, keepdims=True), [(2, 3, 2)]),
@@ -92,7 +94,7 @@ OPS = {
     "F.mse_loss none": (lambda a, b: F.mse_loss(a, b, reduction="none"), [(3, 2), dict(shape=(3, 2), seed=1)]),
     "F.nll_loss": (lambda a: F.nll_loss(a, constant([1, 0, 3])), [(3, 4)]),
     "F.cross_entropy indices": (lambda a: F.cross_entropy_loss(a, constant([1, 0, 3])), [(3, 4)]),
-    "F.cross_entropy probabilities": (
+    "F.cross_entropy_loss probabilities": (
         lambda a: F.cross_entropy_loss(a, constant(np.full((3, 4), 0.25)), reduction="sum"), [(3, 4)]),
     "F.conv1d": (lambda x, w, b: F.conv1d(x, w, padding=1, stride=2, bias=b), [(2, 2, 5), (3, 2, 3), (3,)]),
     "F.conv2d": (lambda x, w, b: F.conv2d(x, w, padding=1, stride=1, bias=b), [(1, 2, 4, 4), (2, 2, 3, 3), (2,)]),
@@ -107,6 +109,7 @@ OPS = {
                                      training=True), [(4, 3), (3,), (3,)]),
     "F.rms_norm": (lambda x, w: F.rms_norm(x, (4,), w), [(3, 4), (4,)]),
     "F.embedding": (lambda w: F.embedding(constant([[0, 2], [2, 1]]), w), [(3, 4)]),
+    "F.dropout": (lambda a: (pdn.manual_seed(0), F.dropout(a, 0.5))[1], [(3, 4)]),  # the same mask each call
 }
 
 
@@ -150,6 +153,15 @@ LAYERS = {
     "MaxPool2d": layer_case(lambda: nn.MaxPool2d(2), (1, 1, 4, 4)),
     "AvgPool1d": layer_case(lambda: nn.AvgPool1d(2), (2, 1, 4)),
     "LeakyReLU": layer_case(lambda: nn.LeakyReLU(0.3), (5,), away_from=0.0),
+    "ReLU": layer_case(nn.ReLU, (5,), away_from=0.0),
+    "Sigmoid": layer_case(nn.Sigmoid, (5,)),
+    "Tanh": layer_case(nn.Tanh, (5,)),
+    "MaxPool1d": layer_case(lambda: nn.MaxPool1d(2), (2, 1, 6)),
+    "AvgPool2d": layer_case(lambda: nn.AvgPool2d(2), (1, 1, 4, 4)),
+    "Dropout": layer_case(lambda: nn.Dropout(0.3), (3, 4), call=lambda layer, x: (pdn.manual_seed(0), layer(x))[1]),
+    "Embedding": layer_case(lambda: nn.Embedding(4, 3, dtype=np.float64), (2, 2, 3),
+                            call=lambda layer, x: layer(constant([[0, 3], [3, 1]])) * x),
+    "NLLLoss": layer_case(nn.NLLLoss, (3, 4), call=lambda layer, x: layer(F.log_softmax(x, axis=1), constant([2, 0, 1]))),
     "Softmax": layer_case(lambda: nn.Softmax(axis=-1), (2, 3)),
     "CrossEntropyLoss": layer_case(lambda: nn.CrossEntropyLoss(), (3, 4),
                                    call=lambda layer, x: layer(x, constant([2, 0, 1]))),
@@ -207,3 +219,31 @@ def test_gradcheck_argument_errors():
         x = pdn.Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
         gradcheck(lambda t: t * 2, (x,), eps=1e-3, atol=1e-3)
     assert any("not float64" in str(w.message) for w in caught)
+
+
+# ---- second derivatives ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_second_derivatives_match_finite_differences(name):
+    func, specs = OPS[name]
+    inputs = tuple(build_input(spec, i) for i, spec in enumerate(specs))
+    assert gradgradcheck(lambda *args: tensors_of(func(*args)), inputs)
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_second_derivatives_match_finite_differences(name):
+    make, input_shape, away_from, call = LAYERS[name]
+    layer = make()
+    x = leaf(input_shape, seed=3, away_from=away_from)
+    parameters = tuple(layer.parameters())
+    forward = call or (lambda module, value: module(value))
+    assert gradgradcheck(lambda value, *_: tensors_of(forward(layer, value)), (x, *parameters))
+
+
+def test_every_differentiable_export_has_first_and_second_derivative_checks():
+    """A new op, function or layer must get a row in OPS or LAYERS (checked above to the
+    second order), or be named here as not differentiable."""
+    covered = {word for key in [*OPS, *LAYERS] for word in key.split()}
+    not_differentiable = {"argmax", "argmin", "Module", "Sequential", "ModuleList", "Parameter", "functional", "init"}
+    exported = [*pdn.ops.__all__, *(f"F.{name}" for name in F.__all__), *nn.__all__]
+    missing = [name for name in exported if name not in covered and name not in not_differentiable]
+    assert missing == [], f"no derivative checks for {missing}"

@@ -1,34 +1,45 @@
 /// Reverse-mode differentiation over the graph recorded by ops.
 extension Tensor {
-    /// Computes the gradient of this one-element tensor with respect to every leaf that requires
-    /// grad, adding it to their `.grad`. Unless `retainGraph`, the graph is freed as it is walked,
-    /// so a second call fails; with `retainGraph` a second call accumulates again.
+    /// Computes the gradient of this tensor with respect to every leaf that requires grad,
+    /// adding it to their `.grad` (as `torch.Tensor.backward`).
+    ///
+    /// - `gradient`: the gradient of some scalar with respect to `self`, of `self`'s shape;
+    ///   may be omitted only for a one-element tensor (it is then 1).
+    /// - `retainGraph`: keep the graph for another backward (by default only with
+    ///   `createGraph`); otherwise it is freed as it is walked, and a second call fails.
+    /// - `createGraph`: record the backward pass itself, so the gradients (the leaves' `.grad`
+    ///   included, then rebound rather than accumulated in place) can be differentiated again.
     ///
     /// Leaves' `.grad` change only once the whole walk has succeeded, so a failed backward adds
     /// nothing. With anomaly detection on, each input gradient a node produces is checked for
     /// NaN and infinity, and the graph is freed only at the end: after an anomaly error the graph
     /// is whole and backward can run again (say with detection off, to look at the gradients).
-    public func backward(retainGraph: Bool = false) throws {
-        guard count == 1 else {
-            throw EngineError.invalidArgument("backward: can only be called on a tensor with one element, got shape \(describe(shape))")
-        }
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false) throws {
         guard requiresGrad else {
             throw EngineError.invalidState("backward: tensor does not require grad and has no grad_fn")
         }
         if gradFn?.isFreed == true {
             throw EngineError.invalidState("backward: the graph of this tensor has been freed by an earlier backward(); use retain_graph=True to backward twice")
         }
-        try GradMode.with(enabled: false) {
-            let seed = try Tensor.full(1, dtype: dtype, shape: shape)
-            let leafGradients = try GraphWalk.run(from: [(self, seed)], retainGraph: retainGraph)
-            for (leaf, gradient) in leafGradients { try leaf.accumulate(gradient) }
+        let seed = try Autograd.seed(gradient, for: self, op: "backward", position: nil)
+        try GradMode.with(enabled: createGraph) {
+            let walk = try GraphWalk.run(from: [(self, seed)], retainGraph: retainGraph ?? createGraph)
+            for (leaf, gradient) in walk.reached { try leaf.accumulate(gradient, recorded: createGraph) }
+            for (tensor, gradient) in walk.retained { try tensor.accumulate(gradient, recorded: createGraph) }
         }
     }
 
-    /// Adds `gradient` into this leaf's `.grad` buffer in place.
-    private func accumulate(_ gradient: Tensor) throws {
-        guard let buffer = try gradBuffer() else { return }
-        try Ops.addInPlace(buffer, gradient)
+    /// Adds `gradient` into `.grad` (of a leaf, or a non-leaf that retains it): in place
+    /// normally (views of the buffer see the sum); as a new recorded tensor when the backward
+    /// is `recorded` or `.grad` is itself part of a graph, so that the sum stays differentiable.
+    private func accumulate(_ gradient: Tensor, recorded: Bool) throws {
+        if let grad, !recorded && !grad.requiresGrad {
+            try Ops.addInPlace(grad, gradient)
+        } else if let grad {
+            self.grad = try Ops.add(grad, gradient)
+        } else {
+            self.grad = recorded ? gradient : try Ops.cast(gradient, to: dtype, copy: true)
+        }
     }
 
     /// `gradient` summed over the axes along which `self` was broadcast and cast to `self`'s
@@ -50,44 +61,87 @@ extension Tensor {
     }
 }
 
-/// One walk of the graph from seeded tensors back to the leaves.
+/// One walk of the graph from seeded tensors back towards the leaves.
 enum GraphWalk {
+    /// Where a walk goes and what it returns.
+    enum Destination {
+        /// Every leaf that requires grad (`backward`).
+        case leaves
+        /// The given tensors, leaves or not, each taken as independent: the walk goes no
+        /// further than them (the partial derivatives of a composite, `Autograd.vjp`).
+        case stoppingAt([Tensor])
+        /// The given tensors, leaves or not, with the walk going on through them to the others
+        /// (`Autograd.grad`); only the part of the graph leading to them is walked.
+        case through([Tensor])
+    }
+
+    /// What a walk found.
+    struct Result {
+        /// The gradient that reached each destination, in the order first reached.
+        var reached: [(Tensor, Tensor)] = []
+        /// The gradient of each non-leaf tensor on the way that retains its gradient.
+        var retained: [(Tensor, Tensor)] = []
+    }
+
     /// Propagates each seed gradient (same shape and dtype as its tensor) back through the
     /// recorded nodes, calling every node's rule once with the summed gradients of its outputs,
-    /// and returns the gradient reaching each leaf that requires grad, in the order first
-    /// reached. Nodes are freed as they are walked unless `retainGraph`; with anomaly detection
-    /// on, each input gradient is checked and nodes are freed only when the walk succeeded.
-    ///
-    /// With `targets`, the walk stops at those tensors (leaves or not) and returns what reaches
-    /// them, instead of going on to the leaves beyond.
+    /// and returns what reaches the `destination`. A tensor's hooks see its total gradient
+    /// before it goes on. Nodes are freed as they are walked unless `retainGraph`; with anomaly
+    /// detection on, each input gradient is checked and nodes are freed only when the walk
+    /// succeeded.
     static func run(from seeds: [(tensor: Tensor, gradient: Tensor)], retainGraph: Bool,
-                    targets: [Tensor]? = nil) throws -> [(Tensor, Tensor)] {
+                    to destination: Destination = .leaves) throws -> Result {
         let detecting = AnomalyMode.isEnabled
-        let stops = targets.map { Set($0.map(ObjectIdentifier.init)) }
+        var stops = Set<ObjectIdentifier>(), wanted = Set<ObjectIdentifier>()
+        // A composite's partial derivatives are no tensor's gradient: hooks are not for them.
+        var observing = true
+        switch destination {
+        case .leaves: break
+        case .stoppingAt(let targets): (stops, observing) = (Set(targets.map(ObjectIdentifier.init)), false)
+        case .through(let targets): wanted = Set(targets.map(ObjectIdentifier.init))
+        }
         var pending: [ObjectIdentifier: Node.Arrivals] = [:]
-        var leaves: [(Tensor, Tensor)] = []
-        var leafSlot: [ObjectIdentifier: Int] = [:]
+        var result = Result()
+        var slots: [ObjectIdentifier: Int] = [:]
 
+        /// Adds `g` to what `t`, a destination, has received.
+        func collect(_ g: Tensor, at t: Tensor) throws {
+            if let slot = slots[ObjectIdentifier(t)] {
+                result.reached[slot].1 = try Ops.add(result.reached[slot].1, g)
+            } else {
+                slots[ObjectIdentifier(t)] = result.reached.count
+                result.reached.append((t, g))
+            }
+        }
         /// Adds `g` to what has reached `t` so far.
         func deliver(_ g: Tensor, to t: Tensor) throws {
-            if let node = t.gradFn, stops?.contains(ObjectIdentifier(t)) != true {
+            if let node = t.gradFn, !stops.contains(ObjectIdentifier(t)) {
                 let key = ObjectIdentifier(node), k = t.outputIndex
                 var arrivals = pending.removeValue(forKey: key) ?? Node.Arrivals(count: node.outputCount)
                 arrivals[k] = Node.Arrival(gradient: try arrivals[k].gradient.map { try Ops.add($0, g) } ?? g, output: t)
                 pending[key] = arrivals
-            } else if let slot = leafSlot[ObjectIdentifier(t)] {
-                leaves[slot].1 = try Ops.add(leaves[slot].1, g)
-            } else {
-                leafSlot[ObjectIdentifier(t)] = leaves.count
-                leaves.append((t, g))
+            } else if wanted.isEmpty || wanted.contains(ObjectIdentifier(t)) {
+                try collect(g, at: t)
             }
         }
 
         for (tensor, gradient) in seeds where tensor.requiresGrad { try deliver(gradient, to: tensor) }
         var walked: [Node] = []  // nodes freed at the end (anomaly detection)
-        let roots = seeds.filter { stops?.contains(ObjectIdentifier($0.tensor)) != true }.compactMap { $0.tensor.gradFn }
-        for node in topologicalOrder(roots, stoppingAt: stops ?? []) {
-            guard let arrivals = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+        let roots = seeds.filter { !stops.contains(ObjectIdentifier($0.tensor)) }.compactMap { $0.tensor.gradFn }
+        for (node, leadsOn) in order(roots, stoppingAt: stops, toward: wanted) {
+            guard var arrivals = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            for k in 0..<node.outputCount {
+                guard let output = arrivals[k].output, let g = arrivals[k].gradient else { continue }
+                guard let observers = output.gradientObservers, observing else {
+                    if !wanted.isEmpty && wanted.contains(ObjectIdentifier(output)) { try collect(g, at: output) }
+                    continue
+                }
+                let observed = try observers.run(g, of: output)
+                arrivals[k].gradient = observed
+                if observers.retainsGrad { result.retained.append((output, observed)) }
+                if wanted.contains(ObjectIdentifier(output)) { try collect(observed, at: output) }
+            }
+            guard leadsOn else { continue }
             let inputs = node.inputs
             let inputGrads = try node.inputGradients(arrivals)
             for (index, (input, g)) in zip(inputs, inputGrads).enumerated() where input.requiresGrad {
@@ -100,13 +154,19 @@ enum GraphWalk {
                 if detecting { walked.append(node) } else { node.free() }
             }
         }
+        for (k, (tensor, g)) in result.reached.enumerated() where observing && tensor.gradFn == nil {
+            if let observers = tensor.gradientObservers { result.reached[k].1 = try observers.run(g, of: tensor) }
+        }
         for node in walked { node.free() }
-        return leaves
+        return result
     }
 
     /// The nodes reachable from `roots` without going through a tensor of `stops`, each after
-    /// every node that uses one of its outputs.
-    private static func topologicalOrder(_ roots: [Node], stoppingAt stops: Set<ObjectIdentifier>) -> [Node] {
+    /// every node that uses one of its outputs, with whether the walk must run its rule: always,
+    /// unless `wanted` names destinations, when only nodes leading to one of them go on (a
+    /// node whose output is wanted but leads to none is listed only to collect that output).
+    private static func order(_ roots: [Node], stoppingAt stops: Set<ObjectIdentifier>,
+                              toward wanted: Set<ObjectIdentifier>) -> [(Node, Bool)] {
         var order: [Node] = []
         var visited = Set<ObjectIdentifier>()
         var stack: [(Node, Bool)] = roots.map { ($0, false) }
@@ -121,12 +181,82 @@ enum GraphWalk {
                 if let next = input.gradFn, !visited.contains(ObjectIdentifier(next)) { stack.append((next, false)) }
             }
         }
-        return order.reversed()
+        // `order` has every node after the nodes of its inputs.
+        guard !wanted.isEmpty else { return order.reversed().map { ($0, true) } }
+        var leading = Set<ObjectIdentifier>()
+        for node in order where node.inputs.contains(where: { input in
+            input.requiresGrad && (wanted.contains(ObjectIdentifier(input)) || input.gradFn.map { leading.contains(ObjectIdentifier($0)) } == true)
+        }) {
+            leading.insert(ObjectIdentifier(node))
+        }
+        return order.reversed().map { ($0, leading.contains(ObjectIdentifier($0))) }
     }
 }
 
-/// Derivatives of composite expressions, for the backward rules of fused ops.
-enum Autograd {
+/// Gradients of chosen outputs with respect to chosen inputs, outside `.grad`.
+public enum Autograd {
+    /// The gradients of `outputs` with respect to `inputs` (`torch.autograd.grad`): for each
+    /// input, the sum over outputs of the vector-Jacobian product with that output's gradient
+    /// (`gradOutputs[k]`, which may be omitted for a one-element output). No `.grad` changes.
+    ///
+    /// The graph is freed unless `retainGraph` (by default only with `createGraph`). With
+    /// `createGraph` the computation is recorded, so the results can be differentiated again.
+    /// An input the outputs do not depend on is an error unless `allowUnused`, when its result
+    /// is nil.
+    public static func grad(of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor?]? = nil,
+                            retainGraph: Bool? = nil, createGraph: Bool = false, allowUnused: Bool = false) throws -> [Tensor?] {
+        let op = "grad"
+        guard !outputs.isEmpty && !inputs.isEmpty else {
+            throw EngineError.invalidArgument("\(op): outputs and inputs must each hold at least one tensor")
+        }
+        if let gradOutputs, gradOutputs.count != outputs.count {
+            throw EngineError.invalidArgument("\(op): got \(gradOutputs.count) grad_outputs for \(outputs.count) outputs")
+        }
+        for (k, output) in outputs.enumerated() {
+            guard output.requiresGrad else {
+                throw EngineError.invalidState("\(op): output \(k) does not require grad and has no grad_fn")
+            }
+            if output.gradFn?.isFreed == true {
+                throw EngineError.invalidState("\(op): the graph of output \(k) has been freed by an earlier backward(); use retain_graph=True to backward twice")
+            }
+        }
+        if let k = inputs.firstIndex(where: { !$0.requiresGrad }) {
+            throw EngineError.invalidState("\(op): input \(k) does not require grad")
+        }
+        let seeds = try outputs.enumerated().map { k, output in
+            (output, try seed(gradOutputs?[k], for: output, op: op, position: k))
+        }
+        return try GradMode.with(enabled: createGraph) {
+            let walk = try GraphWalk.run(from: seeds, retainGraph: retainGraph ?? createGraph, to: .through(inputs))
+            return try inputs.enumerated().map { k, input in
+                if let g = walk.reached.first(where: { $0.0 === input })?.1 { return g }
+                guard allowUnused else {
+                    throw EngineError.invalidState("\(op): input \(k) was not used to compute the outputs; pass allow_unused=True if that is intended")
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The gradient a backward starts from at `output`: `gradient` checked to have the
+    /// output's shape and cast to its dtype, or 1 for a one-element output when omitted.
+    static func seed(_ gradient: Tensor?, for output: Tensor, op: String, position: Int?) throws -> Tensor {
+        let which = position.map { "grad_outputs[\($0)]" } ?? "gradient"
+        guard let gradient else {
+            guard output.count == 1 else {
+                throw EngineError.invalidArgument("\(op): a gradient can be implied only for an output of one element; pass \(which) of shape \(describe(output.shape))")
+            }
+            return try Tensor.full(1, dtype: output.dtype, shape: output.shape)
+        }
+        guard gradient.shape == output.shape else {
+            throw EngineError.shapeMismatch("\(op): \(which) has shape \(describe(gradient.shape)) but the output has shape \(describe(output.shape))")
+        }
+        guard gradient.dtype.isFloatingPoint else {
+            throw EngineError.dtype("\(op): \(which) must be floating point, got \(gradient.dtype.name)")
+        }
+        return try Ops.cast(gradient, to: output.dtype)
+    }
+
     /// The vector-Jacobian product of `composite` at `inputs`: the gradient of
     /// `Σ_k seeds[k] · composite(inputs)[k]` with respect to each input that requires grad (nil
     /// for the others). Outputs whose seed is nil, and nil outputs, do not count.
@@ -151,7 +281,7 @@ enum Autograd {
         }
         guard !pairs.isEmpty else { return variables.map { _ in nil } }
         // A recorded product refers to the composite's graph, which must then stay whole.
-        let reached = try GraphWalk.run(from: pairs, retainGraph: recording, targets: variables)
+        let reached = try GraphWalk.run(from: pairs, retainGraph: recording, to: .stoppingAt(variables)).reached
         return try variables.map { v in
             guard let g = reached.first(where: { $0.0 === v })?.1 else { return nil }
             return try v.reducedGradient(g, op: "vjp")

@@ -21,7 +21,7 @@ public final class Node {
     /// The op's name, for error messages.
     public let name: String
     /// The tensors the op read (emptied when the graph is freed).
-    private(set) var inputs: [Tensor]
+    public private(set) var inputs: [Tensor]
     /// The backward rule; nil once the graph through this node has been freed.
     private var rule: Rule?
     /// Shape and dtype of each output and input when the op ran. Rules rely on them, so

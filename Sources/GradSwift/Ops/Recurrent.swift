@@ -64,8 +64,9 @@ public enum RecurrentCell: Sendable {
 //
 // The LSTM's cell-state sequence is a second output of the same graph node, so its gradient
 // reaches the fused recurrence together with the hidden sequence's (no second pass through
-// time). The fused backward is differentiable once: recording it (a double backward) fails
-// with an error naming the cell.
+// time). When the backward is itself recorded (a double backward, `createGraph`), the op's
+// math is written once more with engine ops, step by step (`recurrenceComposite`), and that
+// composite is differentiated instead: slower, but differentiable to any order.
 
 /// Where the rows of a sequence op live.
 private struct SequenceShape {
@@ -123,8 +124,10 @@ extension Ops {
         let cellOut = run.cells?.sharingStorage(shape: Array(outShape))
         let inputs = [x] + [h0, c0].compactMap { $0 } + weights
         try Tensor.recording([hidden] + (cellOut.map { [$0] } ?? []), cell.name, inputs) { gradients, _ in
-            if GradMode.isEnabled {
-                throw EngineError.invalidState("\(cell.name): double backward is not supported; the recurrent layers' fused backward can be differentiated once only")
+            if GradMode.isEnabled {  // recorded: differentiate the step-by-step composite
+                return try Autograd.vjp(inputs, seeds: gradients) { tensors in
+                    try recurrenceComposite(cell, tensors, hasH0: h0 != nil, hasC0: c0 != nil, reverse: reverse, batchFirst: batchFirst)
+                }
             }
             let dcs = gradients.count > 1 ? gradients[1] : nil
             let g = try gradients[0] ?? Tensor(shape: Array(outShape), dtype: x.dtype, zeroed: true, op: cell.name)
@@ -132,6 +135,56 @@ extension Ops {
             return try g.dtype.dispatchFloat(cell.name, backward, backward)
         }
         return (hidden, cellOut)
+    }
+
+    /// `recurrentSequence` written with engine ops, one step after the other, from its inputs
+    /// `[x, h0?, c0?] + weights`: the hidden sequence (and the LSTM's cell sequence). The
+    /// fused op's recorded backward differentiates this.
+    static func recurrenceComposite(_ cell: RecurrentCell, _ inputs: [Tensor], hasH0: Bool, hasC0: Bool,
+                                    reverse: Bool, batchFirst: Bool) throws -> [Tensor?] {
+        let x = inputs[0]
+        var rest = inputs.dropFirst()
+        let h0 = hasH0 ? rest.popFirst() : nil, c0 = hasC0 ? rest.popFirst() : nil
+        let layout = cell.weightLayout
+        let weights = Array(rest.prefix(layout.count)), biases = Array(rest.dropFirst(layout.count))
+        let timeAxis = batchFirst ? 1 : 0, steps = x.shape[timeAxis], batch = x.shape[1 - timeAxis]
+        let width = weights[1].shape[0]
+        let zeros = try Tensor(shape: [batch, width], dtype: x.dtype, zeroed: true, op: cell.name)
+        var h = h0 ?? zeros, c = c0 ?? zeros
+        var hiddens = [Tensor?](repeating: nil, count: steps), cells = hiddens
+
+        /// x_t W + h U (+ b), for input weight `k` of the layout.
+        func affine(_ xt: Tensor, _ w: Tensor, _ u: Tensor, _ state: Tensor, bias k: Int) throws -> Tensor {
+            let sum = try Ops.matmul(xt, w) + Ops.matmul(state, u)
+            return k < biases.count ? try sum + biases[k] : sum
+        }
+        for step in 0..<steps {
+            let t = reverse ? steps - 1 - step : step
+            let xt = try Ops.squeeze(try Ops.narrow(x, axis: timeAxis, start: t, length: 1), axes: [timeAxis])
+            switch cell {
+            case .rnnTanh, .rnnReLU:
+                let a = try affine(xt, weights[0], weights[1], h, bias: 0)
+                h = try cell == .rnnTanh ? Ops.tanh(a) : Ops.relu(a)
+            case .lstm:
+                let gates = try Ops.split(try affine(xt, weights[0], weights[1], h, bias: 0),
+                                          boundaries: [width, 2 * width, 3 * width], axis: 1)
+                let (f, i, o) = (try Ops.sigmoid(gates[0]), try Ops.sigmoid(gates[1]), try Ops.sigmoid(gates[2]))
+                c = try f * c + i * Ops.tanh(gates[3])
+                h = try o * Ops.tanh(c)
+                cells[t] = c
+            case .gru:
+                let zr = try Ops.split(try Ops.sigmoid(try affine(xt, weights[0], weights[1], h, bias: 0)),
+                                       boundaries: [width], axis: 1)
+                let n = try Ops.tanh(try affine(xt, weights[2], weights[3], try zr[1] * h, bias: 1))
+                h = try (1 - zr[0]) * h + zr[0] * n
+            }
+            hiddens[t] = h
+        }
+        /// The per-step states as one sequence in `x`'s layout.
+        func sequence(_ states: [Tensor?]) throws -> Tensor {
+            try Ops.concat(try states.compactMap { try $0.map { try Ops.unsqueeze($0, axes: [timeAxis]) } }, axis: timeAxis)
+        }
+        return [try sequence(hiddens), cell == .lstm ? try sequence(cells) : nil]
     }
 
     /// Checks the arguments of `recurrentSequence` and allocates its buffers.

@@ -23,9 +23,11 @@ public final class Tensor {
     /// The op that produced this tensor; `nil` for leaves.
     public internal(set) var gradFn: Node?
     /// Which of `gradFn`'s outputs this tensor is.
-    var outputIndex = 0
-    /// Accumulated gradient of a leaf, same shape and dtype; created on first use.
+    public internal(set) var outputIndex = 0
+    /// Accumulated gradient of a leaf (or of a non-leaf that retains it), same shape and dtype.
     public internal(set) var grad: Tensor?
+    /// Hooks on the gradient and whether a non-leaf retains it; nil when neither was asked for.
+    var gradientObservers: GradientObservers?
 
     /// Wraps existing storage. `shape`'s element count must fit in `storage`.
     init(shape: [Int], dtype: DType, storage: Storage, count: Int) {

@@ -1,4 +1,5 @@
-"""Finite-difference gradient checking, as ``torch.autograd.gradcheck`` offers.
+"""Finite-difference gradient checking, as ``torch.autograd.gradcheck`` and ``gradgradcheck``
+offer.
 
     from gradswift.autograd import gradcheck
     x = pdn.randn(3, 4, dtype=np.float64, requires_grad=True)   # float64: see below
@@ -14,10 +15,11 @@ import warnings
 
 import numpy as np
 
-from ._modes import no_grad
-from .tensor import Tensor
+from .._modes import enable_grad, no_grad
+from ..tensor import Tensor
+from .graph import grad
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class GradcheckError(RuntimeError):
@@ -116,3 +118,39 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                 raise GradcheckError(message)
             return False
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Checks the second derivatives of ``func`` at ``inputs`` against finite differences of its
+    first derivatives, as ``torch.autograd.gradgradcheck``.
+
+    The function checked is ``(inputs, grad_outputs) -> grad(func(inputs), inputs,
+    grad_outputs, create_graph=True)``, with ``gradcheck``: its derivatives with respect to both
+    the inputs and ``grad_outputs`` (one Tensor per output of ``func`` that requires grad;
+    random normal values requiring grad when not given) must match.
+    """
+    inputs = _as_tuple(inputs)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input requires a gradient")
+    differentiable = [o for o in _outputs(func, inputs) if o.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(Tensor(rng.standard_normal(o.shape).astype(o.dtype), requires_grad=True)
+                             for o in differentiable)
+    grad_outputs = _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(differentiable):
+        raise ValueError(f"gradgradcheck: got {len(grad_outputs)} grad_outputs for "
+                         f"{len(differentiable)} outputs that require grad")
+    count = len(inputs)
+
+    def first_derivatives(*args):
+        values, seeds = args[:count], args[count:]
+        with enable_grad():  # gradcheck's finite differences run without grad mode
+            outputs = [o for o in _outputs(func, values) if o.requires_grad]
+            grads = grad(outputs, [values[i] for i in checked], seeds, create_graph=True, allow_unused=True)
+        return tuple(Tensor(np.zeros(values[i].shape, dtype=values[i].dtype)) if g is None else g
+                     for i, g in zip(checked, grads))
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
