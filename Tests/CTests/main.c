@@ -23,6 +23,7 @@ int main(void) {
     test_nn_conv();
     test_threads();
     test_anomaly();
+    test_higher_order();
     test_golden();
     test_fuzz_regressions();
 

@@ -199,3 +199,22 @@ def test_transformer_data_is_deterministic():
     assert sorted(vocabulary.values()) == list(range(1, len(vocabulary) + 1))
     assert all((tokens[i, len(words):] == 0).all() and (tokens[i, :len(words)] > 0).all()
                for i, words in enumerate(texts))
+
+
+# ---- higher_order.py ---------------------------------------------------------------------------
+def test_higher_order_example_reaches_its_analytic_answers(tmp_path):
+    """Newton-CG with Hessian-vector products reaches the Rosenbrock minimum exactly, and the
+    gradient-penalty critic settles at the best critic's slope and estimate (gradswift only:
+    PyDyNet has no second derivatives)."""
+    results = tmp_path / "higher_order.json"
+    png = tmp_path / "higher_order.png"
+    run_example("higher_order", "gradswift", ["--output", str(png), "--results", str(results)], tmp_path, timeout=300)
+    metrics = json.loads(results.read_text())["metrics"]
+    assert metrics["hvp check"] < 1e-9
+    assert metrics["newton max |x - 1|"] < 1e-8 and metrics["newton final f"] < 1e-20
+    assert metrics["descent final f"] > 1.0  # gradient descent with as many evaluations is far behind
+    best = metrics["best critic slope"]
+    assert abs(metrics["critic slope"] - best) < 0.05 * best
+    assert abs(metrics["critic distance estimate"] - best * metrics["true distance"]) < 0.05 * best * metrics["true distance"]
+    if has_matplotlib():
+        assert png.stat().st_size > 0

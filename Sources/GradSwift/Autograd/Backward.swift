@@ -183,8 +183,9 @@ enum GraphWalk {
         }
         // `order` has every node after the nodes of its inputs.
         guard !wanted.isEmpty else { return order.reversed().map { ($0, true) } }
+        // A freed node may have led anywhere: its rule runs, to report that it was freed.
         var leading = Set<ObjectIdentifier>()
-        for node in order where node.inputs.contains(where: { input in
+        for node in order where node.isFreed || node.inputs.contains(where: { input in
             input.requiresGrad && (wanted.contains(ObjectIdentifier(input)) || input.gradFn.map { leading.contains(ObjectIdentifier($0)) } == true)
         }) {
             leading.insert(ObjectIdentifier(node))
