@@ -103,6 +103,16 @@ def test_grad_options_and_errors():
         autograd.grad(y, [np.ones(2)])
 
 
+def test_a_recorded_gradient_needs_the_graph_it_came_from():
+    """create_graph without retain_graph frees the forward graph, which the recorded gradient
+    still goes through: differentiating it again says so (as PyTorch) instead of dropping terms."""
+    x = leaf([1.0, 2.0])
+    xx = x * x
+    (g,) = autograd.grad((xx * x).sum(), x, create_graph=True, retain_graph=False)
+    with pytest.raises(RuntimeError, match="freed"):
+        autograd.grad(g.sum(), x)
+
+
 def test_gradient_penalty_trains_through_the_gradient():
     """WGAN-GP's term: the norm of a critic's input gradient, itself differentiated with
     respect to the critic's weights, against PyTorch-free finite differences."""
