@@ -14,6 +14,10 @@ case's own values (float32 values are exact in float64); float32 results are rou
 Inputs come from generators seeded with the CRC-32 of each family's name and the weights ``w``
 from the CRC-32 of the case id, so the files are reproducible byte for byte. The format is
 documented in Tests/Golden/README.md.
+
+The second-derivative cases (second.txt) add a direction ``dir`` per input and the expected
+Hessian-vector product ``hvp`` of ``sum(out * w)``, written out analytically in NumPy (PyDyNet
+1.1 cannot differentiate a gradient; no finite differences).
 """
 import argparse
 import itertools
@@ -104,13 +108,18 @@ class Case:
     dict and returns the output tensor(s); for NumPy references ``run(X, A)`` takes float64
     arrays and ``grad(X, A, W)`` returns the gradients by name for the output weights ``W``.
     ``final(X, A)`` gives NumPy values of tensors changed in place (``finals`` names them).
+    Second-derivative cases (NumPy references only) give ``dirs``, a direction array per
+    differentiable tensor (by name), and ``hvp(X, A, W, D)``, which returns by name the
+    gradients of ``h2 = sum_i <dh/dX_i, D_i>`` for ``h = sum(out * W)``: the Hessian of ``h``
+    times the directions.
     """
 
     def __init__(self, op, tensors, attrs=(), ref=PYDYNET, run=None, grad=None, outputs=None,
-                 finals=(), final=None, out_dtype=None):
+                 finals=(), final=None, out_dtype=None, dirs=None, hvp=None):
         self.op, self.tensors, self.attrs, self.ref = op, tensors, list(attrs), ref
         self.run, self.grad, self.outputs = run, grad, outputs
         self.finals, self.final, self.out_dtype = list(finals), final, out_dtype
+        self.dirs, self.hvp = dirs, hvp
         self.id = None
 
     @property
@@ -126,15 +135,16 @@ class Case:
 
 
 class Family:
-    """The cases of one file, numbered per op (``add-1``, ``add-2``...)."""
+    """The cases of one file, numbered per op (``add-1``, ``add-2``...; with an ``infix``,
+    ``add-hvp-1``..., so that ids stay unique across files that share ops)."""
 
-    def __init__(self, name, title):
-        self.name, self.title, self.cases = name, title, []
+    def __init__(self, name, title, infix=""):
+        self.name, self.title, self.cases, self.infix = name, title, [], infix
         self.inputs = Inputs(name)
 
     def add(self, op, tensors, **kwargs):
         case = Case(op, tensors, **kwargs)
-        case.id = f"{op}-{sum(c.op == op for c in self.cases) + 1}"
+        case.id = f"{op}-{self.infix}{sum(c.op == op for c in self.cases) + 1}"
         self.cases.append(case)
         return case
 
@@ -156,13 +166,18 @@ def as_float64(a):
 
 
 def evaluate(case):
-    """Outputs, weights, gradients and final values of ``case`` by its reference, in float64."""
+    """Outputs, weights, gradients, final values and Hessian-vector products of ``case`` by its
+    reference, in float64."""
     X = {name: as_float64(a) for role, name, a in case.tensors}
     wanted = case.differentiable()
+    hvps = {}
     if case.ref[0] == "numpy":
         outs = [np.asarray(o) for o in flatten(case.run(X, case.A))]
         W = [weights(case.id, o.shape, F64) for o in outs if o.dtype.kind == "f"] if wanted else []
         grads = case.grad(X, case.A, W) if W else {}
+        if case.hvp is not None:
+            assert W and sorted(case.dirs) == sorted(wanted), f"{case.id}: a direction for each of {wanted}"
+            hvps = case.hvp(X, case.A, W, {n: as_float64(d) for n, d in case.dirs.items()})
         finals = {}
     else:
         reset_pydynet()
@@ -183,7 +198,8 @@ def evaluate(case):
         finals = {n: np.array(T[n].data) for n in case.finals}
     if case.final is not None:
         finals.update(case.final(X, case.A))
-    return outs, W, grads, finals
+    assert case.hvp is None or case.ref[0] == "numpy", f"{case.id}: second derivatives need a NumPy reference"
+    return outs, W, grads, finals, hvps
 
 
 # ---- writing -------------------------------------------------------------------------------
@@ -234,13 +250,14 @@ def attr_line(name, value):
 
 def render(case):
     try:
-        outs, W, grads, finals = evaluate(case)
+        outs, W, grads, finals, hvps = evaluate(case)
     except Exception as error:
         raise RuntimeError(f"{case.id} ({case.op}, {case.ref[0]}): {error}") from error
     dtype = case.float_dtype()
     names = case.outputs or (["out"] if len(outs) == 1 else [f"out{i}" for i in range(len(outs))])
     assert len(names) == len(outs), f"{case.id}: {len(outs)} outputs, names {names}"
     own = {name: a.dtype for role, name, a in case.tensors}
+    shapes = {name: a.shape for role, name, a in case.tensors}
     kind, reason = case.ref
     lines = [f"case {case.id}", f"op {case.op}", f"ref {kind}" + (f": {reason}" if reason else "")]
     lines += [attr_line(n, v) for n, v in case.attrs]
@@ -251,6 +268,12 @@ def render(case):
     float_names = [n for n, o in zip(names, cast) if o.dtype.kind == "f"]
     lines += [tensor_line("w", n, w.astype(dtype)) for n, w in zip(float_names, W)]
     lines += [tensor_line("grad", n, grads[n].astype(own[n])) for n in case.differentiable() if W]
+    if case.hvp is not None:
+        for n in case.differentiable():
+            assert np.shape(case.dirs[n]) == np.shape(hvps[n]) == np.shape(grads[n]) == shapes[n], f"{case.id}: {n}"
+        lines += [tensor_line("dir", n, case.dirs[n].astype(own[n])) for n in case.differentiable()]
+        # + 0.0: a zero product of a negative number is written 0, not -0
+        lines += [tensor_line("hvp", n, (np.asarray(hvps[n]) + 0.0).astype(own[n])) for n in case.differentiable()]
     return "\n".join(lines + ["end"]) + "\n"
 
 
@@ -1154,7 +1177,248 @@ def recurrent():
     return f
 
 
-FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent]
+# ---- second derivatives --------------------------------------------------------------------
+#
+# Each case gives, for every float input x_i, a direction d_i and the gradient with respect to
+# each input of h2 = sum_i <dh/dx_i, d_i>, h = sum(out * w): the Hessian of h times d. The
+# references are written out below (first and second derivatives of each op), in float64.
+
+SECOND = "Hessian-vector product written out (PyDyNet 1.1 cannot differentiate a gradient)"
+
+
+def sigmoid64(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def zeros(x):
+    return np.zeros_like(x)
+
+
+# f, f' and f'' of the elementwise functions of one tensor.
+SECOND_UNARY = {
+    "neg": (np.negative, lambda x: -np.ones_like(x), zeros),
+    "abs": (np.abs, np.sign, zeros),
+    "exp": (np.exp, np.exp, np.exp),
+    "log": (np.log, lambda x: 1 / x, lambda x: -1 / x ** 2),
+    "sqrt": (np.sqrt, lambda x: 0.5 / np.sqrt(x), lambda x: -0.25 / (x * np.sqrt(x))),
+    "square": (np.square, lambda x: 2 * x, lambda x: np.full_like(x, 2.0)),
+    "sign": (np.sign, zeros, zeros),
+    "sigmoid": (sigmoid64, lambda x: sigmoid64(x) * (1 - sigmoid64(x)),
+                lambda x: sigmoid64(x) * (1 - sigmoid64(x)) * (1 - 2 * sigmoid64(x))),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2, lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+    "sin": (np.sin, np.cos, lambda x: -np.sin(x)),
+    "cos": (np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)),
+}
+SECOND_ACTIVATIONS = {
+    "F.silu": (lambda x: x * sigmoid64(x), lambda x: sigmoid64(x) * (1 + x * (1 - sigmoid64(x))),
+               lambda x: sigmoid64(x) * (1 - sigmoid64(x)) * (2 + x * (1 - 2 * sigmoid64(x)))),
+    "F.sigmoid": SECOND_UNARY["sigmoid"],
+    "F.tanh": SECOND_UNARY["tanh"],
+    "F.relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(F64), zeros),
+}
+
+
+def np_unary_second(f, d1, d2):
+    """(run, grad, hvp) of an elementwise f with derivatives d1 and d2: hvp = w f''(x) d."""
+    return (lambda X, A: f(X["x"]), lambda X, A, W: {"x": W[0] * d1(X["x"])},
+            lambda X, A, W, D: {"x": W[0] * d2(X["x"]) * D["x"]})
+
+
+LN15 = np.log(1.5)
+# binary_scalar cases: (op, scalar, kind, reverse, input kind, f, f', f'') of x.
+SECOND_SCALAR = [
+    ("pow", 3, "int", False, "normal", lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: 6 * x),
+    ("pow", 1.5, "float", False, "positive", lambda x: x ** 1.5, lambda x: 1.5 * x ** 0.5, lambda x: 0.75 * x ** -0.5),
+    ("pow", 1.5, "float", True, "normal", lambda x: 1.5 ** x, lambda x: LN15 * 1.5 ** x, lambda x: LN15 ** 2 * 1.5 ** x),
+    ("div", 1.5, "float", True, "nonzero", lambda x: 1.5 / x, lambda x: -1.5 / x ** 2, lambda x: 3 / x ** 3),
+    ("mul", 1.5, "float", False, "normal", lambda x: 1.5 * x, lambda x: np.full_like(x, 1.5), zeros),
+]
+
+# f(a, b), its first partial derivatives (fa, fb) and second (faa, fab, fbb), on broadcast a, b.
+SECOND_BINARY = {
+    "add": (np.add, lambda a, b: (np.ones_like(a), np.ones_like(b)), lambda a, b: (zeros(a),) * 3),
+    "sub": (np.subtract, lambda a, b: (np.ones_like(a), -np.ones_like(b)), lambda a, b: (zeros(a),) * 3),
+    "mul": (np.multiply, lambda a, b: (b, a), lambda a, b: (zeros(a), np.ones_like(a), zeros(a))),
+    "div": (np.divide, lambda a, b: (1 / b, -a / b ** 2), lambda a, b: (zeros(a), -1 / b ** 2, 2 * a / b ** 3)),
+    "pow": (np.power, lambda a, b: (b * a ** (b - 1), a ** b * np.log(a)),
+            lambda a, b: (b * (b - 1) * a ** (b - 2), a ** (b - 1) * (1 + b * np.log(a)), a ** b * np.log(a) ** 2)),
+    "maximum": (np.maximum, lambda a, b: ((a > b).astype(F64), (b > a).astype(F64)), lambda a, b: (zeros(a),) * 3),
+    "minimum": (np.minimum, lambda a, b: ((a < b).astype(F64), (b < a).astype(F64)), lambda a, b: (zeros(a),) * 3),
+}
+
+
+def np_binary_second(f, first, second):
+    """(run, grad, hvp) of f(a, b) with broadcasting: the gradients and Hessian-vector products
+    are taken on the broadcast operands and summed back to each operand's shape."""
+    def run(X, A):
+        return f(X["a"], X["b"])
+
+    def grad(X, A, W):
+        a, b = np.broadcast_arrays(X["a"], X["b"])
+        fa, fb = first(a, b)
+        return {"a": unbroadcast(W[0] * fa, X["a"].shape), "b": unbroadcast(W[0] * fb, X["b"].shape)}
+
+    def hvp(X, A, W, D):
+        a, b = np.broadcast_arrays(X["a"], X["b"])
+        da, db = np.broadcast_to(D["a"], a.shape), np.broadcast_to(D["b"], b.shape)
+        faa, fab, fbb = second(a, b)
+        return {"a": unbroadcast(W[0] * (faa * da + fab * db), X["a"].shape),
+                "b": unbroadcast(W[0] * (fab * da + fbb * db), X["b"].shape)}
+    return run, grad, hvp
+
+
+def matmul_vjp(a, b, w):
+    """The gradients (of a, of b) of sum(w * matmul(a, b)), NumPy's rules for 1-D operands and
+    batch broadcasting."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    w2 = np.reshape(w, np.matmul(a2, b2).shape)
+    ga = unbroadcast(w2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+    gb = unbroadcast(np.swapaxes(a2, -1, -2) @ w2, b2.shape).reshape(b.shape)
+    return ga, gb
+
+
+def np_matmul_hvp(X, A, W, D):
+    """h = sum(w * a b) is bilinear: d/da <dh/db, d_b> is the vjp with b replaced by d_b, and the
+    other way round."""
+    return {"a": matmul_vjp(X["a"], D["b"], W[0])[0], "b": matmul_vjp(D["a"], X["b"], W[0])[1]}
+
+
+def np_reduce_second(fn):
+    """(run, grad, hvp) of sum or mean: linear, so the Hessian is zero."""
+    def run(X, A):
+        return fn(X["x"], axis=A["axis"], keepdims=A["keepdims"])
+
+    def grad(X, A, W):
+        x, axis = X["x"], A["axis"]
+        w = W[0] if A["keepdims"] else np.expand_dims(W[0], axis if axis is not None else tuple(range(x.ndim)))
+        scale = 1.0 if fn is np.sum else np.size(W[0]) / max(x.size, 1)
+        return {"x": np.broadcast_to(w * scale, x.shape).copy()}
+    return run, grad, lambda X, A, W, D: {"x": zeros(X["x"])}
+
+
+def np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_vjp(y, u, axis):
+    """The gradient with respect to x of sum(u * softmax(x)), y = softmax(x)."""
+    return y * (u - (y * u).sum(axis=axis, keepdims=True))
+
+
+def np_softmax_second():
+    """softmax: g = y (w - s), s = sum_axis(w y). Moving x by e moves y by softmax_vjp(y, e), so
+    h2 = sum(g d) moves by sum(softmax_vjp(y, e) u) with u = (w - s) d - w sum_axis(y d), and
+    the Hessian-vector product is softmax_vjp(y, u)."""
+    def run(X, A):
+        return np_softmax(X["x"], A["axis"])
+
+    def grad(X, A, W):
+        return {"x": softmax_vjp(np_softmax(X["x"], A["axis"]), W[0], A["axis"])}
+
+    def hvp(X, A, W, D):
+        axis, w, d = A["axis"], W[0], D["x"]
+        y = np_softmax(X["x"], axis)
+        s = (w * y).sum(axis=axis, keepdims=True)
+        u = (w - s) * d - w * (y * d).sum(axis=axis, keepdims=True)
+        return {"x": softmax_vjp(y, u, axis)}
+    return run, grad, hvp
+
+
+def np_log_softmax_second():
+    """log_softmax: g = w - p S with p = softmax(x), S = sum_axis(w) (constant); h2 = sum(g d) =
+    sum(w d) - sum(p S d), whose gradient is -softmax_vjp(p, S d) = -S p (d - sum_axis(p d))."""
+    def run(X, A):
+        x, axis = X["x"], A["axis"]
+        m = x.max(axis=axis, keepdims=True)
+        return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+    def grad(X, A, W):
+        axis = A["axis"]
+        return {"x": W[0] - np_softmax(X["x"], axis) * W[0].sum(axis=axis, keepdims=True)}
+
+    def hvp(X, A, W, D):
+        axis, d = A["axis"], D["x"]
+        p = np_softmax(X["x"], axis)
+        return {"x": -W[0].sum(axis=axis, keepdims=True) * p * (d - (p * d).sum(axis=axis, keepdims=True))}
+    return run, grad, hvp
+
+
+def np_mse_second():
+    """mse_loss: h = sum(c (pred - target)^2) over the broadcast shape, c = w ('none'), w
+    ('sum') or w / n ('mean'); the Hessian in the difference is 2c."""
+    def parts(X, A, W):
+        diff = X["pred"] - X["target"]
+        c = {"none": W[0], "sum": np.full(diff.shape, W[0]), "mean": np.full(diff.shape, W[0] / diff.size)}[A["reduction"]]
+        return diff, c
+
+    def run(X, A):
+        square = (X["pred"] - X["target"]) ** 2
+        return {"none": square, "sum": square.sum(), "mean": square.mean()}[A["reduction"]]
+
+    def grad(X, A, W):
+        diff, c = parts(X, A, W)
+        return {"pred": unbroadcast(2 * c * diff, X["pred"].shape), "target": unbroadcast(-2 * c * diff, X["target"].shape)}
+
+    def hvp(X, A, W, D):
+        diff, c = parts(X, A, W)
+        move = np.broadcast_to(D["pred"], diff.shape) - np.broadcast_to(D["target"], diff.shape)
+        return {"pred": unbroadcast(2 * c * move, X["pred"].shape), "target": unbroadcast(-2 * c * move, X["target"].shape)}
+    return run, grad, hvp
+
+
+def second():
+    f = Family("second", "second derivatives (Hessian-vector products of sum(out * w))", infix="hvp-")
+    g = f.inputs
+
+    def add(op, inputs, run, grad, hvp, attrs=()):
+        """A case of the float ``inputs`` (name, array), each with a direction drawn after them."""
+        dirs = {name: g.normal(np.shape(a), a.dtype) for name, a in inputs}
+        f.add(op, [("input", name, a) for name, a in inputs], attrs=attrs, ref=numpy_ref(SECOND),
+              run=run, grad=grad, hvp=hvp, dirs=dirs)
+
+    for dtype in FLOATS:
+        for op, (fn, d1, d2) in SECOND_UNARY.items():
+            for shape in ((2, 3), (), (0, 2)):
+                if op in ("log", "sqrt"):
+                    x = g.positive(shape, dtype)
+                elif op in ("abs", "sign"):
+                    x = g.nonzero(shape, dtype)
+                else:
+                    x = g.normal(shape, dtype, scale=3.0 if op in ("sin", "cos") else 1.0)
+                add(op, [("x", x)], *np_unary_second(fn, d1, d2))
+        for op, (fn, d1, d2) in SECOND_ACTIVATIONS.items():
+            x = g.nonzero((2, 3), dtype) if op == "F.relu" else g.normal((2, 3), dtype, 2.0)
+            add(op, [("x", x)], *np_unary_second(fn, d1, d2))
+        for op, scalar, kind, reverse, draw, fn, d1, d2 in SECOND_SCALAR:
+            x = getattr(g, draw)((2, 3), dtype)
+            add("binary_scalar", [("x", x)], *np_unary_second(fn, d1, d2),
+                attrs=[("op", op), ("scalar", scalar), ("kind", kind), ("reverse", reverse)])
+        for op, (fn, first, second_) in SECOND_BINARY.items():
+            for sa, sb in (((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1, 4), (3, 1)), ((), (2, 2))):
+                a = g.positive(sa, dtype) if op == "pow" else g.normal(sa, dtype)
+                b = g.nonzero(sb, dtype) if op == "div" else g.normal(sb, dtype)
+                assert not np.any(np.equal(*np.broadcast_arrays(a, b))), "no ties in maximum/minimum"
+                add(op, [("a", a), ("b", b)], *np_binary_second(fn, first, second_))
+        for sa, sb in (((3, 4), (4, 2)), ((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (3, 4, 2)), ((4,), (4, 3)), ((3, 4), (4,))):
+            add("matmul", [("a", g.normal(sa, dtype)), ("b", g.normal(sb, dtype))],
+                lambda X, A: np.matmul(X["a"], X["b"]),
+                lambda X, A, W: dict(zip("ab", matmul_vjp(X["a"], X["b"], W[0]))), np_matmul_hvp)
+        for op, fn in (("sum", np.sum), ("mean", np.mean)):
+            for shape, axis, keepdims in (((2, 3, 4), None, False), ((2, 3, 4), 1, False), ((2, 3, 4), (0, 2), True),
+                                          ((), None, False)):
+                add(op, [("x", g.normal(shape, dtype))], *np_reduce_second(fn), attrs=[("axis", axis), ("keepdims", keepdims)])
+        for shape, axis in (((2, 3), 1), ((2, 3), 0), ((2, 3, 4), -1), ((2, 3), None)):
+            add("F.softmax", [("x", g.normal(shape, dtype, 2.0))], *np_softmax_second(), attrs=[("axis", axis)])
+            add("F.log_softmax", [("x", g.normal(shape, dtype, 2.0))], *np_log_softmax_second(), attrs=[("axis", axis)])
+        for st, reduction in (((3, 2), "mean"), ((3, 2), "sum"), ((3, 2), "none"), ((2,), "mean")):
+            add("F.mse_loss", [("pred", g.normal((3, 2), dtype)), ("target", g.normal(st, dtype))], *np_mse_second(),
+                attrs=[("reduction", reduction)])
+    return f
+
+
+FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent, second]
 
 
 def generate():
@@ -1162,8 +1426,12 @@ def generate():
     files, manifest = {}, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        seen = set()
         for build in FAMILIES:
             family = build()
+            ids = [c.id for c in family.cases]
+            assert len(set(ids)) == len(ids) and not seen & set(ids), f"{family.name}: case ids repeat"
+            seen.update(ids)
             name = f"{family.name}.txt"
             files[name] = HEADER.format(title=family.title) + "".join("\n" + render(c) for c in family.cases)
             manifest.append(f"{name} {len(family.cases)}")

@@ -78,7 +78,8 @@ NOT_COVERED = {
 # ---- golden cases and recorded results -------------------------------------------------------
 
 def golden_cases():
-    """{case id: (op, file, reference kind)} of every case in the MANIFEST's files."""
+    """{case id: (op, file, reference kind, whether it checks second derivatives)} of every case
+    in the MANIFEST's files (a case with `hvp` lines checks second derivatives)."""
     cases = {}
     for line in (GOLDEN / "MANIFEST").read_text().splitlines():
         if not line or line.startswith("#"):
@@ -91,7 +92,9 @@ def golden_cases():
             elif text.startswith("op "):
                 op = text.split()[1]
             elif text.startswith("ref "):
-                cases[case_id] = (op, name, text[4:].split(":")[0])
+                cases[case_id] = (op, name, text[4:].split(":")[0], False)
+            elif text.startswith("hvp "):
+                cases[case_id] = cases[case_id][:3] + (True,)
     return cases
 
 
@@ -130,10 +133,11 @@ def fmt(x):
 
 
 def op_table(cases, results):
-    """Markdown rows per op: languages checked, cases, max abs/rel error, references."""
+    """Markdown rows per op: files, languages checked, cases (and how many of them check second
+    derivatives), max abs/rel error, references."""
     per_op = defaultdict(list)
-    for case_id, (op, file, ref) in cases.items():
-        per_op[op].append((case_id, file, ref))
+    for case_id, (op, file, ref, second) in cases.items():
+        per_op[op].append((case_id, file, ref, second))
     lines = ["| op | file | cases | languages checked | max abs error | max rel error | references |",
              "|---|---|---:|---|---:|---:|---|"]
     totals = {lang: [0, 0] for lang, _ in LANGUAGES}
@@ -141,7 +145,7 @@ def op_table(cases, results):
         entries = per_op[op]
         checked, worst_abs, worst_rel = [], 0.0, 0.0
         for lang, label in LANGUAGES:
-            rows = [results[lang].get(case_id) for case_id, _, _ in entries]
+            rows = [results[lang].get(case_id) for case_id, *_ in entries]
             done = [r for r in rows if r is not None]
             failed = sum(not ok for ok, _, _ in done)
             totals[lang][0] += len(done)
@@ -153,10 +157,13 @@ def op_table(cases, results):
             for ok, err_abs, err_rel in done:
                 worst_abs, worst_rel = max(worst_abs, err_abs), max(worst_rel, err_rel)
         refs = defaultdict(int)
-        for _, _, ref in entries:
+        for _, _, ref, _ in entries:
             refs[ref] += 1
         ref_text = ", ".join(f"{k} {v}" for k, v in sorted(refs.items()))
-        lines.append(f"| `{op}` | {entries[0][1]} | {len(entries)} | {' '.join(checked) or 'none recorded'} | "
+        files = ", ".join(dict.fromkeys(file for _, file, _, _ in entries))
+        second = sum(s for *_, s in entries)
+        count = f"{len(entries)}" + (f" ({second} second-order)" if second else "")
+        lines.append(f"| `{op}` | {files} | {count} | {' '.join(checked) or 'none recorded'} | "
                      f"{fmt(worst_abs)} | {fmt(worst_rel)} | {ref_text} |")
     return lines, per_op, totals
 
@@ -281,7 +288,9 @@ def report():
         "",
         "References: `pydynet` is PyDyNet 1.1's own function or layer; `pydynet-composed` is built",
         "from PyDyNet's primitives where gradswift follows PyTorch on purpose or PyDyNet fails; `numpy`",
-        "is NumPy with a written-out gradient. Each case's file says why.",
+        "is NumPy with a written-out gradient. Each case's file says why. Second-order cases",
+        "(second.txt) also check the gradients of the first gradients (Hessian-vector products of",
+        "sum(out * w), written out in NumPy); their errors are in the op's columns.",
         "",
         *ops,
         "",

@@ -3,7 +3,7 @@
  *
  * Strings point into the file's text, which lives until the case has run. Tensors of roles
  * input, const, param and state get a handle before the op runs (inputs of float dtype and
- * params require grad); the others (output, final, w, grad) hold expected values only.
+ * params require grad); the others (output, final, w, grad, dir, hvp) hold expected values only.
  */
 #ifndef GS_CTESTS_GOLDEN_H
 #define GS_CTESTS_GOLDEN_H

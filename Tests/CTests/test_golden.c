@@ -5,8 +5,11 @@
  * compares outputs, values changed in place and the gradients of sum(out * w) with the file:
  * |actual - expected| <= rtol * |expected| + atol, (rtol, atol) = (1e-5, 1e-6) for float32 and
  * (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be the same. A
- * case whose op is not in golden_ops fails. Each case is one check; the per-op counts are
- * printed, and per-case results written to .build/golden-results/c.tsv for
+ * case whose op is not in golden_ops fails. A case with dir and hvp lines is differentiated
+ * twice: gs_grad with create_graph (and retain_graph) gives the first gradients (compared with
+ * the grad lines too), h2 = sum_i sum(grad_i * dir_i) is formed with gs_* ops and gs_grad
+ * differentiates it again; the results must match the hvp lines. Each case is one check; the
+ * per-op counts are printed, and per-case results written to .build/golden-results/c.tsv for
  * tools/parity_report.py.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -213,8 +216,114 @@ static int output_index(const golden_case *c, const char *name) {
     return -1;
 }
 
-/* Back-propagates sum over the w lines of sum(output * w). */
-static int32_t backward(golden_case *c, const golden_result *r) {
+/* Adds `term` into *total (a new handle, or `term` itself when *total is empty); releases the
+   handles it replaces. */
+static int32_t accumulate(gs_tensor *total, gs_tensor term) {
+    if (total->id == 0) {
+        *total = term;
+        return GS_OK;
+    }
+    gs_tensor sum = {0};
+    int32_t st = gs_add(*total, term, &sum);
+    gs_tensor_release(*total);
+    gs_tensor_release(term);
+    *total = sum;
+    return st;
+}
+
+/* sum(a * b) of a tensor and the values of an expected-only golden tensor, into *result. */
+static int32_t weighted_sum(gs_tensor a, const golden_tensor *b, gs_tensor *result) {
+    gs_tensor bh = {0}, product = {0};
+    int32_t st = gs_tensor_new(b->data, b->dtype, b->shape, b->ndim, false, &bh);
+    if (st == GS_OK)
+        st = gs_mul(a, bh, &product);
+    if (st == GS_OK)
+        st = gs_sum(product, NULL, -1, false, result);
+    if (bh.id)
+        gs_tensor_release(bh);
+    if (product.id)
+        gs_tensor_release(product);
+    return st;
+}
+
+static int count_role(const golden_case *c, const char *role) {
+    int n = 0;
+    for (int i = 0; i < c->ntensors; i++)
+        n += role_is(&c->tensors[i], role);
+    return n;
+}
+
+/* The expected tensor of `role` called `name`, NULL if none. */
+static const golden_tensor *expected(const golden_case *c, const char *role, const char *name) {
+    for (int i = 0; i < c->ntensors; i++)
+        if (role_is(&c->tensors[i], role) && strcmp(c->tensors[i].name, name) == 0)
+            return &c->tensors[i];
+    return NULL;
+}
+
+/* Checks the hvp lines: the gradients of h2 = sum over the dir lines of sum(grad_i * dir_i),
+   grad_i the gradients of `loss` recorded by gs_grad with create_graph (compared with the grad
+   lines too). Both gs_grad calls retain the graph, so that the backward of the loss can run
+   after. A gradient that is not recorded (id 0, or not requiring grad) adds nothing to h2, and
+   an input h2 does not reach gets zeros: an op whose backward cannot be differentiated fails on
+   its nonzero expected values. Returns the status of the first failing call. */
+static int32_t second_derivatives(golden_case *c, verdict *v, gs_tensor loss) {
+    const golden_tensor *dirs[GOLDEN_MAX_TENSORS];
+    gs_tensor inputs[GOLDEN_MAX_TENSORS], firsts[GOLDEN_MAX_TENSORS] = {{0}}, seconds[GOLDEN_MAX_TENSORS] = {{0}};
+    int32_t n = 0;
+    for (int i = 0; i < c->ntensors; i++) {
+        const golden_tensor *t = &c->tensors[i];
+        if (!role_is(t, "dir"))
+            continue;
+        if (!expected(c, "hvp", t->name) || golden_handle(c, t->name).id == 0) {
+            fail(v, "%s: %s", t->name, "a dir line without its hvp line or its tensor");
+            return GS_OK;
+        }
+        dirs[n] = t;
+        inputs[n++] = golden_handle(c, t->name);
+    }
+    if (n == 0 || n != count_role(c, "hvp")) {
+        fail(v, "%s%s", "the hvp lines do not match the dir lines", "");
+        return GS_OK;
+    }
+    int32_t st = gs_grad(&loss, 1, NULL, inputs, n, true, true, true, firsts);
+    gs_tensor h2 = {0};
+    for (int32_t k = 0; k < n && st == GS_OK; k++) {
+        char what[96];
+        snprintf(what, sizeof what, "grad (create_graph) %s", dirs[k]->name);
+        const golden_tensor *want = expected(c, "grad", dirs[k]->name);
+        if (want)
+            compare(v, what, firsts[k], want);
+        gs_tensor term = {0};
+        if (firsts[k].id != 0 && (st = weighted_sum(firsts[k], dirs[k], &term)) == GS_OK)
+            st = accumulate(&h2, term);
+    }
+    bool recorded = false;
+    if (st == GS_OK && h2.id != 0)
+        st = gs_tensor_requires_grad(h2, &recorded);
+    if (st == GS_OK && recorded)
+        st = gs_grad(&h2, 1, NULL, inputs, n, true, false, true, seconds);
+    for (int32_t k = 0; k < n && st == GS_OK; k++) {
+        char what[96];
+        snprintf(what, sizeof what, "hvp %s", dirs[k]->name);
+        compare(v, what, seconds[k], expected(c, "hvp", dirs[k]->name));
+    }
+    for (int32_t k = 0; k < n; k++) {
+        if (firsts[k].id)
+            gs_tensor_release(firsts[k]);
+        if (seconds[k].id)
+            gs_tensor_release(seconds[k]);
+    }
+    if (h2.id)
+        gs_tensor_release(h2);
+    if (st != GS_OK)
+        fail(v, "%s: %s", "second derivatives: a gs call failed", gs_last_error());
+    return st;
+}
+
+/* Back-propagates sum over the w lines of sum(output * w), after checking the hvp lines (if
+   any) on the same graph. */
+static int32_t backward(golden_case *c, const golden_result *r, verdict *v) {
     gs_tensor total = {0};
     int32_t st = GS_OK;
     for (int i = 0; i < c->ntensors && st == GS_OK; i++) {
@@ -222,24 +331,16 @@ static int32_t backward(golden_case *c, const golden_result *r) {
         int k = role_is(w, "w") ? output_index(c, w->name) : -1;
         if (k < 0 || k >= r->count)
             continue;
-        gs_tensor wh = {0}, product = {0}, term = {0}, sum = {0};
-        st = gs_tensor_new(w->data, w->dtype, w->shape, w->ndim, false, &wh);
+        gs_tensor term = {0};
+        st = weighted_sum(r->outputs[k], w, &term);
         if (st == GS_OK)
-            st = gs_mul(r->outputs[k], wh, &product);
-        if (st == GS_OK)
-            st = gs_sum(product, NULL, -1, false, &term);
-        if (st == GS_OK && total.id != 0) {
-            st = gs_add(total, term, &sum);
-            gs_tensor_release(total);
-            gs_tensor_release(term);
-            total = st == GS_OK ? sum : (gs_tensor){0};
-        } else if (st == GS_OK) {
-            total = term;
-        }
-        if (wh.id)
-            gs_tensor_release(wh);
-        if (product.id)
-            gs_tensor_release(product);
+            st = accumulate(&total, term);
+    }
+    if (st == GS_OK && (count_role(c, "dir") || count_role(c, "hvp"))) {
+        if (total.id == 0)
+            fail(v, "%s%s", "dir and hvp lines without a weighted output", "");
+        else
+            st = second_derivatives(c, v, total);
     }
     if (st == GS_OK && total.id != 0)
         st = gs_backward(total, false);
@@ -277,7 +378,7 @@ static void run_case(golden_case *c, verdict *v) {
         for (int i = 0; i < c->ntensors; i++)
             if (role_is(&c->tensors[i], "final"))
                 compare(v, "final", golden_handle(c, c->tensors[i].name), &c->tensors[i]);
-        bool differentiated = v->problem[0] == '\0' && (st = backward(c, &r)) == GS_OK;
+        bool differentiated = v->problem[0] == '\0' && (st = backward(c, &r, v)) == GS_OK;
         if (v->problem[0] == '\0' && !differentiated)
             fail(v, "%s: %s", "backward failed", gs_last_error());
         for (int i = 0; i < c->ntensors && differentiated; i++) {

@@ -7,7 +7,10 @@ import XCTest
 /// `OpTable` (elementwise ops, by name) or `goldenOps` (the map for every other op), and its
 /// outputs, values changed in place and the gradients of sum(out * w) must match. A case whose
 /// op is in neither fails, so coverage cannot drift from the C and Python readers, which read
-/// the same files.
+/// the same files. A case with `dir` and `hvp` lines is differentiated twice: the first
+/// gradients come from `Autograd.grad(createGraph: true)` (and must match the `grad` lines too),
+/// h2 = Σ_i sum(grad_i * dir_i) is formed with engine ops and differentiated again, and the
+/// results must match the `hvp` lines.
 ///
 /// Tolerance: |actual - expected| <= rtol * |expected| + atol, (rtol, atol) = (1e-5, 1e-6) for
 /// float32 and (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be
@@ -444,8 +447,51 @@ struct GoldenVerdict {
             let term = try Ops.sum(try Ops.mul(outputs[k], try w.make(requiresGrad: false)))
             loss = try loss.map { try Ops.add($0, term) } ?? term
         }
+        if !c.tensors("dir").isEmpty || !c.tensors("hvp").isEmpty {
+            guard let loss else {
+                fail("dir and hvp lines without a weighted output")
+                return
+            }
+            try checkSecondDerivatives(c, r, loss)
+        }
         try loss?.backward()
         for want in c.tensors("grad") { compare("grad \(want.name)", try r[want.name].grad, want) }
+    }
+
+    /// Compares the `hvp` lines with the gradients of h2 = Σ_i sum(grad_i * dir_i), grad_i the
+    /// gradients of `loss` recorded with `createGraph` (compared with the `grad` lines too).
+    /// Both calls retain the graph, so that `loss.backward()` can run after. A gradient that is
+    /// not recorded (nil, or not requiring grad) adds nothing to h2, and an input h2 does not
+    /// reach gets zeros: an op whose backward cannot be differentiated fails on its nonzero
+    /// expected values.
+    private mutating func checkSecondDerivatives(_ c: GoldenCase, _ r: GoldenRun, _ loss: Tensor) throws {
+        let dirs = c.tensors("dir"), hvps = c.tensors("hvp")
+        guard Set(dirs.map(\.name)) == Set(hvps.map(\.name)), dirs.count == hvps.count else {
+            fail("the hvp lines do not match the dir lines")
+            return
+        }
+        let inputs = try dirs.map { try r[$0.name] }
+        let firsts = try Autograd.grad(of: [loss], withRespectTo: inputs, retainGraph: true, createGraph: true,
+                                       allowUnused: true)
+        for (d, g) in zip(dirs, firsts) {
+            if let want = c.tensors("grad").first(where: { $0.name == d.name }) {
+                compare("grad (createGraph) \(d.name)", g, want)
+            }
+        }
+        var h2: Tensor?
+        for (d, g) in zip(dirs, firsts) {
+            guard let g else { continue }
+            let term = try Ops.sum(try Ops.mul(g, try d.make(requiresGrad: false)))
+            h2 = try h2.map { try Ops.add($0, term) } ?? term
+        }
+        var seconds = [Tensor?](repeating: nil, count: inputs.count)
+        if let h2, h2.requiresGrad {
+            seconds = try Autograd.grad(of: [h2], withRespectTo: inputs, retainGraph: true, allowUnused: true)
+        }
+        for want in hvps {
+            guard let k = dirs.firstIndex(where: { $0.name == want.name }) else { continue }
+            compare("hvp \(want.name)", seconds[k], want)
+        }
     }
 
     /// Compares a tensor (nil: no gradient, taken as zeros) with the expected values.

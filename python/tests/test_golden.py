@@ -3,7 +3,10 @@ through the Python API: every case of every file in the MANIFEST runs as ``grads
 its input tensors (the elementwise ops) or through ``OPS`` (every other op), and its outputs,
 in-place results and the gradients of ``sum(out * w)`` must match. A case whose op is neither
 fails, so the golden coverage cannot drift from the Swift and C readers, which read the same
-files.
+files. A case with ``dir`` and ``hvp`` lines is differentiated twice: the first gradients come
+from ``autograd.grad(..., create_graph=True)`` (and must match the ``grad`` lines too),
+h2 = sum_i sum(grad_i * dir_i) is formed with gradswift ops and differentiated again; the
+results must match the ``hvp`` lines.
 
 Tolerance: |actual - expected| <= rtol * |expected| + atol, with (rtol, atol) = (1e-5, 1e-6)
 for float32 and (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be
@@ -18,6 +21,7 @@ import numpy as np
 import pytest
 
 import gradswift as pdn
+import gradswift.autograd as autograd
 import gradswift.nn as nn
 import gradswift.nn.functional as F
 
@@ -93,7 +97,8 @@ def read_file(name):
             key, value = parse_attr(tokens[1:])
             case.attrs[key] = value
         else:
-            assert tokens[0] in ("input", "const", "param", "state", "output", "final", "w", "grad"), f"{where}: {tokens[0]}"
+            assert tokens[0] in ("input", "const", "param", "state", "output", "final", "w", "grad", "dir", "hvp"), \
+                f"{where}: {tokens[0]}"
             case.tensors.append(parse_tensor(tokens))
     assert case is None, f"{name}: unterminated case"
     return cases
@@ -304,6 +309,37 @@ def compare(what, actual, expected):
     return float(error.max()), float(relative.max()), problem
 
 
+def second_derivatives(case, r, loss):
+    """Checks of the ``hvp`` lines: the gradients of h2 = sum_i sum(grad_i * dir_i), where
+    grad_i are the gradients of ``loss`` recorded with create_graph=True (checked against the
+    ``grad`` lines as well). The graph is retained, so that ``loss.backward()`` can run after.
+    A gradient that is not recorded (None, or not requiring grad) contributes nothing to h2;
+    an input h2 does not reach gets zeros, which fail wherever the expected values are not
+    zero: an op whose backward is not differentiable fails here."""
+    dirs = case.named("dir")
+    names = [name for name, _ in dirs]
+    hvps = case.named("hvp")
+    assert sorted(name for name, _ in hvps) == sorted(names), "hvp lines must match the dir lines"
+    inputs = [r[name] for name in names]
+    firsts = autograd.grad(loss, inputs, create_graph=True, allow_unused=True)
+    grads = dict(case.named("grad"))
+    checks = [(f"grad (create_graph) {name}", np.zeros_like(grads[name]) if g is None else g.numpy(), grads[name])
+              for name, g in zip(names, firsts) if name in grads]
+    h2 = None
+    for g, (name, direction) in zip(firsts, dirs):
+        if g is not None:
+            term = (g * pdn.Tensor(direction)).sum()
+            h2 = term if h2 is None else h2 + term
+    seconds = [None] * len(inputs)
+    if h2 is not None and h2.requires_grad:
+        seconds = autograd.grad(h2, inputs, retain_graph=True, allow_unused=True)
+    found = dict(zip(names, seconds))
+    for name, want in hvps:
+        got = found[name]
+        checks.append((f"hvp {name}", np.zeros_like(want) if got is None else got.numpy(), want))
+    return checks
+
+
 def runner(op):
     """How the golden op ``op`` runs: its entry in OPS, or else the module-level function
     ``gradswift.<op>`` applied to the case's input tensors in file order (the elementwise ops:
@@ -327,12 +363,16 @@ def check_case(case):
     checks = [(f"output {name}", out.numpy(), want) for out, (name, want) in zip(outputs, expected)]
     checks += [(f"final {name}", r[name].numpy(), want) for name, want in case.named("final")]
     weights = dict(case.named("w"))
+    second_order = bool(case.named("dir") or case.named("hvp"))
+    assert weights or not second_order, "dir and hvp lines without w lines"
     if weights:
         loss = None
         for out, (name, _) in zip(outputs, expected):
             if name in weights:
                 term = (out * pdn.Tensor(weights[name])).sum()
                 loss = term if loss is None else loss + term
+        if second_order:
+            checks += second_derivatives(case, r, loss)
         loss.backward()
         for name, want in case.named("grad"):
             grad = r[name].grad
