@@ -7,8 +7,12 @@
  * function), otherwise a short scenario: a module run on inputs that fit it, a few training
  * steps with an optimizer and a schedule (a parameter sometimes rebound to another shape between
  * steps), a graph differentiated and then used after backward freed it (now and then a chain of
- * thousands of ops), one op on operands large enough for the parallel kernels, a checkpoint
- * saved then loaded back damaged, or a sanity check of known values.
+ * thousands of ops), a graph with hooks and a custom function differentiated by backward and
+ * gs_grad (to second order), one op on operands large enough for the parallel kernels, a
+ * checkpoint saved then loaded back damaged, or a sanity check of known values.
+ * Callback parameters get the driver's own hooks and custom backwards, which exercise the
+ * library from inside its calls (correct, wrong, forged and failing results) and count the
+ * releases of their user data.
  * Arguments mix valid values (live handles of tensors, modules, optimizers, schedulers and
  * checkpoints kept in a pool; shapes and axes that fit) with invalid ones: zero, released,
  * stale, forged and wrong-kind handles, NULL and misaligned pointers, wrong counts, negative,
@@ -17,8 +21,10 @@
  * After every call the driver checks that the status is a known code, that a failure left a
  * non-empty gs_last_error() message and is not GS_ERR_INTERNAL, that produced handles are new
  * and describe tensors whose bytes can all be read, and that gs_live_handles() equals the
- * number of handles in the pool (no handle leaked by an error path, none lost). A sanity check
- * of known values (a gradient, a matrix product) runs every 500 iterations and at the end.
+ * number of handles in the pool (no handle leaked by an error path, none lost), that a call whose
+ * callback failed fails, and at the end that every callback registration was released exactly
+ * once. A sanity check of known values (gradients, also through a hook and a custom function, a
+ * matrix product) runs every 500 iterations and at the end.
  * The first violation, crash (with the sanitizers' report), Swift trap or hang (--timeout per
  * call) prints the seed, the iteration and the call, and the command that replays the run up to
  * that iteration with a trace of its calls. The run is deterministic for a given seed.
@@ -71,7 +77,10 @@ static const char *const kind_names[FZ_NKINDS] = {"tensor", "module", "optimizer
 /* Roles of the generated argument generators (see gen_calls.py). */
 enum {
     FZ_I_AXIS, FZ_I_SIZE, FZ_I_KERNEL, FZ_I_STRIDE, FZ_I_PADDING, FZ_I_INDEX, FZ_I_EPOCH,
+    FZ_I_HOOK, FZ_I_FN_INPUT,
 };
+/* Roles of fz_graph_array: gs_grad's outputs and inputs, gs_function_apply's. */
+enum { FZ_G_OUTPUTS, FZ_G_INPUTS, FZ_G_FN_INPUTS, FZ_G_FN_OUTPUTS };
 enum { FZ_D_ANY, FZ_D_POS, FZ_D_RATE, FZ_D_EPS };
 enum {
     FZ_A_SHAPE, FZ_A_RESHAPE, FZ_A_PERM, FZ_A_UNSQUEEZE, FZ_A_AXES, FZ_A_NORMSHAPE,
@@ -189,10 +198,20 @@ typedef struct {
     void *data_out;            /* gs_tensor_data_ptr's out-parameter */
     void *describe_dtype, *describe_ndim;
     char set_param[64];        /* the name argument of gs_module_set_parameter */
+    uint64_t garr[2][16];      /* handle arrays drawn by fz_graph_array, as passed */
+    int32_t garr_n[2];         /* their counts (-1000 when the pointer was NULL) */
+    const char *garr_name[2];
+    int ngarr;
+    uint64_t plan_in[8];       /* gs_grad: the inputs planned with the outputs */
+    int plan_nin;
+    struct fz_reg *reg;        /* the callback registration the call makes */
+    void *hook_id_out, *removed_out;               /* register / remove_hook out-parameters */
+    void *gf_present, *gf_inputs, *gf_index;       /* gs_tensor_grad_fn's */
     bool has_primary;          /* the first live tensor argument, described */
     int32_t p_dtype, p_ndim;
     int64_t p_shape[MAX_RANK];
     int64_t p_numel;
+    long cb_fail_mark;         /* cb_failures when the call began */
 } fz_call;
 
 static fz_call stack[6];
@@ -241,6 +260,15 @@ static void fz_char_buffer(const char *name, const char *cname, char **p, int64_
 static void fz_out_int_array(const char *name, const char *cname, int64_t **p, int32_t *n);
 static void fz_destination(const char *name, const char *cname, void **p, int64_t *n);
 static const void *fz_data(const char *name, int32_t dtype, const int64_t *shape, int32_t ndim);
+static int32_t fz_i32(const char *name, int role);
+static void fz_graph_array(const char *name, const char *cname, int role, const uint64_t **p,
+                           int32_t *n);
+static const uint64_t *fz_grad_seeds(const char *name, int32_t count);
+static gs_hook_fn fz_hook_fn(const char *name, void **user_data, gs_release_fn *release);
+static gs_function_backward_fn fz_backward_fn(const char *name, void **user_data,
+                                              gs_release_fn *release);
+/* The length of an out-handle array sized by a count argument (0 when out of range). */
+static int fz_count(int32_t n) { return n >= 0 && n <= 64 ? n : 0; }
 
 #include "fuzz_calls.inc"
 
@@ -256,6 +284,9 @@ static int function_index(const char *fn) {
 /* ---- failure reports --------------------------------------------------------------------- */
 
 static char crash_note[4096]; /* what is running, for the crash handlers */
+static char cb_note[256];     /* the callback running inside the current call, if any */
+static long cb_failures;      /* callbacks that must have made their call fail (by their status
+                                 or what they wrote) */
 
 static void repro_line(char *out, size_t size) {
     snprintf(out, size,
@@ -307,7 +338,8 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fz_fail(const char *
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     repro_line(repro, sizeof repro);
-    fprintf(stderr, "\n  during %s(%s)\n%s", C->fn ? C->fn : "?", C->args, repro);
+    fprintf(stderr, "\n  during %s(%s)\n%s%s", C->fn ? C->fn : "?", C->args, cb_note, repro);
+    snprintf(crash_note, sizeof crash_note, "  at exit, after the failure above\n");
     exit(1);
 }
 
@@ -619,6 +651,20 @@ static uint64_t bad_handle(int kind, const char **how) {
 static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndim, int64_t *lo,
                       int64_t *hi);
 static bool fn_is(const char *name);
+static uint64_t graph_tensor(void);
+static void check_autograd(int32_t status);
+
+/* The functions whose first tensor is best one of a live graph (gs_backward_with, hooks...). */
+static bool takes_graph_tensor(void) {
+    static const char *const fns[] = {"gs_backward_with", "gs_tensor_share", "gs_tensor_grad_fn",
+                                      "gs_tensor_grad_fn_input", "gs_tensor_retain_grad",
+                                      "gs_tensor_retains_grad", "gs_tensor_register_hook",
+                                      "gs_tensor_remove_hook"};
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+        if (fn_is(fns[i]))
+            return true;
+    return false;
+}
 
 /* A first tensor argument that fits the current function (0 when it has no special needs). */
 static uint64_t fit_primary(void) {
@@ -642,6 +688,8 @@ static uint64_t fit_primary(void) {
     if (fn_is("gs_nll_loss") || fn_is("gs_cross_entropy") || fn_is("gs_mse_loss") ||
         fn_is("gs_linear") || fn_is("gs_matmul"))
         return make_tensor(dtype, s, 2, rg, 0, 0);
+    if (takes_graph_tensor())
+        return graph_tensor();
     if (fn_is("gs_embedding")) {
         int nd = between(1, 2);
         int64_t lo = chance(90) ? 0 : -7;
@@ -743,8 +791,16 @@ static uint64_t fz_u64(const char *name) {
     return v;
 }
 
+static int64_t hook_id_for(uint64_t tensor);
+
 static int64_t fz_i64(const char *name, int role) {
     int64_t v;
+    if (role == FZ_I_HOOK) {
+        v = hook_id_for(C->nhandles > 0 ? C->handles[0] : 0);
+        record_note(name, v);
+        arg_text("%s=%" PRId64, name, v);
+        return v;
+    }
     bool extreme = !F.valid_only && chance(role == FZ_I_EPOCH ? 15 : 8);
     int rank = C->has_primary ? C->p_ndim : 2;
     if (extreme) {
@@ -841,6 +897,18 @@ static void *fz_out(const char *name, size_t size) {
             C->describe_dtype = p;
         if (strcmp(name, "ndim") == 0)
             C->describe_ndim = p;
+    }
+    if (strcmp(name, "hook_id") == 0)
+        C->hook_id_out = p;
+    if (strcmp(name, "removed") == 0)
+        C->removed_out = p;
+    if (fn_is("gs_tensor_grad_fn")) {
+        if (strcmp(name, "present") == 0)
+            C->gf_present = p;
+        if (strcmp(name, "input_count") == 0)
+            C->gf_inputs = p;
+        if (strcmp(name, "output_index") == 0)
+            C->gf_index = p;
     }
     return p;
 }
@@ -973,6 +1041,9 @@ static const char *fz_string(const char *name) {
     int r = F.valid_only ? 99 : below(100);
     if (r < 4) {
         s = NULL;
+    } else if (!is_path && fn_is("gs_function_apply")) {
+        static const char *const labels[] = {"FzCustom", "CubeBackward", "f", "MulBackward0"};
+        s = r < 75 ? labels[below(4)] : junk_string();
     } else if (!is_path) {
         s = r < 75 ? object_name() : junk_string();
         if (fn_is("gs_module_set_parameter"))
@@ -1493,6 +1564,7 @@ static void fit_module_inputs(uint64_t module, uint64_t *in, int32_t *count) {
 
 static void fz_begin(void) {
     F.calls++;
+    C->cb_fail_mark = cb_failures;
     set_crash_note();
     if (F.iteration >= F.trace_from) {
         printf("  #%" PRIu64 " %s(%s)\n", F.calls, C->fn, C->args);
@@ -1516,8 +1588,8 @@ static void collect_outputs(void) {
         for (int i = 0; i < count; i++) {
             uint64_t h;
             memcpy(&h, o->ptr + 8 * (size_t)i, sizeof h);
-            if (h == 0 && fn_is("gs_tensor_grad"))
-                continue; /* no gradient */
+            if (h == 0 && (fn_is("gs_tensor_grad") || fn_is("gs_grad")))
+                continue; /* no gradient (gs_grad: an unused input) */
             fz_entry *e = pool_add(h, o->kind);
             if (o->kind == FZ_TENSOR) {
                 inspect_tensor(h);
@@ -1617,10 +1689,13 @@ static void record_status(int32_t status) {
         fflush(stdout);
     }
     check_status(status);
+    if (status == GS_OK && cb_failures != C->cb_fail_mark)
+        fz_fail("succeeded although a callback it called failed or wrote a handle it must refuse");
 }
 
 static void fz_finish(int32_t status) {
     record_status(status);
+    check_autograd(status);
     if (status == GS_OK) {
         collect_outputs();
         check_success();
@@ -1663,6 +1738,1008 @@ static int32_t sc_end(int32_t status) {
         if (SC(fn, __VA_ARGS__) != GS_OK)                                                     \
             fz_fail(#fn " failed in a scenario: %s", gs_last_error());                        \
     } while (0)
+
+/* ---- autograd: graphs, callbacks and their registrations ---------------------------------- */
+
+/* A counted op on graph tensors (0: mul, 1: add, 2: tanh, 3: sin, 4: square, 5: sigmoid,
+   6: sum of all elements); the result joins the pool. 0 when the call failed. */
+static uint64_t graph_op(int which, uint64_t a, uint64_t b) {
+    uint64_t r = 0;
+    int32_t st;
+    switch (which) {
+    case 0: st = SC(gs_mul, a, b, &r); break;
+    case 1: st = SC(gs_add, a, b, &r); break;
+    case 2: st = SC(gs_tanh, a, &r); break;
+    case 3: st = SC(gs_sin, a, &r); break;
+    case 4: st = SC(gs_square, a, &r); break;
+    case 5: st = SC(gs_sigmoid, a, &r); break;
+    default: st = SC(gs_sum, a, NULL, -1, false, &r); break;
+    }
+    if (st != GS_OK)
+        return 0;
+    adopt_tensor(r);
+    return pool_find(r) >= 0 ? r : 0;
+}
+
+static bool requires_grad_of(uint64_t h) {
+    bool rg = false;
+    return id_gs_tensor_requires_grad(h, &rg) == GS_OK && rg;
+}
+
+/* The grad_fn of h (uncounted): whether it has one, and its number of inputs (0 once freed). */
+static bool grad_fn_of(uint64_t h, bool *present, int32_t *ninputs) {
+    int32_t index = 0;
+    *present = false;
+    *ninputs = 0;
+    return id_gs_tensor_grad_fn(h, present, NULL, 0, ninputs, &index) == GS_OK;
+}
+
+/* A new small graph: one or two float leaves of one shape (the first requiring grad) and 1 to
+   3 ops on them (a reduction only last). The leaves go to leaves[0..*nleaves), the results to
+   made[0..*nmade); returns the last tensor made (the first leaf when every op failed). */
+static uint64_t new_graph(uint64_t leaves[2], int *nleaves, uint64_t made[4], int *nmade) {
+    int64_t shape[MAX_RANK];
+    int nd = random_shape(shape, 0, 2);
+    int32_t dtype = random_float_dtype();
+    int nl = between(1, 2), k = 0;
+    for (int i = 0; i < nl; i++)
+        leaves[i] = make_tensor(dtype, shape, nd, i == 0 || chance(80), 0, 0);
+    *nleaves = nl;
+    uint64_t t = leaves[0];
+    for (int n = between(1, 3); n > 0; n--) {
+        int which = below(7);
+        if (which == 6 && n > 1)
+            which = 0;
+        uint64_t r = graph_op(which, t, leaves[below(nl)]);
+        if (!r)
+            break;
+        t = r;
+        if (k < 4)
+            made[k++] = r;
+    }
+    *nmade = k;
+    return t;
+}
+
+/* A tensor of a live graph for the autograd functions: mostly a pool tensor that requires
+   grad and was made by a recorded op whose graph was not freed, else a new small graph. */
+static uint64_t graph_tensor(void) {
+    if (chance(55)) {
+        for (int tries = 0; tries < 24; tries++) {
+            int i = pool_pick(FZ_TENSOR);
+            bool present;
+            int32_t nin;
+            if (i < 0)
+                break;
+            if (requires_grad_of(pool[i].h) && grad_fn_of(pool[i].h, &present, &nin) &&
+                ((present && nin > 0) || chance(15)))
+                return pool[i].h;
+        }
+    }
+    uint64_t leaves[2], made[4];
+    int nl, nm;
+    return new_graph(leaves, &nl, made, &nm);
+}
+
+/* ---- callback registrations (hooks, custom functions) ---- */
+
+typedef struct {
+    bool valid;
+    int32_t dtype, ndim;
+    int64_t shape[MAX_RANK];
+} fz_layout;
+
+static bool read_layout(uint64_t h, fz_layout *l) {
+    memset(l, 0, sizeof *l);
+    l->valid = describe(h, &l->dtype, &l->ndim, l->shape);
+    return l->valid;
+}
+
+static bool same_shape(const fz_layout *a, const fz_layout *b) {
+    return a->valid && b->valid && a->ndim == b->ndim &&
+           memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
+}
+
+static bool same_layout(const fz_layout *a, const fz_layout *b) {
+    return same_shape(a, b) && a->dtype == b->dtype;
+}
+
+static const char *layout_text(const fz_layout *l, char *buf, size_t size) {
+    if (!l->valid) {
+        snprintf(buf, size, "(no tensor)");
+        return buf;
+    }
+    size_t n = (size_t)snprintf(buf, size, "dtype %d (", (int)l->dtype);
+    for (int i = 0; i < l->ndim && n < size - 24; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%" PRId64, i ? ", " : "", l->shape[i]);
+    snprintf(buf + n, size - n, ")");
+    return buf;
+}
+
+enum { FZ_REG_HOOK, FZ_REG_BACKWARD };
+/* What a callback does: a fixed behaviour, or (mixed) one drawn at each call. */
+enum {
+    CB_MIXED, CB_KEEP, CB_SHARE, CB_SCALE, CB_WRONG_SHAPE, CB_WRONG_DTYPE, CB_BORROWED,
+    CB_FORGED, CB_FAIL, CB_RELEASE_BORROWED, CB_PARTIAL, CB_DUP, CB_NMODES
+};
+static const char *const cb_mode_names[CB_NMODES] = {
+    "mixed", "keep", "share", "scale", "wrong-shape", "wrong-dtype", "borrowed", "forged",
+    "fail", "release-borrowed", "partial", "dup"};
+#define REG_MAGIC 0x46a2c0deu
+#define REG_MAX_IO 4
+
+/* One registration of a callback: the user_data given with it (NULL when null_data). The
+   records live to the end of the run, so that the checks can count the releases. */
+typedef struct fz_reg {
+    uint32_t magic;
+    int serial, kind, mode;
+    double scale;          /* the factor of the share/scale gradients */
+    bool has_release;      /* a release function was given */
+    bool null_data;        /* the user_data was NULL (its releases are counted apart) */
+    int released;          /* calls of the release function */
+    long calls;            /* calls of the callback */
+    uint64_t state;        /* the callback's own random numbers (it may not use rnd()) */
+    const char *fn;        /* the registering function */
+    long iteration;
+    bool returned;         /* the registering call returned... */
+    int32_t status;        /* ...with this status */
+    uint64_t tensor;       /* hooks: the handle registered on, the id given */
+    int64_t hook_id;
+    bool removed, removal_unknown;
+    int32_t nin, nout;     /* custom functions: the inputs and outputs, as they were */
+    fz_layout in[REG_MAX_IO], out[REG_MAX_IO];
+} fz_reg;
+
+static fz_reg **regs;
+static int nregs, regs_cap;
+static long null_releases;   /* release calls with NULL user_data */
+static long cb_calls;        /* callback calls, for the summary */
+static int cb_active;        /* callbacks running */
+
+static int random_cb_mode(int kind) {
+    static const int hook_weights[CB_NMODES] = {30, 14, 10, 14, 6, 5, 4, 6, 6, 2, 0, 0};
+    static const int backward_weights[CB_NMODES] = {26, 4, 10, 14, 7, 5, 4, 6, 7, 2, 8, 5};
+    const int *w = kind == FZ_REG_HOOK ? hook_weights : backward_weights;
+    int total = 0;
+    for (int i = 0; i < CB_NMODES; i++)
+        total += w[i];
+    int r = below(total);
+    for (int i = 0; i < CB_NMODES; i++)
+        if ((r -= w[i]) < 0)
+            return i;
+    return CB_KEEP;
+}
+
+static fz_reg *new_reg(int kind, int mode, const char *fn) {
+    if (nregs == regs_cap) {
+        regs_cap = regs_cap ? 2 * regs_cap : 256;
+        regs = realloc(regs, sizeof *regs * (size_t)regs_cap);
+        if (!regs) {
+            fprintf(stderr, "fuzz_abi: out of memory\n");
+            exit(2);
+        }
+    }
+    fz_reg *r = calloc(1, sizeof *r);
+    if (!r) {
+        fprintf(stderr, "fuzz_abi: out of memory\n");
+        exit(2);
+    }
+    r->magic = REG_MAGIC;
+    r->serial = nregs;
+    r->kind = kind;
+    r->mode = mode;
+    r->scale = 2.0;
+    r->has_release = true;
+    r->state = rnd();
+    r->fn = fn;
+    r->iteration = F.iteration;
+    r->status = 1;
+    regs[nregs++] = r;
+    return r;
+}
+
+static fz_reg *reg_of_hook(int64_t id) {
+    for (int i = nregs - 1; i >= 0; i--)
+        if (regs[i]->kind == FZ_REG_HOOK && regs[i]->returned && regs[i]->status == GS_OK &&
+            regs[i]->hook_id == id)
+            return regs[i];
+    return NULL;
+}
+
+/* A hook id for gs_tensor_remove_hook: mostly one registered on `tensor`, or on any tensor;
+   else 0, negative, extreme or never given. */
+static int64_t hook_id_for(uint64_t tensor) {
+    int64_t mine = 0, any = 0, last = 0;
+    int nmine = 0, nany = 0;
+    for (int i = 0; i < nregs; i++) {
+        const fz_reg *r = regs[i];
+        if (r->kind != FZ_REG_HOOK || !r->returned || r->status != GS_OK)
+            continue;
+        last = r->hook_id > last ? r->hook_id : last;
+        if (below(++nany) == 0)
+            any = r->hook_id;
+        if (r->tensor == tensor && below(++nmine) == 0)
+            mine = r->hook_id;
+    }
+    int r = below(100);
+    if (r < 65 && nmine > 0)
+        return mine;
+    if (r < 85 && nany > 0)
+        return any;
+    static const int64_t special[] = {0, -1, INT64_MIN, INT64_MAX, 1};
+    if (r < 95)
+        return special[below(5)];
+    return chance(50) ? last + 1 : (int64_t)rnd();
+}
+
+static void fz_release_cb(void *user_data) {
+    if (!user_data) {
+        null_releases++;
+        return;
+    }
+    fz_reg *r = user_data;
+    if (r->magic != REG_MAGIC)
+        fz_fail("a release function got user_data %p, which no registration gave", user_data);
+    if (++r->released > 1)
+        fz_fail("the user_data of registration #%d (a %s made by %s in iteration %ld) was released "
+                "%d times",
+                r->serial, r->kind == FZ_REG_HOOK ? "hook" : "custom function", r->fn, r->iteration,
+                r->released);
+}
+
+/* ---- inside callbacks: no rnd(), no SC (the call record and its watchdog are the caller's) */
+
+static uint64_t cb_rnd(fz_reg *r) {
+    uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static int cb_below(fz_reg *r, int n) { return n <= 0 ? 0 : (int)(cb_rnd(r) % (uint64_t)n); }
+
+/* Counts a call a callback made and checks its status. */
+static int32_t cb_check(const char *fn, int32_t st) {
+    stat_call(fn, st);
+    if (F.iteration >= F.trace_from) {
+        printf("        %s -> %d%s%s\n", fn, (int)st, st ? " " : "", st ? gs_last_error() : "");
+        fflush(stdout);
+    }
+    if (st > 0 || st < GS_ERR_INTERNAL)
+        fz_fail("%s, called by a callback, returned %d, which is not a gs_status code", fn, (int)st);
+    if (st != GS_OK && !gs_last_error()[0])
+        fz_fail("%s, called by a callback, returned %d with an empty gs_last_error()", fn, (int)st);
+    if (st == GS_ERR_INTERNAL)
+        fz_fail("%s, called by a callback, returned GS_ERR_INTERNAL: %s", fn, gs_last_error());
+    return st;
+}
+#define CB(fn, ...) cb_check(#fn, id_##fn(__VA_ARGS__))
+
+static uint64_t cb_share(uint64_t g) {
+    uint64_t h = 0;
+    if (CB(gs_tensor_share, g, &h) != GS_OK)
+        fz_fail("gs_tensor_share of the borrowed handle 0x%" PRIx64 " failed in a callback: %s", g,
+                gs_last_error());
+    return h;
+}
+
+static uint64_t cb_scale(uint64_t g, double c) {
+    uint64_t h = 0;
+    return CB(gs_binary_scalar, GS_BINARY_OP_MUL, g, c, GS_SCALAR_KIND_FLOAT, false, &h) == GS_OK ? h : 0;
+}
+
+static uint64_t cb_full(int32_t dtype, const int64_t *shape, int ndim, double value) {
+    uint64_t h = 0;
+    return CB(gs_tensor_full, dtype, shape, ndim, value, false, &h) == GS_OK ? h : 0;
+}
+
+static void cb_release(uint64_t h) {
+    if (h && CB(gs_tensor_release, h) != GS_OK)
+        fz_fail("a callback could not release its tensor 0x%" PRIx64 ": %s", h, gs_last_error());
+}
+
+/* Reads every byte of a borrowed tensor. */
+static void cb_read(uint64_t h, const fz_layout *l) {
+    int64_t n = numel_of(l->shape, l->ndim);
+    if (n < 0 || n > MAX_NUMEL)
+        return;
+    int64_t bytes = n * (int64_t)item_size(l->dtype);
+    unsigned char *buf = malloc((size_t)bytes + 1);
+    if (CB(gs_tensor_copy_data, h, bytes ? buf : NULL, bytes) != GS_OK)
+        fz_fail("the bytes of the borrowed tensor 0x%" PRIx64 " cannot be read: %s", h, gs_last_error());
+    free(buf);
+}
+
+/* A tensor of a shape other than l's. */
+static uint64_t cb_wrong_shape(fz_reg *r, const fz_layout *l) {
+    int64_t s[MAX_RANK];
+    int nd = l->ndim;
+    memcpy(s, l->shape, sizeof s);
+    if (nd > 0 && cb_below(r, 2)) {
+        s[cb_below(r, nd)] += 1;
+    } else if (nd < MAX_RANK) {
+        s[nd++] = 2;
+    } else {
+        nd = 1;
+        s[0] = 2;
+    }
+    return cb_full(is_float(l->dtype) ? l->dtype : GS_DTYPE_FLOAT32, s, nd, 1.0);
+}
+
+/* An id the library must refuse to take over: a released, stale or forged handle, or a live
+   handle of another kind (which it must leave alone). Never a live tensor of the pool. */
+static uint64_t cb_forged(fz_reg *r, uint64_t borrowed) {
+    int how = cb_below(r, 5);
+    if (how == 0 && ndead > 0)
+        return dead[cb_below(r, ndead)]; /* released */
+    if (how <= 1)
+        for (int k = 1; k < FZ_NKINDS; k++) /* a live module, optimizer... */
+            for (int i = 0; i < npool && kind_count[k] > 0; i++)
+                if (pool[i].kind == k)
+                    return pool[i].h;
+    if (how <= 2) { /* made and released here */
+        uint64_t h = cb_full(GS_DTYPE_FLOAT32, NULL, 0, 1.0);
+        cb_release(h);
+        if (h)
+            return h;
+    }
+    if (how <= 3)
+        return borrowed + ((uint64_t)1 << 32); /* the borrowed slot's next generation */
+    return cb_rnd(r) | 0x8000000080000000ULL;  /* forged: a slot past any table */
+}
+
+static int32_t cb_fail_status(fz_reg *r) {
+    static const int32_t v[] = {1, -1, GS_ERR_INVALID_STATE, GS_ERR_INTERNAL, INT32_MIN, INT32_MAX};
+    return v[cb_below(r, 6)];
+}
+
+/* Starts a callback: checks its user data, notes it for failure reports. NULL for NULL
+   user_data (then the callback does nothing). */
+static fz_reg *cb_enter(void *user_data, int kind) {
+    const char *what = kind == FZ_REG_HOOK ? "hook" : "custom backward";
+    cb_calls++;
+    if (!user_data)
+        return NULL;
+    fz_reg *r = user_data;
+    if (r->magic != REG_MAGIC || r->kind != kind)
+        fz_fail("a %s got user_data %p, which no %s registration gave", what, user_data, what);
+    if (r->released)
+        fz_fail("the %s of registration #%d (made by %s in iteration %ld) was called after the "
+                "release of its user_data",
+                what, r->serial, r->fn, r->iteration);
+    if (r->removed)
+        fz_fail("hook #%d (id %" PRId64 ", made in iteration %ld) was called after "
+                "gs_tensor_remove_hook removed it",
+                r->serial, r->hook_id, r->iteration);
+    if (cb_active)
+        fz_fail("a %s was called while another callback was running", what);
+    cb_active++;
+    r->calls++;
+    snprintf(cb_note, sizeof cb_note,
+             "  in the %s of registration #%d (mode %s, made by %s in iteration %ld), its call %ld\n",
+             what, r->serial, cb_mode_names[r->mode], r->fn, r->iteration, r->calls);
+    char repro[512];
+    repro_line(repro, sizeof repro);
+    snprintf(crash_note, sizeof crash_note, "  during %s(%s)\n%s%s", C->fn ? C->fn : "?", C->args,
+             cb_note, repro);
+    if (F.iteration >= F.trace_from) {
+        printf("      [%s of #%d, mode %s, call %ld]\n", what, r->serial, cb_mode_names[r->mode],
+               r->calls);
+        fflush(stdout);
+    }
+    return r;
+}
+
+static void cb_leave(void) {
+    cb_active--;
+    cb_note[0] = 0;
+    set_crash_note();
+}
+
+static int32_t fz_hook(void *user_data, gs_tensor gradient, gs_tensor *replacement) {
+    fz_reg *r = cb_enter(user_data, FZ_REG_HOOK);
+    if (!replacement)
+        fz_fail("a hook got a NULL replacement pointer");
+    if (replacement->id != 0)
+        fz_fail("a hook's replacement holds 0x%" PRIx64 " on entry, not 0", replacement->id);
+    fz_layout g;
+    if (!read_layout(gradient.id, &g))
+        fz_fail("the gradient handed to a hook, 0x%" PRIx64 ", is not a live tensor: %s",
+                gradient.id, gs_last_error());
+    if (!r)
+        return 0;
+    int mode = r->mode == CB_MIXED ? 1 + cb_below(r, CB_FAIL) : r->mode;
+    uint64_t out = 0;
+    int32_t status = 0;
+    bool must_fail = false;
+    cb_read(gradient.id, &g);
+    switch (mode) {
+    case CB_SHARE: out = cb_share(gradient.id); break;
+    case CB_SCALE: out = cb_scale(gradient.id, r->scale); break;
+    case CB_WRONG_SHAPE: out = cb_wrong_shape(r, &g); must_fail = out != 0; break;
+    case CB_WRONG_DTYPE: { /* converted to the tensor's dtype */
+        static const int32_t to[] = {GS_DTYPE_FLOAT32, GS_DTYPE_FLOAT64, GS_DTYPE_INT64, GS_DTYPE_BOOL};
+        if (CB(gs_tensor_astype, gradient.id, to[cb_below(r, 4)], &out) != GS_OK)
+            out = 0;
+        break;
+    }
+    case CB_BORROWED: out = gradient.id; must_fail = true; break;
+    case CB_FORGED: out = cb_forged(r, gradient.id); must_fail = true; break;
+    case CB_FAIL:
+        if (cb_below(r, 2))
+            out = cb_share(gradient.id);
+        status = cb_fail_status(r);
+        must_fail = true;
+        break;
+    case CB_RELEASE_BORROWED: /* misuse the library survives: it releases it again, quietly */
+        if (CB(gs_tensor_release, gradient.id) != GS_OK)
+            fz_fail("a hook could not release its borrowed gradient 0x%" PRIx64 ": %s", gradient.id,
+                    gs_last_error());
+        break;
+    default: break; /* keep */
+    }
+    replacement->id = out;
+    if (must_fail)
+        cb_failures++;
+    if (F.iteration >= F.trace_from) {
+        printf("      [hook #%d: %s, wrote 0x%" PRIx64 ", returns %d]\n", r->serial,
+               cb_mode_names[mode], out, (int)status);
+        fflush(stdout);
+    }
+    cb_leave();
+    return status;
+}
+
+/* A correct gradient for input k: a share or multiple of an output gradient of its shape, or
+   a constant of its shape. */
+static uint64_t cb_gradient(fz_reg *r, int k, const gs_tensor *grads, int32_t ngrads, bool share) {
+    if (k >= REG_MAX_IO || !r->in[k].valid)
+        return 0;
+    for (int j = 0; j < ngrads; j++) {
+        fz_layout l;
+        if (read_layout(grads[j].id, &l) && same_shape(&l, &r->in[k]) && is_float(l.dtype))
+            return share ? cb_share(grads[j].id) : cb_scale(grads[j].id, r->scale);
+    }
+    int32_t dtype = is_float(r->in[k].dtype) ? r->in[k].dtype : GS_DTYPE_FLOAT64;
+    return cb_full(dtype, r->in[k].shape, r->in[k].ndim, r->scale);
+}
+
+static int32_t fz_backward(void *user_data, const gs_tensor *grad_outputs, int32_t output_count,
+                           gs_tensor *grad_inputs, int32_t input_count) {
+    fz_reg *r = cb_enter(user_data, FZ_REG_BACKWARD);
+    if (!grad_outputs || !grad_inputs || output_count < 1 || input_count < 1)
+        fz_fail("a custom backward got grad_outputs %p (%d), grad_inputs %p (%d)",
+                (const void *)grad_outputs, (int)output_count, (void *)grad_inputs, (int)input_count);
+    if (r && (output_count != r->nout || input_count != r->nin))
+        fz_fail("a custom backward got %d output gradients and room for %d input gradients; "
+                "gs_function_apply had %d outputs and %d inputs",
+                (int)output_count, (int)input_count, (int)r->nout, (int)r->nin);
+    for (int k = 0; k < output_count; k++) {
+        fz_layout l;
+        char a[160], b[160];
+        if (!read_layout(grad_outputs[k].id, &l))
+            fz_fail("the gradient of output %d handed to a custom backward, 0x%" PRIx64
+                    ", is not a live tensor: %s",
+                    k, grad_outputs[k].id, gs_last_error());
+        if (r && k < REG_MAX_IO && r->out[k].valid && !same_layout(&l, &r->out[k]))
+            fz_fail("the gradient of output %d handed to a custom backward is %s, the output was %s",
+                    k, layout_text(&l, a, sizeof a), layout_text(&r->out[k], b, sizeof b));
+        if (r)
+            cb_read(grad_outputs[k].id, &l);
+    }
+    for (int k = 0; k < input_count; k++)
+        if (grad_inputs[k].id != 0)
+            fz_fail("a custom backward's grad_inputs[%d] holds 0x%" PRIx64 " on entry, not 0", k,
+                    grad_inputs[k].id);
+    if (!r)
+        return 0;
+    int mode = r->mode == CB_MIXED ? 1 + cb_below(r, CB_NMODES - 1) : r->mode;
+    int spoil = cb_below(r, input_count); /* the entry a bad mode spoils */
+    bool must_fail = false;
+    for (int k = 0; k < input_count; k++) {
+        uint64_t h = 0;
+        const fz_layout *l = k < REG_MAX_IO ? &r->in[k] : NULL;
+        bool none = mode == CB_KEEP || (mode == CB_PARTIAL && k > spoil) ||
+                    (r->mode == CB_MIXED && cb_below(r, 100) < 12);
+        if (k == spoil && mode == CB_WRONG_SHAPE && l && l->valid) {
+            h = cb_wrong_shape(r, l);
+            must_fail |= h != 0;
+        } else if (k == spoil && mode == CB_WRONG_DTYPE && l && l->valid) {
+            h = cb_full(cb_below(r, 2) ? GS_DTYPE_INT64 : GS_DTYPE_BOOL, l->shape, l->ndim, 1.0);
+            must_fail |= h != 0;
+        } else if (k == spoil && mode == CB_BORROWED) {
+            h = grad_outputs[0].id;
+            must_fail = true;
+        } else if (k == spoil && mode == CB_FORGED) {
+            h = cb_forged(r, grad_outputs[0].id);
+            must_fail = true;
+        } else if (!none) {
+            h = cb_gradient(r, k, grad_outputs, output_count, mode == CB_SHARE);
+        }
+        grad_inputs[k].id = h;
+    }
+    if (mode == CB_DUP && input_count >= 2) {
+        if (!grad_inputs[0].id)
+            grad_inputs[0].id = cb_gradient(r, 0, grad_outputs, output_count, false);
+        if (grad_inputs[0].id) {
+            cb_release(grad_inputs[1].id);
+            grad_inputs[1].id = grad_inputs[0].id; /* the library takes it over once only */
+            must_fail = true;
+        }
+    }
+    if (mode == CB_RELEASE_BORROWED && CB(gs_tensor_release, grad_outputs[0].id) != GS_OK)
+        fz_fail("a custom backward could not release its borrowed gradient 0x%" PRIx64 ": %s",
+                grad_outputs[0].id, gs_last_error());
+    int32_t status = 0;
+    if (mode == CB_FAIL) {
+        status = cb_fail_status(r);
+        must_fail = true;
+    }
+    if (must_fail)
+        cb_failures++;
+    if (F.iteration >= F.trace_from) {
+        printf("      [custom backward #%d: %s, wrote", r->serial, cb_mode_names[mode]);
+        for (int k = 0; k < input_count; k++)
+            printf(" 0x%" PRIx64, grad_inputs[k].id);
+        printf(", returns %d]\n", (int)status);
+        fflush(stdout);
+    }
+    cb_leave();
+    return status;
+}
+
+/* ---- registering: the generators, and the checks after the call ---- */
+
+static void draw_callback(const char *name, fz_reg *r, const char *fn_name, bool *null_fn,
+                          void **user_data, gs_release_fn *release) {
+    *null_fn = !F.valid_only && chance(4);
+    r->null_data = !F.valid_only && chance(3);
+    r->has_release = F.valid_only || !chance(5);
+    *user_data = r->null_data ? NULL : r;
+    *release = r->has_release ? fz_release_cb : NULL;
+    C->reg = r;
+    arg_text("%s=%s, user_data=%s#%d (%s), release=%s", name, *null_fn ? "NULL" : fn_name,
+             r->null_data ? "NULL, " : "", r->serial, cb_mode_names[r->mode],
+             r->has_release ? "fz_release_cb" : "NULL");
+}
+
+static gs_hook_fn fz_hook_fn(const char *name, void **user_data, gs_release_fn *release) {
+    fz_reg *r = new_reg(FZ_REG_HOOK, random_cb_mode(FZ_REG_HOOK), C->fn);
+    r->scale = chance(70) ? 2.0 : uniform(-2, 2);
+    r->tensor = C->nhandles > 0 ? C->handles[0] : 0;
+    bool null_fn;
+    draw_callback(name, r, "fz_hook", &null_fn, user_data, release);
+    return null_fn ? NULL : fz_hook;
+}
+
+/* The handle array `name` drawn for the current call (NULL when it was not drawn or NULL). */
+static const uint64_t *drawn_array(const char *name, int32_t *count) {
+    for (int i = 0; i < C->ngarr; i++)
+        if (strcmp(C->garr_name[i], name) == 0 && C->garr_n[i] != -1000) {
+            *count = C->garr_n[i];
+            return C->garr[i];
+        }
+    *count = 0;
+    return NULL;
+}
+
+static void capture_layouts(fz_layout *dst, int32_t *n, const uint64_t *h, int32_t count) {
+    *n = count;
+    for (int k = 0; k < REG_MAX_IO; k++)
+        if (!h || k >= count || !read_layout(h[k], &dst[k]))
+            memset(&dst[k], 0, sizeof dst[k]);
+}
+
+static gs_function_backward_fn fz_backward_fn(const char *name, void **user_data,
+                                              gs_release_fn *release) {
+    fz_reg *r = new_reg(FZ_REG_BACKWARD, random_cb_mode(FZ_REG_BACKWARD), C->fn);
+    r->scale = chance(70) ? 1.0 : uniform(-2, 2);
+    int32_t n;
+    const uint64_t *h = drawn_array("inputs", &n);
+    capture_layouts(r->in, &r->nin, h, n);
+    h = drawn_array("outputs", &n);
+    capture_layouts(r->out, &r->nout, h, n);
+    bool null_fn;
+    draw_callback(name, r, "fz_backward", &null_fn, user_data, release);
+    return null_fn ? NULL : fz_backward;
+}
+
+/* After the registering call: a failed one released the user data at once. */
+static void reg_returned(fz_reg *r, int32_t status) {
+    r->returned = true;
+    r->status = status;
+    if (status != GS_OK && r->has_release && !r->null_data && r->released != 1)
+        fz_fail("%s failed (%d) and released the user_data of registration #%d %d times, not "
+                "once at once",
+                r->fn, (int)status, r->serial, r->released);
+}
+
+/* After a successful gs_tensor_register_hook: the id is new, the user data kept. */
+static void hook_registered(fz_reg *r, uint64_t tensor, const void *id_out) {
+    int64_t id;
+    memcpy(&id, id_out, sizeof id);
+    fz_reg *other = reg_of_hook(id);
+    if (other && other != r)
+        fz_fail("gs_tensor_register_hook gave the id %" PRId64 ", already given to registration #%d",
+                id, other->serial);
+    r->hook_id = id;
+    r->tensor = tensor;
+    if (r->released)
+        fz_fail("gs_tensor_register_hook succeeded but released the user_data of its hook");
+}
+
+/* After a successful gs_tensor_remove_hook(tensor, id, removed). */
+static void hook_removed(uint64_t tensor, int64_t id, const void *removed_out) {
+    fz_reg *r = reg_of_hook(id);
+    if (!removed_out) {
+        if (r && r->tensor == tensor)
+            r->removed = true;
+        else if (r)
+            r->removal_unknown = true; /* maybe through another handle of the same tensor */
+        return;
+    }
+    bool removed;
+    memcpy(&removed, removed_out, sizeof removed);
+    if (removed) {
+        if (!r)
+            fz_fail("gs_tensor_remove_hook removed the hook id %" PRId64 ", which was never given", id);
+        if (r->removed)
+            fz_fail("gs_tensor_remove_hook removed hook id %" PRId64 " a second time", id);
+        r->removed = true;
+    } else if (r && r->tensor == tensor && !r->removed && !r->removal_unknown) {
+        fz_fail("gs_tensor_remove_hook did not find hook id %" PRId64 " on the handle it was "
+                "registered on (registration #%d)",
+                id, r->serial);
+    }
+}
+
+/* The tensor data pointer of h (uncounted); NULL when there is none. */
+static void *data_of(uint64_t h) {
+    void *p = NULL;
+    return id_gs_tensor_data_ptr(h, &p) == GS_OK ? p : NULL;
+}
+
+/* After a successful gs_function_apply: each result shares its output's memory, layout and
+   data; the user data is kept exactly when a node was recorded. */
+static void check_apply(fz_reg *r, const uint64_t *outputs, int32_t nout, const unsigned char *results) {
+    bool recorded = false;
+    for (int k = 0; k < nout; k++) {
+        uint64_t res;
+        memcpy(&res, results + 8 * (size_t)k, sizeof res);
+        fz_layout a, b;
+        char ta[160], tb[160];
+        if (!read_layout(res, &a))
+            fz_fail("result %d of gs_function_apply, 0x%" PRIx64 ", is not a live tensor", k, res);
+        read_layout(outputs[k], &b);
+        if (!same_layout(&a, &b))
+            fz_fail("result %d of gs_function_apply is %s, its output %s", k,
+                    layout_text(&a, ta, sizeof ta), layout_text(&b, tb, sizeof tb));
+        if (numel_of(a.shape, a.ndim) > 0 && data_of(res) != data_of(outputs[k]))
+            fz_fail("result %d of gs_function_apply does not share its output's memory", k);
+        bool present;
+        int32_t nin;
+        if (grad_fn_of(res, &present, &nin) && present)
+            recorded = true;
+    }
+    if (r->has_release && !r->null_data && recorded == (r->released != 0))
+        fz_fail(recorded ? "gs_function_apply recorded a node but released its user_data"
+                         : "gs_function_apply recorded nothing but did not release its user_data "
+                           "at once");
+}
+
+static int64_t call_note(const char *name, int64_t otherwise) {
+    for (int i = 0; i < C->nnotes; i++)
+        if (strcmp(C->notes[i].name, name) == 0)
+            return C->notes[i].value;
+    return otherwise;
+}
+
+/* After a successful gs_grad: one gradient per input, of its layout; 0 only when allowed. */
+static void check_grad_results(const uint64_t *inputs, int32_t n, const unsigned char *results,
+                               bool allow_unused) {
+    for (int k = 0; k < n; k++) {
+        uint64_t res;
+        memcpy(&res, results + 8 * (size_t)k, sizeof res);
+        if (res == 0) {
+            if (!allow_unused)
+                fz_fail("gs_grad without allow_unused gave no gradient for input %d", k);
+            continue;
+        }
+        fz_layout a, b;
+        char ta[160], tb[160];
+        read_layout(res, &a);
+        read_layout(inputs[k], &b);
+        if (!same_layout(&a, &b))
+            fz_fail("gs_grad's gradient %d is %s, its input %s", k, layout_text(&a, ta, sizeof ta),
+                    layout_text(&b, tb, sizeof tb));
+    }
+}
+
+static const fz_out_slot *out_slot(void) { return C->nouts > 0 ? &C->outs[0] : NULL; }
+
+/* Checks of the autograd functions made by the generated wrappers, before their results join
+   the pool (which may release the large ones). */
+static void check_autograd(int32_t status) {
+    const fz_out_slot *o = out_slot();
+    int32_t n;
+    if (C->reg) {
+        reg_returned(C->reg, status);
+        if (status == GS_OK && C->reg->kind == FZ_REG_HOOK)
+            hook_registered(C->reg, C->handles[0], C->hook_id_out);
+        const uint64_t *outputs = drawn_array("outputs", &n);
+        if (status == GS_OK && C->reg->kind == FZ_REG_BACKWARD && outputs && o)
+            check_apply(C->reg, outputs, n, o->ptr);
+    }
+    if (status != GS_OK)
+        return;
+    if (fn_is("gs_grad")) {
+        const uint64_t *inputs = drawn_array("inputs", &n);
+        if (inputs && o)
+            check_grad_results(inputs, n, o->ptr, call_note("allow_unused", 0) != 0);
+    } else if (fn_is("gs_tensor_share") && o) {
+        uint64_t res;
+        memcpy(&res, o->ptr, sizeof res);
+        fz_layout a, b;
+        read_layout(res, &a);
+        read_layout(C->handles[0], &b);
+        if (!same_layout(&a, &b) || requires_grad_of(res) != requires_grad_of(C->handles[0]) ||
+            (numel_of(a.shape, a.ndim) > 0 && data_of(res) != data_of(C->handles[0])))
+            fz_fail("the handle gs_tensor_share made is not of the same tensor");
+    } else if (fn_is("gs_tensor_grad_fn")) {
+        bool present;
+        int32_t nin, index;
+        memcpy(&present, C->gf_present, sizeof present);
+        memcpy(&nin, C->gf_inputs, sizeof nin);
+        memcpy(&index, C->gf_index, sizeof index);
+        if (nin < 0 || index < 0 || (!present && (nin != 0 || index != 0)))
+            fz_fail("gs_tensor_grad_fn wrote present %d, input_count %d, output_index %d",
+                    (int)present, (int)nin, (int)index);
+        if (C->buffer && C->buffer_cap > 0) {
+            size_t len = strnlen(C->buffer, (size_t)C->buffer_cap);
+            if (len >= (size_t)C->buffer_cap)
+                fz_fail("the grad_fn name is not NUL-terminated within its capacity %" PRId64,
+                        C->buffer_cap);
+            if (!present && len > 0)
+                fz_fail("a tensor without grad_fn got the name \"%s\"", C->buffer);
+        }
+    } else if (fn_is("gs_tensor_remove_hook")) {
+        hook_removed(C->handles[0], call_note("hook_id", 0), C->removed_out);
+    }
+}
+
+/* Every registration made (with a release function) was released exactly once: at the end,
+   once every handle is gone, or for the registrations of a scenario once its handles are. */
+static void check_released(int from, const char *when) {
+    long expected_null = 0;
+    for (int i = from; i < nregs; i++) {
+        const fz_reg *r = regs[i];
+        if (!r->has_release)
+            continue;
+        if (r->null_data) {
+            expected_null++;
+            continue;
+        }
+        if (r->released != 1)
+            fz_fail("%s, the user_data of registration #%d (a %s of mode %s made by %s in iteration "
+                    "%ld, status %d, callback called %ld times) was released %d times, not once",
+                    when, r->serial, r->kind == FZ_REG_HOOK ? "hook" : "custom function",
+                    cb_mode_names[r->mode], r->fn, r->iteration, (int)r->status, r->calls,
+                    r->released);
+    }
+    if (from == 0 && null_releases != expected_null)
+        fz_fail("%s, release was called %ld times with NULL user_data for %ld registrations", when,
+                null_releases, expected_null);
+}
+
+/* ---- the graph-shaped arguments of gs_grad and gs_function_apply ---- */
+
+/* gs_grad's outputs and, in C->plan_in, inputs that fit them: a new graph, or one in the
+   pool walked back with gs_tensor_grad_fn_input. Returns the number of outputs. */
+static int plan_grad(uint64_t *v) {
+    int nout = 0;
+    C->plan_nin = 0;
+    if (chance(35)) { /* a graph of the pool */
+        for (int tries = 0; tries < 24 && nout < 2; tries++) {
+            int i = pool_pick(FZ_TENSOR);
+            bool present;
+            int32_t nin;
+            if (i < 0)
+                break;
+            uint64_t t = pool[i].h;
+            if (!requires_grad_of(t) || !grad_fn_of(t, &present, &nin) || !present || nin <= 0)
+                continue;
+            v[nout++] = t;
+            for (int depth = between(1, 3); depth > 0 && C->plan_nin < 3; depth--) {
+                uint64_t in = 0;
+                if (SC(gs_tensor_grad_fn_input, t, below(nin), &in) != GS_OK)
+                    break;
+                adopt_tensor(in);
+                if (pool_find(in) < 0)
+                    break;
+                if (chance(60) || depth == 1)
+                    C->plan_in[C->plan_nin++] = in;
+                t = in;
+                if (!grad_fn_of(t, &present, &nin) || !present || nin <= 0)
+                    break;
+            }
+            if (chance(50))
+                break;
+        }
+        if (nout > 0 && C->plan_nin > 0)
+            return nout;
+        nout = 0;
+        C->plan_nin = 0;
+    }
+    uint64_t leaves[2], made[4];
+    int nl, nm;
+    uint64_t top = new_graph(leaves, &nl, made, &nm);
+    v[nout++] = top;
+    if (nm > 1 && chance(30))
+        v[nout++] = made[below(nm - 1)]; /* an intermediate as a second output */
+    for (int i = 0; i < nl; i++)
+        if (i == 0 || chance(70))
+            C->plan_in[C->plan_nin++] = leaves[i];
+    if (nm > 1 && chance(30))
+        C->plan_in[C->plan_nin++] = made[below(nm - 1)]; /* through an intermediate */
+    if (chance(15)) { /* one the outputs do not use (allow_unused) */
+        int64_t s[1] = {2};
+        C->plan_in[C->plan_nin++] = make_tensor(random_float_dtype(), s, 1, true, 0, 0);
+    }
+    return nout;
+}
+
+static void fz_graph_array(const char *name, const char *cname, int role, const uint64_t **p,
+                           int32_t *n) {
+    uint64_t v[16];
+    int32_t count = 0;
+    int32_t nin = 0;
+    const uint64_t *ins = role == FZ_G_FN_OUTPUTS ? drawn_array("inputs", &nin) : NULL;
+    if (role == FZ_G_OUTPUTS && chance(85)) {
+        count = plan_grad(v);
+    } else if (role == FZ_G_INPUTS && C->plan_nin > 0 && chance(90)) {
+        count = C->plan_nin;
+        memcpy(v, C->plan_in, sizeof(uint64_t) * (size_t)count);
+        if (count > 1 && chance(15)) { /* another order */
+            uint64_t t = v[0];
+            v[0] = v[count - 1];
+            v[count - 1] = t;
+        }
+    } else if (role == FZ_G_FN_INPUTS) {
+        count = chance(6) ? 0 : between(1, 3);
+        for (int i = 0; i < count; i++) {
+            int r = below(100);
+            if (r < 65) {
+                v[i] = graph_tensor();
+            } else if (r < 80) {
+                int64_t s[MAX_RANK];
+                int nd = random_shape(s, 0, 2);
+                int32_t dtype = chance(70) ? random_float_dtype() : (int32_t)below(4);
+                v[i] = make_tensor(dtype, s, nd, false, -3, 5);
+            } else {
+                v[i] = fz_handle(name, FZ_TENSOR, false);
+            }
+        }
+    } else if (role == FZ_G_FN_OUTPUTS) {
+        count = chance(4) ? 0 : between(1, 3);
+        for (int i = 0; i < count; i++) {
+            int r = below(100);
+            fz_layout l;
+            if (r < 60 && ins && nin > 0 && read_layout(ins[i % nin], &l)) {
+                /* computed from the input outside the graph: a new tensor of its shape */
+                v[i] = make_tensor(is_float(l.dtype) ? l.dtype : random_float_dtype(), l.shape,
+                                   l.ndim, false, 0, 0);
+            } else if (r < 70 && ins && nin > 0) {
+                v[i] = ins[i % nin]; /* an input itself */
+            } else if (r < 85) {
+                int64_t s[MAX_RANK];
+                int nd = random_shape(s, 0, 2);
+                v[i] = make_tensor(chance(80) ? random_float_dtype() : (int32_t)below(4), s, nd,
+                                   chance(20), -3, 5);
+            } else {
+                v[i] = fz_handle(name, FZ_TENSOR, false);
+            }
+        }
+    } else {
+        count = between(0, 3);
+        for (int i = 0; i < count; i++)
+            v[i] = fz_handle(name, FZ_TENSOR, false);
+    }
+    for (int i = 0; i < count; i++)
+        if (v[i] == 0 && role != FZ_G_FN_OUTPUTS && role != FZ_G_FN_INPUTS)
+            v[i] = fz_handle(name, FZ_TENSOR, false); /* make_tensor found no room */
+    bool null = false, misaligned = false;
+    if (!F.valid_only && chance(8)) {
+        const char *how;
+        int r = below(6);
+        if (r == 0 && count > 0) null = true;
+        else if (r == 1) count = chance(50) ? -1 : INT32_MIN;
+        else if (r == 2) { null = true; count = INT32_MAX; }
+        else if (r == 3 && count > 0) misaligned = true;
+        else if (r == 4 && count > 1) v[1] = v[0]; /* a duplicate */
+        else if (count > 0) v[below(count)] = bad_handle(FZ_TENSOR, &how);
+    }
+    uint64_t *buf = NULL;
+    if (!null) {
+        size_t bytes = sizeof(uint64_t) * (size_t)(count > 0 ? count : 0);
+        unsigned char *raw = call_alloc(bytes + (misaligned ? 1 : 0));
+        memcpy(raw + (misaligned ? 1 : 0), v, bytes);
+        buf = (uint64_t *)(void *)(raw + (misaligned ? 1 : 0));
+    }
+    *p = buf;
+    *n = count;
+    if (C->ngarr < 2) {
+        int g = C->ngarr++;
+        C->garr_name[g] = name;
+        C->garr_n[g] = null ? -1000 : count;
+        memcpy(C->garr[g], v, sizeof(uint64_t) * (size_t)(count > 0 && count <= 16 ? count : 0));
+    }
+    char text[400];
+    size_t len = (size_t)snprintf(text, sizeof text, "[");
+    for (int i = 0; i < count && i < 16; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s0x%" PRIx64, i ? " " : "", v[i]);
+    snprintf(text + len, sizeof text - len, "]");
+    arg_text("%s=%s%s, %s=%d", name, misaligned ? "misaligned" : "", null ? "NULL" : text, cname,
+             (int)count);
+}
+
+/* gs_grad's grad_outputs, one per output: NULL (all implied), or per output 0 (implied), a
+   tensor of its shape, or a wrong one. */
+static const uint64_t *fz_grad_seeds(const char *name, int32_t count) {
+    int32_t nout;
+    const uint64_t *outs = drawn_array("outputs", &nout);
+    if (chance(30)) {
+        arg_text("%s=NULL", name);
+        return NULL;
+    }
+    int len = count >= 0 && count <= 16 ? count : 0;
+    uint64_t *buf = call_alloc(sizeof(uint64_t) * (size_t)(len > 0 ? len : 1));
+    char text[400];
+    size_t tl = (size_t)snprintf(text, sizeof text, "[");
+    for (int k = 0; k < len; k++) {
+        fz_layout l;
+        int r = below(100);
+        bool have = outs && k < nout && read_layout(outs[k], &l);
+        uint64_t h = 0;
+        const char *how = NULL;
+        if (r < 30 || !have) {
+            h = 0;
+        } else if (r < 88 || F.valid_only) {
+            int32_t dtype = chance(80) && is_float(l.dtype) ? l.dtype : random_float_dtype();
+            h = tensor_like(dtype, l.shape, l.ndim, 0, 0);
+        } else if (r < 93) {
+            if (l.ndim < MAX_RANK)
+                l.shape[l.ndim++] = 2;
+            h = make_tensor(random_float_dtype(), l.shape, l.ndim, false, 0, 0);
+        } else if (r < 96) {
+            h = make_tensor(GS_DTYPE_INT64, l.shape, l.ndim, false, 0, 3);
+        } else {
+            h = bad_handle(FZ_TENSOR, &how);
+        }
+        buf[k] = h;
+        tl += (size_t)snprintf(text + tl, sizeof text - tl, "%s0x%" PRIx64 "%s", k ? " " : "", h,
+                               how ? "?" : "");
+    }
+    snprintf(text + tl, sizeof text - tl, "]");
+    arg_text("%s=%s", name, text);
+    return buf;
+}
+
+/* gs_tensor_grad_fn_input's index: mostly one of the tensor's grad_fn inputs. */
+static int32_t fz_i32(const char *name, int role) {
+    int32_t v, count = 0;
+    bool present = false;
+    (void)role; /* FZ_I_FN_INPUT, the only int32 role */
+    if (C->nhandles > 0)
+        grad_fn_of(C->handles[0], &present, &count);
+    if (F.valid_only || chance(88)) {
+        v = count > 0 ? (int32_t)below(count) : (int32_t)between(-1, 1);
+    } else {
+        static const int32_t bad[] = {-1, INT32_MIN, INT32_MAX};
+        v = chance(50) ? count + (int32_t)below(2) : bad[below(3)];
+    }
+    record_note(name, v);
+    arg_text("%s=%d", name, (int)v);
+    return v;
+}
 
 static const char *const module_ctors[] = {
     "gs_linear_new", "gs_embedding_new", "gs_dropout_new", "gs_conv1d_new", "gs_conv2d_new",
@@ -1896,6 +2973,163 @@ static void sc_graph(void) {
     uint64_t g = 0;
     if (SC(gs_tensor_grad, x, &g) == GS_OK && g)
         adopt_tensor(g);
+}
+
+/* ---- hooks, custom functions, higher-order gradients ---------------------------------------- */
+
+/* Registers a hook of `mode` (random when negative) on t with a counted call; its id or -1. */
+static int64_t sc_hook(uint64_t t, int mode, double scale, fz_reg **made) {
+    fz_reg *r = new_reg(FZ_REG_HOOK, mode < 0 ? random_cb_mode(FZ_REG_HOOK) : mode,
+                        "gs_tensor_register_hook");
+    r->scale = scale;
+    r->tensor = t;
+    if (made)
+        *made = r;
+    int64_t id = -1;
+    int32_t st = SC(gs_tensor_register_hook, t, fz_hook, r, fz_release_cb, &id);
+    reg_returned(r, st);
+    if (st != GS_OK)
+        return -1;
+    hook_registered(r, t, &id);
+    return id;
+}
+
+/* Makes outputs out[0..nout) of inputs in[0..nin) one custom op whose backward has `mode`
+   (random when negative), with a counted call; the results join the pool. The first result,
+   or 0. */
+static uint64_t sc_custom(const char *name, const uint64_t *in, int nin, const uint64_t *out,
+                          int nout, int mode, double scale, fz_reg **made) {
+    fz_reg *r = new_reg(FZ_REG_BACKWARD, mode < 0 ? random_cb_mode(FZ_REG_BACKWARD) : mode,
+                        "gs_function_apply");
+    r->scale = scale;
+    capture_layouts(r->in, &r->nin, in, nin);
+    capture_layouts(r->out, &r->nout, out, nout);
+    if (made)
+        *made = r;
+    uint64_t res[REG_MAX_IO] = {0};
+    int32_t st = SC(gs_function_apply, name, in, nin, out, nout, fz_backward, r, fz_release_cb, res);
+    reg_returned(r, st);
+    if (st != GS_OK)
+        return 0;
+    check_apply(r, out, nout, (const unsigned char *)res);
+    for (int k = 0; k < nout; k++)
+        adopt_tensor(res[k]);
+    return pool_find(res[0]) >= 0 ? res[0] : 0;
+}
+
+/* A gradient of h, else 0; adopted. */
+static uint64_t grad_of(uint64_t h) {
+    uint64_t g = 0;
+    if (SC(gs_tensor_grad, h, &g) != GS_OK || !g)
+        return 0;
+    adopt_tensor(g);
+    return pool_find(g) >= 0 ? g : 0;
+}
+
+/* A small graph with hooks (of every behaviour), a retained gradient and a custom function,
+   differentiated by backward with a gradient, by gs_grad (to intermediates, unused inputs),
+   twice, and to second order through create_graph. */
+static void sc_autograd(void) {
+    bool saved = F.grad_enabled;
+    if (chance(90) && !F.grad_enabled) {
+        MUST(gs_set_grad_enabled, true);
+        F.grad_enabled = true;
+    }
+    int64_t shape[MAX_RANK];
+    int nd = random_shape(shape, 0, 2);
+    int32_t dtype = random_float_dtype();
+    uint64_t x = make_tensor(dtype, shape, nd, true, 0, 0);
+    uint64_t w = make_tensor(dtype, shape, nd, chance(60), 0, 0);
+    uint64_t y = graph_op(below(6), x, w);
+    int32_t st;
+    if (!y)
+        goto done;
+    int64_t hy = chance(60) ? sc_hook(y, -1, chance(70) ? 2.0 : uniform(-2, 2), NULL) : -1;
+    if (chance(30))
+        sc_hook(x, -1, chance(70) ? 2.0 : uniform(-2, 2), NULL);
+    if (chance(40))
+        SC(gs_tensor_retain_grad, y);
+    uint64_t top = y;
+    if (chance(50)) {
+        /* a custom op on y (and w), its outputs computed outside the graph */
+        uint64_t d = 0;
+        if (SC(gs_tensor_detach, y, &d) == GS_OK) {
+            adopt_tensor(d);
+            uint64_t v = pool_find(d) >= 0 ? graph_op(chance(50) ? 3 : 4, d, d) : 0;
+            if (v) {
+                uint64_t in[2] = {y, w}, out[2] = {v, d};
+                uint64_t z = sc_custom("FzCustom", in, chance(60) ? 1 : 2, out, chance(70) ? 1 : 2,
+                                       -1, chance(70) ? 1.0 : uniform(-2, 2), NULL);
+                if (z)
+                    top = z;
+            }
+        }
+    }
+    bool retain = chance(50), create = chance(40);
+    uint64_t s = top, seed = 0;
+    if (chance(60)) {
+        if (!(s = graph_op(6, top, 0)))
+            goto done;
+    } else {
+        fz_layout l;
+        if (read_layout(s, &l) && chance(90))
+            seed = tensor_like(is_float(l.dtype) ? l.dtype : GS_DTYPE_FLOAT64, l.shape, l.ndim, 0, 0);
+    }
+    switch (below(4)) {
+    case 0:
+        SC(gs_backward_with, s, seed, retain, create);
+        break;
+    case 1: {
+        uint64_t ins[2] = {x, y}, res[2] = {0};
+        int nin = between(1, 2);
+        bool unused = chance(50);
+        st = SC(gs_grad, &s, 1, seed ? &seed : NULL, ins, nin, retain, create, unused, res);
+        if (st != GS_OK)
+            break;
+        check_grad_results(ins, nin, (const unsigned char *)res, unused);
+        for (int k = 0; k < nin; k++)
+            if (res[k])
+                adopt_tensor(res[k]);
+        if (create && res[0] && pool_find(res[0]) >= 0 && requires_grad_of(res[0])) {
+            uint64_t s2 = graph_op(6, res[0], 0), second = 0; /* second order */
+            if (s2 && SC(gs_grad, &s2, 1, NULL, &x, 1, false, false, true, &second) == GS_OK) {
+                check_grad_results(&x, 1, (const unsigned char *)&second, true);
+                if (second)
+                    adopt_tensor(second);
+            }
+        }
+        break;
+    }
+    case 2:
+        if (SC(gs_backward_with, s, seed, true, false) == GS_OK)
+            SC(gs_backward_with, s, seed, retain, create);
+        break;
+    default:
+        /* through .grad: after a create_graph backward, x's gradient is differentiable */
+        if (SC(gs_backward_with, s, seed, retain, true) == GS_OK) {
+            uint64_t g = grad_of(x), s2 = g ? graph_op(6, g, 0) : 0;
+            if (s2 && requires_grad_of(s2))
+                SC(gs_backward, s2, false);
+        }
+        break;
+    }
+    grad_of(x);
+    grad_of(y);
+    if (hy >= 0 && chance(40)) {
+        bool removed = false;
+        if (SC(gs_tensor_remove_hook, y, hy, &removed) == GS_OK) {
+            hook_removed(y, hy, &removed);
+            if (!removed)
+                fz_fail("gs_tensor_remove_hook did not find the hook %" PRId64 " just registered", hy);
+        }
+        if (retain && chance(50))
+            SC(gs_backward_with, s, seed, false, false);
+    }
+done:
+    if (saved != F.grad_enabled && chance(50)) {
+        MUST(gs_set_grad_enabled, saved);
+        F.grad_enabled = saved;
+    }
 }
 
 /* ---- large tensors ------------------------------------------------------------------------ */
@@ -2166,6 +3400,64 @@ static void sc_checkpoint(void) {
 
 /* ---- sanity check of known values --------------------------------------------------------- */
 
+/* A hook doubling the gradient of y = x*x, and a custom function f(x) = 3x whose backward
+   triples: exact gradients, then each user_data released once its handles are gone. */
+static void sanity_callbacks(void) {
+    const double xs[3] = {1, 2, 3};
+    const int64_t s3[1] = {3};
+    int first = nregs;
+    uint64_t x = 0, y = 0, s = 0, g = 0, x2 = 0, d = 0, v = 0, z = 0, s2 = 0, g2 = 0;
+    MUST(gs_tensor_new, xs, GS_DTYPE_FLOAT64, s3, 1, true, &x);
+    pool_add(x, FZ_TENSOR);
+    MUST(gs_mul, x, x, &y);
+    pool_add(y, FZ_TENSOR);
+    fz_reg *hook = NULL, *fn = NULL;
+    if (sc_hook(y, CB_SCALE, 2.0, &hook) < 0)
+        fz_fail("sanity: gs_tensor_register_hook failed: %s", gs_last_error());
+    MUST(gs_sum, y, NULL, -1, false, &s);
+    pool_add(s, FZ_TENSOR);
+    MUST(gs_backward, s, false);
+    MUST(gs_tensor_grad, x, &g);
+    pool_add(g, FZ_TENSOR);
+    double grad[3] = {0};
+    MUST(gs_tensor_copy_data, g, grad, 24);
+    if (grad[0] != 4 || grad[1] != 8 || grad[2] != 12 || hook->calls != 1)
+        fz_fail("sanity: with a hook doubling y's gradient, d sum(x*x)/dx = (%g, %g, %g) after "
+                "%ld hook calls; expected (4, 8, 12) after 1",
+                grad[0], grad[1], grad[2], hook->calls);
+
+    MUST(gs_tensor_new, xs, GS_DTYPE_FLOAT64, s3, 1, true, &x2);
+    pool_add(x2, FZ_TENSOR);
+    MUST(gs_tensor_detach, x2, &d);
+    pool_add(d, FZ_TENSOR);
+    MUST(gs_binary_scalar, GS_BINARY_OP_MUL, d, 3.0, GS_SCALAR_KIND_FLOAT, false, &v);
+    pool_add(v, FZ_TENSOR);
+    z = sc_custom("FzTriple", &x2, 1, &v, 1, CB_SCALE, 3.0, &fn);
+    if (!z)
+        fz_fail("sanity: gs_function_apply failed: %s", gs_last_error());
+    bool present = false;
+    char name[16];
+    int32_t nin = -1, index = -1;
+    MUST(gs_tensor_grad_fn, z, &present, name, sizeof name, &nin, &index);
+    if (!present || strcmp(name, "FzTriple") != 0 || nin != 1 || index != 0)
+        fz_fail("sanity: the custom op's grad_fn is present %d, \"%s\", %d inputs, output %d",
+                (int)present, name, (int)nin, (int)index);
+    MUST(gs_sum, z, NULL, -1, false, &s2);
+    pool_add(s2, FZ_TENSOR);
+    MUST(gs_backward, s2, false);
+    MUST(gs_tensor_grad, x2, &g2);
+    pool_add(g2, FZ_TENSOR);
+    MUST(gs_tensor_copy_data, g2, grad, 24);
+    if (grad[0] != 3 || grad[1] != 3 || grad[2] != 3 || fn->calls != 1)
+        fz_fail("sanity: d sum(f(x))/dx = (%g, %g, %g) for f(x) = 3x after %ld backward calls; "
+                "expected (3, 3, 3) after 1",
+                grad[0], grad[1], grad[2], fn->calls);
+    uint64_t made[] = {g2, s2, z, v, d, x2, g, s, y, x};
+    for (int i = 0; i < 10; i++)
+        pool_release(pool_find(made[i]));
+    check_released(first, "sanity: once the handles of the hook's and custom op's graphs were released");
+}
+
 static void sanity(void) {
     bool was = F.grad_enabled;
     MUST(gs_set_grad_enabled, true);
@@ -2210,6 +3502,7 @@ static void sanity(void) {
     uint64_t made[] = {tc, tb, ta, g, s, y, x};
     for (int i = 0; i < 7; i++)
         pool_release(pool_find(made[i]));
+    sanity_callbacks();
     check_live();
     if (!was) {
         MUST(gs_set_grad_enabled, false);
@@ -2229,8 +3522,10 @@ static void iteration(void) {
         int nd = random_shape(shape, 0, 4);
         int32_t dtype = (int32_t)below(4);
         make_tensor(dtype, shape, nd, chance(50), -3, 5);
-    } else if (r < 72) {
+    } else if (r < 70) {
         fz_functions[below(FZ_NFUNCTIONS)].call();
+    } else if (r < 72) {
+        sc_autograd();
     } else if (r < 82) {
         sc_forward();
     } else if (r < 87) {
@@ -2283,6 +3578,15 @@ static void print_summary(double seconds) {
     for (int s = 1; s < 9; s++)
         printf(", %s %" PRIu64, names[s], total[s]);
     printf("\n");
+    int hooks = 0;
+    long released = 0;
+    for (int i = 0; i < nregs; i++) {
+        hooks += regs[i]->kind == FZ_REG_HOOK;
+        released += regs[i]->released;
+    }
+    printf("callbacks: %d registrations (%d hooks, %d custom functions), %ld callback calls, %ld "
+           "releases (+%ld of NULL user data)\n",
+           nregs, hooks, nregs - hooks, cb_calls, released, null_releases);
     if (never) {
         printf("never called:");
         for (int i = 0; i < FZ_NFUNCTIONS; i++)
@@ -2381,8 +3685,16 @@ int main(int argc, char **argv) {
     while (npool > 0)
         pool_release(npool - 1);
     check_live();
+    check_released(0, "at the end, every handle released");
+    snprintf(crash_note, sizeof crash_note,
+             "  at exit: memory still allocated after every handle was released (seed %" PRIu64
+             ", %ld iterations)\n",
+             F.seed, F.iterations);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     remove_scratch();
     print_summary((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    for (int i = 0; i < nregs; i++)
+        free(regs[i]);
+    free(regs);
     return 0;
 }

@@ -11,9 +11,11 @@ taking ids where the header takes typed handles (gs_tensor, gs_module, ...), con
 For every function declared in the header, CALLS.inc gets a wrapper `fzw_<name>(void)` that
 opens a call record (fz_prepare), draws each argument from a generator of Tests/Fuzz/fuzz_abi.c chosen by the parameter's type
 and name (and, for a few, the function), makes the call between fz_begin() and fz_end(), and
-registers the handles it produced; then a table `fz_functions[]` of all wrappers. A parameter
-that no rule below covers stops the generation with an error naming it, so a function added to
-the header is either fuzzed or breaks the build: nothing in the ABI is silently left out.
+registers the handles it produced; then a table `fz_functions[]` of all wrappers. A callback
+parameter (a function-pointer type of CALLBACKS) and the `user_data` and `gs_release_fn` after
+it are drawn together by one generator. A parameter that no rule below covers stops the
+generation with an error naming it, so a function added to the header is either fuzzed or
+breaks the build: nothing in the ABI is silently left out.
 
 Standard library only; the output is deterministic.
 """
@@ -28,7 +30,7 @@ from pathlib import Path
 HANDLE_KINDS = {"gs_tensor": "FZ_TENSOR", "gs_module": "FZ_MODULE", "gs_optimizer": "FZ_OPTIM",
                 "gs_scheduler": "FZ_SCHED", "gs_checkpoint": "FZ_CKPT"}
 # Tensor parameters for which a handle with id 0 means "none" (so is valid).
-OPTIONAL_TENSORS = {"bias", "running_mean", "running_var"}
+OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient"}
 OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm"}
 
 # int64_t scalar parameters -> generator role.
@@ -41,8 +43,11 @@ INT64_ROLES = {
     "kernel": "FZ_I_KERNEL", "stride": "FZ_I_STRIDE", "padding": "FZ_I_PADDING",
     "padding_idx": "FZ_I_INDEX", "index": "FZ_I_INDEX", "layer": "FZ_I_INDEX",
     "epoch": "FZ_I_EPOCH", "last_epoch": "FZ_I_EPOCH", "t_max": "FZ_I_EPOCH",
-    "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH",
+    "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH", "hook_id": "FZ_I_HOOK",
 }
+
+# int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
+INT32_ROLES = {("gs_tensor_grad_fn_input", "index"): "FZ_I_FN_INPUT"}
 
 # int32_t enum parameters -> the header's enumeration they take, by its constants' prefix; the
 # valid codes are read from the header (enum_ranges).
@@ -75,7 +80,28 @@ INT_ARRAYS = {
     "shape": "FZ_A_SHAPE", "axes": "FZ_A_AXES", "normalized_shape": "FZ_A_NORMSHAPE",
     "boundaries": "FZ_A_BOUNDARIES", "key": "FZ_A_KEY", "milestones": "FZ_A_MILESTONES",
 }
-COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes"}
+COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes",
+               "output_count", "input_count"}
+
+# (const gs_tensor *, int32_t count) arrays of the autograd functions -> role of fz_graph_array,
+# which plans a graph so that outputs, inputs and their gradients fit together.
+GRAPH_ARRAYS = {
+    ("gs_grad", "outputs"): "FZ_G_OUTPUTS", ("gs_grad", "inputs"): "FZ_G_INPUTS",
+    ("gs_function_apply", "inputs"): "FZ_G_FN_INPUTS",
+    ("gs_function_apply", "outputs"): "FZ_G_FN_OUTPUTS",
+}
+# const handle arrays without a count of their own: the earlier count parameter giving their
+# length (gs_grad's grad_outputs, one per output; NULL allowed).
+SIZED_BY = {"grad_outputs": "output_count"}
+# Out-handle arrays (`gs_tensor *results`) -> the C expression of their length.
+OUT_COUNTS = {
+    ("gs_split", "results"): "(nboundaries >= 0 && nboundaries < 64 ? nboundaries + 1 : 1)",
+    ("gs_grad", "results"): "fz_count(input_count)",
+    ("gs_function_apply", "results"): "fz_count(output_count)",
+}
+# Callback types -> the fuzz_abi.c generator drawing the callback, its user data and release
+# function; a callback parameter must be followed by `void *user_data, gs_release_fn release`.
+CALLBACKS = {"gs_hook_fn": "fz_hook_fn", "gs_function_backward_fn": "fz_backward_fn"}
 
 # Parameters a generator must see after all others (their valid value depends on them).
 LATE = {"data"}
@@ -166,12 +192,24 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]], enums: dict)
             draws.append(f'fz_names_handles(&{name}, &{nxt[1]}, &{cnt[1]});')
             i += 3
             continue
+        if t in CALLBACKS:
+            ud = params[i + 1] if i + 1 < n else None
+            rel = params[i + 2] if i + 2 < n else None
+            if ud != ("void *", "user_data", None) or rel is None or rel[0] != "gs_release_fn":
+                fail(t, name)
+            decls += [f"{t} {name};", f"void *{ud[1]};", f"gs_release_fn {rel[1]};"]
+            draws.append(f'{name} = {CALLBACKS[t]}("{name}", &{ud[1]}, &{rel[1]});')
+            i += 3
+            continue
         if pair:
             ct, cn, _ = nxt
             if t == "const int64_t *":
                 role = lookup(INT_ARRAYS, fn, name) or fail(t, name)
                 decls += [f"const int64_t *{name};", f"{ct} {cn};"]
                 draws.append(f'fz_int_array("{name}", "{cn}", {role}, &{name}, &{cn});')
+            elif t == "const uint64_t *" and kind == "FZ_TENSOR" and (fn, name) in GRAPH_ARRAYS:
+                decls += [f"const uint64_t *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_graph_array("{name}", "{cn}", {GRAPH_ARRAYS[(fn, name)]}, &{name}, &{cn});')
             elif t == "const uint64_t *" and kind:
                 decls += [f"const uint64_t *{name};", f"{ct} {cn};"]
                 draws.append(f'fz_handle_array("{name}", "{cn}", {kind}, &{name}, &{cn});')
@@ -199,6 +237,8 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]], enums: dict)
             expr = f'fz_u64("{name}")' if name == "seed" else fail(t, name)
         elif t == "int64_t":
             expr = f'fz_i64("{name}", {INT64_ROLES.get(name) or fail(t, name)})'
+        elif t == "int32_t" and (fn, name) in INT32_ROLES:
+            expr = f'fz_i32("{name}", {INT32_ROLES[(fn, name)]})'
         elif t == "int32_t":
             rng = lookup(enums, fn, name) or fail(t, name)
             expr = f'fz_enum("{name}", {rng[0]}, {rng[1]})'
@@ -213,11 +253,14 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]], enums: dict)
             late.append(f'{name} = fz_data("{name}", dtype, shape, ndim);')
             i += 1
             continue
+        elif t == "const uint64_t *" and kind == "FZ_TENSOR" and name in SIZED_BY:
+            cn = SIZED_BY[name]
+            if cn not in [p[1] for p in params[:i]]:
+                fail(t, name)
+            expr = f'fz_grad_seeds("{name}", {cn})'
         elif t == "uint64_t *" and kind:
-            if name == "results":  # gs_split: one more than the boundaries
-                count = "(nboundaries >= 0 && nboundaries < 64 ? nboundaries + 1 : 1)"
-            else:
-                count = "1"
+            # one handle, or an array whose length OUT_COUNTS gives
+            count = lookup(OUT_COUNTS, fn, name) or ("1" if name != "results" else fail(t, name))
             expr = f'fz_out_handles("{name}", {count}, {kind})'
         elif t in ("bool *", "int32_t *", "int64_t *", "double *", "void **"):
             base = t[:-1].strip()

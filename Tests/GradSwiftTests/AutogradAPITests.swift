@@ -21,12 +21,26 @@ final class AutogradAPITests: XCTestCase {
         XCTAssertThrowsError(try y.backward(gradient: try tensor([1, 1, 1], [3]))) {
             XCTAssertTrue("\($0)".contains("gradient has shape (3,) but the output has shape (2,)"), "\($0)")
         }
+        var seen: Tensor?
+        try x.registerHook { g in seen = g; return nil }
         try y.backward(gradient: try tensor([1, 10], [2]), createGraph: true)
         let grad = try XCTUnwrap(x.grad)
         assertClose(values(grad), [2, 40])
-        XCTAssertNotNil(grad.gradFn)  // recorded: x.grad = 2x·g is differentiable
-        let x2 = try XCTUnwrap(Autograd.grad(of: [try Ops.sum(grad)], withRespectTo: [x])[0])
+        XCTAssertNil(grad.gradFn)  // values only: a recorded .grad would hold x, a cycle
+        let recorded = try XCTUnwrap(seen)  // what the hook saw is recorded: 2x·g
+        let x2 = try XCTUnwrap(Autograd.grad(of: [try Ops.sum(recorded)], withRespectTo: [x])[0])
         assertClose(values(x2), [2, 20])
+    }
+
+    func testCreateGraphBackwardLeavesNoCycle() throws {
+        weak var leaf: Tensor?
+        do {
+            let x = try tensor([1, 2], [2], requiresGrad: true)
+            leaf = x
+            try Ops.sum(try x * x).backward(createGraph: true)
+            assertClose(values(try XCTUnwrap(x.grad)), [2, 4])
+        }
+        XCTAssertNil(leaf)  // freed with its gradient
     }
 
     func testGradGoesThroughIntermediateInputsAndReportsUnusedOnes() throws {

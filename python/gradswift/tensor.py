@@ -226,9 +226,6 @@ class Tensor:
     _meta = None    # (shape, dtype code), read lazily
     _data = None    # cached view of the data
     _grad = None    # cached view of the gradient
-    # True once a backward has recorded its graph: the engine may then have replaced a
-    # gradient's tensor instead of adding in place, so cached gradient views are not trusted.
-    _graphs_recorded = False
 
     def __init__(self, data, dtype=None, copy=True, device=None, requires_grad=False):
         if isinstance(data, Tensor):
@@ -335,7 +332,7 @@ class Tensor:
         array copies it into the gradient buffer.
         """
         g = self._grad
-        if g is None or Tensor._graphs_recorded:
+        if g is None:
             out = c_uint64()
             st = lib.gs_tensor_grad(self._h, out)
             if st:
@@ -413,8 +410,8 @@ class Tensor:
         has one element. A bool in its place means ``retain_graph``, as PyDyNet's
         ``backward(retain_graph)``. Without ``retain_graph`` (which defaults to
         ``create_graph``) the graph is freed, and a second backward raises RuntimeError. With
-        ``create_graph`` the backward is recorded, so gradients can be differentiated again;
-        ``.grad`` stays a NumPy array, so differentiate through ``autograd.grad`` instead.
+        ``create_graph`` the backward is recorded (hooks see gradients that can be differentiated
+        again), but ``.grad`` gets values only: differentiate gradients with ``autograd.grad``.
         A backward that raises adds nothing to any ``.grad`` (see ``autograd.detect_anomaly``).
         """
         if isinstance(gradient, (bool, np.bool_)):  # PyDyNet's backward(retain_graph)
@@ -425,8 +422,6 @@ class Tensor:
             seed = None if gradient is None else as_tensor(gradient)
             retain = create_graph if retain_graph is None else retain_graph
             st = lib.gs_backward_with(self._h, 0 if seed is None else seed._h, bool(retain), bool(create_graph))
-            if create_graph:
-                Tensor._graphs_recorded = True
         if st:
             raise error(st)
 

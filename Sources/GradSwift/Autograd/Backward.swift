@@ -7,8 +7,9 @@ extension Tensor {
     ///   may be omitted only for a one-element tensor (it is then 1).
     /// - `retainGraph`: keep the graph for another backward (by default only with
     ///   `createGraph`); otherwise it is freed as it is walked, and a second call fails.
-    /// - `createGraph`: record the backward pass itself, so the gradients (the leaves' `.grad`
-    ///   included, then rebound rather than accumulated in place) can be differentiated again.
+    /// - `createGraph`: record the backward pass itself, so the gradients it computes (as hooks
+    ///   see them) can be differentiated again; `.grad` receives their values only (see
+    ///   `accumulate`).
     ///
     /// Leaves' `.grad` change only once the whole walk has succeeded, so a failed backward adds
     /// nothing. With anomaly detection on, each input gradient a node produces is checked for
@@ -24,21 +25,23 @@ extension Tensor {
         let seed = try Autograd.seed(gradient, for: self, op: "backward", position: nil)
         try GradMode.with(enabled: createGraph) {
             let walk = try GraphWalk.run(from: [(self, seed)], retainGraph: retainGraph ?? createGraph)
-            for (leaf, gradient) in walk.reached { try leaf.accumulate(gradient, recorded: createGraph) }
-            for (tensor, gradient) in walk.retained { try tensor.accumulate(gradient, recorded: createGraph) }
+            for (leaf, gradient) in walk.reached { try leaf.accumulate(gradient) }
+            for (tensor, gradient) in walk.retained { try tensor.accumulate(gradient) }
         }
     }
 
-    /// Adds `gradient` into `.grad` (of a leaf, or a non-leaf that retains it): in place
-    /// normally (views of the buffer see the sum); as a new recorded tensor when the backward
-    /// is `recorded` or `.grad` is itself part of a graph, so that the sum stays differentiable.
-    private func accumulate(_ gradient: Tensor, recorded: Bool) throws {
-        if let grad, !recorded && !grad.requiresGrad {
+    /// Adds the values of `gradient` into `.grad` (of a leaf, or a non-leaf that retains it),
+    /// in place once the buffer exists, so views of it see the sum.
+    ///
+    /// `.grad` never holds a recorded graph, unlike PyTorch after `backward(create_graph=True)`:
+    /// that graph usually refers back to the tensor itself (the gradient of x·x is 2x), a
+    /// reference cycle that would keep both alive forever (PyTorch documents the same leak).
+    /// Gradients that stay differentiable come from `Autograd.grad` instead, or from hooks.
+    private func accumulate(_ gradient: Tensor) throws {
+        if let grad {
             try Ops.addInPlace(grad, gradient)
-        } else if let grad {
-            self.grad = try Ops.add(grad, gradient)
         } else {
-            self.grad = recorded ? gradient : try Ops.cast(gradient, to: dtype, copy: true)
+            grad = try Ops.cast(gradient.detached(), to: dtype, copy: true)
         }
     }
 

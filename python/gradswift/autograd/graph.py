@@ -92,8 +92,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                      bool(retain), bool(create_graph), bool(allow_unused), results)
     if st:
         raise error(st)
-    if create_graph:
-        Tensor._graphs_recorded = True
     return tuple(wrap(h) if h else None for h in results)
 
 
