@@ -213,8 +213,9 @@ int32_t gs_is_anomaly_enabled(bool *enabled);
 /// Back-propagates from `tensor` as torch.Tensor.backward: `gradient` (id 0: none, allowed only
 /// for a one-element tensor) is the gradient of `tensor`'s shape to start from; the graph is
 /// kept when `retain_graph`; with `create_graph` the backward is recorded, so the gradients
-/// (the leaves' .grad, then replaced rather than accumulated in place) can be differentiated
-/// again. A backward that fails adds nothing to any .grad.
+/// hooks see can be differentiated again (.grad receives values only: a recorded .grad would
+/// hold a graph holding the tensor, a cycle never freed; use gs_grad for gradients to
+/// differentiate). A backward that fails adds nothing to any .grad.
 int32_t gs_backward_with(gs_tensor tensor, gs_tensor gradient, bool retain_graph,
                          bool create_graph);
 

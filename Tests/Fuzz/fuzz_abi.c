@@ -1308,6 +1308,19 @@ static const void *fz_data(const char *name, int32_t dtype, const int64_t *shape
 
 /* ---- handle arrays ----------------------------------------------------------------------- */
 
+/* Records a handle array argument: `name=[ids...], cname=count` (or NULL / misaligned). */
+static void handle_array_text(const char *name, const char *cname, const uint64_t *v, int32_t count,
+                              bool null, bool misaligned) {
+    char text[400];
+    size_t len = (size_t)snprintf(text, sizeof text, "[");
+    for (int i = 0; i < count && i < 16; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s0x%" PRIx64, i ? " " : "", v[i]);
+    snprintf(text + len, sizeof text - len, "]");
+    arg_text("%s=%s%s, %s=%d", name, misaligned ? "misaligned" : "", null ? "NULL" : text, cname,
+             (int)count);
+}
+
+
 static void fit_module_inputs(uint64_t module, uint64_t *inputs, int32_t *count);
 
 static void fz_handle_array(const char *name, const char *cname, int kind, const uint64_t **p,
@@ -1359,13 +1372,7 @@ static void fz_handle_array(const char *name, const char *cname, int kind, const
     *n = count;
     if (count > 0 && C->nhandles < 8 && kind == FZ_MODULE)
         C->handles[C->nhandles++] = v[0];
-    char text[400];
-    size_t len = (size_t)snprintf(text, sizeof text, "[");
-    for (int i = 0; i < count && i < 16; i++)
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s0x%" PRIx64, i ? " " : "", v[i]);
-    snprintf(text + len, sizeof text - len, "]");
-    arg_text("%s=%s%s, %s=%d", name, misaligned ? "misaligned" : "", null ? "NULL" : text, cname,
-             (int)count);
+    handle_array_text(name, cname, v, count, null, misaligned);
 }
 
 static void fz_names_handles(const char *const **names, const uint64_t **tensors, int32_t *n) {
@@ -2672,13 +2679,7 @@ static void fz_graph_array(const char *name, const char *cname, int role, const 
         C->garr_n[g] = null ? -1000 : count;
         memcpy(C->garr[g], v, sizeof(uint64_t) * (size_t)(count > 0 && count <= 16 ? count : 0));
     }
-    char text[400];
-    size_t len = (size_t)snprintf(text, sizeof text, "[");
-    for (int i = 0; i < count && i < 16; i++)
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s0x%" PRIx64, i ? " " : "", v[i]);
-    snprintf(text + len, sizeof text - len, "]");
-    arg_text("%s=%s%s, %s=%d", name, misaligned ? "misaligned" : "", null ? "NULL" : text, cname,
-             (int)count);
+    handle_array_text(name, cname, v, count, null, misaligned);
 }
 
 /* gs_grad's grad_outputs, one per output: NULL (all implied), or per output 0 (implied), a

@@ -170,15 +170,20 @@ LAYERS = {
 }
 
 
-@pytest.mark.parametrize("name", list(LAYERS))
-def test_layer_gradients_match_finite_differences(name):
-    """Gradients of the input and of every parameter, the parameters perturbed in place."""
+def layer_function(name):
+    """``(func, inputs)`` for the LAYERS case ``name``: ``func`` maps the input (and the
+    parameters, which it ignores: checks perturb them in place) to the layer's outputs."""
     make, input_shape, away_from, call = LAYERS[name]
     layer = make()
     x = leaf(input_shape, seed=3, away_from=away_from)
-    parameters = tuple(layer.parameters())
     forward = call or (lambda module, value: module(value))
-    assert gradcheck(lambda value, *_: tensors_of(forward(layer, value)), (x, *parameters))
+    return (lambda value, *_: tensors_of(forward(layer, value))), (x, *layer.parameters())
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_gradients_match_finite_differences(name):
+    """Gradients of the input and of every parameter, the parameters perturbed in place."""
+    assert gradcheck(*layer_function(name))
 
 
 def test_embedding_layer_weight_gradient():
@@ -231,12 +236,7 @@ def test_op_second_derivatives_match_finite_differences(name):
 
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_layer_second_derivatives_match_finite_differences(name):
-    make, input_shape, away_from, call = LAYERS[name]
-    layer = make()
-    x = leaf(input_shape, seed=3, away_from=away_from)
-    parameters = tuple(layer.parameters())
-    forward = call or (lambda module, value: module(value))
-    assert gradgradcheck(lambda value, *_: tensors_of(forward(layer, value)), (x, *parameters))
+    assert gradgradcheck(*layer_function(name))
 
 
 def test_every_differentiable_export_has_first_and_second_derivative_checks():
