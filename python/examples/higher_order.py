@@ -19,7 +19,7 @@ trained with a gradient penalty.
    its estimate are checked against both within 5%.
 
 Progress bars with tqdm, a plot with matplotlib (``--output``), figures as JSON (``--results``).
-``--quick`` runs fewer steps and checks only that both parts made progress.
+``--quick`` runs Newton-CG whole but the critic for 150 steps, checking only that its estimate rose.
 
 This example uses what PyDyNet lacks (``autograd.grad``, ``create_graph``), so it runs on
 gradswift only.
@@ -125,14 +125,14 @@ def gradient_descent(x0, evaluations, lr=1e-3):
     return np.array(values)
 
 
-def run_newton(quick):
+def run_newton():
     x0 = np.zeros(DIMENSIONS)
     probe = np.random.default_rng(0).standard_normal(DIMENSIONS)
     check = np.max(np.abs(hessian_vector_product(x0, probe) - rosenbrock_hessian(x0) @ probe))
     print(f"Hessian-vector product against the hand-written Hessian: max difference {check:.2e}")
     assert check < 1e-9, "the double backward disagrees with the hand-written Hessian"
 
-    steps = 8 if quick else 100
+    steps = 100  # takes a tenth of a second: --quick runs it whole
     bar = progress_bar(steps, "Newton-CG")
     started = time.perf_counter()
     x, history = newton_cg(x0, steps)
@@ -146,11 +146,8 @@ def run_newton(quick):
     print(f"Newton-CG: f = {values[-1]:.3e} after {len(history)} steps ({evaluations} gradient or "
           f"Hessian-vector evaluations, {seconds:.2f} s), |x - 1|_max = {error:.2e}; "
           f"gradient descent with as many gradients: f = {descent[-1]:.3e}")
-    if quick:
-        assert values[-1] < values[0] / 10, "Newton-CG made no progress"
-    else:
-        assert error < 1e-8, "Newton-CG did not reach the minimum (1, ..., 1)"
-        assert values[-1] < descent[-1], "Newton-CG was not ahead of gradient descent"
+    assert error < 1e-8, "Newton-CG did not reach the minimum (1, ..., 1)"
+    assert values[-1] < descent[-1], "Newton-CG was not ahead of gradient descent"
     spent = np.array([gradients + products for _, gradients, products in history])
     return dict(newton=values, spent=spent, descent=descent, steps=len(history), error=error, hvp_check=check,
                 seconds=seconds, evaluations=evaluations)
@@ -212,12 +209,12 @@ def run_critic(quick):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few steps, checking progress only")
+    parser.add_argument("--quick", action="store_true", help="the critic for 150 steps only, checking that its estimate rose")
     parser.add_argument("--output", default=None, help="path of the PNG plot")
     parser.add_argument("--results", default=None, help="also write the final figures to this JSON file")
     args = parser.parse_args()
 
-    newton = run_newton(args.quick)
+    newton = run_newton()
     critic = run_critic(args.quick)
     path = output_path(args.output, "higher_order.png")
     descent_x = np.arange(1, len(newton["descent"]) + 1)
