@@ -12,19 +12,14 @@ import numpy as np
 
 from ..ops import concat, reshape
 from ..tensor import Tensor
-from .graph import grad
+from .graph import as_tensors, grad
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 
 def _as_tuple(values, what, fn):
-    """``(values as a tuple, whether it was one)``, checking that it holds Tensors."""
-    single = isinstance(values, Tensor)
-    values = (values,) if single else tuple(values)
-    for k, value in enumerate(values):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{fn}: {what}[{k}] is {type(value).__name__}, not a Tensor")
-    return values, single
+    """``(values as a tuple, whether it was one Tensor)``, checking that it holds Tensors."""
+    return as_tensors(values, what, fn), isinstance(values, Tensor)
 
 
 def _variables(inputs, create_graph):

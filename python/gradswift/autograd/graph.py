@@ -59,12 +59,13 @@ def handles(tensors):
     return (c_uint64 * len(tensors))(*(t._h for t in tensors))
 
 
-def _as_tensors(values, name):
-    """``values`` (a Tensor or a sequence of them) as a tuple of Tensors."""
+def as_tensors(values, name, fn="grad"):
+    """``values`` (a Tensor or a sequence of them) as a tuple of Tensors; anything else is a
+    TypeError naming the function ``fn`` and the argument ``name``."""
     values = (values,) if isinstance(values, Tensor) else tuple(values)
     for k, value in enumerate(values):
         if not isinstance(value, Tensor):
-            raise TypeError(f"grad: {name}[{k}] is {type(value).__name__}, not a Tensor")
+            raise TypeError(f"{fn}: {name}[{k}] is {type(value).__name__}, not a Tensor")
     return values
 
 
@@ -76,8 +77,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     the output has one element, meaning 1). The graph is freed unless ``retain_graph``, which
     defaults to ``create_graph``; with ``create_graph`` the results are differentiable again.
     """
-    outputs = _as_tensors(outputs, "outputs")
-    inputs = _as_tensors(inputs, "inputs")
+    outputs = as_tensors(outputs, "outputs")
+    inputs = as_tensors(inputs, "inputs")
     seeds = None
     if grad_outputs is not None:
         given = (grad_outputs,) if isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (tuple, list)) \
