@@ -298,6 +298,14 @@ int32_t gs_maximum(gs_tensor a, gs_tensor b, gs_tensor *result);
 /// The caller owns `*result`.
 int32_t gs_minimum(gs_tensor a, gs_tensor b, gs_tensor *result);
 
+/// The angle of the point (b, a), in [-pi, pi] (ints give float64), with broadcasting.
+/// The caller owns `*result`.
+int32_t gs_atan2(gs_tensor a, gs_tensor b, gs_tensor *result);
+
+/// sqrt(a^2 + b^2) without overflow (ints give float64), with broadcasting. The caller owns
+/// `*result`.
+int32_t gs_hypot(gs_tensor a, gs_tensor b, gs_tensor *result);
+
 /// Elementwise a == b (bool result, no gradient), with broadcasting. The caller owns `*result`.
 int32_t gs_eq(gs_tensor a, gs_tensor b, gs_tensor *result);
 
@@ -360,6 +368,89 @@ int32_t gs_sin(gs_tensor a, gs_tensor *result);
 
 /// Cosine (ints give float64). The caller owns `*result`.
 int32_t gs_cos(gs_tensor a, gs_tensor *result);
+
+/// Tangent (ints give float64). The caller owns `*result`.
+int32_t gs_tan(gs_tensor a, gs_tensor *result);
+
+/// Inverse sine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+int32_t gs_asin(gs_tensor a, gs_tensor *result);
+
+/// Inverse cosine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+int32_t gs_acos(gs_tensor a, gs_tensor *result);
+
+/// Inverse tangent (ints give float64). The caller owns `*result`.
+int32_t gs_atan(gs_tensor a, gs_tensor *result);
+
+/// Hyperbolic sine (ints give float64). The caller owns `*result`.
+int32_t gs_sinh(gs_tensor a, gs_tensor *result);
+
+/// Hyperbolic cosine (ints give float64). The caller owns `*result`.
+int32_t gs_cosh(gs_tensor a, gs_tensor *result);
+
+/// Inverse hyperbolic sine (ints give float64). The caller owns `*result`.
+int32_t gs_asinh(gs_tensor a, gs_tensor *result);
+
+/// Inverse hyperbolic cosine (NaN below 1; ints give float64). The caller owns `*result`.
+int32_t gs_acosh(gs_tensor a, gs_tensor *result);
+
+/// Inverse hyperbolic tangent (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+int32_t gs_atanh(gs_tensor a, gs_tensor *result);
+
+/// ln(1 + a), accurate for small a (ints give float64). The caller owns `*result`.
+int32_t gs_log1p(gs_tensor a, gs_tensor *result);
+
+/// e^a - 1, accurate for small a (ints give float64). The caller owns `*result`.
+int32_t gs_expm1(gs_tensor a, gs_tensor *result);
+
+/// Base-2 logarithm (ints give float64). The caller owns `*result`.
+int32_t gs_log2(gs_tensor a, gs_tensor *result);
+
+/// Base-10 logarithm (ints give float64). The caller owns `*result`.
+int32_t gs_log10(gs_tensor a, gs_tensor *result);
+
+/// 2^a (ints give float64). The caller owns `*result`.
+int32_t gs_exp2(gs_tensor a, gs_tensor *result);
+
+/// 1 / sqrt(a) (ints give float64). The caller owns `*result`.
+int32_t gs_rsqrt(gs_tensor a, gs_tensor *result);
+
+/// 1 / a (ints give float64, as PyTorch). The caller owns `*result`.
+int32_t gs_reciprocal(gs_tensor a, gs_tensor *result);
+
+/// The error function (ints give float64). The caller owns `*result`.
+int32_t gs_erf(gs_tensor a, gs_tensor *result);
+
+/// The largest integral value <= a, in a's dtype (zero gradient; bool refused). The caller owns `*result`.
+int32_t gs_floor(gs_tensor a, gs_tensor *result);
+
+/// The smallest integral value >= a, in a's dtype (zero gradient; bool refused). The caller owns `*result`.
+int32_t gs_ceil(gs_tensor a, gs_tensor *result);
+
+/// a rounded toward zero, in a's dtype (zero gradient; bool refused). The caller owns `*result`.
+int32_t gs_trunc(gs_tensor a, gs_tensor *result);
+
+/// a rounded to `decimals` decimal places, halves to even (NumPy's and PyTorch's rule), in a's
+/// dtype, with a zero gradient; integer tensors take only `decimals` 0. The caller owns `*result`.
+int32_t gs_round(gs_tensor a, int64_t decimals, gs_tensor *result);
+
+/// `a` limited to [min, max], where `min` and `max` are tensors broadcasting with `a` (a handle
+/// with id 0: no bound; at least one is needed); the three are promoted to a common dtype. The
+/// gradient goes to `a` where min <= a <= max, else to the bound it met. The caller owns `*result`.
+int32_t gs_clamp(gs_tensor a, gs_tensor min, gs_tensor max, gs_tensor *result);
+
+/// `a` limited to [min, max] given as scalars of kind `scalar_kind` (gs_scalar_kind), which
+/// promote as Python numbers do (gs_binary_scalar); `has_min` / `has_max` false: no such bound
+/// (at least one is needed). The caller owns `*result`.
+int32_t gs_clamp_scalar(gs_tensor a, double min, bool has_min, double max, bool has_max,
+                        int32_t scalar_kind, gs_tensor *result);
+
+/// `a` where `condition` (a bool tensor) is true, `b` elsewhere, the three broadcast together
+/// and `a`, `b` promoted to a common dtype; the gradient goes to the operand chosen. The caller
+/// owns `*result`.
+int32_t gs_where(gs_tensor condition, gs_tensor a, gs_tensor b, gs_tensor *result);
+
+/// start + weight * (end - start), the three broadcast together. The caller owns `*result`.
+int32_t gs_lerp(gs_tensor start, gs_tensor end, gs_tensor weight, gs_tensor *result);
 
 /// Matrix product with np.matmul's rules (1-D promotion, batch broadcasting), through BLAS.
 int32_t gs_matmul(gs_tensor a, gs_tensor b, gs_tensor *result);
@@ -618,6 +709,44 @@ int32_t gs_leaky_relu(gs_tensor a, double slope, gs_tensor *result);
 /// a * sigmoid(a) elementwise (ints give float64). The caller owns `*result`.
 int32_t gs_silu(gs_tensor a, gs_tensor *result);
 
+/// x * Phi(x), Phi the standard normal distribution function, or with `approximate_tanh` the
+/// tanh approximation 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) (ints give float64). The
+/// caller owns `*result`.
+int32_t gs_gelu(gs_tensor a, bool approximate_tanh, gs_tensor *result);
+
+/// a for a > 0, alpha * (e^a - 1) otherwise (ints give float64). The caller owns `*result`.
+int32_t gs_elu(gs_tensor a, double alpha, gs_tensor *result);
+
+/// scale * elu(a, alpha) with SELU's constants (ints give float64). The caller owns `*result`.
+int32_t gs_selu(gs_tensor a, gs_tensor *result);
+
+/// a for a > 0, alpha * (e^(a/alpha) - 1) otherwise; alpha must not be 0 (ints give float64).
+/// The caller owns `*result`.
+int32_t gs_celu(gs_tensor a, double alpha, gs_tensor *result);
+
+/// ln(1 + e^(beta a)) / beta, and a itself where beta * a > threshold; beta must not be 0 (ints
+/// give float64). The caller owns `*result`.
+int32_t gs_softplus(gs_tensor a, double beta, double threshold, gs_tensor *result);
+
+/// a * tanh(softplus(a)) (ints give float64). The caller owns `*result`.
+int32_t gs_mish(gs_tensor a, gs_tensor *result);
+
+/// a limited to [min_val, max_val] (min_val <= max_val), with a zero gradient at and beyond the
+/// bounds (ints give float64). The caller owns `*result`.
+int32_t gs_hardtanh(gs_tensor a, double min_val, double max_val, gs_tensor *result);
+
+/// min(max(a, 0), 6) (ints give float64). The caller owns `*result`.
+int32_t gs_relu6(gs_tensor a, gs_tensor *result);
+
+/// relu6(a + 3) / 6 (ints give float64). The caller owns `*result`.
+int32_t gs_hardsigmoid(gs_tensor a, gs_tensor *result);
+
+/// a * relu6(a + 3) / 6 (ints give float64). The caller owns `*result`.
+int32_t gs_hardswish(gs_tensor a, gs_tensor *result);
+
+/// ln(sigmoid(a)), without overflow (ints give float64). The caller owns `*result`.
+int32_t gs_logsigmoid(gs_tensor a, gs_tensor *result);
+
 /// Softmax of `a` along `axis` (negative counts from the end), or over every element when
 /// `all_axes` (then `axis` is ignored); same shape as `a`, ints give float64. The caller owns
 /// `*result`.
@@ -642,6 +771,42 @@ int32_t gs_leaky_relu_new(double alpha, gs_module *result);
 /// A Softmax layer along `axis`, or over every element when `all_axes`; the axis is checked
 /// against the input's rank at forward time. The caller owns `*result`.
 int32_t gs_softmax_new(int64_t axis, bool all_axes, gs_module *result);
+
+/// A GELU layer (exact, or the tanh approximation when `approximate_tanh`). The caller owns `*result`.
+int32_t gs_gelu_new(bool approximate_tanh, gs_module *result);
+
+/// An ELU layer. The caller owns `*result`.
+int32_t gs_elu_new(double alpha, gs_module *result);
+
+/// A SELU layer. The caller owns `*result`.
+int32_t gs_selu_new(gs_module *result);
+
+/// A CELU layer (alpha must not be 0). The caller owns `*result`.
+int32_t gs_celu_new(double alpha, gs_module *result);
+
+/// A Softplus layer (beta must not be 0). The caller owns `*result`.
+int32_t gs_softplus_new(double beta, double threshold, gs_module *result);
+
+/// A Mish layer. The caller owns `*result`.
+int32_t gs_mish_new(gs_module *result);
+
+/// A Hardtanh layer (min_val <= max_val). The caller owns `*result`.
+int32_t gs_hardtanh_new(double min_val, double max_val, gs_module *result);
+
+/// A ReLU6 layer. The caller owns `*result`.
+int32_t gs_relu6_new(gs_module *result);
+
+/// A Hardsigmoid layer. The caller owns `*result`.
+int32_t gs_hardsigmoid_new(gs_module *result);
+
+/// A Hardswish layer. The caller owns `*result`.
+int32_t gs_hardswish_new(gs_module *result);
+
+/// A LogSigmoid layer. The caller owns `*result`.
+int32_t gs_logsigmoid_new(gs_module *result);
+
+/// A SiLU layer. The caller owns `*result`.
+int32_t gs_silu_new(gs_module *result);
 
 /* ---- CheckpointAPI.swift --------------------------------------------------------------------- */
 

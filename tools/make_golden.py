@@ -21,6 +21,7 @@ Hessian-vector product ``hvp`` of ``sum(out * w)``, written out analytically in 
 """
 import argparse
 import itertools
+import math
 import operator
 import os
 import sys
@@ -552,13 +553,226 @@ def elementwise():
         for dtype, sa, sb in ((F64, (2, 3), (3,)), (F32, (), (4,)), (I64, (2, 2), (2, 2))):
             a, b = g.integers(sa, -1, 2, dtype), g.integers(sb, -1, 2, dtype)
             f.add(op, [("input", "a", a), ("input", "b", b)], run=lambda T, A, fn=fn: fn(T["a"], T["b"]))
+    for op, (fn, first, _) in TWO_ARGUMENT.items():
+        for dtype in FLOATS:
+            for sa, sb in (((2, 3), (2, 3)), ((2, 3), (3,)), ((), (2, 2))):
+                run, grad, _ = np_binary_second(fn, first, TWO_ARGUMENT[op][2])
+                f.add(op, [("input", "a", g.nonzero(sa, dtype)), ("input", "b", g.nonzero(sb, dtype))],
+                      ref=numpy_ref("PyDyNet 1.1 has no " + op), run=run, grad=grad)
+    for dtype in FLOATS:
+        for sc, sa, sb in (((2, 3), (2, 3), (2, 3)), ((3,), (2, 3), ()), ((2, 1), (1, 3), (2, 3))):
+            cond = g.rng.random(sc) < 0.5
+            f.add("where", [("const", "condition", cond), ("input", "a", g.normal(sa, dtype)), ("input", "b", g.normal(sb, dtype))],
+                  ref=numpy_ref("PyDyNet 1.1 has no where; the gradient goes to the operand chosen"),
+                  run=lambda X, A: np.where(X["condition"] != 0, X["a"], X["b"]), grad=np_where_grad)
+        for bounds in (("min", "max"), ("min",), ("max",)):
+            x = g.normal((2, 3), dtype, 2.0)
+            tensors = [("input", "x", x)] + [("input", name, g.normal((3,), dtype) + (0.7 if name == "max" else -0.7))
+                                              for name in bounds]
+            f.add("clamp", tensors, ref=numpy_ref(CLAMP), run=np_clamp_run, grad=np_clamp_grad)
+        x = g.normal((2, 3), dtype, 2.0)  # bounds crossing (min > max in places): the result is max
+        f.add("clamp", [("input", "x", x), ("input", "min", g.normal((2, 3), dtype)), ("input", "max", g.normal((3,), dtype))],
+              ref=numpy_ref(CLAMP), run=np_clamp_run, grad=np_clamp_grad)
+        for low, high in ((-0.5, 0.75), (None, 0.5), (-1, None)):
+            f.add("clamp_scalar", [("input", "x", g.normal((2, 3), dtype, 2.0))], attrs=[("min", low), ("max", high)],
+                  ref=numpy_ref(CLAMP), run=np_clamp_run, grad=np_clamp_grad)
+        for sw in ((2, 3), (), (3,)):
+            tensors = [("input", "start", g.normal((2, 3), dtype)), ("input", "end", g.normal((2, 3), dtype)),
+                       ("input", "weight", g.uniform(sw, dtype, 0.0, 1.0))]
+            f.add("lerp", tensors, ref=numpy_ref("PyDyNet 1.1 has no lerp"),
+                  run=lambda X, A: X["start"] + X["weight"] * (X["end"] - X["start"]), grad=np_lerp_grad)
+    f.add("clamp_scalar", [("const", "x", g.integers((2, 3), -5, 6))], attrs=[("min", -2), ("max", 3)], out_dtype=I64,
+          ref=numpy_ref("integer bounds keep an integer tensor's dtype"), run=np_clamp_run)
     return f
+
+
+# Binary float functions beyond PyDyNet: f(a, b), (fa, fb) and (faa, fab, fbb).
+TWO_ARGUMENT = {
+    "atan2": (np.arctan2, lambda a, b: (b / (a * a + b * b), -a / (a * a + b * b)),
+              lambda a, b: (-2 * a * b / (a * a + b * b) ** 2, (a * a - b * b) / (a * a + b * b) ** 2,
+                            2 * a * b / (a * a + b * b) ** 2)),
+    "hypot": (np.hypot, lambda a, b: (a / np.hypot(a, b), b / np.hypot(a, b)),
+              lambda a, b: (b * b / np.hypot(a, b) ** 3, -a * b / np.hypot(a, b) ** 3, a * a / np.hypot(a, b) ** 3)),
+}
+CLAMP = "max(x, min) then min(., max) (PyTorch): the gradient goes to x where min <= x <= max, else to the bound met"
+
+
+def np_where_grad(X, A, W):
+    chosen = np.broadcast_to(X["condition"] != 0, W[0].shape)
+    return {"a": unbroadcast(np.where(chosen, W[0], 0), X["a"].shape),
+            "b": unbroadcast(np.where(chosen, 0, W[0]), X["b"].shape)}
+
+
+def clamp_bounds(X, A):
+    """(min, max) of a clamp case: tensors by name, or the scalar attributes (None: no bound)."""
+    return X.get("min", A.get("min")), X.get("max", A.get("max"))
+
+
+def np_clamp_run(X, A):
+    low, high = clamp_bounds(X, A)
+    raised = X["x"] if low is None else np.where(X["x"] < low, low, X["x"])
+    return raised if high is None else np.where(raised > high, high, raised)
+
+
+def np_clamp_grad(X, A, W):
+    low, high = clamp_bounds(X, A)
+    x, w = np.broadcast_arrays(X["x"], W[0])[0], W[0]
+    below = np.zeros(w.shape, bool) if low is None else np.broadcast_to(x < low, w.shape)
+    raised = x if low is None else np.where(x < low, low, x)
+    above = np.zeros(w.shape, bool) if high is None else np.broadcast_to(raised > high, w.shape)
+    grads = {"x": unbroadcast(np.where(below | above, 0, w), X["x"].shape)}
+    if "min" in X:
+        grads["min"] = unbroadcast(np.where(below & ~above, w, 0), X["min"].shape)
+    if "max" in X:
+        grads["max"] = unbroadcast(np.where(above, w, 0), X["max"].shape)
+    return grads
+
+
+def np_lerp_grad(X, A, W):
+    w = np.broadcast_to(X["weight"], W[0].shape)
+    return {"start": unbroadcast(W[0] * (1 - w), X["start"].shape), "end": unbroadcast(W[0] * w, X["end"].shape),
+            "weight": unbroadcast(W[0] * (X["end"] - X["start"]), X["weight"].shape)}
 
 
 UNARY = {"neg": operator.neg, "abs": P.abs, "exp": P.exp, "log": P.log, "sqrt": P.sqrt, "square": P.square,
          "sign": P.sign, "sigmoid": P.sigmoid, "tanh": P.tanh}
 # Elementwise functions PyDyNet 1.1 lacks: NumPy's function and its derivative.
 NUMPY_UNARY = {"sin": (np.sin, np.cos), "cos": (np.cos, lambda x: -np.sin(x))}
+
+# PyTorch's elementwise functions beyond PyDyNet: f, f', f'' in float64 and how inputs are drawn
+# (inside each function's domain, away from poles).
+np_erf = np.vectorize(math.erf, otypes=[np.float64])
+LN2, LN10 = np.log(2.0), np.log(10.0)
+FUNCTIONS = {
+    "tan": (np.tan, lambda x: 1 / np.cos(x) ** 2, lambda x: 2 * np.tan(x) / np.cos(x) ** 2, "trig"),
+    "asin": (np.arcsin, lambda x: (1 - x * x) ** -0.5, lambda x: x * (1 - x * x) ** -1.5, "unit"),
+    "acos": (np.arccos, lambda x: -(1 - x * x) ** -0.5, lambda x: -x * (1 - x * x) ** -1.5, "unit"),
+    "atan": (np.arctan, lambda x: 1 / (1 + x * x), lambda x: -2 * x / (1 + x * x) ** 2, "normal"),
+    "sinh": (np.sinh, np.cosh, np.sinh, "normal"),
+    "cosh": (np.cosh, np.sinh, np.cosh, "normal"),
+    "asinh": (np.arcsinh, lambda x: (x * x + 1) ** -0.5, lambda x: -x * (x * x + 1) ** -1.5, "normal"),
+    "acosh": (np.arccosh, lambda x: (x * x - 1) ** -0.5, lambda x: -x * (x * x - 1) ** -1.5, "above1"),
+    "atanh": (np.arctanh, lambda x: 1 / (1 - x * x), lambda x: 2 * x / (1 - x * x) ** 2, "unit"),
+    "log1p": (np.log1p, lambda x: 1 / (1 + x), lambda x: -1 / (1 + x) ** 2, "positive"),
+    "expm1": (np.expm1, np.exp, np.exp, "normal"),
+    "log2": (np.log2, lambda x: 1 / (x * LN2), lambda x: -1 / (x * x * LN2), "positive"),
+    "log10": (np.log10, lambda x: 1 / (x * LN10), lambda x: -1 / (x * x * LN10), "positive"),
+    "exp2": (np.exp2, lambda x: LN2 * np.exp2(x), lambda x: LN2 ** 2 * np.exp2(x), "normal"),
+    "rsqrt": (lambda x: x ** -0.5, lambda x: -0.5 * x ** -1.5, lambda x: 0.75 * x ** -2.5, "positive"),
+    "reciprocal": (lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3, "nonzero"),
+    "erf": (np_erf, lambda x: 2 / np.sqrt(np.pi) * np.exp(-x * x),
+            lambda x: -4 * x / np.sqrt(np.pi) * np.exp(-x * x), "normal"),
+}
+# Rounding: flat almost everywhere, so a zero gradient (PyTorch's).
+ROUNDING = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.round}
+
+
+def draw_in_domain(g, draw, shape, dtype):
+    """Inputs for a FUNCTIONS entry: inside its domain and at least 0.1 from its poles."""
+    if draw == "trig":
+        return g.uniform(shape, dtype, -1.2, 1.2)
+    if draw == "unit":
+        return g.uniform(shape, dtype, -0.9, 0.9)
+    if draw == "above1":
+        return g.uniform(shape, dtype, 1.2, 3.0)
+    return getattr(g, draw)(shape, dtype)
+
+
+def off_integers(g, shape, dtype):
+    """Values whose fractional part is 0.2 or 0.7: away from the jumps of every rounding
+    function, so finite differences of a reader see the zero gradient."""
+    whole = np.floor(g.normal(shape, F64, 3.0))
+    return (whole + np.where(g.rng.random(shape) < 0.5, 0.2, 0.7)).astype(dtype)
+
+
+def away_from(x, kinks, gap=0.1):
+    """``x`` with every value within ``gap`` of a kink moved to ``gap`` past it."""
+    x = np.array(x)
+    for k in kinks:
+        close = np.abs(x - k) < gap
+        x[close] = np.where(x[close] >= k, k + gap, k - gap)
+    return x
+
+
+def np_softplus(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(np.minimum(beta * x, threshold))) / beta)
+
+
+def np_gelu_tanh():
+    """GELU's tanh approximation 0.5 x (1 + tanh u), u = k (x + c x^3): f, f', f'' of (x, A)."""
+    k, c = np.sqrt(2 / np.pi), 0.044715
+
+    def parts(x):
+        return np.tanh(k * (x + c * x ** 3)), k * (1 + 3 * c * x * x), 6 * k * c * x
+
+    def f(x, A):
+        return 0.5 * x * (1 + parts(x)[0])
+
+    def d1(x, A):
+        t, u1, _ = parts(x)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * u1
+
+    def d2(x, A):
+        t, u1, u2 = parts(x)
+        return (1 - t * t) * u1 + 0.5 * x * (1 - t * t) * (u2 - 2 * t * u1 * u1)
+    return f, d1, d2
+
+
+def np_mish():
+    """mish x tanh(softplus x): f, f', f'' of (x, A), with t = tanh(softplus x), s = sigmoid x."""
+    def f(x, A):
+        return x * np.tanh(np_softplus(x))
+
+    def d1(x, A):
+        t, s = np.tanh(np_softplus(x)), sigmoid64(x)
+        return t + x * (1 - t * t) * s
+
+    def d2(x, A):
+        t, s = np.tanh(np_softplus(x)), sigmoid64(x)
+        return 2 * (1 - t * t) * s + x * (1 - t * t) * s * (1 - s - 2 * t * s)
+    return f, d1, d2
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+PHI = lambda x: 0.5 * (1 + np_erf(x / np.sqrt(2)))  # noqa: E731
+DENSITY = lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi)  # noqa: E731
+# PyTorch's activations: (op, attrs, kinks to keep inputs away from, f, f', f'') with the
+# attributes as keyword arguments of gradswift.nn.functional.<op>.
+ACTIVATION_FUNCTIONS = [
+    ("F.gelu", [("approximate", "none")], (), lambda x, A: x * PHI(x),
+     lambda x, A: PHI(x) + x * DENSITY(x), lambda x, A: DENSITY(x) * (2 - x * x)),
+    ("F.gelu", [("approximate", "tanh")], (), *np_gelu_tanh()),
+    ("F.elu", [("alpha", 1.5)], (0.0,), lambda x, A: np.where(x > 0, x, A["alpha"] * np.expm1(x)),
+     lambda x, A: np.where(x > 0, 1.0, A["alpha"] * np.exp(x)), lambda x, A: np.where(x > 0, 0.0, A["alpha"] * np.exp(x))),
+    ("F.selu", [], (0.0,), lambda x, A: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)),
+     lambda x, A: SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(x)),
+     lambda x, A: SELU_SCALE * np.where(x > 0, 0.0, SELU_ALPHA * np.exp(x))),
+    ("F.celu", [("alpha", 0.5)], (0.0,), lambda x, A: np.where(x > 0, x, A["alpha"] * np.expm1(x / A["alpha"])),
+     lambda x, A: np.where(x > 0, 1.0, np.exp(x / A["alpha"])),
+     lambda x, A: np.where(x > 0, 0.0, np.exp(x / A["alpha"]) / A["alpha"])),
+    ("F.softplus", [("beta", 2.0), ("threshold", 3.0)], (1.5,), lambda x, A: np_softplus(x, A["beta"], A["threshold"]),
+     lambda x, A: np.where(A["beta"] * x > A["threshold"], 1.0, sigmoid64(A["beta"] * x)),
+     lambda x, A: np.where(A["beta"] * x > A["threshold"], 0.0,
+                           A["beta"] * sigmoid64(A["beta"] * x) * (1 - sigmoid64(A["beta"] * x)))),
+    ("F.mish", [], (), *np_mish()),
+    ("F.hardtanh", [("min_val", -0.5), ("max_val", 1.0)], (-0.5, 1.0),
+     lambda x, A: np.clip(x, A["min_val"], A["max_val"]),
+     lambda x, A: ((x > A["min_val"]) & (x < A["max_val"])).astype(F64), lambda x, A: zeros(x)),
+    ("F.relu6", [], (0.0, 6.0), lambda x, A: np.clip(x, 0, 6), lambda x, A: ((x > 0) & (x < 6)).astype(F64),
+     lambda x, A: zeros(x)),
+    ("F.hardsigmoid", [], (-3.0, 3.0), lambda x, A: np.clip(x / 6 + 0.5, 0, 1),
+     lambda x, A: ((x > -3) & (x < 3)) / 6.0, lambda x, A: zeros(x)),
+    ("F.hardswish", [], (-3.0, 3.0), lambda x, A: x * np.clip(x + 3, 0, 6) / 6,
+     lambda x, A: np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0)),
+     lambda x, A: np.where((x > -3) & (x < 3), 1 / 3, 0.0)),
+    ("F.logsigmoid", [], (), lambda x, A: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
+     lambda x, A: sigmoid64(-x), lambda x, A: -sigmoid64(x) * sigmoid64(-x)),
+]
+# The layers of those activations: (op, attrs) with PyTorch's constructor arguments.
+ACTIVATION_LAYERS = [("nn.GELU", [("approximate", "tanh")]), ("nn.SiLU", []), ("nn.ELU", [("alpha", 0.5)]),
+                     ("nn.SELU", []), ("nn.CELU", [("alpha", 2.0)]), ("nn.Softplus", [("beta", 1.0), ("threshold", 20.0)]),
+                     ("nn.Mish", []), ("nn.Hardtanh", [("min_val", -2.0), ("max_val", 2.0)]), ("nn.ReLU6", []),
+                     ("nn.Hardsigmoid", []), ("nn.Hardswish", []), ("nn.LogSigmoid", [])]
 
 
 def unary():
@@ -591,6 +805,26 @@ def unary():
         x = g.integers(shape, -3, 4) if dtype == I64 else g.normal(shape, dtype, scale=2.0)
         f.add("astype", [(role, "x", x)], attrs=[("dtype", target)], ref=numpy_ref(reason), out_dtype=np.dtype(target),
               run=lambda X, A: X["x"].astype(A["dtype"]), grad=lambda X, A, W: {"x": W[0]})
+    for op, (fn, derivative, _, draw) in FUNCTIONS.items():
+        for dtype in FLOATS:
+            for shape in ((2, 3), (), (0, 2)):
+                f.add(op, [("input", "x", draw_in_domain(g, draw, shape, dtype))], ref=numpy_ref("PyDyNet 1.1 has no " + op),
+                      run=lambda X, A, fn=fn: fn(X["x"]), grad=lambda X, A, W, d=derivative: {"x": W[0] * d(X["x"])})
+    flat = "PyDyNet 1.1 has no {}; the gradient is zero (PyTorch)"
+    for op, fn in ROUNDING.items():
+        for dtype in FLOATS:
+            f.add(op, [("input", "x", off_integers(g, (2, 3), dtype))], ref=numpy_ref(flat.format(op)),
+                  run=lambda X, A, fn=fn: fn(X["x"]), grad=lambda X, A, W: {"x": zeros(X["x"])})
+        f.add(op, [("const", "x", g.integers((2, 3), -5, 6))], ref=numpy_ref("integers are integral already: the dtype stays"),
+              out_dtype=I64, run=lambda X, A, fn=fn: fn(X["x"]))
+    halves = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5], F64)
+    f.add("round", [("input", "x", halves)], ref=numpy_ref("halves round to even (NumPy and PyTorch)"),
+          run=lambda X, A: np.round(X["x"]), grad=lambda X, A, W: {"x": zeros(X["x"])})
+    for dtype, decimals in ((F64, 2), (F32, 1), (F64, -1)):
+        x = (g.normal((2, 3), F64, 40.0).round(4) + 0.00013).astype(dtype)
+        f.add("round", [("input", "x", x)], attrs=[("decimals", decimals)], ref=numpy_ref("round(x * 10^d) / 10^d (PyTorch)"),
+              run=lambda X, A: np.round(X["x"] * 10.0 ** A["decimals"]) / 10.0 ** A["decimals"],
+              grad=lambda X, A, W: {"x": zeros(X["x"])})
     return f
 
 
@@ -775,7 +1009,32 @@ def activation():
                   ("nn.Softmax", [("axis", -1)], lambda A: pnn.Softmax(A["axis"]))]
         for op, attrs, make in layers:
             f.add(op, [("input", "x", g.normal((2, 3), dtype))], attrs=attrs, run=lambda T, A, make=make: make(A)(T["x"]))
+    for dtype in FLOATS:
+        for op, attrs, kinks, fn, d1, _ in ACTIVATION_FUNCTIONS:
+            for shape in ((2, 3), (7,), ()):
+                x = away_from(g.normal(shape, F64, 3.0), kinks).astype(dtype)
+                f.add(op, [("input", "x", x)], attrs=attrs, ref=numpy_ref(f"PyDyNet 1.1 has no {op[2:]} (PyTorch's definition)"),
+                      run=lambda X, A, fn=fn: fn(X["x"], A), grad=lambda X, A, W, d1=d1: {"x": W[0] * d1(X["x"], A)})
+        for op, attrs in ACTIVATION_LAYERS:
+            fn, d1 = ACTIVATION_OF_LAYER[op]
+            x = away_from(g.normal((2, 3), F64, 3.0), (-3.0, -2.0, 0.0, 2.0, 3.0, 6.0)).astype(dtype)
+            f.add(op, [("input", "x", x)], attrs=attrs, ref=numpy_ref(f"PyDyNet 1.1 has no {op[3:]} (PyTorch's layer)"),
+                  run=lambda X, A, fn=fn: fn(X["x"], A), grad=lambda X, A, W, d1=d1: {"x": W[0] * d1(X["x"], A)})
     return f
+
+
+def activation_of_layer():
+    """{layer op: (f, f')} of ACTIVATION_LAYERS, from the functional forms (attributes renamed)."""
+    functions = {(op, tuple(name for name, _ in attrs)): (fn, d1) for op, attrs, _, fn, d1, _ in ACTIVATION_FUNCTIONS}
+    silu = (lambda x, A: x * sigmoid64(x), lambda x, A: sigmoid64(x) * (1 + x * (1 - sigmoid64(x))))
+    table = {}
+    for op, attrs in ACTIVATION_LAYERS:
+        name = "F." + {"nn.GELU": "gelu", "nn.LogSigmoid": "logsigmoid"}.get(op, op[3:].lower())
+        table[op] = silu if op == "nn.SiLU" else functions[(name, tuple(n for n, _ in attrs))]
+    return table
+
+
+ACTIVATION_OF_LAYER = activation_of_layer()
 
 
 NONE_REDUCTION = "reduction='none' (PyTorch); PyDyNet has only 'mean' and 'sum'"
@@ -1218,10 +1477,13 @@ SECOND_ACTIVATIONS = {
 }
 
 
-def np_unary_second(f, d1, d2):
-    """(run, grad, hvp) of an elementwise f with derivatives d1 and d2: hvp = w f''(x) d."""
-    return (lambda X, A: f(X["x"]), lambda X, A, W: {"x": W[0] * d1(X["x"])},
-            lambda X, A, W, D: {"x": W[0] * d2(X["x"]) * D["x"]})
+def np_unary_second(f, d1, d2, with_attrs=False):
+    """(run, grad, hvp) of an elementwise f with derivatives d1 and d2: hvp = w f''(x) d. With
+    ``with_attrs`` the three also take the case's attributes: f(x, A)."""
+    if not with_attrs:
+        f, d1, d2 = (lambda fn: lambda x, A: fn(x))(f), (lambda fn: lambda x, A: fn(x))(d1), (lambda fn: lambda x, A: fn(x))(d2)
+    return (lambda X, A: f(X["x"], A), lambda X, A, W: {"x": W[0] * d1(X["x"], A)},
+            lambda X, A, W, D: {"x": W[0] * d2(X["x"], A) * D["x"]})
 
 
 LN15 = np.log(1.5)
@@ -1415,6 +1677,15 @@ def second():
         for st, reduction in (((3, 2), "mean"), ((3, 2), "sum"), ((3, 2), "none"), ((2,), "mean")):
             add("F.mse_loss", [("pred", g.normal((3, 2), dtype)), ("target", g.normal(st, dtype))], *np_mse_second(),
                 attrs=[("reduction", reduction)])
+    for dtype in FLOATS:
+        for op, (fn, d1, d2, draw) in FUNCTIONS.items():
+            add(op, [("x", draw_in_domain(g, draw, (2, 3), dtype))], *np_unary_second(fn, d1, d2))
+        for op, attrs, kinks, fn, d1, d2 in ACTIVATION_FUNCTIONS:
+            x = away_from(g.normal((2, 3), F64, 3.0), kinks).astype(dtype)
+            add(op, [("x", x)], *np_unary_second(fn, d1, d2, with_attrs=True), attrs=attrs)
+        for op, (fn, first, second_) in TWO_ARGUMENT.items():
+            for sa, sb in (((2, 3), (2, 3)), ((2, 3), (3,))):
+                add(op, [("a", g.nonzero(sa, dtype)), ("b", g.nonzero(sb, dtype))], *np_binary_second(fn, first, second_))
     return f
 
 

@@ -48,6 +48,20 @@ public func gsMinimum(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePoi
     binaryCall("gs_minimum", Ops.minimum, a, b, result)
 }
 
+/// The angle of the point (b, a), in [-pi, pi] (ints give float64), with broadcasting.
+/// The caller owns `*result`.
+@c(gs_atan2)
+public func gsAtan2(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    binaryCall("gs_atan2", Ops.atan2, a, b, result)
+}
+
+/// sqrt(a^2 + b^2) without overflow (ints give float64), with broadcasting. The caller owns
+/// `*result`.
+@c(gs_hypot)
+public func gsHypot(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    binaryCall("gs_hypot", Ops.hypot, a, b, result)
+}
+
 /// Elementwise a == b (bool result, no gradient), with broadcasting. The caller owns `*result`.
 @c(gs_eq)
 public func gsEq(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
@@ -182,6 +196,182 @@ public func gsSin(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) ->
 @c(gs_cos)
 public func gsCos(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_cos", Ops.cos, a, result)
+}
+
+/// Tangent (ints give float64). The caller owns `*result`.
+@c(gs_tan)
+public func gsTan(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_tan", Ops.tan, a, result)
+}
+
+/// Inverse sine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+@c(gs_asin)
+public func gsAsin(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_asin", Ops.asin, a, result)
+}
+
+/// Inverse cosine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+@c(gs_acos)
+public func gsAcos(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_acos", Ops.acos, a, result)
+}
+
+/// Inverse tangent (ints give float64). The caller owns `*result`.
+@c(gs_atan)
+public func gsAtan(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_atan", Ops.atan, a, result)
+}
+
+/// Hyperbolic sine (ints give float64). The caller owns `*result`.
+@c(gs_sinh)
+public func gsSinh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_sinh", Ops.sinh, a, result)
+}
+
+/// Hyperbolic cosine (ints give float64). The caller owns `*result`.
+@c(gs_cosh)
+public func gsCosh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_cosh", Ops.cosh, a, result)
+}
+
+/// Inverse hyperbolic sine (ints give float64). The caller owns `*result`.
+@c(gs_asinh)
+public func gsAsinh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_asinh", Ops.asinh, a, result)
+}
+
+/// Inverse hyperbolic cosine (NaN below 1; ints give float64). The caller owns `*result`.
+@c(gs_acosh)
+public func gsAcosh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_acosh", Ops.acosh, a, result)
+}
+
+/// Inverse hyperbolic tangent (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+@c(gs_atanh)
+public func gsAtanh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_atanh", Ops.atanh, a, result)
+}
+
+/// ln(1 + a), accurate for small a (ints give float64). The caller owns `*result`.
+@c(gs_log1p)
+public func gsLog1p(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_log1p", Ops.log1p, a, result)
+}
+
+/// e^a - 1, accurate for small a (ints give float64). The caller owns `*result`.
+@c(gs_expm1)
+public func gsExpm1(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_expm1", Ops.expm1, a, result)
+}
+
+/// Base-2 logarithm (ints give float64). The caller owns `*result`.
+@c(gs_log2)
+public func gsLog2(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_log2", Ops.log2, a, result)
+}
+
+/// Base-10 logarithm (ints give float64). The caller owns `*result`.
+@c(gs_log10)
+public func gsLog10(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_log10", Ops.log10, a, result)
+}
+
+/// 2^a (ints give float64). The caller owns `*result`.
+@c(gs_exp2)
+public func gsExp2(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_exp2", Ops.exp2, a, result)
+}
+
+/// 1 / sqrt(a) (ints give float64). The caller owns `*result`.
+@c(gs_rsqrt)
+public func gsRsqrt(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_rsqrt", Ops.rsqrt, a, result)
+}
+
+/// 1 / a (ints give float64, as PyTorch). The caller owns `*result`.
+@c(gs_reciprocal)
+public func gsReciprocal(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_reciprocal", Ops.reciprocal, a, result)
+}
+
+/// The error function (ints give float64). The caller owns `*result`.
+@c(gs_erf)
+public func gsErf(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_erf", Ops.erf, a, result)
+}
+
+/// The largest integral value <= a, in a's dtype (zero gradient; bool refused). The caller owns `*result`.
+@c(gs_floor)
+public func gsFloor(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_floor", Ops.floor, a, result)
+}
+
+/// The smallest integral value >= a, in a's dtype (zero gradient; bool refused). The caller owns `*result`.
+@c(gs_ceil)
+public func gsCeil(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_ceil", Ops.ceil, a, result)
+}
+
+/// a rounded toward zero, in a's dtype (zero gradient; bool refused). The caller owns `*result`.
+@c(gs_trunc)
+public func gsTrunc(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    unaryCall("gs_trunc", Ops.trunc, a, result)
+}
+
+/// a rounded to `decimals` decimal places, halves to even (NumPy's and PyTorch's rule), in a's
+/// dtype, with a zero gradient; integer tensors take only `decimals` 0. The caller owns `*result`.
+@c(gs_round)
+public func gsRound(_ a: gs_tensor, _ decimals: Int64, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_round", result) {
+        try Ops.round(try tensor(a, "gs_round", "a"), decimals: Int(clamping: decimals))
+    }
+}
+
+/// `a` limited to [min, max], where `min` and `max` are tensors broadcasting with `a` (a handle
+/// with id 0: no bound; at least one is needed); the three are promoted to a common dtype. The
+/// gradient goes to `a` where min <= a <= max, else to the bound it met. The caller owns `*result`.
+@c(gs_clamp)
+public func gsClamp(_ a: gs_tensor, _ min: gs_tensor, _ max: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_clamp", result) {
+        let name = "gs_clamp"
+        return try Ops.clamp(try tensor(a, name, "a"), min: try optionalTensor(min, name, "min"),
+                             max: try optionalTensor(max, name, "max"))
+    }
+}
+
+/// `a` limited to [min, max] given as scalars of kind `scalar_kind` (gs_scalar_kind), which
+/// promote as Python numbers do (gs_binary_scalar); `has_min` / `has_max` false: no such bound
+/// (at least one is needed). The caller owns `*result`.
+@c(gs_clamp_scalar)
+public func gsClampScalar(_ a: gs_tensor, _ min: Double, _ hasMin: Bool, _ max: Double, _ hasMax: Bool,
+                          _ scalarKind: Int32, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_clamp_scalar", result) {
+        let name = "gs_clamp_scalar"
+        return try Ops.clamp(try tensor(a, name, "a"), min: hasMin ? min : nil, max: hasMax ? max : nil,
+                             kind: try decodeScalarKind(scalarKind, name))
+    }
+}
+
+/// `a` where `condition` (a bool tensor) is true, `b` elsewhere, the three broadcast together
+/// and `a`, `b` promoted to a common dtype; the gradient goes to the operand chosen. The caller
+/// owns `*result`.
+@c(gs_where)
+public func gsWhere(_ condition: gs_tensor, _ a: gs_tensor, _ b: gs_tensor,
+                    _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_where", result) {
+        try Ops.where(try tensor(condition, "gs_where", "condition"), try tensor(a, "gs_where", "a"),
+                      try tensor(b, "gs_where", "b"))
+    }
+}
+
+/// start + weight * (end - start), the three broadcast together. The caller owns `*result`.
+@c(gs_lerp)
+public func gsLerp(_ start: gs_tensor, _ end: gs_tensor, _ weight: gs_tensor,
+                   _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_lerp", result) {
+        try Ops.lerp(try tensor(start, "gs_lerp", "start"), try tensor(end, "gs_lerp", "end"),
+                     weight: try tensor(weight, "gs_lerp", "weight"))
+    }
 }
 
 // MARK: Linear algebra

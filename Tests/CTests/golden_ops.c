@@ -159,6 +159,41 @@ UNARY_OP(gs_sigmoid)
 UNARY_OP(gs_tanh)
 UNARY_OP(gs_relu)
 UNARY_OP(gs_silu)
+UNARY_OP(gs_selu)
+UNARY_OP(gs_mish)
+UNARY_OP(gs_relu6)
+UNARY_OP(gs_hardsigmoid)
+UNARY_OP(gs_hardswish)
+UNARY_OP(gs_logsigmoid)
+
+/* round, with the decimals attribute (0 when absent). */
+static int32_t op_round(golden_case *c, golden_result *r) {
+    int64_t decimals = golden_has_attr(c, "decimals") ? golden_int(c, "decimals") : 0;
+    return one(r, gs_round(need(c, "x"), decimals, r->outputs));
+}
+
+/* clamp with tensor bounds (either may be missing). */
+static int32_t op_clamp(golden_case *c, golden_result *r) {
+    return one(r, gs_clamp(need(c, "x"), golden_handle(c, "min"), golden_handle(c, "max"), r->outputs));
+}
+
+/* clamp with scalar bounds (none: no bound); int bounds when every given bound is an int. */
+static int32_t op_clamp_scalar(golden_case *c, golden_result *r) {
+    bool has_min = !is_none(c, "min"), has_max = !is_none(c, "max");
+    bool integral = (!has_min || strcmp(golden_attr_named(c, "min")->type, "int") == 0) &&
+                    (!has_max || strcmp(golden_attr_named(c, "max")->type, "int") == 0);
+    return one(r, gs_clamp_scalar(need(c, "x"), has_min ? golden_float(c, "min") : 0, has_min,
+                                  has_max ? golden_float(c, "max") : 0, has_max,
+                                  integral ? GS_SCALAR_KIND_INT : GS_SCALAR_KIND_FLOAT, r->outputs));
+}
+
+static int32_t op_where(golden_case *c, golden_result *r) {
+    return one(r, gs_where(need(c, "condition"), need(c, "a"), need(c, "b"), r->outputs));
+}
+
+static int32_t op_lerp(golden_case *c, golden_result *r) {
+    return one(r, gs_lerp(need(c, "start"), need(c, "end"), need(c, "weight"), r->outputs));
+}
 
 static int32_t op_astype(golden_case *c, golden_result *r) {
     return one(r, gs_tensor_astype(need(c, "x"), golden_dtype_code(golden_str(c, "dtype")), r->outputs));
@@ -302,6 +337,26 @@ static int32_t op_leaky_relu(golden_case *c, golden_result *r) {
     return one(r, gs_leaky_relu(need(c, "x"), golden_float(c, "alpha"), r->outputs));
 }
 
+static int32_t op_gelu(golden_case *c, golden_result *r) {
+    return one(r, gs_gelu(need(c, "x"), strcmp(golden_str(c, "approximate"), "tanh") == 0, r->outputs));
+}
+
+static int32_t op_elu(golden_case *c, golden_result *r) {
+    return one(r, gs_elu(need(c, "x"), golden_float(c, "alpha"), r->outputs));
+}
+
+static int32_t op_celu(golden_case *c, golden_result *r) {
+    return one(r, gs_celu(need(c, "x"), golden_float(c, "alpha"), r->outputs));
+}
+
+static int32_t op_softplus(golden_case *c, golden_result *r) {
+    return one(r, gs_softplus(need(c, "x"), golden_float(c, "beta"), golden_float(c, "threshold"), r->outputs));
+}
+
+static int32_t op_hardtanh(golden_case *c, golden_result *r) {
+    return one(r, gs_hardtanh(need(c, "x"), golden_float(c, "min_val"), golden_float(c, "max_val"), r->outputs));
+}
+
 static int32_t op_softmax(golden_case *c, golden_result *r) {
     bool all = is_none(c, "axis");
     return one(r, gs_softmax(need(c, "x"), all ? 0 : golden_int(c, "axis"), all, r->outputs));
@@ -403,6 +458,18 @@ LAYER(relu_layer, gs_relu_new(&r->module))
 LAYER(sigmoid_layer, gs_sigmoid_new(&r->module))
 LAYER(tanh_layer, gs_tanh_new(&r->module))
 LAYER(leaky_relu_layer, gs_leaky_relu_new(golden_float(c, "alpha"), &r->module))
+LAYER(gelu_layer, gs_gelu_new(strcmp(golden_str(c, "approximate"), "tanh") == 0, &r->module))
+LAYER(silu_layer, gs_silu_new(&r->module))
+LAYER(elu_layer, gs_elu_new(golden_float(c, "alpha"), &r->module))
+LAYER(selu_layer, gs_selu_new(&r->module))
+LAYER(celu_layer, gs_celu_new(golden_float(c, "alpha"), &r->module))
+LAYER(softplus_layer, gs_softplus_new(golden_float(c, "beta"), golden_float(c, "threshold"), &r->module))
+LAYER(mish_layer, gs_mish_new(&r->module))
+LAYER(hardtanh_layer, gs_hardtanh_new(golden_float(c, "min_val"), golden_float(c, "max_val"), &r->module))
+LAYER(relu6_layer, gs_relu6_new(&r->module))
+LAYER(hardsigmoid_layer, gs_hardsigmoid_new(&r->module))
+LAYER(hardswish_layer, gs_hardswish_new(&r->module))
+LAYER(logsigmoid_layer, gs_logsigmoid_new(&r->module))
 LAYER(mse_loss_layer, gs_mse_loss_new(reduction_code(c), &r->module))
 LAYER(nll_loss_layer, gs_nll_loss_new(reduction_code(c), &r->module))
 LAYER(cross_entropy_loss_layer, gs_cross_entropy_loss_new(reduction_code(c), &r->module))
@@ -482,6 +549,15 @@ const golden_op golden_ops[] = {
     {"F.tanh", op_gs_tanh}, {"F.softmax", op_softmax}, {"F.log_softmax", op_log_softmax},
     {"nn.ReLU", op_relu_layer}, {"nn.Sigmoid", op_sigmoid_layer}, {"nn.Tanh", op_tanh_layer},
     {"nn.LeakyReLU", op_leaky_relu_layer}, {"nn.Softmax", op_softmax_layer},
+    {"round", op_round}, {"clamp", op_clamp}, {"clamp_scalar", op_clamp_scalar}, {"where", op_where},
+    {"lerp", op_lerp},
+    {"F.gelu", op_gelu}, {"F.elu", op_elu}, {"F.selu", op_gs_selu}, {"F.celu", op_celu}, {"F.softplus", op_softplus},
+    {"F.mish", op_gs_mish}, {"F.hardtanh", op_hardtanh}, {"F.relu6", op_gs_relu6},
+    {"F.hardsigmoid", op_gs_hardsigmoid}, {"F.hardswish", op_gs_hardswish}, {"F.logsigmoid", op_gs_logsigmoid},
+    {"nn.GELU", op_gelu_layer}, {"nn.SiLU", op_silu_layer}, {"nn.ELU", op_elu_layer}, {"nn.SELU", op_selu_layer},
+    {"nn.CELU", op_celu_layer}, {"nn.Softplus", op_softplus_layer}, {"nn.Mish", op_mish_layer},
+    {"nn.Hardtanh", op_hardtanh_layer}, {"nn.ReLU6", op_relu6_layer}, {"nn.Hardsigmoid", op_hardsigmoid_layer},
+    {"nn.Hardswish", op_hardswish_layer}, {"nn.LogSigmoid", op_logsigmoid_layer},
     {"F.mse_loss", op_gs_mse_loss}, {"F.nll_loss", op_gs_nll_loss}, {"F.cross_entropy_loss", op_gs_cross_entropy},
     {"nn.MSELoss", op_mse_loss_layer}, {"nn.NLLLoss", op_nll_loss_layer},
     {"nn.CrossEntropyLoss", op_cross_entropy_loss_layer},

@@ -743,7 +743,12 @@ static uint64_t fit_operand(const char *name) {
    function when a rule applies and the dice say so; -1 when there is none of that kind. */
 static int live_handle(const char *name, int kind) {
     int i = -1;
-    if (kind == FZ_TENSOR && !C->has_primary && chance(55))
+    if (kind == FZ_TENSOR && strcmp(name, "condition") == 0 && chance(70)) {
+        /* gs_where's condition: mostly a bool tensor, whose shape the operands then fit */
+        int64_t shape[4];
+        int nd = random_shape(shape, 0, 3);
+        i = pool_find(make_tensor(GS_DTYPE_BOOL, shape, nd, false, 0, 1));
+    } else if (kind == FZ_TENSOR && !C->has_primary && chance(55))
         i = pool_find(fit_primary());
     else if (kind == FZ_TENSOR && C->set_param[0] && chance(70))
         i = pool_find(like_parameter());
@@ -2749,6 +2754,9 @@ static const char *const module_ctors[] = {
     "gs_rnn_new", "gs_lstm_new", "gs_gru_new", "gs_rnn_cell_new", "gs_lstm_cell_new",
     "gs_gru_cell_new", "gs_sigmoid_new", "gs_tanh_new", "gs_relu_new", "gs_leaky_relu_new",
     "gs_softmax_new", "gs_mse_loss_new", "gs_nll_loss_new", "gs_cross_entropy_loss_new",
+    "gs_gelu_new", "gs_elu_new", "gs_selu_new", "gs_celu_new", "gs_softplus_new", "gs_mish_new",
+    "gs_hardtanh_new", "gs_relu6_new", "gs_hardsigmoid_new", "gs_hardswish_new", "gs_logsigmoid_new",
+    "gs_silu_new",
 };
 
 /* A module made by its generated wrapper with valid arguments only; -1 when none was made. */

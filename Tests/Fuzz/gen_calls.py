@@ -30,7 +30,7 @@ from pathlib import Path
 HANDLE_KINDS = {"gs_tensor": "FZ_TENSOR", "gs_module": "FZ_MODULE", "gs_optimizer": "FZ_OPTIM",
                 "gs_scheduler": "FZ_SCHED", "gs_checkpoint": "FZ_CKPT"}
 # Tensor parameters for which a handle with id 0 means "none" (so is valid).
-OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient"}
+OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient", "min", "max"}
 OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm"}
 
 # int64_t scalar parameters -> generator role.
@@ -44,6 +44,7 @@ INT64_ROLES = {
     "padding_idx": "FZ_I_INDEX", "index": "FZ_I_INDEX", "layer": "FZ_I_INDEX",
     "epoch": "FZ_I_EPOCH", "last_epoch": "FZ_I_EPOCH", "t_max": "FZ_I_EPOCH",
     "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH", "hook_id": "FZ_I_HOOK",
+    "decimals": "FZ_I_INDEX",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -70,7 +71,8 @@ DOUBLE_ROLES = {
     "gain": "FZ_D_ANY", "std": "FZ_D_POS", "lr": "FZ_D_RATE", "eps": "FZ_D_EPS",
     "weight_decay": "FZ_D_RATE", "momentum": "FZ_D_RATE", "beta1": "FZ_D_RATE",
     "beta2": "FZ_D_RATE", "rho": "FZ_D_RATE", "gamma": "FZ_D_RATE", "eta_min": "FZ_D_RATE",
-    "p": "FZ_D_RATE",
+    "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
+    "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

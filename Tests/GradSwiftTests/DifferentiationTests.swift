@@ -14,11 +14,17 @@ final class DifferentiationTests: XCTestCase {
     }
 
     func testEveryTableOpTwiceOverSameAndBroadcastShapes() throws {
+        // Inputs in 0.5...1.5, or where the op is smooth: inside the inverse functions' domains,
+        // and between the jumps of the rounding functions.
+        let domains: [String: ClosedRange<Double>] = [
+            "asin": -0.8...0.8, "acos": -0.8...0.8, "atanh": -0.8...0.8, "acosh": 1.5...2.5,
+            "floor": 0.2...0.4, "ceil": 0.2...0.4, "trunc": 0.2...0.4, "round": 0.2...0.4,
+        ]
         for entry in OpTable.all where entry.differentiable {
             let shapes: [[[Int]]] = entry.arity == 1 ? [[[2, 3]]] : [[[2, 3], [2, 3]], [[2, 3], [3]], [[1, 3], [2, 1]]]
             for operandShapes in shapes {
                 var random = Draws(seed: UInt64(entry.name.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) }))
-                let inputs = try operandShapes.map { try random.tensor($0, in: 0.5...1.5) }
+                let inputs = try operandShapes.map { try random.tensor($0, in: domains[entry.name] ?? 0.5...1.5) }
                 try checkTwice(entry.name) { [try entry($0)] }(inputs)
             }
         }
@@ -89,6 +95,22 @@ final class DifferentiationTests: XCTestCase {
         }([x])
         try checkTwice("leaky_relu") { [try Ops.leakyRelu($0[0], slope: 0.1)] }([try r.tensor([2, 3], in: -1.5...(-0.5))])
         try checkTwice("where") { v in [try Ops.where(try Ops.gt(v[0], v[1]), v[0], v[1])] }([x, try r.tensor([4])])
+        try checkTwice("clamp") { v in [try Ops.clamp(v[0], min: v[1], max: v[2])] }([x, try r.tensor([4]), try r.tensor([3, 1])])
+        try checkTwice("lerp") { v in [try Ops.lerp(v[0], v[1], weight: v[2])] }([x, try r.tensor([4]), try r.tensor([3, 1])])
+    }
+
+    func testParametricActivationsTwice() throws {
+        // Both sides of each kink (the inputs avoid the kinks themselves).
+        var r = Draws(seed: 15)
+        let negative = try r.tensor([2, 3], in: -2.5...(-0.5)), positive = try r.tensor([2, 3], in: 0.5...2.5)
+        for x in [negative, positive] {
+            try checkTwice("elu") { [try Ops.elu($0[0], alpha: 1.5)] }([x])
+            try checkTwice("celu") { [try Ops.celu($0[0], alpha: 0.5)] }([x])
+            try checkTwice("softplus") { [try Ops.softplus($0[0], beta: 2, threshold: 3)] }([x])
+            try checkTwice("hardtanh") { [try Ops.hardtanh($0[0], min: -2.7, max: 2.7)] }([x])
+            try checkTwice("relu6") { [try Ops.relu6($0[0])] }([x])
+            try checkTwice("gelu tanh") { [try Ops.gelu($0[0], approximateTanh: true)] }([x])
+        }
     }
 
     func testCompositeBackwardsToTheThirdOrder() throws {

@@ -217,6 +217,17 @@ final class GoldenRun {
         }
     }
 
+    /// A number or none attribute: nil for none, else its value and whether it was written as
+    /// an int (a Python int, which promotes as one).
+    func optionalNumber(_ name: String) throws -> (value: Double, isIntegral: Bool)? {
+        switch try attr(name) {
+        case .none: return nil
+        case .int(let v): return (Double(v), true)
+        case .float(let v): return (v, false)
+        default: throw Missing(description: "'\(name)' is not a number or none")
+        }
+    }
+
     func bool(_ name: String) throws -> Bool {
         guard case .bool(let v) = try attr(name) else { throw Missing(description: "'\(name)' is not a bool") }
         return v
@@ -332,6 +343,36 @@ private let goldenOps: [String: GoldenOp] = [
     "F.sigmoid": unary(Ops.sigmoid), "F.tanh": unary(Ops.tanh),
     "F.softmax": { r in [try Ops.softmax(try r["x"], axis: try r.optionalInt("axis"))] },
     "F.log_softmax": { r in [try Ops.logSoftmax(try r["x"], axis: try r.optionalInt("axis"))] },
+    "F.gelu": { r in [try Ops.gelu(try r["x"], approximateTanh: try r.string("approximate") == "tanh")] },
+    "F.elu": { r in [try Ops.elu(try r["x"], alpha: try r.double("alpha"))] },
+    "F.selu": unary(Ops.selu),
+    "F.celu": { r in [try Ops.celu(try r["x"], alpha: try r.double("alpha"))] },
+    "F.softplus": { r in [try Ops.softplus(try r["x"], beta: try r.double("beta"), threshold: try r.double("threshold"))] },
+    "F.mish": unary(Ops.mish),
+    "F.hardtanh": { r in [try Ops.hardtanh(try r["x"], min: try r.double("min_val"), max: try r.double("max_val"))] },
+    "F.relu6": unary(Ops.relu6), "F.hardsigmoid": unary(Ops.hardsigmoid), "F.hardswish": unary(Ops.hardswish),
+    "F.logsigmoid": unary(Ops.logsigmoid),
+    "nn.GELU": layer { r in ElementwiseActivation.gelu(approximateTanh: try r.string("approximate") == "tanh") },
+    "nn.SiLU": layer { _ in ElementwiseActivation.silu() },
+    "nn.ELU": layer { r in ElementwiseActivation.elu(alpha: try r.double("alpha")) },
+    "nn.SELU": layer { _ in ElementwiseActivation.selu() },
+    "nn.CELU": layer { r in try ElementwiseActivation.celu(alpha: try r.double("alpha")) },
+    "nn.Softplus": layer { r in try ElementwiseActivation.softplus(beta: try r.double("beta"), threshold: try r.double("threshold")) },
+    "nn.Mish": layer { _ in ElementwiseActivation.mish() },
+    "nn.Hardtanh": layer { r in try ElementwiseActivation.hardtanh(min: try r.double("min_val"), max: try r.double("max_val")) },
+    "nn.ReLU6": layer { _ in ElementwiseActivation.relu6() },
+    "nn.Hardsigmoid": layer { _ in ElementwiseActivation.hardsigmoid() },
+    "nn.Hardswish": layer { _ in ElementwiseActivation.hardswish() },
+    "nn.LogSigmoid": layer { _ in ElementwiseActivation.logsigmoid() },
+    "round": { r in [try Ops.round(try r["x"], decimals: r.c.attrs["decimals"] == nil ? 0 : try r.int("decimals"))] },
+    "clamp": { r in [try Ops.clamp(try r["x"], min: r.optional("min"), max: r.optional("max"))] },
+    "clamp_scalar": { r in
+        let (low, high) = (try r.optionalNumber("min"), try r.optionalNumber("max"))
+        let integral = [low, high].allSatisfy { $0.map { $0.isIntegral } ?? true }
+        return [try Ops.clamp(try r["x"], min: low?.value, max: high?.value, kind: integral ? .int : .float)]
+    },
+    "where": { r in [try Ops.where(try r["condition"], try r["a"], try r["b"])] },
+    "lerp": { r in [try Ops.lerp(try r["start"], try r["end"], weight: try r["weight"])] },
     "nn.ReLU": layer { _ in ReLU() }, "nn.Sigmoid": layer { _ in Sigmoid() }, "nn.Tanh": layer { _ in Tanh() },
     "nn.LeakyReLU": layer { r in LeakyReLU(alpha: try r.double("alpha")) },
     "nn.Softmax": layer { r in Softmax(axis: try r.optionalInt("axis")) },

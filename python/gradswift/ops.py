@@ -8,12 +8,16 @@ from ctypes import c_uint64
 
 from ._convert import shape_array
 from ._lib import error, lib
-from .tensor import BINARY_CODES, as_tensor, axes_array, binary, call, dims, wrap
+from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, weak_scalar, wrap
 
 __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "min", "max",
            "argmax", "argmin", "maximum", "minimum", "exp", "log", "sign", "reshape", "transpose",
            "swapaxes", "concat", "sigmoid", "tanh", "sqrt", "square", "vsplit", "hsplit",
-           "dsplit", "split", "unsqueeze", "squeeze", "sin", "cos"]
+           "dsplit", "split", "unsqueeze", "squeeze", "sin", "cos",
+           "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+           "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "hypot",
+           "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf",
+           "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp"]
 
 
 def _binary_function(name, doc):
@@ -57,6 +61,73 @@ sqrt = _unary_function("sqrt", "Element-wise square root.")
 square = _unary_function("square", "Element-wise square.")
 sin = _unary_function("sin", "Element-wise sine (int and bool give float64).")
 cos = _unary_function("cos", "Element-wise cosine (int and bool give float64).")
+tan = _unary_function("tan", "Element-wise tangent (int and bool give float64).")
+asin = arcsin = _unary_function("asin", "Element-wise inverse sine (NaN outside [-1, 1]).")
+acos = arccos = _unary_function("acos", "Element-wise inverse cosine (NaN outside [-1, 1]).")
+atan = arctan = _unary_function("atan", "Element-wise inverse tangent.")
+sinh = _unary_function("sinh", "Element-wise hyperbolic sine.")
+cosh = _unary_function("cosh", "Element-wise hyperbolic cosine.")
+asinh = arcsinh = _unary_function("asinh", "Element-wise inverse hyperbolic sine.")
+acosh = arccosh = _unary_function("acosh", "Element-wise inverse hyperbolic cosine (NaN below 1).")
+atanh = arctanh = _unary_function("atanh", "Element-wise inverse hyperbolic tangent (NaN outside [-1, 1]).")
+log1p = _unary_function("log1p", "Element-wise ln(1 + x), accurate for small x.")
+expm1 = _unary_function("expm1", "Element-wise e^x - 1, accurate for small x.")
+log2 = _unary_function("log2", "Element-wise base-2 logarithm.")
+log10 = _unary_function("log10", "Element-wise base-10 logarithm.")
+exp2 = _unary_function("exp2", "Element-wise 2^x.")
+rsqrt = _unary_function("rsqrt", "Element-wise 1 / sqrt(x).")
+reciprocal = _unary_function("reciprocal", "Element-wise 1 / x (int and bool give float64, as PyTorch).")
+erf = _unary_function("erf", "Element-wise error function.")
+floor = _unary_function("floor", "Element-wise largest integer <= x, in x's dtype (zero gradient).")
+ceil = _unary_function("ceil", "Element-wise smallest integer >= x, in x's dtype (zero gradient).")
+trunc = fix = _unary_function("trunc", "Element-wise rounding toward zero, in x's dtype (zero gradient).")
+
+
+def atan2(input, other):
+    """The angle of the point (other, input), in [-pi, pi], elementwise with broadcasting."""
+    return as_tensor(input).atan2(other)
+
+
+arctan2 = atan2
+
+
+def hypot(input, other):
+    """sqrt(input^2 + other^2) without overflow, elementwise with broadcasting."""
+    return as_tensor(input).hypot(other)
+
+
+def round(input, decimals=0):
+    """``input`` rounded to ``decimals`` places, halves to even (see ``Tensor.round``)."""
+    return as_tensor(input).round(decimals)
+
+
+def clamp(input, min=None, max=None):
+    """``input`` limited to [min, max] (see ``Tensor.clamp``)."""
+    return as_tensor(input).clamp(min, max)
+
+
+def clip(a, a_min=None, a_max=None):
+    """NumPy's name for ``clamp``: ``a`` limited to [a_min, a_max]."""
+    return as_tensor(a).clamp(a_min, a_max)
+
+
+def where(condition, input, other):
+    """``input`` where the bool tensor ``condition`` is true, ``other`` elsewhere, the three
+    broadcast together; Python numbers take the other operand's dtype (as in ``x + 0.5``). The
+    gradient goes to the operand chosen at each element."""
+    condition = as_tensor(condition)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input, other = as_tensor(input), as_tensor(other)
+    elif not isinstance(input, Tensor):
+        input = weak_scalar(input, other)
+    else:
+        other = weak_scalar(other, input)
+    return call(lib.gs_where, condition._h, input._h, other._h)
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``, with broadcasting (``weight`` a number or a tensor)."""
+    return as_tensor(input).lerp(end, weight)
 
 
 def matmul(x, y):

@@ -113,6 +113,22 @@ def binary(cfn, code, a, b):
     return call(cfn, a._h, b._h)
 
 
+def weak_scalar(value, t):
+    """A 0-d Tensor for the Python scalar ``value`` meeting the tensor ``t``, in the dtype NumPy
+    2's weak promotion gives it: ``t``'s own, unless a float meets an int or bool tensor
+    (float64) or an int meets a bool tensor (int64)."""
+    if isinstance(value, Tensor):
+        return value
+    kind = t.dtype.kind
+    if isinstance(value, float) and kind != "f":
+        return Tensor(np.float64(value))
+    if isinstance(value, int) and not isinstance(value, bool) and kind == "b":
+        return Tensor(np.int64(value))
+    if type(value) in _KINDS:
+        return Tensor(np.asarray(value, dtype=t.dtype))
+    return as_tensor(value)
+
+
 def axes_array(axis):
     """``(int64 array, count)`` for an axis argument: None (count -1), an int or a sequence."""
     if axis is None:
@@ -502,6 +518,80 @@ class Tensor:
     def argmin(self, axis=None, keepdims=False):
         """Index (int64) of the minimum, over the flattened tensor or along one axis."""
         return reduce(lib.gs_argmin, self, axis, keepdims)
+
+    # ---- elementwise functions (also module-level: gradswift.exp(x) is x.exp()) --------------
+    exp = _unary_method(lib.gs_exp, "e^x, elementwise (ints give float64).")
+    log = _unary_method(lib.gs_log, "Natural logarithm, elementwise (ints give float64).")
+    sqrt = _unary_method(lib.gs_sqrt, "Square root, elementwise (ints give float64).")
+    square = _unary_method(lib.gs_square, "x * x, elementwise.")
+    abs = _unary_method(lib.gs_abs, "Absolute value, elementwise.")
+    sign = _unary_method(lib.gs_sign, "-1, 0 or 1, elementwise (zero gradient).")
+    sigmoid = _unary_method(lib.gs_sigmoid, "1 / (1 + e^-x), elementwise (ints give float64).")
+    tanh = _unary_method(lib.gs_tanh, "Hyperbolic tangent, elementwise (ints give float64).")
+    sin = _unary_method(lib.gs_sin, "Sine, elementwise (ints give float64).")
+    cos = _unary_method(lib.gs_cos, "Cosine, elementwise (ints give float64).")
+    tan = _unary_method(lib.gs_tan, "Tangent, elementwise (ints give float64).")
+    asin = arcsin = _unary_method(lib.gs_asin, "Inverse sine, elementwise (NaN outside [-1, 1]).")
+    acos = arccos = _unary_method(lib.gs_acos, "Inverse cosine, elementwise (NaN outside [-1, 1]).")
+    atan = arctan = _unary_method(lib.gs_atan, "Inverse tangent, elementwise.")
+    sinh = _unary_method(lib.gs_sinh, "Hyperbolic sine, elementwise.")
+    cosh = _unary_method(lib.gs_cosh, "Hyperbolic cosine, elementwise.")
+    asinh = arcsinh = _unary_method(lib.gs_asinh, "Inverse hyperbolic sine, elementwise.")
+    acosh = arccosh = _unary_method(lib.gs_acosh, "Inverse hyperbolic cosine, elementwise (NaN below 1).")
+    atanh = arctanh = _unary_method(lib.gs_atanh, "Inverse hyperbolic tangent, elementwise (NaN outside [-1, 1]).")
+    log1p = _unary_method(lib.gs_log1p, "ln(1 + x), accurate for small x.")
+    expm1 = _unary_method(lib.gs_expm1, "e^x - 1, accurate for small x.")
+    log2 = _unary_method(lib.gs_log2, "Base-2 logarithm, elementwise.")
+    log10 = _unary_method(lib.gs_log10, "Base-10 logarithm, elementwise.")
+    exp2 = _unary_method(lib.gs_exp2, "2^x, elementwise.")
+    rsqrt = _unary_method(lib.gs_rsqrt, "1 / sqrt(x), elementwise.")
+    reciprocal = _unary_method(lib.gs_reciprocal, "1 / x, elementwise (ints give float64, as PyTorch).")
+    erf = _unary_method(lib.gs_erf, "The error function, elementwise.")
+    floor = _unary_method(lib.gs_floor, "The largest integer <= x, elementwise, in x's dtype (zero gradient).")
+    ceil = _unary_method(lib.gs_ceil, "The smallest integer >= x, elementwise, in x's dtype (zero gradient).")
+    trunc = fix = _unary_method(lib.gs_trunc, "x rounded toward zero, elementwise, in x's dtype (zero gradient).")
+
+    def round(self, decimals=0):
+        """x rounded to ``decimals`` decimal places, halves to even (NumPy's and PyTorch's
+        rule), in x's dtype, with a zero gradient. Int tensors take only ``decimals=0``."""
+        decimals = min(max(operator.index(decimals), -2 ** 63), 2 ** 63 - 1)  # saturate; the engine checks
+        return call(lib.gs_round, self._h, decimals)
+
+    def clamp(self, min=None, max=None):
+        """``self`` limited to [min, max] (either None: no bound; at least one is needed): max(x,
+        min), then min(., max), so min > max gives max (PyTorch's rule). Bounds are Python
+        numbers (promoting as in ``x + 0.5``) or tensors broadcasting with ``self``. The gradient
+        goes to ``self`` where min <= x <= max, and to a tensor bound where it applied."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must not be None")
+        scalars = [b for b in (min, max) if b is not None and type(b) in _KINDS]
+        if len(scalars) == (min is not None) + (max is not None):
+            kind = _KINDS[float] if any(isinstance(b, float) for b in scalars) else _KINDS[int]
+            return call(lib.gs_clamp_scalar, self._h, float(0 if min is None else min), min is not None,
+                        float(0 if max is None else max), max is not None, kind)
+        low = None if min is None else weak_scalar(min, self)
+        high = None if max is None else weak_scalar(max, self)
+        return call(lib.gs_clamp, self._h, 0 if low is None else low._h, 0 if high is None else high._h)
+
+    clip = clamp
+
+    def lerp(self, end, weight):
+        """``self + weight * (end - self)``; ``weight`` a number or a tensor, all broadcast."""
+        end = weak_scalar(end, self)
+        weight = weak_scalar(weight, self)
+        return call(lib.gs_lerp, self._h, end._h, weight._h)
+
+    def atan2(self, other):
+        """The angle of the point (other, self), in [-pi, pi], with broadcasting."""
+        other = weak_scalar(other, self)
+        return call(lib.gs_atan2, self._h, other._h)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        """sqrt(self^2 + other^2) without overflow, with broadcasting."""
+        other = weak_scalar(other, self)
+        return call(lib.gs_hypot, self._h, other._h)
 
     # ---- operators ------------------------------------------------------------------------
     __add__, __radd__ = _binary_methods("add", "+")

@@ -197,6 +197,11 @@ COMPARE = {"eq": lambda a, b: a.eq(b), "ne": lambda a, b: a.ne(b), "lt": operato
 REDUCE = {"sum": pdn.sum, "mean": pdn.mean, "max": pdn.max, "min": pdn.min, "argmax": pdn.argmax,
           "argmin": pdn.argmin}
 ACTIVATIONS = {"F.relu": F.relu, "F.silu": F.silu, "F.sigmoid": F.sigmoid, "F.tanh": F.tanh}
+# PyTorch's activations and their layers, called with the case's attributes as keyword arguments.
+ACTIVATION_FUNCTIONS = ["F.gelu", "F.elu", "F.selu", "F.celu", "F.softplus", "F.mish", "F.hardtanh", "F.relu6",
+                        "F.hardsigmoid", "F.hardswish", "F.logsigmoid"]
+ACTIVATION_LAYERS = ["nn.GELU", "nn.SiLU", "nn.ELU", "nn.SELU", "nn.CELU", "nn.Softplus", "nn.Mish", "nn.Hardtanh",
+                     "nn.ReLU6", "nn.Hardsigmoid", "nn.Hardswish", "nn.LogSigmoid"]
 POOLS = {"max_pool1d": (F.max_pool1d, nn.MaxPool1d), "max_pool2d": (F.max_pool2d, nn.MaxPool2d),
          "avg_pool1d": (F.avg_pool1d, nn.AvgPool1d), "avg_pool2d": (F.avg_pool2d, nn.AvgPool2d)}
 LOSSES = {"mse_loss": (F.mse_loss, nn.MSELoss), "nll_loss": (F.nll_loss, nn.NLLLoss),
@@ -232,6 +237,11 @@ OPS = {
     "F.leaky_relu": lambda r: F.leaky_relu(r["x"], r.a["alpha"]),
     "F.softmax": lambda r: F.softmax(r["x"], r.a["axis"]),
     "F.log_softmax": lambda r: F.log_softmax(r["x"], r.a["axis"]),
+    **{op: (lambda r, fn=getattr(F, op[2:]): fn(r["x"], **r.a)) for op in ACTIVATION_FUNCTIONS},
+    **{op: layer(lambda a, d, cls=getattr(nn, op[3:]): cls(**a)) for op in ACTIVATION_LAYERS},
+    "round": lambda r: pdn.round(r["x"], r.a.get("decimals", 0)),
+    "clamp": lambda r: pdn.clamp(r["x"], r.get("min"), r.get("max")),
+    "clamp_scalar": lambda r: pdn.clamp(r["x"], r.a["min"], r.a["max"]),
     "nn.ReLU": layer(lambda a, d: nn.ReLU()),
     "nn.Sigmoid": layer(lambda a, d: nn.Sigmoid()),
     "nn.Tanh": layer(lambda a, d: nn.Tanh()),

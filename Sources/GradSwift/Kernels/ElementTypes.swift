@@ -20,6 +20,8 @@ protocol ArithmeticElement: Comparable, ExpressibleByIntegerLiteral {
     /// a ** b: C's pow for floats (a negative base with an integral exponent is allowed); for
     /// integers, b >= 0, by repeated squaring (wrapping)
     static func power(_ a: Self, _ b: Self) -> Self
+    /// x rounded to an integral value by `rule` (integers are already integral)
+    static func rounded(_ x: Self, _ rule: FloatingPointRoundingRule) -> Self
     /// The identity of `max` (-infinity, or the smallest integer).
     static var lowest: Self { get }
     /// The identity of `min` (+infinity, or the largest integer).
@@ -42,6 +44,7 @@ extension Int64: ArithmeticElement {
         }
         return result
     }
+    @inline(__always) static func rounded(_ x: Int64, _: FloatingPointRoundingRule) -> Int64 { x }
     static var lowest: Int64 { .min }
     static var highest: Int64 { .max }
 }
@@ -53,6 +56,7 @@ extension ArithmeticElement where Self: FloatingPoint {
     @inline(__always) static func negate(_ a: Self) -> Self { -a }
     @inline(__always) static func absolute(_ a: Self) -> Self { Swift.abs(a) }
     @inline(__always) static func signum(_ a: Self) -> Self { a > 0 ? 1 : (a < 0 ? -1 : a) }
+    @inline(__always) static func rounded(_ x: Self, _ rule: FloatingPointRoundingRule) -> Self { x.rounded(rule) }
     static var lowest: Self { -.infinity }
     static var highest: Self { .infinity }
 }
@@ -73,6 +77,8 @@ protocol FloatElement: VectorMath, ArithmeticElement {
     /// One libm function of x, given as its single- and double-precision versions: the one for
     /// the type runs (a direct call once inlined into a kernel).
     static func libm(_ single: (Float) -> Float, _ double: (Double) -> Double, _ x: Self) -> Self
+    /// One libm function of two arguments (atan2, hypot), as `libm` for one.
+    static func libm(_ single: (Float, Float) -> Float, _ double: (Double, Double) -> Double, _ a: Self, _ b: Self) -> Self
 }
 
 extension Float: FloatElement {
@@ -80,6 +86,8 @@ extension Float: FloatElement {
     @inline(__always) static func exponential(_ x: Float) -> Float { vectorExp(x) }
     @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
     @inline(__always) static func libm(_ single: (Float) -> Float, _: (Double) -> Double, _ x: Float) -> Float { single(x) }
+    @inline(__always) static func libm(_ single: (Float, Float) -> Float, _: (Double, Double) -> Double,
+                                       _ a: Float, _ b: Float) -> Float { single(a, b) }
     @inline(__always) static func power(_ x: Float, _ y: Float) -> Float { powf(x, y) }
 }
 
@@ -88,6 +96,8 @@ extension Double: FloatElement {
     @inline(__always) static func exponential(_ x: Double) -> Double { Glibc.exp(x) }
     @inline(__always) static func log(_ x: Double) -> Double { Glibc.log(x) }
     @inline(__always) static func libm(_: (Float) -> Float, _ double: (Double) -> Double, _ x: Double) -> Double { double(x) }
+    @inline(__always) static func libm(_: (Float, Float) -> Float, _ double: (Double, Double) -> Double,
+                                       _ a: Double, _ b: Double) -> Double { double(a, b) }
     @inline(__always) static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
 }
 

@@ -106,6 +106,14 @@ protocol TernaryKernel {
     static func apply(_ a: First, _ b: Second, _ c: Third) -> Output
 }
 
+/// An elementwise function of one operand and two parameters fixed for the call, as a type
+/// (see `UnaryKernel`).
+protocol ParametricKernel {
+    associatedtype Element
+    /// The function.
+    static func apply(_ x: Element, _ p: Element, _ q: Element) -> Element
+}
+
 /// Elementwise loops: operands broadcast to the result's shape, large results split over the
 /// cores, contiguous runs written as plain loops the compiler vectorises.
 enum Elementwise {
@@ -154,6 +162,14 @@ enum Elementwise {
                     for i in 0..<length { o[i] = K.apply(x[i &* sa], y[i &* sb]) }
                 }
             }
+        }
+    }
+
+    /// `out[i] = K(a[i], p, q)` for `a` and `out` of one shape.
+    static func map<K: ParametricKernel>(_: K.Type, _ a: Tensor, _ p: K.Element, _ q: K.Element, _ out: Tensor) {
+        let pa = a.pointer(K.Element.self), po = out.pointer(K.Element.self)
+        Parallel.forRanges(out.count) { range in
+            for i in range { po[i] = K.apply(pa[i], p, q) }
         }
     }
 

@@ -15,6 +15,13 @@ extension Ops {
     public static func maximum(_ a: Tensor, _ b: Tensor) throws -> Tensor { try apply(Maximum.self, a, b) }
     /// Elementwise minimum (NaN propagates; the gradient is split on ties).
     public static func minimum(_ a: Tensor, _ b: Tensor) throws -> Tensor { try apply(Minimum.self, a, b) }
+
+    /// start + weight·(end - start), the three broadcast together (`torch.lerp`), written with
+    /// the ops above, which give its gradients.
+    public static func lerp(_ start: Tensor, _ end: Tensor, weight: Tensor) throws -> Tensor {
+        _ = try Shape.broadcast(try Shape.broadcast(start.shape, end.shape, op: "lerp"), weight.shape, op: "lerp")
+        return try start + weight * (end - start)
+    }
 }
 
 /// The binary ops by the codes of the C ABI's `gs_binary_op` (arithmetic, then comparisons).

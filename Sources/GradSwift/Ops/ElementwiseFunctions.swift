@@ -29,6 +29,18 @@ protocol NumericFunction: UnaryFunction {
     static func value<T: ArithmeticElement>(_ x: T) -> T
 }
 
+/// A function of one float with two parameters fixed for the call (a slope, two bounds, a
+/// threshold): `elu(x; alpha)`, `hardtanh(x; min, max)`. Ints and bools give float64.
+protocol ParametricFunction {
+    /// The op's name (see `UnaryFunction.name`).
+    static var name: String { get }
+    /// f(x; p, q).
+    static func value<T: FloatElement>(_ x: T, _ p: T, _ q: T) -> T
+    /// The input gradient from the input `x`, the output `y`, the output gradient `g` and the
+    /// parameters.
+    static func backward(x: Tensor, y: Tensor, g: Tensor, p: Double, q: Double) throws -> Tensor
+}
+
 /// An elementwise function of two tensors, with NumPy broadcasting and type promotion.
 protocol BinaryFunction {
     /// The op's name (see `UnaryFunction.name`).
@@ -100,6 +112,18 @@ extension Ops {
         return try out.recording(F.name, [a]) { g, y in [try F.backward(x: x, y: y, g: g)] }
     }
 
+    /// `F(a; p, q)` for a parametric function: ints and bools are computed in float64.
+    static func apply<F: ParametricFunction>(_: F.Type, _ a: Tensor, _ p: Double, _ q: Double = 0) throws -> Tensor {
+        let x = try cast(a, to: a.dtype.floatResult)
+        let out = try Tensor(shape: x.shape, dtype: x.dtype, op: F.name)
+        func run<T: FloatElement>(_: T.Type) {
+            Elementwise.map(ParametricFunctionKernel<F, T>.self, x, T(p), T(q), out)
+        }
+        try x.dtype.dispatchFloat(F.name, run, run)
+        guard a.requiresGrad && GradMode.isEnabled else { return out }
+        return try out.recording(F.name, [a]) { g, y in [try F.backward(x: x, y: y, g: g, p: p, q: q)] }
+    }
+
     /// `F(a, b)` for a numeric binary function, with broadcasting and promotion.
     static func apply<F: NumericBinaryFunction>(_: F.Type, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         try runBinary(F.self, a, b) { x, y, out in
@@ -163,6 +187,11 @@ enum FloatFunctionKernel<F: FloatFunction, T: FloatElement>: UnaryKernel {
 /// The loop kernel of a numeric function.
 enum NumericFunctionKernel<F: NumericFunction, T: ArithmeticElement>: UnaryKernel {
     @inline(__always) static func apply(_ x: T) -> T { F.value(x) }
+}
+
+/// The loop kernel of a parametric function.
+enum ParametricFunctionKernel<F: ParametricFunction, T: FloatElement>: ParametricKernel {
+    @inline(__always) static func apply(_ x: T, _ p: T, _ q: T) -> T { F.value(x, p, q) }
 }
 
 /// The loop kernel of a numeric binary function.
@@ -244,7 +273,7 @@ public enum OpTable {
     }
 
     /// Every entry, family by family.
-    public static let all: [Entry] = unary + activations + arithmetic + comparisons
+    public static let all: [Entry] = unary + trigonometric + rounding + activations + arithmetic + comparisons
 
     /// The entry named `name`, if any.
     public static func named(_ name: String) -> Entry? { byName[name] }

@@ -23,10 +23,22 @@ extension Ops {
     public static func sigmoid(_ a: Tensor) throws -> Tensor { try apply(Logistic.self, a) }
     /// Hyperbolic tangent (ints give float64).
     public static func tanh(_ a: Tensor) throws -> Tensor { try apply(HyperbolicTangent.self, a) }
-    /// Sine (ints give float64).
-    public static func sin(_ a: Tensor) throws -> Tensor { try apply(Sine.self, a) }
-    /// Cosine (ints give float64).
-    public static func cos(_ a: Tensor) throws -> Tensor { try apply(Cosine.self, a) }
+    /// 1 / √a (ints give float64).
+    public static func rsqrt(_ a: Tensor) throws -> Tensor { try apply(ReciprocalSquareRoot.self, a) }
+    /// 1 / a (ints give float64, as PyTorch; NumPy's integer reciprocal truncates).
+    public static func reciprocal(_ a: Tensor) throws -> Tensor { try apply(Reciprocal.self, a) }
+    /// ln(1 + a), accurate for small a (ints give float64).
+    public static func log1p(_ a: Tensor) throws -> Tensor { try apply(LogarithmOfOnePlus.self, a) }
+    /// e^a - 1, accurate for small a (ints give float64).
+    public static func expm1(_ a: Tensor) throws -> Tensor { try apply(ExponentialMinusOne.self, a) }
+    /// Base-2 logarithm (ints give float64).
+    public static func log2(_ a: Tensor) throws -> Tensor { try apply(BinaryLogarithm.self, a) }
+    /// Base-10 logarithm (ints give float64).
+    public static func log10(_ a: Tensor) throws -> Tensor { try apply(DecimalLogarithm.self, a) }
+    /// 2^a (ints give float64).
+    public static func exp2(_ a: Tensor) throws -> Tensor { try apply(BinaryExponential.self, a) }
+    /// The error function (2/√π)∫₀ᵃ e^(-t²) dt (ints give float64).
+    public static func erf(_ a: Tensor) throws -> Tensor { try apply(ErrorFunction.self, a) }
     /// g·y·(1 - y): the logistic function's backward from its output y.
     static func sigmoidBackward(_ g: Tensor, _ y: Tensor) throws -> Tensor { try apply(SigmoidBackward.self, g, y) }
     /// g·(1 - y²): tanh's backward from its output y.
@@ -38,7 +50,9 @@ extension OpTable {
     static let unary: [Entry] = [
         Entry(Negative.self), Entry(AbsoluteValue.self), Entry(Square.self), Entry(Sign.self), Entry(Exponential.self),
         Entry(NaturalLogarithm.self), Entry(SquareRoot.self), Entry(Logistic.self), Entry(HyperbolicTangent.self),
-        Entry(SigmoidBackward.self), Entry(TanhBackward.self), Entry(Sine.self), Entry(Cosine.self),
+        Entry(SigmoidBackward.self), Entry(TanhBackward.self), Entry(ReciprocalSquareRoot.self), Entry(Reciprocal.self),
+        Entry(LogarithmOfOnePlus.self), Entry(ExponentialMinusOne.self), Entry(BinaryLogarithm.self),
+        Entry(DecimalLogarithm.self), Entry(BinaryExponential.self), Entry(ErrorFunction.self),
     ]
 }
 
@@ -112,18 +126,62 @@ enum HyperbolicTangent: FloatFunction {
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try Ops.tanhBackward(g, y) }
 }
 
-/// sin x; d(sin x) = g·cos x
-enum Sine: FloatFunction {
-    static let name = "sin"
-    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(sinf, Glibc.sin, x) }
-    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g * Ops.cos(x) }
+/// 1/√x; d(x^-½) = -½·g·y³
+enum ReciprocalSquareRoot: FloatFunction {
+    static let name = "rsqrt"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { 1 / x.squareRoot() }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g * y * y * y * -0.5 }
 }
 
-/// cos x; d(cos x) = -g·sin x
-enum Cosine: FloatFunction {
-    static let name = "cos"
-    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(cosf, Glibc.cos, x) }
-    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try -(g * Ops.sin(x)) }
+/// 1/x; d(1/x) = -g·y²
+enum Reciprocal: FloatFunction {
+    static let name = "reciprocal"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { 1 / x }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try -(g * y * y) }
+}
+
+/// ln(1 + x); d = g / (1 + x)
+enum LogarithmOfOnePlus: FloatFunction {
+    static let name = "log1p"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(log1pf, Glibc.log1p, x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g / (x + 1) }
+}
+
+/// e^x - 1; d = g·e^x = g·(y + 1)
+enum ExponentialMinusOne: FloatFunction {
+    static let name = "expm1"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(expm1f, Glibc.expm1, x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g * (y + 1) }
+}
+
+/// log₂ x; d = g / (x·ln 2)
+enum BinaryLogarithm: FloatFunction {
+    static let name = "log2"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(log2f, Glibc.log2, x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g / (x * M_LN2) }
+}
+
+/// log₁₀ x; d = g / (x·ln 10)
+enum DecimalLogarithm: FloatFunction {
+    static let name = "log10"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(log10f, Glibc.log10, x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g / (x * M_LN10) }
+}
+
+/// 2^x; d = g·y·ln 2
+enum BinaryExponential: FloatFunction {
+    static let name = "exp2"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(exp2f, Glibc.exp2, x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor { try g * y * M_LN2 }
+}
+
+/// erf x; d = g·(2/√π)·e^(-x²)
+enum ErrorFunction: FloatFunction {
+    static let name = "erf"
+    @inline(__always) static func value<T: FloatElement>(_ x: T) -> T { T.libm(erff, Glibc.erf, x) }
+    static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor {
+        try g * Ops.exp(-(x * x)) * (2 / Double.pi.squareRoot())
+    }
 }
 
 /// g·y·(1 - y), the logistic function's backward from its output y, as an op of its own

@@ -2,7 +2,7 @@ extension Ops {
     /// `a` where `condition` is true, `b` elsewhere (`torch.where`, `np.where`), all three
     /// broadcast together; `a` and `b` are promoted to a common dtype. The gradient flows to the
     /// operand chosen at each element.
-    static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         let op = "where"
         guard condition.dtype == .bool else {
             throw EngineError.dtype("\(op): condition must be bool, got \(condition.dtype.name)")

@@ -9,7 +9,8 @@ from ..tensor import Tensor, as_tensor, call  # noqa: F401
 from ._arguments import normalized_dims as _normalized_dims
 from ._arguments import reduction_code, softmax_axis
 
-__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu",
+__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu", "celu", "softplus",
+           "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
            "linear", "embedding", "dropout",
            "softmax", "log_softmax", "mse_loss", "nll_loss", "cross_entropy_loss", "cross_entropy",
            "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
@@ -29,7 +30,7 @@ def tanh(x):
     return call(lib.gs_tanh, x._h)
 
 
-def relu(x):
+def relu(x, inplace=False):
     """max(x, 0), elementwise; the gradient at 0 is 0 (PyTorch's convention). Int and bool
     tensors keep their dtype."""
     x = as_tensor(x)  # a new Tensor must outlive the call
@@ -43,10 +44,80 @@ def leaky_relu(x, alpha=0.01):
     return call(lib.gs_leaky_relu, x._h, float(alpha))
 
 
-def silu(x):
-    """x * sigmoid(x), elementwise (ints give float64)."""
+def silu(x, inplace=False):
+    """x * sigmoid(x), elementwise (ints give float64). ``inplace`` is accepted for PyTorch
+    code, and so are the other activations': the result is always a new tensor."""
     x = as_tensor(x)  # a new Tensor must outlive the call
     return call(lib.gs_silu, x._h)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal distribution function; ``approximate="tanh"``:
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    x = as_tensor(input)
+    return call(lib.gs_gelu, x._h, approximate == "tanh")
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, ``alpha * (e^x - 1)`` otherwise."""
+    x = as_tensor(input)
+    return call(lib.gs_elu, x._h, float(alpha))
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
+    x = as_tensor(input)
+    return call(lib.gs_selu, x._h)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """x for x > 0, ``alpha * (e^(x / alpha) - 1)`` otherwise (alpha must not be 0)."""
+    x = as_tensor(input)
+    return call(lib.gs_celu, x._h, float(alpha))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``ln(1 + e^(beta x)) / beta``, and x itself where ``beta * x > threshold``."""
+    x = as_tensor(input)
+    return call(lib.gs_softplus, x._h, float(beta), float(threshold))
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    x = as_tensor(input)
+    return call(lib.gs_mish, x._h)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x limited to [min_val, max_val]; the gradient is 0 at and beyond the bounds (PyTorch's)."""
+    x = as_tensor(input)
+    return call(lib.gs_hardtanh, x._h, float(min_val), float(max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    x = as_tensor(input)
+    return call(lib.gs_relu6, x._h)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6."""
+    x = as_tensor(input)
+    return call(lib.gs_hardsigmoid, x._h)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6."""
+    x = as_tensor(input)
+    return call(lib.gs_hardswish, x._h)
+
+
+def logsigmoid(input):
+    """ln(sigmoid(x)), without overflow."""
+    x = as_tensor(input)
+    return call(lib.gs_logsigmoid, x._h)
 
 
 def linear(x, weight, bias=None):
