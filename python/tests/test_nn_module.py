@@ -245,3 +245,216 @@ def test_reset_parameters_redraws_as_the_constructor_did():
     emb.reset_parameters()
     np.testing.assert_array_equal(emb.weight.numpy()[1], np.zeros(3))
     assert np.abs(emb.weight.numpy()).max() < 7
+
+
+# ---- PyTorch's Module API: sub-modules, buffers, apply, zero_grad, requires_grad_ ---------------
+
+class Leaf(nn.Module):
+    """A module with one parameter, for the registration tests."""
+
+    def __init__(self, value=1.0):
+        super().__init__()
+        self.w = nn.Parameter(gs.Tensor(np.full(2, value)))
+
+    def forward(self, x):
+        return x * self.w
+
+
+def test_add_module_registers_like_an_attribute():
+    net = nn.Module()
+    leaf = Leaf()
+    net.add_module("leaf", leaf)
+    assert net.leaf is leaf and [n for n, _ in net.named_parameters()] == ["leaf.w"]
+    net.register_module("other", Leaf())
+    assert [n for n, _ in net.named_children()] == ["leaf", "other"]
+    replacement = Leaf(2.0)
+    net.add_module("leaf", replacement)  # a sub-module may be replaced
+    assert net.leaf is replacement and list(net.children()) == [replacement, net.other]
+    net.add_module("slot", None)  # a placeholder, skipped everywhere
+    assert net.slot is None and [n for n, _ in net.named_modules()] == ["", "leaf", "other"]
+    net.add_module("slot", Leaf())
+    assert [n for n, _ in net.named_children()] == ["leaf", "other", "slot"]
+
+
+@pytest.mark.parametrize("name,module,error,message", [
+    ("x", gs.Tensor(1.0), TypeError, "Tensor is not a Module subclass"),
+    ("x", 3, TypeError, "int is not a Module subclass"),
+    (1, Leaf(), TypeError, "module name must be a str, got int"),
+    ("", Leaf(), KeyError, "module name cannot be empty"),
+    ("a.b", Leaf(), KeyError, "module name cannot contain '.', got 'a.b'"),
+    ("w", Leaf(), KeyError, "attribute 'w' already exists"),        # a Parameter
+    ("note", Leaf(), KeyError, "attribute 'note' already exists"),  # a plain attribute
+    ("forward", Leaf(), KeyError, "attribute 'forward' already exists"),  # a method
+    ("training", Leaf(), KeyError, "attribute 'training' already exists"),  # a property
+])
+def test_add_module_errors_follow_pytorch(name, module, error, message):
+    leaf = Leaf()
+    leaf.note = "text"
+    with pytest.raises(error, match=message):
+        leaf.add_module(name, module)
+    assert [n for n, _ in leaf.named_modules()] == [""] and leaf.note == "text"
+
+
+def test_register_buffer_and_buffers():
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = Leaf()
+            self.register_buffer("count", gs.Tensor(np.zeros(3)))
+            self.register_buffer("scratch", gs.Tensor(np.ones(2)), persistent=False)
+            self.register_buffer("later", None)
+
+    net = nn.Module()
+    net.add_module("counter", Counter())
+    net.register_buffer("total", gs.Tensor(np.int64(5)))
+    counter = net.counter
+    assert [n for n, _ in net.named_buffers()] == ["counter.count", "counter.scratch", "total"]
+    assert [n for n, _ in counter.named_buffers(prefix="c")] == ["c.count", "c.scratch"]
+    assert [b.shape for b in net.buffers(recurse=False)] == [()]
+    assert [n for n, _ in net.named_parameters()] == ["counter.inner.w"]  # buffers are not parameters
+    # Persistent buffers are saved next to the parameters, in attribute order; others are not.
+    assert list(net.state_dict()) == ["counter.inner.w", "counter.count", "total"]
+    counter.later = gs.Tensor(np.full(2, 7.0))  # assigning replaces the buffer
+    counter.count = gs.Tensor(np.arange(3.0))
+    assert list(net.state_dict()) == ["counter.inner.w", "counter.count", "counter.later", "total"]
+    np.testing.assert_array_equal(net.state_dict()["counter.count"], [0, 1, 2])
+    counter.register_buffer("count", gs.Tensor(np.ones(3)))  # registering again replaces too
+    np.testing.assert_array_equal(counter.count.numpy(), np.ones(3))
+
+
+def test_persistent_buffers_round_trip_through_load_state_dict():
+    def model():
+        net = Leaf()
+        net.register_buffer("mean", gs.Tensor(np.zeros(2)))
+        net.register_buffer("cache", gs.Tensor(np.zeros(2)), persistent=False)
+        return net
+
+    a, b = model(), model()
+    a.mean.data[...] = [3.0, 4.0]
+    a.cache.data[...] = [9.0, 9.0]
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(b.mean.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(b.cache.numpy(), [0.0, 0.0])
+    state = a.state_dict()
+    del state["mean"]
+    with pytest.raises(KeyError, match="missing keys \\['mean'\\]"):
+        b.load_state_dict(state)
+    state["mean"] = np.zeros(3)
+    with pytest.raises(ValueError, match="'mean' has shape \\(2,\\), the checkpoint has \\(3,\\)"):
+        b.load_state_dict(state)
+    np.testing.assert_array_equal(b.mean.numpy(), [3.0, 4.0])
+
+
+@pytest.mark.parametrize("name,tensor,error,message", [
+    ("b", np.zeros(2), TypeError, "cannot make a ndarray the buffer 'b' \\(a Tensor or None is required\\)"),
+    ("b", 1.5, TypeError, "cannot make a float the buffer 'b'"),
+    (None, gs.Tensor(1.0), TypeError, "buffer name must be a str, got NoneType"),
+    ("", gs.Tensor(1.0), KeyError, "buffer name cannot be empty"),
+    ("a.b", gs.Tensor(1.0), KeyError, "buffer name cannot contain '.'"),
+    ("w", gs.Tensor(1.0), KeyError, "attribute 'w' already exists"),
+    ("eval", gs.Tensor(1.0), KeyError, "attribute 'eval' already exists"),
+])
+def test_register_buffer_errors_follow_pytorch(name, tensor, error, message):
+    leaf = Leaf()
+    with pytest.raises(error, match=message):
+        leaf.register_buffer(name, tensor)
+    assert list(leaf.buffers()) == [] and isinstance(leaf.w, nn.Parameter)
+
+
+def test_batch_norm_running_statistics_are_buffers_and_stay_parameters():
+    bn = nn.BatchNorm1d(3)
+    # PyDyNet's frozen Parameters (its tests and checkpoints keep them) and PyTorch's buffers.
+    assert [n for n, _ in bn.named_parameters()] == ["running_mean", "running_var", "scale", "shift"]
+    assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var"]
+    assert next(bn.buffers()) is bn.running_mean
+    assert list(bn.state_dict()) == ["running_mean", "running_var", "scale", "shift"]
+    net = nn.Sequential(nn.Linear(2, 3), bn)
+    assert [n for n, _ in net.named_buffers()] == ["1.running_mean", "1.running_var"]
+    # requires_grad_ freezes and unfreezes parameters, never the running statistics.
+    assert net.requires_grad_(False) is net
+    assert list(net.parameters()) == []
+    net.requires_grad_()
+    assert [p.shape for p in net.parameters()] == [(2, 3), (3,), (3,), (3,)]
+    assert not bn.running_mean.requires_grad and not bn.running_var.requires_grad
+
+
+def test_apply_visits_children_before_their_parent():
+    inner = Leaf()
+    net = nn.Sequential(OrderedDict([("a", Leaf()), ("b", nn.Sequential(OrderedDict([("inner", inner)]))),
+                                     ("c", Leaf())]))
+    names = {id(m): n for n, m in net.named_modules()}
+    visited = []
+    assert net.apply(lambda m: visited.append(names[id(m)])) is net
+    assert visited == ["a", "b.inner", "b", "c", ""]
+
+    def fill(module):
+        if isinstance(module, Leaf):
+            init.constant_(module.w, 3.0)
+
+    net.apply(fill)
+    assert all(np.array_equal(p.numpy(), [3.0, 3.0]) for p in net.parameters())
+
+
+def test_named_modules_and_children_yield_a_shared_module_once():
+    shared = Leaf()
+    net = nn.Module()
+    net.add_module("first", shared)
+    net.add_module("block", nn.Sequential(shared, Leaf()))
+    net.add_module("again", shared)
+    assert [n for n, _ in net.named_modules()] == ["", "first", "block", "block.1"]
+    assert [n for n, _ in net.named_modules(prefix="net")] == ["net", "net.first", "net.block", "net.block.1"]
+    every = [n for n, _ in net.named_modules(remove_duplicate=False)]
+    assert every == ["", "first", "block", "block.0", "block.1", "again"]
+    assert list(net.modules()) == [net, shared, net.block, net.block[1]]
+    assert [n for n, _ in net.named_children()] == ["first", "block"]
+    assert list(net.children()) == [shared, net.block]
+    assert [n for n, _ in net.named_parameters()] == ["first.w", "block.1.w"]
+    assert [n for n, _ in net.named_parameters(remove_duplicate=False)] == \
+        ["first.w", "block.0.w", "block.1.w", "again.w"]
+    assert [n for n, _ in net.block.named_parameters(prefix="block", recurse=False)] == []
+    assert [n for n, _ in net.first.named_parameters(prefix="first", recurse=False)] == ["first.w"]
+
+
+def test_sequential_add_module_extends_and_replaces_in_order():
+    double, triple = Leaf(2.0), Leaf(3.0)
+    seq = nn.Sequential(Leaf(1.0))
+    seq.add_module("double", double)
+    assert len(seq) == 2 and seq[1] is double
+    np.testing.assert_array_equal(seq(gs.Tensor(np.ones(2))).numpy(), [2.0, 2.0])
+    seq.add_module("0", triple)  # replaces the first module in place
+    assert list(seq) == [triple, double]
+    np.testing.assert_array_equal(seq(gs.Tensor(np.ones(2))).numpy(), [6.0, 6.0])
+    seq.add_module("double", None)
+    assert list(seq) == [triple] and [n for n, _ in seq.named_parameters()] == ["0.w"]
+    holder = nn.ModuleList()
+    with pytest.raises(TypeError, match="int is not a Module subclass"):
+        holder.append(3)
+    assert holder.append(double) is holder and list(holder) == [double]
+
+
+def test_module_zero_grad_zeroes_every_gradient_in_place():
+    net = build(nn, gs)
+    net(gs.Tensor(np.array([1.0, -2.0, 0.5]))).sum().backward()
+    views = {n: p.grad for n, p in net.named_parameters() if p.requires_grad}
+    assert all(np.abs(g).sum() > 0 for g in views.values())
+    for set_to_none in (True, False):
+        net(gs.Tensor(np.ones(3))).sum().backward()
+        net.zero_grad(set_to_none=set_to_none)
+        # The engine keeps each leaf's gradient buffer: zeros, never None (see the docstring).
+        for name, p in net.named_parameters():
+            if p.requires_grad:
+                assert p.grad is views[name] and not p.grad.any()
+    net.zero_grad()
+
+
+def test_module_utilities_release_their_handles():
+    before = live_handles()
+    for _ in range(5):
+        net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+        net.register_buffer("steps", gs.Tensor(np.zeros(1)))
+        net(gs.Tensor(np.ones((4, 3)))).sum().backward()
+        net.apply(lambda m: None).requires_grad_(False).requires_grad_(True).zero_grad()
+        list(net.named_buffers()), list(net.named_modules())
+        net.load_state_dict(net.state_dict())
+    del net
+    assert live_handles() == before

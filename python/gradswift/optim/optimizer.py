@@ -38,8 +38,14 @@ class Optimizer:
         """Updates the parameters from their gradients."""
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
 
-    def zero_grad(self):
-        """Zeroes the gradient of every parameter."""
+    def zero_grad(self, set_to_none=True):
+        """Zeroes the gradient of every parameter.
+
+        ``set_to_none`` (PyTorch 2's default) is accepted, but the engine keeps each leaf's
+        gradient buffer: gradients become zeros either way, never None (as in PyDyNet). A step
+        after it therefore sees zero gradients where PyTorch would skip the parameters, so
+        momentum and weight decay still move them.
+        """
         for p in self.params:
             p.zero_grad()
 
@@ -71,8 +77,9 @@ class _EngineOptimizer(Optimizer):
         """Updates every parameter that has a gradient (one library call)."""
         check(lib.gs_optim_step(self._engine.handle))
 
-    def zero_grad(self):
-        """Zeroes every parameter's gradient (one library call)."""
+    def zero_grad(self, set_to_none=True):
+        """Zeroes every parameter's gradient (one library call); ``set_to_none`` as in
+        ``Optimizer.zero_grad``."""
         check(lib.gs_optim_zero_grad(self._engine.handle))
 
     def _state_names(self):

@@ -21,6 +21,7 @@ class _BatchNorm(EngineModule):
     """Shared constructor of BatchNorm1d and BatchNorm2d."""
 
     _new = None
+    _buffer_parameters = ("running_mean", "running_var")
 
     def __init__(self, num_features, eps=1e-6, momentum=0.1, device=None, dtype=None):
         super().__init__()
@@ -34,9 +35,10 @@ class _BatchNorm(EngineModule):
 class BatchNorm1d(_BatchNorm):
     """Batch normalization of (N, C) or (N, C, L) inputs over each channel C.
 
-    Parameters ``running_mean`` (zeros) and ``running_var`` (ones), not trainable, ``scale``
-    (ones) and ``shift`` (zeros), all of shape (C,). Training normalizes with the batch
-    statistics and updates the running ones; ``eval()`` normalizes with the running ones.
+    Parameters ``running_mean`` (zeros) and ``running_var`` (ones), not trainable (PyTorch's
+    buffers: ``buffers()`` reports them too), ``scale`` (ones) and ``shift`` (zeros), all of
+    shape (C,). Training normalizes with the batch statistics and updates the running ones;
+    ``eval()`` normalizes with the running ones.
     """
 
     _new = lib.gs_batch_norm1d_new
