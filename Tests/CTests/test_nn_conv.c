@@ -78,7 +78,7 @@ static void conv_errors(void) {
     gs_tensor xi = make_full(GS_DTYPE_INT64, s1133, 4, 1), wi = make_full(GS_DTYPE_INT64, s1122, 4, 1);
     gs_tensor w2ch = make_full(GS_DTYPE_FLOAT32, INTS(1, 2, 2, 2), 4, 1);
     gs_tensor big = make_full(GS_DTYPE_FLOAT32, INTS(1, 1, 5, 5), 4, 1);
-    gs_tensor b2 = make_full(GS_DTYPE_FLOAT32, INTS(2), 1, 0);
+    gs_tensor b2 = make_full(GS_DTYPE_FLOAT32, INTS(2), 1, 0), bi = make_full(GS_DTYPE_INT64, INTS(1), 1, 0);
     gs_tensor stale = make_full(GS_DTYPE_FLOAT32, s1133, 4, 1);
     release(stale);
     gs_tensor out = {0};
@@ -101,10 +101,12 @@ static void conv_errors(void) {
     CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 1, -1, &out), GS_ERR_INVALID_ARGUMENT);     /* padding < 0 */
     CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 1, INT64_C(1) << 62, &out), GS_ERR_OUT_OF_MEMORY);
     CHECK_ERROR(gs_conv2d(x4, w4, (gs_tensor){0}, 1, INT64_MAX, &out), GS_ERR_OUT_OF_MEMORY);
-    CHECK_ERROR(gs_conv2d(x4, w64, (gs_tensor){0}, 1, 0, &out), GS_ERR_DTYPE);                /* dtype mismatch */
+    CHECK_OK(gs_conv2d(x4, w64, (gs_tensor){0}, 1, 0, &out));                               /* promoted */
+    CHECK_META(out, GS_DTYPE_FLOAT64, INTS(1, 1, 2, 2), 4);
+    release(out);
     CHECK_ERROR(gs_conv2d(xi, wi, (gs_tensor){0}, 1, 0, &out), GS_ERR_DTYPE);                 /* int input */
     CHECK_ERROR(gs_conv2d(x4, w4, b2, 1, 0, &out), GS_ERR_SHAPE_MISMATCH);       /* bias size */
-    CHECK_ERROR(gs_conv2d(x4, w4, w64, 1, 0, &out), GS_ERR_DTYPE);               /* bias dtype */
+    CHECK_ERROR(gs_conv2d(x4, w4, bi, 1, 0, &out), GS_ERR_DTYPE);                /* int bias */
 
     CHECK_ERROR(gs_conv1d(x3, w3, (gs_tensor){0}, 1, 0, NULL), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_conv1d((gs_tensor){0}, w3, (gs_tensor){0}, 1, 0, &out), GS_ERR_INVALID_HANDLE);
@@ -118,7 +120,7 @@ static void conv_errors(void) {
     CHECK_F32(out, INTS(1, 1, 1), 3, (const float[]){5});
     release(out);
 
-    gs_tensor all[] = {x4, w4, x3, w3, w64, xi, wi, w2ch, big, b2, w1};
+    gs_tensor all[] = {x4, w4, x3, w3, w64, xi, wi, w2ch, big, b2, bi, w1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) release(all[i]);
 }
 

@@ -90,16 +90,21 @@ static void linear_errors(void) {
     CHECK_ERROR(gs_linear(x, w1, (gs_tensor){0}, &out), GS_ERR_INVALID_ARGUMENT);
     gs_tensor scalar = make_full(GS_DTYPE_FLOAT32, NULL, 0, 1.0);
     CHECK_ERROR(gs_linear(scalar, w, (gs_tensor){0}, &out), GS_ERR_INVALID_ARGUMENT);
-    /* dtypes: int input, mixed float types, int weight */
+    /* dtypes: int input, int or bool weight */
     gs_tensor xi = make_full(GS_DTYPE_INT64, INTS(2, 3), 2, 1.0);
     CHECK_ERROR(gs_linear(xi, w, (gs_tensor){0}, &out), GS_ERR_DTYPE);
-    gs_tensor w64 = make_full(GS_DTYPE_FLOAT64, INTS(3, 2), 2, 1.0);
-    CHECK_ERROR(gs_linear(x, w64, (gs_tensor){0}, &out), GS_ERR_DTYPE);
-    gs_tensor b64 = make_full(GS_DTYPE_FLOAT64, INTS(2), 1, 1.0);
-    CHECK_ERROR(gs_linear(x, w, b64, &out), GS_ERR_DTYPE);
     gs_tensor wb = make_full(GS_DTYPE_BOOL, INTS(3, 2), 2, 1.0);
     CHECK_ERROR(gs_linear(x, wb, (gs_tensor){0}, &out), GS_ERR_DTYPE);
     CHECK(out.id == 777);
+    /* float32 meeting a float64 weight or bias computes in float64 */
+    gs_tensor w64 = make_full(GS_DTYPE_FLOAT64, INTS(3, 2), 2, 1.0);
+    CHECK_OK(gs_linear(x, w64, (gs_tensor){0}, &out));
+    CHECK_META(out, GS_DTYPE_FLOAT64, INTS(2, 2), 2);
+    release(out);
+    gs_tensor b64 = make_full(GS_DTYPE_FLOAT64, INTS(2), 1, 1.0);
+    CHECK_OK(gs_linear(x, w, b64, &out));
+    CHECK_META(out, GS_DTYPE_FLOAT64, INTS(2, 2), 2);
+    release(out);
 
     gs_tensor all[] = {x, w, b, x32, b3, b22, w1, scalar, xi, w64, b64, wb};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -210,7 +210,9 @@ static void errors(void) {
     CHECK_ERROR(gs_layer_norm(x, INTS(3, 2, 4), 3, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_layer_norm(x, s4, 1, w2, (gs_tensor){0}, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_layer_norm(x, s4, 1, w4, w2, 1e-5, &out), GS_ERR_SHAPE_MISMATCH);
-    CHECK_ERROR(gs_layer_norm(x, s4, 1, w64, (gs_tensor){0}, 1e-5, &out), GS_ERR_DTYPE);
+    CHECK_OK(gs_layer_norm(x, s4, 1, w64, (gs_tensor){0}, 1e-5, &out)); /* float32 input, float64 weight */
+    CHECK_META(out, GS_DTYPE_FLOAT64, s24, 2);
+    release(out);
     CHECK_ERROR(gs_layer_norm(x, s4, 1, (gs_tensor){12345}, (gs_tensor){0}, 1e-5, &out), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_layer_norm(x, s4, 1, (gs_tensor){0}, (gs_tensor){777}, 1e-5, &out), GS_ERR_INVALID_HANDLE);
     CHECK_ERROR(gs_layer_norm(xi, s4, 1, (gs_tensor){0}, (gs_tensor){0}, 1e-5, &out), GS_ERR_DTYPE);
@@ -221,7 +223,9 @@ static void errors(void) {
     CHECK_ERROR(gs_rms_norm(x, NULL, 2, (gs_tensor){0}, 1e-6, &out), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_rms_norm(x, s2, 1, (gs_tensor){0}, 1e-6, &out), GS_ERR_SHAPE_MISMATCH);
     CHECK_ERROR(gs_rms_norm(x, s4, 1, w2, 1e-6, &out), GS_ERR_SHAPE_MISMATCH);
-    CHECK_ERROR(gs_rms_norm(x, s4, 1, w64, 1e-6, &out), GS_ERR_DTYPE);
+    CHECK_OK(gs_rms_norm(x, s4, 1, w64, 1e-6, &out));
+    CHECK_META(out, GS_DTYPE_FLOAT64, s24, 2);
+    release(out);
     CHECK_ERROR(gs_rms_norm(xi, s4, 1, (gs_tensor){0}, 1e-6, &out), GS_ERR_DTYPE);
     CHECK_ERROR(gs_rms_norm(x, s4, 1, (gs_tensor){0}, INFINITY, &out), GS_ERR_INVALID_ARGUMENT);
 
@@ -296,8 +300,10 @@ static void errors(void) {
     CHECK_OK(gs_layer_norm_new(s2, 1, 1e-6, GS_DTYPE_FLOAT32, &m));
     CHECK_ERROR(gs_module_forward(m, &x, 1, out1, 1, &n), GS_ERR_SHAPE_MISMATCH);
     CHECK_OK(gs_module_release(m));
-    CHECK_OK(gs_rms_norm_new(s4, 1, 1e-6, GS_DTYPE_FLOAT64, &m));
-    CHECK_ERROR(gs_module_forward(m, &x, 1, out1, 1, &n), GS_ERR_DTYPE);
+    CHECK_OK(gs_rms_norm_new(s4, 1, 1e-6, GS_DTYPE_FLOAT64, &m)); /* a float32 batch is promoted */
+    CHECK_OK(gs_module_forward(m, &x, 1, out1, 1, &n));
+    CHECK_META(out1[0], GS_DTYPE_FLOAT64, s24, 2);
+    release(out1[0]);
     CHECK_OK(gs_module_release(m));
 
     release(one);

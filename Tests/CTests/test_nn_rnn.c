@@ -85,8 +85,8 @@ static void gru_values(void) {
     gs_tensor wide = make_full(GS_DTYPE_FLOAT32, INTS(2, 1, 3), 3, 0);
     CHECK_ERROR(gs_module_forward(gru, &wide, 1, out, 3, &n), GS_ERR_SHAPE_MISMATCH); /* features */
     CHECK(strstr(gs_last_error(), "input_size 1") != NULL);
-    gs_tensor x64 = make_full(GS_DTYPE_FLOAT64, INTS(2, 1, 1), 3, 0);
-    CHECK_ERROR(gs_module_forward(gru, &x64, 1, out, 3, &n), GS_ERR_DTYPE);
+    gs_tensor xint = make_full(GS_DTYPE_INT64, INTS(2, 1, 1), 3, 0);
+    CHECK_ERROR(gs_module_forward(gru, &xint, 1, out, 3, &n), GS_ERR_DTYPE); /* int input */
     gs_tensor empty = make_full(GS_DTYPE_FLOAT32, INTS(0, 1, 1), 3, 0);
     CHECK_ERROR(gs_module_forward(gru, &empty, 1, out, 3, &n), GS_ERR_INVALID_ARGUMENT); /* seq_len 0 */
     gs_tensor bad_h[2] = {x, make_full(GS_DTYPE_FLOAT32, INTS(1, 2, 2), 3, 0)};
@@ -109,7 +109,7 @@ static void gru_values(void) {
     release(step[0]);
     release(x4);
     release(wide);
-    release(x64);
+    release(xint);
     release(empty);
     release(bad_h[1]);
     release(inputs[1]);

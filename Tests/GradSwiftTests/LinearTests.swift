@@ -26,7 +26,14 @@ final class LinearTests: XCTestCase {
         XCTAssertThrowsError(try Ops.linear(try Ops.cast(x, to: .int64), weight: w, bias: nil)) { error in
             guard case EngineError.dtype = error else { return XCTFail("\(error)") }
         }
-        XCTAssertThrowsError(try Ops.linear(x, weight: try Ops.cast(w, to: .float32), bias: nil))
+        XCTAssertThrowsError(try Ops.linear(x, weight: try Ops.cast(w, to: .int64), bias: nil))
+        // float32 weights meeting a float64 input compute in float64; the weight's gradient stays float32
+        let w32 = try Ops.cast(w, to: .float32)
+        try w32.setRequiresGrad(true)
+        let mixed = try Ops.linear(x, weight: w32, bias: nil)
+        XCTAssertEqual(mixed.dtype, .float64)
+        try Ops.sum(mixed).backward()
+        XCTAssertEqual(w32.grad?.dtype, .float32)
         XCTAssertThrowsError(try Ops.linear(x, weight: w, bias: try tensor([1, 2, 3], [3])))
     }
 

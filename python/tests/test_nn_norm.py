@@ -413,7 +413,7 @@ def test_batch_norm_errors_are_clear():
         bn1(gs.Tensor(np.zeros((0, 4))))
     bn1.eval()
     assert bn1(gs.Tensor(np.ones((1, 4)))).shape == (1, 4)  # one sample is fine in evaluation
-    with pytest.raises(TypeError, match="float32 but the input is float64"):
+    with pytest.raises(TypeError, match="running_mean is float32 but the normalization runs in float64"):
         nn.BatchNorm1d(4, dtype=np.float32)(gs.Tensor(np.zeros((2, 4))))
     with pytest.raises(TypeError, match="input must be float32 or float64, got int64"):
         bn1(gs.Tensor(np.zeros((2, 4), np.int64)))
@@ -461,8 +461,8 @@ def test_layer_norm_errors_are_clear():
         F.layer_norm(np.zeros((2, 4)), 4, None, np.ones((1, 4)))
     with pytest.raises(ValueError, match="at least one dimension"):
         F.rms_norm(np.zeros(4), ())
-    with pytest.raises(TypeError, match="weight is float32 but the input is float64"):
-        F.rms_norm(np.zeros((2, 4)), 4, np.ones(4, np.float32))
+    with pytest.raises(TypeError, match="rms_norm: weight must be float32 or float64, got int64"):
+        F.rms_norm(np.zeros((2, 4)), 4, np.ones(4, np.int64))
     with pytest.raises(ValueError, match="eps must be a finite number >= 0"):
         F.layer_norm(np.zeros((2, 4)), 4, eps=-1e-5)
 

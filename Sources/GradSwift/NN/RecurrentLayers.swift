@@ -83,7 +83,6 @@ public class RecurrentCellModule: Module {
             guard state.shape == stateShape else {
                 throw EngineError.shapeMismatch("\(kind): \(what) must have shape \(describe(stateShape)) for input \(describe(x.shape)), got \(describe(state.shape))")
             }
-            try checkStateType(state, what, self)
             return try Ops.reshape(state, [batch, hiddenSize])
         }
         let x3 = try Ops.reshape(x, [1, batch, inputSize])
@@ -205,7 +204,6 @@ public class RecurrentLayer: Module {
             guard state.shape == stateShape else {
                 throw EngineError.shapeMismatch("\(kind): \(what) must have shape \(describe(stateShape)) for input \(describe(x.shape)), got \(describe(state.shape))")
             }
-            try checkStateType(state, what, self)
             return try Ops.reshape(state, [stacked, batch, hiddenSize])
         }
         let x3 = batched ? x : try Ops.reshape(x, [steps, 1, inputSize])
@@ -314,20 +312,13 @@ private func checkRecurrentSizes(_ kind: String, inputSize: Int, hiddenSize: Int
     }
 }
 
-/// Checks a forward input's dtype and feature size against `cell`'s parameters (`kind` names
-/// the module in errors).
+/// Checks a forward input's dtype (float; float32 meeting float64 parameters is promoted by
+/// the op) and its feature size against `cell`'s parameters (`kind` names the module in errors).
 private func checkInput(_ x: Tensor, _ kind: String, _ cell: RecurrentCellModule) throws {
-    let type = cell.weights[0].dtype
-    guard x.dtype == type else {
-        throw EngineError.dtype("\(kind): input dtype \(x.dtype.name) does not match the parameters' \(type.name)")
+    guard x.dtype.isFloatingPoint else {
+        throw EngineError.dtype("\(kind): input must be float32 or float64, got \(x.dtype.name)")
     }
     guard x.shape[x.rank - 1] == cell.inputSize else {
         throw EngineError.shapeMismatch("\(kind): expected input_size \(cell.inputSize) (the input's last dimension), got \(x.shape[x.rank - 1]) in shape \(describe(x.shape))")
     }
-}
-
-/// Checks an initial state's dtype against `module`'s parameters.
-private func checkStateType(_ state: Tensor, _ what: String, _ module: Module) throws {
-    guard let type = module.namedParameters().first?.tensor.dtype, state.dtype != type else { return }
-    throw EngineError.dtype("\(module.kind): \(what) dtype \(state.dtype.name) does not match the parameters' \(type.name)")
 }

@@ -30,3 +30,19 @@ extension Ops {
         return try out.recording("astype", [a]) { g in [try cast(g, to: source)] }
     }
 }
+
+extension Ops {
+    /// The operands of a fused layer op (input, weights, biases, states; nil where absent) cast
+    /// to their common float dtype: float64 when any is float64, as PyDyNet's NumPy arithmetic
+    /// promotes a float32 batch fed to a float64 layer. The casts are recorded, so each
+    /// operand's gradient keeps its own dtype. Fails, naming `op` and the operand, when one is
+    /// not a float tensor.
+    static func promotedToCommonFloat(_ op: String, _ operands: [(name: String, tensor: Tensor?)]) throws -> [Tensor?] {
+        for (name, t) in operands {
+            guard let t, !t.dtype.isFloatingPoint else { continue }
+            throw EngineError.dtype("\(op): \(name) must be float32 or float64, got \(t.dtype.name)")
+        }
+        let common: DType = operands.contains { $0.tensor?.dtype == .float64 } ? .float64 : .float32
+        return try operands.map { try $0.tensor.map { try cast($0, to: common) } }
+    }
+}

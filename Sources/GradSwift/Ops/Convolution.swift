@@ -18,7 +18,7 @@ extension Ops {
             throw EngineError.invalidArgument("\(op): weight must be 3-D (out_channels, in_channels, kernel_size), got \(describe(weight.shape))")
         }
         let (n, c, l, k) = (x.shape[0], x.shape[1], x.shape[2], weight.shape[2])
-        try checkOperands(op, x, weight, bias)
+        let (x, weight, bias) = try checkOperands(op, x, weight, bias)
         let geometry = try WindowGeometry(op: op, batch: n, channels: c, height: 1, width: l,
                                           kernel: (1, k), stride: (1, stride), padding: (0, padding), oneDimensional: true)
         return try convolve(op, x, weight, bias, geometry, outShape: [n, weight.shape[0], geometry.outW])
@@ -37,31 +37,26 @@ extension Ops {
         }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (kh, kw) = (weight.shape[2], weight.shape[3])
-        try checkOperands(op, x, weight, bias)
+        let (x, weight, bias) = try checkOperands(op, x, weight, bias)
         let geometry = try WindowGeometry(op: op, batch: n, channels: c, height: h, width: w,
                                           kernel: (kh, kw), stride: (stride, stride), padding: (padding, padding), oneDimensional: false)
         return try convolve(op, x, weight, bias, geometry, outShape: [n, weight.shape[0], geometry.outH, geometry.outW])
     }
 
-    /// Dtypes, channel counts and bias size shared by both convolutions.
-    private static func checkOperands(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws {
-        guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
-        }
-        guard weight.dtype == x.dtype else {
-            throw EngineError.dtype("\(op): weight dtype \(weight.dtype.name) does not match input dtype \(x.dtype.name)")
-        }
+    /// The operands promoted to their common float dtype, after checking the channel counts and
+    /// bias size (shared by both convolutions).
+    private static func checkOperands(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws -> (Tensor, Tensor, Tensor?) {
+        let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])
+        let (x, weight, bias) = (promoted[0]!, promoted[1]!, promoted[2])
         guard x.shape[1] == weight.shape[1] else {
             throw EngineError.shapeMismatch("\(op): input has \(x.shape[1]) channels, weight expects \(weight.shape[1])")
         }
         if let bias {
-            guard bias.dtype == x.dtype else {
-                throw EngineError.dtype("\(op): bias dtype \(bias.dtype.name) does not match input dtype \(x.dtype.name)")
-            }
             guard bias.count == weight.shape[0] else {
                 throw EngineError.shapeMismatch("\(op): bias must have \(weight.shape[0]) elements (one per output channel), got shape \(describe(bias.shape))")
             }
         }
+        return (x, weight, bias)
     }
 
     /// Forward and backward of a convolution with checked operands and geometry. The backward

@@ -7,18 +7,11 @@ extension Ops {
     /// gemm over all leading axes, accumulating onto the bias copied into the result; the
     /// backward is dx = g @ Wᵀ, dW = Xᵀ @ g (again one gemm each, as transposed `matmul` ops) and
     /// db = column sums of g.
-    /// The three tensors must share one float dtype.
+    /// The three tensors are float; a float32 one meeting a float64 one is promoted to float64.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
         let op = "linear"
-        guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
-        }
-        guard weight.dtype == x.dtype else {
-            throw EngineError.dtype("\(op): input and weight must have the same dtype, got \(x.dtype.name) and \(weight.dtype.name)")
-        }
-        if let bias, bias.dtype != x.dtype {
-            throw EngineError.dtype("\(op): input and bias must have the same dtype, got \(x.dtype.name) and \(bias.dtype.name)")
-        }
+        let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])
+        let (x, weight, bias) = (promoted[0]!, promoted[1]!, promoted[2])
         guard weight.rank == 2 else {
             throw EngineError.invalidArgument("\(op): weight must be 2-D (in_features, out_features), got shape \(describe(weight.shape))")
         }

@@ -1,6 +1,7 @@
 /// Normalization as fused ops: layer norm and RMS norm (each row over the trailing dims) and
 /// batch norm (each channel over every other axis), each with one fused backward. Statistics
-/// are accumulated in double precision; results have the input's dtype.
+/// are accumulated in double precision; results have the input's dtype, or float64 when
+/// float32 meets float64 parameters.
 extension Ops {
     /// PyTorch's `layer_norm`: each sample is normalized over its trailing `normalizedShape`
     /// dims, `(x - mean) / sqrt(var + eps) * weight + bias` with the biased variance.
@@ -23,7 +24,9 @@ extension Ops {
     /// dweight = Σ_rows g·x̂, dbias = Σ_rows g.
     private static func rowNorm(_ op: String, _ x: Tensor, _ normalizedShape: [Int], _ weight: Tensor?,
                                 _ bias: Tensor?, _ eps: Double, centered: Bool) throws -> Tensor {
-        try checkInput(op, x, eps: eps)
+        try checkEps(op, eps)
+        let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])
+        let (x, weight, bias) = (promoted[0]!, promoted[1], promoted[2])
         guard !normalizedShape.isEmpty else {
             throw EngineError.invalidArgument("\(op): normalized_shape must have at least one dimension, got ()")
         }
@@ -32,7 +35,6 @@ extension Ops {
         }
         for (name, t) in [("weight", weight), ("bias", bias)] {
             guard let t else { continue }
-            try checkOperand(op, name, t, x)
             guard t.shape == normalizedShape else {
                 throw EngineError.shapeMismatch("\(op): \(name) must have shape normalized_shape \(describe(normalizedShape)), got \(describe(t.shape))")
             }
@@ -95,7 +97,9 @@ extension Ops {
     public static func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?,
                                  bias: Tensor?, training: Bool, momentum: Double, eps: Double) throws -> Tensor {
         let op = "batch_norm"
-        try checkInput(op, x, eps: eps)
+        try checkEps(op, eps)
+        let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])
+        let (x, weight, bias) = (promoted[0]!, promoted[1], promoted[2])
         guard x.rank >= 2 else {
             throw EngineError.invalidArgument("\(op): input must have at least 2 dimensions (N, C, ...), got shape \(describe(x.shape))")
         }
@@ -103,7 +107,9 @@ extension Ops {
         let layout = ChannelLayout(rows: x.shape[0] * channels, channels: channels, width: x.shape.dropFirst(2).reduce(1, *))
         for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
             guard let t else { continue }
-            try checkOperand(op, name, t, x)
+            if name.hasPrefix("running"), t.dtype != x.dtype {
+                throw EngineError.dtype("\(op): \(name) is \(t.dtype.name) but the normalization runs in \(x.dtype.name); running statistics are updated in place, so they must have that dtype")
+            }
             let perChannel = t.shape == [channels]
                 || (t.rank >= 2 && t.shape.indices.allSatisfy { t.shape[$0] == ($0 == 1 ? channels : 1) })
             guard perChannel else {
@@ -193,20 +199,10 @@ extension Ops {
         return (dx, dw, db)
     }
 
-    /// Checks that `x` is a float tensor and `eps` a finite number >= 0.
-    private static func checkInput(_ op: String, _ x: Tensor, eps: Double) throws {
-        guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
-        }
+    /// Checks that `eps` is a finite number >= 0.
+    private static func checkEps(_ op: String, _ eps: Double) throws {
         guard eps.isFinite && eps >= 0 else {
             throw EngineError.invalidArgument("\(op): eps must be a finite number >= 0, got \(eps)")
-        }
-    }
-
-    /// Checks that a parameter tensor has the input's dtype.
-    private static func checkOperand(_ op: String, _ name: String, _ t: Tensor, _ x: Tensor) throws {
-        guard t.dtype == x.dtype else {
-            throw EngineError.dtype("\(op): \(name) is \(t.dtype.name) but the input is \(x.dtype.name); they must have the same dtype")
         }
     }
 }

@@ -111,10 +111,14 @@ extension Ops {
     ///
     /// `weights` follow `RecurrentCell.weightLayout` (RNN/LSTM: Wx (I, G), Wh (H, G); GRU: Wx1
     /// (I, 2H), Wh1 (H, 2H), Wx2 (I, H), Wh2 (H, H)), then optionally one bias per input weight.
-    /// `h0` and `c0` (B, H) default to zeros. All tensors share one float dtype.
+    /// `h0` and `c0` (B, H) default to zeros. All tensors are float; float32 ones meeting a
+    /// float64 one are promoted to float64.
     public static func recurrentSequence(_ cell: RecurrentCell, _ x: Tensor, h0: Tensor?, c0: Tensor? = nil,
                                          weights: [Tensor], reverse: Bool = false,
                                          batchFirst: Bool = false) throws -> (hidden: Tensor, cell: Tensor?) {
+        let named = [("input", x), ("h0", h0), ("c0", c0)] + weights.indices.map { ("weight \($0)", weights[$0] as Tensor?) }
+        let promoted = try promotedToCommonFloat(cell.name, named)
+        let (x, h0, c0, weights) = (promoted[0]!, promoted[1], promoted[2], promoted.dropFirst(3).map { $0! })
         let run = try prepareSequence(cell, x, h0: h0, c0: c0, weights: weights, reverse: reverse, batchFirst: batchFirst)
         func forward<T: BLASScalar>(_: T.Type) throws { try SequenceKernel<T>.forward(run) }
         try x.dtype.dispatchFloat(cell.name, forward, forward)
@@ -191,9 +195,6 @@ extension Ops {
     private static func prepareSequence(_ cell: RecurrentCell, _ x: Tensor, h0: Tensor?, c0: Tensor?, weights: [Tensor],
                                         reverse: Bool, batchFirst: Bool) throws -> SequenceRun {
         let op = cell.name
-        guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
-        }
         guard x.rank == 3 else {
             throw EngineError.invalidArgument("\(op): input must be 3-D \(batchFirst ? "(batch, seq_len, input_size)" : "(seq_len, batch, input_size)"), got \(describe(x.shape))")
         }
@@ -206,9 +207,6 @@ extension Ops {
         guard steps >= 1 else { throw EngineError.invalidArgument("\(op): sequence length must be at least 1, got 0") }
         guard hidden >= 1 else { throw EngineError.invalidArgument("\(op): hidden size must be at least 1") }
         for (i, w) in weights.enumerated() {
-            guard w.dtype == x.dtype else {
-                throw EngineError.dtype("\(op): input and weights must have the same dtype, got \(x.dtype.name) and \(w.dtype.name)")
-            }
             let expected: [Int]
             if i < layout.count {
                 expected = [layout[i].fromInput ? input : hidden, layout[i].units * hidden]
@@ -225,9 +223,6 @@ extension Ops {
             guard let state else { continue }
             guard name == "h0" || cell == .lstm else {
                 throw EngineError.invalidArgument("\(op): only the LSTM takes an initial cell state")
-            }
-            guard state.dtype == x.dtype else {
-                throw EngineError.dtype("\(op): input and \(name) must have the same dtype, got \(x.dtype.name) and \(state.dtype.name)")
             }
             guard state.shape == [batch, hidden] else {
                 throw EngineError.shapeMismatch("\(op): \(name) must have shape \(describe([batch, hidden])), got \(describe(state.shape))")
