@@ -1020,6 +1020,8 @@ enum {
     GS_REDUCTION_SUM = 1,
     /// No reduction: one loss per element (MSE) or per sample (NLL, cross-entropy).
     GS_REDUCTION_NONE = 2,
+    /// The total divided by the input's first dimension (gs_kl_div only).
+    GS_REDUCTION_BATCHMEAN = 3,
 };
 
 /// (pred - target)^2 with broadcasting, reduced by `reduction` (a gs_reduction code); both
@@ -1036,6 +1038,38 @@ int32_t gs_nll_loss(gs_tensor pred, gs_tensor target, int32_t reduction, gs_tens
 /// GS_INDEX_ERROR. The caller owns `*result`.
 int32_t gs_cross_entropy(gs_tensor pred, gs_tensor target, int32_t reduction, gs_tensor *result);
 
+/// |input - target| with broadcasting, reduced by `reduction`. The caller owns `*result`.
+int32_t gs_l1_loss(gs_tensor input, gs_tensor target, int32_t reduction, gs_tensor *result);
+
+/// Smooth L1: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = input - target,
+/// beta >= 0; 0 gives L1), reduced by `reduction`. The caller owns `*result`.
+int32_t gs_smooth_l1_loss(gs_tensor input, gs_tensor target, int32_t reduction, double beta,
+                          gs_tensor *result);
+
+/// Huber: 0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (delta > 0), reduced by
+/// `reduction`. The caller owns `*result`.
+int32_t gs_huber_loss(gs_tensor input, gs_tensor target, int32_t reduction, double delta,
+                      gs_tensor *result);
+
+/// Binary cross-entropy of probabilities `input` (every element in [0, 1]) against `target` of
+/// the same shape, each log bounded below by -100; `weight` (optional, a zero handle for none)
+/// broadcasts against the terms. The caller owns `*result`.
+int32_t gs_binary_cross_entropy(gs_tensor input, gs_tensor target, gs_tensor weight,
+                                int32_t reduction, gs_tensor *result);
+
+/// Binary cross-entropy of logits `input` against `target` of the same shape, computed
+/// without overflow; `weight` broadcasts against the terms and `pos_weight` against the last
+/// dimension (both optional: zero handles). The caller owns `*result`.
+int32_t gs_binary_cross_entropy_with_logits(gs_tensor input, gs_tensor target, gs_tensor weight,
+                                            gs_tensor pos_weight, int32_t reduction,
+                                            gs_tensor *result);
+
+/// Kullback-Leibler divergence of log-probabilities `input` from `target` (probabilities, or
+/// log-probabilities with `log_target`), terms where the target is 0 counting 0; reduced by
+/// `reduction`, which may be GS_REDUCTION_BATCHMEAN here. The caller owns `*result`.
+int32_t gs_kl_div(gs_tensor input, gs_tensor target, int32_t reduction, bool log_target,
+                  gs_tensor *result);
+
 /// An MSELoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 int32_t gs_mse_loss_new(int32_t reduction, gs_module *result);
 
@@ -1044,6 +1078,27 @@ int32_t gs_nll_loss_new(int32_t reduction, gs_module *result);
 
 /// A CrossEntropyLoss layer reduced by `reduction` (gs_reduction). The caller owns `*result`.
 int32_t gs_cross_entropy_loss_new(int32_t reduction, gs_module *result);
+
+/// An L1Loss layer reduced by `reduction`. The caller owns `*result`.
+int32_t gs_l1_loss_new(int32_t reduction, gs_module *result);
+
+/// A SmoothL1Loss layer (beta >= 0). The caller owns `*result`.
+int32_t gs_smooth_l1_loss_new(int32_t reduction, double beta, gs_module *result);
+
+/// A HuberLoss layer (delta > 0). The caller owns `*result`.
+int32_t gs_huber_loss_new(int32_t reduction, double delta, gs_module *result);
+
+/// A BCELoss layer with an optional `weight` (zero handle for none; the layer keeps it). The
+/// caller owns `*result`.
+int32_t gs_bce_loss_new(gs_tensor weight, int32_t reduction, gs_module *result);
+
+/// A BCEWithLogitsLoss layer with optional `weight` and `pos_weight` (zero handles for none;
+/// the layer keeps them). The caller owns `*result`.
+int32_t gs_bce_with_logits_loss_new(gs_tensor weight, gs_tensor pos_weight, int32_t reduction,
+                                    gs_module *result);
+
+/// A KLDivLoss layer (`reduction` may be GS_REDUCTION_BATCHMEAN). The caller owns `*result`.
+int32_t gs_kl_div_loss_new(int32_t reduction, bool log_target, gs_module *result);
 
 /* ---- NormalizationAPI.swift ------------------------------------------------------------------ */
 

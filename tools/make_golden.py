@@ -1044,7 +1044,8 @@ ROW_SHIFT = "each row's own maximum is subtracted (PyTorch); PyDyNet's one globa
 
 
 def loss():
-    f = Family("loss", "mse_loss, nll_loss, cross_entropy_loss, functions and layers")
+    f = Family("loss", "mse_loss, nll_loss, cross_entropy_loss, l1_loss, smooth_l1_loss, huber_loss, "
+                       "binary_cross_entropy (with logits), kl_div, functions and layers")
     g = f.inputs
     for dtype in FLOATS:
         for shape_t, reduction in (((3, 2), "mean"), ((3, 2), "sum"), ((2,), "mean"), ((3, 2), "none"), ((2,), "none")):
@@ -1092,7 +1093,119 @@ def loss():
         f.add("nn.CrossEntropyLoss", [("input", "pred", g.normal((3, 4), dtype)), ("const", "target", np.array([3, 0, 1], I64))],
               attrs=[("reduction", "none")], ref=composed(NONE_REDUCTION),
               run=lambda T, A: pd_nll(pd_log_softmax_rows(T["pred"]), T["target"], "none"))
+    for dtype in FLOATS:
+        for op, attrs, draw, terms in POINTWISE_LOSSES:
+            input_shape, target_shape = ((3, 4), (4,)) if op == "F.l1_loss" and attrs[0][1] == "mean" else ((3, 4), (3, 4))
+            x, t = draw(g, input_shape, target_shape, dtype)
+            consts = [("const", name, maker(g, dtype)) for name, maker in POINTWISE_WEIGHTS.get((op, tuple(attrs)), ())]
+            f.add(op, [("input", "input", x), ("input", "target", t)] + consts, attrs=list(attrs),
+                  ref=numpy_ref(f"PyDyNet 1.1 has no {op.split('.')[1]} (PyTorch's definition)"),
+                  run=lambda X, A, terms=terms: np_reduce_loss(terms(X, A)[0], A, X["input"]),
+                  grad=lambda X, A, W, terms=terms: np_pointwise_loss_grad(terms(X, A), A, X, W))
     return f
+
+
+def np_reduce_loss(e, A, x):
+    """The per-element loss terms ``e`` reduced as ``A["reduction"]`` says."""
+    reduction = A["reduction"]
+    if reduction == "none":
+        return e
+    total = e.sum()
+    return {"sum": total, "mean": total / e.size, "batchmean": total / x.shape[0]}[reduction]
+
+
+def np_pointwise_loss_grad(terms, A, X, W):
+    """Gradients of a pointwise loss from its terms' partial derivatives (input, target)."""
+    e, d_input, d_target = terms
+    scale = {"none": W[0], "sum": W[0], "mean": W[0] / e.size, "batchmean": W[0] / X["input"].shape[0]}[A["reduction"]]
+    return {"input": unbroadcast(scale * d_input, X["input"].shape),
+            "target": unbroadcast(scale * d_target, X["target"].shape)}
+
+
+def np_huber_terms(X, A, beta_name):
+    """(terms, d/dinput, d/dtarget) of smooth L1 (``beta_name`` "beta") or Huber ("delta")."""
+    d = X["input"] - X["target"]
+    width, ad = A[beta_name], np.abs(d)
+    if beta_name == "beta":  # smooth L1: quadratic part 0.5 d^2 / beta, linear |d| - beta / 2
+        e = np.where(ad < width, 0.5 * d * d / width, ad - 0.5 * width)
+        slope = np.where(ad < width, d / width, np.sign(d))
+    else:  # Huber: 0.5 d^2, then delta (|d| - delta / 2)
+        e = np.where(ad < width, 0.5 * d * d, width * (ad - 0.5 * width))
+        slope = np.where(ad < width, d, width * np.sign(d))
+    return e, slope, -slope
+
+
+def np_bce_terms(X, A):
+    p, t, w = X["input"], X["target"], X.get("weight", 1.0)
+    e = -w * (t * np.log(p) + (1 - t) * np.log1p(-p))
+    return e, -w * (t / p - (1 - t) / (1 - p)), -w * (np.log(p) - np.log1p(-p))
+
+
+def np_bce_logits_terms(X, A):
+    x, t, w, pw = X["input"], X["target"], X.get("weight", 1.0), X.get("pos_weight", 1.0)
+    log_s, log_1ms, s = -np.logaddexp(0, -x), -np.logaddexp(0, x), sigmoid64(x)
+    e = -w * (pw * t * log_s + (1 - t) * log_1ms)
+    return e, -w * (pw * t * (1 - s) - (1 - t) * s), -w * (pw * log_s - log_1ms)
+
+
+def np_kl_terms(X, A):
+    x, t = X["input"], X["target"]
+    if A["log_target"]:
+        return np.exp(t) * (t - x), -np.exp(t), np.exp(t) * (t - x + 1)
+    return t * (np.log(t) - x), -t, np.log(t) + 1 - x
+
+
+def draw_regression(g, input_shape, target_shape, dtype):
+    """Input and target whose differences stay away from the kinks at 0, 0.5, 1 and 1.5."""
+    t = g.normal(target_shape, dtype)
+    d = away_from(g.normal(input_shape, F64, 1.5), (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5))
+    return (np.broadcast_to(t, input_shape) + d).astype(dtype), t
+
+
+def draw_probability_pair(g, input_shape, target_shape, dtype):
+    return g.uniform(input_shape, dtype, 0.05, 0.95), g.uniform(target_shape, dtype, 0.0, 1.0)
+
+
+def draw_logits(g, input_shape, target_shape, dtype):
+    return g.normal(input_shape, dtype, 3.0), g.uniform(target_shape, dtype, 0.0, 1.0)
+
+
+def draw_log_probabilities(g, input_shape, target_shape, dtype):
+    return np.log(g.probabilities(input_shape, dtype)), g.probabilities(target_shape, dtype)
+
+
+# (op, attrs, input/target drawer, terms(X, A) -> (terms, d/dinput, d/dtarget))
+POINTWISE_LOSSES = [
+    *[("F.l1_loss", (("reduction", r),), draw_regression,
+       lambda X, A: (np.abs(X["input"] - X["target"]), np.sign(X["input"] - X["target"]),
+                     -np.sign(X["input"] - X["target"]))) for r in ("mean", "sum", "none")],
+    ("F.smooth_l1_loss", (("reduction", "mean"), ("beta", 1.0)), draw_regression, lambda X, A: np_huber_terms(X, A, "beta")),
+    ("F.smooth_l1_loss", (("reduction", "none"), ("beta", 0.7)), draw_regression, lambda X, A: np_huber_terms(X, A, "beta")),
+    ("F.huber_loss", (("reduction", "mean"), ("delta", 1.0)), draw_regression, lambda X, A: np_huber_terms(X, A, "delta")),
+    ("F.huber_loss", (("reduction", "sum"), ("delta", 0.7)), draw_regression, lambda X, A: np_huber_terms(X, A, "delta")),
+    ("F.binary_cross_entropy", (("reduction", "mean"),), draw_probability_pair, np_bce_terms),
+    ("F.binary_cross_entropy", (("reduction", "none"),), draw_probability_pair, np_bce_terms),
+    ("F.binary_cross_entropy_with_logits", (("reduction", "mean"),), draw_logits, np_bce_logits_terms),
+    ("F.binary_cross_entropy_with_logits", (("reduction", "sum"),), draw_logits, np_bce_logits_terms),
+    ("F.kl_div", (("reduction", "batchmean"), ("log_target", False)), draw_log_probabilities, np_kl_terms),
+    ("F.kl_div", (("reduction", "none"), ("log_target", True)),
+     lambda g, si, st, dtype: (np.log(g.probabilities(si, dtype)), np.log(g.probabilities(st, dtype))), np_kl_terms),
+    ("nn.L1Loss", (("reduction", "sum"),), draw_regression,
+     lambda X, A: (np.abs(X["input"] - X["target"]), np.sign(X["input"] - X["target"]), -np.sign(X["input"] - X["target"]))),
+    ("nn.SmoothL1Loss", (("reduction", "mean"), ("beta", 0.5)), draw_regression, lambda X, A: np_huber_terms(X, A, "beta")),
+    ("nn.HuberLoss", (("reduction", "mean"), ("delta", 1.5)), draw_regression, lambda X, A: np_huber_terms(X, A, "delta")),
+    ("nn.BCELoss", (("reduction", "mean"),), draw_probability_pair, np_bce_terms),
+    ("nn.BCEWithLogitsLoss", (("reduction", "mean"),), draw_logits, np_bce_logits_terms),
+    ("nn.KLDivLoss", (("reduction", "batchmean"), ("log_target", False)), draw_log_probabilities, np_kl_terms),
+]
+# Constant weights of some functional cases (a layer's forward takes only input and target):
+# (op, attrs) -> [(name, maker(g, dtype))]
+POINTWISE_WEIGHTS = {
+    ("F.binary_cross_entropy", (("reduction", "none"),)): [("weight", lambda g, dtype: g.uniform((4,), dtype, 0.5, 2.0))],
+    ("F.binary_cross_entropy_with_logits", (("reduction", "sum"),)): [
+        ("weight", lambda g, dtype: g.uniform((3, 1), dtype, 0.5, 2.0)),
+        ("pos_weight", lambda g, dtype: g.uniform((4,), dtype, 0.5, 3.0))],
+}
 
 
 def install(layer, T, names):

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The parity report: which ops and layers agree with PyDyNet 1.1 (or NumPy) in which language,
-and the parity status of every public name of PyDyNet 1.1.
+the parity status of every public name of PyDyNet 1.1, and which of the PyTorch names users
+reach for gradswift offers.
 
     python3 tools/parity_report.py          print the report and write docs/parity.md
     python3 tools/parity_report.py --run    run the three golden readers first
@@ -248,6 +249,66 @@ def name_table(per_op):
     return lines, counts
 
 
+# The PyTorch names users reach for (issue "Breadth for PyTorch users"), by where PyTorch has
+# them; the report marks each as offered (the gradswift module has it) or not yet.
+PYTORCH_NAMES = {
+    "torch": """sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh log1p expm1 log2 log10
+        exp2 rsqrt reciprocal floor ceil round trunc clamp clip where erf lerp hypot prod var std
+        logsumexp norm cumsum cumprod all any sort argsort topk gather scatter scatter_add index_select
+        masked_fill take_along_dim nonzero stack flatten unflatten permute broadcast_to tile
+        repeat_interleave flip roll chunk tril triu einsum tensordot outer dot bmm diag trace arange
+        linspace eye full zeros_like ones_like full_like rand_like randn_like randint randperm
+        float16 int32 int8 uint8""",
+    "Tensor": """sin cos tan asin acos atan atan2 sinh cosh asinh acosh atanh log1p expm1 log2 log10 exp2
+        rsqrt reciprocal floor ceil round trunc clamp clip lerp hypot prod var std logsumexp norm cumsum
+        cumprod all any sort argsort topk gather scatter scatter_add index_select masked_fill nonzero
+        flatten unflatten permute expand broadcast_to tile repeat repeat_interleave flip roll chunk
+        tril triu""",
+    "torch.nn.functional": """gelu elu selu celu softplus mish hardtanh relu6 hardsigmoid hardswish
+        logsigmoid pad l1_loss smooth_l1_loss huber_loss binary_cross_entropy
+        binary_cross_entropy_with_logits kl_div group_norm instance_norm conv_transpose1d
+        conv_transpose2d adaptive_avg_pool1d adaptive_avg_pool2d adaptive_max_pool2d interpolate""",
+    "torch.nn": """GELU SiLU ELU SELU CELU Softplus Mish Hardtanh ReLU6 Hardsigmoid Hardswish LogSigmoid
+        Flatten Unflatten Identity Dropout1d Dropout2d GroupNorm InstanceNorm2d ConvTranspose1d
+        ConvTranspose2d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool2d Upsample
+        MultiheadAttention TransformerEncoderLayer TransformerEncoder BCELoss BCEWithLogitsLoss L1Loss
+        SmoothL1Loss HuberLoss KLDivLoss""",
+    "torch.nn.Module": """apply modules named_modules children named_children add_module register_buffer
+        buffers named_buffers zero_grad requires_grad_""",
+    "torch.nn.utils": "clip_grad_norm_ clip_grad_value_ parameters_to_vector vector_to_parameters",
+    "torch.optim": "AdamW RMSprop Adamax NAdam LBFGS",
+    "torch.optim.lr_scheduler": """LambdaLR MultiplicativeLR LinearLR ConstantLR OneCycleLR
+        CosineAnnealingWarmRestarts ReduceLROnPlateau SequentialLR ChainedScheduler""",
+}
+# Where gradswift offers each PyTorch module's names.
+GRADSWIFT_HOMES = {"torch": "gradswift", "Tensor": "gradswift.Tensor", "torch.nn.functional": "gradswift.nn.functional",
+                   "torch.nn": "gradswift.nn", "torch.nn.Module": "gradswift.nn.Module",
+                   "torch.nn.utils": "gradswift.nn.utils", "torch.optim": "gradswift.optim",
+                   "torch.optim.lr_scheduler": "gradswift.optim.lr_scheduler"}
+
+
+def pytorch_table():
+    """The PyTorch coverage table: per module, the names gradswift offers and those not yet."""
+    sys.path.insert(0, str(ROOT / "python"))
+    lines = ["| PyTorch | gradswift | offered | not yet |", "|---|---|---|---|"]
+    offered_total = wanted_total = 0
+    for torch_module, names in PYTORCH_NAMES.items():
+        home = GRADSWIFT_HOMES[torch_module]
+        if home.endswith(".Module"):
+            holder = importlib.import_module("gradswift.nn").Module
+        elif home.endswith(".Tensor"):
+            holder = importlib.import_module("gradswift").Tensor
+        else:
+            holder = importlib.import_module(home)
+        wanted = names.split()
+        offered = [n for n in wanted if hasattr(holder, n)]
+        missing = [n for n in wanted if n not in offered]
+        offered_total, wanted_total = offered_total + len(offered), wanted_total + len(wanted)
+        lines.append(f"| `{torch_module}` | `{home}` | {len(offered)}: {' '.join(offered) or '-'} | "
+                     f"{len(missing)}: {' '.join(missing) or '-'} |")
+    return lines, offered_total, wanted_total
+
+
 def report():
     cases = golden_cases()
     summaries, results = {}, {}
@@ -255,6 +316,7 @@ def report():
         summaries[lang], results[lang] = recorded(lang)
     ops, per_op, totals = op_table(cases, results)
     names, counts = name_table(per_op)
+    pytorch, offered, wanted = pytorch_table()
     readers = ["| reader | interface | cases checked | failed | time of the last run (s) | results |",
                "|---|---|---:|---:|---:|---|"]
     interfaces = {"swift": "engine API", "c": "C ABI", "python": "Python API"}
@@ -305,6 +367,16 @@ def report():
         "and layers are in python/tests/test_gradcheck.py.",
         "",
         *names,
+        "",
+        f"## PyTorch names ({offered} of {wanted} offered)",
+        "",
+        "The PyTorch names the issue \"Breadth for PyTorch users\" lists (torch, Tensor methods,",
+        "nn.functional, nn, Module methods, nn.utils, optim, lr_scheduler), with the ones gradswift",
+        "already offers under PyTorch's name. Each offered name follows PyTorch's signature and",
+        "defaults; NumPy's spelling is an alias where NumPy has the function. Tests against NumPy and",
+        "finite differences are in python/tests (test_functions.py, test_losses.py, test_nn_utils.py, ...).",
+        "",
+        *pytorch,
         "",
     ])
 

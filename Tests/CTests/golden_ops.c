@@ -330,7 +330,10 @@ static int32_t op_setitem(golden_case *c, golden_result *r) {
 
 static int32_t reduction_code(golden_case *c) {
     const char *name = golden_str(c, "reduction");
-    return strcmp(name, "sum") == 0 ? GS_REDUCTION_SUM : strcmp(name, "none") == 0 ? GS_REDUCTION_NONE : GS_REDUCTION_MEAN;
+    return strcmp(name, "sum") == 0         ? GS_REDUCTION_SUM
+           : strcmp(name, "none") == 0      ? GS_REDUCTION_NONE
+           : strcmp(name, "batchmean") == 0 ? GS_REDUCTION_BATCHMEAN
+                                            : GS_REDUCTION_MEAN;
 }
 
 static int32_t op_leaky_relu(golden_case *c, golden_result *r) {
@@ -374,6 +377,33 @@ static int32_t op_log_softmax(golden_case *c, golden_result *r) {
 LOSS_OP(gs_mse_loss)
 LOSS_OP(gs_nll_loss)
 LOSS_OP(gs_cross_entropy)
+
+/* The pointwise losses take (input, target) and their settings; weights are optional. */
+static int32_t op_l1_loss(golden_case *c, golden_result *r) {
+    return one(r, gs_l1_loss(need(c, "input"), need(c, "target"), reduction_code(c), r->outputs));
+}
+
+static int32_t op_smooth_l1_loss(golden_case *c, golden_result *r) {
+    return one(r, gs_smooth_l1_loss(need(c, "input"), need(c, "target"), reduction_code(c), golden_float(c, "beta"), r->outputs));
+}
+
+static int32_t op_huber_loss(golden_case *c, golden_result *r) {
+    return one(r, gs_huber_loss(need(c, "input"), need(c, "target"), reduction_code(c), golden_float(c, "delta"), r->outputs));
+}
+
+static int32_t op_binary_cross_entropy(golden_case *c, golden_result *r) {
+    return one(r, gs_binary_cross_entropy(need(c, "input"), need(c, "target"), golden_handle(c, "weight"),
+                                          reduction_code(c), r->outputs));
+}
+
+static int32_t op_binary_cross_entropy_with_logits(golden_case *c, golden_result *r) {
+    return one(r, gs_binary_cross_entropy_with_logits(need(c, "input"), need(c, "target"), golden_handle(c, "weight"),
+                                                      golden_handle(c, "pos_weight"), reduction_code(c), r->outputs));
+}
+
+static int32_t op_kl_div(golden_case *c, golden_result *r) {
+    return one(r, gs_kl_div(need(c, "input"), need(c, "target"), reduction_code(c), golden_bool(c, "log_target"), r->outputs));
+}
 
 static int32_t op_linear(golden_case *c, golden_result *r) {
     return one(r, gs_linear(need(c, "x"), need(c, "weight"), golden_handle(c, "bias"), r->outputs));
@@ -473,6 +503,12 @@ LAYER(logsigmoid_layer, gs_logsigmoid_new(&r->module))
 LAYER(mse_loss_layer, gs_mse_loss_new(reduction_code(c), &r->module))
 LAYER(nll_loss_layer, gs_nll_loss_new(reduction_code(c), &r->module))
 LAYER(cross_entropy_loss_layer, gs_cross_entropy_loss_new(reduction_code(c), &r->module))
+LAYER(l1_loss_layer, gs_l1_loss_new(reduction_code(c), &r->module))
+LAYER(smooth_l1_loss_layer, gs_smooth_l1_loss_new(reduction_code(c), golden_float(c, "beta"), &r->module))
+LAYER(huber_loss_layer, gs_huber_loss_new(reduction_code(c), golden_float(c, "delta"), &r->module))
+LAYER(bce_loss_layer, gs_bce_loss_new((gs_tensor){0}, reduction_code(c), &r->module))
+LAYER(bce_with_logits_loss_layer, gs_bce_with_logits_loss_new((gs_tensor){0}, (gs_tensor){0}, reduction_code(c), &r->module))
+LAYER(kl_div_loss_layer, gs_kl_div_loss_new(reduction_code(c), golden_bool(c, "log_target"), &r->module))
 LAYER(linear_layer, gs_linear_new(golden_int(c, "in_features"), golden_int(c, "out_features"),
                                   golden_bool(c, "bias"), dtype_attr(c), &r->module))
 LAYER(dropout_layer, gs_dropout_new(golden_float(c, "p"), &r->module))
@@ -559,6 +595,12 @@ const golden_op golden_ops[] = {
     {"nn.Hardtanh", op_hardtanh_layer}, {"nn.ReLU6", op_relu6_layer}, {"nn.Hardsigmoid", op_hardsigmoid_layer},
     {"nn.Hardswish", op_hardswish_layer}, {"nn.LogSigmoid", op_logsigmoid_layer},
     {"F.mse_loss", op_gs_mse_loss}, {"F.nll_loss", op_gs_nll_loss}, {"F.cross_entropy_loss", op_gs_cross_entropy},
+    {"F.l1_loss", op_l1_loss}, {"F.smooth_l1_loss", op_smooth_l1_loss}, {"F.huber_loss", op_huber_loss},
+    {"F.binary_cross_entropy", op_binary_cross_entropy},
+    {"F.binary_cross_entropy_with_logits", op_binary_cross_entropy_with_logits}, {"F.kl_div", op_kl_div},
+    {"nn.L1Loss", op_l1_loss_layer}, {"nn.SmoothL1Loss", op_smooth_l1_loss_layer}, {"nn.HuberLoss", op_huber_loss_layer},
+    {"nn.BCELoss", op_bce_loss_layer}, {"nn.BCEWithLogitsLoss", op_bce_with_logits_loss_layer},
+    {"nn.KLDivLoss", op_kl_div_loss_layer},
     {"nn.MSELoss", op_mse_loss_layer}, {"nn.NLLLoss", op_nll_loss_layer},
     {"nn.CrossEntropyLoss", op_cross_entropy_loss_layer},
     {"F.linear", op_linear}, {"nn.Linear", op_linear_layer}, {"F.embedding", op_embedding},

@@ -421,6 +421,60 @@ static void errors(void) {
     release(x);
 }
 
+/* ---- pointwise losses: values of one case each (the golden files hold the rest), errors ---- */
+
+static void pointwise_losses(void) {
+    gs_tensor p = make_f32((const float[]){0.25f, 0.5f}, s2, 1, true);
+    gs_tensor t = make_f32((const float[]){1, 0}, s2, 1, false);
+    gs_tensor y = {0};
+    CHECK_OK(gs_l1_loss(p, t, GS_REDUCTION_SUM, &y)); /* 0.75 + 0.5 */
+    CHECK_F32(y, NULL, 0, (const float[]){1.25f});
+    release(y);
+    CHECK_OK(gs_binary_cross_entropy(p, t, (gs_tensor){0}, GS_REDUCTION_SUM, &y));
+    CHECK_F32(y, NULL, 0, (const float[]){(float)(-log(0.25) - log(0.5))});
+    release(y);
+    CHECK_OK(gs_kl_div(p, t, GS_REDUCTION_BATCHMEAN, false, &y)); /* 1 (log 1 - 0.25) / 2 */
+    CHECK_F32(y, NULL, 0, (const float[]){-0.125f});
+    release(y);
+    y = (gs_tensor){0}; /* failing calls below must leave it untouched */
+
+    /* batchmean is KL divergence's only */
+    CHECK_ERROR(gs_l1_loss(p, t, GS_REDUCTION_BATCHMEAN, &y), GS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(gs_last_error(), "unknown reduction code 3") != NULL);
+    CHECK_ERROR(gs_mse_loss(p, t, GS_REDUCTION_BATCHMEAN, &y), GS_ERR_INVALID_ARGUMENT);
+    gs_module m = {0};
+    CHECK_ERROR(gs_huber_loss_new(GS_REDUCTION_BATCHMEAN, 1.0, &m), GS_ERR_INVALID_ARGUMENT);
+    CHECK_OK(gs_kl_div_loss_new(GS_REDUCTION_BATCHMEAN, true, &m));
+    check_describe(m, "KLDivLoss()");
+    CHECK_OK(gs_module_release(m));
+    m = (gs_module){0};
+
+    /* settings, probabilities, weights, handles, NULL */
+    CHECK_ERROR(gs_smooth_l1_loss(p, t, GS_REDUCTION_MEAN, -0.5, &y), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_huber_loss(p, t, GS_REDUCTION_MEAN, 0, &y), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_smooth_l1_loss_new(GS_REDUCTION_MEAN, NAN, &m), GS_ERR_INVALID_ARGUMENT);
+    gs_tensor above = make_f32((const float[]){0.5f, 1.5f}, s2, 1, false);
+    CHECK_ERROR(gs_binary_cross_entropy(above, t, (gs_tensor){0}, GS_REDUCTION_MEAN, &y), GS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(gs_last_error(), "between 0 and 1") != NULL);
+    gs_tensor stale = make_f32((const float[]){1, 1}, s2, 1, false);
+    release(stale);
+    CHECK_ERROR(gs_binary_cross_entropy(p, t, stale, GS_REDUCTION_MEAN, &y), GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_binary_cross_entropy_with_logits(p, t, (gs_tensor){0}, stale, GS_REDUCTION_MEAN, &y),
+                GS_ERR_INVALID_HANDLE);
+    CHECK_ERROR(gs_bce_with_logits_loss_new(stale, (gs_tensor){0}, GS_REDUCTION_MEAN, &m), GS_ERR_INVALID_HANDLE);
+    gs_tensor three = make_f32((const float[]){1, 2, 3}, s3, 1, false);
+    CHECK_ERROR(gs_binary_cross_entropy_with_logits(p, t, (gs_tensor){0}, three, GS_REDUCTION_MEAN, &y),
+                GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_l1_loss(p, three, GS_REDUCTION_MEAN, &y), GS_ERR_SHAPE_MISMATCH);
+    CHECK_ERROR(gs_kl_div(p, t, GS_REDUCTION_MEAN, false, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_l1_loss_new(GS_REDUCTION_MEAN, NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK(y.id == 0 && m.id == 0);
+    release(three);
+    release(above);
+    release(t);
+    release(p);
+}
+
 void test_nn_activation_loss(void) {
     activations();
     softmax();
@@ -428,4 +482,5 @@ void test_nn_activation_loss(void) {
     classification();
     layers();
     errors();
+    pointwise_losses();
 }

@@ -685,7 +685,7 @@ static uint64_t fit_primary(void) {
         s[0] = between(2, 3);
         return make_tensor(dtype, s, between(2, 4), rg, 0, 0);
     }
-    if (fn_is("gs_nll_loss") || fn_is("gs_cross_entropy") || fn_is("gs_mse_loss") ||
+    if (fn_is("gs_nll_loss") || fn_is("gs_cross_entropy") || fn_is("gs_mse_loss") || fn_is("gs_l1_loss") ||
         fn_is("gs_linear") || fn_is("gs_matmul"))
         return make_tensor(dtype, s, 2, rg, 0, 0);
     if (takes_graph_tensor())
@@ -717,8 +717,13 @@ static uint64_t like_parameter(void) {
     return make_tensor(dtype, shape, ndim, chance(80), 0, 0);
 }
 
+static int make_module_with(const char *ctor);
+static int pick_module(bool with_parameters);
+
 /* A module of the kind the current function needs: a pool index, or -1. */
 static int fit_module(void) {
+    if (fn_is("gs_module_set_parameter") || fn_is("gs_module_parameter"))
+        return pick_module(true); /* one that has parameters to name */
     if (!fn_is("gs_recurrent_cell"))
         return -1;
     for (int i = 0; i < npool; i++)
@@ -726,7 +731,9 @@ static int fit_module(void) {
                                           !strcmp(pool[i].ctor, "gs_lstm_new") ||
                                           !strcmp(pool[i].ctor, "gs_gru_new")) && chance(50))
             return i;
-    return -1;
+    /* none picked: often make one, so the function sometimes gets a layer with cells */
+    static const char *const layers[] = {"gs_rnn_new", "gs_lstm_new", "gs_gru_new"};
+    return chance(50) ? make_module_with(layers[below(3)]) : -1;
 }
 
 /* A tensor for argument `name` that fits the primary tensor and the current function. */
@@ -2756,8 +2763,24 @@ static const char *const module_ctors[] = {
     "gs_softmax_new", "gs_mse_loss_new", "gs_nll_loss_new", "gs_cross_entropy_loss_new",
     "gs_gelu_new", "gs_elu_new", "gs_selu_new", "gs_celu_new", "gs_softplus_new", "gs_mish_new",
     "gs_hardtanh_new", "gs_relu6_new", "gs_hardsigmoid_new", "gs_hardswish_new", "gs_logsigmoid_new",
-    "gs_silu_new",
+    "gs_silu_new", "gs_l1_loss_new", "gs_smooth_l1_loss_new", "gs_huber_loss_new", "gs_bce_loss_new",
+    "gs_bce_with_logits_loss_new", "gs_kl_div_loss_new",
 };
+
+/* A module made by the constructor `ctor`'s generated wrapper with valid arguments only: its
+   pool index, or -1 when none was made. */
+static int make_module_with(const char *ctor) {
+    int before = kind_count[FZ_MODULE];
+    bool saved = F.valid_only;
+    F.valid_only = true;
+    fz_functions[function_index(ctor)].call();
+    F.valid_only = saved;
+    if (kind_count[FZ_MODULE] > before)
+        for (int i = npool - 1; i >= 0; i--)
+            if (pool[i].kind == FZ_MODULE)
+                return i;
+    return -1;
+}
 
 /* A module made by its generated wrapper with valid arguments only; -1 when none was made. */
 static int make_module(bool with_parameters) {
@@ -2767,15 +2790,9 @@ static int make_module(bool with_parameters) {
         if (!strcmp(module_ctors[j], "gs_dropout_new") || strstr(module_ctors[j], "pool"))
             if (with_parameters)
                 continue;
-        int before = kind_count[FZ_MODULE];
-        bool saved = F.valid_only;
-        F.valid_only = true;
-        fz_functions[function_index(module_ctors[j])].call();
-        F.valid_only = saved;
-        if (kind_count[FZ_MODULE] > before)
-            for (int i = npool - 1; i >= 0; i--)
-                if (pool[i].kind == FZ_MODULE)
-                    return i;
+        int i = make_module_with(module_ctors[j]);
+        if (i >= 0)
+            return i;
     }
     return -1;
 }

@@ -30,8 +30,9 @@ from pathlib import Path
 HANDLE_KINDS = {"gs_tensor": "FZ_TENSOR", "gs_module": "FZ_MODULE", "gs_optimizer": "FZ_OPTIM",
                 "gs_scheduler": "FZ_SCHED", "gs_checkpoint": "FZ_CKPT"}
 # Tensor parameters for which a handle with id 0 means "none" (so is valid).
-OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient", "min", "max"}
-OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm"}
+OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient", "min", "max", "pos_weight"}
+OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm", "gs_binary_cross_entropy",
+                   "gs_binary_cross_entropy_with_logits", "gs_bce_loss_new", "gs_bce_with_logits_loss_new"}
 
 # int64_t scalar parameters -> generator role.
 INT64_ROLES = {
@@ -72,7 +73,7 @@ DOUBLE_ROLES = {
     "weight_decay": "FZ_D_RATE", "momentum": "FZ_D_RATE", "beta1": "FZ_D_RATE",
     "beta2": "FZ_D_RATE", "rho": "FZ_D_RATE", "gamma": "FZ_D_RATE", "eta_min": "FZ_D_RATE",
     "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
-    "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY",
+    "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

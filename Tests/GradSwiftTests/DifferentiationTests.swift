@@ -113,6 +113,23 @@ final class DifferentiationTests: XCTestCase {
         }
     }
 
+    func testPointwiseLossesTwice() throws {
+        var r = Draws(seed: 17)
+        let x = try r.tensor([2, 3], in: -2...2), t = try r.tensor([2, 3], in: -2...2)
+        let probabilities = try r.tensor([2, 3], in: 0.1...0.9), targets = try r.tensor([2, 3], in: 0...1)
+        try checkTwice("l1_loss") { [try Ops.l1Loss($0[0], $0[1], reduction: .mean)] }([x, t])
+        try checkTwice("smooth_l1_loss") { [try Ops.smoothL1Loss($0[0], $0[1], reduction: .sum, beta: 1.3)] }([x, t])
+        try checkTwice("huber_loss") { [try Ops.huberLoss($0[0], $0[1], reduction: .none, delta: 0.6)] }([x, t])
+        try checkTwice("binary_cross_entropy") {
+            [try Ops.binaryCrossEntropy($0[0], $0[1], weight: nil, reduction: .mean)]
+        }([probabilities, targets])
+        try checkTwice("binary_cross_entropy_with_logits") {
+            [try Ops.binaryCrossEntropyWithLogits($0[0], $0[1], weight: nil, posWeight: $0[2], reduction: .sum)]
+        }([x, targets, try r.tensor([3], in: 0.5...2)])
+        try checkTwice("kl_div") { [try Ops.klDiv($0[0], $0[1], reduction: .batchMean, logTarget: false)] }([x, probabilities])
+        try checkTwice("kl_div log_target") { [try Ops.klDiv($0[0], $0[1], reduction: .mean, logTarget: true)] }([x, t])
+    }
+
     func testCompositeBackwardsToTheThirdOrder() throws {
         // Fused backward ops whose own backward is derived from a composite (Autograd.vjp) record
         // that derivation too when asked, so derivatives of any order go through them.

@@ -246,7 +246,7 @@ final class GoldenRun {
     }
 
     func reduction() throws -> Reduction {
-        guard let r = [Reduction.mean, .sum, .none].first(where: { $0.name == (try? string("reduction")) }) else {
+        guard let r = [Reduction.mean, .sum, .none, .batchMean].first(where: { $0.name == (try? string("reduction")) }) else {
             throw Missing(description: "unknown reduction")
         }
         return r
@@ -379,6 +379,29 @@ private let goldenOps: [String: GoldenOp] = [
     "F.mse_loss": { r in [try Ops.mseLoss(try r["pred"], try r["target"], reduction: try r.reduction())] },
     "F.nll_loss": { r in [try Ops.nllLoss(try r["pred"], try r["target"], reduction: try r.reduction())] },
     "F.cross_entropy_loss": { r in [try Ops.crossEntropy(try r["pred"], try r["target"], reduction: try r.reduction())] },
+    "F.l1_loss": { r in [try Ops.l1Loss(try r["input"], try r["target"], reduction: try r.reduction())] },
+    "F.smooth_l1_loss": { r in
+        [try Ops.smoothL1Loss(try r["input"], try r["target"], reduction: try r.reduction(), beta: try r.double("beta"))]
+    },
+    "F.huber_loss": { r in
+        [try Ops.huberLoss(try r["input"], try r["target"], reduction: try r.reduction(), delta: try r.double("delta"))]
+    },
+    "F.binary_cross_entropy": { r in
+        [try Ops.binaryCrossEntropy(try r["input"], try r["target"], weight: r.optional("weight"), reduction: try r.reduction())]
+    },
+    "F.binary_cross_entropy_with_logits": { r in
+        [try Ops.binaryCrossEntropyWithLogits(try r["input"], try r["target"], weight: r.optional("weight"),
+                                              posWeight: r.optional("pos_weight"), reduction: try r.reduction())]
+    },
+    "F.kl_div": { r in
+        [try Ops.klDiv(try r["input"], try r["target"], reduction: try r.reduction(), logTarget: try r.bool("log_target"))]
+    },
+    "nn.L1Loss": layer { r in try PointwiseLossLayer.l1(reduction: try r.reduction()) },
+    "nn.SmoothL1Loss": layer { r in try PointwiseLossLayer.smoothL1(reduction: try r.reduction(), beta: try r.double("beta")) },
+    "nn.HuberLoss": layer { r in try PointwiseLossLayer.huber(reduction: try r.reduction(), delta: try r.double("delta")) },
+    "nn.BCELoss": layer { r in try PointwiseLossLayer.binaryCrossEntropy(reduction: try r.reduction()) },
+    "nn.BCEWithLogitsLoss": layer { r in try PointwiseLossLayer.binaryCrossEntropyWithLogits(reduction: try r.reduction()) },
+    "nn.KLDivLoss": layer { r in try PointwiseLossLayer.klDiv(reduction: try r.reduction(), logTarget: try r.bool("log_target")) },
     "nn.MSELoss": layer { r in MSELoss(reduction: try r.reduction()) },
     "nn.NLLLoss": layer { r in NLLLoss(reduction: try r.reduction()) },
     "nn.CrossEntropyLoss": layer { r in CrossEntropyLoss(reduction: try r.reduction()) },

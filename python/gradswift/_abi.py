@@ -214,9 +214,21 @@ PROTOTYPES = [
     ("gs_mse_loss", "int32_t", ["uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
     ("gs_nll_loss", "int32_t", ["uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
     ("gs_cross_entropy", "int32_t", ["uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_l1_loss", "int32_t", ["uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_smooth_l1_loss", "int32_t", ["uint64_t", "uint64_t", "int32_t", "double", "uint64_t *"]),
+    ("gs_huber_loss", "int32_t", ["uint64_t", "uint64_t", "int32_t", "double", "uint64_t *"]),
+    ("gs_binary_cross_entropy", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_binary_cross_entropy_with_logits", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_kl_div", "int32_t", ["uint64_t", "uint64_t", "int32_t", "bool", "uint64_t *"]),
     ("gs_mse_loss_new", "int32_t", ["int32_t", "uint64_t *"]),
     ("gs_nll_loss_new", "int32_t", ["int32_t", "uint64_t *"]),
     ("gs_cross_entropy_loss_new", "int32_t", ["int32_t", "uint64_t *"]),
+    ("gs_l1_loss_new", "int32_t", ["int32_t", "uint64_t *"]),
+    ("gs_smooth_l1_loss_new", "int32_t", ["int32_t", "double", "uint64_t *"]),
+    ("gs_huber_loss_new", "int32_t", ["int32_t", "double", "uint64_t *"]),
+    ("gs_bce_loss_new", "int32_t", ["uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_bce_with_logits_loss_new", "int32_t", ["uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_kl_div_loss_new", "int32_t", ["int32_t", "bool", "uint64_t *"]),
     ("gs_layer_norm", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t", "uint64_t", "double", "uint64_t *"]),
     ("gs_rms_norm", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t", "double", "uint64_t *"]),
     ("gs_batch_norm", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t", "uint64_t", "bool", "double", "double", "uint64_t *"]),
@@ -301,6 +313,7 @@ GS_FAN_MODE_FAN_OUT = 1
 GS_REDUCTION_MEAN = 0
 GS_REDUCTION_SUM = 1
 GS_REDUCTION_NONE = 2
+GS_REDUCTION_BATCHMEAN = 3
 
 # Each enumeration by its cases' names, for arguments given as strings.
 ENUMS = {
@@ -311,5 +324,5 @@ ENUMS = {
     "gs_index_item": {"integer": 0, "slice": 1, "newaxis": 2, "ellipsis": 3, "tensor": 4},
     "gs_nonlinearity": {"linear": 0, "conv1d": 1, "conv2d": 2, "sigmoid": 3, "tanh": 4, "relu": 5, "leaky_relu": 6},
     "gs_fan_mode": {"fan_in": 0, "fan_out": 1},
-    "gs_reduction": {"mean": 0, "sum": 1, "none": 2},
+    "gs_reduction": {"mean": 0, "sum": 1, "none": 2, "batchmean": 3},
 }

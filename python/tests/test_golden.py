@@ -206,6 +206,13 @@ POOLS = {"max_pool1d": (F.max_pool1d, nn.MaxPool1d), "max_pool2d": (F.max_pool2d
          "avg_pool1d": (F.avg_pool1d, nn.AvgPool1d), "avg_pool2d": (F.avg_pool2d, nn.AvgPool2d)}
 LOSSES = {"mse_loss": (F.mse_loss, nn.MSELoss), "nll_loss": (F.nll_loss, nn.NLLLoss),
           "cross_entropy_loss": (F.cross_entropy_loss, nn.CrossEntropyLoss)}
+# PyTorch's pointwise losses, functional (weights passed when the case has them) and as layers,
+# called with the case's attributes as keyword arguments.
+POINTWISE_LOSSES = ["F.l1_loss", "F.smooth_l1_loss", "F.huber_loss", "F.binary_cross_entropy",
+                    "F.binary_cross_entropy_with_logits", "F.kl_div"]
+POINTWISE_LOSS_LAYERS = ["nn.L1Loss", "nn.SmoothL1Loss", "nn.HuberLoss", "nn.BCELoss", "nn.BCEWithLogitsLoss",
+                         "nn.KLDivLoss"]
+LOSS_WEIGHTS = ("weight", "pos_weight")
 
 
 def rnn_settings(a):
@@ -249,6 +256,10 @@ OPS = {
     "nn.Softmax": layer(lambda a, d: nn.Softmax(a["axis"])),
     **{f"F.{op}": (lambda r, fn=fn: fn(r["pred"], r["target"], reduction=r.a["reduction"]))
        for op, (fn, _) in LOSSES.items()},
+    **{op: (lambda r, fn=getattr(F, op[2:]): fn(r["input"], r["target"], **r.a,
+                                                 **{w: r.get(w) for w in LOSS_WEIGHTS if r.get(w) is not None}))
+       for op in POINTWISE_LOSSES},
+    **{op: layer(lambda a, d, cls=getattr(nn, op[3:]): cls(**a)) for op in POINTWISE_LOSS_LAYERS},
     "nn.MSELoss": layer(lambda a, d: nn.MSELoss(a["reduction"])),
     "nn.NLLLoss": layer(lambda a, d: nn.NLLLoss(a["reduction"])),
     "nn.CrossEntropyLoss": layer(lambda a, d: nn.CrossEntropyLoss(a["reduction"])),

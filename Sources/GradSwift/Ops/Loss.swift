@@ -7,6 +7,8 @@ public enum Reduction: Int32, Sendable {
     case sum = 1
     /// No reduction: one loss per element or per sample (PyTorch's `reduction='none'`).
     case none = 2
+    /// The total divided by the batch size (the input's first dimension): KL divergence only.
+    case batchMean = 3
 
     /// The name PyTorch uses (`"mean"`).
     public var name: String {
@@ -14,6 +16,14 @@ public enum Reduction: Int32, Sendable {
         case .mean: return "mean"
         case .sum: return "sum"
         case .none: return "none"
+        case .batchMean: return "batchmean"
+        }
+    }
+
+    /// Fails for `.batchMean` unless `op` defines it (only the KL divergence does).
+    func check(_ op: String, allowsBatchMean: Bool = false) throws {
+        guard self != .batchMean || allowsBatchMean else {
+            throw EngineError.invalidArgument("\(op): reduction 'batchmean' is only defined for kl_div")
         }
     }
 }
@@ -26,6 +36,7 @@ extension Ops {
     /// gradient when they require one.
     public static func mseLoss(_ pred: Tensor, _ target: Tensor, reduction: Reduction) throws -> Tensor {
         let name = "mse_loss"
+        try reduction.check(name)
         let shape = try Shape.broadcast(pred.shape, target.shape, op: name)
         let type = DType.promote(pred.dtype, target.dtype).floatResult
         let a = try cast(pred, to: type), b = try cast(target, to: type)
@@ -98,6 +109,7 @@ extension Ops {
                                            fromLogits: Bool) throws -> Tensor {
         let name = fromLogits ? "cross_entropy" : "nll_loss"
         let what = fromLogits ? "logits" : "log-probabilities"
+        try reduction.check(name)
         guard input.rank == 2 else {
             throw EngineError.invalidArgument("\(name): \(what) must be 2-D (N, C), got shape \(describe(input.shape))")
         }
@@ -164,7 +176,7 @@ private struct ClassificationRule {
         switch reduction {
         case .none: return try Ops.reshape(g, [n, 1])
         case .sum: return g
-        case .mean: return try g * (1 / Double(n))
+        case .mean, .batchMean: return try g * (1 / Double(n))  // both are sum / N here
         }
     }
 

@@ -23,12 +23,14 @@ def softmax_axis(axis):
     return axis.__index__(), False
 
 
-def reduction_code(reduction):
-    """The gs_reduction code of ``'mean'``, ``'sum'`` or ``'none'`` (ValueError otherwise)."""
-    try:
-        return _REDUCTIONS[reduction]
-    except (KeyError, TypeError):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}") from None
+def reduction_code(reduction, allow_batchmean=False):
+    """The gs_reduction code of ``'mean'``, ``'sum'`` or ``'none'``, and of ``'batchmean'``
+    where ``allow_batchmean`` (KL divergence); ValueError otherwise."""
+    allowed = ("mean", "sum", "none") + (("batchmean",) if allow_batchmean else ())
+    if not isinstance(reduction, str) or reduction not in allowed:
+        names = ", ".join(repr(r) for r in allowed[:-1]) + f" or {allowed[-1]!r}"
+        raise ValueError(f"reduction must be {names}, got {reduction!r}")
+    return _REDUCTIONS[reduction]
 
 
 def normalized_dims(normalized_shape):

@@ -13,6 +13,8 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu
            "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
            "linear", "embedding", "dropout",
            "softmax", "log_softmax", "mse_loss", "nll_loss", "cross_entropy_loss", "cross_entropy",
+           "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
            "layer_norm", "batch_norm", "rms_norm"]
 
@@ -187,6 +189,66 @@ def cross_entropy_loss(y_pred, y_true, reduction="mean"):
     code = reduction_code(reduction)
     pred, target = as_tensor(y_pred), as_tensor(y_true)  # kept alive across the call
     return call(lib.gs_cross_entropy, pred._h, target._h, code)
+
+
+def l1_loss(input, target, *, reduction="mean"):
+    """``|input - target|`` with broadcasting, reduced."""
+    code = reduction_code(reduction)
+    x, t = as_tensor(input), as_tensor(target)  # kept alive across the call
+    return call(lib.gs_l1_loss, x._h, t._h, code)
+
+
+def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
+    """``0.5 d**2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere (d = input -
+    target; ``beta=0`` is the L1 loss), reduced."""
+    code = reduction_code(reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    return call(lib.gs_smooth_l1_loss, x._h, t._h, code, float(beta))
+
+
+def huber_loss(input, target, *, reduction="mean", delta=1.0):
+    """``0.5 d**2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere, reduced."""
+    code = reduction_code(reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    return call(lib.gs_huber_loss, x._h, t._h, code, float(delta))
+
+
+def _optional(tensor):
+    """``(Tensor or None, handle)``: the Tensor must outlive the call; 0 is the null handle."""
+    if tensor is None:
+        return None, 0
+    tensor = as_tensor(tensor)
+    return tensor, tensor._h
+
+
+def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
+    """``-weight (t log p + (1 - t) log(1 - p))`` for probabilities ``input`` in [0, 1] (each
+    log bounded below by -100, as PyTorch), ``weight`` broadcasting against the terms."""
+    code = reduction_code(reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    w, w_handle = _optional(weight)
+    return call(lib.gs_binary_cross_entropy, x._h, t._h, w_handle, code)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of logits, computed without overflow: ``-weight (pos_weight t log
+    sigmoid(x) + (1 - t) log(1 - sigmoid(x)))``; ``pos_weight`` broadcasts against the last
+    dimension (one weight per class)."""
+    code = reduction_code(reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    w, w_handle = _optional(weight)
+    p, p_handle = _optional(pos_weight)
+    return call(lib.gs_binary_cross_entropy_with_logits, x._h, t._h, w_handle, p_handle, code)
+
+
+def kl_div(input, target, *, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence ``sum target (log target - input)`` of log-probabilities
+    ``input`` (terms where the target is 0 count 0; with ``log_target`` the target is given as
+    log-probabilities). ``reduction='batchmean'`` divides the sum by the batch size, which is
+    the mathematical KL divergence; ``'mean'`` averages over every element, as PyTorch."""
+    code = reduction_code(reduction, allow_batchmean=True)
+    x, t = as_tensor(input), as_tensor(target)
+    return call(lib.gs_kl_div, x._h, t._h, code, bool(log_target))
 
 
 cross_entropy = cross_entropy_loss  # PyTorch's name
