@@ -399,8 +399,10 @@ class Adadelta(_EngineOptimizer):
 
 
 def _betas(g):
-    beta1, beta2 = g["betas"]
-    return float(beta1), float(beta2)
+    betas = tuple(g["betas"])
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair, got {g['betas']!r}")
+    return float(betas[0]), float(betas[1])
 
 
 class Adam(_EngineOptimizer):
