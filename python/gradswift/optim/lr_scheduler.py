@@ -110,6 +110,10 @@ class _EngineScheduler(LRScheduler):
             raise TypeError(f"{type(self).__name__} needs a gradswift optimizer (SGD, Adam, ...), "
                             f"got {type(optimizer).__name__}")
         self.optimizer = optimizer
+        if last_epoch == -1:  # the engine starts from the rates now set: each group's initial_lr
+            for group in optimizer.param_groups:
+                if "initial_lr" in group:
+                    group["lr"] = group["initial_lr"]
         out = c_uint64()
         st = constructor(optimizer._engine.handle, *settings, int64_argument("last_epoch", last_epoch), out)
         if st:
