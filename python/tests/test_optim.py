@@ -246,6 +246,14 @@ def test_optimizer_base_class_is_subclassable():
     with pytest.raises(NotImplementedError):
         gs_optim.Optimizer([p]).step()
 
+    class Assigning(gs_optim.Optimizer):
+        def __init__(self, params):  # PyDyNet-style: no super().__init__
+            self.defaults = {}
+            self.params = params
+
+    q = gs.Tensor(np.ones(2), requires_grad=True)
+    assert Assigning([q]).param_groups[0]["params"] == [q]
+
 
 def test_optimizer_handles_are_released():
     before = live_handles()

@@ -62,6 +62,12 @@ class Optimizer:
         """Every group's tensors, group after group."""
         return [p for group in self.param_groups for p in group["params"]]
 
+    @params.setter
+    def params(self, tensors):
+        """Replaces the groups by one group of ``tensors`` (PyDyNet subclasses assign it)."""
+        self.param_groups = []
+        self.add_param_group({"params": list(tensors)})
+
     def _checked_group(self, group):
         """``group`` with its tensors checked and the defaults filled in (PyTorch's errors)."""
         if not isinstance(group, dict):
