@@ -257,3 +257,19 @@ def test_schedulers_release_their_handles():
             s.step()
     del opt, s
     assert live_handles() == before
+
+
+def test_reduce_lr_on_plateau_state_dict_round_trip():
+    metrics = [5, 4, 4, 4, 4, 4, 4, 4]
+    a = sched.ReduceLROnPlateau(optimizer(), patience=1, factor=0.5)
+    for m in metrics[:3]:
+        a.step(m)
+    b = sched.ReduceLROnPlateau(optimizer(), patience=1, factor=0.5)
+    b.load_state_dict(a.state_dict())
+    for group, rate in zip(b.optimizer.param_groups, a.get_last_lr()):
+        group["lr"] = rate
+    for m in metrics[3:]:
+        a.step(m)
+        b.step(m)
+        assert b.get_last_lr() == a.get_last_lr()
+    assert a.get_last_lr() == pytest.approx([0.125, 0.0125]) and b.num_bad_epochs == a.num_bad_epochs
