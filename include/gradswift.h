@@ -634,16 +634,69 @@ int32_t gs_adagrad_new(const gs_tensor *params, int32_t count, double lr, double
 int32_t gs_adadelta_new(const gs_tensor *params, int32_t count, double lr, double rho,
                         double weight_decay, double eps, gs_optimizer *result);
 
+/// AdamW over `count` parameters (PyTorch's form, decoupled weight decay; `amsgrad` and
+/// `maximize` as in PyTorch). The caller owns `*result`.
+int32_t gs_adamw_new(const gs_tensor *params, int32_t count, double lr, double beta1, double beta2,
+                     double eps, double weight_decay, bool amsgrad, bool maximize,
+                     gs_optimizer *result);
+
+/// RMSprop over `count` parameters (PyTorch's form, optional momentum and centering). The
+/// caller owns `*result`.
+int32_t gs_rmsprop_new(const gs_tensor *params, int32_t count, double lr, double alpha, double eps,
+                       double weight_decay, double momentum, bool centered, bool maximize,
+                       gs_optimizer *result);
+
+/// Adamax over `count` parameters (PyTorch's form). The caller owns `*result`.
+int32_t gs_adamax_new(const gs_tensor *params, int32_t count, double lr, double beta1, double beta2,
+                      double eps, double weight_decay, bool maximize, gs_optimizer *result);
+
+/// NAdam over `count` parameters (PyTorch's form with its momentum schedule `momentum_decay`).
+/// The caller owns `*result`.
+int32_t gs_nadam_new(const gs_tensor *params, int32_t count, double lr, double beta1, double beta2,
+                     double eps, double weight_decay, double momentum_decay, bool maximize,
+                     gs_optimizer *result);
+
+/// Writes the number of parameter groups.
+int32_t gs_optim_group_count(gs_optimizer optimizer, int64_t *result);
+
+/// Writes the number of settings of the optimizer's algorithm (the length of an options array).
+int32_t gs_optim_option_count(gs_optimizer optimizer, int64_t *result);
+
+/// Copies the name of setting `index` (`"momentum"`, `"beta1"`, `"maximize"`...; flags are 0 or
+/// 1) into `buffer`, snprintf-style; `*length` gets the full length.
+int32_t gs_optim_option_name(gs_optimizer optimizer, int64_t index, char *buffer, int64_t capacity,
+                             int64_t *length);
+
+/// Writes the settings of `group` to `options[0..<n]`, `n` the option count (`capacity` >= n).
+int32_t gs_optim_group_options(gs_optimizer optimizer, int64_t group, double *options,
+                               int32_t capacity);
+
+/// Replaces the settings of `group` (`count` values in option-name order, checked as the
+/// constructor checks them). State buffers the new settings add start at zero.
+int32_t gs_optim_set_group_options(gs_optimizer optimizer, int64_t group, const double *options,
+                                   int32_t count);
+
+/// Adds a parameter group: `count` tensors (none already in the optimizer), its learning rate
+/// and `option_count` settings in option-name order.
+int32_t gs_optim_add_group(gs_optimizer optimizer, const gs_tensor *params, int32_t count,
+                           double lr, const double *options, int32_t option_count);
+
+/// Writes the learning rate of `group`.
+int32_t gs_optim_group_lr(gs_optimizer optimizer, int64_t group, double *result);
+
+/// Sets the learning rate of `group` (finite, >= 0).
+int32_t gs_optim_set_group_lr(gs_optimizer optimizer, int64_t group, double lr);
+
 /// Updates every parameter that has a gradient (one call for all of them).
 int32_t gs_optim_step(gs_optimizer optimizer);
 
 /// Zeroes the gradients of all the optimizer's parameters.
 int32_t gs_optim_zero_grad(gs_optimizer optimizer);
 
-/// Writes the learning rate the next step will use.
+/// Writes the learning rate the next step will use (the first group's).
 int32_t gs_optim_lr(gs_optimizer optimizer, double *result);
 
-/// Sets the learning rate (finite, >= 0).
+/// Sets the learning rate of every group (finite, >= 0).
 int32_t gs_optim_set_lr(gs_optimizer optimizer, double lr);
 
 /// Writes how many steps were taken.
@@ -692,8 +745,15 @@ int32_t gs_scheduler_step(gs_scheduler scheduler);
 /// Writes the schedule's current epoch (0 after construction).
 int32_t gs_scheduler_last_epoch(gs_scheduler scheduler, int64_t *result);
 
-/// Writes the scheduled rate at `epoch` (without changing anything).
+/// Writes the first group's scheduled rate at `epoch` (without changing anything).
 int32_t gs_scheduler_rate(gs_scheduler scheduler, int64_t epoch, double *result);
+
+/// Writes the scheduled rate of `group` at `epoch` (without changing anything).
+int32_t gs_scheduler_group_rate(gs_scheduler scheduler, int64_t group, int64_t epoch,
+                                double *result);
+
+/// Moves the schedule to `epoch` (>= 0) and sets each group's rate (PyTorch's `step(epoch)`).
+int32_t gs_scheduler_jump(gs_scheduler scheduler, int64_t epoch);
 
 /// Releases a scheduler handle.
 int32_t gs_scheduler_release(gs_scheduler scheduler);

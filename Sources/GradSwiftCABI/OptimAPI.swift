@@ -67,6 +67,162 @@ public func gsAdadeltaNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _
     }
 }
 
+/// AdamW over `count` parameters (PyTorch's form, decoupled weight decay; `amsgrad` and
+/// `maximize` as in PyTorch). The caller owns `*result`.
+@c(gs_adamw_new)
+public func gsAdamwNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ beta1: Double, _ beta2: Double,
+                       _ eps: Double, _ weightDecay: Double, _ amsgrad: Bool, _ maximize: Bool,
+                       _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
+    makeOptimizer("gs_adamw_new", params, count, lr, result) {
+        try AdamW(options: [beta1, beta2, eps, weightDecay, amsgrad ? 1 : 0, maximize ? 1 : 0])
+    }
+}
+
+/// RMSprop over `count` parameters (PyTorch's form, optional momentum and centering). The
+/// caller owns `*result`.
+@c(gs_rmsprop_new)
+public func gsRmspropNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ alpha: Double, _ eps: Double,
+                         _ weightDecay: Double, _ momentum: Double, _ centered: Bool, _ maximize: Bool,
+                         _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
+    makeOptimizer("gs_rmsprop_new", params, count, lr, result) {
+        try RMSprop(options: [alpha, eps, weightDecay, momentum, centered ? 1 : 0, maximize ? 1 : 0])
+    }
+}
+
+/// Adamax over `count` parameters (PyTorch's form). The caller owns `*result`.
+@c(gs_adamax_new)
+public func gsAdamaxNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ beta1: Double, _ beta2: Double,
+                        _ eps: Double, _ weightDecay: Double, _ maximize: Bool,
+                        _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
+    makeOptimizer("gs_adamax_new", params, count, lr, result) {
+        try Adamax(options: [beta1, beta2, eps, weightDecay, maximize ? 1 : 0])
+    }
+}
+
+/// NAdam over `count` parameters (PyTorch's form with its momentum schedule `momentum_decay`).
+/// The caller owns `*result`.
+@c(gs_nadam_new)
+public func gsNadamNew(_ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double, _ beta1: Double, _ beta2: Double,
+                       _ eps: Double, _ weightDecay: Double, _ momentumDecay: Double, _ maximize: Bool,
+                       _ result: UnsafeMutablePointer<gs_optimizer>?) -> Int32 {
+    makeOptimizer("gs_nadam_new", params, count, lr, result) {
+        try NAdam(options: [beta1, beta2, eps, weightDecay, momentumDecay, maximize ? 1 : 0])
+    }
+}
+
+/// Reads `count` doubles from `pointer` (checking the pointer and count).
+private func readDoubles(_ pointer: UnsafePointer<Double>?, _ count: Int32, _ op: String, _ name: String) throws -> [Double] {
+    guard count >= 0 && count <= 64 else { throw CallError.invalid("\(op): \(name) count \(count) is outside 0...64") }
+    if count == 0 { return [] }
+    guard let pointer else { throw CallError.null(op, name) }
+    return Array(UnsafeBufferPointer(start: pointer, count: Int(count)))
+}
+
+/// Checks a group index of `o`.
+private func groupIndex(_ o: Optimizer, _ group: Int64, _ op: String) throws -> Int {
+    guard group >= 0 && group < Int64(o.groups.count) else {
+        throw CallError(status: .indexError, message: "\(op): group \(group) is out of range for \(o.groups.count) groups")
+    }
+    return Int(group)
+}
+
+/// Writes the number of parameter groups.
+@c(gs_optim_group_count)
+public func gsOptimGroupCount(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_group_count")
+        guard let result else { throw CallError.null("gs_optim_group_count", "result") }
+        result.pointee = Int64(o.groups.count)
+    }
+}
+
+/// Writes the number of settings of the optimizer's algorithm (the length of an options array).
+@c(gs_optim_option_count)
+public func gsOptimOptionCount(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_option_count")
+        guard let result else { throw CallError.null("gs_optim_option_count", "result") }
+        result.pointee = Int64(o.rule.optionNames.count)
+    }
+}
+
+/// Copies the name of setting `index` (`"momentum"`, `"beta1"`, `"maximize"`...; flags are 0 or
+/// 1) into `buffer`, snprintf-style; `*length` gets the full length.
+@c(gs_optim_option_name)
+public func gsOptimOptionName(_ optimizer: gs_optimizer, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
+                              _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        let op = "gs_optim_option_name"
+        let names = try GradSwiftCABI.optimizer(optimizer, op).rule.optionNames
+        try writeName(names, index, "options", buffer, capacity, length, op)
+    }
+}
+
+/// Writes the settings of `group` to `options[0..<n]`, `n` the option count (`capacity` >= n).
+@c(gs_optim_group_options)
+public func gsOptimGroupOptions(_ optimizer: gs_optimizer, _ group: Int64, _ options: UnsafeMutablePointer<Double>?,
+                                _ capacity: Int32) -> Int32 {
+    guarded {
+        let op = "gs_optim_group_options"
+        let o = try GradSwiftCABI.optimizer(optimizer, op)
+        let values = o.groups[try groupIndex(o, group, op)].rule.options
+        guard capacity >= values.count else {
+            throw CallError.invalid("\(op): capacity \(capacity) is below the \(values.count) options")
+        }
+        guard let options else { throw CallError.null(op, "options") }
+        for (i, v) in values.enumerated() { options[i] = v }
+    }
+}
+
+/// Replaces the settings of `group` (`count` values in option-name order, checked as the
+/// constructor checks them). State buffers the new settings add start at zero.
+@c(gs_optim_set_group_options)
+public func gsOptimSetGroupOptions(_ optimizer: gs_optimizer, _ group: Int64, _ options: UnsafePointer<Double>?,
+                                   _ count: Int32) -> Int32 {
+    guarded {
+        let op = "gs_optim_set_group_options"
+        let o = try GradSwiftCABI.optimizer(optimizer, op)
+        let g = try groupIndex(o, group, op)
+        try o.setOptions(try readDoubles(options, count, op, "options"), group: g)
+    }
+}
+
+/// Adds a parameter group: `count` tensors (none already in the optimizer), its learning rate
+/// and `option_count` settings in option-name order.
+@c(gs_optim_add_group)
+public func gsOptimAddGroup(_ optimizer: gs_optimizer, _ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double,
+                            _ options: UnsafePointer<Double>?, _ optionCount: Int32) -> Int32 {
+    guarded {
+        let op = "gs_optim_add_group"
+        let o = try GradSwiftCABI.optimizer(optimizer, op)
+        let tensors = try readHandles(params, count, op, "params").map { try tensor($0, op, "parameter") }
+        let rule = try o.rule.with(options: try readDoubles(options, optionCount, op, "options"))
+        try o.addGroup(rule, parameters: tensors, learningRate: lr)
+    }
+}
+
+/// Writes the learning rate of `group`.
+@c(gs_optim_group_lr)
+public func gsOptimGroupLr(_ optimizer: gs_optimizer, _ group: Int64, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
+    guarded {
+        let op = "gs_optim_group_lr"
+        let o = try GradSwiftCABI.optimizer(optimizer, op)
+        let g = try groupIndex(o, group, op)
+        guard let result else { throw CallError.null(op, "result") }
+        result.pointee = o.groups[g].learningRate
+    }
+}
+
+/// Sets the learning rate of `group` (finite, >= 0).
+@c(gs_optim_set_group_lr)
+public func gsOptimSetGroupLr(_ optimizer: gs_optimizer, _ group: Int64, _ lr: Double) -> Int32 {
+    guarded {
+        let op = "gs_optim_set_group_lr"
+        let o = try GradSwiftCABI.optimizer(optimizer, op)
+        try o.setLearningRate(lr, group: try groupIndex(o, group, op))
+    }
+}
+
 /// Updates every parameter that has a gradient (one call for all of them).
 @c(gs_optim_step)
 public func gsOptimStep(_ optimizer: gs_optimizer) -> Int32 {
@@ -79,7 +235,7 @@ public func gsOptimZeroGrad(_ optimizer: gs_optimizer) -> Int32 {
     guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_zero_grad").zeroGrad() }
 }
 
-/// Writes the learning rate the next step will use.
+/// Writes the learning rate the next step will use (the first group's).
 @c(gs_optim_lr)
 public func gsOptimLr(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
     guarded {
@@ -89,7 +245,7 @@ public func gsOptimLr(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<
     }
 }
 
-/// Sets the learning rate (finite, >= 0).
+/// Sets the learning rate of every group (finite, >= 0).
 @c(gs_optim_set_lr)
 public func gsOptimSetLr(_ optimizer: gs_optimizer, _ lr: Double) -> Int32 {
     guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_set_lr").setLearningRate(lr) }
@@ -146,7 +302,7 @@ public func gsOptimState(_ optimizer: gs_optimizer, _ name: UnsafePointer<CChar>
         let o = try GradSwiftCABI.optimizer(optimizer, op)
         let key = try readString(name, op, "name")
         guard let found = o.namedBuffers.first(where: { $0.name == key }) else {
-            throw CallError.invalid("\(op): \(o.rule.kind) has no state buffer '\(key)'")
+            throw CallError.invalid("\(op): \(o.kind) has no state buffer '\(key)'")
         }
         return found.tensor
     }
@@ -213,14 +369,40 @@ public func gsSchedulerLastEpoch(_ scheduler: gs_scheduler, _ result: UnsafeMuta
     }
 }
 
-/// Writes the scheduled rate at `epoch` (without changing anything).
+/// Writes the first group's scheduled rate at `epoch` (without changing anything).
 @c(gs_scheduler_rate)
 public func gsSchedulerRate(_ scheduler: gs_scheduler, _ epoch: Int64, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
     guarded {
         let s = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_rate")
         guard let result else { throw CallError.null("gs_scheduler_rate", "result") }
         guard epoch >= 0 else { throw CallError.invalid("gs_scheduler_rate: epoch \(epoch) is negative") }
-        result.pointee = s.rate(at: Int(epoch))
+        result.pointee = s.rates(at: Int(epoch))[0]
+    }
+}
+
+/// Writes the scheduled rate of `group` at `epoch` (without changing anything).
+@c(gs_scheduler_group_rate)
+public func gsSchedulerGroupRate(_ scheduler: gs_scheduler, _ group: Int64, _ epoch: Int64,
+                                 _ result: UnsafeMutablePointer<Double>?) -> Int32 {
+    guarded {
+        let op = "gs_scheduler_group_rate"
+        let s = try GradSwiftCABI.scheduler(scheduler, op)
+        guard let result else { throw CallError.null(op, "result") }
+        guard epoch >= 0 else { throw CallError.invalid("\(op): epoch \(epoch) is negative") }
+        guard group >= 0 && group < Int64(s.baseLearningRates.count) else {
+            throw CallError(status: .indexError, message: "\(op): group \(group) is out of range for \(s.baseLearningRates.count) scheduled groups")
+        }
+        result.pointee = s.rate(at: Int(epoch), base: s.baseLearningRates[Int(group)])
+    }
+}
+
+/// Moves the schedule to `epoch` (>= 0) and sets each group's rate (PyTorch's `step(epoch)`).
+@c(gs_scheduler_jump)
+public func gsSchedulerJump(_ scheduler: gs_scheduler, _ epoch: Int64) -> Int32 {
+    guarded {
+        let s = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_jump")
+        guard epoch >= 0 else { throw CallError.invalid("gs_scheduler_jump: epoch \(epoch) is negative") }
+        try s.jump(to: Int(epoch))
     }
 }
 

@@ -287,7 +287,77 @@ static void test_module_generic(void) {
     release(x);
 }
 
+/* Two parameter groups of one SGD: their own rates and settings in one step; the group
+ * functions' values and error paths; the new optimizers' constructors. */
+static void test_parameter_groups(void) {
+    gs_tensor a = make_f64((const double[]){1, -2}, s2, 1, true);
+    gs_tensor b = make_f64((const double[]){3, 4}, s2, 1, true);
+    gs_optimizer opt = {0};
+    CHECK_OK(gs_sgd_new(&a, 1, 0.1, 0.0, 0.0, false, &opt));
+    int64_t count = 0;
+    CHECK_OK(gs_optim_option_count(opt, &count));
+    CHECK(count == 4);
+    char name[16];
+    int64_t length = 0;
+    CHECK_OK(gs_optim_option_name(opt, 3, name, sizeof name, &length));
+    CHECK(strcmp(name, "maximize") == 0 && length == 8);
+    /* the second group ascends at rate 0.5: momentum 0, weight decay 0, nesterov 0, maximize 1 */
+    const double ascend[] = {0, 0, 0, 1};
+    CHECK_OK(gs_optim_add_group(opt, &b, 1, 0.5, ascend, 4));
+    CHECK_OK(gs_optim_group_count(opt, &count));
+    CHECK(count == 2);
+    gradient_of_scaled_square(a, 0.5); /* g = p */
+    gradient_of_scaled_square(b, 0.5);
+    CHECK_OK(gs_optim_step(opt));
+    CHECK_F64(a, s2, 1, (const double[]){0.9, -1.8});
+    CHECK_F64(b, s2, 1, (const double[]){4.5, 6.0});
+    double lr = 0, options[4] = {-1, -1, -1, -1};
+    CHECK_OK(gs_optim_group_lr(opt, 1, &lr));
+    CHECK(lr == 0.5);
+    CHECK_OK(gs_optim_group_options(opt, 1, options, 4));
+    CHECK(options[3] == 1 && options[0] == 0);
+    CHECK_OK(gs_optim_set_group_lr(opt, 0, 0.2));
+    CHECK_OK(gs_optim_lr(opt, &lr));
+    CHECK(lr == 0.2);
+    const double with_momentum[] = {0.9, 0, 0, 0};
+    CHECK_OK(gs_optim_set_group_options(opt, 0, with_momentum, 4));
+    CHECK_OK(gs_optim_state_count(opt, &count));
+    CHECK(count == 1); /* group 0's new momentum buffer */
+
+    CHECK_ERROR(gs_optim_group_lr(opt, 2, &lr), GS_ERR_INDEX);
+    CHECK_ERROR(gs_optim_set_group_lr(opt, -1, 0.1), GS_ERR_INDEX);
+    CHECK_ERROR(gs_optim_set_group_lr(opt, 0, -0.1), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_group_options(opt, 0, options, 3), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_group_options(opt, 0, NULL, 4), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_set_group_options(opt, 0, with_momentum, 3), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_set_group_options(opt, 0, NULL, 4), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_set_group_options(opt, 0, (const double[]){0, 0, 0.5, 0}, 4), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_add_group(opt, &a, 1, 0.1, ascend, 4), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_add_group(opt, &a, 1, 0.1, ascend, 65), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_optim_option_name(opt, 4, name, sizeof name, &length), GS_ERR_INDEX);
+    CHECK_ERROR(gs_optim_group_count((gs_optimizer){0}, &count), GS_ERR_INVALID_HANDLE);
+    CHECK_OK(gs_optim_release(opt));
+
+    gs_optimizer made[4] = {{0}};
+    CHECK_OK(gs_adamw_new(&a, 1, 1e-3, 0.9, 0.999, 1e-8, 1e-2, true, false, &made[0]));
+    CHECK_OK(gs_rmsprop_new(&a, 1, 1e-2, 0.99, 1e-8, 0, 0.9, true, false, &made[1]));
+    CHECK_OK(gs_adamax_new(&a, 1, 2e-3, 0.9, 0.999, 1e-8, 0, true, &made[2]));
+    CHECK_OK(gs_nadam_new(&a, 1, 2e-3, 0.9, 0.999, 1e-8, 0, 4e-3, false, &made[3]));
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(gs_optim_step(made[i]));
+        CHECK_OK(gs_optim_release(made[i]));
+    }
+    gs_optimizer bad = {0};
+    CHECK_ERROR(gs_adamw_new(&a, 1, 1e-3, 1.0, 0.999, 1e-8, 1e-2, false, false, &bad), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_rmsprop_new(&a, 1, 1e-2, -1, 1e-8, 0, 0, false, false, &bad), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_nadam_new(&a, 1, 2e-3, 0.9, 0.999, 1e-8, 0, -1, false, &bad), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_adamax_new(&a, 1, 2e-3, 0.9, 0.999, 1e-8, 0, false, NULL), GS_ERR_INVALID_ARGUMENT);
+    release(a);
+    release(b);
+}
+
 void test_optim(void) {
+    test_parameter_groups();
     test_sgd_and_adam_values();
     test_other_rules();
     test_schedules();

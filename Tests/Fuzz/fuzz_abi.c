@@ -77,7 +77,7 @@ static const char *const kind_names[FZ_NKINDS] = {"tensor", "module", "optimizer
 /* Roles of the generated argument generators (see gen_calls.py). */
 enum {
     FZ_I_AXIS, FZ_I_SIZE, FZ_I_KERNEL, FZ_I_STRIDE, FZ_I_PADDING, FZ_I_INDEX, FZ_I_EPOCH,
-    FZ_I_HOOK, FZ_I_FN_INPUT,
+    FZ_I_HOOK, FZ_I_FN_INPUT, FZ_I_GROUP,
 };
 /* Roles of fz_graph_array: gs_grad's outputs and inputs, gs_function_apply's. */
 enum { FZ_G_OUTPUTS, FZ_G_INPUTS, FZ_G_FN_INPUTS, FZ_G_FN_OUTPUTS };
@@ -258,6 +258,8 @@ static void fz_out_handle_array(const char *name, const char *cname, int kind, u
 static void fz_names_handles(const char *const **names, const uint64_t **tensors, int32_t *n);
 static void fz_char_buffer(const char *name, const char *cname, char **p, int64_t *n);
 static void fz_out_int_array(const char *name, const char *cname, int64_t **p, int32_t *n);
+static void fz_double_array(const char *name, const char *cname, const double **p, int32_t *n);
+static void fz_out_double_array(const char *name, const char *cname, double **p, int32_t *n);
 static void fz_destination(const char *name, const char *cname, void **p, int64_t *n);
 static const void *fz_data(const char *name, int32_t dtype, const int64_t *shape, int32_t ndim);
 static int32_t fz_i32(const char *name, int role);
@@ -819,7 +821,7 @@ static int64_t fz_i64(const char *name, int role) {
         v = chance(20) ? between(-3, 0) : extreme_int();
         /* sizes: only values that no allocation can satisfy, or that overflow (a size of
            2^31 would be a valid 16 GB request, slow rather than wrong) */
-        if (role != FZ_I_AXIS && role != FZ_I_INDEX && role != FZ_I_EPOCH && v > 0 && v < ((int64_t)1 << 36))
+        if (role != FZ_I_AXIS && role != FZ_I_INDEX && role != FZ_I_GROUP && role != FZ_I_EPOCH && v > 0 && v < ((int64_t)1 << 36))
             v = (int64_t)1 << 36;
     } else {
         switch (role) {
@@ -829,6 +831,7 @@ static int64_t fz_i64(const char *name, int role) {
         case FZ_I_STRIDE: v = between(1, 2); break;
         case FZ_I_PADDING: v = chance(70) ? 0 : 1; break;
         case FZ_I_INDEX: v = between(-3, 5); break;
+        case FZ_I_GROUP: v = chance(75) ? 0 : between(-1, 2); break; /* mostly the first group */
         default: v = between(-1, 10); break;
         }
     }
@@ -974,6 +977,47 @@ static void fz_out_int_array(const char *name, const char *cname, int64_t **p, i
     static const int32_t caps[] = {0, 1, 2, 4, 32, 32};
     int32_t cap = caps[below(6)];
     int64_t *buf = call_alloc(sizeof(int64_t) * (size_t)(cap > 0 ? cap : 1));
+    const char *how = "buffer";
+    if (!F.valid_only && chance(6)) {
+        if (chance(50)) { buf = NULL; how = "NULL"; }
+        else cap = -1;
+    }
+    *p = buf;
+    *n = cap;
+    arg_text("%s=%s, %s=%d", name, how, cname, (int)cap);
+}
+
+/* An optimizer's settings: mostly as many as the call's optimizer has (else 3 to 6, the
+   lengths of the rules' option lists), all zero (valid for every rule) or drawn from values
+   valid for some settings and not others; at times a wrong count, NULL or non-finite values. */
+static void fz_double_array(const char *name, const char *cname, const double **p, int32_t *n) {
+    static const double values[] = {0, 0, 0.5, 1, 0.9, 2};
+    int32_t count = (int32_t)between(3, 6);
+    int64_t own = 0;
+    if (C->nhandles > 0 && chance(85) && id_gs_optim_option_count(C->handles[0], &own) == GS_OK)
+        count = (int32_t)own;
+    double *buf = call_alloc(sizeof(double) * 64);
+    bool zeros = chance(50);
+    for (int i = 0; i < 64; i++)
+        buf[i] = zeros ? 0 : values[below(6)];
+    const char *how = zeros ? "zeros" : "values";
+    if (!F.valid_only && chance(12)) {
+        int r = below(4);
+        if (r == 0) { *p = NULL; how = "NULL"; }
+        else if (r == 1) count = chance(50) ? -1 : 65;
+        else if (r == 2) buf[below(6)] = special_double();
+        else count = 0;
+    }
+    if (strcmp(how, "NULL") != 0)
+        *p = buf;
+    *n = count;
+    arg_text("%s=%s, %s=%d", name, how, cname, (int)count);
+}
+
+static void fz_out_double_array(const char *name, const char *cname, double **p, int32_t *n) {
+    static const int32_t caps[] = {0, 3, 6, 6, 8, 8};
+    int32_t cap = caps[below(6)];
+    double *buf = call_alloc(sizeof(double) * (size_t)(cap > 0 ? cap : 1));
     const char *how = "buffer";
     if (!F.valid_only && chance(6)) {
         if (chance(50)) { buf = NULL; how = "NULL"; }

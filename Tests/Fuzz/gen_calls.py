@@ -45,7 +45,7 @@ INT64_ROLES = {
     "padding_idx": "FZ_I_INDEX", "index": "FZ_I_INDEX", "layer": "FZ_I_INDEX",
     "epoch": "FZ_I_EPOCH", "last_epoch": "FZ_I_EPOCH", "t_max": "FZ_I_EPOCH",
     "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH", "hook_id": "FZ_I_HOOK",
-    "decimals": "FZ_I_INDEX",
+    "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -73,7 +73,7 @@ DOUBLE_ROLES = {
     "weight_decay": "FZ_D_RATE", "momentum": "FZ_D_RATE", "beta1": "FZ_D_RATE",
     "beta2": "FZ_D_RATE", "rho": "FZ_D_RATE", "gamma": "FZ_D_RATE", "eta_min": "FZ_D_RATE",
     "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
-    "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY",
+    "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY", "momentum_decay": "FZ_D_RATE",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.
@@ -84,7 +84,7 @@ INT_ARRAYS = {
     "boundaries": "FZ_A_BOUNDARIES", "key": "FZ_A_KEY", "milestones": "FZ_A_MILESTONES",
 }
 COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes",
-               "output_count", "input_count"}
+               "output_count", "input_count", "option_count"}
 
 # (const gs_tensor *, int32_t count) arrays of the autograd functions -> role of fz_graph_array,
 # which plans a graph so that outputs, inputs and their gradients fit together.
@@ -225,6 +225,12 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]], enums: dict)
             elif t == "int64_t *":
                 decls += [f"int64_t *{name};", f"{ct} {cn};"]
                 draws.append(f'fz_out_int_array("{name}", "{cn}", &{name}, &{cn});')
+            elif t == "const double *":
+                decls += [f"const double *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_double_array("{name}", "{cn}", &{name}, &{cn});')
+            elif t == "double *":
+                decls += [f"double *{name};", f"{ct} {cn};"]
+                draws.append(f'fz_out_double_array("{name}", "{cn}", &{name}, &{cn});')
             elif t == "void *":
                 decls += [f"void *{name};", f"{ct} {cn};"]
                 draws.append(f'fz_destination("{name}", "{cn}", &{name}, &{cn});')

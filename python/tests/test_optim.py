@@ -246,6 +246,14 @@ def test_optimizer_base_class_is_subclassable():
     with pytest.raises(NotImplementedError):
         gs_optim.Optimizer([p]).step()
 
+    class Assigning(gs_optim.Optimizer):
+        def __init__(self, params):  # PyDyNet-style: no super().__init__
+            self.defaults = {}
+            self.params = params
+
+    q = gs.Tensor(np.ones(2), requires_grad=True)
+    assert Assigning([q]).param_groups[0]["params"] == [q]
+
 
 def test_optimizer_handles_are_released():
     before = live_handles()
@@ -267,8 +275,9 @@ def rates(scheduler_class, epochs=12, **kwargs):
     s = scheduler_class(opt, **kwargs)
     seen = []
     for _ in range(epochs):
-        seen.append(s.get_last_lr())
-        assert opt.lr == seen[-1]
+        (rate,) = s.get_last_lr()
+        seen.append(rate)
+        assert opt.lr == rate
         s.step()
     return seen
 
@@ -311,10 +320,10 @@ def test_cosine_annealing_lr_is_pytorchs_closed_form():
 def test_scheduler_state_and_get_lr():
     opt = gs_optim.Adam([gs.Tensor(np.ones(1), requires_grad=True)], lr=1.0)
     s = gs_optim.StepLR(opt, step_size=2, gamma=0.1)
-    assert s.last_epoch == 0 and s.get_lr() == 1.0 and opt.initial_lr == 1.0
+    assert s.last_epoch == 0 and s.get_lr() == [1.0] and opt.param_groups[0]["initial_lr"] == 1.0
     s.step()
     s.step()
-    assert s.last_epoch == 2 and s.get_lr() == pytest.approx(0.1) and s.get_last_lr() == pytest.approx(0.1)
+    assert s.last_epoch == 2 and s.get_lr() == pytest.approx([0.1]) and s.get_last_lr() == pytest.approx([0.1])
 
 
 def test_resuming_a_schedule_with_last_epoch():
@@ -347,7 +356,7 @@ def test_custom_scheduler_subclass():
     s = Halving(opt)
     s.step()
     s.step()
-    assert opt.lr == pytest.approx(0.2) and s.get_last_lr() == pytest.approx(0.2)
+    assert opt.lr == pytest.approx(0.2) and s.get_last_lr() == pytest.approx([0.2])
 
 
 def test_engine_schedules_need_an_engine_optimizer():

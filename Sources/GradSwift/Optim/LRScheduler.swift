@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// A learning-rate schedule driving an optimizer's rate by epoch, with PyTorch's closed forms
+/// A learning-rate schedule driving the rate of each of an optimizer's groups by epoch (from
+/// each group's initial rate), with PyTorch's closed forms
 /// (PyDyNet's ExponentialLR and StepLR multiply the current rate again at every step, so
 /// their decay compounds; PyTorch's and ours do not).
 public final class LRScheduler {
@@ -32,13 +33,13 @@ public final class LRScheduler {
     public let optimizer: Optimizer
     /// The schedule.
     public let schedule: Schedule
-    /// The rate at epoch 0 (the optimizer's initial rate).
-    public let baseLearningRate: Double
+    /// Each group's rate at epoch 0 (its initial rate); groups added later are not scheduled.
+    public let baseLearningRates: [Double]
     /// The current epoch (0 after construction).
     public private(set) var lastEpoch: Int
 
     /// Attaches `schedule` to `optimizer` and takes the first step (to epoch `lastEpoch + 1`).
-    /// With `lastEpoch == -1` the schedule starts from the optimizer's current rate (recorded as
+    /// With `lastEpoch == -1` the schedule starts from each group's current rate (recorded as
     /// its initial rate the first time); to resume, pass the last finished epoch: the schedule
     /// then starts from the recorded initial rate.
     public init(_ schedule: Schedule, optimizer: Optimizer, lastEpoch: Int = -1) throws {
@@ -66,13 +67,13 @@ public final class LRScheduler {
             throw EngineError.invalidArgument("\(kind): last_epoch must be >= -1, got \(lastEpoch)")
         }
         if lastEpoch == -1 {
-            if optimizer.initialLearningRate == nil { optimizer.initialLearningRate = optimizer.learningRate }
-        } else if optimizer.initialLearningRate == nil {
+            for g in optimizer.groups.indices { optimizer.recordInitialRate(group: g) }
+        } else if optimizer.groups.contains(where: { $0.initialLearningRate == nil }) {
             throw EngineError.invalidArgument("\(kind): last_epoch=\(lastEpoch) resumes a schedule, but the optimizer has no initial learning rate (no schedule was attached to it before)")
         }
         self.optimizer = optimizer
         self.schedule = schedule
-        self.baseLearningRate = optimizer.initialLearningRate ?? optimizer.learningRate
+        self.baseLearningRates = optimizer.groups.map { $0.initialLearningRate ?? $0.learningRate }
         self.lastEpoch = lastEpoch
         try step()
     }
@@ -82,12 +83,28 @@ public final class LRScheduler {
         guard lastEpoch < Int.max else {
             throw EngineError.invalidState("\(schedule.kind).step: epoch \(lastEpoch) cannot grow further")
         }
-        lastEpoch += 1
-        try optimizer.setLearningRate(rate(at: lastEpoch))
+        try jump(to: lastEpoch + 1)
     }
 
-    /// The scheduled rate at `epoch`.
-    public func rate(at epoch: Int) -> Double {
+    /// Moves to `epoch` (>= 0) and sets each group's rate for it (PyTorch's `step(epoch)`).
+    public func jump(to epoch: Int) throws {
+        guard epoch >= 0 else {
+            throw EngineError.invalidArgument("\(schedule.kind): epoch must be >= 0, got \(epoch)")
+        }
+        let scheduled = rates(at: epoch)
+        for (g, rate) in scheduled.enumerated() where g < optimizer.groups.count {
+            try optimizer.setLearningRate(rate, group: g)
+        }
+        lastEpoch = epoch
+    }
+
+    /// The scheduled rate of each scheduled group at `epoch`.
+    public func rates(at epoch: Int) -> [Double] {
+        baseLearningRates.map { rate(at: epoch, base: $0) }
+    }
+
+    /// The scheduled rate at `epoch` of a group whose initial rate is `baseLearningRate`.
+    public func rate(at epoch: Int, base baseLearningRate: Double) -> Double {
         switch schedule {
         case .exponential(let gamma):
             return baseLearningRate * pow(gamma, Double(epoch))
