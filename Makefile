@@ -16,7 +16,7 @@ APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist for
 PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib scikit-learn pydynet==1.1
 EXAMPLES     := python/examples/autograd1d.py python/examples/autograd2d.py
 QUICK        := python/examples/dropout_bn.py python/examples/ts_prediction.py python/examples/transformer.py \
-                python/examples/higher_order.py
+                python/examples/higher_order.py python/examples/modern_cnn.py
 DEMO         := python/examples/mnist.py --network mlp
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

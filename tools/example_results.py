@@ -55,6 +55,8 @@ RUNS = [
     Run("transformer", "transformer.py", setting="1 block, 100 epochs"),
     Run("mnist-conv-full", "mnist.py", ["--network", "conv"], setting="ConvNet, 20 epochs",
         frameworks=("gradswift",)),
+    Run("modern_cnn", "modern_cnn.py", setting="ConvNet, AdamW + OneCycleLR + clipping, 5 epochs",
+        frameworks=("gradswift",)),
 ]
 
 
