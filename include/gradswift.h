@@ -147,6 +147,26 @@ int32_t gs_tensor_uniform(int32_t dtype, const int64_t *shape, int32_t ndim, dou
 int32_t gs_tensor_normal(int32_t dtype, const int64_t *shape, int32_t ndim, double mean, double std,
                          bool requires_grad, gs_tensor *result);
 
+/// Creates the 1-D tensor `start, start + step, ...` short of `end` (torch.arange; int64 or float).
+int32_t gs_tensor_arange(int32_t dtype, double start, double end, double step, bool requires_grad,
+                         gs_tensor *result);
+
+/// Creates the 1-D tensor of `steps` evenly spaced values from `start` to `end` inclusive (torch.linspace).
+int32_t gs_tensor_linspace(int32_t dtype, double start, double end, int64_t steps,
+                           bool requires_grad, gs_tensor *result);
+
+/// Creates the `rows` x `columns` identity-like matrix: ones on the main diagonal (torch.eye).
+int32_t gs_tensor_eye(int32_t dtype, int64_t rows, int64_t columns, bool requires_grad,
+                      gs_tensor *result);
+
+/// Creates a tensor of integers drawn uniformly from [low, high) by the engine generator
+/// (torch.randint), stored as `dtype` (int64, float32 or float64).
+int32_t gs_tensor_randint(int32_t dtype, const int64_t *shape, int32_t ndim, int64_t low,
+                          int64_t high, gs_tensor *result);
+
+/// Creates a random permutation of 0..<n from the engine generator (torch.randperm).
+int32_t gs_tensor_randperm(int32_t dtype, int64_t n, gs_tensor *result);
+
 /// Releases a tensor handle. Releasing twice is an error (reported, not a crash).
 int32_t gs_tensor_release(gs_tensor tensor);
 

@@ -38,6 +38,51 @@ public func gsTensorNormal(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndi
     }
 }
 
+/// Creates the 1-D tensor `start, start + step, ...` short of `end` (torch.arange; int64 or float).
+@c(gs_tensor_arange)
+public func gsTensorArange(_ dtype: Int32, _ start: Double, _ end: Double, _ step: Double,
+                           _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_tensor_arange", result) {
+        try leaf(try Tensor.arange(start: start, end: end, step: step, dtype: try GradSwiftCABI.dtype(dtype, "gs_tensor_arange")), requiresGrad)
+    }
+}
+
+/// Creates the 1-D tensor of `steps` evenly spaced values from `start` to `end` inclusive (torch.linspace).
+@c(gs_tensor_linspace)
+public func gsTensorLinspace(_ dtype: Int32, _ start: Double, _ end: Double, _ steps: Int64,
+                             _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_tensor_linspace", result) {
+        try leaf(try Tensor.linspace(start: start, end: end, steps: Int(steps), dtype: try GradSwiftCABI.dtype(dtype, "gs_tensor_linspace")), requiresGrad)
+    }
+}
+
+/// Creates the `rows` x `columns` identity-like matrix: ones on the main diagonal (torch.eye).
+@c(gs_tensor_eye)
+public func gsTensorEye(_ dtype: Int32, _ rows: Int64, _ columns: Int64,
+                        _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_tensor_eye", result) {
+        try leaf(try Tensor.eye(rows: Int(rows), columns: Int(columns), dtype: try GradSwiftCABI.dtype(dtype, "gs_tensor_eye")), requiresGrad)
+    }
+}
+
+/// Creates a tensor of integers drawn uniformly from [low, high) by the engine generator
+/// (torch.randint), stored as `dtype` (int64, float32 or float64).
+@c(gs_tensor_randint)
+public func gsTensorRandint(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ low: Int64, _ high: Int64,
+                            _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producingLeaf("gs_tensor_randint", dtype, shape, ndim, false, result) { type, dims in
+        try Tensor.randint(low: low, high: high, dtype: type, shape: dims)
+    }
+}
+
+/// Creates a random permutation of 0..<n from the engine generator (torch.randperm).
+@c(gs_tensor_randperm)
+public func gsTensorRandperm(_ dtype: Int32, _ n: Int64, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_tensor_randperm", result) {
+        try Tensor.randperm(Int(n), dtype: try GradSwiftCABI.dtype(dtype, "gs_tensor_randperm"))
+    }
+}
+
 /// Releases a tensor handle. Releasing twice is an error (reported, not a crash).
 @c(gs_tensor_release)
 public func gsTensorRelease(_ tensor: gs_tensor) -> Int32 {
@@ -172,8 +217,12 @@ private func producingLeaf(_ op: String, _ dtype: Int32, _ shape: UnsafePointer<
                           _ requiresGrad: Bool, _ result: UnsafeMutablePointer<gs_tensor>?,
                           _ make: (DType, [Int]) throws -> Tensor) -> Int32 {
     producing(op, result) {
-        let t = try make(try GradSwiftCABI.dtype(dtype, op), try readInts(shape, ndim, op, "shape"))
-        try t.setRequiresGrad(requiresGrad)
-        return t
+        try leaf(try make(try GradSwiftCABI.dtype(dtype, op), try readInts(shape, ndim, op, "shape")), requiresGrad)
     }
+}
+
+/// `t` as a leaf that requires grad when asked (floating types only).
+private func leaf(_ t: Tensor, _ requiresGrad: Bool) throws -> Tensor {
+    try t.setRequiresGrad(requiresGrad)
+    return t
 }

@@ -11,6 +11,7 @@ int main(void) {
     test_unary();
     test_errors();
     test_random();
+    test_creation();
     test_ops();
     test_shape_index();
     test_nn_activation_loss();

@@ -46,6 +46,8 @@ INT64_ROLES = {
     "epoch": "FZ_I_EPOCH", "last_epoch": "FZ_I_EPOCH", "t_max": "FZ_I_EPOCH",
     "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH", "hook_id": "FZ_I_HOOK",
     "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP",
+    "steps": "FZ_I_SIZE", "rows": "FZ_I_SIZE", "columns": "FZ_I_SIZE", "n": "FZ_I_SIZE",
+    "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -74,6 +76,7 @@ DOUBLE_ROLES = {
     "beta2": "FZ_D_RATE", "rho": "FZ_D_RATE", "gamma": "FZ_D_RATE", "eta_min": "FZ_D_RATE",
     "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
     "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY", "momentum_decay": "FZ_D_RATE",
+    "start": "FZ_D_ANY", "end": "FZ_D_ANY", "step": "FZ_D_ANY",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

@@ -4,17 +4,26 @@
 ``libgradswift.so`` (found through ``$GRADSWIFT_LIBRARY``, next to this package, or in the
 repository's ``.build/release``).
 """
+import numpy as np
+
 from . import autograd, cuda, data, nn, optim
 from ._modes import enable_grad, no_grad
 from .cuda import Device
 from . import ops
 from .ops import *  # noqa: F401,F403 (the tensor functions, listed in ops.__all__)
 from .serialization import load, save
-from .special import empty, manual_seed, ones, rand, randn, uniform, zeros
+from . import special
+from .special import *  # noqa: F401,F403 (creation functions, listed in special.__all__)
 from .tensor import Tensor
 from ._lib import library_version
 
 __version__ = library_version()  # the engine's version, from gs_version
 
-__all__ = ["Tensor", *ops.__all__, "zeros", "ones", "rand", "randn", "empty", "uniform",
-           "Device", "enable_grad", "no_grad", "manual_seed", "save", "load"]
+#: PyTorch's dtype names, as the NumPy types gradswift's tensors report.
+float32 = float = np.float32
+float64 = double = np.float64
+int64 = long = np.int64
+bool = np.bool_
+
+__all__ = ["Tensor", *ops.__all__, *special.__all__, "Device", "enable_grad", "no_grad", "save", "load",
+           "float32", "float", "float64", "double", "int64", "long", "bool"]

@@ -451,6 +451,10 @@ class Tensor:
         """The single element as a Python scalar."""
         return self.data.item()
 
+    def tolist(self):
+        """The data as (nested) Python lists of Python scalars; a 0-d tensor gives a scalar."""
+        return self.data.tolist()
+
     def numpy(self):
         """A copy of the data as a NumPy array."""
         return self.data.copy()

@@ -106,7 +106,107 @@ extension Tensor {
         }
     }
 
-    /// Sets element `i` to `value(i)` for every `i` (floating types only).
+    /// `start, start + step, ...` while short of `end` (torch.arange): `ceil((end - start) / step)`
+    /// elements computed in float64, or exactly in int64 when the dtype is int64 and the three
+    /// bounds are integers.
+    public static func arange(start: Double, end: Double, step: Double, dtype: DType) throws -> Tensor {
+        guard start.isFinite && end.isFinite && step.isFinite else {
+            throw EngineError.invalidArgument("arange: start, end and step must be finite, got \(start), \(end) and \(step)")
+        }
+        guard step != 0 else { throw EngineError.invalidArgument("arange: step must be nonzero") }
+        guard dtype != .bool else { throw EngineError.dtype("arange: dtype bool is not supported") }
+        let span = (end - start) / step
+        guard span >= 0 else {
+            throw EngineError.invalidArgument("arange: upper bound and larger bound inconsistent with step sign (start \(start), end \(end), step \(step))")
+        }
+        guard span.isFinite && span.rounded(.up) < 0x1p52 else {
+            throw EngineError.outOfMemory("arange: \(start) to \(end) by \(step) has too many elements")
+        }
+        guard dtype != .int64 || [start, end].allSatisfy({ abs($0) <= 0x1p63 }) else {
+            throw EngineError.invalidArgument("arange: bounds \(start) and \(end) lie outside int64")
+        }
+        let t = try Tensor(shape: [Int(span.rounded(.up))], dtype: dtype, op: "arange")
+        let integral = [start, step].allSatisfy { $0.rounded() == $0 && abs($0) < 0x1p62 }
+        if dtype == .int64 && integral {
+            let p = t.pointer(Int64.self), first = Int64(start), stride = Int64(step)
+            for i in 0..<t.count { p[i] = first &+ Int64(i) &* stride }
+        } else {
+            t.fillEach { start + Double($0) * step }
+        }
+        return t
+    }
+
+    /// `steps` evenly spaced values from `start` to `end`, both included (torch.linspace;
+    /// computed in float64 as NumPy's linspace, the last element exactly `end`).
+    public static func linspace(start: Double, end: Double, steps: Int, dtype: DType) throws -> Tensor {
+        guard steps >= 0 else { throw EngineError.invalidArgument("linspace: number of steps must be non-negative, got \(steps)") }
+        guard dtype != .bool else { throw EngineError.dtype("linspace: dtype bool is not supported") }
+        let t = try Tensor(shape: [steps], dtype: dtype, op: "linspace")
+        let step = steps > 1 ? (end - start) / Double(steps - 1) : 0
+        t.fillEach { $0 == steps - 1 && steps > 1 ? end : start + Double($0) * step }
+        return t
+    }
+
+    /// An `rows × columns` matrix with ones on the main diagonal and zeros elsewhere (torch.eye).
+    public static func eye(rows: Int, columns: Int, dtype: DType) throws -> Tensor {
+        guard rows >= 0 && columns >= 0 else {
+            throw EngineError.invalidArgument("eye: sizes must be non-negative, got \(rows) and \(columns)")
+        }
+        let t = try Tensor(shape: [rows, columns], dtype: dtype, zeroed: true, op: "eye")
+        let diagonal = min(rows, columns)
+        switch dtype {
+        case .float32: for i in 0..<diagonal { t.pointer(Float.self)[i * columns + i] = 1 }
+        case .float64: for i in 0..<diagonal { t.pointer(Double.self)[i * columns + i] = 1 }
+        case .int64: for i in 0..<diagonal { t.pointer(Int64.self)[i * columns + i] = 1 }
+        case .bool: for i in 0..<diagonal { t.pointer(Bool.self)[i * columns + i] = true }
+        }
+        return t
+    }
+
+    /// Integers drawn uniformly from `[low, high)` by the engine generator (torch.randint),
+    /// stored as `dtype` (int64 or a float type).
+    public static func randint(low: Int64, high: Int64, dtype: DType, shape: [Int]) throws -> Tensor {
+        guard low < high else {
+            throw EngineError.invalidArgument("randint: low must be less than high, got low=\(low) >= high=\(high)")
+        }
+        guard dtype != .bool else { throw EngineError.dtype("randint: dtype bool is not supported") }
+        let t = try Tensor(shape: shape, dtype: dtype, op: "randint")
+        let range = UInt64(bitPattern: high &- low)
+        RandomGenerator.shared.withLock { rng in
+            if dtype == .int64 {
+                let p = t.pointer(Int64.self)
+                for i in 0..<t.count { p[i] = low &+ Int64(bitPattern: rng.next(below: range)) }
+            } else {
+                t.fillEach { _ in Double(low &+ Int64(bitPattern: rng.next(below: range))) }
+            }
+        }
+        return t
+    }
+
+    /// A random permutation of `0..<n` from the engine generator (torch.randperm; Fisher-Yates).
+    public static func randperm(_ n: Int, dtype: DType) throws -> Tensor {
+        guard n >= 0 else { throw EngineError.invalidArgument("randperm: n must be non-negative, got \(n)") }
+        guard dtype != .bool else { throw EngineError.dtype("randperm: dtype bool is not supported") }
+        guard dtype != .float32 || n <= 1 << 24 else {
+            throw EngineError.invalidArgument("randperm: n = \(n) is too large for float32 (at most 2^24 distinct integers)")
+        }
+        var order = Array(0..<n)
+        RandomGenerator.shared.withLock { rng in
+            for i in stride(from: n - 1, to: 0, by: -1) {
+                order.swapAt(i, Int(rng.next(below: UInt64(i + 1))))
+            }
+        }
+        let t = try Tensor(shape: [n], dtype: dtype, op: "randperm")
+        if dtype == .int64 {
+            let p = t.pointer(Int64.self)
+            for i in 0..<n { p[i] = Int64(order[i]) }
+        } else {
+            t.fillEach { Double(order[$0]) }
+        }
+        return t
+    }
+
+    /// Sets element `i` to `value(i)` converted to this tensor's type, for every `i`.
     private func fillEach(_ value: (Int) -> Double) {
         switch dtype {
         case .float32:
@@ -115,8 +215,12 @@ extension Tensor {
         case .float64:
             let p = pointer(Double.self)
             for i in 0..<count { p[i] = value(i) }
-        case .int64, .bool:
-            break
+        case .int64:
+            let p = pointer(Int64.self)
+            for i in 0..<count { p[i] = Int64(saturating: value(i)) }
+        case .bool:
+            let p = pointer(Bool.self)
+            for i in 0..<count { p[i] = value(i) != 0 }
         }
     }
 }

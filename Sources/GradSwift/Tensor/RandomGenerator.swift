@@ -54,6 +54,17 @@ public final class RandomGenerator: @unchecked Sendable {
         return result
     }
 
+    /// A uniform integer in `0..<bound` (`bound` 0 stands for 2^64), without modulo bias:
+    /// draws below 2^64 mod `bound` are rejected.
+    func next(below bound: UInt64) -> UInt64 {
+        guard bound != 0 else { return next() }
+        let rejected = (0 &- bound) % bound
+        while true {
+            let r = next()
+            if r >= rejected { return r % bound }
+        }
+    }
+
     /// A uniform double in `[0, 1)` with 53 random bits.
     func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 

@@ -1,0 +1,116 @@
+/* Creation functions beyond full/uniform/normal: arange, linspace, eye, randint, randperm. */
+#include "check.h"
+
+static void arange_counts_like_torch(void) {
+    gs_tensor t = {0};
+    CHECK_OK(gs_tensor_arange(GS_DTYPE_INT64, 0, 5, 1, false, &t));
+    CHECK_I64(t, ((const int64_t[]){5}), 1, (const int64_t[]){0, 1, 2, 3, 4});
+    release(t);
+    CHECK_OK(gs_tensor_arange(GS_DTYPE_INT64, 10, 0, -3, false, &t));
+    CHECK_I64(t, ((const int64_t[]){4}), 1, (const int64_t[]){10, 7, 4, 1});
+    release(t);
+    CHECK_OK(gs_tensor_arange(GS_DTYPE_FLOAT64, 0.5, 2, 0.5, true, &t));
+    CHECK_F64(t, ((const int64_t[]){3}), 1, (const double[]){0.5, 1.0, 1.5});
+    bool requires = false;
+    CHECK_OK(gs_tensor_requires_grad(t, &requires));
+    CHECK(requires);
+    release(t);
+    CHECK_OK(gs_tensor_arange(GS_DTYPE_FLOAT32, 3, 3, 1, false, &t)); /* empty */
+    CHECK_F32(t, ((const int64_t[]){0}), 1, (const float[]){0});
+    release(t);
+
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_INT64, 0, 5, 0, false, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_INT64, 5, 0, 1, false, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_FLOAT64, 0, INFINITY, 1, false, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_FLOAT64, 0, 1, NAN, false, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_FLOAT64, 0, 1e30, 1e-30, false, &t), GS_ERR_OUT_OF_MEMORY);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_INT64, -1e30, 0, 1e25, false, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_BOOL, 0, 2, 1, false, &t), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_INT64, 0, 2, 1, true, &t), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_tensor_arange(GS_DTYPE_INT64, 0, 2, 1, false, NULL), GS_ERR_INVALID_ARGUMENT);
+}
+
+static void linspace_includes_both_ends(void) {
+    gs_tensor t = {0};
+    CHECK_OK(gs_tensor_linspace(GS_DTYPE_FLOAT64, -1, 1, 5, false, &t));
+    CHECK_F64(t, ((const int64_t[]){5}), 1, (const double[]){-1, -0.5, 0, 0.5, 1});
+    release(t);
+    CHECK_OK(gs_tensor_linspace(GS_DTYPE_FLOAT32, 2, 9, 1, false, &t));
+    CHECK_F32(t, ((const int64_t[]){1}), 1, (const float[]){2});
+    release(t);
+    CHECK_ERROR(gs_tensor_linspace(GS_DTYPE_FLOAT32, 0, 1, -1, false, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_linspace(9, 0, 1, 3, false, &t), GS_ERR_DTYPE);
+}
+
+static void eye_is_rectangular(void) {
+    gs_tensor t = {0};
+    CHECK_OK(gs_tensor_eye(GS_DTYPE_FLOAT32, 2, 3, false, &t));
+    CHECK_F32(t, ((const int64_t[]){2, 3}), 2, (const float[]){1, 0, 0, 0, 1, 0});
+    release(t);
+    CHECK_OK(gs_tensor_eye(GS_DTYPE_BOOL, 3, 2, false, &t));
+    CHECK_BOOL(t, ((const int64_t[]){3, 2}), 2, (const uint8_t[]){1, 0, 0, 1, 0, 0});
+    release(t);
+    CHECK_ERROR(gs_tensor_eye(GS_DTYPE_FLOAT32, -1, 2, false, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_eye(GS_DTYPE_FLOAT32, INT64_MAX, INT64_MAX, false, &t), GS_ERR_OUT_OF_MEMORY);
+}
+
+static void randint_stays_in_range_and_repeats_with_the_seed(void) {
+    enum { N = 4000 };
+    static int64_t a[N], b[N];
+    const int64_t shape[] = {N};
+    gs_tensor t = {0};
+    CHECK_OK(gs_manual_seed(3));
+    CHECK_OK(gs_tensor_randint(GS_DTYPE_INT64, shape, 1, -2, 3, &t));
+    CHECK_OK(gs_tensor_copy_data(t, a, sizeof a));
+    release(t);
+    CHECK_OK(gs_manual_seed(3));
+    CHECK_OK(gs_tensor_randint(GS_DTYPE_INT64, shape, 1, -2, 3, &t));
+    CHECK_OK(gs_tensor_copy_data(t, b, sizeof b));
+    release(t);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    int seen[5] = {0};
+    bool in_range = true;
+    for (int i = 0; i < N; i++) {
+        in_range = in_range && a[i] >= -2 && a[i] < 3;
+        if (a[i] >= -2 && a[i] < 3)
+            seen[a[i] + 2]++;
+    }
+    CHECK(in_range);
+    for (int v = 0; v < 5; v++) /* each value about N / 5 = 800 times */
+        CHECK(seen[v] > 650 && seen[v] < 950);
+
+    /* the whole int64 range is one valid (and unbiased) draw */
+    CHECK_OK(gs_tensor_randint(GS_DTYPE_INT64, shape, 1, INT64_MIN, INT64_MAX, &t));
+    release(t);
+    CHECK_ERROR(gs_tensor_randint(GS_DTYPE_INT64, shape, 1, 3, 3, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_randint(GS_DTYPE_BOOL, shape, 1, 0, 2, &t), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_tensor_randint(GS_DTYPE_INT64, NULL, 1, 0, 2, &t), GS_ERR_INVALID_ARGUMENT);
+}
+
+static void randperm_is_a_permutation(void) {
+    enum { N = 257 };
+    int64_t p[N];
+    bool seen[N] = {false}, every = true;
+    gs_tensor t = {0};
+    CHECK_OK(gs_tensor_randperm(GS_DTYPE_INT64, N, &t));
+    CHECK_OK(gs_tensor_copy_data(t, p, sizeof p));
+    release(t);
+    for (int i = 0; i < N; i++)
+        if (p[i] >= 0 && p[i] < N)
+            seen[p[i]] = true;
+    for (int i = 0; i < N; i++)
+        every = every && seen[i];
+    CHECK(every);
+    CHECK_OK(gs_tensor_randperm(GS_DTYPE_FLOAT64, 0, &t));
+    release(t);
+    CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_INT64, -1, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_FLOAT32, (int64_t)1 << 25, &t), GS_ERR_INVALID_ARGUMENT);
+}
+
+void test_creation(void) {
+    arange_counts_like_torch();
+    linspace_includes_both_ends();
+    eye_is_rectangular();
+    randint_stays_in_range_and_repeats_with_the_seed();
+    randperm_is_a_permutation();
+}
