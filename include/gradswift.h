@@ -1073,6 +1073,13 @@ int32_t gs_embedding(gs_tensor indices, gs_tensor weight, int64_t padding_idx, b
 /// otherwise a new handle to `x` itself. The caller owns `*result`.
 int32_t gs_dropout(gs_tensor x, double p, bool training, gs_tensor *result);
 
+/// PyTorch's dropout1d (`spatial_dims` 1: x of shape (N, C, L) or (C, L)) and dropout2d (2:
+/// (N, C, H, W) or (C, H, W)): when `training`, each channel is zeroed whole with probability
+/// `p` and the others scaled by 1/(1-p); otherwise a new handle to `x` itself. The caller owns
+/// `*result`.
+int32_t gs_channel_dropout(gs_tensor x, double p, bool training, int64_t spatial_dims,
+                           gs_tensor *result);
+
 /// A Linear layer (PyDyNet's layout): parameters "weight" (in, out), Kaiming-uniform
 /// initialised, and "bias" (out,) when `bias`; `dtype` is float32 or float64. The caller owns
 /// `*result` (a module handle).
@@ -1088,6 +1095,11 @@ int32_t gs_embedding_new(int64_t num, int64_t dim, int64_t padding_idx, bool has
 /// A Dropout layer with probability `p` (0 <= p <= 1): active in training mode, the identity
 /// in evaluation mode (gs_module_train). The caller owns `*result` (a module handle).
 int32_t gs_dropout_new(double p, gs_module *result);
+
+/// A Dropout1d (`spatial_dims` 1) or Dropout2d (2) layer with probability `p` (0 <= p <= 1),
+/// zeroing whole channels in training mode; the identity in evaluation mode. The caller owns
+/// `*result` (a module handle).
+int32_t gs_channel_dropout_new(double p, int64_t spatial_dims, gs_module *result);
 
 /* ---- LossAPI.swift --------------------------------------------------------------------------- */
 
@@ -1227,6 +1239,38 @@ int32_t gs_layer_norm_new(const int64_t *normalized_shape, int32_t ndim, double 
 /// parameter weight (ones) of that shape and the given dtype. The caller owns `*result`.
 int32_t gs_rms_norm_new(const int64_t *normalized_shape, int32_t ndim, double eps, int32_t dtype,
                         gs_module *result);
+
+/// PyTorch's group_norm for x of shape (N, C, ...): the C channels split into `groups` groups
+/// (C divisible by it), each sample's group normalized over its channels and positions, then
+/// `* weight + bias` per channel (handles of (C,) tensors, or 0 for none). Differentiable in x,
+/// weight and bias. The caller owns `*result`.
+int32_t gs_group_norm(gs_tensor x, int64_t groups, gs_tensor weight, gs_tensor bias, double eps,
+                      gs_tensor *result);
+
+/// PyTorch's instance_norm for x of shape (N, C, L, ...): with `use_input_stats` each sample's
+/// channel is normalized over its positions and `running_mean` / `running_var` (given
+/// together, or both 0) are updated in place with the batch average of the instances' mean and
+/// unbiased variance; without, the running statistics (required) normalize. Then `* weight +
+/// bias` per channel ((C,) tensors, or 0). Differentiable in x, weight and bias. The caller
+/// owns `*result`.
+int32_t gs_instance_norm(gs_tensor x, gs_tensor running_mean, gs_tensor running_var,
+                         gs_tensor weight, gs_tensor bias, bool use_input_stats, double momentum,
+                         double eps, gs_tensor *result);
+
+/// A GroupNorm module (PyTorch's) splitting `num_channels` channels into `num_groups` groups;
+/// with `affine`, parameters weight (ones) and bias (zeros) of shape (C,) and the given dtype.
+/// The caller owns `*result`.
+int32_t gs_group_norm_new(int64_t num_groups, int64_t num_channels, double eps, bool affine,
+                          int32_t dtype, gs_module *result);
+
+/// An InstanceNorm1d (`spatial_dims` 1, inputs (N, C, L) or (C, L)) or InstanceNorm2d (2,
+/// inputs (N, C, H, W) or (C, H, W)) module (PyTorch's) for `num_features` channels: with
+/// `affine`, weight (ones) and bias (zeros); with `track_running_stats`, buffers running_mean
+/// (zeros) and running_var (ones) updated in training and used in evaluation. The caller owns
+/// `*result`.
+int32_t gs_instance_norm_new(int64_t spatial_dims, int64_t num_features, double eps,
+                             double momentum, bool affine, bool track_running_stats, int32_t dtype,
+                             gs_module *result);
 
 /* ---- RecurrentAPI.swift ---------------------------------------------------------------------- */
 

@@ -1380,7 +1380,7 @@ def batch_norm_final(X, A):
 
 
 def norm():
-    f = Family("norm", "layer, batch and RMS normalisation, functions and layers")
+    f = Family("norm", "layer, batch, RMS, group and instance normalisation, functions and layers")
     g = f.inputs
     for dtype in FLOATS:
         for sx, shape, affine in (((3, 4), (4,), True), ((2, 3, 4), (3, 4), True), ((2, 3), (3,), False)):
@@ -1431,7 +1431,52 @@ def norm():
                                                  A["training"], A["eps"])
             f.add(op, tensors, attrs=attrs, ref=ref, run=run, finals=["running_mean", "running_var"] if training else [],
                   final=batch_norm_final if training else None)
+    for dtype in FLOATS:
+        for sx, groups, affine in (((2, 4, 3), 2, True), ((2, 6, 2, 2), 3, False), ((3, 4), 1, True), ((2, 3, 5), 3, True)):
+            c = sx[1]
+            tensors = [("input", "x", g.normal(sx, dtype, 2.0))]
+            tensors += [("input", "weight", g.normal((c,), dtype)), ("input", "bias", g.normal((c,), dtype))] if affine else []
+            f.add("F.group_norm", tensors, attrs=[("num_groups", groups), ("eps", 1e-5)], ref=composed(NOT_IN_PYDYNET),
+                  run=lambda T, A: pd_group_norm(T["x"], A["num_groups"], T.get("weight"), T.get("bias"), A["eps"]))
+        for sx, use_input_stats, stats, affine in (((2, 3, 4), True, True, True), ((2, 2, 2, 3), True, False, True),
+                                                   ((2, 3, 4), False, True, True), ((3, 2, 5), True, False, False)):
+            c = sx[1]
+            tensors = [("input", "x", g.normal(sx, dtype, 2.0))]
+            tensors += [("const", "running_mean", g.normal((c,), dtype, 0.1)), ("const", "running_var", g.positive((c,), dtype))] if stats else []
+            tensors += [("input", "weight", g.normal((c,), dtype)), ("input", "bias", g.normal((c,), dtype))] if affine else []
+            updates = use_input_stats and stats
+            f.add("F.instance_norm", tensors, attrs=[("use_input_stats", use_input_stats), ("momentum", 0.1), ("eps", 1e-5)],
+                  ref=composed(NOT_IN_PYDYNET + ("; " + UNBIASED if updates else "")),
+                  finals=["running_mean", "running_var"] if updates else [],
+                  final=instance_norm_final if updates else None,
+                  run=lambda T, A: pd_instance_norm(T["x"], T.get("running_mean"), T.get("running_var"), T.get("weight"),
+                                                    T.get("bias"), A["use_input_stats"], A["eps"]))
     return f
+
+
+def pd_group_norm(x, groups, w, b, eps):
+    """Each sample's channel group normalized over its channels and positions, then per-channel affine."""
+    shape = channel_shape(x)
+    y = P.reshape(pd_normalize(P.reshape(x, (x.shape[0], groups, -1)), (2,), eps), x.shape)
+    y = y if w is None else y * P.reshape(w, shape)
+    return y if b is None else y + P.reshape(b, shape)
+
+
+def pd_instance_norm(x, mean, var, w, b, use_input_stats, eps):
+    """Each sample's channel normalized over its positions, or batch norm with the running statistics."""
+    if not use_input_stats:
+        return pd_batch_norm(x, mean, var, w, b, False, eps)
+    return pd_group_norm(x, x.shape[1], w, b, eps)
+
+
+def instance_norm_final(X, A):
+    """PyTorch's running statistics after one instance norm: the batch average of each
+    instance's mean and unbiased variance, blended with momentum."""
+    x, m = X["x"], A["momentum"]
+    axes = tuple(range(2, x.ndim))
+    mean = x.mean(axis=axes).mean(axis=0)
+    var = x.var(axis=axes, ddof=1).mean(axis=0)
+    return {"running_mean": (1 - m) * X["running_mean"] + m * mean, "running_var": (1 - m) * X["running_var"] + m * var}
 
 
 def run_batch_norm1d(T, A):

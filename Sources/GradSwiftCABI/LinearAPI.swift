@@ -38,6 +38,18 @@ public func gsDropout(_ x: gs_tensor, _ p: Double, _ training: Bool, _ result: U
     }
 }
 
+/// PyTorch's dropout1d (`spatial_dims` 1: x of shape (N, C, L) or (C, L)) and dropout2d (2:
+/// (N, C, H, W) or (C, H, W)): when `training`, each channel is zeroed whole with probability
+/// `p` and the others scaled by 1/(1-p); otherwise a new handle to `x` itself. The caller owns
+/// `*result`.
+@c(gs_channel_dropout)
+public func gsChannelDropout(_ x: gs_tensor, _ p: Double, _ training: Bool, _ spatialDims: Int64,
+                             _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    producing("gs_channel_dropout", result) {
+        try Ops.channelDropout(try tensor(x, "gs_channel_dropout", "x"), p: p, training: training, spatialDims: Int(spatialDims))
+    }
+}
+
 /// A Linear layer (PyDyNet's layout): parameters "weight" (in, out), Kaiming-uniform
 /// initialised, and "bias" (out,) when `bias`; `dtype` is float32 or float64. The caller owns
 /// `*result` (a module handle).
@@ -67,4 +79,17 @@ public func gsEmbeddingNew(_ num: Int64, _ dim: Int64, _ paddingIdx: Int64, _ ha
 @c(gs_dropout_new)
 public func gsDropoutNew(_ p: Double, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
     producing("gs_dropout_new", result) { try Dropout(p: p) }
+}
+
+/// A Dropout1d (`spatial_dims` 1) or Dropout2d (2) layer with probability `p` (0 <= p <= 1),
+/// zeroing whole channels in training mode; the identity in evaluation mode. The caller owns
+/// `*result` (a module handle).
+@c(gs_channel_dropout_new)
+public func gsChannelDropoutNew(_ p: Double, _ spatialDims: Int64, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
+    producing("gs_channel_dropout_new", result) {
+        guard spatialDims == 1 || spatialDims == 2 else {
+            throw CallError.invalid("gs_channel_dropout_new: spatial_dims must be 1 or 2, got \(spatialDims)")
+        }
+        return try Dropout(p: p, spatialDims: Int(spatialDims))
+    }
 }

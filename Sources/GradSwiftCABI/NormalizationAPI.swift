@@ -1,8 +1,9 @@
 import CHandles
 import GradSwift
 
-// Normalization: the functional ops (layer norm, batch norm, RMS norm) and the constructors of
-// the BatchNorm1d, BatchNorm2d, LayerNorm and RMSNorm modules. Optional tensors are passed
+// Normalization: the functional ops (layer, batch, RMS, group and instance norm) and the
+// constructors of the BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm, GroupNorm and
+// InstanceNorm1d/2d modules. Optional tensors are passed
 // as handle 0.
 
 
@@ -99,5 +100,66 @@ public func gsRmsNormNew(_ normalizedShape: UnsafePointer<Int64>?, _ ndim: Int32
     return producing(op, result) {
         try RMSNorm(normalizedShape: try readInts(normalizedShape, ndim, op, "normalized_shape"), eps: eps,
                     dtype: try GradSwiftCABI.dtype(dtype, op))
+    }
+}
+
+/// PyTorch's group_norm for x of shape (N, C, ...): the C channels split into `groups` groups
+/// (C divisible by it), each sample's group normalized over its channels and positions, then
+/// `* weight + bias` per channel (handles of (C,) tensors, or 0 for none). Differentiable in x,
+/// weight and bias. The caller owns `*result`.
+@c(gs_group_norm)
+public func gsGroupNorm(_ x: gs_tensor, _ groups: Int64, _ weight: gs_tensor, _ bias: gs_tensor, _ eps: Double,
+                        _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    let op = "gs_group_norm"
+    return producing(op, result) {
+        try Ops.groupNorm(try tensor(x, op, "x"), groups: Int(groups), weight: try optionalTensor(weight, op, "weight"),
+                          bias: try optionalTensor(bias, op, "bias"), eps: eps)
+    }
+}
+
+/// PyTorch's instance_norm for x of shape (N, C, L, ...): with `use_input_stats` each sample's
+/// channel is normalized over its positions and `running_mean` / `running_var` (given
+/// together, or both 0) are updated in place with the batch average of the instances' mean and
+/// unbiased variance; without, the running statistics (required) normalize. Then `* weight +
+/// bias` per channel ((C,) tensors, or 0). Differentiable in x, weight and bias. The caller
+/// owns `*result`.
+@c(gs_instance_norm)
+public func gsInstanceNorm(_ x: gs_tensor, _ runningMean: gs_tensor, _ runningVar: gs_tensor, _ weight: gs_tensor,
+                           _ bias: gs_tensor, _ useInputStats: Bool, _ momentum: Double, _ eps: Double,
+                           _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    let op = "gs_instance_norm"
+    return producing(op, result) {
+        try Ops.instanceNorm(try tensor(x, op, "x"), runningMean: try optionalTensor(runningMean, op, "running_mean"),
+                             runningVar: try optionalTensor(runningVar, op, "running_var"),
+                             weight: try optionalTensor(weight, op, "weight"), bias: try optionalTensor(bias, op, "bias"),
+                             useInputStatistics: useInputStats, momentum: momentum, eps: eps)
+    }
+}
+
+/// A GroupNorm module (PyTorch's) splitting `num_channels` channels into `num_groups` groups;
+/// with `affine`, parameters weight (ones) and bias (zeros) of shape (C,) and the given dtype.
+/// The caller owns `*result`.
+@c(gs_group_norm_new)
+public func gsGroupNormNew(_ numGroups: Int64, _ numChannels: Int64, _ eps: Double, _ affine: Bool, _ dtype: Int32,
+                           _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
+    let op = "gs_group_norm_new"
+    return producing(op, result) {
+        try GroupNorm(numGroups: Int(numGroups), numChannels: Int(numChannels), eps: eps, affine: affine,
+                      dtype: try GradSwiftCABI.dtype(dtype, op))
+    }
+}
+
+/// An InstanceNorm1d (`spatial_dims` 1, inputs (N, C, L) or (C, L)) or InstanceNorm2d (2,
+/// inputs (N, C, H, W) or (C, H, W)) module (PyTorch's) for `num_features` channels: with
+/// `affine`, weight (ones) and bias (zeros); with `track_running_stats`, buffers running_mean
+/// (zeros) and running_var (ones) updated in training and used in evaluation. The caller owns
+/// `*result`.
+@c(gs_instance_norm_new)
+public func gsInstanceNormNew(_ spatialDims: Int64, _ numFeatures: Int64, _ eps: Double, _ momentum: Double, _ affine: Bool,
+                              _ trackRunningStats: Bool, _ dtype: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
+    let op = "gs_instance_norm_new"
+    return producing(op, result) {
+        try InstanceNorm(spatialDims: Int(spatialDims), numFeatures: Int(numFeatures), eps: eps, momentum: momentum,
+                         affine: affine, trackRunningStats: trackRunningStats, dtype: try GradSwiftCABI.dtype(dtype, op))
     }
 }

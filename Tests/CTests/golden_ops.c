@@ -456,6 +456,17 @@ static int32_t op_batch_norm(golden_case *c, golden_result *r) {
                                 golden_float(c, "momentum"), golden_float(c, "eps"), r->outputs));
 }
 
+static int32_t op_group_norm(golden_case *c, golden_result *r) {
+    return one(r, gs_group_norm(need(c, "x"), golden_int(c, "num_groups"), golden_handle(c, "weight"),
+                                golden_handle(c, "bias"), golden_float(c, "eps"), r->outputs));
+}
+
+static int32_t op_instance_norm(golden_case *c, golden_result *r) {
+    return one(r, gs_instance_norm(need(c, "x"), golden_handle(c, "running_mean"), golden_handle(c, "running_var"),
+                                   golden_handle(c, "weight"), golden_handle(c, "bias"), golden_bool(c, "use_input_stats"),
+                                   golden_float(c, "momentum"), golden_float(c, "eps"), r->outputs));
+}
+
 /* ---- layers ----------------------------------------------------------------------------- */
 
 /* Gives the module made by `made` (its status) the case's parameters and mode, then runs it on
@@ -611,6 +622,7 @@ const golden_op golden_ops[] = {
     {"F.avg_pool2d", op_gs_avg_pool2d}, {"nn.MaxPool1d", op_max_pool1d_layer}, {"nn.MaxPool2d", op_max_pool2d_layer},
     {"nn.AvgPool1d", op_avg_pool1d_layer}, {"nn.AvgPool2d", op_avg_pool2d_layer},
     {"F.layer_norm", op_layer_norm}, {"F.rms_norm", op_rms_norm}, {"F.batch_norm", op_batch_norm},
+    {"F.group_norm", op_group_norm}, {"F.instance_norm", op_instance_norm},
     {"nn.LayerNorm", op_layer_norm_layer}, {"nn.RMSNorm", op_rms_norm_layer},
     {"nn.BatchNorm1d", op_batch_norm1d_layer}, {"nn.BatchNorm2d", op_batch_norm2d_layer},
     {"nn.RNNCell", op_rnn_cell_layer}, {"nn.LSTMCell", op_lstm_cell_layer}, {"nn.GRUCell", op_gru_cell_layer},

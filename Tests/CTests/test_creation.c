@@ -105,6 +105,9 @@ static void randperm_is_a_permutation(void) {
     release(t);
     CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_INT64, -1, &t), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_FLOAT32, (int64_t)1 << 25, &t), GS_ERR_INVALID_ARGUMENT);
+    /* a size no allocation can satisfy is an error before any memory is touched (the fuzzer
+       found randperm allocating its working array first, which trapped) */
+    CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_FLOAT64, (int64_t)1 << 36, &t), GS_ERR_OUT_OF_MEMORY);
 }
 
 void test_creation(void) {

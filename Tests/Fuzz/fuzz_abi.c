@@ -683,9 +683,11 @@ static uint64_t fit_primary(void) {
         return make_tensor(dtype, s, 3, rg, 0, 0);
     if (fn_is("gs_conv2d") || fn_is("gs_max_pool2d") || fn_is("gs_avg_pool2d"))
         return make_tensor(dtype, s, 4, rg, 0, 0);
-    if (fn_is("gs_batch_norm")) {
+    if (fn_is("gs_batch_norm") || fn_is("gs_group_norm") || fn_is("gs_instance_norm")) {
         s[0] = between(2, 3);
-        return make_tensor(dtype, s, between(2, 4), rg, 0, 0);
+        if (fn_is("gs_group_norm") && chance(70))
+            s[1] = 12; /* divisible by every group count the fuzzer draws (1 to 4) */
+        return make_tensor(dtype, s, between(fn_is("gs_instance_norm") ? 3 : 2, 4), rg, 0, 0);
     }
     if (fn_is("gs_nll_loss") || fn_is("gs_cross_entropy") || fn_is("gs_mse_loss") || fn_is("gs_l1_loss") ||
         fn_is("gs_linear") || fn_is("gs_matmul"))
@@ -1505,7 +1507,7 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
         if (nd == 0) { *ndim = -1; return; }
         memmove(shape, shape + nd - k, sizeof(int64_t) * (size_t)k);
         *ndim = k;
-    } else if (fn_is("gs_batch_norm")) {
+    } else if (fn_is("gs_batch_norm") || fn_is("gs_group_norm") || fn_is("gs_instance_norm")) {
         if (nd < 2) { *ndim = -1; return; }
         shape[0] = shape[1];
         *ndim = 1;
@@ -1564,6 +1566,11 @@ static void fit_module_inputs(uint64_t module, uint64_t *in, int32_t *count) {
     } else if (strstr(c, "batch_norm")) {
         s[0] = between(2, 3); s[1] = note(e, "num_features", 2);
         nd = strstr(c, "2d") ? 4 : (chance(50) ? 2 : 3);
+        for (int i = 2; i < nd; i++) s[i] = between(1, 3);
+    } else if (!strcmp(c, "gs_group_norm_new") || !strcmp(c, "gs_instance_norm_new") ||
+               !strcmp(c, "gs_channel_dropout_new")) {
+        s[0] = n; s[1] = note(e, "num_channels", note(e, "num_features", 2));
+        nd = 2 + (int)note(e, "spatial_dims", between(0, 2));
         for (int i = 2; i < nd; i++) s[i] = between(1, 3);
     } else if (!strcmp(c, "gs_layer_norm_new") || !strcmp(c, "gs_rms_norm_new")) {
         s[0] = n; nd = 1;
@@ -2808,7 +2815,8 @@ static const char *const module_ctors[] = {
     "gs_gelu_new", "gs_elu_new", "gs_selu_new", "gs_celu_new", "gs_softplus_new", "gs_mish_new",
     "gs_hardtanh_new", "gs_relu6_new", "gs_hardsigmoid_new", "gs_hardswish_new", "gs_logsigmoid_new",
     "gs_silu_new", "gs_l1_loss_new", "gs_smooth_l1_loss_new", "gs_huber_loss_new", "gs_bce_loss_new",
-    "gs_bce_with_logits_loss_new", "gs_kl_div_loss_new",
+    "gs_bce_with_logits_loss_new", "gs_kl_div_loss_new", "gs_group_norm_new", "gs_instance_norm_new",
+    "gs_channel_dropout_new",
 };
 
 /* A module made by the constructor `ctor`'s generated wrapper with valid arguments only: its
@@ -2831,7 +2839,7 @@ static int make_module(bool with_parameters) {
     int n = (int)(sizeof module_ctors / sizeof *module_ctors);
     for (int tries = 0; tries < 8; tries++) {
         int j = below(with_parameters ? 19 : n);
-        if (!strcmp(module_ctors[j], "gs_dropout_new") || strstr(module_ctors[j], "pool"))
+        if (strstr(module_ctors[j], "dropout_new") || strstr(module_ctors[j], "pool"))
             if (with_parameters)
                 continue;
         int i = make_module_with(module_ctors[j]);

@@ -31,7 +31,7 @@ HANDLE_KINDS = {"gs_tensor": "FZ_TENSOR", "gs_module": "FZ_MODULE", "gs_optimize
                 "gs_scheduler": "FZ_SCHED", "gs_checkpoint": "FZ_CKPT"}
 # Tensor parameters for which a handle with id 0 means "none" (so is valid).
 OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient", "min", "max", "pos_weight"}
-OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm", "gs_binary_cross_entropy",
+OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm", "gs_group_norm", "gs_instance_norm", "gs_binary_cross_entropy",
                    "gs_binary_cross_entropy_with_logits", "gs_bce_loss_new", "gs_bce_with_logits_loss_new"}
 
 # int64_t scalar parameters -> generator role.
@@ -48,6 +48,7 @@ INT64_ROLES = {
     "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP",
     "steps": "FZ_I_SIZE", "rows": "FZ_I_SIZE", "columns": "FZ_I_SIZE", "n": "FZ_I_SIZE",
     "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
+    "groups": "FZ_I_SIZE", "num_groups": "FZ_I_SIZE", "num_channels": "FZ_I_SIZE", "spatial_dims": "FZ_I_KERNEL",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.

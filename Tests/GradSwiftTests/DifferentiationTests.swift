@@ -43,6 +43,13 @@ final class DifferentiationTests: XCTestCase {
             [try Ops.batchNorm($0[0], runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2], training: true,
                                momentum: 0.1, eps: 1e-5)]
         }([image, scale, shift])
+        try checkTwice("group_norm") {
+            [try Ops.groupNorm($0[0], groups: 3, weight: $0[1], bias: $0[2], eps: 1e-5)]
+        }([image, scale, shift])
+        try checkTwice("instance_norm") {
+            [try Ops.instanceNorm($0[0], runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2],
+                                  useInputStatistics: true, momentum: 0.1, eps: 1e-5)]
+        }([image, scale, shift])
         let runningMean = try r.tensor([3]), runningVar = try r.tensor([3], in: 0.5...1.5)
         try checkTwice("batch_norm evaluation") {
             [try Ops.batchNorm($0[0], runningMean: runningMean, runningVar: runningVar, weight: $0[1], bias: $0[2],

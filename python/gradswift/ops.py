@@ -37,7 +37,8 @@ def _unary_function(name, doc):
     cfn = getattr(lib, "gs_" + name)
 
     def function(x):
-        return call(cfn, as_tensor(x)._h)
+        x = as_tensor(x)  # kept alive through the call: a temporary's handle would be released first
+        return call(cfn, x._h)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc

@@ -47,6 +47,8 @@ def test_unary_values_and_method(name, dtype):
     method = getattr(gs.Tensor(x), name)()
     assert method.dtype == dtype
     assert_close(method.numpy(), expected, dtype)
+    # a NumPy array argument: its temporary Tensor must outlive the call (it once did not)
+    assert_close(getattr(gs, name)(x).numpy(), expected, dtype)
 
 
 @pytest.mark.parametrize("name", ["sin", "exp2", "log1p", "erf", "atan"])

@@ -153,6 +153,9 @@ OPS = {
         lambda x, w, b: F.batch_norm(x, pdn.zeros(3, dtype=np.float64), pdn.ones(3, dtype=np.float64), w, b,
                                      training=True), [(4, 3), (3,), (3,)]),
     "F.rms_norm": (lambda x, w: F.rms_norm(x, (4,), w), [(3, 4), (4,)]),
+    "F.group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), [(2, 4, 3), (4,), (4,)]),
+    "F.instance_norm": (lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [(2, 3, 4), (3,), (3,)]),
+    "F.dropout2d": (lambda a: (pdn.manual_seed(0), F.dropout2d(a, 0.5))[1], [(2, 3, 2, 2)]),
     "F.embedding": (lambda w: F.embedding(constant([[0, 2], [2, 1]]), w), [(3, 4)]),
     "F.dropout": (lambda a: (pdn.manual_seed(0), F.dropout(a, 0.5))[1], [(3, 4)]),  # the same mask each call
 }

@@ -98,23 +98,33 @@ public final class Embedding: Module {
 
 /// Inverted dropout while training, the identity in evaluation mode.
 public final class Dropout: Module {
-    /// Probability of zeroing an element.
+    /// Probability of zeroing an element (or a channel).
     public let p: Double
+    /// 0 for elementwise dropout, 1 or 2 for Dropout1d / Dropout2d, which zero whole channels.
+    public let spatialDims: Int
 
-    /// A dropout layer; `p` must be in [0, 1] (1 zeroes everything, as PyTorch).
-    public init(p: Double = 0.5) throws {
+    /// A dropout layer; `p` must be in [0, 1] (1 zeroes everything, as PyTorch). `spatialDims`
+    /// 1 or 2 makes PyTorch's Dropout1d or Dropout2d.
+    public init(p: Double = 0.5, spatialDims: Int = 0) throws {
+        let kind = spatialDims == 0 ? "Dropout" : "Dropout\(spatialDims)d"
         guard p >= 0 && p <= 1 else {
-            throw EngineError.invalidArgument("Dropout: probability has to be between 0 and 1, got \(p)")
+            throw EngineError.invalidArgument("\(kind): probability has to be between 0 and 1, got \(p)")
+        }
+        guard (0...2).contains(spatialDims) else {
+            throw EngineError.invalidArgument("Dropout: spatial dims must be 0, 1 or 2, got \(spatialDims)")
         }
         self.p = p
-        super.init(kind: "Dropout")
+        self.spatialDims = spatialDims
+        super.init(kind: kind)
     }
 
     override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
-        [try Ops.dropout(inputs[0], p: p, training: isTraining)]
+        if spatialDims == 0 { return [try Ops.dropout(inputs[0], p: p, training: isTraining)] }
+        return [try Ops.channelDropout(inputs[0], p: p, training: isTraining, spatialDims: spatialDims)]
     }
 
-    override var settings: String { "p=\(p)" }
+    /// PyDyNet's `p=0.5` for Dropout, PyTorch's `p=0.5, inplace=False` for Dropout1d/2d.
+    override var settings: String { spatialDims == 0 ? "p=\(p)" : "p=\(p), inplace=False" }
 }
 
 extension Module {

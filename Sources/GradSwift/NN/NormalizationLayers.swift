@@ -160,3 +160,126 @@ public final class RMSNorm: Module {
 
     override var settings: String { "\(describe(normalizedShape)), eps=\(eps)" }
 }
+
+/// PyTorch's GroupNorm: the `numChannels` channels split into `numGroups` groups, each
+/// sample's group normalized over its channels and positions, then scaled by `weight` (ones)
+/// and shifted by `bias` (zeros), both of shape (C,), when `affine`.
+public final class GroupNorm: Module {
+    /// Number of channel groups G.
+    public let numGroups: Int
+    /// Number of channels C (a multiple of G).
+    public let numChannels: Int
+    /// Added to the variance before the square root.
+    public let eps: Double
+    /// Whether the layer has `weight` and `bias`.
+    public let affine: Bool
+
+    /// A layer with PyTorch's defaults (eps 1e-5, affine).
+    public init(numGroups: Int, numChannels: Int, eps: Double = 1e-5, affine: Bool = true, dtype: DType = .float64) throws {
+        try checkSettings("GroupNorm", eps: eps, dtype: dtype)
+        guard numGroups > 0 && numChannels > 0 && numChannels % numGroups == 0 else {
+            throw EngineError.invalidArgument("GroupNorm: num_channels must be divisible by num_groups (both positive), got \(numChannels) and \(numGroups)")
+        }
+        self.numGroups = numGroups
+        self.numChannels = numChannels
+        self.eps = eps
+        self.affine = affine
+        super.init(kind: "GroupNorm")
+        if affine {
+            try register("weight", try Tensor(shape: [numChannels], dtype: dtype, op: "GroupNorm"))
+            try register("bias", try Tensor(shape: [numChannels], dtype: dtype, op: "GroupNorm"))
+        }
+        try resetParameters()
+    }
+
+    /// Weight 1, bias 0.
+    override public func resetParameters() throws {
+        parameter("weight")?.fill(1)
+        parameter("bias")?.fill(0)
+    }
+
+    override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
+        [try Ops.groupNorm(inputs[0], groups: numGroups, weight: parameter("weight"), bias: parameter("bias"), eps: eps)]
+    }
+
+    override var settings: String { "\(numGroups), \(numChannels), eps=\(eps), affine=\(affine ? "True" : "False")" }
+}
+
+/// PyTorch's InstanceNorm1d and InstanceNorm2d: each sample's channel normalized over its
+/// positions; `weight` (ones) and `bias` (zeros) of shape (C,) when `affine`; with
+/// `trackRunningStats`, buffers `running_mean` (zeros) and `running_var` (ones) updated in
+/// training and used in evaluation.
+public final class InstanceNorm: Module {
+    /// Number of channels C.
+    public let numFeatures: Int
+    /// Added to the variance before the square root.
+    public let eps: Double
+    /// Weight of the new statistic in the running averages.
+    public let momentum: Double
+    /// Whether the layer has `weight` and `bias`.
+    public let affine: Bool
+    /// Whether the layer keeps running statistics.
+    public let trackRunningStats: Bool
+    /// The input rank with a batch axis (3 for InstanceNorm1d, 4 for InstanceNorm2d).
+    private let batchedRank: Int
+
+    /// InstanceNorm1d (`spatialDims` 1) or InstanceNorm2d (2) with PyTorch's defaults.
+    public init(spatialDims: Int, numFeatures: Int, eps: Double = 1e-5, momentum: Double = 0.1, affine: Bool = false,
+                trackRunningStats: Bool = false, dtype: DType = .float64) throws {
+        let kind = "InstanceNorm\(spatialDims)d"
+        try checkSettings(kind, eps: eps, dtype: dtype)
+        guard spatialDims == 1 || spatialDims == 2 else {
+            throw EngineError.invalidArgument("InstanceNorm: spatial dims must be 1 or 2, got \(spatialDims)")
+        }
+        guard numFeatures > 0 else {
+            throw EngineError.invalidArgument("\(kind): num_features must be positive, got \(numFeatures)")
+        }
+        guard momentum.isFinite else {
+            throw EngineError.invalidArgument("\(kind): momentum must be a finite number, got \(momentum)")
+        }
+        self.numFeatures = numFeatures
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.trackRunningStats = trackRunningStats
+        self.batchedRank = spatialDims + 2
+        super.init(kind: kind)
+        if affine {
+            try register("weight", try Tensor(shape: [numFeatures], dtype: dtype, op: kind))
+            try register("bias", try Tensor(shape: [numFeatures], dtype: dtype, op: kind))
+        }
+        if trackRunningStats {
+            try register("running_mean", try Tensor(shape: [numFeatures], dtype: dtype, op: kind), trainable: false)
+            try register("running_var", try Tensor(shape: [numFeatures], dtype: dtype, op: kind), trainable: false)
+        }
+        try resetParameters()
+    }
+
+    /// Weight 1, bias 0, running mean 0, running variance 1.
+    override public func resetParameters() throws {
+        for (name, value) in [("weight", 1.0), ("bias", 0), ("running_mean", 0), ("running_var", 1)] {
+            parameter(name)?.fill(value)
+        }
+    }
+
+    override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
+        var x = inputs[0]
+        let unbatched = x.rank == batchedRank - 1
+        guard x.rank == batchedRank || unbatched else {
+            throw EngineError.invalidArgument("\(kind): expected \(batchedRank - 1)D (unbatched) or \(batchedRank)D (batched) input, got \(x.rank)D input of shape \(describe(x.shape))")
+        }
+        if unbatched { x = try Ops.unsqueeze(x, axes: [0]) }
+        guard x.shape[1] == numFeatures else {
+            throw EngineError.shapeMismatch("\(kind): expected input with \(numFeatures) channels, got shape \(describe(inputs[0].shape))")
+        }
+        let out = try Ops.instanceNorm(x, runningMean: parameter("running_mean"), runningVar: parameter("running_var"),
+                                       weight: parameter("weight"), bias: parameter("bias"),
+                                       useInputStatistics: isTraining || !trackRunningStats, momentum: momentum, eps: eps)
+        return [unbatched ? try Ops.squeeze(out, axes: [0]) : out]
+    }
+
+    override var settings: String {
+        func flag(_ b: Bool) -> String { b ? "True" : "False" }
+        return "\(numFeatures), eps=\(eps), momentum=\(momentum), affine=\(flag(affine)), track_running_stats=\(flag(trackRunningStats))"
+    }
+}

@@ -22,6 +22,29 @@ extension Ops {
         return try out.recording(op, [x]) { g in [try g * mask] }
     }
 
+    /// PyTorch's `dropout1d` (`spatialDims` 1; x of shape (N, C, L) or (C, L)) and `dropout2d`
+    /// (2; (N, C, H, W) or (C, H, W)): in training each channel is zeroed whole with probability
+    /// `p`, the kept ones scaled by `1 / (1 - p)`; not training, `x` itself. One draw per channel
+    /// makes a (N, C, 1, ...) mask that multiplies x, so the backward is the same product.
+    public static func channelDropout(_ x: Tensor, p: Double, training: Bool, spatialDims: Int) throws -> Tensor {
+        let op = "dropout\(spatialDims)d"
+        guard spatialDims == 1 || spatialDims == 2 else {
+            throw EngineError.invalidArgument("channel dropout: spatial dims must be 1 or 2, got \(spatialDims)")
+        }
+        guard x.rank == spatialDims + 1 || x.rank == spatialDims + 2 else {
+            throw EngineError.invalidArgument("\(op): expected \(spatialDims + 1)D (unbatched) or \(spatialDims + 2)D (batched) input, got \(x.rank)D input of shape \(describe(x.shape))")
+        }
+        guard x.dtype.isFloatingPoint else {
+            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+        }
+        guard p >= 0 && p <= 1 else {
+            throw EngineError.invalidArgument("\(op): probability has to be between 0 and 1, got \(p)")
+        }
+        guard training && p > 0 else { return x }
+        let maskShape = Array(x.shape.prefix(x.rank - spatialDims)) + Array(repeating: 1, count: spatialDims)
+        return try x * dropout(try Tensor.full(1, dtype: x.dtype, shape: maskShape), p: p, training: true)
+    }
+
     /// One pass drawing the mask and writing `out = x * mask` (draws in element order, so a
     /// seed gives the same mask on every machine).
     private static func drawMask<T: FloatElement>(_ x: Tensor, _ p: Double, _ mask: Tensor, _ out: Tensor, _: T.Type) {

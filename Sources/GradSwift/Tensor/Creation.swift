@@ -190,19 +190,19 @@ extension Tensor {
         guard dtype != .float32 || n <= 1 << 24 else {
             throw EngineError.invalidArgument("randperm: n = \(n) is too large for float32 (at most 2^24 distinct integers)")
         }
-        var order = Array(0..<n)
+        // The permutation is shuffled in an int64 tensor, whose allocation checks the size.
+        let order = try Tensor(shape: [n], dtype: .int64, op: "randperm")
+        let p = order.pointer(Int64.self)
+        for i in 0..<n { p[i] = Int64(i) }
         RandomGenerator.shared.withLock { rng in
             for i in stride(from: n - 1, to: 0, by: -1) {
-                order.swapAt(i, Int(rng.next(below: UInt64(i + 1))))
+                let j = Int(rng.next(below: UInt64(i + 1)))
+                (p[i], p[j]) = (p[j], p[i])
             }
         }
+        guard dtype != .int64 else { return order }
         let t = try Tensor(shape: [n], dtype: dtype, op: "randperm")
-        if dtype == .int64 {
-            let p = t.pointer(Int64.self)
-            for i in 0..<n { p[i] = Int64(order[i]) }
-        } else {
-            t.fillEach { Double(order[$0]) }
-        }
+        t.fillEach { Double(p[$0]) }
         return t
     }
 

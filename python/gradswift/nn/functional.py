@@ -2,6 +2,8 @@
 
 Each function is one library call with a fused forward and backward in the engine.
 """
+import operator
+
 from .._convert import int64_argument
 from .._convert import shape_array as _shape_array
 from .._lib import lib
@@ -11,12 +13,12 @@ from ._arguments import reduction_code, softmax_axis
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu", "celu", "softplus",
            "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
-           "linear", "embedding", "dropout",
+           "linear", "embedding", "dropout", "dropout1d", "dropout2d",
            "softmax", "log_softmax", "mse_loss", "nll_loss", "cross_entropy_loss", "cross_entropy",
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-           "layer_norm", "batch_norm", "rms_norm"]
+           "layer_norm", "batch_norm", "rms_norm", "group_norm", "instance_norm"]
 
 # ---- activations, linear, embedding, dropout ----------------------------------------------
 
@@ -138,11 +140,25 @@ def embedding(x, weight, padding_idx=None):
     return call(lib.gs_embedding, x._h, weight._h, padding, padding_idx is not None)
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """While ``training``, zeroes each element with probability ``p`` and scales the others by
-    ``1 / (1 - p)``; otherwise returns ``x`` (PyTorch's functional form)."""
+    ``1 / (1 - p)``; otherwise returns ``x`` (PyTorch's functional form; ``inplace`` is accepted
+    and gives a new tensor)."""
     x = as_tensor(x)
     return call(lib.gs_dropout, x._h, float(p), bool(training))
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """While ``training``, zeroes each channel of (N, C, L) or (C, L) ``input`` whole with
+    probability ``p`` and scales the others by ``1 / (1 - p)``; otherwise returns ``input``."""
+    x = as_tensor(input)  # kept alive through the call
+    return call(lib.gs_channel_dropout, x._h, float(p), bool(training), 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """As ``dropout1d`` for (N, C, H, W) or (C, H, W) ``input``."""
+    x = as_tensor(input)  # kept alive through the call
+    return call(lib.gs_channel_dropout, x._h, float(p), bool(training), 2)
 
 
 # ---- softmax and losses -------------------------------------------------------------------
@@ -337,6 +353,27 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     running_mean, running_var = _norm_optional(running_mean), _norm_optional(running_var)
     return call(lib.gs_batch_norm, x._h, _norm_handle(running_mean), _norm_handle(running_var), _norm_handle(weight),
                 _norm_handle(bias), bool(training), float(momentum), float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """PyTorch's ``group_norm`` for input of shape (N, C, ...): the C channels split into
+    ``num_groups`` groups, each sample's group normalized over its channels and positions, then
+    ``* weight + bias`` per channel (optional, shape (C,))."""
+    x, weight, bias = as_tensor(input), _norm_optional(weight), _norm_optional(bias)
+    return call(lib.gs_group_norm, x._h, operator.index(num_groups), _norm_handle(weight), _norm_handle(bias),
+                float(eps))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """PyTorch's ``instance_norm`` for input of shape (N, C, L, ...): each sample's channel
+    normalized over its positions (``use_input_stats``), updating ``running_mean`` and
+    ``running_var`` in place when given; or normalized with those running statistics. Then
+    ``* weight + bias`` per channel (optional, shape (C,))."""
+    x, weight, bias = as_tensor(input), _norm_optional(weight), _norm_optional(bias)
+    running_mean, running_var = _norm_optional(running_mean), _norm_optional(running_var)
+    return call(lib.gs_instance_norm, x._h, _norm_handle(running_mean), _norm_handle(running_var),
+                _norm_handle(weight), _norm_handle(bias), bool(use_input_stats), float(momentum), float(eps))
 
 
 def rms_norm(x, normalized_shape, weight=None, eps=1e-6):
