@@ -888,6 +888,35 @@ int32_t gs_logsigmoid_new(gs_module *result);
 /// A SiLU layer. The caller owns `*result`.
 int32_t gs_silu_new(gs_module *result);
 
+/* ---- AttentionAPI.swift ---------------------------------------------------------------------- */
+
+/// PyTorch's scaled_dot_product_attention: softmax(query keyᵀ · scale + mask) value over the
+/// last two dims of query (..., L, E), key (..., S, E) and value (..., S, Ev), leading dims
+/// broadcast. `attn_mask` (0 for none) is bool (true takes part) or float (added to the scores);
+/// `is_causal` keeps positions j <= i (no mask then); `scale` NaN means 1/sqrt(E); weights are
+/// dropped with probability `dropout_p`. Differentiable in query, key, value and a float mask.
+/// The caller owns `*result`.
+int32_t gs_scaled_dot_product_attention(gs_tensor query, gs_tensor key, gs_tensor value,
+                                        gs_tensor attn_mask, double dropout_p, bool is_causal,
+                                        double scale, gs_tensor *result);
+
+/// PyTorch's multi-head attention forward (nn.MultiheadAttention): query (L, N, E), key and
+/// value (S, N, E) — (N, L, E), (N, S, E) when `batch_first`, or unbatched (L, E), (S, E) —
+/// with `num_heads` heads, packed `in_proj_weight` (3E, E) in PyTorch's layout and
+/// `out_proj_weight` (E, E) in gradswift's Linear layout (in, out); biases (3E) and (E) or 0.
+/// `key_padding_mask` (N, S) and `attn_mask` (L, S) or (N·heads, L, S) leave out positions
+/// where true (bool) or are added (float); 0 for none. `is_causal` requires `attn_mask`.
+/// Dropout on the weights applies when `training`. Writes the output to `*result` and, with
+/// `need_weights`, the weights ((N, L, S) averaged over heads when `average_attn_weights`, else
+/// (N, heads, L, S)) to `*weights`, else 0 there. The caller owns both.
+int32_t gs_multi_head_attention(gs_tensor query, gs_tensor key, gs_tensor value, int64_t num_heads,
+                                gs_tensor in_proj_weight, gs_tensor in_proj_bias,
+                                gs_tensor out_proj_weight, gs_tensor out_proj_bias,
+                                gs_tensor key_padding_mask, gs_tensor attn_mask, bool need_weights,
+                                bool average_attn_weights, bool is_causal, double dropout_p,
+                                bool training, bool batch_first, gs_tensor *result,
+                                gs_tensor *weights);
+
 /* ---- CheckpointAPI.swift --------------------------------------------------------------------- */
 
 /// Saves every parameter of the module (trainable or not) under its dotted name (`"0.weight"`)

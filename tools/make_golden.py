@@ -1279,6 +1279,97 @@ def linear():
     return f
 
 
+def pd_attention(q, k, v, additive, scale):
+    """softmax(q kᵀ scale + additive) v and the weights, from PyDyNet's primitives."""
+    scores = P.matmul(q, P.swapaxes(k, -1, -2)) * scale
+    if additive is not None:
+        scores = scores + P.Tensor(additive)
+    weights = PF.softmax(scores, axis=-1)
+    return P.matmul(weights, v), weights
+
+
+def additive_mask(mask, keep_where_true):
+    """A bool mask as 0 / -inf to add to the scores (float masks are added as they are)."""
+    if mask is None or mask.dtype != BOOL:
+        return mask
+    keep = mask if keep_where_true else ~mask
+    return np.where(keep, 0.0, -np.inf)
+
+
+def pd_sdpa(T, A):
+    q, k = T["query"], T["key"]
+    length, source = q.shape[-2], k.shape[-2]
+    mask = T.get("attn_mask")
+    additive = additive_mask(None if mask is None else mask.data, True)
+    if A["is_causal"]:
+        additive = np.where(np.tril(np.ones((length, source), bool)), 0.0, -np.inf)
+    scale = A["scale"] if A["scale"] is not None else 1 / math.sqrt(q.shape[-1])
+    return pd_attention(q, k, T["value"], additive, scale)[0]
+
+
+def pd_mha(T, A):
+    """nn.MultiheadAttention's forward from PyDyNet's primitives (sequence-first inside)."""
+    heads, batch_first = A["num_heads"], A["batch_first"]
+    q, k, v = (P.swapaxes(T[n], 0, 1) if batch_first else T[n] for n in ("query", "key", "value"))
+    length, batch, embed = q.shape
+    source, head_dim = k.shape[0], embed // heads
+    w, b = T["in_proj_weight"], T["in_proj_bias"]
+
+    def split_heads(x, part):
+        projected = P.matmul(x, P.transpose(w[part * embed:(part + 1) * embed], (1, 0))) + b[part * embed:(part + 1) * embed]
+        return P.swapaxes(P.reshape(projected, (x.shape[0], batch * heads, head_dim)), 0, 1)
+
+    additive = np.zeros((batch * heads, length, source))
+    if "attn_mask" in T:
+        additive = additive + additive_mask(T["attn_mask"].data, False)
+    if "key_padding_mask" in T:
+        padding = additive_mask(T["key_padding_mask"].data, False)
+        additive = additive + np.repeat(padding[:, None, None, :], heads, axis=1).reshape(batch * heads, 1, source)
+    out, weights = pd_attention(split_heads(q, 0), split_heads(k, 1), split_heads(v, 2), additive, 1 / math.sqrt(head_dim))
+    out = P.matmul(P.reshape(P.swapaxes(out, 0, 1), (length, batch, embed)), T["out_proj.weight"]) + T["out_proj.bias"]
+    weights = P.reshape(weights, (batch, heads, length, source))
+    if A["average_attn_weights"]:
+        weights = weights.mean(1)
+    return (P.swapaxes(out, 0, 1) if batch_first else out), weights
+
+
+def attention():
+    f = Family("attention", "scaled dot-product attention and multi-head attention")
+    g = f.inputs
+    for dtype in FLOATS:
+        for sq, sk, sv, mask, causal, scale in (((2, 3, 4), (2, 5, 4), (2, 5, 3), None, False, None),
+                                                ((3, 4), (3, 4), (3, 2), None, True, None),
+                                                ((2, 1, 3, 4), (2, 5, 4), (2, 5, 2), "float", False, 0.7),
+                                                ((4, 3), (5, 3), (5, 3), "bool", False, None)):
+            tensors = [("input", "query", g.normal(sq, dtype)), ("input", "key", g.normal(sk, dtype)),
+                       ("input", "value", g.normal(sv, dtype))]
+            if mask == "float":
+                tensors.append(("const", "attn_mask", g.normal((sq[-2], sk[-2]), dtype)))
+            elif mask == "bool":
+                keep = g.rng.random((sq[-2], sk[-2])) < 0.6
+                keep[:, 0] = True
+                tensors.append(("const", "attn_mask", keep))
+            f.add("F.scaled_dot_product_attention", tensors, attrs=[("is_causal", causal), ("scale", scale)],
+                  ref=composed(NOT_IN_PYDYNET), run=pd_sdpa)
+        for batch_first, masks, average in ((False, False, True), (True, True, False), (False, True, True)):
+            embed, heads, length, source, batch = 4, 2, 3, 4, 2
+            qs, ks = ((batch, length, embed), (batch, source, embed)) if batch_first else ((length, batch, embed), (source, batch, embed))
+            tensors = [("input", "query", g.normal(qs, dtype)), ("input", "key", g.normal(ks, dtype)),
+                       ("input", "value", g.normal(ks, dtype))]
+            if masks:
+                padding = g.rng.random((batch, source)) < 0.3
+                padding[:, 0] = False
+                tensors += [("const", "key_padding_mask", padding), ("const", "attn_mask", g.normal((length, source), dtype))]
+            tensors += [("param", "in_proj_weight", g.normal((3 * embed, embed), dtype, 0.5)),
+                        ("param", "in_proj_bias", g.normal((3 * embed,), dtype)),
+                        ("param", "out_proj.weight", g.normal((embed, embed), dtype, 0.5)),
+                        ("param", "out_proj.bias", g.normal((embed,), dtype))]
+            attrs = [("embed_dim", embed), ("num_heads", heads), ("batch_first", batch_first),
+                     ("average_attn_weights", average), ("dtype", DTYPE_NAMES[dtype])]
+            f.add("nn.MultiheadAttention", tensors, attrs=attrs, ref=composed(NOT_IN_PYDYNET), run=pd_mha)
+    return f
+
+
 CONV1D = "PyDyNet 1.1's conv1d fails on most shapes (its im2col product mixes axes)"
 
 
@@ -1847,7 +1938,8 @@ def second():
     return f
 
 
-FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent, second]
+FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent,
+            attention, second]
 
 
 def generate():

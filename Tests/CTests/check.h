@@ -128,6 +128,7 @@ void test_unary(void);
 void test_errors(void);
 void test_random(void);
 void test_creation(void);
+void test_attention(void);
 void test_ops(void);
 void test_shape_index(void);
 void test_optim(void);

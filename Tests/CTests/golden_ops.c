@@ -6,6 +6,7 @@
  * with gs_* calls alone. Layers are built by their gs_*_new constructor, given the case's
  * parameters with gs_module_set_parameter and run by gs_module_forward.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,6 +468,31 @@ static int32_t op_instance_norm(golden_case *c, golden_result *r) {
                                    golden_float(c, "momentum"), golden_float(c, "eps"), r->outputs));
 }
 
+/* A float attribute, NaN when it is none. */
+static double float_or_nan(golden_case *c, const char *name) {
+    for (int i = 0; i < c->nattrs; i++)
+        if (strcmp(c->attrs[i].name, name) == 0 && strcmp(c->attrs[i].type, "none") == 0)
+            return NAN;
+    return golden_float(c, name);
+}
+
+static int32_t op_scaled_dot_product_attention(golden_case *c, golden_result *r) {
+    return one(r, gs_scaled_dot_product_attention(need(c, "query"), need(c, "key"), need(c, "value"),
+                                                  golden_handle(c, "attn_mask"), 0.0, golden_bool(c, "is_causal"),
+                                                  float_or_nan(c, "scale"), r->outputs));
+}
+
+/* nn.MultiheadAttention through its functional export: the output and the weights. */
+static int32_t op_multihead_attention(golden_case *c, golden_result *r) {
+    int32_t st = gs_multi_head_attention(
+        need(c, "query"), need(c, "key"), need(c, "value"), golden_int(c, "num_heads"), need(c, "in_proj_weight"),
+        golden_handle(c, "in_proj_bias"), need(c, "out_proj.weight"), golden_handle(c, "out_proj.bias"),
+        golden_handle(c, "key_padding_mask"), golden_handle(c, "attn_mask"), true, golden_bool(c, "average_attn_weights"),
+        false, 0.0, false, golden_bool(c, "batch_first"), &r->outputs[0], &r->outputs[1]);
+    r->count = st == GS_OK ? 2 : 0;
+    return st;
+}
+
 /* ---- layers ----------------------------------------------------------------------------- */
 
 /* Gives the module made by `made` (its status) the case's parameters and mode, then runs it on
@@ -623,6 +649,8 @@ const golden_op golden_ops[] = {
     {"nn.AvgPool1d", op_avg_pool1d_layer}, {"nn.AvgPool2d", op_avg_pool2d_layer},
     {"F.layer_norm", op_layer_norm}, {"F.rms_norm", op_rms_norm}, {"F.batch_norm", op_batch_norm},
     {"F.group_norm", op_group_norm}, {"F.instance_norm", op_instance_norm},
+    {"F.scaled_dot_product_attention", op_scaled_dot_product_attention},
+    {"nn.MultiheadAttention", op_multihead_attention},
     {"nn.LayerNorm", op_layer_norm_layer}, {"nn.RMSNorm", op_rms_norm_layer},
     {"nn.BatchNorm1d", op_batch_norm1d_layer}, {"nn.BatchNorm2d", op_batch_norm2d_layer},
     {"nn.RNNCell", op_rnn_cell_layer}, {"nn.LSTMCell", op_lstm_cell_layer}, {"nn.GRUCell", op_gru_cell_layer},

@@ -12,6 +12,7 @@ int main(void) {
     test_errors();
     test_random();
     test_creation();
+    test_attention();
     test_ops();
     test_shape_index();
     test_nn_activation_loss();

@@ -683,6 +683,10 @@ static uint64_t fit_primary(void) {
         return make_tensor(dtype, s, 3, rg, 0, 0);
     if (fn_is("gs_conv2d") || fn_is("gs_max_pool2d") || fn_is("gs_avg_pool2d"))
         return make_tensor(dtype, s, 4, rg, 0, 0);
+    if (fn_is("gs_multi_head_attention") || fn_is("gs_scaled_dot_product_attention")) {
+        s[0] = between(1, 3); s[1] = between(1, 2); s[2] = 6; /* embed 6: divisible by 1 to 3 heads */
+        return make_tensor(dtype, s, between(2, 3), rg, 0, 0);
+    }
     if (fn_is("gs_batch_norm") || fn_is("gs_group_norm") || fn_is("gs_instance_norm")) {
         s[0] = between(2, 3);
         if (fn_is("gs_group_norm") && chance(70))
@@ -1511,6 +1515,23 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
         if (nd < 2) { *ndim = -1; return; }
         shape[0] = shape[1];
         *ndim = 1;
+    } else if (fn_is("gs_multi_head_attention") || fn_is("gs_scaled_dot_product_attention")) {
+        /* key and value keep the query's shape; projections and masks fit its dims */
+        if (nd < 2) { *ndim = -1; return; }
+        int64_t length = shape[0], batch = nd == 3 ? shape[1] : 1;
+        if (!strcmp(name, "in_proj_weight")) { shape[0] = 3 * last; shape[1] = last; *ndim = 2; }
+        else if (!strcmp(name, "in_proj_bias")) { shape[0] = 3 * last; *ndim = 1; }
+        else if (!strcmp(name, "out_proj_weight")) { shape[0] = last; shape[1] = last; *ndim = 2; }
+        else if (!strcmp(name, "out_proj_bias")) { shape[0] = last; *ndim = 1; }
+        else if (!strcmp(name, "key_padding_mask")) {
+            shape[0] = batch; shape[1] = length; *ndim = nd == 3 ? 2 : 1;
+            if (nd == 2) shape[0] = length;
+            *dtype = GS_DTYPE_BOOL; *lo = 0; *hi = 1;
+        } else if (!strcmp(name, "attn_mask")) {
+            int64_t side = fn_is("gs_scaled_dot_product_attention") ? shape[nd - 2] : length;
+            shape[0] = side; shape[1] = side; *ndim = 2;
+            if (chance(50)) { *dtype = GS_DTYPE_BOOL; *lo = 0; *hi = 1; }
+        }
     } else if (fn_is("gs_index_put") || fn_is("gs_inplace")) {
         if (chance(40)) *ndim = 0;
     } else if (chance(25) && nd > 0) {

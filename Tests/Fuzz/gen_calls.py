@@ -30,7 +30,8 @@ from pathlib import Path
 HANDLE_KINDS = {"gs_tensor": "FZ_TENSOR", "gs_module": "FZ_MODULE", "gs_optimizer": "FZ_OPTIM",
                 "gs_scheduler": "FZ_SCHED", "gs_checkpoint": "FZ_CKPT"}
 # Tensor parameters for which a handle with id 0 means "none" (so is valid).
-OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient", "min", "max", "pos_weight"}
+OPTIONAL_TENSORS = {"bias", "running_mean", "running_var", "gradient", "min", "max", "pos_weight", "attn_mask",
+                    "key_padding_mask", "in_proj_bias", "out_proj_bias"}
 OPTIONAL_WEIGHT = {"gs_layer_norm", "gs_rms_norm", "gs_batch_norm", "gs_group_norm", "gs_instance_norm", "gs_binary_cross_entropy",
                    "gs_binary_cross_entropy_with_logits", "gs_bce_loss_new", "gs_bce_with_logits_loss_new"}
 
@@ -48,7 +49,7 @@ INT64_ROLES = {
     "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP",
     "steps": "FZ_I_SIZE", "rows": "FZ_I_SIZE", "columns": "FZ_I_SIZE", "n": "FZ_I_SIZE",
     "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
-    "groups": "FZ_I_SIZE", "num_groups": "FZ_I_SIZE", "num_channels": "FZ_I_SIZE", "spatial_dims": "FZ_I_KERNEL",
+    "groups": "FZ_I_SIZE", "num_groups": "FZ_I_SIZE", "num_channels": "FZ_I_SIZE", "spatial_dims": "FZ_I_KERNEL", "num_heads": "FZ_I_KERNEL",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -77,7 +78,7 @@ DOUBLE_ROLES = {
     "beta2": "FZ_D_RATE", "rho": "FZ_D_RATE", "gamma": "FZ_D_RATE", "eta_min": "FZ_D_RATE",
     "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
     "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY", "momentum_decay": "FZ_D_RATE",
-    "start": "FZ_D_ANY", "end": "FZ_D_ANY", "step": "FZ_D_ANY",
+    "start": "FZ_D_ANY", "end": "FZ_D_ANY", "step": "FZ_D_ANY", "dropout_p": "FZ_D_RATE", "scale": "FZ_D_POS",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

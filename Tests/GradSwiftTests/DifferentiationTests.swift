@@ -50,6 +50,20 @@ final class DifferentiationTests: XCTestCase {
             [try Ops.instanceNorm($0[0], runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2],
                                   useInputStatistics: true, momentum: 0.1, eps: 1e-5)]
         }([image, scale, shift])
+        let (q, k, v) = (try r.tensor([2, 3, 4]), try r.tensor([2, 5, 4]), try r.tensor([2, 5, 3]))
+        try checkTwice("scaled_dot_product_attention") {
+            [try Ops.scaledDotProductAttention($0[0], $0[1], $0[2], mask: nil, dropoutP: 0, training: false,
+                                               isCausal: false, scale: nil).output]
+        }([q, k, v])
+        let sequence = try r.tensor([3, 2, 4]), inWeight = try r.tensor([12, 4]), inBias = try r.tensor([12])
+        let outWeight = try r.tensor([4, 4]), outBias = try r.tensor([4])
+        try checkTwice("multi_head_attention") {
+            let projections = Ops.MultiheadAttentionWeights(inProjWeight: $0[1], inProjBias: $0[2], outProjWeight: $0[3], outProjBias: $0[4])
+            let attention = try Ops.multiheadAttention($0[0], $0[0], $0[0], heads: 2, projections, keyPaddingMask: nil, attnMask: nil,
+                                                       needWeights: true, averageWeights: true, isCausal: false,
+                                                       dropoutP: 0, training: false, batchFirst: false)
+            return [attention.output, attention.weights!]
+        }([sequence, inWeight, inBias, outWeight, outBias])
         let runningMean = try r.tensor([3]), runningVar = try r.tensor([3], in: 0.5...1.5)
         try checkTwice("batch_norm evaluation") {
             [try Ops.batchNorm($0[0], runningMean: runningMean, runningVar: runningVar, weight: $0[1], bias: $0[2],

@@ -446,6 +446,21 @@ private let goldenOps: [String: GoldenOp] = [
                                                     runningVar: r.optional("running_var"), weight: r.optional("weight"),
                                                     bias: r.optional("bias"), useInputStatistics: try r.bool("use_input_stats"),
                                                     momentum: try r.double("momentum"), eps: try r.double("eps"))] },
+    "F.scaled_dot_product_attention": { r in
+        [try Ops.scaledDotProductAttention(try r["query"], try r["key"], try r["value"], mask: r.optional("attn_mask"),
+                                           dropoutP: 0, training: false, isCausal: try r.bool("is_causal"),
+                                           scale: try r.optionalNumber("scale")?.value).output]
+    },
+    "nn.MultiheadAttention": { r in
+        let projections = Ops.MultiheadAttentionWeights(inProjWeight: try r["in_proj_weight"], inProjBias: r.optional("in_proj_bias"),
+                                                        outProjWeight: try r["out_proj.weight"], outProjBias: r.optional("out_proj.bias"))
+        let attention = try Ops.multiheadAttention(try r["query"], try r["key"], try r["value"], heads: try r.int("num_heads"),
+                                                   projections, keyPaddingMask: r.optional("key_padding_mask"),
+                                                   attnMask: r.optional("attn_mask"), needWeights: true,
+                                                   averageWeights: try r.bool("average_attn_weights"), isCausal: false,
+                                                   dropoutP: 0, training: false, batchFirst: try r.bool("batch_first"))
+        return [attention.output] + (attention.weights.map { [$0] } ?? [])
+    },
     "nn.LayerNorm": layer { r in try LayerNorm(normalizedShape: try r.ints("normalized_shape") ?? [], eps: try r.double("eps"),
                                                dtype: try r.dtype()) },
     "nn.RMSNorm": layer { r in try RMSNorm(normalizedShape: try r.ints("normalized_shape") ?? [], eps: try r.double("eps"),

@@ -194,6 +194,8 @@ PROTOTYPES = [
     ("gs_hardswish_new", "int32_t", ["uint64_t *"]),
     ("gs_logsigmoid_new", "int32_t", ["uint64_t *"]),
     ("gs_silu_new", "int32_t", ["uint64_t *"]),
+    ("gs_scaled_dot_product_attention", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t", "double", "bool", "double", "uint64_t *"]),
+    ("gs_multi_head_attention", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "int64_t", "uint64_t", "uint64_t", "uint64_t", "uint64_t", "uint64_t", "uint64_t", "bool", "bool", "bool", "double", "bool", "bool", "uint64_t *", "uint64_t *"]),
     ("gs_module_save", "int32_t", ["uint64_t", "const char *"]),
     ("gs_module_load", "int32_t", ["uint64_t", "const char *"]),
     ("gs_checkpoint_save", "int32_t", ["const char * const *", "const uint64_t *", "int32_t", "const char *"]),

@@ -288,6 +288,12 @@ OPS = {
     "F.group_norm": lambda r: F.group_norm(r["x"], r.a["num_groups"], r.get("weight"), r.get("bias"), r.a["eps"]),
     "F.instance_norm": lambda r: F.instance_norm(r["x"], r.get("running_mean"), r.get("running_var"), r.get("weight"),
                                                  r.get("bias"), r.a["use_input_stats"], r.a["momentum"], r.a["eps"]),
+    "F.scaled_dot_product_attention": lambda r: F.scaled_dot_product_attention(
+        r["query"], r["key"], r["value"], r.get("attn_mask"), is_causal=r.a["is_causal"], scale=r.a["scale"]),
+    "nn.MultiheadAttention": lambda r: r.layer(nn.MultiheadAttention(r.a["embed_dim"], r.a["num_heads"],
+                                                                     batch_first=r.a["batch_first"], dtype=r.dtype()))(
+        r["query"], r["key"], r["value"], key_padding_mask=r.get("key_padding_mask"), attn_mask=r.get("attn_mask"),
+        average_attn_weights=r.a["average_attn_weights"]),
     "nn.LayerNorm": layer(lambda a, d: nn.LayerNorm(a["normalized_shape"], a["eps"], dtype=d)),
     "nn.RMSNorm": layer(lambda a, d: nn.RMSNorm(a["normalized_shape"], a["eps"], dtype=d)),
     "nn.BatchNorm1d": layer(lambda a, d: nn.BatchNorm1d(a["num_features"], a["eps"], a["momentum"], dtype=d)),

@@ -156,6 +156,9 @@ OPS = {
     "F.group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), [(2, 4, 3), (4,), (4,)]),
     "F.instance_norm": (lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [(2, 3, 4), (3,), (3,)]),
     "F.dropout2d": (lambda a: (pdn.manual_seed(0), F.dropout2d(a, 0.5))[1], [(2, 3, 2, 2)]),
+    "F.scaled_dot_product_attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v), [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
+    "F.scaled_dot_product_attention causal float mask": (
+        lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.5), [(3, 4), (3, 4), (3, 2), (3, 3)]),
     "F.embedding": (lambda w: F.embedding(constant([[0, 2], [2, 1]]), w), [(3, 4)]),
     "F.dropout": (lambda a: (pdn.manual_seed(0), F.dropout(a, 0.5))[1], [(3, 4)]),  # the same mask each call
 }
@@ -187,6 +190,13 @@ LAYERS = {
     "BatchNorm2d": layer_case(lambda: nn.BatchNorm2d(2, dtype=np.float64), (3, 2, 2, 2)),
     "LayerNorm": layer_case(lambda: nn.LayerNorm((2, 3), dtype=np.float64), (2, 2, 3)),
     "RMSNorm": layer_case(lambda: nn.RMSNorm(4, dtype=np.float64), (3, 4)),
+    "GroupNorm": layer_case(lambda: nn.GroupNorm(2, 4, dtype=np.float64), (2, 4, 3)),
+    "InstanceNorm1d": layer_case(lambda: nn.InstanceNorm1d(3, affine=True, dtype=np.float64), (2, 3, 4)),
+    "MultiheadAttention": layer_case(lambda: nn.MultiheadAttention(4, 2, dtype=np.float64), (3, 2, 4),
+                                     call=lambda layer, x: layer(x, x, x)),
+    "TransformerEncoderLayer": layer_case(
+        lambda: nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, activation="gelu", batch_first=True,
+                                           dtype=np.float64), (2, 3, 4)),
     "RNNCell": layer_case(lambda: nn.RNNCell(3, 2, dtype=np.float64), (4, 3)),
     "LSTMCell": layer_case(lambda: nn.LSTMCell(3, 2, dtype=np.float64), (4, 3)),
     "GRUCell": layer_case(lambda: nn.GRUCell(3, 2, dtype=np.float64), (4, 3)),

@@ -18,7 +18,7 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-           "layer_norm", "batch_norm", "rms_norm", "group_norm", "instance_norm"]
+           "layer_norm", "batch_norm", "rms_norm", "group_norm", "instance_norm", "scaled_dot_product_attention"]
 
 # ---- activations, linear, embedding, dropout ----------------------------------------------
 
@@ -382,3 +382,18 @@ def rms_norm(x, normalized_shape, weight=None, eps=1e-6):
     x, weight = as_tensor(x), _norm_optional(weight)
     dims = _normalized_dims(normalized_shape)
     return call(lib.gs_rms_norm, x._h, _shape_array(dims), len(dims), _norm_handle(weight), float(eps))
+
+
+# ---- attention ----------------------------------------------------------------------------
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """PyTorch's ``softmax(query @ key^T * scale + mask) @ value`` over the last two dims of
+    query (..., L, E), key (..., S, E) and value (..., S, Ev), leading dims broadcast. A bool
+    ``attn_mask`` marks the positions that take part (True), a float one is added to the scores;
+    ``is_causal`` keeps positions j <= i; ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops
+    weights (always, as PyTorch's functional form)."""
+    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    mask = None if attn_mask is None else as_tensor(attn_mask)  # kept alive through the call
+    return call(lib.gs_scaled_dot_product_attention, q._h, k._h, v._h, 0 if mask is None else mask._h,
+                float(dropout_p), bool(is_causal), float("nan") if scale is None else float(scale))
