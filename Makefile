@@ -12,7 +12,7 @@ CTEST_BIN    := .build/ctests/abi_tests
 CTEST_SRC    := $(wildcard Tests/CTests/*.c)
 CTEST_HDR    := $(wildcard Tests/CTests/*.h)
 CFLAGS_TEST  := -std=c11 -Wall -Werror -O1 -g
-APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist fortunes
+APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist fortunes pkgconf
 PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib scikit-learn pydynet==1.1
 EXAMPLES     := python/examples/autograd1d.py python/examples/autograd2d.py
 QUICK        := python/examples/dropout_bn.py python/examples/ts_prediction.py python/examples/transformer.py \
@@ -31,7 +31,7 @@ endef
 # Steps run in the order they are listed, also under `make -j`.
 .NOTPARALLEL:
 .PHONY: help setup build header check-header tools-test ctest swift-test pytest examples test demo \
-        bench clean fuzz-quick fuzz
+        bench clean fuzz-quick fuzz static-build install uninstall install-test
 
 help:
 	@echo "make demo          setup + build + train: $(DEMO)"
@@ -45,6 +45,8 @@ help:
 	@echo "make ctest         C ABI tests in Tests/CTests against $(LIB) (+ valgrind)"
 	@echo "make pytest        Python tests in python/tests"
 	@echo "make examples      run $(EXAMPLES), and mnist.py (both networks) and $(QUICK) with --quick"
+	@echo "make install       a self-contained library, header and gradswift.pc into PREFIX=$(PREFIX) (uninstall)"
+	@echo "make install-test  install into a temporary prefix, build and run the README's C example"
 	@echo "make fuzz-quick    fuzz the C ABI under ASan+UBSan, seeds $(FUZZ_QUICK_SEEDS) x $(FUZZ_QUICK_ITERATIONS) iterations"
 	@echo "make fuzz          longer fuzzing: FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) FUZZ_SEED=<random> FUZZ_CONFIG=debug|release"
 	@echo "make bench         setup + build + python/bench/bench.py: gradswift vs PyDyNet (and PyTorch if importable)"
@@ -121,7 +123,7 @@ examples:
 	$(call run_scripts,python/examples/mnist.py,--quick --network conv)
 	$(call run_scripts,$(QUICK),--quick)
 
-test: setup build swift-test tools-test check-header ctest pytest examples fuzz-quick
+test: setup build swift-test tools-test check-header ctest pytest examples install-test fuzz-quick
 	@echo "make test: all steps passed"
 
 # ---- fuzzing the C ABI (Tests/Fuzz/fuzz_abi.c) under sanitizers ----------------------------
@@ -167,6 +169,49 @@ fuzz-quick:
 fuzz:
 	$(fuzz_build)
 	$(FUZZ_ENV) $(FUZZ_BIN) --seed $(FUZZ_SEED) --iterations $(FUZZ_ITERATIONS)
+
+# ---- installing the library for C programs ---------------------------------------------------
+# The installed library links the Swift runtime statically (-static-stdlib, in its own build
+# directory: alternating flags in one would rebuild everything), so it runs where Swift is not.
+# The version in gradswift.pc is the engine's (libraryVersion in LibraryAPI.swift).
+PREFIX           ?= /usr/local
+STATIC_BUILD     := .build-static
+STATIC_LIB       := $(STATIC_BUILD)/release/libgradswift.so
+VERSION          := $(shell sed -n 's/^let libraryVersion.*= (\([0-9]*\), \([0-9]*\), \([0-9]*\)).*/\1.\2.\3/p' \
+                      Sources/GradSwiftCABI/LibraryAPI.swift)
+INSTALL_TEST_DIR := $(abspath .build/install-test)
+
+static-build:
+	$(SWIFT) build -c release -Xswiftc -static-stdlib --scratch-path $(STATIC_BUILD)
+
+install: static-build
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/libgradswift.so
+	install -m 644 include/gradswift.h $(DESTDIR)$(PREFIX)/include/gradswift.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tools/gradswift.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gradswift.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libgradswift.so $(DESTDIR)$(PREFIX)/include/gradswift.h \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/gradswift.pc
+
+# Installs into a temporary prefix, checks that the library needs no Swift library, builds the
+# README's C example through pkg-config, runs it, and uninstalls.
+install-test:
+	rm -rf $(INSTALL_TEST_DIR) && mkdir -p $(INSTALL_TEST_DIR)
+	$(MAKE) --no-print-directory install PREFIX=$(INSTALL_TEST_DIR)/prefix
+	@if ldd $(INSTALL_TEST_DIR)/prefix/lib/libgradswift.so | grep libswift; then \
+	    echo "install-test: the installed library needs the Swift runtime" >&2; exit 1; fi
+	awk '/<!-- c-example/ {found = 1; next} found && /^```c/ {copy = 1; next} copy && /^```/ {exit} copy' \
+	    README.md > $(INSTALL_TEST_DIR)/example.c
+	PKG_CONFIG_PATH=$(INSTALL_TEST_DIR)/prefix/lib/pkgconfig sh -c '$(CC) -std=c11 -Wall -Werror \
+	    -o $(INSTALL_TEST_DIR)/example $(INSTALL_TEST_DIR)/example.c $$(pkg-config --cflags --libs gradswift)'
+	LD_LIBRARY_PATH=$(INSTALL_TEST_DIR)/prefix/lib $(INSTALL_TEST_DIR)/example | tee $(INSTALL_TEST_DIR)/output
+	grep -qx 'y = 13.5, dy/dw = \[5 7 9\]' $(INSTALL_TEST_DIR)/output
+	test "$$(PKG_CONFIG_PATH=$(INSTALL_TEST_DIR)/prefix/lib/pkgconfig pkg-config --modversion gradswift)" = "$(VERSION)"
+	$(MAKE) --no-print-directory uninstall PREFIX=$(INSTALL_TEST_DIR)/prefix
+	test ! -e $(INSTALL_TEST_DIR)/prefix/lib/libgradswift.so
+	@echo "install-test: passed"
 
 demo: setup build
 	@echo "== $(DEMO)"

@@ -12,13 +12,17 @@ import GradSwift
     case bool = 3
 }
 
+/// The library's version (semantic versioning): the one place it is written. The Python
+/// package's metadata (python/setup.py) and gradswift.pc (make install) read it from here.
+let libraryVersion: (major: Int32, minor: Int32, patch: Int32) = (0, 2, 0)
+
 /// Writes the library version (semantic versioning) to the three out-parameters.
 @c(gs_version)
 public func gsVersion(_ major: UnsafeMutablePointer<Int32>?, _ minor: UnsafeMutablePointer<Int32>?,
                       _ patch: UnsafeMutablePointer<Int32>?) -> Int32 {
     guarded {
         guard let major, let minor, let patch else { throw CallError.null("gs_version", "an out-parameter") }
-        (major.pointee, minor.pointee, patch.pointee) = (0, 1, 0)
+        (major.pointee, minor.pointee, patch.pointee) = libraryVersion
     }
 }
 
@@ -55,6 +59,23 @@ public func gsLiveHandles(_ count: UnsafeMutablePointer<Int64>?) -> Int32 {
 public func gsManualSeed(_ seed: UInt64) -> Int32 {
     RandomGenerator.shared.seed(seed)
     return gs_status.ok.rawValue
+}
+
+/// Sets the library's thread budget: the threads its parallel loops use and OpenBLAS's thread
+/// count (1 to 1024). The budget starts at `GRADSWIFT_NUM_THREADS` when set, else at the
+/// number of cores (at most 8).
+@c(gs_set_num_threads)
+public func gsSetNumThreads(_ threads: Int64) -> Int32 {
+    guarded { try ThreadBudget.set(Int(threads)) }
+}
+
+/// Writes the library's thread budget (gs_set_num_threads) to `threads`.
+@c(gs_get_num_threads)
+public func gsGetNumThreads(_ threads: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        guard let threads else { throw CallError.null("gs_get_num_threads", "threads") }
+        threads.pointee = Int64(ThreadBudget.count)
+    }
 }
 
 /// Turns graph recording on or off for the calling thread (`no_grad`).

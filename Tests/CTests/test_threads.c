@@ -85,7 +85,22 @@ static void *work(void *argument) {
     return NULL;
 }
 
+/* The thread budget: set, read back, bad values refused, the old value restored. */
+static void thread_budget(void) {
+    int64_t before = 0, now = 0;
+    CHECK_OK(gs_get_num_threads(&before));
+    CHECK(before >= 1);
+    CHECK_OK(gs_set_num_threads(1));
+    CHECK_OK(gs_get_num_threads(&now));
+    CHECK(now == 1);
+    CHECK_ERROR(gs_set_num_threads(0), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_set_num_threads(INT64_MAX), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_get_num_threads(NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_OK(gs_set_num_threads(before));
+}
+
 void test_threads(void) {
+    thread_budget();
     int64_t live_before = live_handles();
     pthread_t threads[THREADS];
     Worker workers[THREADS];

@@ -50,6 +50,7 @@ INT64_ROLES = {
     "steps": "FZ_I_SIZE", "rows": "FZ_I_SIZE", "columns": "FZ_I_SIZE", "n": "FZ_I_SIZE",
     "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
     "groups": "FZ_I_SIZE", "num_groups": "FZ_I_SIZE", "num_channels": "FZ_I_SIZE", "spatial_dims": "FZ_I_KERNEL", "num_heads": "FZ_I_KERNEL",
+    "threads": "FZ_I_KERNEL",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.

@@ -7,6 +7,8 @@ PROTOTYPES = [
     ("gs_last_errno", "int32_t", ["int32_t *"]),
     ("gs_live_handles", "int32_t", ["int64_t *"]),
     ("gs_manual_seed", "int32_t", ["uint64_t"]),
+    ("gs_set_num_threads", "int32_t", ["int64_t"]),
+    ("gs_get_num_threads", "int32_t", ["int64_t *"]),
     ("gs_set_grad_enabled", "int32_t", ["bool"]),
     ("gs_is_grad_enabled", "int32_t", ["bool *"]),
     ("gs_tensor_new", "int32_t", ["const void *", "int32_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),

@@ -61,6 +61,7 @@ extension BLASScalar {
             }
             return
         }
+        _ = ThreadBudget.count  // the first BLAS call applies GRADSWIFT_NUM_THREADS
         cblasGemm(transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                   Int32(m), Int32(n), Int32(k), alpha,
                   a, Int32(max(lda, transA ? m : k)), b, Int32(max(ldb, transB ? k : n)), beta, c, Int32(ldc))
@@ -103,6 +104,13 @@ enum BLASThreads {
             pthread_mutex_unlock(mutex)
         }
         return try body()
+    }
+
+    /// Sets OpenBLAS's thread count, or the count to restore after the current serial bodies.
+    static func setCount(_ threads: Int32) {
+        pthread_mutex_lock(mutex)
+        if users == 0 { openblas_set_num_threads(threads) } else { saved = threads }
+        pthread_mutex_unlock(mutex)
     }
 }
 

@@ -1,12 +1,43 @@
+import CBLAS
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Splits index ranges over the machine's cores for large workloads.
+/// The library's thread budget: how many threads its own parallel loops use, and OpenBLAS too.
+/// It starts at `GRADSWIFT_NUM_THREADS` when that is a positive integer (applied to OpenBLAS as
+/// well), else at the number of cores (at most 8) with OpenBLAS left at its own setting.
+public enum ThreadBudget {
+    private static let budget = Atomic<Int>(initial())
+
+    /// The number of threads the engine's parallel loops use.
+    public static var count: Int { budget.load(ordering: .relaxed) }
+
+    /// Sets the budget of both the engine's loops and OpenBLAS to `threads` (at least 1).
+    public static func set(_ threads: Int) throws {
+        guard threads >= 1 && threads <= 1024 else {
+            throw EngineError.invalidArgument("set_num_threads: the number of threads must be in 1...1024, got \(threads)")
+        }
+        budget.store(threads, ordering: .relaxed)
+        BLASThreads.setCount(Int32(threads))
+    }
+
+    /// The environment's budget, applied to OpenBLAS, or the core count.
+    private static func initial() -> Int {
+        if let text = getenv("GRADSWIFT_NUM_THREADS").map({ String(cString: $0) }),
+           let requested = Int(text), (1...1024).contains(requested) {
+            BLASThreads.setCount(Int32(requested))
+            return requested
+        }
+        return max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    }
+}
+
+/// Splits index ranges over the budgeted threads for large workloads.
 enum Parallel {
-    /// Number of worker threads used for large kernels.
-    static let threads: Int = max(1, min(8, sysconfCores()))
+    /// Number of worker threads used for large kernels (the thread budget).
+    static var threads: Int { ThreadBudget.count }
 
     /// Work below this many elements runs on the calling thread.
     static let minimumElements = 1 << 15
@@ -44,9 +75,5 @@ enum Parallel {
                 body(piece, count * piece / pieces ..< count * (piece + 1) / pieces)
             }
         }
-    }
-
-    private static func sysconfCores() -> Int {
-        Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 }

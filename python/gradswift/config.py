@@ -1,0 +1,98 @@
+"""Library-wide settings and facts: the thread budget, and what ``python -m gradswift`` reports
+(version, library, BLAS, threads, CPU features) for bug reports, after PyTorch's ``collect_env``.
+"""
+import ctypes
+import operator
+import os
+import platform
+import sys
+
+import numpy as np
+
+from ._lib import LIBRARY_PATH, check, lib, library_version
+
+__all__ = ["set_num_threads", "get_num_threads", "blas_info", "cpu_features", "report"]
+
+# The CPU flags the engine's kernels and OpenBLAS make use of, in the order reported.
+_FEATURES = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile")
+
+
+def set_num_threads(n):
+    """Sets the threads the engine's parallel loops use and OpenBLAS's thread count (1 to 1024).
+    The budget starts at ``$GRADSWIFT_NUM_THREADS`` when set, else at the core count (at most 8)."""
+    check(lib.gs_set_num_threads(operator.index(n)))
+
+
+def get_num_threads():
+    """The library's thread budget (``set_num_threads``)."""
+    out = ctypes.c_int64()
+    check(lib.gs_get_num_threads(out))
+    return out.value
+
+
+def _blas_function(name, restype):
+    """An OpenBLAS function found through the library's own dependencies (None if absent)."""
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:
+        return None
+    fn.restype, fn.argtypes = restype, []
+    return fn
+
+
+def _loaded_path(fragment):
+    """The path of the first mapped file of this process whose name contains ``fragment``."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split(maxsplit=5)[-1].strip()
+                if fragment in os.path.basename(path):
+                    return os.path.realpath(path)
+    except OSError:
+        pass
+    return None
+
+
+def blas_info():
+    """What BLAS the library runs on: its file, OpenBLAS's build configuration, the kernel it
+    chose for this CPU and its thread count (None for what cannot be read)."""
+    config = _blas_function("openblas_get_config", ctypes.c_char_p)
+    core = _blas_function("openblas_get_corename", ctypes.c_char_p)
+    threads = _blas_function("openblas_get_num_threads", ctypes.c_int)
+    return {"library": _loaded_path("openblas"),
+            "config": config().decode() if config else None,
+            "core": core().decode() if core else None,
+            "threads": threads() if threads else None}
+
+
+def cpu_features():
+    """The CPU flags of ``/proc/cpuinfo`` that matter to the kernels (empty where unreadable)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    return [f for f in _FEATURES if f in flags]
+
+
+def report():
+    """The text ``python -m gradswift`` prints."""
+    blas = blas_info()
+    variables = ("GRADSWIFT_NUM_THREADS", "GRADSWIFT_LIBRARY", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
+                 "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+    lines = [
+        f"gradswift version:    {library_version()}",
+        f"library:              {LIBRARY_PATH}",
+        f"Python:               {sys.version.split()[0]} ({platform.python_implementation()})",
+        f"NumPy:                {np.__version__}",
+        f"platform:             {platform.platform()}",
+        f"cores online:         {os.cpu_count()}",
+        f"engine threads:       {get_num_threads()}",
+        f"BLAS library:         {blas['library']}",
+        f"BLAS config:          {blas['config']}",
+        f"BLAS kernel:          {blas['core']}",
+        f"BLAS threads:         {blas['threads']}",
+        f"CPU features:         {' '.join(cpu_features()) or 'none found'}",
+    ]
+    lines += [f"${name}: {os.environ[name]}" for name in variables if name in os.environ]
+    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""Library-wide settings and facts: the thread budget (set_num_threads, GRADSWIFT_NUM_THREADS,
+applied to OpenBLAS too), ``python -m gradswift``, and the one version (the engine's, which the
+package metadata reads from the Swift source)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradswift as gs
+
+PYTHON_DIR = Path(__file__).resolve().parents[1]
+
+
+def run_python(code, **env):
+    """Output of ``code`` run by a fresh interpreter that imports this checkout's package."""
+    environment = dict(os.environ, PYTHONPATH=str(PYTHON_DIR), **env)
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_set_num_threads_governs_engine_and_blas():
+    before = gs.get_num_threads()
+    try:
+        gs.set_num_threads(1)
+        assert gs.get_num_threads() == 1 and gs.config.blas_info()["threads"] == 1
+        a = gs.randn(300, 300)
+        np.testing.assert_allclose((a @ a).numpy(), a.numpy() @ a.numpy(), rtol=1e-10)
+        gs.set_num_threads(2)
+        assert gs.get_num_threads() == 2 and gs.config.blas_info()["threads"] == 2
+    finally:
+        gs.set_num_threads(before)
+    for bad in (0, -3, 5000):
+        with pytest.raises(ValueError, match="1...1024"):
+            gs.set_num_threads(bad)
+    with pytest.raises(TypeError):
+        gs.set_num_threads(1.5)
+
+
+def test_environment_variable_sets_the_budget():
+    code = "import gradswift as gs; print(gs.get_num_threads(), gs.config.blas_info()['threads'])"
+    assert run_python(code, GRADSWIFT_NUM_THREADS="1").split() == ["1", "1"]
+    cores = min(8, os.cpu_count())
+    assert run_python(code, GRADSWIFT_NUM_THREADS="junk").split()[0] == str(cores)
+
+
+def test_module_report_names_version_library_and_blas():
+    out = subprocess.run([sys.executable, "-m", "gradswift"], env=dict(os.environ, PYTHONPATH=str(PYTHON_DIR)),
+                         capture_output=True, text=True, check=True).stdout
+    assert f"gradswift version:    {gs.__version__}" in out
+    assert gs._lib.LIBRARY_PATH in out
+    assert "BLAS config:          OpenBLAS" in out
+    assert "engine threads:" in out and "CPU features:" in out
+
+
+def test_one_version():
+    metadata = subprocess.run([sys.executable, "setup.py", "--version"], cwd=PYTHON_DIR, capture_output=True,
+                              text=True, check=True).stdout.split()[-1]
+    assert metadata == gs.__version__
+    assert [int(p) for p in gs.__version__.split(".")] >= [0, 2, 0]
