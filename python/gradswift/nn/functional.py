@@ -7,7 +7,7 @@ from .._convert import shape_array as _shape_array
 from .._lib import lib
 from ..tensor import Tensor, as_tensor, call  # noqa: F401
 from ._arguments import normalized_dims as _normalized_dims
-from ._arguments import reduction_code, softmax_axis
+from ._arguments import pad_mode_code, reduction_code, softmax_axis
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu", "celu", "softplus",
            "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
@@ -16,7 +16,7 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-           "layer_norm", "batch_norm", "rms_norm"]
+           "layer_norm", "batch_norm", "rms_norm", "pad"]
 
 # ---- activations, linear, embedding, dropout ----------------------------------------------
 
@@ -345,3 +345,20 @@ def rms_norm(x, normalized_shape, weight=None, eps=1e-6):
     x, weight = as_tensor(x), _norm_optional(weight)
     dims = _normalized_dims(normalized_shape)
     return call(lib.gs_rms_norm, x._h, _shape_array(dims), len(dims), _norm_handle(weight), float(eps))
+
+
+# ---- padding --------------------------------------------------------------------------------
+
+def pad(input, pad, mode="constant", value=None):
+    """``input`` padded as PyTorch's ``F.pad``: ``pad`` holds (before, after) pairs for the last
+    dimension, then the one before it, ...; negative entries cut. ``mode`` is ``'constant'``
+    (filled with ``value``, default 0), ``'reflect'`` (mirrored, each pad smaller than its
+    dimension), ``'replicate'`` (the edge repeated) or ``'circular'`` (wrapped, each pad at
+    most its dimension); the last three pad the last 1, 2 or 3 dimensions of a tensor with one
+    or two more dimensions."""
+    input = as_tensor(input)
+    code = pad_mode_code(mode)
+    if value is not None and mode != "constant":
+        raise ValueError(f'pad: padding mode "{mode}" doesn\'t take in value argument')
+    widths = [int64_argument("pad", p) for p in pad]
+    return call(lib.gs_pad, input._h, _shape_array(widths), len(widths), code, float(0 if value is None else value))
