@@ -565,17 +565,17 @@ int32_t gs_broadcast_to(gs_tensor a, const int64_t *shape, int32_t ndim, gs_tens
 /// leading sizes add dimensions. A new tensor; the caller owns `*result`.
 int32_t gs_expand(gs_tensor a, const int64_t *sizes, int32_t nsizes, gs_tensor *result);
 
-/// Axes `source[0..count)` moved to positions `destination[0..count)`, the others keeping
-/// their order (torch.movedim). The caller owns `*result`.
-int32_t gs_movedim(gs_tensor a, const int64_t *source, const int64_t *destination, int32_t count,
-                   gs_tensor *result);
+/// Axes `source[0..nsource)` moved to positions `destination[0..ndestination)` (as many), the
+/// others keeping their order (torch.movedim). The caller owns `*result`.
+int32_t gs_movedim(gs_tensor a, const int64_t *source, int32_t nsource, const int64_t *destination,
+                   int32_t ndestination, gs_tensor *result);
 
 /// Cuts `a` along `axis` into pieces of ceil(n / chunks) entries (torch.chunk: the last may be
-/// smaller, and there may be fewer than `chunks`), written to `results`, which has room for
-/// `capacity` handles; `*count` gets the number of pieces. Fails, writing nothing, when they do
-/// not fit. The caller owns every result handle.
-int32_t gs_chunk(gs_tensor a, int64_t chunks, int64_t axis, gs_tensor *results, int32_t capacity,
-                 int32_t *count);
+/// smaller, and there may be fewer than `chunks`), written to `outputs`, which has room for
+/// `capacity` handles; `*noutputs` gets the number of pieces. Fails, writing nothing, when they do
+/// not fit. The caller owns every handle written.
+int32_t gs_chunk(gs_tensor a, int64_t chunks, int64_t axis, gs_tensor *outputs, int32_t capacity,
+                 int32_t *noutputs);
 
 /* ---- IndexAPI.swift -------------------------------------------------------------------------- */
 

@@ -114,35 +114,35 @@ public func gsExpand(_ a: gs_tensor, _ sizes: UnsafePointer<Int64>?, _ nsizes: I
     }
 }
 
-/// Axes `source[0..count)` moved to positions `destination[0..count)`, the others keeping
-/// their order (torch.movedim). The caller owns `*result`.
+/// Axes `source[0..nsource)` moved to positions `destination[0..ndestination)` (as many), the
+/// others keeping their order (torch.movedim). The caller owns `*result`.
 @c(gs_movedim)
-public func gsMovedim(_ a: gs_tensor, _ source: UnsafePointer<Int64>?, _ destination: UnsafePointer<Int64>?, _ count: Int32,
-                      _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+public func gsMovedim(_ a: gs_tensor, _ source: UnsafePointer<Int64>?, _ nsource: Int32, _ destination: UnsafePointer<Int64>?,
+                      _ ndestination: Int32, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_movedim", result) {
-        try Ops.moveAxes(try tensor(a, "gs_movedim", "a"), source: try readInts(source, count, "gs_movedim", "source"),
-                         destination: try readInts(destination, count, "gs_movedim", "destination"))
+        try Ops.moveAxes(try tensor(a, "gs_movedim", "a"), source: try readInts(source, nsource, "gs_movedim", "source"),
+                         destination: try readInts(destination, ndestination, "gs_movedim", "destination"))
     }
 }
 
 /// Cuts `a` along `axis` into pieces of ceil(n / chunks) entries (torch.chunk: the last may be
-/// smaller, and there may be fewer than `chunks`), written to `results`, which has room for
-/// `capacity` handles; `*count` gets the number of pieces. Fails, writing nothing, when they do
-/// not fit. The caller owns every result handle.
+/// smaller, and there may be fewer than `chunks`), written to `outputs`, which has room for
+/// `capacity` handles; `*noutputs` gets the number of pieces. Fails, writing nothing, when they do
+/// not fit. The caller owns every handle written.
 @c(gs_chunk)
-public func gsChunk(_ a: gs_tensor, _ chunks: Int64, _ axis: Int64, _ results: UnsafeMutablePointer<gs_tensor>?, _ capacity: Int32,
-                    _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func gsChunk(_ a: gs_tensor, _ chunks: Int64, _ axis: Int64, _ outputs: UnsafeMutablePointer<gs_tensor>?, _ capacity: Int32,
+                    _ noutputs: UnsafeMutablePointer<Int32>?) -> Int32 {
     guarded {
         let op = "gs_chunk"
         let t = try tensor(a, op, "a")
-        guard let results else { throw CallError.null(op, "results") }
-        guard let count else { throw CallError.null(op, "count") }
+        guard let outputs else { throw CallError.null(op, "outputs") }
+        guard let noutputs else { throw CallError.null(op, "noutputs") }
         let needed = try Ops.chunkCount(t, chunks: Int(chunks), axis: Int(axis))
         guard needed <= Int(capacity) else {
-            throw CallError.invalid("\(op): results has room for \(capacity) tensors, the call makes \(needed)")
+            throw CallError.invalid("\(op): outputs has room for \(capacity) tensors, the call makes \(needed)")
         }
         let pieces = try Ops.chunk(t, chunks: Int(chunks), axis: Int(axis))
-        for (i, piece) in pieces.enumerated() { results[i] = Handles.shared.insert(piece) }
-        count.pointee = Int32(pieces.count)
+        for (i, piece) in pieces.enumerated() { outputs[i] = Handles.shared.insert(piece) }
+        noutputs.pointee = Int32(pieces.count)
     }
 }

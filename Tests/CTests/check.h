@@ -129,6 +129,7 @@ void test_errors(void);
 void test_random(void);
 void test_ops(void);
 void test_shape_index(void);
+void test_layout(void);
 void test_optim(void);
 void test_nn_linear(void);
 void test_checkpoint(void);

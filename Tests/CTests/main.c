@@ -13,6 +13,7 @@ int main(void) {
     test_random();
     test_ops();
     test_shape_index();
+    test_layout();
     test_nn_activation_loss();
     test_optim();
     test_nn_linear();

@@ -111,7 +111,7 @@ PROTOTYPES = [
     ("gs_unflatten", "int32_t", ["uint64_t", "int64_t", "const int64_t *", "int32_t", "uint64_t *"]),
     ("gs_broadcast_to", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
     ("gs_expand", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
-    ("gs_movedim", "int32_t", ["uint64_t", "const int64_t *", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_movedim", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "const int64_t *", "int32_t", "uint64_t *"]),
     ("gs_chunk", "int32_t", ["uint64_t", "int64_t", "int64_t", "uint64_t *", "int32_t", "int32_t *"]),
     ("gs_index", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
     ("gs_index_put", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t"]),

@@ -543,10 +543,7 @@ class Tensor:
     def movedim(self, source, destination):
         """Axes ``source`` (an int or a sequence) moved to positions ``destination``."""
         s, d = dims_of((source,)), dims_of((destination,))
-        if len(s) != len(d):
-            raise ValueError(f"movedim: source ({len(s)} dims) should contain the same number of dims as "
-                             f"destination ({len(d)} dims)")
-        return call(lib.gs_movedim, self._h, shape_array(s), shape_array(d), len(s))
+        return call(lib.gs_movedim, self._h, shape_array(s), len(s), shape_array(d), len(d))
 
     moveaxis = movedim
 
