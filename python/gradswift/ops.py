@@ -6,9 +6,9 @@ binary element-wise functions, which follow NumPy 2 promotion (they keep the ten
 import operator
 from ctypes import c_uint64
 
-from ._convert import shape_array
+from ._convert import int64_argument, shape_array
 from ._lib import error, lib
-from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, dims_of, pick_dim, weak_scalar, wrap
+from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, pick_dim, weak_scalar, wrap
 
 __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "min", "max",
            "argmax", "argmin", "maximum", "minimum", "exp", "log", "sign", "reshape", "transpose",
@@ -263,7 +263,7 @@ def stack(tensors, dim=None, *, axis=None):
     """Tensors of one shape joined along a new axis ``dim`` (default 0) of the result."""
     tensors = [as_tensor(t) for t in tensors]
     handles = (c_uint64 * (len(tensors) or 1))(*[t._h for t in tensors])
-    return call(lib.gs_stack, handles, len(tensors), operator.index(pick_dim(dim, axis, 0)))
+    return call(lib.gs_stack, handles, len(tensors), int64_argument("dim", pick_dim(dim, axis, 0)))
 
 
 def flatten(input, start_dim=0, end_dim=-1):

@@ -15,7 +15,8 @@ from ctypes import c_bool, c_int32, c_int64, c_uint64
 import numpy as np
 
 from ._abi import ENUMS, GS_BINARY_OP_MUL, GS_SCALAR_KIND_BOOL, GS_SCALAR_KIND_FLOAT, GS_SCALAR_KIND_INT
-from ._convert import DTYPES, as_engine_array, describe, dtype_code, new_handle, shape_array, view
+from ._convert import (DTYPES, as_engine_array, describe, dtype_code, int64_argument, new_handle, shape_array,
+                       view)
 from ._index import encode_key
 from ._lib import error, lib
 from ._modes import is_grad_enable
@@ -518,12 +519,12 @@ class Tensor:
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Axes ``start_dim..end_dim`` (inclusive) merged into one; a 0-d tensor becomes 1-D."""
-        return call(lib.gs_flatten, self._h, operator.index(start_dim), operator.index(end_dim))
+        return call(lib.gs_flatten, self._h, int64_argument("start_dim", start_dim), int64_argument("end_dim", end_dim))
 
     def unflatten(self, dim, sizes):
         """Axis ``dim`` split into axes of ``sizes`` (one may be -1)."""
         d = dims_of((sizes,))
-        return call(lib.gs_unflatten, self._h, operator.index(dim), shape_array(d), len(d))
+        return call(lib.gs_unflatten, self._h, int64_argument("dim", dim), shape_array(d), len(d))
 
     def expand(self, *sizes):
         """Broadcast to ``sizes``: -1 keeps a dimension, extra leading sizes add dimensions. A
@@ -565,12 +566,12 @@ class Tensor:
         a row; ``repeats`` is an int or an int tensor with one count per entry (or one for all).
         ``output_size``, when given, must be the length of the result along ``dim``."""
         dim = pick_dim(dim, axis, None)
-        ax, every = (0, True) if dim is None else (operator.index(dim), False)
+        ax, every = (0, True) if dim is None else (int64_argument("dim", dim), False)
         if isinstance(repeats, Tensor) or not isinstance(repeats, (int, np.integer)):
             repeats = as_tensor(repeats)
             out = call(lib.gs_repeat_interleave_tensor, self._h, repeats._h, ax, every)
         else:
-            out = call(lib.gs_repeat_interleave, self._h, operator.index(repeats), ax, every)
+            out = call(lib.gs_repeat_interleave, self._h, int64_argument("repeats", repeats), ax, every)
         if output_size is not None and out.shape[0 if every else ax] != output_size:
             raise ValueError(f"repeat_interleave: output_size {output_size} does not match the result's "
                              f"length {out.shape[0 if every else ax]}")
@@ -591,24 +592,24 @@ class Tensor:
     def chunk(self, chunks, dim=0):
         """A list of pieces along ``dim`` of ceil(n / chunks) entries each (the last may be
         smaller, and there may be fewer than ``chunks``)."""
-        chunks, dim = operator.index(chunks), operator.index(dim)
+        chunks, dim = int64_argument("chunks", chunks), int64_argument("dim", dim)
         shape = self.shape
         length = shape[dim] if -len(shape) <= dim < len(shape) else 0
-        capacity = max(1, min(chunks, length if length else chunks, 1 << 16))
+        capacity = max(1, min(chunks, length or chunks, 1 << 16))  # room for every piece there can be
         outs = (c_uint64 * capacity)()
         count = c_int32()
-        st = lib.gs_chunk(self._h, min(max(chunks, -2 ** 63), 2 ** 63 - 1), dim, outs, capacity, count)
+        st = lib.gs_chunk(self._h, chunks, dim, outs, capacity, count)
         if st:
             raise error(st)
         return [wrap(outs[i]) for i in range(count.value)]
 
     def tril(self, diagonal=0):
         """Entries above diagonal ``diagonal`` of the last two axes set to zero."""
-        return call(lib.gs_tril, self._h, operator.index(diagonal))
+        return call(lib.gs_tril, self._h, int64_argument("diagonal", diagonal))
 
     def triu(self, diagonal=0):
         """Entries below diagonal ``diagonal`` of the last two axes set to zero."""
-        return call(lib.gs_triu, self._h, operator.index(diagonal))
+        return call(lib.gs_triu, self._h, int64_argument("diagonal", diagonal))
 
     # ---- reductions -----------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):

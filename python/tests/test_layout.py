@@ -228,7 +228,10 @@ def test_shape_function_errors():
              (lambda: gs.Tensor(np.float64(1)).chunk(2), ValueError, "at least a 1-dimensional"),
              (lambda: gs.Tensor(np.zeros(0)).chunk(1 << 20), ValueError, "empty pieces"),
              (lambda: gs.tril(gs.Tensor(np.zeros(3))), ValueError, "at least 2 dimensions"),
-             (lambda: x.tile(1 << 40, 1 << 40), MemoryError, "too big|overflows|cannot allocate")]
+             (lambda: x.tile(1 << 40, 1 << 40), MemoryError, "too big|overflows|cannot allocate"),
+             (lambda: x.chunk(2, 1 << 64), OverflowError, "dim"),
+             (lambda: x.tril(2 ** 63), OverflowError, "diagonal"),
+             (lambda: x.repeat_interleave(1.5), TypeError, "int64")]
     for call, kind, message in cases:
         with pytest.raises(kind, match=message):
             call()
