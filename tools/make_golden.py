@@ -925,16 +925,21 @@ NP_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge
 
 def np_torch_pad(x, pad, mode, value):
     """PyTorch's F.pad in NumPy: (before, after) pairs from the last axis backwards; negative
-    entries cut after the positive ones are padded (each side comes from the original)."""
+    entries cut. Reflect and replicate read the edges of x (cuts apply after padding);
+    circular wraps around what the cuts keep (cuts apply first)."""
+    pairs = [(x.ndim - 1 - k, pad[2 * k], pad[2 * k + 1]) for k in range(len(pad) // 2)]
+
+    def cut(a):
+        for axis, before, after in pairs:
+            a = a.take(range(max(-before, 0), a.shape[axis] - max(-after, 0)), axis=axis)
+        return a
     widths = [(0, 0)] * x.ndim
-    for k in range(len(pad) // 2):
-        widths[x.ndim - 1 - k] = (max(pad[2 * k], 0), max(pad[2 * k + 1], 0))
+    for axis, before, after in pairs:
+        widths[axis] = (max(before, 0), max(after, 0))
     kwargs = {"constant_values": value} if mode == "constant" else {}
-    out = np.pad(x, widths, mode=NP_PAD_MODES[mode], **kwargs)
-    for k in range(len(pad) // 2):
-        axis, (before, after) = x.ndim - 1 - k, (pad[2 * k], pad[2 * k + 1])
-        out = out.take(range(max(-before, 0), out.shape[axis] - max(-after, 0)), axis=axis)
-    return out
+    if mode == "circular":
+        return np.pad(cut(x), widths, mode="wrap")
+    return cut(np.pad(x, widths, mode=NP_PAD_MODES[mode], **kwargs))
 
 
 LAYOUT_FUNCTIONS = {
@@ -1042,7 +1047,9 @@ def layout():
             ((1, 2, 4), (2, 1), "reflect", None), ((1, 2, 3, 3), (1, 1, 2, 1), "reflect", None),
             ((2, 4), (1, 2), "reflect", None), ((1, 2, 3), (-1, 2), "reflect", None),
             ((1, 2, 3), (2, 1), "replicate", None), ((2, 2, 3), (1, 0, 2, 1), "replicate", None),
-            ((1, 2, 3), (1, 3), "circular", None), ((1, 1, 2, 3), (1, 1, 1, 1), "circular", None)]
+            ((1, 2, 3), (1, 3), "circular", None), ((1, 1, 2, 3), (1, 1, 1, 1), "circular", None),
+            ((1, 2, 4), (1, -1), "circular", None), ((1, 2, 3, 3), (-1, 2, 1, -1), "circular", None),
+            ((1, 3, 4), (-1, 2), "replicate", None)]
     for dtype in FLOATS:
         for op, shape, attrs in cases:
             run, grad = layout_reference(op)

@@ -16,15 +16,21 @@ NP_PAD = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "ci
 
 def np_pad(x, pad, mode="constant", value=0.0):
     """PyTorch's F.pad in NumPy: (before, after) pairs from the last axis backwards; negative
-    entries cut."""
+    entries cut. Reflect and replicate read the edges of x (cuts apply after padding);
+    circular wraps around what the cuts keep (cuts apply first)."""
+    pairs = [(x.ndim - 1 - k, pad[2 * k], pad[2 * k + 1]) for k in range(len(pad) // 2)]
+
+    def cut(a):
+        for axis, before, after in pairs:
+            a = a.take(range(max(-before, 0), a.shape[axis] - max(-after, 0)), axis=axis)
+        return a
     widths = [(0, 0)] * x.ndim
-    for k in range(len(pad) // 2):
-        widths[x.ndim - 1 - k] = (max(pad[2 * k], 0), max(pad[2 * k + 1], 0))
-    out = np.pad(x, widths, NP_PAD[mode], **({"constant_values": value} if mode == "constant" else {}))
-    for k in range(len(pad) // 2):
-        axis, before, after = x.ndim - 1 - k, pad[2 * k], pad[2 * k + 1]
-        out = out.take(range(max(-before, 0), out.shape[axis] - max(-after, 0)), axis=axis)
-    return out
+    for axis, before, after in pairs:
+        widths[axis] = (max(before, 0), max(after, 0))
+    kwargs = {"constant_values": value} if mode == "constant" else {}
+    if mode == "circular":
+        return np.pad(cut(x), widths, mode="wrap")
+    return cut(np.pad(x, widths, mode=NP_PAD[mode], **kwargs))
 
 
 def np_chunk(x, chunks, dim=0):
@@ -145,6 +151,10 @@ def test_pad_follows_pytorch_order_and_modes():
     assert F.pad(x, (2, 1), mode="replicate").data.tolist() == [[[0, 0, 0, 1, 2, 2], [3, 3, 3, 4, 5, 5]]]
     assert F.pad(x, (1, 3), mode="circular").data.tolist() == [[[2, 0, 1, 2, 0, 1, 2], [5, 3, 4, 5, 3, 4, 5]]]
     assert F.pad(x, (-1, 2), mode="reflect").data.tolist() == [[[1, 2, 1, 0], [4, 5, 4, 3]]]
+    # circular wraps around what a negative pad keeps; reflect and replicate read the edges of x
+    assert F.pad(x, (1, -1), mode="circular").data.tolist() == [[[1, 0, 1], [4, 3, 4]]]
+    assert F.pad(x, (-1, 1), mode="circular").data.tolist() == [[[1, 2, 1], [4, 5, 4]]]
+    assert F.pad(x, (-2, 2), mode="reflect").data.tolist() == [[[2, 1, 0], [5, 4, 3]]]
     assert F.pad(x, (0, 0, 1, 0), value=9).data.tolist() == [[[9, 9, 9], [0, 1, 2], [3, 4, 5]]]
     assert F.pad(x, (-3, 0)).shape == (1, 2, 0)
     assert F.pad(x, ()).data.tolist() == x.data.tolist()
@@ -167,6 +177,8 @@ def test_pad_errors():
              (lambda: F.pad(x, (1, 1), mode="wrap"), ValueError, "unrecognised padding mode"),
              (lambda: F.pad(x, (-4, 0)), ValueError, "negative size"),
              (lambda: F.pad(x, (-2, -2)), ValueError, "negative size"),
+             (lambda: F.pad(x, (-3, 0), mode="replicate"), ValueError, "leaves no entries"),
+             (lambda: F.pad(x, (2, -2), mode="circular"), ValueError, "wrapping around more than once"),
              (lambda: F.pad(x, (1.5, 0)), TypeError, "pad must be an integer"),
              (lambda: F.pad(x, (2 ** 63, 0)), OverflowError, "int64")]
     for call, kind, message in cases:

@@ -26,9 +26,10 @@ extension Ops {
     /// `a` padded along its last `pads.count / 2` axes: `pads` holds a (before, after) pair for
     /// the last axis, then one for the axis before it, and so on (PyTorch's order); negative
     /// entries remove entries instead. `.constant` fills with `value` (converted to the dtype);
-    /// the other modes take the new entries from `a` itself: `.reflect` needs each pad smaller
-    /// than the axis, `.circular` at most its size, `.replicate` a non-empty axis, and (as
-    /// PyTorch) they pad the last 1, 2 or 3 axes of a tensor with one or two more axes.
+    /// the other modes take the new entries from `a` itself: `.reflect` (each pad smaller than
+    /// the axis) and `.replicate` (a non-empty axis) from its edges, leaving at least one entry,
+    /// `.circular` from what negative entries keep (each pad at most that); as PyTorch, these
+    /// three pad the last 1, 2 or 3 axes of a tensor with one or two more axes.
     public static func pad(_ a: Tensor, _ pads: [Int], mode: PadMode = .constant, value: Double = 0) throws -> Tensor {
         guard pads.count % 2 == 0 else {
             throw EngineError.invalidArgument("pad: padding length must be divisible by 2, got \(pads.count)")
@@ -57,20 +58,27 @@ extension Ops {
         guard cutBefore <= UInt(n), cutAfter <= UInt(n) - cutBefore else {
             throw EngineError.invalidArgument("pad: \(setting) leaves a negative size")
         }
+        let kept = n - Int(cutBefore) - Int(cutAfter)
         switch mode {
         case .reflect where before >= n || after >= n:
             throw EngineError.invalidArgument("pad: \(setting): padding size should be less than the corresponding input dimension in mode 'reflect'")
-        case .circular where before > n || after > n:
+        case .circular where before > kept || after > kept:
             throw EngineError.invalidArgument("pad: \(setting): padding value causes wrapping around more than once in mode 'circular'")
         case .replicate where n == 0 && (before > 0 || after > 0):
             throw EngineError.invalidArgument("pad: \(setting): cannot replicate the edge of an empty dimension")
+        case .reflect, .replicate:
+            guard kept > 0 || before > 0 || after > 0 || n == 0 else {
+                throw EngineError.invalidArgument("pad: \(setting) leaves no entries, which mode '\(mode.name)' does not allow")
+            }
         default: break
         }
-        let kept = n - Int(cutBefore) - Int(cutAfter)
+        let core = kept == n ? x : try narrow(x, axis: axis, start: Int(cutBefore), length: kept)
+        // reflect and replicate read the edges of x; circular wraps around what is kept (PyTorch)
+        let source = mode == .circular ? core : x
         var pieces: [Tensor] = []
-        if before > 0 { pieces.append(try edge(x, axis: axis, width: before, atStart: true, mode: mode, value: value)) }
-        pieces.append(kept == n ? x : try narrow(x, axis: axis, start: Int(cutBefore), length: kept))
-        if after > 0 { pieces.append(try edge(x, axis: axis, width: after, atStart: false, mode: mode, value: value)) }
+        if before > 0 { pieces.append(try edge(source, axis: axis, width: before, atStart: true, mode: mode, value: value)) }
+        pieces.append(core)
+        if after > 0 { pieces.append(try edge(source, axis: axis, width: after, atStart: false, mode: mode, value: value)) }
         return pieces.count == 1 ? pieces[0] : try concat(pieces, axis: axis)
     }
 
