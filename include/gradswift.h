@@ -572,6 +572,39 @@ int32_t gs_concat(const gs_tensor *tensors, int32_t count, int64_t axis, gs_tens
 int32_t gs_split(gs_tensor a, const int64_t *boundaries, int32_t nboundaries, int64_t axis,
                  gs_tensor *results);
 
+/// `count` tensors of one shape joined along a new axis `axis` of the result (torch.stack).
+/// The caller owns `*result`.
+int32_t gs_stack(const gs_tensor *tensors, int32_t count, int64_t axis, gs_tensor *result);
+
+/// Axes `start_axis..end_axis` (inclusive, negative from the end) merged into one
+/// (torch.flatten; a 0-d tensor becomes 1-D). Shares memory with `a`; the caller owns `*result`.
+int32_t gs_flatten(gs_tensor a, int64_t start_axis, int64_t end_axis, gs_tensor *result);
+
+/// Axis `axis` split into axes of sizes `sizes[0..nsizes)` (one may be -1; torch.unflatten).
+/// Shares memory with `a`; the caller owns `*result`.
+int32_t gs_unflatten(gs_tensor a, int64_t axis, const int64_t *sizes, int32_t nsizes,
+                     gs_tensor *result);
+
+/// `a` broadcast to `shape[0..ndim)` (NumPy's rules: np.broadcast_to), as a new tensor. The
+/// caller owns `*result`.
+int32_t gs_broadcast_to(gs_tensor a, const int64_t *shape, int32_t ndim, gs_tensor *result);
+
+/// `a` broadcast to `sizes[0..nsizes)` as Tensor.expand: -1 keeps a dimension's size, extra
+/// leading sizes add dimensions. A new tensor; the caller owns `*result`.
+int32_t gs_expand(gs_tensor a, const int64_t *sizes, int32_t nsizes, gs_tensor *result);
+
+/// Axes `source[0..nsource)` moved to positions `destination[0..ndestination)` (as many), the
+/// others keeping their order (torch.movedim). The caller owns `*result`.
+int32_t gs_movedim(gs_tensor a, const int64_t *source, int32_t nsource, const int64_t *destination,
+                   int32_t ndestination, gs_tensor *result);
+
+/// Cuts `a` along `axis` into pieces of ceil(n / chunks) entries (torch.chunk: the last may be
+/// smaller, and there may be fewer than `chunks`), written to `outputs`, which has room for
+/// `capacity` handles; `*noutputs` gets the number of pieces. Fails, writing nothing, when they do
+/// not fit. The caller owns every handle written.
+int32_t gs_chunk(gs_tensor a, int64_t chunks, int64_t axis, gs_tensor *outputs, int32_t capacity,
+                 int32_t *noutputs);
+
 /* ---- IndexAPI.swift -------------------------------------------------------------------------- */
 
 /// The kinds of index key items (the first of each item's four int64 in gs_index's `key`).
@@ -1309,6 +1342,47 @@ int32_t gs_instance_norm_new(int64_t spatial_dims, int64_t num_features, double 
                              double momentum, bool affine, bool track_running_stats, int32_t dtype,
                              gs_module *result);
 
+/* ---- PaddingAPI.swift ------------------------------------------------------------------------ */
+
+/// Padding modes of gs_pad (torch.nn.functional.pad's `mode`).
+typedef int32_t gs_pad_mode;
+enum {
+    /// Fill with the constant `value`.
+    GS_PAD_MODE_CONSTANT = 0,
+    /// Mirror the entries next to the edge (each pad smaller than its dimension).
+    GS_PAD_MODE_REFLECT = 1,
+    /// Repeat the edge entry.
+    GS_PAD_MODE_REPLICATE = 2,
+    /// Wrap around (each pad at most its dimension).
+    GS_PAD_MODE_CIRCULAR = 3,
+};
+
+/// `a` padded along its last `npads / 2` axes, `pads` holding (before, after) pairs from the
+/// last axis backwards (torch.nn.functional.pad); negative entries cut. `mode` is a gs_pad_mode;
+/// `value` fills in GS_PAD_MODE_CONSTANT. The caller owns `*result`.
+int32_t gs_pad(gs_tensor a, const int64_t *pads, int32_t npads, int32_t mode, double value,
+               gs_tensor *result);
+
+/* ---- RearrangementAPI.swift ------------------------------------------------------------------ */
+
+/// `a` with its entries reversed along the axes `axes[0..naxes)` (torch.flip). The caller owns
+/// `*result`.
+int32_t gs_flip(gs_tensor a, const int64_t *axes, int32_t naxes, gs_tensor *result);
+
+/// `a` rolled by `shifts[i]` places along `axes[i]` (i < `count`), wrapping around
+/// (torch.roll); with `naxes` 0 and one shift, the flattened `a` is rolled and reshaped back.
+/// The caller owns `*result`.
+int32_t gs_roll(gs_tensor a, const int64_t *shifts, int32_t nshifts, const int64_t *axes,
+                int32_t naxes, gs_tensor *result);
+
+/// `a` with the entries above diagonal `diagonal` of its last two axes zeroed (torch.tril).
+/// The caller owns `*result`.
+int32_t gs_tril(gs_tensor a, int64_t diagonal, gs_tensor *result);
+
+/// `a` with the entries below diagonal `diagonal` of its last two axes zeroed (torch.triu).
+/// The caller owns `*result`.
+int32_t gs_triu(gs_tensor a, int64_t diagonal, gs_tensor *result);
+
 /* ---- RecurrentAPI.swift ---------------------------------------------------------------------- */
 
 /// A multi-layer Elman RNN (PyDyNet's layout): cells "rnn_l" (and "rrnn_l" when
@@ -1354,6 +1428,27 @@ int32_t gs_gru_cell_new(int64_t input_size, int64_t hidden_size, bool bias, int3
 /// forward or (`reverse`, bidirectional only) reverse direction. The cell is shared with the
 /// layer: its parameters are the layer's. The caller owns `*result` (a module handle).
 int32_t gs_recurrent_cell(gs_module module_, int64_t layer, bool reverse, gs_module *result);
+
+/* ---- RepetitionAPI.swift --------------------------------------------------------------------- */
+
+/// `a` repeated `reps[i]` times along each axis (np.tile: missing leading counts are 1, extra
+/// ones add axes). The caller owns `*result`.
+int32_t gs_tile(gs_tensor a, const int64_t *reps, int32_t nreps, gs_tensor *result);
+
+/// `a` repeated as PyTorch's Tensor.repeat: `nreps` is at least the rank of `a`, extra leading
+/// counts add axes. The caller owns `*result`.
+int32_t gs_repeat(gs_tensor a, const int64_t *reps, int32_t nreps, gs_tensor *result);
+
+/// Each entry of `a` along `axis` repeated `repeats` times in a row, or each element of the
+/// flattened `a` when `all_axes` (torch.repeat_interleave). The caller owns `*result`.
+int32_t gs_repeat_interleave(gs_tensor a, int64_t repeats, int64_t axis, bool all_axes,
+                             gs_tensor *result);
+
+/// Entry i of `a` along `axis` (of the flattened `a` when `all_axes`) repeated `repeats[i]`
+/// times; `repeats` is an int64 tensor, 0-d or 1-D, with one count per entry or one for all
+/// (torch.repeat_interleave). The caller owns `*result`.
+int32_t gs_repeat_interleave_tensor(gs_tensor a, gs_tensor repeats, int64_t axis, bool all_axes,
+                                    gs_tensor *result);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -916,6 +916,174 @@ def shape_ops():
     return f
 
 
+# ---- layout: PyTorch's stack, flatten ... pad ----------------------------------------------
+
+LAYOUT_REF = numpy_ref("PyTorch's layout function (PyDyNet 1.1 has none); each output element is an input element "
+                       "or a fill value, so the gradient is the scatter-add of the weights")
+NP_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def np_torch_pad(x, pad, mode, value):
+    """PyTorch's F.pad in NumPy: (before, after) pairs from the last axis backwards; negative
+    entries cut. Reflect and replicate read the edges of x (cuts apply after padding);
+    circular wraps around what the cuts keep (cuts apply first)."""
+    pairs = [(x.ndim - 1 - k, pad[2 * k], pad[2 * k + 1]) for k in range(len(pad) // 2)]
+
+    def cut(a):
+        for axis, before, after in pairs:
+            a = a.take(range(max(-before, 0), a.shape[axis] - max(-after, 0)), axis=axis)
+        return a
+    widths = [(0, 0)] * x.ndim
+    for axis, before, after in pairs:
+        widths[axis] = (max(before, 0), max(after, 0))
+    kwargs = {"constant_values": value} if mode == "constant" else {}
+    if mode == "circular":
+        return np.pad(cut(x), widths, mode="wrap")
+    return cut(np.pad(x, widths, mode=NP_PAD_MODES[mode], **kwargs))
+
+
+LAYOUT_FUNCTIONS = {
+    "flatten": lambda x, A: x.reshape(x.shape[:A["start_dim"] % max(x.ndim, 1)] + (-1,)
+                                      + x.shape[A["end_dim"] % max(x.ndim, 1) + 1:]),
+    "unflatten": lambda x, A: x.reshape(x.shape[:A["dim"] % x.ndim] + tuple(A["sizes"]) + x.shape[A["dim"] % x.ndim + 1:]),
+    "permute": lambda x, A: np.transpose(x, A["dims"]),
+    "expand": lambda x, A: np.broadcast_to(x, [x.shape[i - len(A["sizes"]) + x.ndim] if s == -1 else s
+                                               for i, s in enumerate(A["sizes"])]),
+    "broadcast_to": lambda x, A: np.broadcast_to(x, A["shape"]),
+    "movedim": lambda x, A: np.moveaxis(x, A["source"], A["destination"]),
+    "tile": lambda x, A: np.tile(x, A["dims"]),
+    "repeat": lambda x, A: np.tile(x, A["sizes"]),
+    "flip": lambda x, A: np.flip(x, A["dims"]),
+    "roll": lambda x, A: np.roll(x, A["shifts"], A["dims"]),
+    "chunk": lambda x, A: np.array_split(x, -(-x.shape[A["dim"]] // -(-x.shape[A["dim"]] // A["chunks"])), A["dim"]),
+    "tril": lambda x, A: np.tril(x, A["diagonal"]),
+    "triu": lambda x, A: np.triu(x, A["diagonal"]),
+    "F.pad": lambda x, A: np_torch_pad(x, A["pad"], A["mode"], 0 if A["value"] is None else A["value"]),
+}
+
+
+def np_repeat_interleave(X, A):
+    repeats = X["repeats"] if "repeats" in X else A["repeats"]
+    return np.repeat(X["x"], repeats, axis=A["dim"])
+
+
+def np_stack(X, A):
+    return np.stack([X[f"x{i}"] for i in range(len(X))], axis=A["dim"])
+
+
+def layout_reference(op):
+    """(run, grad) of a layout op: the gradient of each input is the scatter-add of the weights
+    of the outputs its elements went to (found by running the op on element numbers; the fill
+    of pad, tril and triu gets number -1 and no gradient)."""
+    if op == "stack":
+        def run(X, A):
+            return np_stack(X, A)
+
+        def grad(X, A, W):
+            sizes = [X[f"x{i}"].size for i in range(len(X))]
+            numbered = {f"x{i}": np.arange(sum(sizes[:i]), sum(sizes[:i + 1])).reshape(X[f"x{i}"].shape)
+                        for i in range(len(X))}
+            flat = np.bincount(np_stack(numbered, A).ravel(), weights=W[0].ravel(), minlength=sum(sizes))
+            return {f"x{i}": flat[sum(sizes[:i]):sum(sizes[:i + 1])].reshape(X[f"x{i}"].shape) for i in range(len(X))}
+        return run, grad
+
+    def select(x, A, X):
+        if op == "repeat_interleave":
+            return np_repeat_interleave({**X, "x": x}, A)
+        if op in ("tril", "triu", "F.pad"):
+            mask = LAYOUT_FUNCTIONS[op](np.ones(x.shape), {**A, "value": 0} if op == "F.pad" else A)
+            numbers = LAYOUT_FUNCTIONS[op](x + 1, {**A, "value": 0} if op == "F.pad" else A)
+            return np.where(mask != 0, numbers - 1, -1)
+        return LAYOUT_FUNCTIONS[op](x, A)
+
+    def run(X, A):
+        if op == "repeat_interleave":
+            return np_repeat_interleave(X, A)
+        return LAYOUT_FUNCTIONS[op](X["x"], A)
+
+    def grad(X, A, W):
+        shape = X["x"].shape
+        size = int(np.prod(shape))
+        sources = [np.asarray(s) for s in flatten(select(np.arange(size).reshape(shape), A, X))]
+        total = np.zeros(size)
+        for source, w in zip(sources, W):
+            keep = source >= 0
+            total += np.bincount(source[keep].ravel(), weights=np.asarray(w)[keep].ravel(), minlength=size)
+        return {"x": total.reshape(shape)}
+    return run, grad
+
+
+def layout():
+    f = Family("layout", "PyTorch's stack, flatten, unflatten, permute, expand, broadcast_to, movedim, tile, "
+                         "repeat, repeat_interleave, flip, roll, chunk, tril, triu and F.pad")
+    g = f.inputs
+    cases = [("flatten", (2, 3, 4), [("start_dim", 0), ("end_dim", -1)]),
+             ("flatten", (2, 3, 4), [("start_dim", 1), ("end_dim", 2)]),
+             ("flatten", (2, 3, 4, 1), [("start_dim", 1), ("end_dim", -2)]),
+             ("flatten", (), [("start_dim", 0), ("end_dim", -1)]),
+             ("unflatten", (2, 6), [("dim", 1), ("sizes", (2, 3))]),
+             ("unflatten", (6,), [("dim", 0), ("sizes", (-1, 2))]),
+             ("unflatten", (2, 3), [("dim", -1), ("sizes", (1, 3, 1))]),
+             ("permute", (2, 3, 4), [("dims", (2, 0, 1))]), ("permute", (2, 3), [("dims", (-1, 0))]),
+             ("expand", (3, 1), [("sizes", (2, 3, 4))]), ("expand", (1, 3), [("sizes", (4, 2, -1))]),
+             ("expand", (), [("sizes", (2, 2))]),
+             ("broadcast_to", (3, 1), [("shape", (2, 3, 4))]), ("broadcast_to", (4,), [("shape", (2, 4))]),
+             ("movedim", (2, 3, 4), [("source", (0,)), ("destination", (2,))]),
+             ("movedim", (2, 3, 4), [("source", (0, 1)), ("destination", (2, 0))]),
+             ("tile", (2, 3), [("dims", (2,))]), ("tile", (2, 3), [("dims", (2, 1, 2))]), ("tile", (3,), [("dims", (2, 2))]),
+             ("repeat", (2, 3), [("sizes", (2, 1))]), ("repeat", (3,), [("sizes", (2, 1, 2))]),
+             ("repeat", (2, 1), [("sizes", (1, 3))]),
+             ("flip", (2, 3, 4), [("dims", (0, 2))]), ("flip", (3,), [("dims", (0,))]), ("flip", (2, 3), [("dims", (-1,))]),
+             ("roll", (2, 3), [("shifts", (1,)), ("dims", None)]), ("roll", (2, 3), [("shifts", (1, -1)), ("dims", (0, 1))]),
+             ("roll", (4,), [("shifts", (5,)), ("dims", (0,))]),
+             ("chunk", (5, 2), [("chunks", 3), ("dim", 0)]), ("chunk", (2, 6), [("chunks", 4), ("dim", 1)]),
+             ("chunk", (3,), [("chunks", 2), ("dim", -1)]),
+             ("tril", (3, 4), [("diagonal", 0)]), ("tril", (2, 3, 3), [("diagonal", -1)]), ("tril", (3, 4), [("diagonal", 1)]),
+             ("triu", (3, 4), [("diagonal", 0)]), ("triu", (2, 3, 3), [("diagonal", 1)]), ("triu", (4, 3), [("diagonal", -2)]),
+             ("repeat_interleave", (2, 3), [("repeats", 2), ("dim", None)]),
+             ("repeat_interleave", (2, 3), [("repeats", 3), ("dim", 1)])]
+    pads = [((2, 3), (1, 2), "constant", None), ((2, 3, 2), (1, 1, 2, 0), "constant", 1.5),
+            ((2, 4), (-1, 2), "constant", None), ((1, 2, 2), (0, 0, 1, 1, 1, 0), "constant", -2.0),
+            ((1, 2, 4), (2, 1), "reflect", None), ((1, 2, 3, 3), (1, 1, 2, 1), "reflect", None),
+            ((2, 4), (1, 2), "reflect", None), ((1, 2, 3), (-1, 2), "reflect", None),
+            ((1, 2, 3), (2, 1), "replicate", None), ((2, 2, 3), (1, 0, 2, 1), "replicate", None),
+            ((1, 2, 3), (1, 3), "circular", None), ((1, 1, 2, 3), (1, 1, 1, 1), "circular", None),
+            ((1, 2, 4), (1, -1), "circular", None), ((1, 2, 3, 3), (-1, 2, 1, -1), "circular", None),
+            ((1, 3, 4), (-1, 2), "replicate", None)]
+    for dtype in FLOATS:
+        for op, shape, attrs in cases:
+            run, grad = layout_reference(op)
+            f.add(op, [("input", "x", g.normal(shape, dtype))], attrs=attrs, ref=LAYOUT_REF, run=run, grad=grad)
+        for shape, repeats, dim in (((3, 2), [1, 0, 2], 0), ((2, 3), [2], -1), ((2, 2), [3, 1, 0, 2], None)):
+            run, grad = layout_reference("repeat_interleave")
+            f.add("repeat_interleave", [("input", "x", g.normal(shape, dtype)), ("const", "repeats", np.array(repeats, I64))],
+                  attrs=[("dim", dim)], ref=LAYOUT_REF, run=run, grad=grad)
+        for shape, pad, mode, value in pads:
+            run, grad = layout_reference("F.pad")
+            f.add("F.pad", [("input", "x", g.normal(shape, dtype))], attrs=[("pad", pad), ("mode", mode), ("value", value)],
+                  ref=LAYOUT_REF, run=run, grad=grad)
+        for shapes, dim in (([(2, 3), (2, 3)], 0), ([(2, 3)] * 3, -1), ([(3,), (3,)], 1), ([(), ()], 0)):
+            run, grad = layout_reference("stack")
+            f.add("stack", [("input", f"x{i}", g.normal(s, dtype)) for i, s in enumerate(shapes)], attrs=[("dim", dim)],
+                  ref=LAYOUT_REF, run=run, grad=grad)
+    # data of other dtypes is only moved
+    for op, x, attrs in (("tile", g.integers((2, 2), -5, 5), [("dims", (1, 2))]),
+                         ("flip", g.integers((2, 3), 0, 2, BOOL), [("dims", (1,))]),
+                         ("roll", g.integers((3, 2), -5, 5), [("shifts", (1,)), ("dims", (0,))]),
+                         ("tril", g.integers((3, 3), -5, 5), [("diagonal", 0)]),
+                         ("triu", g.integers((2, 3), 0, 2, BOOL), [("diagonal", 1)]),
+                         ("F.pad", g.integers((2, 3), -5, 5), [("pad", (1, 1)), ("mode", "constant"), ("value", 7.0)]),
+                         ("F.pad", g.integers((1, 2, 3), 0, 2, BOOL), [("pad", (2, 1)), ("mode", "reflect"), ("value", None)]),
+                         ("expand", g.integers((2, 1), -5, 5), [("sizes", (2, 3))]),
+                         ("repeat_interleave", g.integers((2, 2), 0, 2, BOOL), [("repeats", 2), ("dim", 0)])):
+        run, _ = layout_reference(op)
+        f.add(op, [("input", "x", x)], attrs=attrs, ref=LAYOUT_REF, run=run)
+    run, _ = layout_reference("stack")
+    f.add("stack", [("input", "x0", g.integers((2,), -5, 5)), ("input", "x1", g.integers((2,), -5, 5))],
+          attrs=[("dim", 1)], ref=LAYOUT_REF, run=run)
+    return f
+
+
 REPEATED = "repeated indices add up their gradients (PyTorch); PyDyNet's backward assigns, so one counts"
 
 
@@ -1939,7 +2107,7 @@ def second():
 
 
 FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent,
-            attention, second]
+            attention, layout, second]
 
 
 def generate():

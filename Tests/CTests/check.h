@@ -131,6 +131,7 @@ void test_creation(void);
 void test_attention(void);
 void test_ops(void);
 void test_shape_index(void);
+void test_layout(void);
 void test_optim(void);
 void test_nn_linear(void);
 void test_checkpoint(void);

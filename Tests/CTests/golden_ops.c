@@ -275,6 +275,84 @@ static int32_t op_hsplit(golden_case *c, golden_result *r) {
     return split_along(c, r, x && x->ndim == 1 ? 0 : 1);
 }
 
+/* ---- layout (PyTorch's stack ... pad) ------------------------------------------------------ */
+
+INT_LIST_OP(permute, gs_transpose, "dims")
+INT_LIST_OP(expand, gs_expand, "sizes")
+INT_LIST_OP(broadcast_to, gs_broadcast_to, "shape")
+INT_LIST_OP(tile, gs_tile, "dims")
+INT_LIST_OP(repeat, gs_repeat, "sizes")
+INT_LIST_OP(flip, gs_flip, "dims")
+
+static int32_t op_stack(golden_case *c, golden_result *r) {
+    gs_tensor inputs[GOLDEN_MAX_TENSORS];
+    int32_t n = arguments(c, inputs, GOLDEN_MAX_TENSORS);
+    return one(r, gs_stack(inputs, n, golden_int(c, "dim"), r->outputs));
+}
+
+static int32_t op_flatten(golden_case *c, golden_result *r) {
+    return one(r, gs_flatten(need(c, "x"), golden_int(c, "start_dim"), golden_int(c, "end_dim"), r->outputs));
+}
+
+static int32_t op_unflatten(golden_case *c, golden_result *r) {
+    int64_t sizes[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "sizes", sizes, GOLDEN_MAX_DIMS);
+    return one(r, gs_unflatten(need(c, "x"), golden_int(c, "dim"), sizes, n, r->outputs));
+}
+
+static int32_t op_movedim(golden_case *c, golden_result *r) {
+    int64_t source[GOLDEN_MAX_DIMS], destination[GOLDEN_MAX_DIMS];
+    int32_t ns = golden_ints(c, "source", source, GOLDEN_MAX_DIMS);
+    int32_t nd = golden_ints(c, "destination", destination, GOLDEN_MAX_DIMS);
+    return one(r, gs_movedim(need(c, "x"), source, ns, destination, nd, r->outputs));
+}
+
+/* repeat_interleave: an int `repeats` attribute or an int64 `repeats` tensor; dim none: flattened. */
+static int32_t op_repeat_interleave(golden_case *c, golden_result *r) {
+    bool all = is_none(c, "dim");
+    int64_t dim = all ? 0 : golden_int(c, "dim");
+    if (golden_tensor_named(c, "repeats"))
+        return one(r, gs_repeat_interleave_tensor(need(c, "x"), golden_handle(c, "repeats"), dim, all, r->outputs));
+    return one(r, gs_repeat_interleave(need(c, "x"), golden_int(c, "repeats"), dim, all, r->outputs));
+}
+
+/* roll: dims none (count -1 from golden_ints) rolls the flattened tensor. */
+static int32_t op_roll(golden_case *c, golden_result *r) {
+    int64_t shifts[GOLDEN_MAX_DIMS], dims[GOLDEN_MAX_DIMS];
+    int32_t ns = golden_ints(c, "shifts", shifts, GOLDEN_MAX_DIMS);
+    int32_t nd = golden_ints(c, "dims", dims, GOLDEN_MAX_DIMS);
+    return one(r, gs_roll(need(c, "x"), shifts, ns, dims, nd < 0 ? 0 : nd, r->outputs));
+}
+
+static int32_t op_chunk(golden_case *c, golden_result *r) {
+    int32_t count = 0;
+    int32_t st = gs_chunk(need(c, "x"), golden_int(c, "chunks"), golden_int(c, "dim"), r->outputs, GOLDEN_MAX_OUTPUTS, &count);
+    r->count = st == GS_OK ? count : 0;
+    return st;
+}
+
+static int32_t op_tril(golden_case *c, golden_result *r) {
+    return one(r, gs_tril(need(c, "x"), golden_int(c, "diagonal"), r->outputs));
+}
+
+static int32_t op_triu(golden_case *c, golden_result *r) {
+    return one(r, gs_triu(need(c, "x"), golden_int(c, "diagonal"), r->outputs));
+}
+
+static int32_t op_pad(golden_case *c, golden_result *r) {
+    static const golden_code modes[] = {{"constant", GS_PAD_MODE_CONSTANT}, {"reflect", GS_PAD_MODE_REFLECT},
+                                        {"replicate", GS_PAD_MODE_REPLICATE}, {"circular", GS_PAD_MODE_CIRCULAR}};
+    const char *name = golden_str(c, "mode");
+    int32_t mode = -1;
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
+        if (strcmp(name, modes[i].name) == 0)
+            mode = modes[i].code;
+    int64_t pad[2 * GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "pad", pad, 2 * GOLDEN_MAX_DIMS);
+    double value = is_none(c, "value") ? 0 : golden_float(c, "value");
+    return one(r, gs_pad(need(c, "x"), pad, n, mode, value, r->outputs));
+}
+
 /* ---- indexing --------------------------------------------------------------------------- */
 
 /* Encodes the key attribute for gs_index: four int64 per item (kind, v0, v1, v2). */
@@ -618,6 +696,10 @@ const golden_op golden_ops[] = {
     {"unsqueeze", op_unsqueeze}, {"concat", op_concat}, {"split", op_split}, {"vsplit", op_vsplit},
     {"hsplit", op_hsplit}, {"dsplit", op_dsplit},
     {"getitem", op_getitem}, {"setitem", op_setitem},
+    {"stack", op_stack}, {"flatten", op_flatten}, {"unflatten", op_unflatten}, {"permute", op_permute},
+    {"expand", op_expand}, {"broadcast_to", op_broadcast_to}, {"movedim", op_movedim}, {"tile", op_tile},
+    {"repeat", op_repeat}, {"repeat_interleave", op_repeat_interleave}, {"flip", op_flip}, {"roll", op_roll},
+    {"chunk", op_chunk}, {"tril", op_tril}, {"triu", op_triu}, {"F.pad", op_pad},
     {"F.relu", op_gs_relu}, {"F.leaky_relu", op_leaky_relu}, {"F.silu", op_gs_silu}, {"F.sigmoid", op_gs_sigmoid},
     {"F.tanh", op_gs_tanh}, {"F.softmax", op_softmax}, {"F.log_softmax", op_log_softmax},
     {"nn.ReLU", op_relu_layer}, {"nn.Sigmoid", op_sigmoid_layer}, {"nn.Tanh", op_tanh_layer},

@@ -15,6 +15,7 @@ int main(void) {
     test_attention();
     test_ops();
     test_shape_index();
+    test_layout();
     test_nn_activation_loss();
     test_optim();
     test_nn_linear();

@@ -84,7 +84,8 @@ enum { FZ_G_OUTPUTS, FZ_G_INPUTS, FZ_G_FN_INPUTS, FZ_G_FN_OUTPUTS };
 enum { FZ_D_ANY, FZ_D_POS, FZ_D_RATE, FZ_D_EPS };
 enum {
     FZ_A_SHAPE, FZ_A_RESHAPE, FZ_A_PERM, FZ_A_UNSQUEEZE, FZ_A_AXES, FZ_A_NORMSHAPE,
-    FZ_A_BOUNDARIES, FZ_A_KEY, FZ_A_MILESTONES,
+    FZ_A_BOUNDARIES, FZ_A_KEY, FZ_A_MILESTONES, FZ_A_SIZES, FZ_A_UNFLATTEN, FZ_A_REPS, FZ_A_SHIFTS,
+    FZ_A_PADS,
 };
 
 /* ---- random numbers (splitmix64) --------------------------------------------------------- */
@@ -1285,6 +1286,42 @@ static void fz_int_array(const char *name, const char *cname, int role, const in
     case FZ_A_KEY:
         k = key_items(v);
         break;
+    case FZ_A_SIZES: /* gs_expand: the primary's shape, some sizes -1, maybe leading sizes */
+        k = 0;
+        if (chance(40))
+            for (int lead = between(1, 2); k < lead; k++)
+                v[k] = between(1, 3);
+        for (int i = 0; i < rank && k < MAX_RANK; i++, k++) {
+            int64_t size = C->has_primary ? C->p_shape[i] : 2;
+            v[k] = chance(30) ? -1 : size == 1 && chance(50) ? between(0, 3) : size;
+        }
+        break;
+    case FZ_A_UNFLATTEN: { /* gs_unflatten: sizes that fit any axis (with a -1), or a guess */
+        static const int64_t choices[][2] = {{-1, 1}, {1, -1}, {2, -1}, {-1, 3}};
+        k = chance(20) ? 1 : 2;
+        if (k == 1)
+            v[0] = chance(70) ? -1 : between(1, 4);
+        else
+            memcpy(v, choices[below(4)], sizeof choices[0]);
+        break;
+    }
+    case FZ_A_REPS: /* gs_tile, gs_repeat: a count per axis, maybe more or fewer */
+        k = between(rank > 0 ? rank - 1 : 0, rank + 1);
+        if (k > MAX_RANK)
+            k = MAX_RANK;
+        for (int i = 0; i < k; i++)
+            v[i] = chance(90) ? between(1, 3) : 0;
+        break;
+    case FZ_A_SHIFTS: /* gs_roll */
+        k = between(1, rank < 2 ? 1 : 2);
+        for (int i = 0; i < k; i++)
+            v[i] = between(-5, 5);
+        break;
+    case FZ_A_PADS: /* gs_pad: (before, after) pairs, a few negative */
+        k = 2 * between(0, rank < 3 ? rank : 3);
+        for (int i = 0; i < k; i++)
+            v[i] = chance(85) ? between(0, 2) : between(-2, -1);
+        break;
     default: /* milestones */
         k = between(0, 3);
         for (int i = 0; i < k; i++)
@@ -1532,6 +1569,13 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
             shape[0] = side; shape[1] = side; *ndim = 2;
             if (chance(50)) { *dtype = GS_DTYPE_BOOL; *lo = 0; *hi = 1; }
         }
+    } else if (fn_is("gs_repeat_interleave_tensor")) {
+        /* int64 counts: one for all, or one per entry of the last axis */
+        *dtype = chance(85) ? GS_DTYPE_INT64 : *dtype;
+        shape[0] = chance(40) ? 1 : last;
+        *ndim = chance(10) ? 0 : 1;
+        *lo = chance(90) ? 0 : -1;
+        *hi = 3;
     } else if (fn_is("gs_index_put") || fn_is("gs_inplace")) {
         if (chance(40)) *ndim = 0;
     } else if (chance(25) && nd > 0) {

@@ -51,6 +51,8 @@ INT64_ROLES = {
     "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
     "groups": "FZ_I_SIZE", "num_groups": "FZ_I_SIZE", "num_channels": "FZ_I_SIZE", "spatial_dims": "FZ_I_KERNEL", "num_heads": "FZ_I_KERNEL",
     "threads": "FZ_I_KERNEL",
+    "start_axis": "FZ_I_AXIS", "end_axis": "FZ_I_AXIS", "chunks": "FZ_I_SIZE", "repeats": "FZ_I_SIZE",
+    "diagonal": "FZ_I_INDEX",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -68,6 +70,7 @@ ENUM_PREFIXES = {
 ENUM_SUBSETS = {
     ("gs_rnn_new", "nonlinearity"): (0, 1), ("gs_rnn_cell_new", "nonlinearity"): (0, 1),
     ("gs_inplace", "op"): (0, 3), ("gs_inplace_scalar", "op"): (0, 3),
+    ("gs_pad", "mode"): (0, 3),
 }
 
 # double parameters -> role.
@@ -88,9 +91,13 @@ INT_ARRAYS = {
     ("gs_unsqueeze", "axes"): "FZ_A_UNSQUEEZE",
     "shape": "FZ_A_SHAPE", "axes": "FZ_A_AXES", "normalized_shape": "FZ_A_NORMSHAPE",
     "boundaries": "FZ_A_BOUNDARIES", "key": "FZ_A_KEY", "milestones": "FZ_A_MILESTONES",
+    ("gs_expand", "sizes"): "FZ_A_SIZES", ("gs_unflatten", "sizes"): "FZ_A_UNFLATTEN",
+    "reps": "FZ_A_REPS", "shifts": "FZ_A_SHIFTS", "pads": "FZ_A_PADS",
+    "source": "FZ_A_AXES", "destination": "FZ_A_AXES",
 }
 COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes",
-               "output_count", "input_count", "option_count"}
+               "output_count", "input_count", "option_count", "nsizes", "nreps", "nshifts", "npads",
+               "nsource", "ndestination"}
 
 # (const gs_tensor *, int32_t count) arrays of the autograd functions -> role of fz_graph_array,
 # which plans a graph so that outputs, inputs and their gradients fit together.

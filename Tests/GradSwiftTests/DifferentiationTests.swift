@@ -120,6 +120,34 @@ final class DifferentiationTests: XCTestCase {
         try checkTwice("lerp") { v in [try Ops.lerp(v[0], v[1], weight: v[2])] }([x, try r.tensor([4]), try r.tensor([3, 1])])
     }
 
+    func testLayoutOpsTwice() throws {
+        // Each op's output is squared, so the second derivative is nonzero and goes through the
+        // op's backward and the backward of that.
+        var r = Draws(seed: 23)
+        let x = try r.tensor([2, 3]), y = try r.tensor([2, 3]), cube = try r.tensor([1, 2, 3])
+        func squared(_ name: String, _ op: @escaping ([Tensor]) throws -> Tensor) -> ([Tensor]) throws -> Void {
+            checkTwice(name) { v in let out = try op(v); return [try out * out] }
+        }
+        try squared("stack") { try Ops.stack([$0[0], $0[1]], axis: 1) }([x, y])
+        try squared("flatten unflatten") { try Ops.unflatten(try Ops.flatten($0[0]), axis: 0, sizes: [3, -1]) }([x])
+        try squared("expand") { try Ops.expand($0[0], sizes: [2, -1, -1]) }([x])
+        try squared("movedim") { try Ops.moveAxes($0[0], source: [0], destination: [2]) }([cube])
+        try squared("tile") { try Ops.tile($0[0], reps: [2, 1, 2]) }([x])
+        try squared("repeat") { try Ops.repeatTensor($0[0], [1, 3]) }([x])
+        try squared("repeat_interleave") { try Ops.repeatInterleave($0[0], repeats: 2, axis: 1) }([x])
+        try squared("repeat_interleave tensor") {
+            try Ops.repeatInterleave($0[0], repeats: try integers([0, 2, 1], [3]), axis: -1)
+        }([x])
+        try squared("flip") { try Ops.flip($0[0], axes: [0, 1]) }([x])
+        try squared("roll") { try Ops.roll($0[0], shifts: [1, -2], axes: [0, 1]) }([x])
+        try checkTwice("chunk") { v in try Ops.chunk(v[0], chunks: 2, axis: 1).map { try $0 * $0 } }([x])
+        try squared("tril") { try Ops.tril($0[0], diagonal: 0) }([x])
+        try squared("triu") { try Ops.triu($0[0], diagonal: 1) }([x])
+        for mode in [PadMode.constant, .reflect, .replicate, .circular] {
+            try squared("pad \(mode.name)") { try Ops.pad($0[0], [2, 1, -1, 1], mode: mode, value: 0.5) }([cube])
+        }
+    }
+
     func testParametricActivationsTwice() throws {
         // Both sides of each kink (the inputs avoid the kinks themselves).
         var r = Draws(seed: 15)

@@ -331,6 +331,34 @@ private let goldenOps: [String: GoldenOp] = [
     "vsplit": { r in try r.split(axis: 0) },
     "hsplit": { r in try r.split(axis: try r["x"].rank == 1 ? 0 : 1) },  // numpy.hsplit: axis 0 of 1-D input
     "dsplit": { r in try r.split(axis: 2) },
+    "stack": { r in [try Ops.stack(r.arguments, axis: try r.int("dim"))] },
+    "flatten": { r in [try Ops.flatten(try r["x"], startAxis: try r.int("start_dim"), endAxis: try r.int("end_dim"))] },
+    "unflatten": { r in [try Ops.unflatten(try r["x"], axis: try r.int("dim"), sizes: try r.ints("sizes") ?? [])] },
+    "permute": { r in [try Ops.transpose(try r["x"], axes: try r.ints("dims") ?? [])] },
+    "expand": { r in [try Ops.expand(try r["x"], sizes: try r.ints("sizes") ?? [])] },
+    "broadcast_to": { r in [try Ops.expand(try r["x"], to: try r.ints("shape") ?? [])] },
+    "movedim": { r in
+        [try Ops.moveAxes(try r["x"], source: try r.ints("source") ?? [], destination: try r.ints("destination") ?? [])]
+    },
+    "tile": { r in [try Ops.tile(try r["x"], reps: try r.ints("dims") ?? [])] },
+    "repeat": { r in [try Ops.repeatTensor(try r["x"], try r.ints("sizes") ?? [])] },
+    "repeat_interleave": { r in
+        if let counts = r.optional("repeats") {
+            return [try Ops.repeatInterleave(try r["x"], repeats: counts, axis: try r.optionalInt("dim"))]
+        }
+        return [try Ops.repeatInterleave(try r["x"], repeats: try r.int("repeats"), axis: try r.optionalInt("dim"))]
+    },
+    "flip": { r in [try Ops.flip(try r["x"], axes: try r.ints("dims") ?? [])] },
+    "roll": { r in [try Ops.roll(try r["x"], shifts: try r.ints("shifts") ?? [], axes: try r.ints("dims") ?? [])] },
+    "chunk": { r in try Ops.chunk(try r["x"], chunks: try r.int("chunks"), axis: try r.int("dim")) },
+    "tril": { r in [try Ops.tril(try r["x"], diagonal: try r.int("diagonal"))] },
+    "triu": { r in [try Ops.triu(try r["x"], diagonal: try r.int("diagonal"))] },
+    "F.pad": { r in
+        guard let mode = [PadMode.constant, .reflect, .replicate, .circular].first(where: { $0.name == (try? r.string("mode")) }) else {
+            throw GoldenRun.Missing(description: "unknown padding mode")
+        }
+        return [try Ops.pad(try r["x"], try r.ints("pad") ?? [], mode: mode, value: try r.optionalNumber("value")?.value ?? 0)]
+    },
     "getitem": { r in [try Ops.index(try r["x"], try r.key())] },
     "setitem": { r in
         let x = try r["x"]

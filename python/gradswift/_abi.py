@@ -113,6 +113,13 @@ PROTOTYPES = [
     ("gs_squeeze", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
     ("gs_concat", "int32_t", ["const uint64_t *", "int32_t", "int64_t", "uint64_t *"]),
     ("gs_split", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "int64_t", "uint64_t *"]),
+    ("gs_stack", "int32_t", ["const uint64_t *", "int32_t", "int64_t", "uint64_t *"]),
+    ("gs_flatten", "int32_t", ["uint64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_unflatten", "int32_t", ["uint64_t", "int64_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_broadcast_to", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_expand", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_movedim", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_chunk", "int32_t", ["uint64_t", "int64_t", "int64_t", "uint64_t *", "int32_t", "int32_t *"]),
     ("gs_index", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
     ("gs_index_put", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t"]),
     ("gs_index_put_scalar", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "double"]),
@@ -265,6 +272,11 @@ PROTOTYPES = [
     ("gs_instance_norm", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t", "uint64_t", "bool", "double", "double", "uint64_t *"]),
     ("gs_group_norm_new", "int32_t", ["int64_t", "int64_t", "double", "bool", "int32_t", "uint64_t *"]),
     ("gs_instance_norm_new", "int32_t", ["int64_t", "int64_t", "double", "double", "bool", "bool", "int32_t", "uint64_t *"]),
+    ("gs_pad", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "int32_t", "double", "uint64_t *"]),
+    ("gs_flip", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_roll", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_tril", "int32_t", ["uint64_t", "int64_t", "uint64_t *"]),
+    ("gs_triu", "int32_t", ["uint64_t", "int64_t", "uint64_t *"]),
     ("gs_rnn_new", "int32_t", ["int64_t", "int64_t", "int64_t", "int32_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
     ("gs_lstm_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
     ("gs_gru_new", "int32_t", ["int64_t", "int64_t", "int64_t", "bool", "bool", "bool", "int32_t", "uint64_t *"]),
@@ -272,6 +284,10 @@ PROTOTYPES = [
     ("gs_lstm_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_gru_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_recurrent_cell", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *"]),
+    ("gs_tile", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_repeat", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_repeat_interleave", "int32_t", ["uint64_t", "int64_t", "int64_t", "bool", "uint64_t *"]),
+    ("gs_repeat_interleave_tensor", "int32_t", ["uint64_t", "uint64_t", "int64_t", "bool", "uint64_t *"]),
 ]
 
 # The callback types, by name: (return type, argument types).
@@ -344,6 +360,12 @@ GS_REDUCTION_SUM = 1
 GS_REDUCTION_NONE = 2
 GS_REDUCTION_BATCHMEAN = 3
 
+# gs_pad_mode: Padding modes of gs_pad (torch.nn.functional.pad's `mode`).
+GS_PAD_MODE_CONSTANT = 0
+GS_PAD_MODE_REFLECT = 1
+GS_PAD_MODE_REPLICATE = 2
+GS_PAD_MODE_CIRCULAR = 3
+
 # Each enumeration by its cases' names, for arguments given as strings.
 ENUMS = {
     "gs_status": {"ok": 0, "invalid_handle": -1, "invalid_argument": -2, "shape_mismatch": -3, "dtype_error": -4, "index_error": -5, "out_of_memory": -6, "invalid_state": -7, "internal_error": -8},
@@ -354,4 +376,5 @@ ENUMS = {
     "gs_nonlinearity": {"linear": 0, "conv1d": 1, "conv2d": 2, "sigmoid": 3, "tanh": 4, "relu": 5, "leaky_relu": 6},
     "gs_fan_mode": {"fan_in": 0, "fan_out": 1},
     "gs_reduction": {"mean": 0, "sum": 1, "none": 2, "batchmean": 3},
+    "gs_pad_mode": {"constant": 0, "reflect": 1, "replicate": 2, "circular": 3},
 }

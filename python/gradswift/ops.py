@@ -6,9 +6,9 @@ binary element-wise functions, which follow NumPy 2 promotion (they keep the ten
 import operator
 from ctypes import c_uint64
 
-from ._convert import shape_array
+from ._convert import int64_argument, shape_array
 from ._lib import error, lib
-from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, weak_scalar, wrap
+from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, pick_dim, weak_scalar, wrap
 
 __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "min", "max",
            "argmax", "argmin", "maximum", "minimum", "exp", "log", "sign", "reshape", "transpose",
@@ -17,7 +17,9 @@ __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "m
            "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
            "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "hypot",
            "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf",
-           "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp"]
+           "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp",
+           "stack", "flatten", "unflatten", "permute", "broadcast_to", "movedim", "moveaxis", "tile",
+           "repeat", "repeat_interleave", "flip", "roll", "chunk", "tril", "triu"]
 
 
 def _binary_function(name, doc):
@@ -256,3 +258,84 @@ def squeeze(x, axis=None):
     x = as_tensor(x)
     axes, n = axes_array(axis)
     return call(lib.gs_squeeze, x._h, axes, n)
+
+
+def stack(tensors, dim=None, *, axis=None):
+    """Tensors of one shape joined along a new axis ``dim`` (default 0) of the result."""
+    tensors = [as_tensor(t) for t in tensors]
+    handles = (c_uint64 * (len(tensors) or 1))(*[t._h for t in tensors])
+    return call(lib.gs_stack, handles, len(tensors), int64_argument("dim", pick_dim(dim, axis, 0)))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Axes ``start_dim..end_dim`` (inclusive) of ``input`` merged into one."""
+    return as_tensor(input).flatten(start_dim, end_dim)
+
+
+def unflatten(input, dim, sizes):
+    """Axis ``dim`` of ``input`` split into axes of ``sizes`` (one may be -1)."""
+    return as_tensor(input).unflatten(dim, sizes)
+
+
+def permute(input, dims):
+    """The axes of ``input`` in the order ``dims``."""
+    return as_tensor(input).permute(dims)
+
+
+def broadcast_to(input, shape):
+    """``input`` broadcast to ``shape`` with NumPy's rules, as a new tensor."""
+    return as_tensor(input).broadcast_to(shape)
+
+
+def movedim(input, source, destination):
+    """Axes ``source`` of ``input`` moved to positions ``destination``, the others in order."""
+    return as_tensor(input).movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def tile(input, dims):
+    """``input`` repeated ``dims[i]`` times along each axis (NumPy's and PyTorch's ``tile``)."""
+    return as_tensor(input).tile(dims)
+
+
+def repeat_interleave(input, repeats, dim=None, *, output_size=None, axis=None):
+    """Each entry of ``input`` along ``dim`` (None: flattened) repeated ``repeats`` times in a
+    row (see ``Tensor.repeat_interleave``)."""
+    return as_tensor(input).repeat_interleave(repeats, dim, output_size=output_size, axis=axis)
+
+
+def repeat(a, repeats, axis=None):
+    """NumPy's ``repeat``: ``repeat_interleave`` (PyTorch has no ``torch.repeat``; the Tensor
+    method ``repeat`` is PyTorch's, which tiles)."""
+    return as_tensor(a).repeat_interleave(repeats, axis)
+
+
+def flip(input, dims=None, *, axis=None):
+    """``input`` reversed along ``dims`` (NumPy's ``axis=None``: along every axis)."""
+    input = as_tensor(input)
+    dims = pick_dim(dims, axis, None)
+    return input.flip(tuple(range(input.ndim)) if dims is None else dims)
+
+
+def roll(input, shifts, dims=None, *, axis=None):
+    """``input`` rolled by ``shifts`` along ``dims`` (None: the flattened tensor, reshaped back)."""
+    return as_tensor(input).roll(shifts, pick_dim(dims, axis, None))
+
+
+def chunk(input, chunks, dim=0):
+    """A list of pieces of ``input`` along ``dim`` (see ``Tensor.chunk``)."""
+    return as_tensor(input).chunk(chunks, dim)
+
+
+def tril(input, diagonal=0, *, k=None):
+    """``input`` with the entries above diagonal ``diagonal`` (NumPy: ``k``) of its last two
+    axes set to zero."""
+    return as_tensor(input).tril(diagonal if k is None else k)
+
+
+def triu(input, diagonal=0, *, k=None):
+    """``input`` with the entries below diagonal ``diagonal`` (NumPy: ``k``) of its last two
+    axes set to zero."""
+    return as_tensor(input).triu(diagonal if k is None else k)

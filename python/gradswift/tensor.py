@@ -10,12 +10,13 @@ Differences from PyDyNet, on purpose:
 """
 import math
 import operator
-from ctypes import c_bool, c_int64, c_uint64
+from ctypes import c_bool, c_int32, c_int64, c_uint64
 
 import numpy as np
 
 from ._abi import ENUMS, GS_BINARY_OP_MUL, GS_SCALAR_KIND_BOOL, GS_SCALAR_KIND_FLOAT, GS_SCALAR_KIND_INT
-from ._convert import DTYPES, as_engine_array, describe, dtype_code, new_handle, shape_array, view
+from ._convert import (DTYPES, as_engine_array, describe, dtype_code, int64_argument, new_handle, shape_array,
+                       view)
 from ._index import encode_key
 from ._lib import error, lib
 from ._modes import is_grad_enable
@@ -146,6 +147,19 @@ def dims(args):
         except TypeError:
             args = args[0]
     return [operator.index(a) for a in args]
+
+
+def dims_of(args):
+    """``dims`` for arguments given as ints or one sequence, where an empty call means no
+    dims (``t.flip()``, ``t.permute()``)."""
+    return dims(args) if args else []
+
+
+def pick_dim(dim, axis, default):
+    """The one of PyTorch's ``dim=`` and NumPy's ``axis=`` that was given (both: TypeError)."""
+    if dim is not None and axis is not None:
+        raise TypeError("give dim or axis, not both")
+    return axis if dim is None and axis is not None else (default if dim is None else dim)
 
 
 def reduce(cfn, x, axis, keepdims):
@@ -497,6 +511,109 @@ class Tensor:
     def swapaxes(self, axis1, axis2):
         """Exchange two axes."""
         return call(lib.gs_swapaxes, self._h, operator.index(axis1), operator.index(axis2))
+
+    def permute(self, *dims):
+        """The axes in the order ``dims`` (PyTorch's name for ``transpose(axes)``)."""
+        d = dims_of(dims)
+        return call(lib.gs_transpose, self._h, shape_array(d), len(d))
+
+    def view(self, *shape):
+        """``reshape``: the same data in a new shape (one dimension may be -1)."""
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Axes ``start_dim..end_dim`` (inclusive) merged into one; a 0-d tensor becomes 1-D."""
+        return call(lib.gs_flatten, self._h, int64_argument("start_dim", start_dim), int64_argument("end_dim", end_dim))
+
+    def unflatten(self, dim, sizes):
+        """Axis ``dim`` split into axes of ``sizes`` (one may be -1)."""
+        d = dims_of((sizes,))
+        return call(lib.gs_unflatten, self._h, int64_argument("dim", dim), shape_array(d), len(d))
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes``: -1 keeps a dimension, extra leading sizes add dimensions. A
+        new tensor (PyTorch returns a view); the gradient sums over the copies."""
+        d = dims_of(sizes)
+        return call(lib.gs_expand, self._h, shape_array(d), len(d))
+
+    def expand_as(self, other):
+        """``expand(other.shape)``."""
+        return self.expand(other.shape)
+
+    def broadcast_to(self, shape):
+        """Broadcast to ``shape`` with NumPy's rules, as a new tensor."""
+        d = dims_of((shape,))
+        return call(lib.gs_broadcast_to, self._h, shape_array(d), len(d))
+
+    def movedim(self, source, destination):
+        """Axes ``source`` (an int or a sequence) moved to positions ``destination``."""
+        s, d = dims_of((source,)), dims_of((destination,))
+        return call(lib.gs_movedim, self._h, shape_array(s), len(s), shape_array(d), len(d))
+
+    moveaxis = movedim
+
+    def tile(self, *dims):
+        """Repeated ``dims[i]`` times along each axis (NumPy's ``tile``: missing leading counts
+        are 1, extra ones add axes)."""
+        d = dims_of(dims)
+        return call(lib.gs_tile, self._h, shape_array(d), len(d))
+
+    def repeat(self, *sizes):
+        """Repeated ``sizes[i]`` times along each axis, as PyTorch's ``Tensor.repeat`` (at least
+        one count per axis; extra leading counts add axes). NumPy's ``repeat`` is
+        ``repeat_interleave``."""
+        d = dims_of(sizes)
+        return call(lib.gs_repeat, self._h, shape_array(d), len(d))
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None, axis=None):
+        """Each entry along ``dim`` (None: of the flattened tensor) repeated ``repeats`` times in
+        a row; ``repeats`` is an int or an int tensor with one count per entry (or one for all).
+        ``output_size``, when given, must be the length of the result along ``dim``."""
+        dim = pick_dim(dim, axis, None)
+        ax, every = (0, True) if dim is None else (int64_argument("dim", dim), False)
+        if isinstance(repeats, Tensor) or not isinstance(repeats, (int, np.integer)):
+            repeats = as_tensor(repeats)
+            out = call(lib.gs_repeat_interleave_tensor, self._h, repeats._h, ax, every)
+        else:
+            out = call(lib.gs_repeat_interleave, self._h, int64_argument("repeats", repeats), ax, every)
+        if output_size is not None and out.shape[0 if every else ax] != output_size:
+            raise ValueError(f"repeat_interleave: output_size {output_size} does not match the result's "
+                             f"length {out.shape[0 if every else ax]}")
+        return out
+
+    def flip(self, *dims):
+        """Entries reversed along the axes ``dims`` (an int, ints, or a sequence)."""
+        d = dims_of(dims)
+        return call(lib.gs_flip, self._h, shape_array(d), len(d))
+
+    def roll(self, shifts, dims=None):
+        """Entries moved ``shifts`` places forward along ``dims``, wrapping around (ints or
+        sequences of equal length); with ``dims`` None, the flattened tensor is rolled."""
+        s = dims_of((shifts,))
+        d = [] if dims is None else dims_of((dims,))
+        return call(lib.gs_roll, self._h, shape_array(s), len(s), shape_array(d), len(d))
+
+    def chunk(self, chunks, dim=0):
+        """A list of pieces along ``dim`` of ceil(n / chunks) entries each (the last may be
+        smaller, and there may be fewer than ``chunks``)."""
+        chunks, dim = int64_argument("chunks", chunks), int64_argument("dim", dim)
+        shape = self.shape
+        length = shape[dim] if -len(shape) <= dim < len(shape) else 0
+        capacity = max(1, min(chunks, length or chunks, 1 << 16))  # room for every piece there can be
+        outs = (c_uint64 * capacity)()
+        count = c_int32()
+        st = lib.gs_chunk(self._h, chunks, dim, outs, capacity, count)
+        if st:
+            raise error(st)
+        return [wrap(outs[i]) for i in range(count.value)]
+
+    def tril(self, diagonal=0):
+        """Entries above diagonal ``diagonal`` of the last two axes set to zero."""
+        return call(lib.gs_tril, self._h, int64_argument("diagonal", diagonal))
+
+    def triu(self, diagonal=0):
+        """Entries below diagonal ``diagonal`` of the last two axes set to zero."""
+        return call(lib.gs_triu, self._h, int64_argument("diagonal", diagonal))
 
     # ---- reductions -----------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):

@@ -103,6 +103,20 @@ OPS = {
     "getitem slices": (lambda a: a[1:, ::2], [(3, 4)]),
     "getitem repeated indices": (lambda a: a[np.array([0, 2, 0])], [(3, 2)]),
     "getitem mask": (lambda a: a[np.array([True, False, True])], [(3, 2)]),
+    # layout (PyTorch's names); squared so the second derivative goes through each backward twice
+    "stack": (lambda a, b: pdn.stack([a, b, a], dim=1) ** 2, [(2, 3), dict(shape=(2, 3), seed=1)]),
+    "flatten unflatten": (lambda a: pdn.unflatten(pdn.flatten(a, 1), 1, (4, -1)) ** 2, [(2, 3, 4)]),
+    "permute movedim moveaxis": (lambda a: (pdn.permute(a, (2, 0, 1)) ** 2, pdn.movedim(a, 0, -1) ** 2,
+                                            pdn.moveaxis(a, (0, 1), (1, 0)) ** 2), [(2, 3, 4)]),
+    "expand broadcast_to": (lambda a: (a.expand(2, -1, 3) ** 2, pdn.broadcast_to(a, (3, 2, 3)) ** 2), [(2, 1)]),
+    "tile repeat": (lambda a: (pdn.tile(a, (2, 1, 2)) ** 2, a.repeat(1, 3) ** 2), [(2, 3)]),
+    "repeat_interleave": (lambda a: (pdn.repeat_interleave(a, 2) ** 2,
+                                     pdn.repeat_interleave(a, constant([2, 0, 1]), dim=1) ** 2), [(2, 3)]),
+    "flip roll": (lambda a: (pdn.flip(a, (0, 1)) ** 2, pdn.roll(a, (1, -1), (0, 1)) ** 2, pdn.roll(a, 2) ** 2), [(2, 3)]),
+    "chunk": (lambda a: tuple(c ** 2 for c in pdn.chunk(a, 2, dim=1)), [(2, 5)]),
+    "tril triu": (lambda a: (pdn.tril(a, -1) ** 2, pdn.triu(a, 1) ** 2), [(3, 4)]),
+    "F.pad": (lambda a: tuple(F.pad(a, (2, 1, -1, 1), mode, **({"value": 0.5} if mode == "constant" else {})) ** 2
+                              for mode in ("constant", "reflect", "replicate", "circular")), [(1, 2, 3)]),
     # nn.functional
     "F.sigmoid": (F.sigmoid, [(5,)]),
     "F.tanh": (F.tanh, [(5,)]),
@@ -156,6 +170,7 @@ OPS = {
     "F.group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), [(2, 4, 3), (4,), (4,)]),
     "F.instance_norm": (lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [(2, 3, 4), (3,), (3,)]),
     "F.dropout2d": (lambda a: (pdn.manual_seed(0), F.dropout2d(a, 0.5))[1], [(2, 3, 2, 2)]),
+    "F.dropout1d": (lambda a: (pdn.manual_seed(0), F.dropout1d(a, 0.5))[1], [(2, 3, 4)]),
     "F.scaled_dot_product_attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v), [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
     "F.scaled_dot_product_attention causal float mask": (
         lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.5), [(3, 4), (3, 4), (3, 2), (3, 3)]),
@@ -192,11 +207,17 @@ LAYERS = {
     "RMSNorm": layer_case(lambda: nn.RMSNorm(4, dtype=np.float64), (3, 4)),
     "GroupNorm": layer_case(lambda: nn.GroupNorm(2, 4, dtype=np.float64), (2, 4, 3)),
     "InstanceNorm1d": layer_case(lambda: nn.InstanceNorm1d(3, affine=True, dtype=np.float64), (2, 3, 4)),
+    "InstanceNorm2d": layer_case(lambda: nn.InstanceNorm2d(2, dtype=np.float64), (2, 2, 3, 3)),
+    "Dropout1d Dropout2d": layer_case(lambda: nn.Sequential(nn.Dropout1d(0.4), nn.Dropout2d(0.4)), (2, 3, 4, 1),
+                                      call=lambda layer, x: (pdn.manual_seed(0), layer[1](layer[0](x[..., 0])[..., None]))[1]),
     "MultiheadAttention": layer_case(lambda: nn.MultiheadAttention(4, 2, dtype=np.float64), (3, 2, 4),
                                      call=lambda layer, x: layer(x, x, x)),
     "TransformerEncoderLayer": layer_case(
         lambda: nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, activation="gelu", batch_first=True,
                                            dtype=np.float64), (2, 3, 4)),
+    "TransformerEncoder": layer_case(
+        lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, dtype=np.float64), 2,
+                                      norm=nn.LayerNorm(4, dtype=np.float64)), (3, 2, 4)),
     "RNNCell": layer_case(lambda: nn.RNNCell(3, 2, dtype=np.float64), (4, 3)),
     "LSTMCell": layer_case(lambda: nn.LSTMCell(3, 2, dtype=np.float64), (4, 3)),
     "GRUCell": layer_case(lambda: nn.GRUCell(3, 2, dtype=np.float64), (4, 3)),
@@ -240,6 +261,16 @@ LAYERS = {
                                     call=lambda layer, x: layer(x, constant(np.full((3, 2), 0.7)))),
     "KLDivLoss": layer_case(lambda: nn.KLDivLoss(reduction="batchmean"), (3, 4),
                             call=lambda layer, x: layer(F.log_softmax(x, axis=1), constant(np.full((3, 4), 0.25)))),
+    "Flatten Unflatten Identity": layer_case(lambda: nn.Sequential(nn.Flatten(), nn.Identity(), nn.Unflatten(1, (3, 2))),
+                                             (2, 3, 2), call=lambda layer, x: layer(x) ** 2),
+    "ZeroPad1d ConstantPad1d ReflectionPad1d ReplicationPad1d CircularPad1d": layer_case(
+        lambda: nn.Sequential(nn.ZeroPad1d((1, 0)), nn.ConstantPad1d(1, 0.5), nn.ReflectionPad1d(2),
+                              nn.ReplicationPad1d((0, 1)), nn.CircularPad1d(1)),
+        (1, 2, 3), call=lambda layer, x: layer(x) ** 2),
+    "ZeroPad2d ConstantPad2d ReflectionPad2d ReplicationPad2d CircularPad2d": layer_case(
+        lambda: nn.Sequential(nn.ZeroPad2d((1, 0, 0, 1)), nn.ConstantPad2d(1, -1.0), nn.ReflectionPad2d(1),
+                              nn.ReplicationPad2d((0, 1, 1, 0)), nn.CircularPad2d(1)),
+        (1, 1, 2, 3), call=lambda layer, x: layer(x) ** 2),
     "MSELoss sum": layer_case(lambda: nn.MSELoss(reduction="sum"), (3, 2),
                               call=lambda layer, x: layer(x, constant(np.ones((3, 2))))),
 }

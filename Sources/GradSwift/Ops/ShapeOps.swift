@@ -85,6 +85,123 @@ extension Ops {
         return try out.recording("broadcast_to", [a]) { g in [g] }
     }
 
+    /// `a` broadcast to `sizes` as `Tensor.expand`: -1 keeps a dimension's size, and extra
+    /// leading sizes add dimensions (not as -1). Materialised; the gradient sums back.
+    public static func expand(_ a: Tensor, sizes: [Int]) throws -> Tensor {
+        guard sizes.count >= a.rank else {
+            throw EngineError.invalidArgument("expand: the number of sizes provided (\(sizes.count)) must be greater or equal to the number of dimensions in the tensor (\(a.rank))")
+        }
+        let lead = sizes.count - a.rank
+        var target = sizes
+        for (i, size) in sizes.enumerated() {
+            if size == -1 && i >= lead {
+                target[i] = a.shape[i - lead]
+            } else if size < 0 {
+                throw EngineError.invalidArgument("expand: invalid size \(size) at dimension \(i) of \(describe(sizes)) (-1 only for an existing dimension)")
+            } else if i >= lead && a.shape[i - lead] != 1 && a.shape[i - lead] != size {
+                throw EngineError.shapeMismatch("expand: the expanded size of the tensor (\(size)) must match the existing size (\(a.shape[i - lead])) at non-singleton dimension \(i); target sizes \(describe(sizes)), tensor sizes \(describe(a.shape))")
+            }
+        }
+        return try expand(a, to: target)
+    }
+
+    /// Tensors of one shape joined along a new axis `axis` of the result, as `torch.stack`
+    /// (types promoted).
+    public static func stack(_ tensors: [Tensor], axis: Int) throws -> Tensor {
+        guard let first = tensors.first else { throw EngineError.invalidArgument("stack: expects a non-empty list of tensors") }
+        for (i, t) in tensors.enumerated() where t.shape != first.shape {
+            throw EngineError.shapeMismatch("stack: expects each tensor to be equal size, but got \(describe(first.shape)) at entry 0 and \(describe(t.shape)) at entry \(i)")
+        }
+        let ax = try Shape.normalize(axis: axis, rank: first.rank + 1, op: "stack")
+        return try concat(tensors.map { try unsqueeze($0, axes: [ax]) }, axis: ax)
+    }
+
+    /// The axes `startAxis...endAxis` merged into one, as `torch.flatten` (a 0-d tensor becomes
+    /// 1-D); shares memory with `a`.
+    public static func flatten(_ a: Tensor, startAxis: Int = 0, endAxis: Int = -1) throws -> Tensor {
+        let rank = Swift.max(a.rank, 1)
+        let s = try Shape.normalize(axis: startAxis, rank: rank, op: "flatten")
+        let e = try Shape.normalize(axis: endAxis, rank: rank, op: "flatten")
+        guard s <= e else { throw EngineError.invalidArgument("flatten: start_dim cannot come after end_dim") }
+        if a.rank == 0 { return try reshape(a, [1]) }
+        let merged = try Shape.count(Array(a.shape[s...e]), op: "flatten")
+        return try reshape(a, Array(a.shape[..<s]) + [merged] + Array(a.shape[(e + 1)...]))
+    }
+
+    /// Axis `axis` split into axes of `sizes` (one may be -1), as `torch.unflatten`; shares
+    /// memory with `a`.
+    public static func unflatten(_ a: Tensor, axis: Int, sizes: [Int]) throws -> Tensor {
+        guard !sizes.isEmpty else { throw EngineError.invalidArgument("unflatten: sizes must be non-empty") }
+        let ax = try Shape.normalize(axis: axis, rank: a.rank, op: "unflatten")
+        let length = a.shape[ax]
+        let unknown = sizes.indices.filter { sizes[$0] == -1 }
+        guard unknown.count <= 1, sizes.allSatisfy({ $0 >= -1 }) else {
+            throw EngineError.invalidArgument("unflatten: invalid sizes \(describe(sizes)) (at most one -1, no other negatives)")
+        }
+        let mismatch = EngineError.shapeMismatch("unflatten: provided sizes \(describe(sizes)) don't multiply up to the size of dim \(ax) (\(length)) in the input tensor")
+        var resolved = sizes
+        let known = try Shape.count(sizes.filter { $0 != -1 }, op: "unflatten")
+        if let u = unknown.first {
+            guard known > 0, length % known == 0 else { throw mismatch }
+            resolved[u] = length / known
+        } else if known != length {
+            throw mismatch
+        }
+        return try reshape(a, Array(a.shape[..<ax]) + resolved + Array(a.shape[(ax + 1)...]))
+    }
+
+    /// Axes `source` moved to positions `destination`, the others keeping their order, as
+    /// `torch.movedim`.
+    public static func moveAxes(_ a: Tensor, source: [Int], destination: [Int]) throws -> Tensor {
+        let op = "movedim"
+        guard source.count == destination.count else {
+            throw EngineError.invalidArgument("movedim: source (\(source.count) dims) should contain the same number of dims as destination (\(destination.count) dims)")
+        }
+        let from = try source.map { try Shape.normalize(axis: $0, rank: a.rank, op: op) }
+        let to = try destination.map { try Shape.normalize(axis: $0, rank: a.rank, op: op) }
+        guard Set(from).count == from.count else { throw EngineError.invalidArgument("movedim: repeated dim in source \(source)") }
+        guard Set(to).count == to.count else { throw EngineError.invalidArgument("movedim: repeated dim in destination \(destination)") }
+        var perm = [Int](repeating: -1, count: a.rank)
+        for (s, d) in zip(from, to) { perm[d] = s }
+        var rest = (0..<a.rank).filter { !from.contains($0) }.makeIterator()
+        for i in perm.indices where perm[i] == -1 { perm[i] = rest.next() ?? i }
+        return try transpose(a, axes: perm)
+    }
+
+    /// `a` cut along `axis` into pieces of ceil(n / chunks) entries, the last one smaller when
+    /// they do not divide n (so there may be fewer than `chunks` pieces; an empty axis gives
+    /// `chunks` empty pieces), as `torch.chunk`.
+    public static func chunk(_ a: Tensor, chunks: Int, axis: Int) throws -> [Tensor] {
+        let (ax, size, count) = try chunking(a, chunks: chunks, axis: axis)
+        return try split(a, boundaries: (1..<count).map { Swift.min($0 * size, a.shape[ax]) }, axis: ax)
+    }
+
+    /// The number of pieces `chunk(a, chunks:axis:)` makes (checking its arguments).
+    public static func chunkCount(_ a: Tensor, chunks: Int, axis: Int) throws -> Int {
+        try chunking(a, chunks: chunks, axis: axis).count
+    }
+
+    /// The most pieces `chunk` makes of an empty dimension (one per chunk, as PyTorch).
+    public static let maxEmptyChunks = 1 << 16
+
+    /// `chunk`'s normalized axis, piece length and piece count.
+    private static func chunking(_ a: Tensor, chunks: Int, axis: Int) throws -> (axis: Int, size: Int, count: Int) {
+        guard chunks > 0 else { throw EngineError.invalidArgument("chunk: expects chunks to be greater than 0, got \(chunks)") }
+        guard a.rank > 0 else { throw EngineError.invalidArgument("chunk: expects at least a 1-dimensional tensor") }
+        let ax = try Shape.normalize(axis: axis, rank: a.rank, op: "chunk")
+        let n = a.shape[ax]
+        let size = n / chunks + (n % chunks == 0 ? 0 : 1)
+        guard size > 0 || chunks <= maxEmptyChunks else {
+            throw EngineError.invalidArgument("chunk: an empty dimension gives chunks empty pieces, at most \(maxEmptyChunks), got \(chunks)")
+        }
+        return (ax, size, size == 0 ? chunks : n / size + (n % size == 0 ? 0 : 1))
+    }
+
+    /// A copy of `a` (its gradient passes through).
+    static func copy(_ a: Tensor) throws -> Tensor {
+        try index(a, [])
+    }
+
     /// A contiguous copy of `a` with its axes in the order `perm` (no graph recorded).
     static func permuteCopy(_ a: Tensor, _ perm: [Int]) throws -> Tensor {
         let shape = perm.map { a.shape[$0] }

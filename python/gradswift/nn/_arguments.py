@@ -3,9 +3,10 @@ import operator
 
 from .._abi import ENUMS
 
-__all__ = ["softmax_axis", "reduction_code", "normalized_dims"]
+__all__ = ["softmax_axis", "reduction_code", "normalized_dims", "pad_mode_code"]
 
 _REDUCTIONS = ENUMS["gs_reduction"]
+_PAD_MODES = ENUMS["gs_pad_mode"]
 
 
 def softmax_axis(axis):
@@ -38,3 +39,11 @@ def normalized_dims(normalized_shape):
     if isinstance(normalized_shape, (tuple, list)):
         return tuple(operator.index(d) for d in normalized_shape)
     return (operator.index(normalized_shape),)
+
+
+def pad_mode_code(mode):
+    """The gs_pad_mode code of ``'constant'``, ``'reflect'``, ``'replicate'`` or
+    ``'circular'``; ValueError otherwise (PyTorch raises NotImplementedError)."""
+    if not isinstance(mode, str) or mode not in _PAD_MODES:
+        raise ValueError(f"pad: unrecognised padding mode {mode!r} (expected one of {', '.join(_PAD_MODES)})")
+    return _PAD_MODES[mode]

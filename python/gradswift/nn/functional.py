@@ -9,7 +9,7 @@ from .._convert import shape_array as _shape_array
 from .._lib import lib
 from ..tensor import Tensor, as_tensor, call  # noqa: F401
 from ._arguments import normalized_dims as _normalized_dims
-from ._arguments import reduction_code, softmax_axis
+from ._arguments import pad_mode_code, reduction_code, softmax_axis
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu", "celu", "softplus",
            "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
@@ -18,7 +18,8 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-           "layer_norm", "batch_norm", "rms_norm", "group_norm", "instance_norm", "scaled_dot_product_attention"]
+           "layer_norm", "batch_norm", "rms_norm", "group_norm", "instance_norm", "scaled_dot_product_attention",
+           "pad"]
 
 # ---- activations, linear, embedding, dropout ----------------------------------------------
 
@@ -397,3 +398,20 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = None if attn_mask is None else as_tensor(attn_mask)  # kept alive through the call
     return call(lib.gs_scaled_dot_product_attention, q._h, k._h, v._h, 0 if mask is None else mask._h,
                 float(dropout_p), bool(is_causal), float("nan") if scale is None else float(scale))
+
+
+# ---- padding --------------------------------------------------------------------------------
+
+def pad(input, pad, mode="constant", value=None):
+    """``input`` padded as PyTorch's ``F.pad``: ``pad`` holds (before, after) pairs for the last
+    dimension, then the one before it, ...; negative entries cut. ``mode`` is ``'constant'``
+    (filled with ``value``, default 0), ``'reflect'`` (mirrored, each pad smaller than its
+    dimension), ``'replicate'`` (the edge repeated) or ``'circular'`` (wrapped, each pad at
+    most its dimension); the last three pad the last 1, 2 or 3 dimensions of a tensor with one
+    or two more dimensions."""
+    input = as_tensor(input)
+    code = pad_mode_code(mode)
+    if value is not None and mode != "constant":
+        raise ValueError(f'pad: padding mode "{mode}" doesn\'t take in value argument')
+    widths = [int64_argument("pad", p) for p in pad]
+    return call(lib.gs_pad, input._h, _shape_array(widths), len(widths), code, float(0 if value is None else value))
