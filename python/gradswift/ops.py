@@ -17,7 +17,10 @@ __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "m
            "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
            "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "hypot",
            "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf",
-           "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp"]
+           "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp",
+           "gather", "scatter", "scatter_add", "index_select", "masked_fill", "take_along_dim",
+           "take_along_axis", "nonzero", "argwhere",
+           "einsum", "tensordot", "outer", "ger", "dot", "bmm", "diag", "diagonal", "trace"]
 
 
 def _binary_function(name, doc):
@@ -37,7 +40,8 @@ def _unary_function(name, doc):
     cfn = getattr(lib, "gs_" + name)
 
     def function(x):
-        return call(cfn, as_tensor(x)._h)
+        x = as_tensor(x)
+        return call(cfn, x._h)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
@@ -255,3 +259,145 @@ def squeeze(x, axis=None):
     x = as_tensor(x)
     axes, n = axes_array(axis)
     return call(lib.gs_squeeze, x._h, axes, n)
+
+
+# ---- indexing along a dimension (PyTorch's names; dim= or NumPy's axis=) ---------------------
+
+def _dim(dim, axis, default=None, name="dim"):
+    """The dimension given as ``dim`` or as NumPy's ``axis`` (not both)."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"got both {name}= and axis=")
+    return dim if dim is not None else axis if axis is not None else default
+
+
+def gather(input, dim=None, index=None, *, axis=None):
+    """``out[p] = input[p with p[dim] = index[p]]`` over the positions of the int64 ``index``
+    (``torch.gather``): index has input's rank and is no larger outside ``dim``."""
+    return as_tensor(input).gather(_dim(dim, axis), index)
+
+
+def scatter(input, dim=None, index=None, src=None, value=None, *, reduce=None, axis=None):
+    """``input`` with ``src`` (a tensor or number, or ``value``) written at the positions ``index``
+    names along ``dim`` (``torch.scatter``); ``reduce='add'`` or ``'multiply'`` combines."""
+    return as_tensor(input).scatter(_dim(dim, axis), index, src, value, reduce=reduce)
+
+
+def scatter_add(input, dim=None, index=None, src=None, *, axis=None):
+    """``input`` plus ``src`` added at the positions ``index`` names along ``dim``
+    (``torch.scatter_add``; repeated positions accumulate)."""
+    return as_tensor(input).scatter_add(_dim(dim, axis), index, src)
+
+
+def index_select(input, dim=None, index=None, *, axis=None):
+    """The slices of ``input`` along ``dim`` at the 1-D int64 ``index`` (``torch.index_select``)."""
+    return as_tensor(input).index_select(_dim(dim, axis), index)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where the bool ``mask`` is true (``torch.masked_fill``)."""
+    return as_tensor(input).masked_fill(mask, value)
+
+
+def take_along_dim(input, indices, dim=None, *, axis=None):
+    """Elements of ``input`` picked along ``dim`` by ``indices`` (flattened when ``dim`` is None;
+    ``torch.take_along_dim``)."""
+    return as_tensor(input).take_along_dim(indices, _dim(dim, axis))
+
+
+def take_along_axis(arr, indices, axis=-1):
+    """NumPy's name for ``take_along_dim`` (``axis=None`` flattens)."""
+    return as_tensor(arr).take_along_dim(indices, axis)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Coordinates of the nonzero elements: (n, ndim) int64, or a tuple of 1-D tensors with
+    ``as_tuple`` (``torch.nonzero``; NumPy's ``nonzero`` is the tuple form)."""
+    return as_tensor(input).nonzero(as_tuple=as_tuple)
+
+
+def argwhere(a):
+    """NumPy's name for ``nonzero(a)``: the (n, ndim) coordinates of the nonzero elements."""
+    return as_tensor(a).nonzero()
+
+
+# ---- linear algebra (PyTorch's names) -------------------------------------------------------
+
+def einsum(equation, *operands):
+    """Einstein summation (``torch.einsum``): ``einsum("ij,jk->ik", a, b)``; operands may also
+    come as one list. Repeated letters take diagonals, ``...`` broadcasts; contracted pairwise
+    through matrix products."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    tensors = [as_tensor(t) for t in operands]
+    handles = (c_uint64 * (len(tensors) or 1))(*[t._h for t in tensors])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): equation must be a str, got {type(equation).__name__}")
+    return call(lib.gs_einsum, equation.encode("ascii", "replace"), handles, len(tensors))
+
+
+def _tensordot_dims(dims, ndim_a, ndim_b):
+    """``(dims of a, dims of b)`` of tensordot's ``dims``: an int n (the last n of a with the first
+    n of b) or a pair of ints or of sequences."""
+    try:
+        n = operator.index(dims)
+    except TypeError:
+        pass
+    else:
+        if n < 0:
+            raise ValueError(f"tensordot expects dims >= 0, but got dims={n}")
+        if n > ndim_a or n > ndim_b:
+            raise ValueError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={n}")
+        return list(range(ndim_a - n, ndim_a)), list(range(n))
+    if isinstance(dims, Tensor):
+        dims = dims.numpy().tolist()
+    if len(dims) != 2:
+        raise ValueError("tensordot expects dims to be an int or a pair of dimension lists")
+    pair = []
+    for d in dims:
+        try:
+            pair.append([operator.index(d)])
+        except TypeError:
+            pair.append([operator.index(i) for i in d])
+    return pair
+
+
+def tensordot(a, b, dims=2, *, axes=None):
+    """Sum of products over ``dims`` (an int n: the last n dims of ``a`` with the first n of ``b``;
+    or a pair of dimension lists), as ``torch.tensordot`` (NumPy's ``axes=`` also accepted)."""
+    a, b = as_tensor(a), as_tensor(b)
+    da, db = _tensordot_dims(dims if axes is None else axes, a.ndim, b.ndim)
+    return call(lib.gs_tensordot, a._h, b._h, shape_array(da), len(da), shape_array(db), len(db))
+
+
+def outer(input, vec2):
+    """The outer product of two 1-D tensors (``torch.outer``, ``np.outer`` for 1-D)."""
+    return as_tensor(input).outer(vec2)
+
+
+ger = outer
+
+
+def dot(input, other):
+    """The inner product of two 1-D tensors of one dtype (``torch.dot``; unlike ``np.dot``, 1-D only)."""
+    return as_tensor(input).dot(other)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of 3-D tensors (``torch.bmm``)."""
+    return as_tensor(input).bmm(mat2)
+
+
+def diag(input, diagonal=0):
+    """A vector on a diagonal of a square zero matrix, or a matrix's diagonal (``torch.diag``)."""
+    return as_tensor(input).diag(diagonal)
+
+
+def diagonal(input, offset=0, dim1=None, dim2=None, *, axis1=None, axis2=None):
+    """The diagonal over ``dim1``/``dim2`` (NumPy: ``axis1``/``axis2``) shifted by ``offset``, as a
+    last dimension (``torch.diagonal``)."""
+    return as_tensor(input).diagonal(offset, _dim(dim1, axis1, 0, "dim1"), _dim(dim2, axis2, 1, "dim2"))
+
+
+def trace(input):
+    """The sum of a matrix's main diagonal (``torch.trace``)."""
+    return as_tensor(input).trace()
