@@ -1090,7 +1090,7 @@ int32_t gs_init_kaiming_normal(gs_tensor tensor, double a, int32_t mode, int32_t
 
 /* ---- LinalgAPI.swift ------------------------------------------------------------------------- */
 
-/// Einstein summation of `count` operands by `equation` (a NUL-terminated string such as
+/// Einstein summation of `count` (at least 1) operands by `equation` (a NUL-terminated string such as
 /// "ij,jk->ik"; torch.einsum). The caller owns `*result`.
 int32_t gs_einsum(const char *equation, const gs_tensor *operands, int32_t count,
                   gs_tensor *result);

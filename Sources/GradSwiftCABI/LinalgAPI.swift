@@ -4,7 +4,7 @@ import GradSwift
 // Products, contractions and diagonals beyond matmul (Ops/LinearAlgebra.swift, Ops/Einsum.swift).
 // PyTorch's products do not promote: dot, bmm, tensordot and einsum need operands of one dtype.
 
-/// Einstein summation of `count` operands by `equation` (a NUL-terminated string such as
+/// Einstein summation of `count` (at least 1) operands by `equation` (a NUL-terminated string such as
 /// "ij,jk->ik"; torch.einsum). The caller owns `*result`.
 @c(gs_einsum)
 public func gsEinsum(_ equation: UnsafePointer<CChar>?, _ operands: UnsafePointer<gs_tensor>?, _ count: Int32,
@@ -12,9 +12,13 @@ public func gsEinsum(_ equation: UnsafePointer<CChar>?, _ operands: UnsafePointe
     let op = "gs_einsum"
     return producing(op, result) {
         let text = try readString(equation, op, "equation")
-        guard count > 0 && count <= 1024 else { throw CallError.invalid("\(op): count \(count) is outside 1...1024") }
-        guard let operands else { throw CallError.null(op, "operands") }
-        return try Ops.einsum(text, try (0..<Int(count)).map { try tensor(operands[$0], op, "operands[\($0)]") })
+        guard count >= 0 && count <= 1024 else { throw CallError.invalid("\(op): count \(count) is outside 0...1024") }
+        var list: [Tensor] = []
+        if count > 0 {
+            guard let operands else { throw CallError.null(op, "operands") }
+            list = try (0..<Int(count)).map { try tensor(operands[$0], op, "operands[\($0)]") }
+        }
+        return try Ops.einsum(text, list)
     }
 }
 

@@ -17,11 +17,14 @@ extension Ops {
         }
         let spec = try EinsumSpec(equation, ranks: operands.map(\.rank))
         var size = [Int: Int]()
-        for (t, labels) in zip(operands, spec.inputs) {
+        for (i, (t, labels)) in zip(operands, spec.inputs).enumerated() {
             for (axis, label) in labels.enumerated() {
                 let n = t.shape[axis]
+                if let first = labels.firstIndex(of: label), first < axis, t.shape[first] != n {
+                    throw EngineError.shapeMismatch("\(op): subscript \(EinsumSpec.name(label)) is repeated for operand \(i) but the sizes don't match, \(n) != \(t.shape[first])")
+                }
                 if let seen = size[label], seen != n, seen != 1, n != 1 {
-                    throw EngineError.shapeMismatch("\(op): subscript \(EinsumSpec.name(label)) has size \(n) for operand \(operands.firstIndex { $0 === t } ?? 0) which does not broadcast with previously seen size \(seen)")
+                    throw EngineError.shapeMismatch("\(op): subscript \(EinsumSpec.name(label)) has size \(n) for operand \(i) which does not broadcast with previously seen size \(seen)")
                 }
                 if size[label] == nil || size[label] == 1 { size[label] = n }
             }
