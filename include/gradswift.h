@@ -1029,9 +1029,9 @@ int32_t gs_take_along_dim(gs_tensor a, gs_tensor indices, int64_t dim, bool flat
 int32_t gs_nonzero(gs_tensor a, gs_tensor *result);
 
 /// The coordinates of the nonzero elements of `a` as one 1-D int64 tensor per dimension (a 0-d
-/// `a` counts as 1-D), written to `outputs`, which has room for `count` handles (at least
-/// max(ndim, 1); torch.nonzero(as_tuple=True)). The caller owns every handle written.
-int32_t gs_nonzero_tuple(gs_tensor a, gs_tensor *outputs, int32_t count);
+/// `a` counts as 1-D; torch.nonzero(as_tuple=True)), written to `outputs[0..<*noutputs]`, which
+/// has room for `capacity` handles (max(ndim, 1) are needed). The caller owns every handle written.
+int32_t gs_nonzero_tuple(gs_tensor a, gs_tensor *outputs, int32_t capacity, int32_t *noutputs);
 
 /* ---- InitAPI.swift --------------------------------------------------------------------------- */
 

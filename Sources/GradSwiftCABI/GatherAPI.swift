@@ -95,18 +95,22 @@ public func gsNonzero(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?
 }
 
 /// The coordinates of the nonzero elements of `a` as one 1-D int64 tensor per dimension (a 0-d
-/// `a` counts as 1-D), written to `outputs`, which has room for `count` handles (at least
-/// max(ndim, 1); torch.nonzero(as_tuple=True)). The caller owns every handle written.
+/// `a` counts as 1-D; torch.nonzero(as_tuple=True)), written to `outputs[0..<*noutputs]`, which
+/// has room for `capacity` handles (max(ndim, 1) are needed). The caller owns every handle written.
 @c(gs_nonzero_tuple)
-public func gsNonzeroTuple(_ a: gs_tensor, _ outputs: UnsafeMutablePointer<gs_tensor>?, _ count: Int32) -> Int32 {
+public func gsNonzeroTuple(_ a: gs_tensor, _ outputs: UnsafeMutablePointer<gs_tensor>?, _ capacity: Int32,
+                           _ noutputs: UnsafeMutablePointer<Int32>?) -> Int32 {
     guarded {
         let op = "gs_nonzero_tuple"
         let t = try tensor(a, op, "a")
         guard let outputs else { throw CallError.null(op, "outputs") }
-        guard Int(count) >= max(t.rank, 1) else {
-            throw CallError.invalid("\(op): outputs has room for \(count) handles, \(max(t.rank, 1)) are needed")
+        guard let noutputs else { throw CallError.null(op, "noutputs") }
+        guard Int(capacity) >= max(t.rank, 1) else {
+            throw CallError.invalid("\(op): outputs has room for \(capacity) handles, \(max(t.rank, 1)) are needed")
         }
-        for (i, column) in try Ops.nonzeroColumns(t).enumerated() { outputs[i] = Handles.shared.insert(column) }
+        let columns = try Ops.nonzeroColumns(t)
+        for (i, column) in columns.enumerated() { outputs[i] = Handles.shared.insert(column) }
+        noutputs.pointee = Int32(columns.count)
     }
 }
 

@@ -43,7 +43,9 @@ static void gather_family(void) {
     CHECK_I64(y, s22, 2, (const int64_t[]){0, 1, 1, 1});
     release(y);
     gs_tensor columns[3] = {{0}, {0}, {0}};
-    CHECK_OK(gs_nonzero_tuple(ints, columns, 3));
+    int32_t ncolumns = 0;
+    CHECK_OK(gs_nonzero_tuple(ints, columns, 3, &ncolumns));
+    CHECK(ncolumns == 2);
     CHECK_I64(columns[0], s2, 1, (const int64_t[]){0, 1});
     CHECK_I64(columns[1], s2, 1, (const int64_t[]){1, 1});
     CHECK(columns[2].id == 0);
@@ -79,8 +81,9 @@ static void gather_family(void) {
     CHECK_ERROR(gs_masked_fill(x, ints, zero, &y), GS_ERR_DTYPE);
     CHECK_ERROR(gs_masked_fill(x, mask, src, &y), GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_take_along_dim(x, row, 0, false, &y), GS_ERR_SHAPE_MISMATCH);
-    CHECK_ERROR(gs_nonzero_tuple(ints, columns, 1), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_nonzero_tuple(ints, NULL, 2), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_nonzero_tuple(ints, columns, 1, &ncolumns), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_nonzero_tuple(ints, NULL, 2, &ncolumns), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_nonzero_tuple(ints, columns, 2, NULL), GS_ERR_INVALID_ARGUMENT);
     gs_tensor stale = make_i64((const int64_t[]){0}, s1, 1);
     release(stale);
     CHECK_ERROR(gs_gather(x, 0, stale, &y), GS_ERR_INVALID_HANDLE);

@@ -46,6 +46,10 @@ INT64_ROLES = {
     "epoch": "FZ_I_EPOCH", "last_epoch": "FZ_I_EPOCH", "t_max": "FZ_I_EPOCH",
     "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH", "hook_id": "FZ_I_HOOK",
     "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP",
+    "dim1": "FZ_I_AXIS", "dim2": "FZ_I_AXIS", "offset": "FZ_I_INDEX", "k": "FZ_I_INDEX",
+    # `dim` of the indexing-along-a-dimension ops is an axis (elsewhere a size)
+    **{(fn, "dim"): "FZ_I_AXIS" for fn in ("gs_gather", "gs_scatter", "gs_scatter_value", "gs_scatter_add",
+                                            "gs_index_select", "gs_take_along_dim")},
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -56,6 +60,7 @@ INT32_ROLES = {("gs_tensor_grad_fn_input", "index"): "FZ_I_FN_INPUT"}
 ENUM_PREFIXES = {
     "dtype": "GS_DTYPE_", "op": "GS_BINARY_OP_", "scalar_kind": "GS_SCALAR_KIND_",
     "reduction": "GS_REDUCTION_", "nonlinearity": "GS_NONLINEARITY_", "mode": "GS_FAN_MODE_",
+    "reduce": "GS_SCATTER_REDUCE_",
 }
 # (function, name) -> (lowest, highest) valid code, for parameters that take only part of an
 # enumeration (in-place ops: add, sub, mul, div) or a code the header states in prose (an RNN's
@@ -82,8 +87,9 @@ INT_ARRAYS = {
     ("gs_unsqueeze", "axes"): "FZ_A_UNSQUEEZE",
     "shape": "FZ_A_SHAPE", "axes": "FZ_A_AXES", "normalized_shape": "FZ_A_NORMSHAPE",
     "boundaries": "FZ_A_BOUNDARIES", "key": "FZ_A_KEY", "milestones": "FZ_A_MILESTONES",
+    "dims_a": "FZ_A_AXES", "dims_b": "FZ_A_AXES",
 }
-COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes",
+COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes", "ndims_a", "ndims_b",
                "output_count", "input_count", "option_count"}
 
 # (const gs_tensor *, int32_t count) arrays of the autograd functions -> role of fz_graph_array,
@@ -245,7 +251,7 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]], enums: dict)
         elif t == "uint64_t":
             expr = f'fz_u64("{name}")' if name == "seed" else fail(t, name)
         elif t == "int64_t":
-            expr = f'fz_i64("{name}", {INT64_ROLES.get(name) or fail(t, name)})'
+            expr = f'fz_i64("{name}", {lookup(INT64_ROLES, fn, name) or fail(t, name)})'
         elif t == "int32_t" and (fn, name) in INT32_ROLES:
             expr = f'fz_i32("{name}", {INT32_ROLES[(fn, name)]})'
         elif t == "int32_t":

@@ -219,7 +219,7 @@ PROTOTYPES = [
     ("gs_masked_fill", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t *"]),
     ("gs_take_along_dim", "int32_t", ["uint64_t", "uint64_t", "int64_t", "bool", "uint64_t *"]),
     ("gs_nonzero", "int32_t", ["uint64_t", "uint64_t *"]),
-    ("gs_nonzero_tuple", "int32_t", ["uint64_t", "uint64_t *", "int32_t"]),
+    ("gs_nonzero_tuple", "int32_t", ["uint64_t", "uint64_t *", "int32_t", "int32_t *"]),
     ("gs_init_gain", "int32_t", ["int32_t", "double", "double *"]),
     ("gs_init_uniform", "int32_t", ["uint64_t", "double", "double"]),
     ("gs_init_normal", "int32_t", ["uint64_t", "double", "double"]),

@@ -11,7 +11,7 @@ Differences from PyDyNet, on purpose:
 import builtins
 import math
 import operator
-from ctypes import c_bool, c_int64, c_uint64
+from ctypes import c_bool, c_int32, c_int64, c_uint64
 
 import numpy as np
 
@@ -726,11 +726,11 @@ class Tensor:
         if not as_tuple:
             return call(lib.gs_nonzero, self._h)
         count = builtins.max(self.ndim, 1)
-        outs = (c_uint64 * count)()
-        st = lib.gs_nonzero_tuple(self._h, outs, count)
+        outs, n = (c_uint64 * count)(), c_int32()
+        st = lib.gs_nonzero_tuple(self._h, outs, count, n)
         if st:
             raise error(st)
-        return tuple(wrap(h) for h in outs)
+        return tuple(wrap(h) for h in outs[:n.value])
 
     # ---- linear algebra (PyTorch's) ----------------------------------------------------------
     def dot(self, other):
