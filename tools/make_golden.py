@@ -2023,6 +2023,20 @@ def second():
         for op, (fn, first, second_) in TWO_ARGUMENT.items():
             for sa, sb in (((2, 3), (2, 3)), ((2, 3), (3,))):
                 add(op, [("a", g.nonzero(sa, dtype)), ("b", g.nonzero(sb, dtype))], *np_binary_second(fn, first, second_))
+    # products of several operands (multilinear: the Hessian pairs each operand with the others)
+    for dtype in FLOATS:
+        for equation, shapes in (("ij,jk->ik", [(3, 4), (4, 2)]), ("bij,bjk", [(2, 3, 2), (2, 2, 3)]),
+                                 ("ii,i->i", [(3, 3), (3,)]), ("i,j,k->kj", [(2,), (3,), (2,)]),
+                                 ("...i,...i->...", [(2, 3), (4, 1, 3)])):
+            inputs = [(f"x{i}", g.normal(sh, dtype)) for i, sh in enumerate(shapes)]
+            run, names = np_einsum(equation), [n for n, _ in inputs]
+            add("einsum", inputs, run, lambda X, A, W, run=run, names=names: affine_grads(run, X, A, W, names),
+                affine_hvp(run, names), attrs=[("equation", equation)])
+        for op, sa, sb, attrs in (("tensordot", (2, 3, 4), (4, 3, 2), [("dims_a", (1, 2)), ("dims_b", (1, 0))]),
+                                  ("bmm", (2, 3, 4), (2, 4, 2), []), ("dot", (4,), (4,), []), ("outer", (3,), (2,), [])):
+            run = np_tensordot if op == "tensordot" else LINALG_BINARY[op]
+            add(op, [("a", g.normal(sa, dtype)), ("b", g.normal(sb, dtype))], run,
+                lambda X, A, W, run=run: affine_grads(run, X, A, W, ["a", "b"]), affine_hvp(run, ["a", "b"]), attrs=attrs)
     return f
 
 
