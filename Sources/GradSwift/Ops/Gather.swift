@@ -63,11 +63,11 @@ extension Ops {
         case .multiply:
             // The product of the values landing on each element (1 where none lands), as
             // exp of a scatter-added log would lose signs and zeros: multiply directly.
-            let factors = try Tensor.full(1, dtype: input.dtype, shape: input.shape)
-            try multiplyIn(values, into: factors, offsets: plan.offsets)
             guard !values.requiresGrad || !GradMode.isEnabled else {
                 throw EngineError.invalidArgument("\(op): reduce='multiply' is not differentiable with respect to src")
             }
+            let factors = try Tensor.full(1, dtype: input.dtype, shape: input.shape)
+            try multiplyIn(values, into: factors, offsets: plan.offsets)
             return try mul(input, factors)
         case nil:
             let out = try Tensor(shape: input.shape, dtype: input.dtype, op: op)
