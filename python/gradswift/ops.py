@@ -6,6 +6,8 @@ binary element-wise functions, which follow NumPy 2 promotion (they keep the ten
 import operator
 from ctypes import c_uint64
 
+import numpy as np
+
 from ._convert import shape_array
 from ._lib import error, lib
 from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, weak_scalar, wrap
@@ -322,16 +324,42 @@ def argwhere(a):
 
 # ---- linear algebra (PyTorch's names) -------------------------------------------------------
 
+_SUBSCRIPT_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _sublist_equation(sublist):
+    """The equation text of one einsum sublist: ints 0-51 for subscripts, ``...`` as Ellipsis."""
+    parts = []
+    for item in sublist:
+        if item is Ellipsis:
+            parts.append("...")
+            continue
+        index = operator.index(item)
+        if not 0 <= index < 52:
+            raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), got {index}")
+        parts.append(_SUBSCRIPT_LETTERS[index])
+    return "".join(parts)
+
+
 def einsum(equation, *operands):
     """Einstein summation (``torch.einsum``): ``einsum("ij,jk->ik", a, b)``; operands may also
-    come as one list. Repeated letters take diagonals, ``...`` broadcasts; contracted pairwise
-    through matrix products."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+    come as one list, or in the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Repeated
+    letters take diagonals, ``...`` broadcasts; contracted pairwise through matrix products."""
+    if not isinstance(equation, str):
+        if isinstance(equation, (list, tuple)) and not operands:
+            raise TypeError("einsum(): equation must be a str")
+        if not isinstance(equation, (Tensor, np.ndarray)):
+            raise TypeError(f"einsum(): equation must be a str, got {type(equation).__name__}")
+        items = (equation, *operands)
+        pairs, output = items[:len(items) // 2 * 2], items[len(items) // 2 * 2:]
+        operands = pairs[0::2]
+        equation = ",".join(_sublist_equation(s) for s in pairs[1::2])
+        if output:
+            equation += "->" + _sublist_equation(output[0])
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
     tensors = [as_tensor(t) for t in operands]
     handles = (c_uint64 * (len(tensors) or 1))(*[t._h for t in tensors])
-    if not isinstance(equation, str):
-        raise TypeError(f"einsum(): equation must be a str, got {type(equation).__name__}")
     return call(lib.gs_einsum, equation.encode("ascii", "replace"), handles, len(tensors))
 
 

@@ -98,6 +98,15 @@ def test_einsum_errors(equation, operands, message):
     assert message in str(info.value)
 
 
+def test_einsum_sublist_form():
+    a, b = randn((2, 3)), randn((3, 4), seed=1)
+    assert_close(gs.einsum(a, [0, 1], b, [1, 2], [0, 2]).numpy(), a @ b)
+    assert_close(gs.einsum(gs.Tensor(a), [Ellipsis, 30], gs.Tensor(a), [Ellipsis, 30]).numpy(), np.einsum("...i,...i", a, a))
+    assert_close(gs.einsum(a, [51, 0]).numpy(), a.T)  # "zA": implicit output "Az" (capitals first)
+    with pytest.raises(ValueError, match="valid range"):
+        gs.einsum(a, [0, 52])
+
+
 def test_einsum_needs_one_dtype():
     with pytest.raises(TypeError, match="same dtype"):
         gs.einsum("i,i", np.ones(3, np.float32), np.ones(3))
