@@ -60,7 +60,9 @@ extension Ops {
                          from: g.storage.bytes, offset: 0, strides: Shape.strides(selection.shape),
                          to: full.storage.bytes, offset: selection.base, strides: selection.strides)
         }
-        return try full.recording(op, [g]) { gg in [try gather(gg, selection, op: op)] }
+        // Named as the forward whose backward this is (`index` for `index_backward`).
+        let forward = op.hasSuffix("_backward") ? String(op.dropLast("_backward".count)) : op
+        return try full.recording(op, [g]) { gg in [try gather(gg, selection, op: forward)] }
     }
 
     /// `a[key] = value` in place (value broadcast to the selection and cast to `a`'s type,
