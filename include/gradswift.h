@@ -1070,6 +1070,59 @@ int32_t gs_avg_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, gs_mo
 /// `*result` (release with gs_module_release).
 int32_t gs_avg_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, gs_module *result);
 
+/* ---- GatherAPI.swift ------------------------------------------------------------------------- */
+
+/// How gs_scatter and gs_scatter_value combine a written value with the element there.
+typedef int32_t gs_scatter_reduce;
+enum {
+    /// Overwrite (the last write wins where an index repeats).
+    GS_SCATTER_REDUCE_NONE = 0,
+    /// Add the value.
+    GS_SCATTER_REDUCE_ADD = 1,
+    /// Multiply by the value (not differentiable with respect to src).
+    GS_SCATTER_REDUCE_MULTIPLY = 2,
+};
+
+/// `out[p] = a[p with p[dim] = index[p]]` over the positions of `index` (torch.gather). The
+/// caller owns `*result`.
+int32_t gs_gather(gs_tensor a, int64_t dim, gs_tensor index, gs_tensor *result);
+
+/// `a` with `src[p]` written at `p with p[dim] = index[p]` (torch.scatter), combined as
+/// `reduce` (a gs_scatter_reduce code) says; `src` has a's dtype. The caller owns `*result`.
+int32_t gs_scatter(gs_tensor a, int64_t dim, gs_tensor index, gs_tensor src, int32_t reduce,
+                   gs_tensor *result);
+
+/// gs_scatter with every written value equal to `value`. The caller owns `*result`.
+int32_t gs_scatter_value(gs_tensor a, int64_t dim, gs_tensor index, double value, int32_t reduce,
+                         gs_tensor *result);
+
+/// `a` plus `src`'s elements added at the positions `index` names along `dim`
+/// (torch.scatter_add; repeats accumulate). The caller owns `*result`.
+int32_t gs_scatter_add(gs_tensor a, int64_t dim, gs_tensor index, gs_tensor src, gs_tensor *result);
+
+/// The slices of `a` along `dim` at the positions of the 1-D (or 0-d) `index`
+/// (torch.index_select). The caller owns `*result`.
+int32_t gs_index_select(gs_tensor a, int64_t dim, gs_tensor index, gs_tensor *result);
+
+/// `a` with the 0-d `value` (converted to a's dtype) where the bool `mask` is true, mask and
+/// `a` broadcast together (torch.masked_fill). The caller owns `*result`.
+int32_t gs_masked_fill(gs_tensor a, gs_tensor mask, gs_tensor value, gs_tensor *result);
+
+/// Elements of `a` picked along `dim` by `indices` (same rank; both broadcast outside `dim`),
+/// or from the flattened `a` when `flatten` is set (torch.take_along_dim). The caller owns
+/// `*result`.
+int32_t gs_take_along_dim(gs_tensor a, gs_tensor indices, int64_t dim, bool flatten,
+                          gs_tensor *result);
+
+/// The (n, ndim) int64 coordinates of the nonzero elements of `a`, in row-major order
+/// (torch.nonzero). The caller owns `*result`.
+int32_t gs_nonzero(gs_tensor a, gs_tensor *result);
+
+/// The coordinates of the nonzero elements of `a` as one 1-D int64 tensor per dimension (a 0-d
+/// `a` counts as 1-D; torch.nonzero(as_tuple=True)), written to `outputs[0..<*noutputs]`, which
+/// has room for `capacity` handles (max(ndim, 1) are needed). The caller owns every handle written.
+int32_t gs_nonzero_tuple(gs_tensor a, gs_tensor *outputs, int32_t capacity, int32_t *noutputs);
+
 /* ---- InitAPI.swift --------------------------------------------------------------------------- */
 
 /// Non-linearity codes of gs_init_gain and the Kaiming initialisers.
@@ -1124,6 +1177,40 @@ int32_t gs_init_kaiming_uniform(gs_tensor tensor, double a, int32_t mode, int32_
 
 /// He normal fill: N(0, s^2), s = gain(nonlinearity, a) / sqrt(fan), `mode` a gs_fan_mode.
 int32_t gs_init_kaiming_normal(gs_tensor tensor, double a, int32_t mode, int32_t nonlinearity);
+
+/* ---- LinalgAPI.swift ------------------------------------------------------------------------- */
+
+/// Einstein summation of `count` (at least 1) operands by `equation` (a NUL-terminated string such as
+/// "ij,jk->ik"; torch.einsum). The caller owns `*result`.
+int32_t gs_einsum(const char *equation, const gs_tensor *operands, int32_t count,
+                  gs_tensor *result);
+
+/// The contraction of dimensions `dims_a[i]` of `a` with `dims_b[i]` of `b` (torch.tensordot
+/// with two lists; both counts equal). The caller owns `*result`.
+int32_t gs_tensordot(gs_tensor a, gs_tensor b, const int64_t *dims_a, int32_t ndims_a,
+                     const int64_t *dims_b, int32_t ndims_b, gs_tensor *result);
+
+/// The outer product of two 1-D tensors (torch.outer; dtypes promoted). The caller owns `*result`.
+int32_t gs_outer(gs_tensor a, gs_tensor b, gs_tensor *result);
+
+/// The inner product of two 1-D tensors of one length and dtype, 0-d (torch.dot). The caller
+/// owns `*result`.
+int32_t gs_dot(gs_tensor a, gs_tensor b, gs_tensor *result);
+
+/// Batched matrix product of two 3-D tensors (b, n, k) @ (b, k, m) of one dtype (torch.bmm).
+/// The caller owns `*result`.
+int32_t gs_bmm(gs_tensor a, gs_tensor b, gs_tensor *result);
+
+/// The diagonal of `a` in dimensions `dim1`, `dim2` shifted by `offset`, as a last dimension
+/// (torch.diagonal). The caller owns `*result`.
+int32_t gs_diagonal(gs_tensor a, int64_t offset, int64_t dim1, int64_t dim2, gs_tensor *result);
+
+/// torch.diag: a 1-D `a` on the `k`-th diagonal of a square zero matrix; a 2-D `a`'s `k`-th
+/// diagonal. The caller owns `*result`.
+int32_t gs_diag(gs_tensor a, int64_t k, gs_tensor *result);
+
+/// The sum of the main diagonal of a 2-D tensor (torch.trace). The caller owns `*result`.
+int32_t gs_trace(gs_tensor a, gs_tensor *result);
 
 /* ---- LinearAPI.swift ------------------------------------------------------------------------- */
 

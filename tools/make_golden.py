@@ -2047,6 +2047,230 @@ def np_mse_second():
     return run, grad, hvp
 
 
+
+# ---- indexing along a dimension and linear algebra (PyTorch's) ------------------------------
+
+AFFINE = ("PyTorch's op; gradients are <w, f(x_i = e_k) - f(x_i = 0)> over the unit tensors e_k, "
+          "exact because the op is affine in each input")
+
+
+def affine_grads(run, X, A, W, names):
+    """The gradients of sum(run(X) * W) for an op affine in each of ``names`` (the others fixed):
+    component k of input i is <W, f(X_i = e_k) - f(X_i = 0)>."""
+    out = {}
+    for name in names:
+        base = dict(X, **{name: np.zeros_like(X[name])})
+        zero = np.asarray(run(base, A))
+        g = np.zeros_like(X[name])
+        for k in np.ndindex(X[name].shape):
+            unit = np.zeros_like(X[name])
+            unit[k] = 1
+            g[k] = np.sum((np.asarray(run(dict(X, **{name: unit}), A)) - zero) * W[0])
+        out[name] = g
+    return out
+
+
+def affine_hvp(run, names):
+    """The Hessian-vector product of sum(run(X) * W) for an op affine in each input:
+    (H d)_i = sum over j != i of grad_i(X_j = d_j) - grad_i(X_j = 0)."""
+    def hvp(X, A, W, D):
+        out = {}
+        for i in names:
+            total = np.zeros_like(X[i])
+            for j in names:
+                if j != i:
+                    with_dir = affine_grads(run, dict(X, **{j: D[j]}), A, W, [i])[i]
+                    without = affine_grads(run, dict(X, **{j: np.zeros_like(X[j])}), A, W, [i])[i]
+                    total = total + with_dir - without
+            out[i] = total
+        return out
+    return hvp
+
+
+def affine_case(f, op, tensors, run, attrs=(), reason=AFFINE):
+    """A NumPy-referenced case of an op affine in each float input."""
+    names = [n for role, n, a in tensors if role == "input" and a.dtype.kind == "f"]
+    f.add(op, tensors, attrs=attrs, ref=numpy_ref(reason), run=run,
+          grad=lambda X, A, W: affine_grads(run, X, A, W, names))
+
+
+def along(index, dim):
+    """For every position p of ``index`` (row-major), p with p[dim] replaced by index[p]."""
+    for p in np.ndindex(index.shape):
+        q = list(p)
+        q[dim] = int(index[p])
+        yield p, tuple(q)
+
+
+def np_gather(X, A):
+    x, index, dim = X["x"], X["index"], A["dim"]
+    if x.ndim == 0:
+        return np.asarray(x).reshape(1)[index.reshape(-1)].reshape(index.shape)
+    out = np.zeros(index.shape, x.dtype)
+    for p, q in along(index, dim % x.ndim):
+        out[p] = x[q]
+    return out
+
+
+def np_scatter(X, A):
+    x, index, dim = X["x"], X["index"], A["dim"] % X["x"].ndim
+    src = X["src"] if "src" in X else np.full(index.shape, A["value"])
+    reduce = A.get("reduce")
+    out = x.copy()
+    for p, q in along(index, dim):
+        if reduce == "add":
+            out[q] += src[p]
+        elif reduce == "multiply":
+            out[q] *= src[p]
+        else:
+            out[q] = src[p]
+    return out
+
+
+def np_index_select(X, A):
+    return np.take(X["x"], X["index"].reshape(-1), axis=A["dim"])
+
+
+def np_take_along_dim(X, A):
+    x, indices, dim = X["x"], X["indices"], A["dim"]
+    if dim is None:
+        return x.reshape(-1)[indices.reshape(-1)]
+    a, b = list(x.shape), list(indices.shape)
+    a[dim] = b[dim] = 1
+    common = np.broadcast_shapes(tuple(a), tuple(b))
+    xs, js = list(common), list(common)
+    xs[dim], js[dim] = x.shape[dim], indices.shape[dim]
+    return np.take_along_axis(np.broadcast_to(x, xs), np.broadcast_to(indices, js), dim)
+
+
+def np_masked_fill(X, A):
+    return np.where(X["mask"], X["value"], X["x"])
+
+
+def gather_family():
+    f = Family("gather", "gather, scatter, scatter_add, index_select, masked_fill, take_along_dim, nonzero")
+    g = f.inputs
+    for dtype in FLOATS:
+        for shape, dim, index in (((3, 4), 1, [[0, 3, 3], [1, 1, 0], [2, 0, 1]]), ((3, 4), 0, [[2, 0, 1, 1], [0, 0, 2, 1]]),
+                                  ((3, 4), -1, [[1], [3]]), ((2, 3, 2), 1, [[[2, 0], [1, 1]], [[0, 0], [2, 1]]]),
+                                  ((4,), 0, [3, 3, 0, 1, 2]), ((), 0, [0, 0]), ((3, 4), 1, np.zeros((0, 2), I64))):
+            affine_case(f, "gather", [("input", "x", g.normal(shape, dtype)), ("const", "index", np.array(index, I64))],
+                        np_gather, attrs=[("dim", dim)])
+        for shape, dim, index, src_shape in (((3, 4), 1, [[0, 3], [2, 1], [1, 0]], (3, 2)), ((3, 4), 0, [[2, 0, 1, 1]], (2, 5)),
+                                             ((2, 3, 2), -1, [[[1], [0], [1]], [[0], [1], [0]]], (2, 3, 1)),
+                                             ((5,), 0, [4, 0, 2], (3,))):
+            tensors = [("input", "x", g.normal(shape, dtype)), ("const", "index", np.array(index, I64)),
+                       ("input", "src", g.normal(src_shape, dtype))]
+            affine_case(f, "scatter", tensors, np_scatter, attrs=[("dim", dim)])
+        repeated = np.array([[0, 0, 3], [2, 2, 2]], I64)
+        affine_case(f, "scatter", [("input", "x", g.normal((2, 4), dtype)), ("const", "index", repeated),
+                                   ("input", "src", g.normal((2, 3), dtype))], np_scatter, attrs=[("dim", 1), ("reduce", "add")])
+        f.add("scatter", [("input", "x", g.normal((2, 4), dtype)), ("const", "index", repeated),
+                          ("const", "src", g.normal((2, 3), dtype))], attrs=[("dim", 1), ("reduce", "multiply")],
+              ref=numpy_ref("PyTorch's reduce='multiply'; the gradient to x is w times the product of the values landing there"),
+              run=np_scatter, grad=lambda X, A, W: affine_grads(np_scatter, X, A, W, ["x"]))
+        for value, reduce in ((2.5, None), (-1.0, "add"), (3.0, "multiply")):
+            affine_case(f, "scatter_value", [("input", "x", g.normal((3, 4), dtype)), ("const", "index", np.array([[1, 1], [3, 0], [2, 2]], I64))],
+                        np_scatter, attrs=[("dim", 1), ("value", value)] + ([("reduce", reduce)] if reduce else []))
+        for shape, dim, index, src_shape in (((3, 4), 1, [[0, 3, 3], [1, 1, 0]], (2, 3)), ((4, 2), 0, [[3, 3], [0, 3], [3, 1]], (3, 2)),
+                                             ((3, 2), 0, [[1, 1]], (2, 2))):
+            affine_case(f, "scatter_add", [("input", "x", g.normal(shape, dtype)), ("const", "index", np.array(index, I64)),
+                                           ("input", "src", g.normal(src_shape, dtype))],
+                        lambda X, A: np_scatter(X, dict(A, reduce="add")), attrs=[("dim", dim)])
+        for shape, dim, index in (((3, 4), 1, [3, 0, 0]), ((3, 4), 0, [2, 1]), ((2, 3, 4), -2, [1]), ((3, 4), 1, np.zeros(0, I64)),
+                                  ((3, 4), 0, np.array(2))):
+            affine_case(f, "index_select", [("input", "x", g.normal(shape, dtype)), ("const", "index", np.array(index, I64))],
+                        np_index_select, attrs=[("dim", dim)])
+        for shape, mask in (((3, 4), g.integers((3, 4), 0, 2, BOOL)), ((3, 4), np.array([True, False, False, True])),
+                            ((4,), g.integers((2, 4), 0, 2, BOOL))):
+            affine_case(f, "masked_fill", [("input", "x", g.normal(shape, dtype)), ("const", "mask", mask),
+                                           ("input", "value", g.normal((), dtype))], np_masked_fill)
+        for shape, indices, dim in (((3, 4), [[0, 3], [2, 2], [1, 0]], 1), ((3, 4), [[2, 0, 1, 1]], 0), ((3, 4), [[3], [0], [1]], -1),
+                                    ((3, 1), [[0, 0, 0]], 1), ((1, 4), [[0, 2], [1, 3]], 1), ((3, 4), [11, 0, 5], None)):
+            affine_case(f, "take_along_dim", [("input", "x", g.normal(shape, dtype)), ("const", "indices", np.array(indices, I64))],
+                        np_take_along_dim, attrs=[("dim", dim)])
+    # integer and bool data move unchanged
+    f.add("gather", [("const", "x", g.integers((3, 4), -9, 9)), ("const", "index", np.array([[3, 0], [1, 1]], I64))],
+          attrs=[("dim", 1)], ref=numpy_ref("PyTorch's gather on int64"), run=np_gather)
+    f.add("scatter_add", [("const", "x", g.integers((4,), -9, 9)), ("const", "index", np.array([1, 1, 3], I64)),
+                          ("const", "src", g.integers((3,), -9, 9))], attrs=[("dim", 0)],
+          ref=numpy_ref("PyTorch's scatter_add on int64"), run=lambda X, A: np_scatter(X, dict(A, reduce="add")))
+    f.add("masked_fill", [("const", "x", g.integers((2, 3), -9, 9)), ("const", "mask", np.array([True, False, True])),
+                          ("const", "value", np.array(2.75))],
+          ref=numpy_ref("PyTorch's masked_fill: the value converted to the input's int64 (truncated)"),
+          run=lambda X, A: np.where(X["mask"], np.int64(X["value"]), X["x"]))
+    for x in (np.array([[0.0, 1.5, 0.0], [-2.0, 0.0, 3.0]]), np.array([[True, False], [False, True]]),
+              g.integers((2, 2, 3), -1, 2), np.array(3.0), np.array(0), np.zeros((2, 0))):
+        f.add("nonzero", [("const", "x", np.asarray(x))], ref=numpy_ref("torch.nonzero: np.argwhere"),
+              run=lambda X, A: np.argwhere(X["x"]).astype(I64))
+    return f
+
+
+def np_einsum(equation):
+    """einsum of the case's operands x0, x1, ... (NumPy's, which agrees with PyTorch's where both
+    are defined; size-1 broadcasting of a subscript is PyTorch's, done by broadcasting first)."""
+    def run(X, A):
+        operands = [X[f"x{i}"] for i in range(sum(1 for n in X if n.startswith("x")))]
+        return np.einsum(A["equation"], *operands)
+    return run
+
+
+def np_tensordot(X, A):
+    dims = A["dims"] if "dims" in A else (list(A["dims_a"]), list(A["dims_b"]))
+    return np.tensordot(X["a"], X["b"], dims)
+
+
+def np_diag(X, A):
+    return np.diag(X["x"], A["diagonal"])
+
+
+def np_diagonal(X, A):
+    return np.diagonal(X["x"], A["offset"], A["dim1"], A["dim2"])
+
+
+LINALG_BINARY = {"outer": lambda X, A: np.outer(X["a"], X["b"]), "dot": lambda X, A: np.dot(X["a"], X["b"]),
+                 "bmm": lambda X, A: np.matmul(X["a"], X["b"])}
+EINSUMS = [("ij,jk->ik", [(3, 4), (4, 2)]), ("ij,jk", [(3, 4), (4, 2)]), ("ii->i", [(3, 3)]), ("ii", [(3, 3)]),
+           ("ij->", [(2, 3)]), ("ij->ji", [(2, 3)]), ("ba", [(2, 3)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
+           ("i,j->ij", [(3,), (2,)]), ("i,i->", [(4,), (4,)]), ("...ij,...jk->...ik", [(2, 3, 4), (4, 5)]),
+           ("...i,...i->...", [(2, 3), (4, 1, 3)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+           ("iij,jk->ik", [(3, 3, 2), (2, 4)]), ("bi,bi,b->b", [(3, 2), (3, 2), (3,)]), ("i,i->i", [(3,), (1,)]),
+           ("Ab,bA->A", [(2, 3), (3, 2)]), ("ij,kl->", [(2, 2), (3, 1)]), (",ij->ij", [(), (2, 2)]),
+           ("i...->...", [(2, 3, 4)]), ("ij,j->i", [(0, 3), (3,)])]
+
+
+def linalg_family():
+    f = Family("linalg", "einsum, tensordot, outer, dot, bmm, diag, diagonal, trace")
+    g = f.inputs
+    for dtype in FLOATS:
+        for equation, shapes in EINSUMS:
+            tensors = [("input", f"x{i}", g.normal(s, dtype)) for i, s in enumerate(shapes)]
+            affine_case(f, "einsum", tensors, np_einsum(equation), attrs=[("equation", equation)])
+        for sa, sb, attrs in (((3, 4), (4, 2), [("dims", 1)]), ((2, 3, 4), (3, 4, 5), [("dims", 2)]), ((2, 3), (4,), [("dims", 0)]),
+                              ((3, 4, 2), (2, 3), [("dims_a", (0, 2)), ("dims_b", (1, 0))]),
+                              ((2, 3), (3, 2), [("dims_a", (-1,)), ("dims_b", (0,))]), ((2, 3), (2, 3), [("dims", 2)])):
+            affine_case(f, "tensordot", [("input", "a", g.normal(sa, dtype)), ("input", "b", g.normal(sb, dtype))],
+                        np_tensordot, attrs=attrs)
+        for op, (sa, sb) in (("outer", ((3,), (2,))), ("outer", ((0,), (2,))), ("dot", ((4,), (4,))), ("dot", ((0,), (0,))),
+                             ("bmm", ((2, 3, 4), (2, 4, 5))), ("bmm", ((1, 2, 0), (1, 0, 3)))):
+            affine_case(f, op, [("input", "a", g.normal(sa, dtype)), ("input", "b", g.normal(sb, dtype))], LINALG_BINARY[op])
+        for shape, k in (((3,), 0), ((3,), 1), ((2,), -2), ((3, 4), 0), ((3, 4), 2), ((3, 4), -1), ((3, 4), 5), ((0,), 1)):
+            affine_case(f, "diag", [("input", "x", g.normal(shape, dtype))], np_diag, attrs=[("diagonal", k)])
+        for shape, offset, d1, d2 in (((3, 4), 0, 0, 1), ((2, 3, 4), 1, 1, 2), ((2, 3, 4), -1, 2, 0), ((3, 3), 0, 1, 0),
+                                      ((2, 3), 4, 0, 1)):
+            affine_case(f, "diagonal", [("input", "x", g.normal(shape, dtype))], np_diagonal,
+                        attrs=[("offset", offset), ("dim1", d1), ("dim2", d2)])
+        for shape in ((3, 3), (2, 4), (4, 2)):
+            affine_case(f, "trace", [("input", "x", g.normal(shape, dtype))], lambda X, A: np.trace(X["x"]))
+    f.add("einsum", [("const", "x0", g.integers((2, 3), -5, 5)), ("const", "x1", g.integers((3, 2), -5, 5))],
+          attrs=[("equation", "ij,jk->ik")], ref=numpy_ref("torch.einsum on int64"), run=np_einsum("ij,jk->ik"))
+    f.add("trace", [("const", "x", g.integers((3, 3), -5, 5))], ref=numpy_ref("torch.trace on int64"),
+          run=lambda X, A: np.trace(X["x"]))
+    f.add("diag", [("const", "x", g.integers((3,), -5, 5))], attrs=[("diagonal", -1)], ref=numpy_ref("torch.diag on int64"),
+          run=np_diag)
+    return f
+
+
 def second():
     f = Family("second", "second derivatives (Hessian-vector products of sum(out * w))", infix="hvp-")
     g = f.inputs
@@ -2103,11 +2327,25 @@ def second():
         for op, (fn, first, second_) in TWO_ARGUMENT.items():
             for sa, sb in (((2, 3), (2, 3)), ((2, 3), (3,))):
                 add(op, [("a", g.nonzero(sa, dtype)), ("b", g.nonzero(sb, dtype))], *np_binary_second(fn, first, second_))
+    # products of several operands (multilinear: the Hessian pairs each operand with the others)
+    for dtype in FLOATS:
+        for equation, shapes in (("ij,jk->ik", [(3, 4), (4, 2)]), ("bij,bjk", [(2, 3, 2), (2, 2, 3)]),
+                                 ("ii,i->i", [(3, 3), (3,)]), ("i,j,k->kj", [(2,), (3,), (2,)]),
+                                 ("...i,...i->...", [(2, 3), (4, 1, 3)])):
+            inputs = [(f"x{i}", g.normal(sh, dtype)) for i, sh in enumerate(shapes)]
+            run, names = np_einsum(equation), [n for n, _ in inputs]
+            add("einsum", inputs, run, lambda X, A, W, run=run, names=names: affine_grads(run, X, A, W, names),
+                affine_hvp(run, names), attrs=[("equation", equation)])
+        for op, sa, sb, attrs in (("tensordot", (2, 3, 4), (4, 3, 2), [("dims_a", (1, 2)), ("dims_b", (1, 0))]),
+                                  ("bmm", (2, 3, 4), (2, 4, 2), []), ("dot", (4,), (4,), []), ("outer", (3,), (2,), [])):
+            run = np_tensordot if op == "tensordot" else LINALG_BINARY[op]
+            add(op, [("a", g.normal(sa, dtype)), ("b", g.normal(sb, dtype))], run,
+                lambda X, A, W, run=run: affine_grads(run, X, A, W, ["a", "b"]), affine_hvp(run, ["a", "b"]), attrs=attrs)
     return f
 
 
 FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent,
-            attention, layout, second]
+            attention, layout, gather_family, linalg_family, second]
 
 
 def generate():

@@ -407,6 +407,81 @@ static int32_t op_setitem(golden_case *c, golden_result *r) {
 
 /* ---- functional layers ------------------------------------------------------------------ */
 
+/* ---- indexing along a dimension, linear algebra ---------------------------------------------- */
+
+static int32_t scatter_reduce_code(golden_case *c) {
+    if (!golden_has_attr(c, "reduce"))
+        return GS_SCATTER_REDUCE_NONE;
+    return strcmp(golden_str(c, "reduce"), "add") == 0 ? GS_SCATTER_REDUCE_ADD : GS_SCATTER_REDUCE_MULTIPLY;
+}
+
+static int32_t op_gather(golden_case *c, golden_result *r) {
+    return one(r, gs_gather(need(c, "x"), golden_int(c, "dim"), need(c, "index"), r->outputs));
+}
+
+static int32_t op_scatter(golden_case *c, golden_result *r) {
+    return one(r, gs_scatter(need(c, "x"), golden_int(c, "dim"), need(c, "index"), need(c, "src"), scatter_reduce_code(c),
+                             r->outputs));
+}
+
+static int32_t op_scatter_value(golden_case *c, golden_result *r) {
+    return one(r, gs_scatter_value(need(c, "x"), golden_int(c, "dim"), need(c, "index"), golden_float(c, "value"),
+                                   scatter_reduce_code(c), r->outputs));
+}
+
+static int32_t op_scatter_add(golden_case *c, golden_result *r) {
+    return one(r, gs_scatter_add(need(c, "x"), golden_int(c, "dim"), need(c, "index"), need(c, "src"), r->outputs));
+}
+
+static int32_t op_index_select(golden_case *c, golden_result *r) {
+    return one(r, gs_index_select(need(c, "x"), golden_int(c, "dim"), need(c, "index"), r->outputs));
+}
+
+static int32_t op_masked_fill(golden_case *c, golden_result *r) {
+    return one(r, gs_masked_fill(need(c, "x"), need(c, "mask"), need(c, "value"), r->outputs));
+}
+
+static int32_t op_take_along_dim(golden_case *c, golden_result *r) {
+    bool flatten = is_none(c, "dim");
+    return one(r, gs_take_along_dim(need(c, "x"), need(c, "indices"), flatten ? 0 : golden_int(c, "dim"), flatten, r->outputs));
+}
+
+static int32_t op_einsum(golden_case *c, golden_result *r) {
+    gs_tensor operands[GOLDEN_MAX_TENSORS];
+    int32_t n = arguments(c, operands, GOLDEN_MAX_TENSORS);
+    return one(r, gs_einsum(golden_str(c, "equation"), operands, n, r->outputs));
+}
+
+/* tensordot's `dims` n means the last n dimensions of a with the first n of b. */
+static int32_t op_tensordot(golden_case *c, golden_result *r) {
+    int64_t da[GOLDEN_MAX_DIMS], db[GOLDEN_MAX_DIMS];
+    int32_t na, nb;
+    if (golden_has_attr(c, "dims")) {
+        int32_t ndim = 0;
+        int64_t n = golden_int(c, "dims");
+        for (int i = 0; i < c->ntensors; i++)
+            if (strcmp(c->tensors[i].name, "a") == 0)
+                ndim = c->tensors[i].ndim;
+        for (int32_t i = 0; i < n && i < GOLDEN_MAX_DIMS; i++) {
+            da[i] = ndim - n + i;
+            db[i] = i;
+        }
+        na = nb = (int32_t)n;
+    } else {
+        na = golden_ints(c, "dims_a", da, GOLDEN_MAX_DIMS);
+        nb = golden_ints(c, "dims_b", db, GOLDEN_MAX_DIMS);
+    }
+    return one(r, gs_tensordot(need(c, "a"), need(c, "b"), da, na, db, nb, r->outputs));
+}
+
+static int32_t op_diag(golden_case *c, golden_result *r) {
+    return one(r, gs_diag(need(c, "x"), golden_int(c, "diagonal"), r->outputs));
+}
+
+static int32_t op_diagonal(golden_case *c, golden_result *r) {
+    return one(r, gs_diagonal(need(c, "x"), golden_int(c, "offset"), golden_int(c, "dim1"), golden_int(c, "dim2"), r->outputs));
+}
+
 static int32_t reduction_code(golden_case *c) {
     const char *name = golden_str(c, "reduction");
     return strcmp(name, "sum") == 0         ? GS_REDUCTION_SUM
@@ -700,6 +775,9 @@ const golden_op golden_ops[] = {
     {"expand", op_expand}, {"broadcast_to", op_broadcast_to}, {"movedim", op_movedim}, {"tile", op_tile},
     {"repeat", op_repeat}, {"repeat_interleave", op_repeat_interleave}, {"flip", op_flip}, {"roll", op_roll},
     {"chunk", op_chunk}, {"tril", op_tril}, {"triu", op_triu}, {"F.pad", op_pad},
+    {"gather", op_gather}, {"scatter", op_scatter}, {"scatter_value", op_scatter_value}, {"scatter_add", op_scatter_add},
+    {"index_select", op_index_select}, {"masked_fill", op_masked_fill}, {"take_along_dim", op_take_along_dim},
+    {"einsum", op_einsum}, {"tensordot", op_tensordot}, {"diag", op_diag}, {"diagonal", op_diagonal},
     {"F.relu", op_gs_relu}, {"F.leaky_relu", op_leaky_relu}, {"F.silu", op_gs_silu}, {"F.sigmoid", op_gs_sigmoid},
     {"F.tanh", op_gs_tanh}, {"F.softmax", op_softmax}, {"F.log_softmax", op_log_softmax},
     {"nn.ReLU", op_relu_layer}, {"nn.Sigmoid", op_sigmoid_layer}, {"nn.Tanh", op_tanh_layer},

@@ -17,6 +17,7 @@ int main(void) {
     test_shape_index();
     test_layout();
     test_nn_activation_loss();
+    test_gather_linalg();
     test_optim();
     test_nn_linear();
     test_checkpoint();

@@ -175,7 +175,7 @@ typedef struct {
     unsigned char *ptr;
     int count;
     int kind;
-    void *count_ptr; /* gs_module_forward: the count is *noutputs (maybe misaligned) */
+    void *count_ptr; /* gs_module_forward, gs_nonzero_tuple: the count is *noutputs (maybe misaligned) */
 } fz_out_slot;
 
 /* One call being prepared or made; a stack, as drawing an argument may make another call. */
@@ -199,6 +199,7 @@ typedef struct {
     void *data_out;            /* gs_tensor_data_ptr's out-parameter */
     void *describe_dtype, *describe_ndim;
     char set_param[64];        /* the name argument of gs_module_set_parameter */
+    const char *equation;      /* the equation argument of gs_einsum (a static string), or NULL */
     uint64_t garr[2][16];      /* handle arrays drawn by fz_graph_array, as passed */
     int32_t garr_n[2];         /* their counts (-1000 when the pointer was NULL) */
     const char *garr_name[2];
@@ -697,6 +698,12 @@ static uint64_t fit_primary(void) {
     if (fn_is("gs_nll_loss") || fn_is("gs_cross_entropy") || fn_is("gs_mse_loss") || fn_is("gs_l1_loss") ||
         fn_is("gs_linear") || fn_is("gs_matmul"))
         return make_tensor(dtype, s, 2, rg, 0, 0);
+    if (fn_is("gs_bmm"))
+        return make_tensor(dtype, s, 3, rg, 0, 0);
+    if (fn_is("gs_dot") || fn_is("gs_outer"))
+        return make_tensor(dtype, s + 2, 1, rg, 0, 0);
+    if (fn_is("gs_trace") || fn_is("gs_diag"))
+        return make_tensor(dtype, s + 2, fn_is("gs_diag") && chance(50) ? 1 : 2, rg, 0, 0);
     if (takes_graph_tensor())
         return graph_tensor();
     if (fn_is("gs_embedding")) {
@@ -957,8 +964,8 @@ static void fz_out_handle_array(const char *name, const char *cname, int kind, u
     *p = buf;
     *n = cap;
     arg_text("%s=%s, %s=%d", name, how, cname, (int)cap);
-    if (buf && C->nouts < 4)
-        C->outs[C->nouts++] = (fz_out_slot){(unsigned char *)buf, 0, kind, NULL};
+    if (buf && C->nouts < 4) /* (count: the capacity, bounding the *noutputs reported) */
+        C->outs[C->nouts++] = (fz_out_slot){(unsigned char *)buf, cap > 0 ? cap : 0, kind, NULL};
 }
 
 static void fz_char_buffer(const char *name, const char *cname, char **p, int64_t *n) {
@@ -1104,6 +1111,13 @@ static const char *fz_string(const char *name) {
     int r = F.valid_only ? 99 : below(100);
     if (r < 4) {
         s = NULL;
+    } else if (!is_path && strcmp(name, "equation") == 0) {
+        /* gs_einsum: mostly well-formed equations, whose operands fz_handle_array then fits */
+        static const char *const equations[] = {"...", "...->", "...,...->...", "...i,...i->...", "ij,jk->ik",
+                                                "ii->i", "i...->...", "ba", "", "i,i", "ij->ji", "bij,bjk",
+                                                "ij,jk,kl->il", "iij,j", "i,j->ij", "ij->k", "i..j", "a-b"};
+        s = r < 85 ? equations[below((int)(sizeof equations / sizeof *equations))] : junk_string();
+        C->equation = s;
     } else if (!is_path && fn_is("gs_function_apply")) {
         static const char *const labels[] = {"FzCustom", "CubeBackward", "f", "MulBackward0"};
         s = r < 75 ? labels[below(4)] : junk_string();
@@ -1422,6 +1436,36 @@ static void handle_array_text(const char *name, const char *cname, const uint64_
 
 static void fit_module_inputs(uint64_t module, uint64_t *inputs, int32_t *count);
 
+/* Operands for an einsum equation: one per term (at most 8), of one dtype, every dimension of
+   one size (so repeated and shared subscripts agree), '...' standing for 0 to 2 dimensions. */
+static bool einsum_operands(const char *equation, uint64_t *v, int32_t *count) {
+    int32_t dtype = random_float_dtype();
+    int64_t size = between(1, 3), shape[MAX_RANK];
+    int n = 0, rank = 0;
+    bool ellipsis = false;
+    for (const char *c = equation;; c++) {
+        if (*c == ',' || *c == '\0' || *c == '-') {
+            if (n >= 8)
+                return false;
+            if (ellipsis)
+                rank += between(0, 2);
+            for (int i = 0; i < rank && i < MAX_RANK; i++)
+                shape[i] = size;
+            v[n++] = make_tensor(dtype, shape, rank < MAX_RANK ? rank : MAX_RANK, chance(50), 0, 3);
+            rank = 0;
+            ellipsis = false;
+            if (*c != ',')
+                break;
+        } else if (*c == '.') {
+            ellipsis = true;
+        } else {
+            rank++;
+        }
+    }
+    *count = n;
+    return true;
+}
+
 static void fz_handle_array(const char *name, const char *cname, int kind, const uint64_t **p,
                             int32_t *n) {
     uint64_t v[16];
@@ -1431,6 +1475,8 @@ static void fz_handle_array(const char *name, const char *cname, int kind, const
         fit_module_inputs(C->handles[0], v, &count);
         fitted = count >= 0;
     }
+    if (strcmp(name, "operands") == 0 && C->equation && chance(75))
+        fitted = einsum_operands(C->equation, v, &count);
     if (!fitted) {
         if (count < 0)
             count = 1;
@@ -1576,6 +1622,38 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
         *ndim = chance(10) ? 0 : 1;
         *lo = chance(90) ? 0 : -1;
         *hi = 3;
+    } else if (fn_is("gs_bmm")) {
+        if (nd != 3) { *ndim = -1; return; }
+        shape[1] = shape[2]; shape[2] = between(1, 3);
+        if (chance(5)) shape[0] += 1; /* batch sizes differ */
+    } else if (fn_is("gs_dot")) {
+        if (chance(5) && nd == 1) shape[0] += 1;
+    } else if (strcmp(name, "index") == 0 || strcmp(name, "indices") == 0) {
+        /* int64 positions below the primary's smallest size (so valid along any dim; now and
+           then one past it or negative), each size at most the primary's */
+        int64_t least = nd > 0 ? shape[0] : 1;
+        for (int i = 0; i < nd; i++) {
+            least = shape[i] < least ? shape[i] : least;
+            shape[i] = chance(70) ? shape[i] : between(0, shape[i]);
+        }
+        if (fn_is("gs_index_select")) {
+            shape[0] = between(0, 4);
+            *ndim = chance(85) ? 1 : 0;
+        }
+        *dtype = chance(95) ? GS_DTYPE_INT64 : random_float_dtype();
+        *lo = chance(95) ? 0 : -1;
+        *hi = least - (chance(95) ? 1 : 0);
+        if (*hi < *lo) *ndim = -1;
+    } else if (strcmp(name, "mask") == 0) {
+        *dtype = chance(95) ? GS_DTYPE_BOOL : GS_DTYPE_INT64;
+        *lo = 0; *hi = 1;
+        if (chance(25) && nd > 0) { memmove(shape, shape + 1, sizeof(int64_t) * (size_t)(nd - 1)); *ndim = nd - 1; }
+    } else if (strcmp(name, "value") == 0 && fn_is("gs_masked_fill")) {
+        *ndim = chance(90) ? 0 : 1;
+        shape[0] = 1;
+    } else if (strcmp(name, "src") == 0) {
+        /* as large as the primary (scatter's index fits both), sometimes larger */
+        if (chance(20)) for (int i = 0; i < nd; i++) shape[i] += 1;
     } else if (fn_is("gs_index_put") || fn_is("gs_inplace")) {
         if (chance(40)) *ndim = 0;
     } else if (chance(25) && nd > 0) {
@@ -1716,7 +1794,7 @@ static void collect_outputs(void) {
         if (o->count_ptr) {
             int32_t got;
             memcpy(&got, o->count_ptr, sizeof got);
-            if (got < 0 || got > 3)
+            if (got < 0 || got > (o->count > 0 ? o->count : 3))
                 fz_fail("noutputs is %d", (int)got);
             count = got;
         }

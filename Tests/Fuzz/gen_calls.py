@@ -53,6 +53,10 @@ INT64_ROLES = {
     "threads": "FZ_I_KERNEL",
     "start_axis": "FZ_I_AXIS", "end_axis": "FZ_I_AXIS", "chunks": "FZ_I_SIZE", "repeats": "FZ_I_SIZE",
     "diagonal": "FZ_I_INDEX",
+    "dim1": "FZ_I_AXIS", "dim2": "FZ_I_AXIS", "offset": "FZ_I_INDEX", "k": "FZ_I_INDEX",
+    # `dim` of the indexing-along-a-dimension ops is an axis (elsewhere a size)
+    **{(fn, "dim"): "FZ_I_AXIS" for fn in ("gs_gather", "gs_scatter", "gs_scatter_value", "gs_scatter_add",
+                                            "gs_index_select", "gs_take_along_dim")},
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -63,6 +67,7 @@ INT32_ROLES = {("gs_tensor_grad_fn_input", "index"): "FZ_I_FN_INPUT"}
 ENUM_PREFIXES = {
     "dtype": "GS_DTYPE_", "op": "GS_BINARY_OP_", "scalar_kind": "GS_SCALAR_KIND_",
     "reduction": "GS_REDUCTION_", "nonlinearity": "GS_NONLINEARITY_", "mode": "GS_FAN_MODE_",
+    "reduce": "GS_SCATTER_REDUCE_",
 }
 # (function, name) -> (lowest, highest) valid code, for parameters that take only part of an
 # enumeration (in-place ops: add, sub, mul, div) or a code the header states in prose (an RNN's
@@ -94,10 +99,11 @@ INT_ARRAYS = {
     ("gs_expand", "sizes"): "FZ_A_SIZES", ("gs_unflatten", "sizes"): "FZ_A_UNFLATTEN",
     "reps": "FZ_A_REPS", "shifts": "FZ_A_SHIFTS", "pads": "FZ_A_PADS",
     "source": "FZ_A_AXES", "destination": "FZ_A_AXES",
+    "dims_a": "FZ_A_AXES", "dims_b": "FZ_A_AXES",
 }
 COUNT_NAMES = {"ndim", "naxes", "nitems", "count", "nboundaries", "ninputs", "capacity", "nbytes",
                "output_count", "input_count", "option_count", "nsizes", "nreps", "nshifts", "npads",
-               "nsource", "ndestination"}
+               "nsource", "ndestination", "ndims_a", "ndims_b"}
 
 # (const gs_tensor *, int32_t count) arrays of the autograd functions -> role of fz_graph_array,
 # which plans a graph so that outputs, inputs and their gradients fit together.
@@ -258,7 +264,7 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]], enums: dict)
         elif t == "uint64_t":
             expr = f'fz_u64("{name}")' if name == "seed" else fail(t, name)
         elif t == "int64_t":
-            expr = f'fz_i64("{name}", {INT64_ROLES.get(name) or fail(t, name)})'
+            expr = f'fz_i64("{name}", {lookup(INT64_ROLES, fn, name) or fail(t, name)})'
         elif t == "int32_t" and (fn, name) in INT32_ROLES:
             expr = f'fz_i32("{name}", {INT32_ROLES[(fn, name)]})'
         elif t == "int32_t":

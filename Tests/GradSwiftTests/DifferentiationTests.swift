@@ -179,6 +179,48 @@ final class DifferentiationTests: XCTestCase {
         try checkTwice("kl_div log_target") { [try Ops.klDiv($0[0], $0[1], reduction: .mean, logTarget: true)] }([x, t])
     }
 
+    func testIndexingAlongADimensionTwice() throws {
+        // Each op is linear in its tensors, so the products below carry their second derivatives
+        // through the op's backward (scatter-add, gather, the kept-element mask) and its backward.
+        var r = Draws(seed: 23)
+        let x = try r.tensor([3, 4], in: -2...2), src = try r.tensor([3, 2], in: -2...2), value = try r.tensor([], in: -2...2)
+        let index = try integers([0, 3, 2, 1, 1, 0], [3, 2]), repeated = try integers([1, 1, 3, 1, 0, 0], [3, 2])
+        let mask = try Ops.gt(try r.tensor([3, 4]), Tensor.scalar(0, dtype: .float64))
+        func squared(_ t: Tensor) throws -> Tensor { try Ops.mul(t, t) }
+        try checkTwice("gather") { [try squared(try Ops.gather($0[0], dim: 1, index: repeated))] }([x])
+        try checkTwice("scatter") { [try squared(try Ops.scatter($0[0], dim: 1, index: index, src: $0[1]))] }([x, src])
+        try checkTwice("scatter add") { [try squared(try Ops.scatter($0[0], dim: 1, index: repeated, src: $0[1], reduce: .add))] }([x, src])
+        try checkTwice("scatter value") { [try squared(try Ops.scatter($0[0], dim: 1, index: index, value: 1.5))] }([x])
+        try checkTwice("scatter_add") { [try Ops.mul(try Ops.scatterAdd($0[0], dim: 1, index: repeated, src: $0[1]), $0[0])] }([x, src])
+        try checkTwice("index_select") {
+            [try squared(try Ops.indexSelect($0[0], dim: 1, index: try integers([3, 0, 3], [3])))]
+        }([x])
+        try checkTwice("masked_fill") { [try squared(try Ops.maskedFill($0[0], mask: mask, value: $0[1]))] }([x, value])
+        try checkTwice("take_along_dim") {
+            [try squared(try Ops.takeAlongDim($0[0], indices: try integers([2, 0, 1, 1], [1, 4]), dim: 0))]
+        }([x])
+    }
+
+    func testLinearAlgebraTwice() throws {
+        var r = Draws(seed: 29)
+        let a = try r.tensor([3, 4]), b = try r.tensor([4, 2]), c = try r.tensor([2, 3])
+        let square = try r.tensor([3, 3]), batch = try r.tensor([2, 3, 4]), batch2 = try r.tensor([2, 4, 2])
+        let u = try r.tensor([4]), v = try r.tensor([4])
+        try checkTwice("einsum matmul") { [try Ops.einsum("ij,jk->ik", $0)] }([a, b])
+        try checkTwice("einsum chain") { [try Ops.einsum("ij,jk,kl->il", $0)] }([a, b, c])
+        try checkTwice("einsum diagonal") { [try Ops.einsum("ii,ij->j", [$0[0], $0[0]])] }([square])
+        try checkTwice("einsum ellipsis") { [try Ops.einsum("...ij,...jk", $0)] }([batch, batch2])
+        try checkTwice("einsum self") { [try Ops.einsum("i,i,j->j", [$0[0], $0[0], $0[0]])] }([u])
+        try checkTwice("tensordot") { [try Ops.tensordot($0[0], $0[1], dimsA: [2, 1], dimsB: [0, 1])] }([batch, try r.tensor([4, 3, 2])])
+        try checkTwice("outer") { [try Ops.outer($0[0], $0[1])] }([u, v])
+        try checkTwice("dot") { [try Ops.dot($0[0], $0[1])] }([u, v])
+        try checkTwice("bmm") { [try Ops.bmm($0[0], $0[1])] }([batch, batch2])
+        try checkTwice("diag") { [try Ops.mul(try Ops.diag($0[0], k: 1), try Ops.diag($0[0], k: 1))] }([u])
+        try checkTwice("diag of a matrix") { [try Ops.mul(try Ops.diag($0[0], k: -1), try Ops.diag($0[0], k: -1))] }([a])
+        try checkTwice("diagonal") { [try Ops.mul(try Ops.diagonal($0[0], offset: 1, dim1: 2, dim2: 1), $0[1])] }([batch, try r.tensor([2, 2])])
+        try checkTwice("trace") { [try Ops.mul(try Ops.trace($0[0]), try Ops.trace($0[0]))] }([square])
+    }
+
     func testCompositeBackwardsToTheThirdOrder() throws {
         // Fused backward ops whose own backward is derived from a composite (Autograd.vjp) record
         // that derivation too when asked, so derivatives of any order go through them.

@@ -245,6 +245,16 @@ final class GoldenRun {
         return d
     }
 
+    /// The `reduce` attribute of scatter (absent: overwrite).
+    func scatterReduction() throws -> Ops.ScatterReduction? {
+        guard c.attrs["reduce"] != nil else { return nil }
+        switch try string("reduce") {
+        case "add": return .add
+        case "multiply": return .multiply
+        default: throw Missing(description: "unknown reduce")
+        }
+    }
+
     func reduction() throws -> Reduction {
         guard let r = [Reduction.mean, .sum, .none, .batchMean].first(where: { $0.name == (try? string("reduction")) }) else {
             throw Missing(description: "unknown reduction")
@@ -360,6 +370,36 @@ private let goldenOps: [String: GoldenOp] = [
         return [try Ops.pad(try r["x"], try r.ints("pad") ?? [], mode: mode, value: try r.optionalNumber("value")?.value ?? 0)]
     },
     "getitem": { r in [try Ops.index(try r["x"], try r.key())] },
+    "gather": { r in [try Ops.gather(try r["x"], dim: try r.int("dim"), index: try r["index"])] },
+    "scatter": { r in
+        [try Ops.scatter(try r["x"], dim: try r.int("dim"), index: try r["index"], src: try r["src"], reduce: try r.scatterReduction())]
+    },
+    "scatter_value": { r in
+        [try Ops.scatter(try r["x"], dim: try r.int("dim"), index: try r["index"], value: try r.double("value"),
+                         reduce: try r.scatterReduction())]
+    },
+    "scatter_add": { r in [try Ops.scatterAdd(try r["x"], dim: try r.int("dim"), index: try r["index"], src: try r["src"])] },
+    "index_select": { r in [try Ops.indexSelect(try r["x"], dim: try r.int("dim"), index: try r["index"])] },
+    "masked_fill": { r in [try Ops.maskedFill(try r["x"], mask: try r["mask"], value: try r["value"])] },
+    "take_along_dim": { r in [try Ops.takeAlongDim(try r["x"], indices: try r["indices"], dim: try r.optionalInt("dim"))] },
+    "nonzero": { r in [try Ops.nonzero(try r["x"])] },
+    "einsum": { r in [try Ops.einsum(try r.string("equation"), r.arguments)] },
+    "tensordot": { r in
+        let a = try r["a"], b = try r["b"]
+        if r.c.attrs["dims"] != nil {
+            let n = try r.int("dims")
+            return [try Ops.tensordot(a, b, dimsA: Array((a.rank - n)..<a.rank), dimsB: Array(0..<n))]
+        }
+        return [try Ops.tensordot(a, b, dimsA: try r.ints("dims_a") ?? [], dimsB: try r.ints("dims_b") ?? [])]
+    },
+    "outer": { r in [try Ops.outer(try r["a"], try r["b"])] },
+    "dot": { r in [try Ops.dot(try r["a"], try r["b"])] },
+    "bmm": { r in [try Ops.bmm(try r["a"], try r["b"])] },
+    "diag": { r in [try Ops.diag(try r["x"], k: try r.int("diagonal"))] },
+    "diagonal": { r in
+        [try Ops.diagonal(try r["x"], offset: try r.int("offset"), dim1: try r.int("dim1"), dim2: try r.int("dim2"))]
+    },
+    "trace": { r in [try Ops.trace(try r["x"])] },
     "setitem": { r in
         let x = try r["x"]
         try Ops.indexPut(x, try r.key(), try r.optional("value") ?? Tensor.scalar(try r.double("value"), dtype: .float64))

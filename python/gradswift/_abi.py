@@ -227,6 +227,15 @@ PROTOTYPES = [
     ("gs_max_pool2d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "uint64_t *"]),
     ("gs_avg_pool1d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "uint64_t *"]),
     ("gs_avg_pool2d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_gather", "int32_t", ["uint64_t", "int64_t", "uint64_t", "uint64_t *"]),
+    ("gs_scatter", "int32_t", ["uint64_t", "int64_t", "uint64_t", "uint64_t", "int32_t", "uint64_t *"]),
+    ("gs_scatter_value", "int32_t", ["uint64_t", "int64_t", "uint64_t", "double", "int32_t", "uint64_t *"]),
+    ("gs_scatter_add", "int32_t", ["uint64_t", "int64_t", "uint64_t", "uint64_t", "uint64_t *"]),
+    ("gs_index_select", "int32_t", ["uint64_t", "int64_t", "uint64_t", "uint64_t *"]),
+    ("gs_masked_fill", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t *"]),
+    ("gs_take_along_dim", "int32_t", ["uint64_t", "uint64_t", "int64_t", "bool", "uint64_t *"]),
+    ("gs_nonzero", "int32_t", ["uint64_t", "uint64_t *"]),
+    ("gs_nonzero_tuple", "int32_t", ["uint64_t", "uint64_t *", "int32_t", "int32_t *"]),
     ("gs_init_gain", "int32_t", ["int32_t", "double", "double *"]),
     ("gs_init_uniform", "int32_t", ["uint64_t", "double", "double"]),
     ("gs_init_normal", "int32_t", ["uint64_t", "double", "double"]),
@@ -235,6 +244,14 @@ PROTOTYPES = [
     ("gs_init_xavier_normal", "int32_t", ["uint64_t", "double"]),
     ("gs_init_kaiming_uniform", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
     ("gs_init_kaiming_normal", "int32_t", ["uint64_t", "double", "int32_t", "int32_t"]),
+    ("gs_einsum", "int32_t", ["const char *", "const uint64_t *", "int32_t", "uint64_t *"]),
+    ("gs_tensordot", "int32_t", ["uint64_t", "uint64_t", "const int64_t *", "int32_t", "const int64_t *", "int32_t", "uint64_t *"]),
+    ("gs_outer", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
+    ("gs_dot", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
+    ("gs_bmm", "int32_t", ["uint64_t", "uint64_t", "uint64_t *"]),
+    ("gs_diagonal", "int32_t", ["uint64_t", "int64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_diag", "int32_t", ["uint64_t", "int64_t", "uint64_t *"]),
+    ("gs_trace", "int32_t", ["uint64_t", "uint64_t *"]),
     ("gs_linear", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "uint64_t *"]),
     ("gs_embedding", "int32_t", ["uint64_t", "uint64_t", "int64_t", "bool", "uint64_t *"]),
     ("gs_dropout", "int32_t", ["uint64_t", "double", "bool", "uint64_t *"]),
@@ -341,6 +358,11 @@ GS_INDEX_ITEM_NEWAXIS = 2
 GS_INDEX_ITEM_ELLIPSIS = 3
 GS_INDEX_ITEM_TENSOR = 4
 
+# gs_scatter_reduce: How gs_scatter and gs_scatter_value combine a written value with the element there.
+GS_SCATTER_REDUCE_NONE = 0
+GS_SCATTER_REDUCE_ADD = 1
+GS_SCATTER_REDUCE_MULTIPLY = 2
+
 # gs_nonlinearity: Non-linearity codes of gs_init_gain and the Kaiming initialisers.
 GS_NONLINEARITY_LINEAR = 0
 GS_NONLINEARITY_CONV1D = 1
@@ -373,6 +395,7 @@ ENUMS = {
     "gs_binary_op": {"add": 0, "sub": 1, "mul": 2, "div": 3, "pow": 4, "maximum": 5, "minimum": 6, "eq": 7, "ne": 8, "lt": 9, "le": 10, "gt": 11, "ge": 12},
     "gs_scalar_kind": {"float": 1, "int": 2, "bool": 3},
     "gs_index_item": {"integer": 0, "slice": 1, "newaxis": 2, "ellipsis": 3, "tensor": 4},
+    "gs_scatter_reduce": {"none": 0, "add": 1, "multiply": 2},
     "gs_nonlinearity": {"linear": 0, "conv1d": 1, "conv2d": 2, "sigmoid": 3, "tanh": 4, "relu": 5, "leaky_relu": 6},
     "gs_fan_mode": {"fan_in": 0, "fan_out": 1},
     "gs_reduction": {"mean": 0, "sum": 1, "none": 2, "batchmean": 3},

@@ -6,6 +6,8 @@ binary element-wise functions, which follow NumPy 2 promotion (they keep the ten
 import operator
 from ctypes import c_uint64
 
+import numpy as np
+
 from ._convert import int64_argument, shape_array
 from ._lib import error, lib
 from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, pick_dim, weak_scalar, wrap
@@ -19,7 +21,10 @@ __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "m
            "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf",
            "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp",
            "stack", "flatten", "unflatten", "permute", "broadcast_to", "movedim", "moveaxis", "tile",
-           "repeat", "repeat_interleave", "flip", "roll", "chunk", "tril", "triu"]
+           "repeat", "repeat_interleave", "flip", "roll", "chunk", "tril", "triu",
+           "gather", "scatter", "scatter_add", "index_select", "masked_fill", "take_along_dim",
+           "take_along_axis", "nonzero", "argwhere",
+           "einsum", "tensordot", "outer", "ger", "dot", "bmm", "diag", "diagonal", "trace"]
 
 
 def _binary_function(name, doc):
@@ -339,3 +344,164 @@ def triu(input, diagonal=0, *, k=None):
     """``input`` with the entries below diagonal ``diagonal`` (NumPy: ``k``) of its last two
     axes set to zero."""
     return as_tensor(input).triu(diagonal if k is None else k)
+
+
+# ---- indexing along a dimension (PyTorch's names; dim= or NumPy's axis=) ---------------------
+
+def gather(input, dim=None, index=None, *, axis=None):
+    """``out[p] = input[p with p[dim] = index[p]]`` over the positions of the int64 ``index``
+    (``torch.gather``): index has input's rank and is no larger outside ``dim``."""
+    return as_tensor(input).gather(pick_dim(dim, axis, None), index)
+
+
+def scatter(input, dim=None, index=None, src=None, value=None, *, reduce=None, axis=None):
+    """``input`` with ``src`` (a tensor or number, or ``value``) written at the positions ``index``
+    names along ``dim`` (``torch.scatter``); ``reduce='add'`` or ``'multiply'`` combines."""
+    return as_tensor(input).scatter(pick_dim(dim, axis, None), index, src, value, reduce=reduce)
+
+
+def scatter_add(input, dim=None, index=None, src=None, *, axis=None):
+    """``input`` plus ``src`` added at the positions ``index`` names along ``dim``
+    (``torch.scatter_add``; repeated positions accumulate)."""
+    return as_tensor(input).scatter_add(pick_dim(dim, axis, None), index, src)
+
+
+def index_select(input, dim=None, index=None, *, axis=None):
+    """The slices of ``input`` along ``dim`` at the 1-D int64 ``index`` (``torch.index_select``)."""
+    return as_tensor(input).index_select(pick_dim(dim, axis, None), index)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where the bool ``mask`` is true (``torch.masked_fill``)."""
+    return as_tensor(input).masked_fill(mask, value)
+
+
+def take_along_dim(input, indices, dim=None, *, axis=None):
+    """Elements of ``input`` picked along ``dim`` by ``indices`` (flattened when ``dim`` is None;
+    ``torch.take_along_dim``)."""
+    return as_tensor(input).take_along_dim(indices, pick_dim(dim, axis, None))
+
+
+def take_along_axis(arr, indices, axis=-1):
+    """NumPy's name for ``take_along_dim`` (``axis=None`` flattens)."""
+    return as_tensor(arr).take_along_dim(indices, axis)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Coordinates of the nonzero elements: (n, ndim) int64, or a tuple of 1-D tensors with
+    ``as_tuple`` (``torch.nonzero``; NumPy's ``nonzero`` is the tuple form)."""
+    return as_tensor(input).nonzero(as_tuple=as_tuple)
+
+
+def argwhere(a):
+    """NumPy's name for ``nonzero(a)``: the (n, ndim) coordinates of the nonzero elements."""
+    return as_tensor(a).nonzero()
+
+
+# ---- linear algebra (PyTorch's names) -------------------------------------------------------
+
+_SUBSCRIPT_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _sublist_equation(sublist):
+    """The equation text of one einsum sublist: ints 0-51 for subscripts, ``...`` as Ellipsis."""
+    parts = []
+    for item in sublist:
+        if item is Ellipsis:
+            parts.append("...")
+            continue
+        index = operator.index(item)
+        if not 0 <= index < 52:
+            raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), got {index}")
+        parts.append(_SUBSCRIPT_LETTERS[index])
+    return "".join(parts)
+
+
+def einsum(equation, *operands):
+    """Einstein summation (``torch.einsum``): ``einsum("ij,jk->ik", a, b)``; operands may also
+    come as one list, or in the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Repeated
+    letters take diagonals, ``...`` broadcasts; contracted pairwise through matrix products."""
+    if not isinstance(equation, str):
+        if isinstance(equation, (list, tuple)) and not operands:
+            raise TypeError("einsum(): equation must be a str")
+        if not isinstance(equation, (Tensor, np.ndarray)):
+            raise TypeError(f"einsum(): equation must be a str, got {type(equation).__name__}")
+        items = (equation, *operands)
+        pairs, output = items[:len(items) // 2 * 2], items[len(items) // 2 * 2:]
+        operands = pairs[0::2]
+        equation = ",".join(_sublist_equation(s) for s in pairs[1::2])
+        if output:
+            equation += "->" + _sublist_equation(output[0])
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    tensors = [as_tensor(t) for t in operands]
+    handles = (c_uint64 * (len(tensors) or 1))(*[t._h for t in tensors])
+    return call(lib.gs_einsum, equation.encode("ascii", "replace"), handles, len(tensors))
+
+
+def _tensordot_dims(dims, ndim_a, ndim_b):
+    """``(dims of a, dims of b)`` of tensordot's ``dims``: an int n (the last n of a with the first
+    n of b) or a pair of ints or of sequences."""
+    try:
+        n = operator.index(dims)
+    except TypeError:
+        pass
+    else:
+        if n < 0:
+            raise ValueError(f"tensordot expects dims >= 0, but got dims={n}")
+        if n > ndim_a or n > ndim_b:
+            raise ValueError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={n}")
+        return list(range(ndim_a - n, ndim_a)), list(range(n))
+    if isinstance(dims, Tensor):
+        dims = dims.numpy().tolist()
+    if len(dims) != 2:
+        raise ValueError("tensordot expects dims to be an int or a pair of dimension lists")
+    pair = []
+    for d in dims:
+        try:
+            pair.append([operator.index(d)])
+        except TypeError:
+            pair.append([operator.index(i) for i in d])
+    return pair
+
+
+def tensordot(a, b, dims=2, *, axes=None):
+    """Sum of products over ``dims`` (an int n: the last n dims of ``a`` with the first n of ``b``;
+    or a pair of dimension lists), as ``torch.tensordot`` (NumPy's ``axes=`` also accepted)."""
+    a, b = as_tensor(a), as_tensor(b)
+    da, db = _tensordot_dims(dims if axes is None else axes, a.ndim, b.ndim)
+    return call(lib.gs_tensordot, a._h, b._h, shape_array(da), len(da), shape_array(db), len(db))
+
+
+def outer(input, vec2):
+    """The outer product of two 1-D tensors (``torch.outer``, ``np.outer`` for 1-D)."""
+    return as_tensor(input).outer(vec2)
+
+
+ger = outer
+
+
+def dot(input, other):
+    """The inner product of two 1-D tensors of one dtype (``torch.dot``; unlike ``np.dot``, 1-D only)."""
+    return as_tensor(input).dot(other)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of 3-D tensors (``torch.bmm``)."""
+    return as_tensor(input).bmm(mat2)
+
+
+def diag(input, diagonal=0):
+    """A vector on a diagonal of a square zero matrix, or a matrix's diagonal (``torch.diag``)."""
+    return as_tensor(input).diag(diagonal)
+
+
+def diagonal(input, offset=0, dim1=None, dim2=None, *, axis1=None, axis2=None):
+    """The diagonal over ``dim1``/``dim2`` (NumPy: ``axis1``/``axis2``) shifted by ``offset``, as a
+    last dimension (``torch.diagonal``)."""
+    return as_tensor(input).diagonal(offset, pick_dim(dim1, axis1, 0), pick_dim(dim2, axis2, 1))
+
+
+def trace(input):
+    """The sum of a matrix's main diagonal (``torch.trace``)."""
+    return as_tensor(input).trace()

@@ -8,6 +8,7 @@ Differences from PyDyNet, on purpose:
 * Tensors are float32, float64, int64 or bool: other integer dtypes become int64, float16
   becomes float32, wider floats float64.
 """
+import builtins
 import math
 import operator
 from ctypes import c_bool, c_int32, c_int64, c_uint64
@@ -232,6 +233,19 @@ def _unary_method(cfn, doc):
 
     method.__doc__ = doc
     return method
+
+
+
+_SCATTER_REDUCE = {None: ENUMS["gs_scatter_reduce"]["none"], "add": ENUMS["gs_scatter_reduce"]["add"],
+                   "multiply": ENUMS["gs_scatter_reduce"]["multiply"]}
+
+
+def _scatter_reduce_code(reduce):
+    """The gs_scatter_reduce code of scatter's ``reduce`` argument."""
+    try:
+        return _SCATTER_REDUCE[reduce]
+    except (KeyError, TypeError):
+        raise ValueError(f"reduce argument must be either add or multiply, got {reduce!r}") from None
 
 
 class Tensor:
@@ -775,3 +789,98 @@ class Tensor:
             st = lib.gs_index_put(self._h, buf, n, value._h)
         if st:
             raise error(st)
+
+    # ---- indexing along a dimension (PyTorch's) ---------------------------------------------
+    def gather(self, dim, index):
+        """``out[p] = self[p with p[dim] = index[p]]`` for every position of the int64 ``index``
+        (``torch.gather``); the gradient scatter-adds back."""
+        index = as_tensor(index)
+        return call(lib.gs_gather, self._h, operator.index(dim), index._h)
+
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        """``self`` with ``src[p]`` (or the number ``value``) written at ``p with p[dim] =
+        index[p]`` (``torch.scatter``); ``reduce`` ``'add'`` or ``'multiply'`` combines instead of
+        overwriting. Differentiable in ``self`` and ``src`` (``'multiply'``: in ``self`` only)."""
+        code = _scatter_reduce_code(reduce)
+        if (src is None) == (value is None):
+            raise TypeError("scatter() takes either src (a tensor or number) or value, not both or neither")
+        if src is not None and not isinstance(src, Tensor) and np.ndim(src) == 0:
+            src, value = None, src
+        index = as_tensor(index)
+        if src is None:
+            if isinstance(value, Tensor):
+                raise TypeError("scatter(): value must be a number; pass a tensor as src")
+            return call(lib.gs_scatter_value, self._h, operator.index(dim), index._h, float(value), code)
+        src = as_tensor(src)
+        return call(lib.gs_scatter, self._h, operator.index(dim), index._h, src._h, code)
+
+    def scatter_add(self, dim, index, src):
+        """``self`` plus ``src``'s elements added at ``p with p[dim] = index[p]``
+        (``torch.scatter_add``; repeated positions accumulate)."""
+        index, src = as_tensor(index), as_tensor(src)
+        return call(lib.gs_scatter_add, self._h, operator.index(dim), index._h, src._h)
+
+    def index_select(self, dim, index):
+        """The slices of ``self`` along ``dim`` at the positions of the 1-D int64 ``index``
+        (``torch.index_select``)."""
+        index = as_tensor(index)
+        return call(lib.gs_index_select, self._h, operator.index(dim), index._h)
+
+    def masked_fill(self, mask, value):
+        """``self`` with ``value`` (a number or a 0-d tensor, converted to this dtype) where the
+        bool ``mask`` is true; mask broadcasts (``torch.masked_fill``). A tensor value gets the
+        gradient summed over the filled positions."""
+        if not isinstance(value, Tensor):
+            value = Tensor(np.asarray(value))
+        mask = as_tensor(mask)
+        return call(lib.gs_masked_fill, self._h, mask._h, value._h)
+
+    def take_along_dim(self, indices, dim=None):
+        """Elements picked along ``dim`` by ``indices`` (same rank, broadcast outside ``dim``);
+        with ``dim=None`` from the flattened tensor (``torch.take_along_dim``)."""
+        flat, indices = dim is None, as_tensor(indices)
+        return call(lib.gs_take_along_dim, self._h, indices._h, 0 if flat else operator.index(dim), flat)
+
+    def nonzero(self, *, as_tuple=False):
+        """The int64 coordinates of the nonzero elements: an (n, ndim) tensor, or with
+        ``as_tuple`` one 1-D tensor per dimension (``torch.nonzero``; not differentiable)."""
+        if not as_tuple:
+            return call(lib.gs_nonzero, self._h)
+        count = builtins.max(self.ndim, 1)
+        outs, n = (c_uint64 * count)(), c_int32()
+        st = lib.gs_nonzero_tuple(self._h, outs, count, n)
+        if st:
+            raise error(st)
+        return tuple(wrap(h) for h in outs[:n.value])
+
+    # ---- linear algebra (PyTorch's) ----------------------------------------------------------
+    def dot(self, other):
+        """The inner product of two 1-D tensors of one dtype (``torch.dot``), 0-d."""
+        other = as_tensor(other)
+        return call(lib.gs_dot, self._h, other._h)
+
+    def outer(self, vec2):
+        """The outer product of two 1-D tensors (``torch.outer``)."""
+        vec2 = as_tensor(vec2)
+        return call(lib.gs_outer, self._h, vec2._h)
+
+    ger = outer
+
+    def bmm(self, mat2):
+        """Batched matrix product of 3-D tensors (b, n, k) @ (b, k, m) (``torch.bmm``)."""
+        mat2 = as_tensor(mat2)
+        return call(lib.gs_bmm, self._h, mat2._h)
+
+    def diag(self, diagonal=0):
+        """A 1-D tensor on the ``diagonal``-th diagonal of a square matrix, or a 2-D tensor's
+        ``diagonal``-th diagonal (``torch.diag``)."""
+        return call(lib.gs_diag, self._h, operator.index(diagonal))
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal over ``dim1`` and ``dim2`` (shifted by ``offset``) as a last dimension
+        (``torch.diagonal``)."""
+        return call(lib.gs_diagonal, self._h, operator.index(offset), operator.index(dim1), operator.index(dim2))
+
+    def trace(self):
+        """The sum of a matrix's main diagonal (``torch.trace``)."""
+        return call(lib.gs_trace, self._h)

@@ -176,6 +176,27 @@ OPS = {
         lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.5), [(3, 4), (3, 4), (3, 2), (3, 3)]),
     "F.embedding": (lambda w: F.embedding(constant([[0, 2], [2, 1]]), w), [(3, 4)]),
     "F.dropout": (lambda a: (pdn.manual_seed(0), F.dropout(a, 0.5))[1], [(3, 4)]),  # the same mask each call
+    # indexing along a dimension (squared, so second derivatives pass through the op's backward)
+    "gather": (lambda a: pdn.gather(a, 1, constant([[0, 0, 3], [2, 1, 1]])) ** 2, [(3, 4)]),
+    "scatter": (lambda a, s: pdn.scatter(a, 1, constant([[3, 0], [1, 2]]), s) ** 2, [(2, 4), (2, 3)]),
+    "scatter reduce add": (lambda a, s: pdn.scatter(a, 0, constant([[1, 1, 0]]), s, reduce="add") ** 2, [(2, 3), (1, 3)]),
+    "scatter value multiply": (lambda a: pdn.scatter(a, 0, constant([[1, 1, 0]]), 2.5, reduce="multiply") ** 2, [(2, 3)]),
+    "scatter_add": (lambda a, s: pdn.scatter_add(a, 1, constant([[1, 1], [0, 2]]), s) ** 2, [(2, 3), (2, 2)]),
+    "index_select": (lambda a: pdn.index_select(a, 0, constant([2, 0, 2])) ** 2, [(3, 4)]),
+    "masked_fill": (lambda a, v: pdn.masked_fill(a, constant([True, False, True]), v) ** 2, [(2, 3), ()]),
+    "take_along_dim take_along_axis": (
+        lambda a: (pdn.take_along_dim(a, constant([[1], [0], [3]]), 1) ** 2,
+                   pdn.take_along_axis(a, constant([4, 11, 0]), None) ** 3), [(3, 4)]),
+    # linear algebra
+    "einsum": (lambda a, b: (pdn.einsum("ij,jk->ik", a, b), pdn.einsum("ii,ij", a[:, :3], a).sum() * pdn.einsum("j,jk->k", b[:, 0], b)),
+               [(3, 4), (4, 2)]),
+    "tensordot": (lambda a, b: pdn.tensordot(a, b, dims=([0, 2], [1, 0])), [(2, 3, 4), (4, 2, 2)]),
+    "outer ger": (lambda a, b: (pdn.outer(a, b), pdn.ger(b, a)), [(3,), (2,)]),
+    "dot": (lambda a, b: pdn.dot(a, b) * pdn.dot(a, a), [(4,), (4,)]),
+    "bmm": (pdn.bmm, [(2, 3, 4), (2, 4, 2)]),
+    "diag": (lambda a, m: (pdn.diag(a, 1) ** 2, pdn.diag(m, -1) ** 2), [(3,), (3, 4)]),
+    "diagonal": (lambda a: pdn.diagonal(a, 1, 0, 2) ** 2, [(3, 2, 4)]),
+    "trace": (lambda a: pdn.trace(a) ** 2, [(3, 4)]),
 }
 
 
@@ -349,7 +370,7 @@ def test_every_differentiable_export_has_first_and_second_derivative_checks():
     """A new op, function or layer must get a row in OPS or LAYERS (checked above to the
     second order), or be named here as not differentiable."""
     covered = {word for key in [*OPS, *LAYERS] for word in key.split()}
-    not_differentiable = {"argmax", "argmin", "Module", "Sequential", "ModuleList", "Parameter", "functional", "init",
+    not_differentiable = {"argmax", "argmin", "nonzero", "argwhere", "Module", "Sequential", "ModuleList", "Parameter", "functional", "init",
                           "utils"}
     exported = [*pdn.ops.__all__, *(f"F.{name}" for name in F.__all__), *nn.__all__]
     missing = [name for name in exported if name not in covered and name not in not_differentiable]

@@ -13,8 +13,9 @@ public enum IndexItem {
 }
 
 /// Where the elements selected by a key sit in the source: for every result element, in
-/// row-major order, its element offset in the source tensor.
-private struct Selection {
+/// row-major order, its element offset in the source tensor. Also built by `gather`,
+/// `index_select` and `diagonal`, which share `index`'s adjoint pair of kernels.
+struct Selection {
     /// Shape of the result.
     var shape: [Int]
     /// Source offsets of the result elements, or `nil` when the key has only basic items and
@@ -32,9 +33,10 @@ extension Ops {
         try gather(a, try select(a.shape, key))
     }
 
-    /// The elements of `a` that `selection` picks; the gradient is `scatter` of the same selection.
-    private static func gather(_ a: Tensor, _ selection: Selection) throws -> Tensor {
-        let out = try Tensor(shape: selection.shape, dtype: a.dtype, op: "index")
+    /// The elements of `a` that `selection` picks, recorded as `op`; the gradient is `scatter`
+    /// of the same selection.
+    static func gather(_ a: Tensor, _ selection: Selection, op: String = "index") throws -> Tensor {
+        let out = try Tensor(shape: selection.shape, dtype: a.dtype, op: op)
         if let offsets = selection.offsets {
             Strided.gather(itemSize: a.dtype.itemSize, from: a.storage.bytes, offsets: offsets, to: out.storage.bytes)
         } else {
@@ -43,13 +45,14 @@ extension Ops {
                          to: out.storage.bytes, offset: 0, strides: Shape.strides(selection.shape))
         }
         let shape = a.shape
-        return try out.recording("index", [a]) { g in [try scatter(g, selection, into: shape)] }
+        return try out.recording(op, [a]) { g in [try scatter(g, selection, into: shape, op: op + "_backward")] }
     }
 
     /// A zero tensor of `shape` with `g`'s elements added where `selection` picked them
-    /// (repeated positions accumulate): `index`'s backward, whose own backward is `gather`.
-    private static func scatter(_ g: Tensor, _ selection: Selection, into shape: [Int]) throws -> Tensor {
-        let full = try Tensor(shape: shape, dtype: g.dtype, zeroed: true, op: "index_backward")
+    /// (repeated positions accumulate), recorded as `op`: `index`'s backward, whose own
+    /// backward is `gather`.
+    static func scatter(_ g: Tensor, _ selection: Selection, into shape: [Int], op: String = "index_backward") throws -> Tensor {
+        let full = try Tensor(shape: shape, dtype: g.dtype, zeroed: true, op: op)
         if let offsets = selection.offsets {
             try scatterAdd(g, into: full, offsets: offsets)
         } else {
@@ -57,7 +60,9 @@ extension Ops {
                          from: g.storage.bytes, offset: 0, strides: Shape.strides(selection.shape),
                          to: full.storage.bytes, offset: selection.base, strides: selection.strides)
         }
-        return try full.recording("index_backward", [g]) { gg in [try gather(gg, selection)] }
+        // Named as the forward whose backward this is (`index` for `index_backward`).
+        let forward = op.hasSuffix("_backward") ? String(op.dropLast("_backward".count)) : op
+        return try full.recording(op, [g]) { gg in [try gather(gg, selection, op: forward)] }
     }
 
     /// `a[key] = value` in place (value broadcast to the selection and cast to `a`'s type,
@@ -95,13 +100,23 @@ extension Ops {
         }
     }
 
-    /// Adds `g`'s elements at `offsets` of `full`, in order, so repeated positions accumulate.
+    /// Adds `g`'s elements at `offsets` of `full`, in order, so repeated positions accumulate
+    /// (int64 sums wrap; bools combine with "or").
     private static func scatterAdd(_ g: Tensor, into full: Tensor, offsets: [Int]) throws {
         func run<T: FloatElement>(_: T.Type) {
             let src = g.pointer(T.self), dst = full.pointer(T.self)
             for (i, o) in offsets.enumerated() { dst[o] += src[i] }
         }
-        try g.dtype.dispatchFloat("index backward", run, run)
+        switch g.dtype {
+        case .int64:
+            let src = g.pointer(Int64.self), dst = full.pointer(Int64.self)
+            for (i, o) in offsets.enumerated() { dst[o] &+= src[i] }
+        case .bool:
+            let src = g.pointer(Bool.self), dst = full.pointer(Bool.self)
+            for (i, o) in offsets.enumerated() where src[i] { dst[o] = true }
+        default:
+            try g.dtype.dispatchFloat("index backward", run, run)
+        }
     }
 
     /// The explicit offsets of a basic selection.
