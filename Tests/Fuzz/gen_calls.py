@@ -45,7 +45,7 @@ INT64_ROLES = {
     "padding_idx": "FZ_I_INDEX", "index": "FZ_I_INDEX", "layer": "FZ_I_INDEX",
     "epoch": "FZ_I_EPOCH", "last_epoch": "FZ_I_EPOCH", "t_max": "FZ_I_EPOCH",
     "step_size": "FZ_I_EPOCH", "count": "FZ_I_EPOCH", "hook_id": "FZ_I_HOOK",
-    "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP",
+    "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP", "k": "FZ_I_INDEX",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -74,6 +74,7 @@ DOUBLE_ROLES = {
     "beta2": "FZ_D_RATE", "rho": "FZ_D_RATE", "gamma": "FZ_D_RATE", "eta_min": "FZ_D_RATE",
     "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
     "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY", "momentum_decay": "FZ_D_RATE",
+    "correction": "FZ_D_ANY",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

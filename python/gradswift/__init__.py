@@ -4,7 +4,7 @@
 ``libgradswift.so`` (found through ``$GRADSWIFT_LIBRARY``, next to this package, or in the
 repository's ``.build/release``).
 """
-from . import autograd, cuda, data, nn, optim
+from . import autograd, cuda, data, linalg, nn, optim
 from ._modes import enable_grad, no_grad
 from .cuda import Device
 from . import ops

@@ -6,6 +6,7 @@ binary element-wise functions, which follow NumPy 2 promotion (they keep the ten
 import operator
 from ctypes import c_uint64
 
+from . import _reductions
 from ._convert import shape_array
 from ._lib import error, lib
 from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, weak_scalar, wrap
@@ -17,7 +18,8 @@ __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "m
            "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
            "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "hypot",
            "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf",
-           "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp"]
+           "floor", "ceil", "trunc", "fix", "round", "clamp", "clip", "where", "lerp",
+           "prod", "var", "std", "logsumexp", "norm", "all", "any", "cumsum", "cumprod", "sort", "argsort", "topk"]
 
 
 def _binary_function(name, doc):
@@ -136,34 +138,52 @@ def matmul(x, y):
     return call(lib.gs_matmul, x._h, y._h)
 
 
-def sum(x, axis=None, keepdims=False):
-    """Sum over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).sum(axis, keepdims)
+def sum(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Sum over ``axis`` (None: all axes; int or tuple; also ``dim=``/``keepdim=``)."""
+    return as_tensor(x).sum(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).mean(axis, keepdims)
+def mean(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Mean over ``axis`` (None: all axes; int or tuple; also ``dim=``/``keepdim=``)."""
+    return as_tensor(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def max(x, axis=None, keepdims=False):
-    """Maximum over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).max(axis, keepdims)
+def max(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Maximum over ``axis`` (None: all axes; int or tuple); with ``dim=``, PyTorch's
+    ``(values, indices)``; with a tensor second argument, the elementwise maximum."""
+    return as_tensor(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def min(x, axis=None, keepdims=False):
-    """Minimum over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).min(axis, keepdims)
+def min(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Minimum over ``axis``; ``dim=`` and a tensor argument as in ``max``."""
+    return as_tensor(x).min(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def argmax(x, axis=None, keepdims=False):
+def argmax(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
     """Index of the maximum (int64), over the flattened tensor or along one axis."""
-    return as_tensor(x).argmax(axis, keepdims)
+    return as_tensor(x).argmax(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def argmin(x, axis=None, keepdims=False):
+def argmin(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
     """Index of the minimum (int64), over the flattened tensor or along one axis."""
-    return as_tensor(x).argmin(axis, keepdims)
+    return as_tensor(x).argmin(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def _tensor_first(method):
+    """The module function of the Tensor method ``method``: ``f(x, ...)`` is ``x.f(...)``."""
+    def function(x, *args, **kwargs):
+        return method(as_tensor(x), *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = method.__name__
+    function.__doc__ = method.__doc__
+    return function
+
+
+prod, var, std, logsumexp, norm, cumsum, cumprod, sort, argsort, topk = (
+    _tensor_first(getattr(_reductions, name))
+    for name in ("prod", "var", "std", "logsumexp", "norm", "cumsum", "cumprod", "sort", "argsort", "topk"))
+all = _tensor_first(_reductions.all)
+any = _tensor_first(_reductions.any)
 
 
 def reshape(x, new_shape):

@@ -1,0 +1,133 @@
+/// Sorting along one axis (`torch.sort`, `argsort`, `topk`) and the maximum or minimum along an
+/// axis with its index (`torch.max(x, dim)`). Indices are int64; the values are read from the
+/// input at those indices (`takeAlongAxis`), so their gradient goes back to the positions they
+/// came from. Sorting is stable (equal elements keep their order) and NaN sorts above every
+/// number, as in PyTorch. A 0-d tensor takes axis 0 or -1 and sorts as one element.
+extension Ops {
+    /// The values of `a` sorted along `axis` (ascending, or descending) and their positions.
+    public static func sort(_ a: Tensor, axis: Int = -1, descending: Bool = false) throws -> (values: Tensor, indices: Tensor) {
+        let indices = try argsort(a, axis: axis, descending: descending, op: "sort")
+        return (try takeAlongAxis(a, indices, axis: axis), indices)
+    }
+
+    /// The positions that sort `a` along `axis` (int64, no gradient).
+    public static func argsort(_ a: Tensor, axis: Int = -1, descending: Bool = false) throws -> Tensor {
+        try argsort(a, axis: axis, descending: descending, op: "argsort")
+    }
+
+    /// The `k` largest (or smallest) elements along `axis`, in sorted order (largest first when
+    /// `largest`), and their positions; 0 <= k <= the axis length.
+    public static func topk(_ a: Tensor, k: Int, axis: Int = -1, largest: Bool = true) throws -> (values: Tensor, indices: Tensor) {
+        let op = "topk"
+        let axes = try Shape.normalize(axes: [axis], rank: a.rank, op: op)
+        let length = axes.first.map { a.shape[$0] } ?? 1
+        guard k >= 0 && k <= length else {
+            throw EngineError.invalidArgument("\(op): k (\(k)) is out of range for an axis of length \(length)")
+        }
+        var indices = try argsort(a, axis: axis, descending: largest, op: op)
+        if let along = axes.first { indices = try readSlab(indices, axis: along, start: 0, length: k) }
+        return (try takeAlongAxis(a, indices, axis: axis), indices)
+    }
+
+    /// The maximum (`.max`) or minimum (`.min`) of `a` along `axis` and the index of its first
+    /// occurrence (a NaN wins). Unlike `reduce(.max ...)`, whose gradient ties share, the
+    /// gradient goes to that index only, as PyTorch's `max(dim=...)`.
+    public static func extremum(_ op: ReduceOp, _ a: Tensor, axis: Int, keepDims: Bool) throws -> (values: Tensor, indices: Tensor) {
+        guard op == .max || op == .min else {
+            throw EngineError.invalidArgument("extremum: expected max or min, got \(op.name)")
+        }
+        let position = try reduce(op == .max ? .argmax : .argmin, a, axes: [axis], keepDims: true)
+        let values = try takeAlongAxis(a, position, axis: axis)
+        if keepDims || a.rank == 0 { return (values, position) }
+        let along = try Shape.normalize(axis: axis, rank: a.rank, op: op.name)
+        return (try squeeze(values, axes: [along]), try squeeze(position, axes: [along]))
+    }
+
+    private static func argsort(_ a: Tensor, axis: Int, descending: Bool, op: String) throws -> Tensor {
+        let axes = try Shape.normalize(axes: [axis], rank: a.rank, op: op)
+        let out = try Tensor(shape: a.shape, dtype: .int64, op: op)
+        let length = axes.first.map { a.shape[$0] } ?? 1
+        let inner = axes.first.map { a.shape[($0 + 1)...].reduce(1, *) } ?? 1
+        guard out.count > 0 else { return out }
+        let outer = a.count / (length * inner)
+        let dst = out.pointer(Int64.self)
+        switch a.dtype {
+        case .float32: sortLoop(a.pointer(Float.self), dst, outer, length, inner, descending)
+        case .float64: sortLoop(a.pointer(Double.self), dst, outer, length, inner, descending)
+        case .int64: sortLoop(a.pointer(Int64.self), dst, outer, length, inner, descending)
+        case .bool: sortLoop(try cast(a, to: .int64).pointer(Int64.self), dst, outer, length, inner, descending)
+        }
+        return out
+    }
+
+    /// Writes the stable sorting permutation of each `src[o, :, i]` to `dst[o, :, i]`.
+    private static func sortLoop<T: Comparable>(_ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<Int64>,
+                                                _ outer: Int, _ length: Int, _ inner: Int, _ descending: Bool) {
+        // NaN (the only value unequal to itself) ranks above everything; positions break ties.
+        @inline(__always) func above(_ x: T, _ y: T) -> Bool { x != x ? y == y : (y == y && x > y) }
+        var order = [Int](repeating: 0, count: length)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * length * inner + i
+                for r in 0..<length { order[r] = r }
+                order.sort { p, q in
+                    let x = src[base + p * inner], y = src[base + q * inner]
+                    let first = descending ? above(x, y) : above(y, x)
+                    return first || (!above(x, y) && !above(y, x) && p < q)
+                }
+                for r in 0..<length { dst[base + r * inner] = Int64(order[r]) }
+            }
+        }
+    }
+
+    /// out[..., r, ...] = a[..., indices[..., r, ...], ...] along `axis` (`np.take_along_axis`
+    /// with in-range indices made by this file); the gradient scatters back (`scatterAlongAxis`).
+    static func takeAlongAxis(_ a: Tensor, _ indices: Tensor, axis: Int) throws -> Tensor {
+        let out = try Tensor(shape: indices.shape, dtype: a.dtype, op: "take_along_axis")
+        let along = a.rank == 0 ? nil : try Shape.normalize(axis: axis, rank: a.rank, op: "take_along_axis")
+        func run<T>(_: T.Type) {
+            alongAxis(a.shape, indices, along) { source, target in out.pointer(T.self)[target] = a.pointer(T.self)[source] }
+        }
+        switch a.dtype {
+        case .float32: run(Float.self)
+        case .float64: run(Double.self)
+        case .int64: run(Int64.self)
+        case .bool: run(Bool.self)
+        }
+        let shape = a.shape
+        return try out.recording("take_along_axis", [a]) { g in [try scatterAlongAxis(g, indices, axis: axis, into: shape)] }
+    }
+
+    /// A zero float tensor of `shape` with `g` added at `indices` along `axis`: the backward of
+    /// `takeAlongAxis`, whose own backward is `takeAlongAxis` again.
+    static func scatterAlongAxis(_ g: Tensor, _ indices: Tensor, axis: Int, into shape: [Int]) throws -> Tensor {
+        let out = try Tensor(shape: shape, dtype: g.dtype, zeroed: true, op: "scatter_along_axis")
+        let along = shape.isEmpty ? nil : try Shape.normalize(axis: axis, rank: shape.count, op: "scatter_along_axis")
+        func run<T: FloatElement>(_: T.Type) {
+            alongAxis(shape, indices, along) { source, target in out.pointer(T.self)[source] += g.pointer(T.self)[target] }
+        }
+        try g.dtype.dispatchFloat("scatter_along_axis", run, run)
+        return try out.recording("scatter_along_axis", [g]) { gg in [try takeAlongAxis(gg, indices, axis: axis)] }
+    }
+
+    /// Calls `body(source, target)` for every element of `indices` (flat position `target`),
+    /// with `source` the flat position in a tensor of `shape` it names along axis `along`.
+    private static func alongAxis(_ shape: [Int], _ indices: Tensor, _ along: Int?, _ body: (Int, Int) -> Void) {
+        guard let along else {
+            if indices.count > 0 { body(0, 0) }
+            return
+        }
+        let positions = indices.pointer(Int64.self)
+        let picked = indices.shape[along], length = shape[along]
+        let inner = shape[(along + 1)...].reduce(1, *)
+        let outer = picked * inner == 0 ? 0 : indices.count / (picked * inner)
+        for o in 0..<outer {
+            for r in 0..<picked {
+                for i in 0..<inner {
+                    let target = (o * picked + r) * inner + i
+                    body((o * length + Int(positions[target])) * inner + i, target)
+                }
+            }
+        }
+    }
+}
