@@ -142,5 +142,6 @@ void test_higher_order(void);
 void test_anomaly(void);
 void test_golden(void);
 void test_fuzz_regressions(void);
+void test_statistics(void);
 
 #endif

@@ -14,6 +14,7 @@ int main(void) {
     test_ops();
     test_shape_index();
     test_nn_activation_loss();
+    test_statistics();
     test_optim();
     test_nn_linear();
     test_checkpoint();
