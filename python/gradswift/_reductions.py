@@ -4,11 +4,15 @@ Every function takes PyTorch's ``dim=``/``keepdim=`` and NumPy's (PyDyNet's) ``a
 ``keepdims=``; giving both spellings of one argument is a TypeError. The Tensor methods of
 these names (``x.var(...)``) and the module functions (``gradswift.var(x, ...)``) call them.
 """
+import numbers
 import operator
 from collections import namedtuple
 from ctypes import c_uint64
 
 from ._lib import error, lib
+
+# tensor.py imports this module for its methods, so the functions here import from tensor.py
+# when called, not at load time.
 
 # PyTorch's torch.return_types: tuples whose fields are also attributes.
 max_result = namedtuple("max", ["values", "indices"])
@@ -35,7 +39,12 @@ def one_axis(name, dim, axis, default=_UNSET):
         if default is _UNSET:
             raise TypeError(f"{name}() missing required argument 'dim'")
         value = default
-    return operator.index(value)
+    return _saturated(operator.index(value))
+
+
+def _saturated(n):
+    """``n`` clamped to int64 (the engine rejects any out-of-range axis or count itself)."""
+    return min(max(n, -2 ** 63), 2 ** 63 - 1)
 
 
 def correction_of(name, correction, unbiased, ddof):
@@ -51,7 +60,7 @@ def correction_of(name, correction, unbiased, ddof):
         if not isinstance(v, bool):
             raise TypeError(f"{name}(): unbiased must be a bool, got {type(v).__name__}")
         return 1.0 if v else 0.0
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name}(): {n} must be a number, got {type(v).__name__}")
     return float(v)
 
@@ -62,7 +71,7 @@ def order_of(name, p):
         if p == "fro":
             return 2.0
         raise ValueError(f"{name}(): only vector norms are offered: order {p!r} is not supported")
-    if isinstance(p, bool) or not isinstance(p, (int, float)):
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"{name}(): the order must be a number, inf or 'fro', got {type(p).__name__}")
     return float(p)
 
@@ -156,8 +165,7 @@ def argsort(x, dim=None, descending=False, stable=False, *, axis=None):
 def topk(x, k, dim=None, largest=True, sorted=True, *, axis=None):
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim`` (default
     -1), always in sorted order."""
-    k = operator.index(k)
-    k = min(max(k, -2 ** 63), 2 ** 63 - 1)  # saturate; the engine checks the range
+    k = _saturated(operator.index(k))
     return _pair(lib.gs_topk, topk_result, x._h, k, one_axis("topk", dim, axis, -1), bool(largest))
 
 
@@ -175,7 +183,7 @@ def extremum(name, x, axis, keepdims, dim, keepdim):
     if axis is not None:
         raise TypeError(f"{name}() got both dim= and axis=; pass one")
     kind = max_result if name == "max" else min_result
-    return _pair(getattr(lib, f"gs_{name}_dim"), kind, x._h, operator.index(dim), keep)
+    return _pair(getattr(lib, f"gs_{name}_dim"), kind, x._h, _saturated(operator.index(dim)), keep)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):

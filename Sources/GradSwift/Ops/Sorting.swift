@@ -36,10 +36,13 @@ extension Ops {
         guard op == .max || op == .min else {
             throw EngineError.invalidArgument("extremum: expected max or min, got \(op.name)")
         }
+        let along = try Shape.normalize(axes: [axis], rank: a.rank, op: op.name).first
+        if let along, a.shape[along] == 0 {
+            throw EngineError.invalidArgument("\(op.name): zero-size array to reduction operation which has no identity (shape \(describe(a.shape)))")
+        }
         let position = try reduce(op == .max ? .argmax : .argmin, a, axes: [axis], keepDims: true)
         let values = try takeAlongAxis(a, position, axis: axis)
-        if keepDims || a.rank == 0 { return (values, position) }
-        let along = try Shape.normalize(axis: axis, rank: a.rank, op: op.name)
+        guard let along, !keepDims else { return (values, position) }
         return (try squeeze(values, axes: [along]), try squeeze(position, axes: [along]))
     }
 
