@@ -34,9 +34,9 @@ extension Ops {
         if out.count > 0 {
             let outer = a.count / (length * inner)
             switch type {
-            case .float32: scanLoop(op, x.pointer(Float.self), out.pointer(Float.self), outer, length, inner, reverse)
-            case .float64: scanLoop(op, x.pointer(Double.self), out.pointer(Double.self), outer, length, inner, reverse)
-            default: scanLoop(op, x.pointer(Int64.self), out.pointer(Int64.self), outer, length, inner, reverse)
+            case .float32: floatScan(op, x.pointer(Float.self), out.pointer(Float.self), outer, length, inner, reverse)
+            case .float64: floatScan(op, x.pointer(Double.self), out.pointer(Double.self), outer, length, inner, reverse)
+            default: scanLoop(op, x.pointer(Int64.self), out.pointer(Int64.self), outer, length, inner, reverse, read: { $0 }, write: { $0 })
             }
         }
         switch op {
@@ -89,18 +89,26 @@ extension Ops {
         return try swapAxes(sum(terms, axes: [last + 1]), along, last)
     }
 
-    /// `dst[o, :, i]` = the running fold of `src[o, :, i]` over an `outer × length × inner` block.
-    private static func scanLoop<T: ArithmeticElement>(_ op: ScanOp, _ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<T>,
-                                                       _ outer: Int, _ length: Int, _ inner: Int, _ reverse: Bool) {
-        let combine: (T, T) -> T = op == .sum ? T.add : T.multiply
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * length * inner + i
-                var running: T = op == .sum ? 0 : 1
+    /// A float scan, accumulated in double precision (as PyTorch does on the CPU).
+    private static func floatScan<T: FloatElement>(_ op: ScanOp, _ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<T>,
+                                                   _ outer: Int, _ length: Int, _ inner: Int, _ reverse: Bool) {
+        scanLoop(op, src, dst, outer, length, inner, reverse, read: { Double($0) }, write: { T($0) })
+    }
+
+    /// `dst[o, :, i]` = the running fold of `src[o, :, i]` over an `outer × length × inner`
+    /// block, accumulated as `A`; the rows are spread over the cores.
+    private static func scanLoop<T, A: ArithmeticElement>(_ op: ScanOp, _ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<T>,
+                                                          _ outer: Int, _ length: Int, _ inner: Int, _ reverse: Bool,
+                                                          read: (T) -> A, write: (A) -> T) {
+        let combine: (A, A) -> A = op == .sum ? A.add : A.multiply
+        Parallel.forRanges(outer * inner, grain: Swift.max(1, Parallel.minimumElements / Swift.max(length, 1))) { rows in
+            for row in rows {
+                let base = (row / inner) * length * inner + row % inner
+                var running: A = op == .sum ? 0 : 1
                 for step in 0..<length {
                     let at = base + (reverse ? length - 1 - step : step) * inner
-                    running = combine(running, src[at])
-                    dst[at] = running
+                    running = combine(running, read(src[at]))
+                    dst[at] = write(running)
                 }
             }
         }

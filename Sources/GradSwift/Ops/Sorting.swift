@@ -63,15 +63,16 @@ extension Ops {
         return out
     }
 
-    /// Writes the stable sorting permutation of each `src[o, :, i]` to `dst[o, :, i]`.
+    /// Writes the stable sorting permutation of each `src[o, :, i]` to `dst[o, :, i]`, the
+    /// rows spread over the cores.
     private static func sortLoop<T: Comparable>(_ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<Int64>,
                                                 _ outer: Int, _ length: Int, _ inner: Int, _ descending: Bool) {
         // NaN (the only value unequal to itself) ranks above everything; positions break ties.
         @inline(__always) func above(_ x: T, _ y: T) -> Bool { x != x ? y == y : (y == y && x > y) }
-        var order = [Int](repeating: 0, count: length)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * length * inner + i
+        Parallel.forRanges(outer * inner, grain: Swift.max(1, Parallel.minimumElements / Swift.max(length, 1))) { rows in
+            var order = [Int](repeating: 0, count: length)
+            for row in rows {
+                let base = (row / inner) * length * inner + row % inner
                 for r in 0..<length { order[r] = r }
                 order.sort { p, q in
                     let x = src[base + p * inner], y = src[base + q * inner]
