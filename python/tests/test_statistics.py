@@ -308,6 +308,19 @@ def test_topk_values_indices_and_gradient(largest):
         x.topk(-1)
 
 
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_of_few_from_long_rows_agrees_with_the_stable_sort(largest):
+    # few of many are selected without sorting the row; ties and NaN must rank as in sort
+    values = np.random.default_rng(17).integers(-5, 6, (4, 200, 3)).astype(np.float32)
+    values[0, 7, 1] = values[2, 150, 0] = np.nan
+    x = gs.Tensor(values)
+    for k in (1, 5, 99, 100, 101, 200):
+        full = x.sort(1, descending=largest).indices.numpy()
+        top = x.topk(k, dim=1, largest=largest)
+        assert top.indices.numpy().tolist() == full[:, :k].tolist()
+        np.testing.assert_array_equal(top.values.numpy(), np.take_along_axis(values, full[:, :k], 1))
+
+
 # ---- max / min and the dim= spellings of the PyDyNet reductions --------------------------------
 
 def test_max_with_dim_returns_values_and_indices_with_the_gradient_to_the_index():

@@ -24,8 +24,7 @@ extension Ops {
         guard k >= 0 && k <= length else {
             throw EngineError.invalidArgument("\(op): k (\(k)) is out of range for an axis of length \(length)")
         }
-        var indices = try argsort(a, axis: axis, descending: largest, op: op)
-        if let along = axes.first { indices = try readSlab(indices, axis: along, start: 0, length: k) }
+        let indices = try argsort(a, axis: axis, descending: largest, op: op, keeping: k)
         return (try takeAlongAxis(a, indices, axis: axis), indices)
     }
 
@@ -46,42 +45,78 @@ extension Ops {
         return (try squeeze(values, axes: [along]), try squeeze(position, axes: [along]))
     }
 
-    private static func argsort(_ a: Tensor, axis: Int, descending: Bool, op: String) throws -> Tensor {
+    /// The first `keeping` (default: all) positions of the sorting permutation along `axis`.
+    private static func argsort(_ a: Tensor, axis: Int, descending: Bool, op: String, keeping: Int? = nil) throws -> Tensor {
         let axes = try Shape.normalize(axes: [axis], rank: a.rank, op: op)
-        let out = try Tensor(shape: a.shape, dtype: .int64, op: op)
         let length = axes.first.map { a.shape[$0] } ?? 1
+        var shape = a.shape
+        if let along = axes.first, let keeping { shape[along] = keeping }
+        let out = try Tensor(shape: shape, dtype: .int64, op: op)
         let inner = axes.first.map { a.shape[($0 + 1)...].reduce(1, *) } ?? 1
         guard out.count > 0 else { return out }
-        let outer = a.count / (length * inner)
+        let rows = a.count / length, kept = keeping ?? length
         let dst = out.pointer(Int64.self)
         switch a.dtype {
-        case .float32: sortLoop(a.pointer(Float.self), dst, outer, length, inner, descending)
-        case .float64: sortLoop(a.pointer(Double.self), dst, outer, length, inner, descending)
-        case .int64: sortLoop(a.pointer(Int64.self), dst, outer, length, inner, descending)
-        case .bool: sortLoop(try cast(a, to: .int64).pointer(Int64.self), dst, outer, length, inner, descending)
+        case .float32: sortLoop(a.pointer(Float.self), dst, rows, length, inner, kept, descending)
+        case .float64: sortLoop(a.pointer(Double.self), dst, rows, length, inner, kept, descending)
+        case .int64: sortLoop(a.pointer(Int64.self), dst, rows, length, inner, kept, descending)
+        case .bool: sortLoop(try cast(a, to: .int64).pointer(Int64.self), dst, rows, length, inner, kept, descending)
         }
         return out
     }
 
-    /// Writes the stable sorting permutation of each `src[o, :, i]` to `dst[o, :, i]`, the
-    /// rows spread over the cores.
-    private static func sortLoop<T: Comparable>(_ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<Int64>,
-                                                _ outer: Int, _ length: Int, _ inner: Int, _ descending: Bool) {
-        // NaN (the only value unequal to itself) ranks above everything; positions break ties.
+    /// For each of the `rows` lines `src[o, :, i]` (`length` long, elements `inner` apart),
+    /// writes the first `kept` positions of its stable sorting permutation to `dst[o, :, i]`
+    /// (`kept` long). Few kept positions are selected with a heap (n log k) instead of sorting
+    /// the line. The lines are spread over the cores.
+    private static func sortLoop<T: Comparable>(_ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<Int64>, _ rows: Int,
+                                                _ length: Int, _ inner: Int, _ kept: Int, _ descending: Bool) {
+        // NaN (the only value unequal to itself) ranks above everything; positions break ties,
+        // so `first` is a strict total order and both ways give the same positions.
         @inline(__always) func above(_ x: T, _ y: T) -> Bool { x != x ? y == y : (y == y && x > y) }
-        Parallel.forRanges(outer * inner, grain: Swift.max(1, Parallel.minimumElements / Swift.max(length, 1))) { rows in
-            var order = [Int](repeating: 0, count: length)
-            for row in rows {
-                let base = (row / inner) * length * inner + row % inner
-                for r in 0..<length { order[r] = r }
-                order.sort { p, q in
+        Parallel.forRanges(rows, grain: Swift.max(1, Parallel.minimumElements / Swift.max(length, 1))) { lines in
+            var order = [Int](repeating: 0, count: kept * 2 < length ? kept : length)
+            for line in lines {
+                let base = (line / inner) * length * inner + line % inner
+                func first(_ p: Int, _ q: Int) -> Bool {
                     let x = src[base + p * inner], y = src[base + q * inner]
-                    let first = descending ? above(x, y) : above(y, x)
-                    return first || (!above(x, y) && !above(y, x) && p < q)
+                    let before = descending ? above(x, y) : above(y, x)
+                    return before || (!above(x, y) && !above(y, x) && p < q)
                 }
-                for r in 0..<length { dst[base + r * inner] = Int64(order[r]) }
+                if order.count < length {
+                    selectFirst(kept, of: length, into: &order, first)
+                } else {
+                    for r in 0..<length { order[r] = r }
+                    order.sort(by: first)
+                }
+                let out = dst + (line / inner) * kept * inner + line % inner
+                for r in 0..<kept { out[r * inner] = Int64(order[r]) }
             }
         }
+    }
+
+    /// The `order.count` positions of 0..<length that come first by `first` (a strict total
+    /// order), in that order: a heap whose root is the last one kept so far.
+    private static func selectFirst(_ kept: Int, of length: Int, into order: inout [Int], _ first: (Int, Int) -> Bool) {
+        func siftDown(_ start: Int, _ count: Int) {
+            var i = start
+            while true {
+                let left = 2 * i + 1, right = left + 1
+                var last = i
+                if left < count && first(order[last], order[left]) { last = left }
+                if right < count && first(order[last], order[right]) { last = right }
+                if last == i { return }
+                order.swapAt(i, last)
+                i = last
+            }
+        }
+        for r in 0..<kept { order[r] = r }
+        for i in stride(from: kept / 2 - 1, through: 0, by: -1) { siftDown(i, kept) }
+        for q in kept..<length where kept > 0 && first(q, order[0]) {
+            order[0] = q
+            siftDown(0, kept)
+        }
+        order.sort(by: first)
     }
 
     /// out[..., r, ...] = a[..., indices[..., r, ...], ...] along `axis` (`np.take_along_axis`
