@@ -1537,6 +1537,64 @@ int32_t gs_repeat_interleave(gs_tensor a, int64_t repeats, int64_t axis, bool al
 int32_t gs_repeat_interleave_tensor(gs_tensor a, gs_tensor repeats, int64_t axis, bool all_axes,
                                     gs_tensor *result);
 
+/* ---- StatisticsAPI.swift --------------------------------------------------------------------- */
+
+/// Product over `axes[0..naxes)` (every axis when `naxes` is -1); bool and int give int64, an
+/// empty product is 1; the gradient is exact where elements are zero. The caller owns `*result`.
+int32_t gs_prod(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims, gs_tensor *result);
+
+/// Variance over `axes[0..naxes)`: sum of squared deviations / max(0, N - correction), N the
+/// number of reduced elements (correction 1: unbiased, finite). The caller owns `*result`.
+int32_t gs_var(gs_tensor a, const int64_t *axes, int32_t naxes, double correction, bool keepdims,
+               gs_tensor *result);
+
+/// Standard deviation: the square root of gs_var's result. The caller owns `*result`.
+int32_t gs_std(gs_tensor a, const int64_t *axes, int32_t naxes, double correction, bool keepdims,
+               gs_tensor *result);
+
+/// log(sum(exp(a))) over `axes[0..naxes)`, without overflow. The caller owns `*result`.
+int32_t gs_logsumexp(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims,
+                     gs_tensor *result);
+
+/// Vector p-norm over `axes[0..naxes)`: (sum |a|^p)^(1/p); p = INFINITY gives max |a|,
+/// -INFINITY min |a|, 0 the count of nonzeros (p not NaN). The caller owns `*result`.
+int32_t gs_norm(gs_tensor a, double p, const int64_t *axes, int32_t naxes, bool keepdims,
+                gs_tensor *result);
+
+/// Whether every element over `axes[0..naxes)` is nonzero (bool, no gradient). The caller owns
+/// `*result`.
+int32_t gs_all(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims, gs_tensor *result);
+
+/// Whether some element over `axes[0..naxes)` is nonzero (bool, no gradient). The caller owns
+/// `*result`.
+int32_t gs_any(gs_tensor a, const int64_t *axes, int32_t naxes, bool keepdims, gs_tensor *result);
+
+/// Running sum along `axis` (bool and int give int64). The caller owns `*result`.
+int32_t gs_cumsum(gs_tensor a, int64_t axis, gs_tensor *result);
+
+/// Running product along `axis` (bool and int give int64); the gradient is exact where
+/// elements are zero. The caller owns `*result`.
+int32_t gs_cumprod(gs_tensor a, int64_t axis, gs_tensor *result);
+
+/// `a` sorted along `axis` (stable; NaN above every number) into `*values`, and the int64
+/// positions they came from into `*indices`. The caller owns both.
+int32_t gs_sort(gs_tensor a, int64_t axis, bool descending, gs_tensor *values, gs_tensor *indices);
+
+/// The int64 positions that sort `a` along `axis` (stable). The caller owns `*result`.
+int32_t gs_argsort(gs_tensor a, int64_t axis, bool descending, gs_tensor *result);
+
+/// The `k` largest (or smallest) elements along `axis`, sorted, into `*values` and their
+/// int64 positions into `*indices` (0 <= k <= the axis length). The caller owns both.
+int32_t gs_topk(gs_tensor a, int64_t k, int64_t axis, bool largest, gs_tensor *values,
+                gs_tensor *indices);
+
+/// The maximum along `axis` into `*values` and the int64 index of its first occurrence into
+/// `*indices` (PyTorch's max(dim=...): the gradient goes to that index). The caller owns both.
+int32_t gs_max_dim(gs_tensor a, int64_t axis, bool keepdims, gs_tensor *values, gs_tensor *indices);
+
+/// As gs_max_dim, for the minimum. The caller owns both results.
+int32_t gs_min_dim(gs_tensor a, int64_t axis, bool keepdims, gs_tensor *values, gs_tensor *indices);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

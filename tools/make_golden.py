@@ -2341,11 +2341,340 @@ def second():
             run = np_tensordot if op == "tensordot" else LINALG_BINARY[op]
             add(op, [("a", g.normal(sa, dtype)), ("b", g.normal(sb, dtype))], run,
                 lambda X, A, W, run=run: affine_grads(run, X, A, W, ["a", "b"]), affine_hvp(run, ["a", "b"]), attrs=attrs)
+    second_statistics(add, g)
     return f
 
 
+# ---- statistics, scans and sorting (PyTorch's) ----------------------------------------------
+
+STATS = "PyTorch's op, not in PyDyNet 1.1; NumPy with the gradient written out"
+
+
+def reduce_axes(x, axis):
+    """The reduced axes of ``x`` for ``axis`` (None: all; int or tuple), normalized and sorted."""
+    if axis is None:
+        return tuple(range(x.ndim))
+    return tuple(sorted(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis))) if x.ndim else ()
+
+
+def kept(w, x, A):
+    """The output weight ``w`` with the reduced axes of ``x`` restored as size 1."""
+    return w if A.get("keepdims") else np.expand_dims(w, reduce_axes(x, A["axis"]))
+
+
+def grouped(x, axes):
+    """``x`` with the reduced ``axes`` moved last and flattened: (kept..., N), and the inverse."""
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    shape = moved.shape
+    flat = moved.reshape(shape[:len(rest)] + (-1,))
+
+    def back(g):
+        return np.transpose(g.reshape(shape), np.argsort(rest + list(axes)))
+    return flat, back
+
+
+def others_product(row, skip):
+    """Π of ``row`` without the positions in ``skip``."""
+    return np.prod([v for m, v in enumerate(row) if m not in skip])
+
+
+def np_prod_parts():
+    """prod: ∂/∂x_i = Π_{m≠i} x_m, ∂²/∂x_i∂x_k = Π_{m≠i,k} x_m (i ≠ k), per reduced group."""
+    def run(X, A):
+        return np.prod(X["x"], axis=A["axis"], keepdims=A["keepdims"])
+
+    def per_row(X, A, W, fn):
+        x = X["x"]
+        flat, back = grouped(x, reduce_axes(x, A["axis"]))
+        w = np.broadcast_to(kept(W[0], x, A), x.shape)
+        wflat, _ = grouped(w, reduce_axes(x, A["axis"]))
+        out = np.zeros_like(flat)
+        for idx in np.ndindex(flat.shape[:-1]):
+            out[idx] = fn(flat[idx], wflat[idx][0] if flat.shape[-1] else 0.0, idx)
+        return back(out)
+
+    def grad(X, A, W):
+        return {"x": per_row(X, A, W, lambda r, w, idx: [w * others_product(r, {i}) for i in range(len(r))])}
+
+    def hvp(X, A, W, D):
+        dflat, _ = grouped(D["x"], reduce_axes(X["x"], A["axis"]))
+        return {"x": per_row(X, A, W, lambda r, w, idx: [
+            w * sum(others_product(r, {i, k}) * dflat[idx][k] for k in range(len(r)) if k != i) for i in range(len(r))])}
+    return run, grad, hvp
+
+
+def np_var_parts(root):
+    """var (and std when ``root``): Σ(x - mean)² / (N - c) over the axes."""
+    def parts(X, A):
+        x = X["x"]
+        n = int(np.prod([x.shape[a] for a in reduce_axes(x, A["axis"])]))
+        return x - x.mean(axis=reduce_axes(x, A["axis"]), keepdims=True), max(0.0, n - A["correction"])
+
+    def run(X, A):
+        v = np.var(X["x"], axis=A["axis"], ddof=A["correction"], keepdims=A["keepdims"])
+        return np.sqrt(v) if root else v
+
+    def grad(X, A, W):
+        centered, divisor = parts(X, A)
+        w = kept(W[0], X["x"], A)
+        g = w * 2 * centered / divisor
+        if root:
+            g = g / (2 * np.sqrt((centered ** 2).sum(axis=reduce_axes(X["x"], A["axis"]), keepdims=True) / divisor))
+        return {"x": g}
+
+    def hvp(X, A, W, D):
+        centered, divisor = parts(X, A)
+        d = D["x"]
+        return {"x": kept(W[0], X["x"], A) * 2 / divisor * (d - d.mean(axis=reduce_axes(X["x"], A["axis"]), keepdims=True))}
+    return run, grad, hvp
+
+
+def np_logsumexp_parts():
+    """logsumexp: the gradient is softmax, the Hessian diag(p) - p pᵀ per group."""
+    def run(X, A):
+        x, axes = X["x"], reduce_axes(X["x"], A["axis"])
+        m = x.max(axis=axes, keepdims=True)
+        out = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
+        return out if A["keepdims"] else np.squeeze(out, axes)
+
+    def p(X, A):
+        x, axes = X["x"], reduce_axes(X["x"], A["axis"])
+        e = np.exp(x - x.max(axis=axes, keepdims=True))
+        return e / e.sum(axis=axes, keepdims=True), axes
+
+    def grad(X, A, W):
+        prob, _ = p(X, A)
+        return {"x": kept(W[0], X["x"], A) * prob}
+
+    def hvp(X, A, W, D):
+        prob, axes = p(X, A)
+        d = D["x"]
+        return {"x": kept(W[0], X["x"], A) * prob * (d - (prob * d).sum(axis=axes, keepdims=True))}
+    return run, grad, hvp
+
+
+def np_norm_parts():
+    """norm of order p: (Σ|x|^p)^(1/p); max/min |x| for ±inf (ties share); a zero norm has a zero
+    gradient. Second derivatives for p = 2: w (d/n - x (x·d)/n³)."""
+    def run(X, A):
+        x, axes, p = X["x"], reduce_axes(X["x"], A["axis"]), A["p"]
+        a = np.abs(x)
+        if p == np.inf:
+            out = a.max(axis=axes, keepdims=True)
+        elif p == -np.inf:
+            out = a.min(axis=axes, keepdims=True)
+        elif p == 0:
+            out = (x != 0).sum(axis=axes, keepdims=True).astype(F64)
+        else:
+            out = (a ** p).sum(axis=axes, keepdims=True) ** (1 / p)
+        return out if A["keepdims"] else np.squeeze(out, axes)
+
+    def grad(X, A, W):
+        x, axes, p = X["x"], reduce_axes(X["x"], A["axis"]), A["p"]
+        w = kept(W[0], x, A)
+        n = run(X, dict(A, keepdims=True))
+        if p in (np.inf, -np.inf):
+            hit = (np.abs(x) == n).astype(F64)
+            return {"x": w * np.sign(x) * hit / hit.sum(axis=axes, keepdims=True)}
+        if p == 0:
+            return {"x": np.zeros_like(x)}
+        safe = np.where(n == 0, 1.0, n)
+        return {"x": np.where(n == 0, 0.0, w * np.sign(x) * np.abs(x) ** (p - 1) / safe ** (p - 1))}
+
+    def hvp(X, A, W, D):
+        x, d, axes = X["x"], D["x"], reduce_axes(X["x"], A["axis"])
+        assert A["p"] == 2
+        n = run(X, dict(A, keepdims=True))
+        return {"x": kept(W[0], x, A) * (d / n - x * (x * d).sum(axis=axes, keepdims=True) / n ** 3)}
+    return run, grad, hvp
+
+
+def np_scan_parts(product):
+    """cumsum (∂ = the reversed running sum of w) or cumprod (∂_i = Σ_{j≥i} w_j Π_{m≤j, m≠i} x_m,
+    ∂²_ik = Σ_{j≥max(i,k)} w_j Π_{m≤j, m≠i,k} x_m for i ≠ k), along A['axis']."""
+    def run(X, A):
+        return (np.cumprod if product else np.cumsum)(X["x"], axis=A["axis"])
+
+    def rows(a, axis):
+        return np.moveaxis(a, axis, -1)
+
+    def grad(X, A, W):
+        x, axis = X["x"], A["axis"]
+        w = rows(W[0], axis)
+        if not product:
+            return {"x": np.moveaxis(np.flip(np.cumsum(np.flip(w, -1), -1), -1), -1, axis)}
+        r = rows(x, axis)
+        g = np.zeros_like(r)
+        for idx in np.ndindex(r.shape[:-1]):
+            n = r.shape[-1]
+            g[idx] = [sum(w[idx][j] * others_product(r[idx][:j + 1], {i}) for j in range(i, n)) for i in range(n)]
+        return {"x": np.moveaxis(g, -1, axis)}
+
+    def hvp(X, A, W, D):
+        x, axis = X["x"], A["axis"]
+        assert product
+        r, w, d = rows(x, axis), rows(W[0], axis), rows(D["x"], axis)
+        h = np.zeros_like(r)
+        for idx in np.ndindex(r.shape[:-1]):
+            n = r.shape[-1]
+            h[idx] = [sum(d[idx][k] * sum(w[idx][j] * others_product(r[idx][:j + 1], {i, k}) for j in range(max(i, k), n))
+                          for k in range(n) if k != i) for i in range(n)]
+        return {"x": np.moveaxis(h, -1, axis)}
+    return run, grad, hvp
+
+
+def stable_order(x, axis, descending):
+    """Stable sorting positions along ``axis``, equal elements in their order either way."""
+    return np.argsort(-x if descending else x, axis=axis, kind="stable")
+
+
+def np_take_parts(select):
+    """Ops whose float output reads x at positions (sort, topk, max/min with dim): ``select(X,
+    A)`` gives the int64 positions along A['axis']; the gradient scatters w back to them."""
+    def run(X, A):
+        idx = select(X, A)
+        return np.take_along_axis(X["x"], idx, A["axis"]) if X["x"].ndim else X["x"], idx
+
+    def grad(X, A, W):
+        x, idx, axis = X["x"], select(X, A), A["axis"]
+        g = np.zeros_like(x)
+        w = W[0]
+        if x.ndim:
+            np.put_along_axis(g, idx, 0, axis)  # (shape check)
+            moved_g, moved_i, moved_w = np.moveaxis(g, axis, -1), np.moveaxis(idx, axis, -1), np.moveaxis(w, axis, -1)
+            for pos in np.ndindex(moved_i.shape[:-1]):
+                np.add.at(moved_g[pos], moved_i[pos], moved_w[pos])
+        else:
+            g = w.copy()
+        return {"x": g}
+    return run, grad
+
+
+def np_extremum_dim(fn):
+    """max/min along A['axis'] with the index of the first occurrence; the gradient goes there."""
+    def select(X, A):
+        return np.expand_dims(fn(X["x"], axis=A["axis"]), A["axis"])
+
+    take, take_grad = np_take_parts(select)
+
+    def run(X, A):
+        values, idx = take(X, A)
+        return (values, idx) if A["keepdims"] else (np.squeeze(values, A["axis"]), np.squeeze(idx, A["axis"]))
+
+    def grad(X, A, W):
+        return take_grad(X, A, [W[0] if A["keepdims"] else np.expand_dims(W[0], A["axis"])])
+    return run, grad
+
+
+def statistics():
+    f = Family("statistics", "prod, var, std, logsumexp, norm, cumsum, cumprod, all, any, sort, argsort, topk, "
+               "max and min with dim (PyTorch's)")
+    g = f.inputs
+    ref = numpy_ref(STATS)
+
+    def add(op, x, run, grad, attrs, role="input"):
+        f.add(op, [(role, "x", x)], attrs=attrs, ref=ref, run=run, grad=grad)
+
+    shapes = [((2, 3, 4), None, False), ((2, 3, 4), 1, False), ((2, 3, 4), -1, True), ((2, 3, 4), (0, 2), False),
+              ((), None, False), ((3,), 0, True)]
+    for dtype in FLOATS:
+        run, grad, _ = np_prod_parts()
+        for shape, axis, keep in shapes:
+            add("prod", g.nonzero(shape, dtype), run, grad, [("axis", axis), ("keepdims", keep)])
+        zeros = g.normal((3, 4), dtype)
+        zeros[0, 1] = zeros[1, 0] = zeros[1, 3] = zeros[2, :] = 0
+        for axis in (1, 0, None):
+            add("prod", zeros, run, grad, [("axis", axis), ("keepdims", False)])
+        add("prod", g.normal((0, 3), dtype), run, grad, [("axis", 0), ("keepdims", False)])
+        for op, root in (("var", False), ("std", True)):
+            run, grad, _ = np_var_parts(root)
+            for (shape, axis, keep), correction in zip(shapes[:4] + [((5,), 0, False)], (1.0, 0.0, 1.0, 2.0, 0.5)):
+                add(op, g.normal(shape, dtype), run, grad, [("axis", axis), ("correction", correction), ("keepdims", keep)])
+        run, grad, _ = np_logsumexp_parts()
+        for shape, axis, keep in shapes[:4]:
+            add("logsumexp", g.normal(shape, dtype, 3.0), run, grad, [("axis", axis), ("keepdims", keep)])
+        add("logsumexp", (g.normal((2, 3), F64) + np.array([[300.0], [-300.0]])).astype(dtype), run, grad,
+            [("axis", 1), ("keepdims", False)])
+        run, grad, _ = np_norm_parts()
+        for p, (shape, axis, keep) in zip((2.0, 2.0, 1.0, 3.0, np.inf, -np.inf, 0.0, 1.5),
+                                          shapes[:4] + [((3, 4), 1, False), ((3, 4), 0, True), ((3, 4), None, False),
+                                                        ((3, 4), 1, False)]):
+            add("norm", g.nonzero(shape, dtype), run, grad, [("p", float(p)), ("axis", axis), ("keepdims", keep)])
+        zero_row = g.normal((3, 4), dtype)
+        zero_row[1] = 0
+        add("norm", zero_row, run, grad, [("p", 2.0), ("axis", 1), ("keepdims", False)])
+        for op, product in (("cumsum", False), ("cumprod", True)):
+            run, grad, _ = np_scan_parts(product)
+            for shape, axis in (((2, 3, 4), 1), ((2, 3, 4), -1), ((5,), 0), ((0, 3), 1)):
+                add(op, g.nonzero(shape, dtype), run, grad, [("axis", axis)])
+        run, grad, _ = np_scan_parts(True)
+        add("cumprod", zeros, run, grad, [("axis", 1)])
+        add("cumprod", zeros, run, grad, [("axis", 0)])
+        for descending in (False, True):
+            for shape, axis in (((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -1)):
+                x = g.normal(shape, dtype)
+                run, grad = np_take_parts(lambda X, A: stable_order(X["x"], A["axis"], A["descending"]))
+                attrs = [("axis", axis), ("descending", descending)]
+                f.add("sort", [("input", "x", x)], attrs=attrs, ref=ref, run=run, grad=grad, outputs=["values", "indices"])
+                f.add("argsort", [("const", "x", x)], attrs=attrs, ref=ref,
+                      run=lambda X, A: stable_order(X["x"], A["axis"], A["descending"]))
+        ties = np.array([[1, 3, 1, 3, 2], [0, 0, -1, 0, 5]], dtype)
+        for descending in (False, True):
+            run, grad = np_take_parts(lambda X, A: stable_order(X["x"], A["axis"], A["descending"]))
+            f.add("sort", [("input", "x", ties)], attrs=[("axis", 1), ("descending", descending)], ref=ref,
+                  run=run, grad=grad, outputs=["values", "indices"])
+        for (shape, axis), k, largest in zip((((3, 5), 1), ((3, 5), 0), ((2, 3, 4), -1), ((4,), 0), ((3, 5), 1)),
+                                             (2, 3, 4, 0, 5), (True, False, True, True, False)):
+            run, grad = np_take_parts(lambda X, A: np.take(stable_order(X["x"], A["axis"], A["largest"]),
+                                                           range(A["k"]), axis=A["axis"]))
+            f.add("topk", [("input", "x", g.normal(shape, dtype))], attrs=[("k", k), ("axis", axis), ("largest", largest)],
+                  ref=ref, run=run, grad=grad, outputs=["values", "indices"])
+        for op, fn in (("max_dim", np.argmax), ("min_dim", np.argmin)):
+            run, grad = np_extremum_dim(fn)
+            for x, axis, keep in ((g.normal((3, 4), dtype), 1, False), (g.normal((2, 3, 4), dtype), 0, True),
+                                  (ties, 1, False)):
+                f.add(op, [("input", "x", x)], attrs=[("axis", axis), ("keepdims", keep)], ref=ref, run=run, grad=grad,
+                      outputs=["values", "indices"])
+    logical = [g.normal((2, 3), F64), np.array([[0.0, 1.5, 0.0], [2.0, -1.0, 3.0]], F32),
+               np.array([[0, 3, 0], [0, 0, 0]], I64), np.array([[True, True], [False, True]]), np.zeros((0, 3), F32)]
+    for op, fn in (("all", np.all), ("any", np.any)):
+        for x in logical:
+            for axis, keep in ((None, False), (1, True), (0, False)):
+                f.add(op, [("const", "x", x)], attrs=[("axis", axis), ("keepdims", keep)], ref=ref,
+                      run=lambda X, A, fn=fn: fn(X["x"], axis=A["axis"], keepdims=A["keepdims"]))
+    for op in ("prod", "cumsum", "cumprod"):
+        x = np.array([[3, -2, 1], [0, 4, 5]], I64)
+        attrs = [("axis", 1), ("keepdims", False)] if op == "prod" else [("axis", 1)]
+        fn = {"prod": lambda X, A: np.prod(X["x"], axis=1), "cumsum": lambda X, A: np.cumsum(X["x"], axis=1),
+              "cumprod": lambda X, A: np.cumprod(X["x"], axis=1)}[op]
+        f.add(op, [("const", "x", x)], attrs=attrs, ref=ref, run=fn)
+    return f
+
+
+def second_statistics(add, g):
+    """The second-derivative cases of the statistics family (appended to second.txt)."""
+    for dtype in FLOATS:
+        zeros = g.normal((3, 4), dtype)
+        zeros[0, 1] = zeros[1, 0] = zeros[1, 3] = 0
+        add("prod", [("x", g.nonzero((2, 3), dtype))], *np_prod_parts(), attrs=[("axis", 1), ("keepdims", False)])
+        add("prod", [("x", zeros)], *np_prod_parts(), attrs=[("axis", None), ("keepdims", False)])
+        add("prod", [("x", zeros)], *np_prod_parts(), attrs=[("axis", 1), ("keepdims", True)])
+        add("cumprod", [("x", g.nonzero((2, 4), dtype))], *np_scan_parts(True), attrs=[("axis", 1)])
+        add("cumprod", [("x", zeros)], *np_scan_parts(True), attrs=[("axis", 1)])
+        add("cumprod", [("x", zeros)], *np_scan_parts(True), attrs=[("axis", 0)])
+        add("var", [("x", g.normal((3, 4), dtype))], *np_var_parts(False),
+            attrs=[("axis", 1), ("correction", 1.0), ("keepdims", False)])
+        add("var", [("x", g.normal((2, 3, 4), dtype))], *np_var_parts(False),
+            attrs=[("axis", (0, 2)), ("correction", 0.0), ("keepdims", True)])
+        add("logsumexp", [("x", g.normal((3, 4), dtype, 2.0))], *np_logsumexp_parts(), attrs=[("axis", 1), ("keepdims", False)])
+        add("logsumexp", [("x", g.normal((2, 3), dtype, 2.0))], *np_logsumexp_parts(), attrs=[("axis", None), ("keepdims", True)])
+        add("norm", [("x", g.nonzero((3, 4), dtype))], *np_norm_parts(), attrs=[("p", 2.0), ("axis", 1), ("keepdims", False)])
+        add("norm", [("x", g.nonzero((2, 3), dtype))], *np_norm_parts(), attrs=[("p", 2.0), ("axis", None), ("keepdims", False)])
+
+
 FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent,
-            attention, layout, gather_family, linalg_family, second]
+            attention, layout, gather_family, linalg_family, statistics, second]
 
 
 def generate():

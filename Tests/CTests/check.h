@@ -146,5 +146,6 @@ void test_anomaly(void);
 void test_golden(void);
 void test_fuzz_regressions(void);
 void test_gather_linalg(void);
+void test_statistics(void);
 
 #endif

@@ -212,6 +212,61 @@ REDUCE_OP(gs_max)
 REDUCE_OP(gs_min)
 REDUCE_OP(gs_argmax)
 REDUCE_OP(gs_argmin)
+REDUCE_OP(gs_prod)
+REDUCE_OP(gs_logsumexp)
+REDUCE_OP(gs_all)
+REDUCE_OP(gs_any)
+
+/* var and std take the divisor correction between the axes and keepdims. */
+#define VARIANCE_OP(fn)                                                                       \
+    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
+        int64_t axes[GOLDEN_MAX_DIMS];                                                        \
+        int32_t n = golden_ints(c, "axis", axes, GOLDEN_MAX_DIMS);                            \
+        return one(r, fn(need(c, "x"), axes, n, golden_float(c, "correction"), golden_bool(c, "keepdims"), r->outputs)); \
+    }
+VARIANCE_OP(gs_var)
+VARIANCE_OP(gs_std)
+
+static int32_t op_norm(golden_case *c, golden_result *r) {
+    int64_t axes[GOLDEN_MAX_DIMS];
+    int32_t n = golden_ints(c, "axis", axes, GOLDEN_MAX_DIMS);
+    return one(r, gs_norm(need(c, "x"), golden_float(c, "p"), axes, n, golden_bool(c, "keepdims"), r->outputs));
+}
+
+static int32_t op_cumsum(golden_case *c, golden_result *r) {
+    return one(r, gs_cumsum(need(c, "x"), golden_int(c, "axis"), r->outputs));
+}
+
+static int32_t op_cumprod(golden_case *c, golden_result *r) {
+    return one(r, gs_cumprod(need(c, "x"), golden_int(c, "axis"), r->outputs));
+}
+
+/* Ops returning values and indices. */
+static int32_t two(golden_result *r, int32_t status) {
+    r->count = status == GS_OK ? 2 : 0;
+    return status;
+}
+
+static int32_t op_sort(golden_case *c, golden_result *r) {
+    return two(r, gs_sort(need(c, "x"), golden_int(c, "axis"), golden_bool(c, "descending"), &r->outputs[0], &r->outputs[1]));
+}
+
+static int32_t op_argsort(golden_case *c, golden_result *r) {
+    return one(r, gs_argsort(need(c, "x"), golden_int(c, "axis"), golden_bool(c, "descending"), r->outputs));
+}
+
+static int32_t op_topk(golden_case *c, golden_result *r) {
+    return two(r, gs_topk(need(c, "x"), golden_int(c, "k"), golden_int(c, "axis"), golden_bool(c, "largest"),
+                          &r->outputs[0], &r->outputs[1]));
+}
+
+static int32_t op_max_dim(golden_case *c, golden_result *r) {
+    return two(r, gs_max_dim(need(c, "x"), golden_int(c, "axis"), golden_bool(c, "keepdims"), &r->outputs[0], &r->outputs[1]));
+}
+
+static int32_t op_min_dim(golden_case *c, golden_result *r) {
+    return two(r, gs_min_dim(need(c, "x"), golden_int(c, "axis"), golden_bool(c, "keepdims"), &r->outputs[0], &r->outputs[1]));
+}
 
 /* ---- shape ops -------------------------------------------------------------------------- */
 
@@ -767,6 +822,9 @@ const golden_op golden_ops[] = {
     {"astype", op_astype},
     {"sum", op_gs_sum}, {"mean", op_gs_mean}, {"max", op_gs_max}, {"min", op_gs_min},
     {"argmax", op_gs_argmax}, {"argmin", op_gs_argmin},
+    {"prod", op_gs_prod}, {"var", op_gs_var}, {"std", op_gs_std}, {"logsumexp", op_gs_logsumexp}, {"norm", op_norm},
+    {"all", op_gs_all}, {"any", op_gs_any}, {"cumsum", op_cumsum}, {"cumprod", op_cumprod}, {"sort", op_sort},
+    {"argsort", op_argsort}, {"topk", op_topk}, {"max_dim", op_max_dim}, {"min_dim", op_min_dim},
     {"reshape", op_reshape}, {"transpose", op_transpose}, {"swapaxes", op_swapaxes}, {"squeeze", op_squeeze},
     {"unsqueeze", op_unsqueeze}, {"concat", op_concat}, {"split", op_split}, {"vsplit", op_vsplit},
     {"hsplit", op_hsplit}, {"dsplit", op_dsplit},

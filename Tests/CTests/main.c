@@ -18,6 +18,7 @@ int main(void) {
     test_layout();
     test_nn_activation_loss();
     test_gather_linalg();
+    test_statistics();
     test_optim();
     test_nn_linear();
     test_checkpoint();

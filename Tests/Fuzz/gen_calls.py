@@ -88,6 +88,7 @@ DOUBLE_ROLES = {
     "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
     "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY", "momentum_decay": "FZ_D_RATE",
     "start": "FZ_D_ANY", "end": "FZ_D_ANY", "step": "FZ_D_ANY", "dropout_p": "FZ_D_RATE", "scale": "FZ_D_POS",
+    "correction": "FZ_D_ANY",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

@@ -162,6 +162,29 @@ final class DifferentiationTests: XCTestCase {
         }
     }
 
+    func testStatisticsScansAndSortingTwice() throws {
+        var r = Draws(seed: 19)
+        let x = try r.tensor([3, 4], in: 0.5...1.5), y = try r.tensor([2, 3, 2])
+        let withZeros = try tensor([0.7, 0, 1.2, -0.5, 0, 0.9, 0, 1.1, -1.3, 0.6, 0.8, 0], [3, 4])
+        try checkTwice("prod") { [try Ops.prod($0[0], axes: [1])] }([x])
+        try checkTwice("prod with zeros") { [try Ops.prod($0[0], axes: [1], keepDims: true), try Ops.prod($0[0])] }([withZeros])
+        try checkTwice("cumprod") { [try Ops.cumprod($0[0], axis: 0)] }([y])
+        try checkTwice("cumprod with zeros") { [try Ops.cumprod($0[0], axis: 1), try Ops.cumprod($0[0], axis: 0)] }([withZeros])
+        try checkTwice("cumsum") { [try Ops.cumsum($0[0], axis: -1)] }([y])
+        try checkTwice("var std") {
+            [try Ops.variance($0[0], axes: [0, 2]), try Ops.standardDeviation($0[0], axes: [1], correction: 0, keepDims: true)]
+        }([y])
+        try checkTwice("logsumexp") { [try Ops.logsumexp($0[0], axes: [1]), try Ops.logsumexp($0[0])] }([y])
+        try checkTwice("norm") {
+            [try Ops.norm($0[0]), try Ops.norm($0[0], p: 3, axes: [1]), try Ops.norm($0[0], p: .infinity, axes: [0]),
+             try Ops.norm($0[0], p: 1, axes: [1])]
+        }([x])
+        try checkTwice("sort topk max") {
+            [try Ops.sort($0[0], axis: 1, descending: true).values, try Ops.topk($0[0], k: 2, axis: 0).values,
+             try Ops.extremum(.max, $0[0], axis: 1, keepDims: false).values]
+        }([y])
+    }
+
     func testPointwiseLossesTwice() throws {
         var r = Draws(seed: 17)
         let x = try r.tensor([2, 3], in: -2...2), t = try r.tensor([2, 3], in: -2...2)

@@ -330,6 +330,37 @@ private let goldenOps: [String: GoldenOp] = [
     "astype": { r in [try Ops.cast(try r["x"], to: try r.dtype(), copy: true)] },
     "sum": reduce(.sum), "mean": reduce(.mean), "max": reduce(.max), "min": reduce(.min),
     "argmax": reduce(.argmax), "argmin": reduce(.argmin),
+    "prod": { r in [try Ops.prod(try r["x"], axes: try r.ints("axis"), keepDims: try r.bool("keepdims"))] },
+    "var": { r in
+        [try Ops.variance(try r["x"], axes: try r.ints("axis"), correction: try r.double("correction"), keepDims: try r.bool("keepdims"))]
+    },
+    "std": { r in
+        [try Ops.standardDeviation(try r["x"], axes: try r.ints("axis"), correction: try r.double("correction"),
+                                   keepDims: try r.bool("keepdims"))]
+    },
+    "logsumexp": { r in [try Ops.logsumexp(try r["x"], axes: try r.ints("axis"), keepDims: try r.bool("keepdims"))] },
+    "norm": { r in [try Ops.norm(try r["x"], p: try r.double("p"), axes: try r.ints("axis"), keepDims: try r.bool("keepdims"))] },
+    "all": { r in [try Ops.all(try r["x"], axes: try r.ints("axis"), keepDims: try r.bool("keepdims"))] },
+    "any": { r in [try Ops.any(try r["x"], axes: try r.ints("axis"), keepDims: try r.bool("keepdims"))] },
+    "cumsum": { r in [try Ops.cumsum(try r["x"], axis: try r.int("axis"))] },
+    "cumprod": { r in [try Ops.cumprod(try r["x"], axis: try r.int("axis"))] },
+    "sort": { r in
+        let (values, indices) = try Ops.sort(try r["x"], axis: try r.int("axis"), descending: try r.bool("descending"))
+        return [values, indices]
+    },
+    "argsort": { r in [try Ops.argsort(try r["x"], axis: try r.int("axis"), descending: try r.bool("descending"))] },
+    "topk": { r in
+        let (values, indices) = try Ops.topk(try r["x"], k: try r.int("k"), axis: try r.int("axis"), largest: try r.bool("largest"))
+        return [values, indices]
+    },
+    "max_dim": { r in
+        let (values, indices) = try Ops.extremum(.max, try r["x"], axis: try r.int("axis"), keepDims: try r.bool("keepdims"))
+        return [values, indices]
+    },
+    "min_dim": { r in
+        let (values, indices) = try Ops.extremum(.min, try r["x"], axis: try r.int("axis"), keepDims: try r.bool("keepdims"))
+        return [values, indices]
+    },
     "matmul": { r in [try Ops.matmul(try r["a"], try r["b"])] },
     "reshape": { r in [try Ops.reshape(try r["x"], try r.ints("shape") ?? [])] },
     "transpose": { r in [try Ops.transpose(try r["x"], axes: try r.ints("axes"))] },

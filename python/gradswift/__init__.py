@@ -6,7 +6,7 @@ repository's ``.build/release``).
 """
 import numpy as np
 
-from . import autograd, config, cuda, data, nn, optim
+from . import autograd, config, cuda, data, linalg, nn, optim
 from .config import get_num_threads, set_num_threads
 from ._modes import enable_grad, no_grad
 from .cuda import Device

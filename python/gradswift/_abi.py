@@ -305,6 +305,20 @@ PROTOTYPES = [
     ("gs_repeat", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "uint64_t *"]),
     ("gs_repeat_interleave", "int32_t", ["uint64_t", "int64_t", "int64_t", "bool", "uint64_t *"]),
     ("gs_repeat_interleave_tensor", "int32_t", ["uint64_t", "uint64_t", "int64_t", "bool", "uint64_t *"]),
+    ("gs_prod", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),
+    ("gs_var", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "double", "bool", "uint64_t *"]),
+    ("gs_std", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "double", "bool", "uint64_t *"]),
+    ("gs_logsumexp", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),
+    ("gs_norm", "int32_t", ["uint64_t", "double", "const int64_t *", "int32_t", "bool", "uint64_t *"]),
+    ("gs_all", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),
+    ("gs_any", "int32_t", ["uint64_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),
+    ("gs_cumsum", "int32_t", ["uint64_t", "int64_t", "uint64_t *"]),
+    ("gs_cumprod", "int32_t", ["uint64_t", "int64_t", "uint64_t *"]),
+    ("gs_sort", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *", "uint64_t *"]),
+    ("gs_argsort", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *"]),
+    ("gs_topk", "int32_t", ["uint64_t", "int64_t", "int64_t", "bool", "uint64_t *", "uint64_t *"]),
+    ("gs_max_dim", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *", "uint64_t *"]),
+    ("gs_min_dim", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *", "uint64_t *"]),
 ]
 
 # The callback types, by name: (return type, argument types).

@@ -8,6 +8,7 @@ from ctypes import c_uint64
 
 import numpy as np
 
+from . import _reductions
 from ._convert import int64_argument, shape_array
 from ._lib import error, lib
 from .tensor import BINARY_CODES, Tensor, as_tensor, axes_array, binary, call, dims, pick_dim, weak_scalar, wrap
@@ -24,7 +25,8 @@ __all__ = ["add", "sub", "mul", "div", "pow", "matmul", "abs", "sum", "mean", "m
            "repeat", "repeat_interleave", "flip", "roll", "chunk", "tril", "triu",
            "gather", "scatter", "scatter_add", "index_select", "masked_fill", "take_along_dim",
            "take_along_axis", "nonzero", "argwhere",
-           "einsum", "tensordot", "outer", "ger", "dot", "bmm", "diag", "diagonal", "trace"]
+           "einsum", "tensordot", "outer", "ger", "dot", "bmm", "diag", "diagonal", "trace",
+           "prod", "var", "std", "logsumexp", "norm", "all", "any", "cumsum", "cumprod", "sort", "argsort", "topk"]
 
 
 def _binary_function(name, doc):
@@ -144,34 +146,52 @@ def matmul(x, y):
     return call(lib.gs_matmul, x._h, y._h)
 
 
-def sum(x, axis=None, keepdims=False):
-    """Sum over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).sum(axis, keepdims)
+def sum(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Sum over ``axis`` (None: all axes; int or tuple; also ``dim=``/``keepdim=``)."""
+    return as_tensor(x).sum(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).mean(axis, keepdims)
+def mean(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Mean over ``axis`` (None: all axes; int or tuple; also ``dim=``/``keepdim=``)."""
+    return as_tensor(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def max(x, axis=None, keepdims=False):
-    """Maximum over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).max(axis, keepdims)
+def max(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Maximum over ``axis`` (None: all axes; int or tuple); with ``dim=``, PyTorch's
+    ``(values, indices)``; with a tensor second argument, the elementwise maximum."""
+    return as_tensor(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def min(x, axis=None, keepdims=False):
-    """Minimum over ``axis`` (None: all axes; int or tuple)."""
-    return as_tensor(x).min(axis, keepdims)
+def min(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """Minimum over ``axis``; ``dim=`` and a tensor argument as in ``max``."""
+    return as_tensor(x).min(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def argmax(x, axis=None, keepdims=False):
+def argmax(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
     """Index of the maximum (int64), over the flattened tensor or along one axis."""
-    return as_tensor(x).argmax(axis, keepdims)
+    return as_tensor(x).argmax(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def argmin(x, axis=None, keepdims=False):
+def argmin(x, axis=None, keepdims=None, *, dim=None, keepdim=None):
     """Index of the minimum (int64), over the flattened tensor or along one axis."""
-    return as_tensor(x).argmin(axis, keepdims)
+    return as_tensor(x).argmin(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def _tensor_first(method):
+    """The module function of the Tensor method ``method``: ``f(x, ...)`` is ``x.f(...)``."""
+    def function(x, *args, **kwargs):
+        return method(as_tensor(x), *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = method.__name__
+    function.__doc__ = method.__doc__
+    return function
+
+
+prod, var, std, logsumexp, norm, cumsum, cumprod, sort, argsort, topk = (
+    _tensor_first(getattr(_reductions, name))
+    for name in ("prod", "var", "std", "logsumexp", "norm", "cumsum", "cumprod", "sort", "argsort", "topk"))
+all = _tensor_first(_reductions.all)
+any = _tensor_first(_reductions.any)
 
 
 def reshape(x, new_shape):

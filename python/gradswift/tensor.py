@@ -19,6 +19,7 @@ from ._abi import ENUMS, GS_BINARY_OP_MUL, GS_SCALAR_KIND_BOOL, GS_SCALAR_KIND_F
 from ._convert import (DTYPES, as_engine_array, describe, dtype_code, int64_argument, new_handle, shape_array,
                        view)
 from ._index import encode_key
+from . import _reductions
 from ._lib import error, lib
 from ._modes import is_grad_enable
 from .cuda import CPU, Device
@@ -167,6 +168,12 @@ def reduce(cfn, x, axis, keepdims):
     """Apply the reduction ``cfn`` over ``axis`` (None, int or tuple)."""
     axes, n = axes_array(axis)
     return call(cfn, x._h, axes, n, bool(keepdims))
+
+
+def _reduce_either(cfn, name, x, axis, keepdims, dim, keepdim):
+    """``reduce`` with the axis and keep flag given in NumPy's or PyTorch's spelling."""
+    return reduce(cfn, x, _reductions.pick(name, "dim", dim, "axis", axis),
+                  _reductions.pick(name, "keepdim", keepdim, "keepdims", keepdims, False))
 
 
 def _rebuild(cls, data, requires_grad, state):
@@ -629,30 +636,45 @@ class Tensor:
         """Entries below diagonal ``diagonal`` of the last two axes set to zero."""
         return call(lib.gs_triu, self._h, int64_argument("diagonal", diagonal))
 
-    # ---- reductions -----------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
+    # ---- reductions (PyDyNet's axis=/keepdims= and PyTorch's dim=/keepdim=) ------------------
+    def sum(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         """Sum over ``axis`` (None: all; int or tuple). Bool and int sums are int64."""
-        return reduce(lib.gs_sum, self, axis, keepdims)
+        return _reduce_either(lib.gs_sum, "sum", self, axis, keepdims, dim, keepdim)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         """Mean over ``axis`` (None: all; int or tuple)."""
-        return reduce(lib.gs_mean, self, axis, keepdims)
+        return _reduce_either(lib.gs_mean, "mean", self, axis, keepdims, dim, keepdim)
 
-    def max(self, axis=None, keepdims=False):
-        """Maximum over ``axis`` (None: all; int or tuple)."""
-        return reduce(lib.gs_max, self, axis, keepdims)
+    def max(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
+        """Maximum over ``axis`` (None: all; int or tuple), ties sharing the gradient. With
+        ``dim=`` (PyTorch), the named tuple ``(values, indices)`` along that axis, the gradient
+        going to the index; with a tensor, the elementwise maximum."""
+        return _reductions.extremum("max", self, axis, keepdims, dim, keepdim)
 
-    def min(self, axis=None, keepdims=False):
-        """Minimum over ``axis`` (None: all; int or tuple)."""
-        return reduce(lib.gs_min, self, axis, keepdims)
+    def min(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
+        """Minimum over ``axis``; ``dim=`` and a tensor argument as in ``max``."""
+        return _reductions.extremum("min", self, axis, keepdims, dim, keepdim)
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         """Index (int64) of the maximum, over the flattened tensor or along one axis."""
-        return reduce(lib.gs_argmax, self, axis, keepdims)
+        return _reduce_either(lib.gs_argmax, "argmax", self, axis, keepdims, dim, keepdim)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         """Index (int64) of the minimum, over the flattened tensor or along one axis."""
-        return reduce(lib.gs_argmin, self, axis, keepdims)
+        return _reduce_either(lib.gs_argmin, "argmin", self, axis, keepdims, dim, keepdim)
+
+    prod = _reductions.prod
+    var = _reductions.var
+    std = _reductions.std
+    logsumexp = _reductions.logsumexp
+    norm = _reductions.norm
+    all = _reductions.all
+    any = _reductions.any
+    cumsum = _reductions.cumsum
+    cumprod = _reductions.cumprod
+    sort = _reductions.sort
+    argsort = _reductions.argsort
+    topk = _reductions.topk
 
     # ---- elementwise functions (also module-level: gradswift.exp(x) is x.exp()) --------------
     exp = _unary_method(lib.gs_exp, "e^x, elementwise (ints give float64).")

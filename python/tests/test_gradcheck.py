@@ -26,6 +26,16 @@ def constant(values):
     return pdn.Tensor(np.asarray(values))
 
 
+def zeros_at(shape, positions):
+    """The values of ``leaf(shape)`` (seed 0) at ``positions``, else 0, as a constant: for the
+    op's first input ``a``, ``a - zeros_at(...)`` is exactly zero there, so finite differences
+    probe the function at inputs that are zero."""
+    values = np.zeros(shape)
+    for p in positions:
+        values[p] = leaf(shape).numpy()[p]
+    return constant(values)
+
+
 def tensors_of(result):
     """The Tensors in a (possibly nested) tuple result, flattened."""
     if isinstance(result, (tuple, list)):
@@ -85,6 +95,21 @@ OPS = {
     "mean axes": (lambda a: pdn.mean(a, axis=(0, 2)), [(2, 3, 2)]),
     "max axis": (lambda a: pdn.max(a, axis=0), [(3, 4)]),
     "min all": (lambda a: pdn.min(a), [(3, 4)]),
+    "max dim": (lambda a: pdn.max(a, dim=1).values, [(3, 4)]),
+    "min dim keepdim": (lambda a: a.min(dim=0, keepdim=True).values, [(3, 4)]),
+    "prod": (lambda a: pdn.prod(a, dim=1), [(2, 3)]),
+    "prod with zeros": (lambda a: pdn.prod(a - zeros_at((3, 3), [(0, 1), (1, 0), (1, 2)]), dim=1), [(3, 3)]),
+    "var std": (lambda a: (pdn.var(a, dim=1), a.std(correction=0)), [(3, 4)]),
+    "logsumexp": (lambda a: pdn.logsumexp(a * 3, dim=(0, 2)), [(2, 3, 2)]),
+    "norm": (lambda a: (pdn.norm(a), a.norm(3, dim=1), a.norm(1.5, dim=0, keepdim=True)), [(3, 4)]),
+    "norm inf": (lambda a: (a.norm(float("inf"), dim=1), pdn.linalg.vector_norm(a, float("-inf"))),
+                 [dict(shape=(3, 4), away_from=0.0)]),
+    "norm 1": (lambda a: a.norm(1, dim=1), [dict(shape=(3, 4), away_from=0.0)]),
+    "cumsum": (lambda a: pdn.cumsum(a, dim=1), [(2, 3, 2)]),
+    "cumprod": (lambda a: a.cumprod(0), [(4, 3)]),
+    "cumprod with zeros": (lambda a: pdn.cumprod(a - zeros_at((2, 5), [(0, 1), (0, 3), (1, 0)]), dim=1), [(2, 5)]),
+    "sort": (lambda a: pdn.sort(a, dim=0, descending=True).values, [(4, 3)]),
+    "topk": (lambda a: pdn.topk(a, 2).values, [(3, 5)]),
     # linear algebra
     "matmul 2-D": (pdn.matmul, [(3, 4), (4, 2)]),
     "matmul batched broadcast": (pdn.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
@@ -370,7 +395,7 @@ def test_every_differentiable_export_has_first_and_second_derivative_checks():
     """A new op, function or layer must get a row in OPS or LAYERS (checked above to the
     second order), or be named here as not differentiable."""
     covered = {word for key in [*OPS, *LAYERS] for word in key.split()}
-    not_differentiable = {"argmax", "argmin", "nonzero", "argwhere", "Module", "Sequential", "ModuleList", "Parameter", "functional", "init",
+    not_differentiable = {"argmax", "argmin", "nonzero", "argwhere", "argsort", "all", "any", "Module", "Sequential", "ModuleList", "Parameter", "functional", "init",
                           "utils"}
     exported = [*pdn.ops.__all__, *(f"F.{name}" for name in F.__all__), *nn.__all__]
     missing = [name for name in exported if name not in covered and name not in not_differentiable]
