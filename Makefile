@@ -145,7 +145,7 @@ FUZZ_CFLAGS           := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-p
 FUZZ_ENV              := GRADSWIFT_PLAIN_MALLOC=1 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
                          UBSAN_OPTIONS=print_stacktrace=1
 FUZZ_QUICK_SEEDS      ?= 1 2 3
-FUZZ_QUICK_ITERATIONS ?= 10000
+FUZZ_QUICK_ITERATIONS ?= 20000
 FUZZ_ITERATIONS       ?= 200000
 FUZZ_SEED             ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 

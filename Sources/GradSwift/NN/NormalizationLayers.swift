@@ -12,6 +12,16 @@ private func checkSettings(_ kind: String, eps: Double, dtype: DType) throws {
     }
 }
 
+/// Checks the settings of the layers with per-channel running statistics.
+private func checkChannelSettings(_ kind: String, numFeatures: Int, momentum: Double) throws {
+    guard numFeatures > 0 else {
+        throw EngineError.invalidArgument("\(kind): num_features must be positive, got \(numFeatures)")
+    }
+    guard momentum.isFinite else {
+        throw EngineError.invalidArgument("\(kind): momentum must be a finite number, got \(momentum)")
+    }
+}
+
 /// Batch normalization over the channels (dim 1) of a batch: running statistics
 /// `running_mean` (zeros) and `running_var` (ones) are non-trainable parameters, `scale` (ones)
 /// and `shift` (zeros) trainable. Training normalizes with the batch statistics and updates
@@ -31,12 +41,7 @@ public class BatchNorm: Module {
     init(kind: String, numFeatures: Int, eps: Double, momentum: Double, dtype: DType,
          parameterShape: [Int], ranks: [Int]) throws {
         try checkSettings(kind, eps: eps, dtype: dtype)
-        guard numFeatures > 0 else {
-            throw EngineError.invalidArgument("\(kind): num_features must be positive, got \(numFeatures)")
-        }
-        guard momentum.isFinite else {
-            throw EngineError.invalidArgument("\(kind): momentum must be a finite number, got \(momentum)")
-        }
+        try checkChannelSettings(kind, numFeatures: numFeatures, momentum: momentum)
         self.numFeatures = numFeatures
         self.eps = eps
         self.momentum = momentum
@@ -231,12 +236,7 @@ public final class InstanceNorm: Module {
         guard spatialDims == 1 || spatialDims == 2 else {
             throw EngineError.invalidArgument("InstanceNorm: spatial dims must be 1 or 2, got \(spatialDims)")
         }
-        guard numFeatures > 0 else {
-            throw EngineError.invalidArgument("\(kind): num_features must be positive, got \(numFeatures)")
-        }
-        guard momentum.isFinite else {
-            throw EngineError.invalidArgument("\(kind): momentum must be a finite number, got \(momentum)")
-        }
+        try checkChannelSettings(kind, numFeatures: numFeatures, momentum: momentum)
         self.numFeatures = numFeatures
         self.eps = eps
         self.momentum = momentum
