@@ -190,13 +190,14 @@ extension Tensor {
         guard dtype != .float32 || n <= 1 << 24 else {
             throw EngineError.invalidArgument("randperm: n = \(n) is too large for float32 (at most 2^24 distinct integers)")
         }
+        // The tensor first: its allocation checks n before the permutation's does.
+        let t = try Tensor(shape: [n], dtype: dtype, op: "randperm")
         var order = Array(0..<n)
         RandomGenerator.shared.withLock { rng in
             for i in stride(from: n - 1, to: 0, by: -1) {
                 order.swapAt(i, Int(rng.next(below: UInt64(i + 1))))
             }
         }
-        let t = try Tensor(shape: [n], dtype: dtype, op: "randperm")
         if dtype == .int64 {
             let p = t.pointer(Int64.self)
             for i in 0..<n { p[i] = Int64(order[i]) }
