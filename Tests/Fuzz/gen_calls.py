@@ -48,6 +48,11 @@ INT64_ROLES = {
     "decimals": "FZ_I_INDEX", "group": "FZ_I_GROUP",
     "steps": "FZ_I_SIZE", "rows": "FZ_I_SIZE", "columns": "FZ_I_SIZE", "n": "FZ_I_SIZE",
     "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
+    "size": "FZ_I_OUT_SIZE", "height": "FZ_I_OUT_SIZE", "width": "FZ_I_OUT_SIZE",
+    "size_h": "FZ_I_OUT_SIZE", "size_w": "FZ_I_OUT_SIZE",
+    "kernel_h": "FZ_I_KERNEL", "kernel_w": "FZ_I_KERNEL", "stride_h": "FZ_I_STRIDE", "stride_w": "FZ_I_STRIDE",
+    "padding_h": "FZ_I_PADDING", "padding_w": "FZ_I_PADDING", "output_padding": "FZ_I_PADDING",
+    "output_padding_h": "FZ_I_PADDING", "output_padding_w": "FZ_I_PADDING",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -65,6 +70,7 @@ ENUM_PREFIXES = {
 ENUM_SUBSETS = {
     ("gs_rnn_new", "nonlinearity"): (0, 1), ("gs_rnn_cell_new", "nonlinearity"): (0, 1),
     ("gs_inplace", "op"): (0, 3), ("gs_inplace_scalar", "op"): (0, 3),
+    ("gs_interpolate", "mode"): (0, 2), ("gs_upsample_new", "mode"): (0, 2),
 }
 
 # double parameters -> role.
@@ -77,6 +83,7 @@ DOUBLE_ROLES = {
     "p": "FZ_D_RATE", "beta": "FZ_D_ANY", "threshold": "FZ_D_ANY", "min": "FZ_D_ANY", "max": "FZ_D_ANY",
     "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY", "momentum_decay": "FZ_D_RATE",
     "start": "FZ_D_ANY", "end": "FZ_D_ANY", "step": "FZ_D_ANY",
+    "scale_h": "FZ_D_SCALE", "scale_w": "FZ_D_SCALE",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

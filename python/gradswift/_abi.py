@@ -216,6 +216,18 @@ PROTOTYPES = [
     ("gs_max_pool2d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "uint64_t *"]),
     ("gs_avg_pool1d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "uint64_t *"]),
     ("gs_avg_pool2d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_adaptive_max_pool1d", "int32_t", ["uint64_t", "int64_t", "uint64_t *"]),
+    ("gs_adaptive_max_pool2d", "int32_t", ["uint64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_adaptive_avg_pool1d", "int32_t", ["uint64_t", "int64_t", "uint64_t *"]),
+    ("gs_adaptive_avg_pool2d", "int32_t", ["uint64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_adaptive_max_pool1d_new", "int32_t", ["int64_t", "uint64_t *"]),
+    ("gs_adaptive_max_pool2d_new", "int32_t", ["int64_t", "int64_t", "uint64_t *"]),
+    ("gs_adaptive_avg_pool1d_new", "int32_t", ["int64_t", "uint64_t *"]),
+    ("gs_adaptive_avg_pool2d_new", "int32_t", ["int64_t", "int64_t", "uint64_t *"]),
+    ("gs_conv_transpose1d", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "int64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_conv_transpose2d", "int32_t", ["uint64_t", "uint64_t", "uint64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "uint64_t *"]),
+    ("gs_conv_transpose1d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
+    ("gs_conv_transpose2d_new", "int32_t", ["int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_init_gain", "int32_t", ["int32_t", "double", "double *"]),
     ("gs_init_uniform", "int32_t", ["uint64_t", "double", "double"]),
     ("gs_init_normal", "int32_t", ["uint64_t", "double", "double"]),
@@ -262,6 +274,8 @@ PROTOTYPES = [
     ("gs_lstm_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_gru_cell_new", "int32_t", ["int64_t", "int64_t", "bool", "int32_t", "uint64_t *"]),
     ("gs_recurrent_cell", "int32_t", ["uint64_t", "int64_t", "bool", "uint64_t *"]),
+    ("gs_interpolate", "int32_t", ["uint64_t", "int64_t", "int64_t", "double", "double", "int32_t", "bool", "uint64_t *"]),
+    ("gs_upsample_new", "int32_t", ["int64_t", "int64_t", "double", "double", "int32_t", "bool", "uint64_t *"]),
 ]
 
 # The callback types, by name: (return type, argument types).
