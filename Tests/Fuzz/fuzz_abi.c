@@ -77,7 +77,7 @@ static const char *const kind_names[FZ_NKINDS] = {"tensor", "module", "optimizer
 /* Roles of the generated argument generators (see gen_calls.py). */
 enum {
     FZ_I_AXIS, FZ_I_SIZE, FZ_I_KERNEL, FZ_I_STRIDE, FZ_I_PADDING, FZ_I_INDEX, FZ_I_EPOCH,
-    FZ_I_HOOK, FZ_I_FN_INPUT, FZ_I_GROUP, FZ_I_OUT_SIZE,
+    FZ_I_HOOK, FZ_I_FN_INPUT, FZ_I_GROUP, FZ_I_OUT_SIZE, FZ_I_OUT_SIZE_H, FZ_I_OUT_PADDING,
 };
 /* Roles of fz_graph_array: gs_grad's outputs and inputs, gs_function_apply's. */
 enum { FZ_G_OUTPUTS, FZ_G_INPUTS, FZ_G_FN_INPUTS, FZ_G_FN_OUTPUTS };
@@ -840,6 +840,9 @@ static int64_t fz_i64(const char *name, int role) {
         case FZ_I_GROUP: v = chance(75) ? 0 : between(-1, 2); break; /* mostly the first group */
         /* resampling sizes: -1 keeps a size (adaptive pooling), 0 means none (interpolate) */
         case FZ_I_OUT_SIZE: v = chance(8) ? -1 : chance(25) ? 0 : between(1, 5); break;
+        /* interpolate's height size: 0 (one size for every axis, the only form in 1-D) half the time */
+        case FZ_I_OUT_SIZE_H: v = chance(8) ? -1 : chance(50) ? 0 : between(1, 5); break;
+        case FZ_I_OUT_PADDING: v = chance(85) ? 0 : 1; break; /* must stay below the stride */
         default: v = between(-1, 10); break;
         }
     }
@@ -872,7 +875,7 @@ static double fz_double(const char *name, int role) {
         case FZ_D_ANY: v = uniform(-3, 3); break;
         case FZ_D_POS: v = uniform(0.01, 2); break;
         case FZ_D_RATE: v = uniform(0, 0.99); break;
-        case FZ_D_SCALE: v = chance(65) ? 0 : uniform(0.5, 3); break; /* 0: no scale factor */
+        case FZ_D_SCALE: v = chance(75) ? 0 : uniform(0.5, 3); break; /* 0: no scale factor */
         default: v = 1e-5; break;
         }
     }
@@ -881,7 +884,7 @@ static double fz_double(const char *name, int role) {
 }
 
 static bool fz_bool(const char *name) {
-    bool v = strcmp(name, "enabled") == 0 ? chance(80) : chance(50);
+    bool v = strcmp(name, "enabled") == 0 ? chance(80) : strcmp(name, "align_corners") == 0 ? chance(25) : chance(50);
     record_note(name, v);
     arg_text("%s=%s", name, v ? "true" : "false");
     return v;

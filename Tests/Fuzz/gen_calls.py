@@ -49,10 +49,10 @@ INT64_ROLES = {
     "steps": "FZ_I_SIZE", "rows": "FZ_I_SIZE", "columns": "FZ_I_SIZE", "n": "FZ_I_SIZE",
     "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
     "size": "FZ_I_OUT_SIZE", "height": "FZ_I_OUT_SIZE", "width": "FZ_I_OUT_SIZE",
-    "size_h": "FZ_I_OUT_SIZE", "size_w": "FZ_I_OUT_SIZE",
+    "size_h": "FZ_I_OUT_SIZE_H", "size_w": "FZ_I_OUT_SIZE",
     "kernel_h": "FZ_I_KERNEL", "kernel_w": "FZ_I_KERNEL", "stride_h": "FZ_I_STRIDE", "stride_w": "FZ_I_STRIDE",
-    "padding_h": "FZ_I_PADDING", "padding_w": "FZ_I_PADDING", "output_padding": "FZ_I_PADDING",
-    "output_padding_h": "FZ_I_PADDING", "output_padding_w": "FZ_I_PADDING",
+    "padding_h": "FZ_I_PADDING", "padding_w": "FZ_I_PADDING", "output_padding": "FZ_I_OUT_PADDING",
+    "output_padding_h": "FZ_I_OUT_PADDING", "output_padding_w": "FZ_I_OUT_PADDING",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
