@@ -1070,6 +1070,69 @@ int32_t gs_avg_pool1d_new(int64_t kernel, int64_t stride, int64_t padding, gs_mo
 /// `*result` (release with gs_module_release).
 int32_t gs_avg_pool2d_new(int64_t kernel, int64_t stride, int64_t padding, gs_module *result);
 
+/// PyTorch's adaptive_max_pool1d of `x` (N, C, L) or (C, L) to `size` windows (-1: L), window
+/// i covering floor(i*L/size) ..< ceil((i+1)*L/size). The caller owns `*result`.
+int32_t gs_adaptive_max_pool1d(gs_tensor x, int64_t size, gs_tensor *result);
+
+/// PyTorch's adaptive_max_pool2d of `x` (N, C, H, W) or (C, H, W) to `height` x `width`
+/// windows (-1 keeps that size). The caller owns `*result`.
+int32_t gs_adaptive_max_pool2d(gs_tensor x, int64_t height, int64_t width, gs_tensor *result);
+
+/// PyTorch's adaptive_avg_pool1d of `x` (N, C, L) or (C, L) to `size` windows (-1: L), window
+/// i covering floor(i*L/size) ..< ceil((i+1)*L/size). The caller owns `*result`.
+int32_t gs_adaptive_avg_pool1d(gs_tensor x, int64_t size, gs_tensor *result);
+
+/// PyTorch's adaptive_avg_pool2d of `x` (N, C, H, W) or (C, H, W) to `height` x `width`
+/// windows (-1 keeps that size). The caller owns `*result`.
+int32_t gs_adaptive_avg_pool2d(gs_tensor x, int64_t height, int64_t width, gs_tensor *result);
+
+/// An AdaptiveMaxPool1d layer pooling to `size` windows (-1 keeps the input's size). The
+/// caller owns `*result` (release with gs_module_release).
+int32_t gs_adaptive_max_pool1d_new(int64_t size, gs_module *result);
+
+/// An AdaptiveMaxPool2d layer pooling to `height` x `width` windows (-1 keeps that size). The
+/// caller owns `*result` (release with gs_module_release).
+int32_t gs_adaptive_max_pool2d_new(int64_t height, int64_t width, gs_module *result);
+
+/// An AdaptiveAvgPool1d layer pooling to `size` windows (-1 keeps the input's size). The
+/// caller owns `*result` (release with gs_module_release).
+int32_t gs_adaptive_avg_pool1d_new(int64_t size, gs_module *result);
+
+/// An AdaptiveAvgPool2d layer pooling to `height` x `width` windows (-1 keeps that size). The
+/// caller owns `*result` (release with gs_module_release).
+int32_t gs_adaptive_avg_pool2d_new(int64_t height, int64_t width, gs_module *result);
+
+/// PyTorch's conv_transpose1d of `x` (N, Cin, L) with `weight` (Cin, Cout, K): length
+/// (L - 1) * stride - 2 * padding + K + output_padding (0 <= output_padding < stride), plus
+/// `bias` (Cout elements; 0 for none). The input gradient of gs_conv1d, differentiable to any
+/// order. The caller owns `*result`.
+int32_t gs_conv_transpose1d(gs_tensor x, gs_tensor weight, gs_tensor bias, int64_t stride,
+                            int64_t padding, int64_t output_padding, gs_tensor *result);
+
+/// PyTorch's conv_transpose2d of `x` (N, Cin, H, W) with `weight` (Cin, Cout, KH, KW): size
+/// (H - 1) * stride_h - 2 * padding_h + KH + output_padding_h (likewise for W; each output
+/// padding below its stride), plus `bias` (Cout elements; 0 for none). The input gradient of
+/// gs_conv2d, differentiable to any order. The caller owns `*result`.
+int32_t gs_conv_transpose2d(gs_tensor x, gs_tensor weight, gs_tensor bias, int64_t stride_h,
+                            int64_t stride_w, int64_t padding_h, int64_t padding_w,
+                            int64_t output_padding_h, int64_t output_padding_w, gs_tensor *result);
+
+/// A ConvTranspose1d layer (PyTorch's): parameters "weight" (in, out, kernel) and, when
+/// `bias`, "bias" (out), initialised as PyTorch does; `dtype` a float dtype code. The caller
+/// owns `*result` (release with gs_module_release).
+int32_t gs_conv_transpose1d_new(int64_t in_channels, int64_t out_channels, int64_t kernel,
+                                int64_t stride, int64_t padding, int64_t output_padding, bool bias,
+                                int32_t dtype, gs_module *result);
+
+/// A ConvTranspose2d layer (PyTorch's): parameters "weight" (in, out, kernel_h, kernel_w) and,
+/// when `bias`, "bias" (out), initialised as PyTorch does; `dtype` a float dtype code. The
+/// caller owns `*result` (release with gs_module_release).
+int32_t gs_conv_transpose2d_new(int64_t in_channels, int64_t out_channels, int64_t kernel_h,
+                                int64_t kernel_w, int64_t stride_h, int64_t stride_w,
+                                int64_t padding_h, int64_t padding_w, int64_t output_padding_h,
+                                int64_t output_padding_w, bool bias, int32_t dtype,
+                                gs_module *result);
+
 /* ---- GatherAPI.swift ------------------------------------------------------------------------- */
 
 /// How gs_scatter and gs_scatter_value combine a written value with the element there.
@@ -1536,6 +1599,23 @@ int32_t gs_repeat_interleave(gs_tensor a, int64_t repeats, int64_t axis, bool al
 /// (torch.repeat_interleave). The caller owns `*result`.
 int32_t gs_repeat_interleave_tensor(gs_tensor a, gs_tensor repeats, int64_t axis, bool all_axes,
                                     gs_tensor *result);
+
+/* ---- ResamplingAPI.swift --------------------------------------------------------------------- */
+
+/// PyTorch's interpolate of `x` (N, C, L) or (N, C, H, W) to the output size (`size_h`,
+/// `size_w`), or by the factors (`scale_h`, `scale_w`) to floor(in * scale): exactly one pair
+/// is non-zero, and a pair whose height is 0 gives its width value to every spatial axis (the
+/// only form for 3-D inputs). `mode`: 0 nearest, 1 linear (3-D input), 2 bilinear (4-D input);
+/// `align_corners` only with the linear modes. Differentiable to any order (the backward is
+/// linear). The caller owns `*result`.
+int32_t gs_interpolate(gs_tensor x, int64_t size_h, int64_t size_w, double scale_h, double scale_w,
+                       int32_t mode, bool align_corners, gs_tensor *result);
+
+/// An Upsample layer resampling as gs_interpolate does with these arguments (checked here as
+/// far as they do not depend on the input). The caller owns `*result` (release with
+/// gs_module_release).
+int32_t gs_upsample_new(int64_t size_h, int64_t size_w, double scale_h, double scale_w,
+                        int32_t mode, bool align_corners, gs_module *result);
 
 /* ---- StatisticsAPI.swift --------------------------------------------------------------------- */
 

@@ -1626,6 +1626,219 @@ def pool():
     return f
 
 
+# ---- resampling: adaptive pooling, interpolation, transposed convolution --------------------
+
+ADAPTIVE = "PyTorch's adaptive pooling (window i of n over L: floor(i*L/n) to ceil((i+1)*L/n)); PyDyNet 1.1 has none"
+INTERPOLATE = "PyTorch's interpolate (source indices and weights as its CPU kernels compute them); PyDyNet 1.1 has none"
+CONV_TRANSPOSE = "PyTorch's transposed convolution (weight (in, out, kH, kW)); PyDyNet 1.1 has none"
+
+
+def np_adaptive_sizes(x, A, dims):
+    """The output sizes of an adaptive pooling; -1 (None in Python) keeps the input's size."""
+    requested = A["output_size"]
+    requested = [requested] * dims if isinstance(requested, int) else list(requested)
+    return [n if r == -1 else r for n, r in zip(x.shape[-dims:], requested)]
+
+
+def np_adaptive_windows(n, count):
+    return [(i * n // count, -(-(i + 1) * n // count)) for i in range(count)]
+
+
+def np_adaptive_pool(kind, dims):
+    """(run, grad) of adaptive max (gradient to the first maximum) or average pooling."""
+    def windows(X, A):
+        x = X["x"]
+        sizes = np_adaptive_sizes(x, A, dims)
+        h, w = (1, x.shape[-1]) if dims == 1 else x.shape[-2:]
+        oh, ow = (1, sizes[0]) if dims == 1 else sizes
+        planes = x.reshape(-1, h, w)
+        shape = x.shape[:x.ndim - dims] + tuple(sizes)
+        return planes, np_adaptive_windows(h, oh), np_adaptive_windows(w, ow), shape
+
+    def run(X, A):
+        planes, rows, cols, shape = windows(X, A)
+        out = np.zeros((planes.shape[0], len(rows), len(cols)))
+        for i, (r0, r1) in enumerate(rows):
+            for j, (c0, c1) in enumerate(cols):
+                block = planes[:, r0:r1, c0:c1]
+                out[:, i, j] = block.max(axis=(1, 2)) if kind == "max" else block.mean(axis=(1, 2))
+        return out.reshape(shape)
+
+    def grad(X, A, W):
+        planes, rows, cols, shape = windows(X, A)
+        g = np.zeros_like(planes)
+        w = W[0].reshape(planes.shape[0], len(rows), len(cols))
+        for i, (r0, r1) in enumerate(rows):
+            for j, (c0, c1) in enumerate(cols):
+                block = planes[:, r0:r1, c0:c1].reshape(planes.shape[0], -1)
+                if kind == "max":
+                    first = block.argmax(axis=1)
+                    for p in range(planes.shape[0]):
+                        g[p, r0 + first[p] // (c1 - c0), c0 + first[p] % (c1 - c0)] += w[p, i, j]
+                else:
+                    g[:, r0:r1, c0:c1] += (w[:, i, j] / block.shape[1])[:, None, None]
+        return {"x": g.reshape(X["x"].shape)}
+    return run, grad
+
+
+def np_interpolation_matrix(n, count, factor, mode, align):
+    """The (count, n) matrix of one axis of PyTorch's interpolate: nearest indices computed in
+    float32 as PyTorch's nearest_idx, linear indices and weights as compute_source_index_and_lambda."""
+    m = np.zeros((count, n))
+    if count == n:
+        return np.eye(n)
+    if mode == "nearest":
+        if count == 2 * n:
+            index = [i >> 1 for i in range(count)]
+        else:
+            scale = np.float32(1.0 / factor) if factor else np.float32(n) / np.float32(count)
+            index = [min(int(np.floor(np.float32(i) * scale)), n - 1) for i in range(count)]
+        m[np.arange(count), index] = 1
+        return m
+    ratio = ((n - 1) / (count - 1) if count > 1 else 0.0) if align else (1.0 / factor if factor else n / count)
+    for i in range(count):
+        real = ratio * i if align else max(ratio * (i + 0.5) - 0.5, 0.0)
+        first = min(int(np.floor(real)), n - 1)
+        lam = min(max(real - first, 0.0), 1.0)
+        m[i, first] += 1 - lam
+        m[i, first + 1 if first < n - 1 else first] += lam
+    return m
+
+
+def np_interpolate():
+    """(run, grad) of interpolate: per plane, out = R @ x @ C^T with the axes' matrices."""
+    def matrices(X, A):
+        x = X["x"]
+        dims = x.ndim - 2
+        size, factor = A["size"], A["scale_factor"]
+        sizes = ([size] * dims if isinstance(size, int) else list(size)) if size is not None else None
+        factors = ([factor] * dims if isinstance(factor, float) else list(factor)) if factor is not None else [None] * dims
+        inner = x.shape[2:]
+        outer = sizes or [int(np.floor(n * f)) for n, f in zip(inner, factors)]
+        mode = "nearest" if A["mode"] == "nearest" else "linear"
+        ms = [np_interpolation_matrix(n, c, f, mode, A["align_corners"]) for n, c, f in zip(inner, outer, factors)]
+        rows = ms[0] if dims == 2 else np.ones((1, 1))
+        return rows, ms[-1], x.reshape(x.shape[0], x.shape[1], -1, x.shape[-1]), x.shape[:2] + tuple(outer)
+
+    def run(X, A):
+        rows, cols, x, shape = matrices(X, A)
+        return (rows @ x @ cols.T).reshape(shape)
+
+    def grad(X, A, W):
+        rows, cols, x, shape = matrices(X, A)
+        w = W[0].reshape(shape[:2] + (rows.shape[0], cols.shape[0]))
+        return {"x": (rows.T @ w @ cols).reshape(X["x"].shape)}
+    return run, grad
+
+
+def np_conv_transpose(dims):
+    """(run, grad) of PyTorch's conv_transpose1d/2d (weight (in, out, *kernel), optional bias)."""
+    def lift(X, A):
+        x, w = X["x"], X["weight"]
+        if dims == 1:
+            x, w = x[:, :, None, :], w[:, :, None, :]
+        pair = (lambda v: (1, v) if dims == 1 else (v, v) if isinstance(v, int) else tuple(v))
+        pads = pair(A["padding"]) if dims == 2 else (0, A["padding"])
+        extra = pair(A["output_padding"]) if dims == 2 else (0, A["output_padding"])
+        return x, w, pair(A["stride"]), pads, extra
+
+    def geometry(x, w, s, p, e):
+        n, ci, h, wd = x.shape
+        kh, kw = w.shape[2:]
+        full = ((h - 1) * s[0] + kh + e[0], (wd - 1) * s[1] + kw + e[1])
+        out = (full[0] - 2 * p[0], full[1] - 2 * p[1])
+        return full, out
+
+    def span(k, size, s):
+        return slice(k, k + (size - 1) * s + 1, s)
+
+    def run(X, A):
+        x, w, s, p, e = lift(X, A)
+        full, out = geometry(x, w, s, p, e)
+        y = np.zeros((x.shape[0], w.shape[1]) + full)
+        for ki in range(w.shape[2]):
+            for kj in range(w.shape[3]):
+                y[:, :, span(ki, x.shape[2], s[0]), span(kj, x.shape[3], s[1])] += np.einsum("nihw,io->nohw", x, w[:, :, ki, kj])
+        y = y[:, :, p[0]:p[0] + out[0], p[1]:p[1] + out[1]]
+        if "bias" in X:
+            y = y + X["bias"].reshape(1, -1, 1, 1)
+        return y[:, :, 0, :] if dims == 1 else y
+
+    def grad(X, A, W):
+        x, w, s, p, e = lift(X, A)
+        full, out = geometry(x, w, s, p, e)
+        g = W[0][:, :, None, :] if dims == 1 else W[0]
+        gfull = np.zeros((x.shape[0], w.shape[1]) + full)
+        gfull[:, :, p[0]:p[0] + out[0], p[1]:p[1] + out[1]] = g
+        dx, dw = np.zeros_like(x), np.zeros_like(w)
+        for ki in range(w.shape[2]):
+            for kj in range(w.shape[3]):
+                window = gfull[:, :, span(ki, x.shape[2], s[0]), span(kj, x.shape[3], s[1])]
+                dx += np.einsum("nohw,io->nihw", window, w[:, :, ki, kj])
+                dw[:, :, ki, kj] = np.einsum("nihw,nohw->io", x, window)
+        grads = {"x": dx[:, :, 0, :] if dims == 1 else dx, "weight": dw[:, :, 0, :] if dims == 1 else dw}
+        if "bias" in X:
+            grads["bias"] = g.sum(axis=(0, 2, 3)).reshape(X["bias"].shape)
+        return grads
+    return run, grad
+
+
+def resample():
+    f = Family("resample", "adaptive pooling, interpolation and transposed convolution, functions and layers")
+    g = f.inputs
+    for dtype in FLOATS:
+        for kind, name in (("avg", "avg"), ("max", "max")):
+            run, grad = np_adaptive_pool(kind, 2)
+            for sx, size in (((2, 3, 5, 7), [3, 4]), ((1, 2, 6, 6), 4), ((2, 5, 4), [-1, 3]), ((1, 1, 3, 3), [5, 4]),
+                             ((2, 2, 4, 6), [1, 1])):
+                f.add(f"F.adaptive_{name}_pool2d", [("input", "x", g.normal(sx, dtype))], attrs=[("output_size", size)],
+                      ref=numpy_ref(ADAPTIVE), run=run, grad=grad)
+            f.add(f"nn.Adaptive{name.capitalize()}Pool2d", [("input", "x", g.normal((2, 2, 5, 5), dtype))],
+                  attrs=[("output_size", [2, 3])], ref=numpy_ref(ADAPTIVE), run=run, grad=grad)
+            run, grad = np_adaptive_pool(kind, 1)
+            for sx, size in (((2, 3, 7), 3), ((3, 5), 8), ((2, 2, 5), -1), ((1, 2, 10), 4)):
+                f.add(f"F.adaptive_{name}_pool1d", [("input", "x", g.normal(sx, dtype))], attrs=[("output_size", size)],
+                      ref=numpy_ref(ADAPTIVE), run=run, grad=grad)
+            f.add(f"nn.Adaptive{name.capitalize()}Pool1d", [("input", "x", g.normal((2, 3, 6), dtype))],
+                  attrs=[("output_size", 4)], ref=numpy_ref(ADAPTIVE), run=run, grad=grad)
+        run, grad = np_interpolate()
+        for sx, size, factor in (((2, 2, 3, 4), None, 2.0), ((1, 2, 5, 7), [3, 4], None), ((1, 1, 4, 6), [7, 9], None),
+                                 ((1, 2, 3, 3), None, 1.7)):
+            for mode, align in (("nearest", None), ("bilinear", False), ("bilinear", True)):
+                f.add("F.interpolate", [("input", "x", g.normal(sx, dtype))],
+                      attrs=[("size", size), ("scale_factor", factor), ("mode", mode), ("align_corners", align)],
+                      ref=numpy_ref(INTERPOLATE), run=run, grad=grad)
+        for sx, size, factor in (((2, 2, 5), None, 2.0), ((1, 2, 7), 4, None), ((1, 1, 4), 9, None)):
+            for mode, align in (("nearest", None), ("linear", False), ("linear", True)):
+                f.add("F.interpolate", [("input", "x", g.normal(sx, dtype))],
+                      attrs=[("size", size), ("scale_factor", factor), ("mode", mode), ("align_corners", align)],
+                      ref=numpy_ref(INTERPOLATE), run=run, grad=grad)
+        for mode, align in (("nearest", None), ("bilinear", True)):
+            f.add("nn.Upsample", [("input", "x", g.normal((1, 2, 3, 4), dtype))],
+                  attrs=[("size", None), ("scale_factor", 2.0), ("mode", mode), ("align_corners", align)],
+                  ref=numpy_ref(INTERPOLATE), run=run, grad=grad)
+        for dims, sx, sk, bias, stride, padding, extra in (
+                (2, (2, 3, 4, 5), (3, 2, 3, 3), True, 2, 1, 1), (2, (1, 2, 3, 3), (2, 4, 2, 3), False, [1, 2], [0, 1], [0, 1]),
+                (2, (2, 1, 3, 2), (1, 2, 4, 4), True, 3, 2, 2), (2, (0, 2, 3, 3), (2, 2, 2, 2), True, 1, 0, 0),
+                (1, (2, 3, 6), (3, 2, 3), True, 2, 1, 1), (1, (1, 2, 4), (2, 3, 5), False, 1, 2, 0)):
+            run, grad = np_conv_transpose(dims)
+            tensors = [("input", "x", g.normal(sx, dtype)), ("input", "weight", g.normal(sk, dtype))]
+            tensors += [("input", "bias", g.normal((sk[1],), dtype))] if bias else []
+            f.add(f"F.conv_transpose{dims}d", tensors, attrs=[("stride", stride), ("padding", padding), ("output_padding", extra)],
+                  ref=numpy_ref(CONV_TRANSPOSE), run=run, grad=grad)
+        for dims, sx, sk, bias in ((2, (2, 2, 3, 3), (2, 3, 3, 2), True), (1, (2, 2, 5), (2, 3, 3), False)):
+            run, grad = np_conv_transpose(dims)
+            pair = [2, 1] if dims == 2 else 2
+            attrs = [("in_channels", sk[0]), ("out_channels", sk[1]), ("kernel_size", list(sk[2:]) if dims == 2 else sk[2]),
+                     ("stride", pair), ("padding", 1), ("output_padding", 1 if dims == 1 else [1, 0]), ("bias", bias),
+                     ("dtype", DTYPE_NAMES[dtype])]
+            tensors = [("input", "x", g.normal(sx, dtype)), ("param", "weight", g.normal(sk, dtype, 0.3))]
+            tensors += [("param", "bias", g.normal((sk[1],), dtype))] if bias else []
+            f.add(f"nn.ConvTranspose{dims}d", tensors, attrs=attrs, ref=numpy_ref(CONV_TRANSPOSE), run=run, grad=grad)
+    return f
+
+
+
 LAYER_NORM = "normalises each sample over its trailing normalized_shape dims (PyTorch); PyDyNet's LayerNorm normalises over the batch axes"
 NOT_IN_PYDYNET = "not in PyDyNet 1.1; PyTorch's formula from PyDyNet's primitives"
 UNBIASED = "running_var takes the unbiased batch variance (PyTorch); PyDyNet stores the biased one"
@@ -2673,8 +2886,8 @@ def second_statistics(add, g):
         add("norm", [("x", g.nonzero((2, 3), dtype))], *np_norm_parts(), attrs=[("p", 2.0), ("axis", None), ("keepdims", False)])
 
 
-FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, norm, recurrent,
-            attention, layout, gather_family, linalg_family, statistics, second]
+FAMILIES = [elementwise, unary, reduction, matmul, shape_ops, indexing, activation, loss, linear, conv, pool, resample, norm,
+            recurrent, attention, layout, gather_family, linalg_family, statistics, second]
 
 
 def generate():

@@ -140,6 +140,7 @@ void test_xor(void);
 void test_nn_rnn(void);
 void test_nn_activation_loss(void);
 void test_nn_conv(void);
+void test_nn_resample(void);
 void test_threads(void);
 void test_higher_order(void);
 void test_anomaly(void);

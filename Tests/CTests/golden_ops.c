@@ -646,6 +646,70 @@ POOL_OP(gs_max_pool2d)
 POOL_OP(gs_avg_pool1d)
 POOL_OP(gs_avg_pool2d)
 
+/* Adaptive pooling sizes: "output_size" is an int or a pair, -1 keeping the input's size. */
+static void adaptive_sizes(golden_case *c, int64_t sizes[2]) {
+    int32_t n = golden_ints(c, "output_size", sizes, 2);
+    if (n == 1) sizes[1] = sizes[0];
+}
+
+#define ADAPTIVE_OP(fn)                                                                        \
+    static int32_t op_##fn(golden_case *c, golden_result *r) {                                \
+        int64_t s[2];                                                                         \
+        adaptive_sizes(c, s);                                                                 \
+        return one(r, fn##2d(need(c, "x"), s[0], s[1], r->outputs));                          \
+    }                                                                                         \
+    static int32_t op_##fn##1(golden_case *c, golden_result *r) {                             \
+        int64_t s[2];                                                                         \
+        adaptive_sizes(c, s);                                                                 \
+        return one(r, fn##1d(need(c, "x"), s[0], r->outputs));                                \
+    }
+ADAPTIVE_OP(gs_adaptive_max_pool)
+ADAPTIVE_OP(gs_adaptive_avg_pool)
+
+/* An int or ints attribute as a (height, width) pair; one int means both, none gives 0 0. */
+static void attr_pair(golden_case *c, const char *name, int64_t v[2]) {
+    int32_t n = golden_ints(c, name, v, 2);
+    if (n < 1) v[0] = v[1] = 0;
+    else if (n == 1) v[1] = v[0];
+}
+
+/* interpolate's and Upsample's C arguments: one size or factor goes to the width slot. */
+typedef struct { int64_t size_h, size_w; double scale_h, scale_w; int32_t mode; bool align; } resample_args;
+
+static resample_args resample_of(golden_case *c) {
+    resample_args a = {0};
+    int64_t s[2];
+    int32_t n = golden_ints(c, "size", s, 2);
+    if (n == 1) a.size_w = s[0];
+    else if (n == 2) { a.size_h = s[0]; a.size_w = s[1]; }
+    const golden_attr *f = golden_attr_named(c, "scale_factor");
+    if (f && strcmp(f->type, "none") != 0) a.scale_w = golden_float(c, "scale_factor");
+    const char *mode = golden_str(c, "mode");
+    a.mode = strcmp(mode, "nearest") == 0 ? 0 : strcmp(mode, "linear") == 0 ? 1 : 2;
+    const golden_attr *al = golden_attr_named(c, "align_corners");
+    a.align = al && strcmp(al->type, "bool") == 0 && golden_bool(c, "align_corners");
+    return a;
+}
+
+static int32_t op_interpolate(golden_case *c, golden_result *r) {
+    resample_args a = resample_of(c);
+    return one(r, gs_interpolate(need(c, "x"), a.size_h, a.size_w, a.scale_h, a.scale_w, a.mode, a.align, r->outputs));
+}
+
+static int32_t op_conv_transpose1d(golden_case *c, golden_result *r) {
+    return one(r, gs_conv_transpose1d(need(c, "x"), need(c, "weight"), golden_handle(c, "bias"), golden_int(c, "stride"),
+                                      golden_int(c, "padding"), golden_int(c, "output_padding"), r->outputs));
+}
+
+static int32_t op_conv_transpose2d(golden_case *c, golden_result *r) {
+    int64_t s[2], p[2], o[2];
+    attr_pair(c, "stride", s);
+    attr_pair(c, "padding", p);
+    attr_pair(c, "output_padding", o);
+    return one(r, gs_conv_transpose2d(need(c, "x"), need(c, "weight"), golden_handle(c, "bias"), s[0], s[1], p[0], p[1],
+                                      o[0], o[1], r->outputs));
+}
+
 static int32_t op_layer_norm(golden_case *c, golden_result *r) {
     int64_t shape[GOLDEN_MAX_DIMS];
     int32_t n = golden_ints(c, "normalized_shape", shape, GOLDEN_MAX_DIMS);
@@ -771,6 +835,37 @@ LAYER(avg_pool1d_layer, gs_avg_pool1d_new(golden_int(c, "kernel_size"), golden_i
                                           golden_int(c, "padding"), &r->module))
 LAYER(avg_pool2d_layer, gs_avg_pool2d_new(golden_int(c, "kernel_size"), golden_int(c, "stride"),
                                           golden_int(c, "padding"), &r->module))
+LAYER(adaptive_max_pool1d_layer, gs_adaptive_max_pool1d_new(golden_int(c, "output_size"), &r->module))
+LAYER(adaptive_avg_pool1d_layer, gs_adaptive_avg_pool1d_new(golden_int(c, "output_size"), &r->module))
+#define ADAPTIVE_LAYER(name, constructor)                                                     \
+    static int32_t op_##name(golden_case *c, golden_result *r) {                              \
+        int64_t s[2];                                                                         \
+        adaptive_sizes(c, s);                                                                 \
+        return forward(c, r, constructor(s[0], s[1], &r->module));                            \
+    }
+ADAPTIVE_LAYER(adaptive_max_pool2d_layer, gs_adaptive_max_pool2d_new)
+ADAPTIVE_LAYER(adaptive_avg_pool2d_layer, gs_adaptive_avg_pool2d_new)
+
+static int32_t op_upsample_layer(golden_case *c, golden_result *r) {
+    resample_args a = resample_of(c);
+    return forward(c, r, gs_upsample_new(a.size_h, a.size_w, a.scale_h, a.scale_w, a.mode, a.align, &r->module));
+}
+
+LAYER(conv_transpose1d_layer, gs_conv_transpose1d_new(golden_int(c, "in_channels"), golden_int(c, "out_channels"),
+                                                      golden_int(c, "kernel_size"), golden_int(c, "stride"),
+                                                      golden_int(c, "padding"), golden_int(c, "output_padding"),
+                                                      golden_bool(c, "bias"), dtype_attr(c), &r->module))
+
+static int32_t op_conv_transpose2d_layer(golden_case *c, golden_result *r) {
+    int64_t k[2], s[2], p[2], o[2];
+    attr_pair(c, "kernel_size", k);
+    attr_pair(c, "stride", s);
+    attr_pair(c, "padding", p);
+    attr_pair(c, "output_padding", o);
+    return forward(c, r, gs_conv_transpose2d_new(golden_int(c, "in_channels"), golden_int(c, "out_channels"), k[0], k[1],
+                                                 s[0], s[1], p[0], p[1], o[0], o[1], golden_bool(c, "bias"), dtype_attr(c),
+                                                 &r->module));
+}
 LAYER(batch_norm1d_layer, gs_batch_norm1d_new(golden_int(c, "num_features"), golden_float(c, "eps"),
                                               golden_float(c, "momentum"), dtype_attr(c), &r->module))
 LAYER(batch_norm2d_layer, gs_batch_norm2d_new(golden_int(c, "num_features"), golden_float(c, "eps"),
@@ -865,6 +960,13 @@ const golden_op golden_ops[] = {
     {"F.max_pool1d", op_gs_max_pool1d}, {"F.max_pool2d", op_gs_max_pool2d}, {"F.avg_pool1d", op_gs_avg_pool1d},
     {"F.avg_pool2d", op_gs_avg_pool2d}, {"nn.MaxPool1d", op_max_pool1d_layer}, {"nn.MaxPool2d", op_max_pool2d_layer},
     {"nn.AvgPool1d", op_avg_pool1d_layer}, {"nn.AvgPool2d", op_avg_pool2d_layer},
+    {"F.adaptive_max_pool1d", op_gs_adaptive_max_pool1}, {"F.adaptive_max_pool2d", op_gs_adaptive_max_pool},
+    {"F.adaptive_avg_pool1d", op_gs_adaptive_avg_pool1}, {"F.adaptive_avg_pool2d", op_gs_adaptive_avg_pool},
+    {"nn.AdaptiveMaxPool1d", op_adaptive_max_pool1d_layer}, {"nn.AdaptiveMaxPool2d", op_adaptive_max_pool2d_layer},
+    {"nn.AdaptiveAvgPool1d", op_adaptive_avg_pool1d_layer}, {"nn.AdaptiveAvgPool2d", op_adaptive_avg_pool2d_layer},
+    {"F.interpolate", op_interpolate}, {"nn.Upsample", op_upsample_layer},
+    {"F.conv_transpose1d", op_conv_transpose1d}, {"F.conv_transpose2d", op_conv_transpose2d},
+    {"nn.ConvTranspose1d", op_conv_transpose1d_layer}, {"nn.ConvTranspose2d", op_conv_transpose2d_layer},
     {"F.layer_norm", op_layer_norm}, {"F.rms_norm", op_rms_norm}, {"F.batch_norm", op_batch_norm},
     {"F.group_norm", op_group_norm}, {"F.instance_norm", op_instance_norm},
     {"F.scaled_dot_product_attention", op_scaled_dot_product_attention},

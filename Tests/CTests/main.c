@@ -26,6 +26,7 @@ int main(void) {
     test_xor();
     test_nn_rnn();
     test_nn_conv();
+    test_nn_resample();
     test_threads();
     test_anomaly();
     test_higher_order();

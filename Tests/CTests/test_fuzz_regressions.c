@@ -79,7 +79,16 @@ static void embedding_reset_after_rebinding(void) {
     CHECK_OK(gs_module_release(m));
 }
 
+/* gs_tensor_randperm(n = INT64_MAX) built its permutation before checking that the tensor could
+   exist, and crashed allocating it; now the tensor's allocation refuses n first. */
+static void randperm_of_a_huge_n(void) {
+    gs_tensor t = {0};
+    CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_INT64, INT64_MAX, &t), GS_ERR_OUT_OF_MEMORY);
+    CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_FLOAT64, INT64_C(1) << 62, &t), GS_ERR_OUT_OF_MEMORY);
+}
+
 void test_fuzz_regressions(void) {
     huge_stride_with_padding();
     embedding_reset_after_rebinding();
+    randperm_of_a_huge_n();
 }

@@ -77,11 +77,11 @@ static const char *const kind_names[FZ_NKINDS] = {"tensor", "module", "optimizer
 /* Roles of the generated argument generators (see gen_calls.py). */
 enum {
     FZ_I_AXIS, FZ_I_SIZE, FZ_I_KERNEL, FZ_I_STRIDE, FZ_I_PADDING, FZ_I_INDEX, FZ_I_EPOCH,
-    FZ_I_HOOK, FZ_I_FN_INPUT, FZ_I_GROUP,
+    FZ_I_HOOK, FZ_I_FN_INPUT, FZ_I_GROUP, FZ_I_OUT_SIZE, FZ_I_OUT_SIZE_H, FZ_I_OUT_PADDING,
 };
 /* Roles of fz_graph_array: gs_grad's outputs and inputs, gs_function_apply's. */
 enum { FZ_G_OUTPUTS, FZ_G_INPUTS, FZ_G_FN_INPUTS, FZ_G_FN_OUTPUTS };
-enum { FZ_D_ANY, FZ_D_POS, FZ_D_RATE, FZ_D_EPS };
+enum { FZ_D_ANY, FZ_D_POS, FZ_D_RATE, FZ_D_EPS, FZ_D_SCALE };
 enum {
     FZ_A_SHAPE, FZ_A_RESHAPE, FZ_A_PERM, FZ_A_UNSQUEEZE, FZ_A_AXES, FZ_A_NORMSHAPE,
     FZ_A_BOUNDARIES, FZ_A_KEY, FZ_A_MILESTONES, FZ_A_SIZES, FZ_A_UNFLATTEN, FZ_A_REPS, FZ_A_SHIFTS,
@@ -685,6 +685,12 @@ static uint64_t fit_primary(void) {
         return make_tensor(dtype, s, 3, rg, 0, 0);
     if (fn_is("gs_conv2d") || fn_is("gs_max_pool2d") || fn_is("gs_avg_pool2d"))
         return make_tensor(dtype, s, 4, rg, 0, 0);
+    if (fn_is("gs_conv_transpose1d") || fn_is("gs_adaptive_max_pool1d") || fn_is("gs_adaptive_avg_pool1d"))
+        return make_tensor(dtype, s, fn_is("gs_conv_transpose1d") || chance(70) ? 3 : 2, rg, 0, 0);
+    if (fn_is("gs_conv_transpose2d") || fn_is("gs_adaptive_max_pool2d") || fn_is("gs_adaptive_avg_pool2d"))
+        return make_tensor(dtype, s, fn_is("gs_conv_transpose2d") || chance(70) ? 4 : 3, rg, 0, 0);
+    if (fn_is("gs_interpolate"))
+        return make_tensor(dtype, s, between(3, 4), rg, 0, 0);
     if (fn_is("gs_multi_head_attention") || fn_is("gs_scaled_dot_product_attention")) {
         s[0] = between(1, 3); s[1] = between(1, 2); s[2] = 6; /* embed 6: divisible by 1 to 3 heads */
         return make_tensor(dtype, s, between(2, 3), rg, 0, 0);
@@ -846,6 +852,11 @@ static int64_t fz_i64(const char *name, int role) {
         case FZ_I_PADDING: v = chance(70) ? 0 : 1; break;
         case FZ_I_INDEX: v = between(-3, 5); break;
         case FZ_I_GROUP: v = chance(75) ? 0 : between(-1, 2); break; /* mostly the first group */
+        /* resampling sizes: -1 keeps a size (adaptive pooling), 0 means none (interpolate) */
+        case FZ_I_OUT_SIZE: v = chance(8) ? -1 : chance(25) ? 0 : between(1, 5); break;
+        /* interpolate's height size: 0 (one size for every axis, the only form in 1-D) half the time */
+        case FZ_I_OUT_SIZE_H: v = chance(8) ? -1 : chance(50) ? 0 : between(1, 5); break;
+        case FZ_I_OUT_PADDING: v = chance(85) ? 0 : 1; break; /* must stay below the stride */
         default: v = between(-1, 10); break;
         }
     }
@@ -878,6 +889,7 @@ static double fz_double(const char *name, int role) {
         case FZ_D_ANY: v = uniform(-3, 3); break;
         case FZ_D_POS: v = uniform(0.01, 2); break;
         case FZ_D_RATE: v = uniform(0, 0.99); break;
+        case FZ_D_SCALE: v = chance(75) ? 0 : uniform(0.5, 3); break; /* 0: no scale factor */
         default: v = 1e-5; break;
         }
     }
@@ -886,7 +898,7 @@ static double fz_double(const char *name, int role) {
 }
 
 static bool fz_bool(const char *name) {
-    bool v = strcmp(name, "enabled") == 0 ? chance(80) : chance(50);
+    bool v = strcmp(name, "enabled") == 0 ? chance(80) : strcmp(name, "align_corners") == 0 ? chance(25) : chance(50);
     record_note(name, v);
     arg_text("%s=%s", name, v ? "true" : "false");
     return v;
@@ -1580,6 +1592,17 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
         } else {
             shape[0] = between(1, 3); *ndim = 1;
         }
+    } else if (fn_is("gs_conv_transpose1d") || fn_is("gs_conv_transpose2d")) {
+        /* weight (in, out, k[, k]), bias (out) */
+        int spatial = fn_is("gs_conv_transpose1d") ? 1 : 2;
+        if (nd != 2 + spatial) { *ndim = -1; return; }
+        int64_t cin = shape[1], k = between(1, 3);
+        if (strcmp(name, "weight") == 0) {
+            shape[0] = cin; shape[1] = between(1, 3); shape[2] = k; shape[3] = between(1, 3);
+            *ndim = 2 + spatial;
+        } else {
+            shape[0] = between(1, 3); *ndim = 1;
+        }
     } else if (fn_is("gs_embedding")) {
         if (strcmp(name, "weight") == 0) {
             shape[0] = 6; shape[1] = between(1, 3); *ndim = 2;
@@ -1706,6 +1729,13 @@ static void fit_module_inputs(uint64_t module, uint64_t *in, int32_t *count) {
         int64_t kern = note(e, "kernel", 2);
         s[0] = n; s[1] = note(e, "in_channels", between(1, 3)); nd = 2 + spatial;
         for (int i = 0; i < spatial; i++) s[2 + i] = kern + between(0, 3);
+    } else if (!strcmp(c, "gs_conv_transpose1d_new") || !strcmp(c, "gs_conv_transpose2d_new")) {
+        int spatial = strstr(c, "1d") ? 1 : 2;
+        s[0] = n; s[1] = note(e, "in_channels", between(1, 3)); nd = 2 + spatial;
+        for (int i = 0; i < spatial; i++) s[2 + i] = between(1, 4);
+    } else if (!strcmp(c, "gs_upsample_new")) {
+        s[0] = n; s[1] = between(1, 3); nd = chance(50) ? 3 : 4;
+        for (int i = 2; i < nd; i++) s[i] = between(1, 4);
     } else if (strstr(c, "batch_norm")) {
         s[0] = between(2, 3); s[1] = note(e, "num_features", 2);
         nd = strstr(c, "2d") ? 4 : (chance(50) ? 2 : 3);
@@ -2960,6 +2990,9 @@ static const char *const module_ctors[] = {
     "gs_silu_new", "gs_l1_loss_new", "gs_smooth_l1_loss_new", "gs_huber_loss_new", "gs_bce_loss_new",
     "gs_bce_with_logits_loss_new", "gs_kl_div_loss_new", "gs_group_norm_new", "gs_instance_norm_new",
     "gs_channel_dropout_new",
+    "gs_bce_with_logits_loss_new", "gs_kl_div_loss_new", "gs_adaptive_max_pool1d_new",
+    "gs_adaptive_max_pool2d_new", "gs_adaptive_avg_pool1d_new", "gs_adaptive_avg_pool2d_new",
+    "gs_upsample_new", "gs_conv_transpose1d_new", "gs_conv_transpose2d_new",
 };
 
 /* A module made by the constructor `ctor`'s generated wrapper with valid arguments only: its

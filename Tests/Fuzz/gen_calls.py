@@ -57,6 +57,11 @@ INT64_ROLES = {
     # `dim` of the indexing-along-a-dimension ops is an axis (elsewhere a size)
     **{(fn, "dim"): "FZ_I_AXIS" for fn in ("gs_gather", "gs_scatter", "gs_scatter_value", "gs_scatter_add",
                                             "gs_index_select", "gs_take_along_dim")},
+    "size": "FZ_I_OUT_SIZE", "height": "FZ_I_OUT_SIZE", "width": "FZ_I_OUT_SIZE",
+    "size_h": "FZ_I_OUT_SIZE_H", "size_w": "FZ_I_OUT_SIZE",
+    "kernel_h": "FZ_I_KERNEL", "kernel_w": "FZ_I_KERNEL", "stride_h": "FZ_I_STRIDE", "stride_w": "FZ_I_STRIDE",
+    "padding_h": "FZ_I_PADDING", "padding_w": "FZ_I_PADDING", "output_padding": "FZ_I_OUT_PADDING",
+    "output_padding_h": "FZ_I_OUT_PADDING", "output_padding_w": "FZ_I_OUT_PADDING",
 }
 
 # int32_t scalar parameters that are no enumeration -> generator role; (function, name) keys.
@@ -76,6 +81,7 @@ ENUM_SUBSETS = {
     ("gs_rnn_new", "nonlinearity"): (0, 1), ("gs_rnn_cell_new", "nonlinearity"): (0, 1),
     ("gs_inplace", "op"): (0, 3), ("gs_inplace_scalar", "op"): (0, 3),
     ("gs_pad", "mode"): (0, 3),
+    ("gs_interpolate", "mode"): (0, 2), ("gs_upsample_new", "mode"): (0, 2),
 }
 
 # double parameters -> role.
@@ -89,6 +95,7 @@ DOUBLE_ROLES = {
     "min_val": "FZ_D_ANY", "max_val": "FZ_D_ANY", "delta": "FZ_D_ANY", "momentum_decay": "FZ_D_RATE",
     "start": "FZ_D_ANY", "end": "FZ_D_ANY", "step": "FZ_D_ANY", "dropout_p": "FZ_D_RATE", "scale": "FZ_D_POS",
     "correction": "FZ_D_ANY",
+    "scale_h": "FZ_D_SCALE", "scale_w": "FZ_D_SCALE",
 }
 
 # (const int64_t *, int32_t count) arrays -> role; (function, name) entries first.

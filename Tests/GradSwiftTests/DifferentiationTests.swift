@@ -99,6 +99,26 @@ final class DifferentiationTests: XCTestCase {
         try checkTwice("conv1d") { [try Ops.conv1d($0[0], $0[1], stride: 1, padding: 1)] }([line, kernel1d])
         try checkTwice("max_pool2d") { [try Ops.maxPool2d($0[0], kernel: 2, stride: 2)] }([image])
         try checkTwice("avg_pool2d") { [try Ops.avgPool2d($0[0], kernel: 2, stride: 1, padding: 1)] }([image])
+        let wide = try r.tensor([2, 2, 5, 7])
+        try checkTwice("adaptive_max_pool2d") { [try Ops.adaptiveMaxPool2d($0[0], outputSize: (3, nil))] }([wide])
+        try checkTwice("adaptive_avg_pool2d") { [try Ops.adaptiveAvgPool2d($0[0], outputSize: (3, 4))] }([wide])
+        try checkTwice("adaptive_max_pool1d") { [try Ops.adaptiveMaxPool1d($0[0], outputSize: 3)] }([line])
+        try checkTwice("adaptive_avg_pool1d") { [try Ops.adaptiveAvgPool1d($0[0], outputSize: 7)] }([line])
+        try checkTwice("interpolate bilinear") {
+            [try Ops.interpolate($0[0], size: nil, scaleFactor: [1.5, 2], mode: .bilinear)]
+        }([image])
+        try checkTwice("interpolate nearest") { [try Ops.interpolate($0[0], size: [5, 3], scaleFactor: nil, mode: .nearest)] }([image])
+        try checkTwice("interpolate linear") {
+            [try Ops.interpolate($0[0], size: [8], scaleFactor: nil, mode: .linear, alignCorners: true)]
+        }([line])
+        let transposedKernel = try r.tensor([2, 3, 3, 2])
+        try checkTwice("conv_transpose2d") {
+            [try Ops.convTranspose2d($0[0], $0[1], bias: $0[2], stride: (2, 1), padding: (1, 0), outputPadding: (1, 0))]
+        }([image, transposedKernel, channelBias])
+        let transposedKernel1d = try r.tensor([2, 3, 2])
+        try checkTwice("conv_transpose1d") {
+            [try Ops.convTranspose1d($0[0], $0[1], stride: 2, padding: 1, outputPadding: 1)]
+        }([line, transposedKernel1d])
         let table = try r.tensor([5, 3]), rows = try integers([4, 0, 4, 2], [2, 2])
         // (With a padding row that occurs, the forward reads the row but its gradient is zero
         // by definition, so finite differences do not apply.)

@@ -209,6 +209,48 @@ final class GoldenRun {
     /// An int or none attribute.
     func optionalInt(_ name: String) throws -> Int? { try ints(name)?.first }
 
+    /// The adaptive pooling sizes of "output_size", -1 meaning "keep the input's size" (nil).
+    func adaptiveSizes() throws -> [Int?] { (try ints("output_size") ?? []).map { $0 == -1 ? nil : $0 } }
+
+    /// A bool or none attribute: false for none.
+    func optionalBool(_ name: String) throws -> Bool {
+        if case .none = try attr(name) { return false }
+        return try bool(name)
+    }
+
+    /// The "mode" attribute as an interpolation mode.
+    func interpolationMode() throws -> InterpolationMode {
+        let modes: [String: InterpolationMode] = ["nearest": .nearest, "linear": .linear, "bilinear": .bilinear]
+        guard let mode = modes[try string("mode")] else { throw Missing(description: "unknown mode") }
+        return mode
+    }
+
+    /// An int or ints attribute as `count` values, one int meaning all of them.
+    func values(_ name: String, _ count: Int) throws -> [Int] {
+        let v = try ints(name) ?? []
+        return v.count == 1 ? Array(repeating: v[0], count: count) : v
+    }
+
+    /// An int or ints attribute as a (height, width) pair.
+    func pair(_ name: String) throws -> (Int, Int) {
+        let v = try values(name, 2)
+        return (v[0], v[1])
+    }
+
+    /// The ConvTranspose1d or ConvTranspose2d layer of the case's attributes.
+    func convTranspose(dimensions: Int) throws -> ConvTranspose {
+        try ConvTranspose(inChannels: try int("in_channels"), outChannels: try int("out_channels"),
+                          kernelSize: try values("kernel_size", dimensions), stride: try values("stride", dimensions),
+                          padding: try values("padding", dimensions), outputPadding: try values("output_padding", dimensions),
+                          bias: try bool("bias"), dtype: try dtype())
+    }
+
+    /// The (height, width) adaptive pooling sizes, one int meaning both.
+    func adaptiveSizes2() throws -> (Int?, Int?) {
+        let sizes = try adaptiveSizes()
+        return sizes.count == 1 ? (sizes[0], sizes[0]) : (sizes[0], sizes[1])
+    }
+
     func double(_ name: String) throws -> Double {
         switch try attr(name) {
         case .float(let v): return v
@@ -532,6 +574,32 @@ private let goldenOps: [String: GoldenOp] = [
                                               padding: try r.int("padding"))] },
     "nn.MaxPool1d": pool(.max, 1), "nn.MaxPool2d": pool(.max, 2),
     "nn.AvgPool1d": pool(.average, 1), "nn.AvgPool2d": pool(.average, 2),
+    "F.adaptive_max_pool1d": { r in [try Ops.adaptiveMaxPool1d(try r["x"], outputSize: try r.adaptiveSizes()[0])] },
+    "F.adaptive_max_pool2d": { r in [try Ops.adaptiveMaxPool2d(try r["x"], outputSize: try r.adaptiveSizes2())] },
+    "F.adaptive_avg_pool1d": { r in [try Ops.adaptiveAvgPool1d(try r["x"], outputSize: try r.adaptiveSizes()[0])] },
+    "F.adaptive_avg_pool2d": { r in [try Ops.adaptiveAvgPool2d(try r["x"], outputSize: try r.adaptiveSizes2())] },
+    "nn.AdaptiveMaxPool1d": layer { r in try AdaptivePool(.max, outputSize: try r.adaptiveSizes()) },
+    "nn.AdaptiveMaxPool2d": layer { r in try AdaptivePool(.max, outputSize: try r.adaptiveSizes()) },
+    "nn.AdaptiveAvgPool1d": layer { r in try AdaptivePool(.average, outputSize: try r.adaptiveSizes()) },
+    "nn.AdaptiveAvgPool2d": layer { r in try AdaptivePool(.average, outputSize: try r.adaptiveSizes()) },
+    "F.interpolate": { r in
+        [try Ops.interpolate(try r["x"], size: try r.ints("size"), scaleFactor: try r.optionalNumber("scale_factor").map { [$0.value] },
+                             mode: try r.interpolationMode(), alignCorners: try r.optionalBool("align_corners"))]
+    },
+    "nn.Upsample": layer { r in
+        try Upsample(size: try r.ints("size"), scaleFactor: try r.optionalNumber("scale_factor").map { [$0.value] },
+                     mode: try r.interpolationMode(), alignCorners: try r.optionalBool("align_corners"))
+    },
+    "F.conv_transpose1d": { r in
+        [try Ops.convTranspose1d(try r["x"], try r["weight"], bias: r.optional("bias"), stride: try r.int("stride"),
+                                 padding: try r.int("padding"), outputPadding: try r.int("output_padding"))]
+    },
+    "F.conv_transpose2d": { r in
+        [try Ops.convTranspose2d(try r["x"], try r["weight"], bias: r.optional("bias"), stride: try r.pair("stride"),
+                                 padding: try r.pair("padding"), outputPadding: try r.pair("output_padding"))]
+    },
+    "nn.ConvTranspose1d": layer { r in try r.convTranspose(dimensions: 1) },
+    "nn.ConvTranspose2d": layer { r in try r.convTranspose(dimensions: 2) },
     "F.layer_norm": { r in [try Ops.layerNorm(try r["x"], normalizedShape: try r.ints("normalized_shape") ?? [],
                                               weight: r.optional("weight"), bias: r.optional("bias"), eps: try r.double("eps"))] },
     "F.rms_norm": { r in [try Ops.rmsNorm(try r["x"], normalizedShape: try r.ints("normalized_shape") ?? [],

@@ -202,6 +202,12 @@ ACTIVATION_FUNCTIONS = ["F.gelu", "F.elu", "F.selu", "F.celu", "F.softplus", "F.
                         "F.hardsigmoid", "F.hardswish", "F.logsigmoid"]
 ACTIVATION_LAYERS = ["nn.GELU", "nn.SiLU", "nn.ELU", "nn.SELU", "nn.CELU", "nn.Softplus", "nn.Mish", "nn.Hardtanh",
                      "nn.ReLU6", "nn.Hardsigmoid", "nn.Hardswish", "nn.LogSigmoid"]
+def adaptive_size(a):
+    """An adaptive pooling's output_size as PyTorch takes it: -1 in the case is None."""
+    size = a["output_size"]
+    return None if size == -1 else tuple(None if v == -1 else v for v in size) if isinstance(size, tuple) else size
+
+
 POOLS = {"max_pool1d": (F.max_pool1d, nn.MaxPool1d), "max_pool2d": (F.max_pool2d, nn.MaxPool2d),
          "avg_pool1d": (F.avg_pool1d, nn.AvgPool1d), "avg_pool2d": (F.avg_pool2d, nn.AvgPool2d)}
 LOSSES = {"mse_loss": (F.mse_loss, nn.MSELoss), "nll_loss": (F.nll_loss, nn.NLLLoss),
@@ -328,6 +334,16 @@ OPS = {
     "nn.MaxPool2d": layer(lambda a, d: nn.MaxPool2d(a["kernel_size"], a["stride"], a["padding"])),
     "nn.AvgPool1d": layer(lambda a, d: nn.AvgPool1d(a["kernel_size"], a["stride"], a["padding"])),
     "nn.AvgPool2d": layer(lambda a, d: nn.AvgPool2d(a["kernel_size"], a["stride"], a["padding"])),
+    **{f"F.adaptive_{kind}_pool{n}d": (lambda r, fn=getattr(F, f"adaptive_{kind}_pool{n}d"): fn(r["x"], adaptive_size(r.a)))
+       for kind in ("max", "avg") for n in (1, 2)},
+    **{f"nn.Adaptive{kind}Pool{n}d": layer(lambda a, d, cls=getattr(nn, f"Adaptive{kind}Pool{n}d"): cls(adaptive_size(a)))
+       for kind in ("Max", "Avg") for n in (1, 2)},
+    "F.interpolate": lambda r: F.interpolate(r["x"], **r.a),
+    "nn.Upsample": layer(lambda a, d: nn.Upsample(**a)),
+    "F.conv_transpose1d": lambda r: F.conv_transpose1d(r["x"], r["weight"], r.get("bias"), **r.a),
+    "F.conv_transpose2d": lambda r: F.conv_transpose2d(r["x"], r["weight"], r.get("bias"), **r.a),
+    "nn.ConvTranspose1d": layer(lambda a, d: nn.ConvTranspose1d(**{**a, "dtype": d})),
+    "nn.ConvTranspose2d": layer(lambda a, d: nn.ConvTranspose2d(**{**a, "dtype": d})),
     "F.layer_norm": lambda r: F.layer_norm(r["x"], r.a["normalized_shape"], r.get("weight"), r.get("bias"), r.a["eps"]),
     "F.rms_norm": lambda r: F.rms_norm(r["x"], r.a["normalized_shape"], r.get("weight"), r.a["eps"]),
     "F.batch_norm": lambda r: F.batch_norm(r["x"], r.get("running_mean"), r.get("running_var"), r.get("weight"),

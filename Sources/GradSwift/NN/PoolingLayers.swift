@@ -33,3 +33,42 @@ public final class Pool: Module {
 
     override var settings: String { "kernel_size=\(kernelSize), stride=\(stride), padding=\(padding)" }
 }
+
+/// Adaptive pooling layers (no parameters); see `Ops.adaptiveAvgPool2d` for the semantics.
+public final class AdaptivePool: Module {
+    private let reduction: PoolKind
+    /// The output size per pooled axis (`nil` keeps the input's size).
+    private let outputSize: [Int?]
+
+    /// A `reduction` adaptive pooling layer over the last `outputSize.count` (1 or 2) axes
+    /// (class name AdaptiveMaxPool1d, AdaptiveAvgPool2d...). Sizes must be non-negative.
+    public init(_ reduction: PoolKind, outputSize: [Int?]) throws {
+        let name = (reduction == .max ? "AdaptiveMaxPool" : "AdaptiveAvgPool") + "\(outputSize.count)d"
+        guard outputSize.count == 1 || outputSize.count == 2 else {
+            throw EngineError.invalidArgument("AdaptivePool: 1 or 2 output sizes are needed, got \(outputSize.count)")
+        }
+        guard outputSize.allSatisfy({ ($0 ?? 0) >= 0 }) else {
+            throw EngineError.invalidArgument("\(name): output sizes must be non-negative, got \(Self.text(outputSize))")
+        }
+        (self.reduction, self.outputSize) = (reduction, outputSize)
+        super.init(kind: name)
+    }
+
+    override func forward(_ inputs: [Tensor]) throws -> [Tensor] {
+        let x = inputs[0]
+        switch (reduction, outputSize.count) {
+        case (.max, 1): return [try Ops.adaptiveMaxPool1d(x, outputSize: outputSize[0])]
+        case (.max, _): return [try Ops.adaptiveMaxPool2d(x, outputSize: (outputSize[0], outputSize[1]))]
+        case (.average, 1): return [try Ops.adaptiveAvgPool1d(x, outputSize: outputSize[0])]
+        case (.average, _): return [try Ops.adaptiveAvgPool2d(x, outputSize: (outputSize[0], outputSize[1]))]
+        }
+    }
+
+    /// PyTorch's spelling: `5` in 1-D, `(5, None)` in 2-D.
+    private static func text(_ sizes: [Int?]) -> String {
+        let items = sizes.map { $0.map(String.init) ?? "None" }
+        return items.count == 1 ? items[0] : "(\(items.joined(separator: ", ")))"
+    }
+
+    override var settings: String { "output_size=\(Self.text(outputSize))" }
+}

@@ -43,6 +43,92 @@ extension Ops {
         return try convolve(op, x, weight, bias, geometry, outShape: [n, weight.shape[0], geometry.outH, geometry.outW])
     }
 
+    /// PyTorch's conv_transpose1d of `x` (N, Cin, L) with `weight` (Cin, Cout, K): the input
+    /// gradient of conv1d, of length (L - 1)·stride - 2·padding + K + outputPadding
+    /// (outputPadding < stride), plus `bias` (Cout elements) when given.
+    public static func convTranspose1d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                                       outputPadding: Int = 0) throws -> Tensor {
+        guard x.rank == 3 else {
+            throw EngineError.invalidArgument("conv_transpose1d: input must be 3-D (N, C, L), got \(describe(x.shape))")
+        }
+        guard weight.rank == 3 else {
+            throw EngineError.invalidArgument("conv_transpose1d: weight must be 3-D (in_channels, out_channels, kernel_size), got \(describe(weight.shape))")
+        }
+        return try convolveTransposed("conv_transpose1d", x, weight, bias, stride: (1, stride), padding: (0, padding),
+                                      outputPadding: (0, outputPadding))
+    }
+
+    /// PyTorch's conv_transpose2d of `x` (N, Cin, H, W) with `weight` (Cin, Cout, KH, KW): the
+    /// input gradient of conv2d, of size (H - 1)·stride - 2·padding + KH + outputPadding (and
+    /// likewise for W; outputPadding < stride), plus `bias` (Cout elements) when given.
+    /// Strides, paddings and output paddings are (height, width) pairs.
+    public static func convTranspose2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                                       padding: (Int, Int) = (0, 0), outputPadding: (Int, Int) = (0, 0)) throws -> Tensor {
+        guard x.rank == 4 else {
+            throw EngineError.invalidArgument("conv_transpose2d: input must be 4-D (N, C, H, W), got \(describe(x.shape))")
+        }
+        guard weight.rank == 4 else {
+            throw EngineError.invalidArgument("conv_transpose2d: weight must be 4-D (in_channels, out_channels, kH, kW), got \(describe(weight.shape))")
+        }
+        return try convolveTransposed("conv_transpose2d", x, weight, bias, stride: stride, padding: padding,
+                                      outputPadding: outputPadding)
+    }
+
+    /// A transposed convolution of rank-checked operands (1-D as height 1): the convolution
+    /// whose input gradient it is, run backward by `convolutionInputGradient`, so that it and
+    /// the convolution differentiate each other to any order.
+    private static func convolveTransposed(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: (Int, Int),
+                                           padding: (Int, Int), outputPadding: (Int, Int)) throws -> Tensor {
+        let oneDimensional = x.rank == 3
+        func text(_ pair: (Int, Int)) -> String { oneDimensional ? "\(pair.1)" : "(\(pair.0), \(pair.1))" }
+        let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])
+        let (x, weight, bias) = (promoted[0]!, promoted[1]!, promoted[2])
+        guard x.shape[1] == weight.shape[0] else {
+            throw EngineError.shapeMismatch("\(op): input has \(x.shape[1]) channels, weight expects \(weight.shape[0])")
+        }
+        let outChannels = weight.shape[1]
+        if let bias {
+            guard bias.count == outChannels else {
+                throw EngineError.shapeMismatch("\(op): bias must have \(outChannels) elements (one per output channel), got shape \(describe(bias.shape))")
+            }
+        }
+        guard stride.0 > 0 && stride.1 > 0 else { throw EngineError.invalidArgument("\(op): stride must be positive, got \(text(stride))") }
+        guard padding.0 >= 0 && padding.1 >= 0 else {
+            throw EngineError.invalidArgument("\(op): padding must be non-negative, got \(text(padding))")
+        }
+        guard outputPadding.0 >= 0 && outputPadding.1 >= 0 && outputPadding.0 < stride.0 && outputPadding.1 < stride.1 else {
+            throw EngineError.invalidArgument("\(op): output_padding must be non-negative and smaller than the stride, got \(text(outputPadding)) with stride \(text(stride))")
+        }
+        let (inH, inW) = oneDimensional ? (1, x.shape[2]) : (x.shape[2], x.shape[3])
+        let (kh, kw) = oneDimensional ? (1, weight.shape[2]) : (weight.shape[2], weight.shape[3])
+        guard kh > 0 && kw > 0 else { throw EngineError.invalidArgument("\(op): kernel size must be positive, got \(text((kh, kw)))") }
+        guard inH > 0 && inW > 0 else { throw EngineError.invalidArgument("\(op): input size \(text((inH, inW))) must be positive") }
+        /// (size - 1)·stride - 2·padding + kernel + outputPadding, or nil on overflow.
+        func outSize(_ size: Int, _ stride: Int, _ padding: Int, _ kernel: Int, _ extra: Int) -> Int? {
+            let (steps, o1) = (size - 1).multipliedReportingOverflow(by: stride)
+            let (reach, o2) = kernel.addingReportingOverflow(extra)
+            let (span, o3) = steps.addingReportingOverflow(reach)
+            let (pads, o4) = padding.multipliedReportingOverflow(by: 2)
+            return o1 || o2 || o3 || o4 || span >= 1 << 60 ? nil : span - pads
+        }
+        guard let outH = outSize(inH, stride.0, padding.0, kh, outputPadding.0),
+              let outW = outSize(inW, stride.1, padding.1, kw, outputPadding.1) else {
+            throw EngineError.outOfMemory("\(op): the output size overflows")
+        }
+        guard outH > 0 && outW > 0 else {
+            throw EngineError.invalidArgument("\(op): output size \(text((outH, outW))) is not positive (padding too large)")
+        }
+        let geometry = try WindowGeometry(op: op, batch: x.shape[0], channels: outChannels, height: outH, width: outW,
+                                          kernel: (kh, kw), stride: stride, padding: padding, oneDimensional: oneDimensional)
+        guard geometry.outH == inH && geometry.outW == inW else {
+            throw EngineError.invalidState("\(op): the convolution of the output does not have the input's size")
+        }
+        let outShape = [x.shape[0], outChannels] + (oneDimensional ? [outW] : [outH, outW])
+        let out = try convolutionInputGradient(op, x, weight, geometry, inputShape: outShape)
+        guard let bias else { return out }
+        return try add(out, reshape(bias, [1, outChannels] + [Int](repeating: 1, count: outShape.count - 2)))
+    }
+
     /// The operands promoted to their common float dtype, after checking the channel counts and
     /// bias size (shared by both convolutions).
     private static func checkOperands(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws -> (Tensor, Tensor, Tensor?) {

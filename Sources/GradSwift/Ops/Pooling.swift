@@ -67,56 +67,86 @@ extension Ops {
         func run<T: FloatElement>(_: T.Type) { geometry.poolForward(kind, x.pointer(T.self), out.pointer(T.self), indices) }
         try x.dtype.dispatchFloat(op, run, run)
         let inputShape = x.shape
-        // (`winners` exists exactly when a node is recorded for max pooling.)
-        let source: PoolGradientSource? = kind == .average ? .average : winners.map { .max($0) }
         return try out.recording(op, [x]) { g in
-            guard let source else { throw EngineError.invalidState("\(op) backward: the window maxima were not recorded") }
-            return [try poolBackward(source, op, g, geometry, inputShape: inputShape)]
+            if kind == .average { return [try averagePoolBackward(op, g, geometry, inputShape: inputShape)] }
+            // (`winners` exists exactly when a node is recorded for max pooling.)
+            guard let winners else { throw EngineError.invalidState("\(op) backward: the window maxima were not recorded") }
+            return [try scatterToWinners(op, g, winners, geometry.layout, inputShape: inputShape)]
         }
     }
 
-    /// The input gradient of a pooling from its output gradient `g`: added to each window's
-    /// maximum (`winners`), or spread evenly over each window. Linear in `g`: its backward is
-    /// `selectWinners` for max pooling and the average pooling itself otherwise.
-    private static func poolBackward(_ source: PoolGradientSource, _ op: String, _ g: Tensor, _ geometry: WindowGeometry,
-                                     inputShape: [Int]) throws -> Tensor {
+    /// The input gradient of an average pooling from its output gradient `g`: spread evenly
+    /// over each window. Linear in `g`: its backward is the average pooling itself.
+    private static func averagePoolBackward(_ op: String, _ g: Tensor, _ geometry: WindowGeometry,
+                                            inputShape: [Int]) throws -> Tensor {
         let name = op + "_backward"
         let dx = try Tensor(shape: inputShape, dtype: g.dtype, zeroed: true, op: name)
-        func run<T: FloatElement>(_: T.Type) { geometry.poolBackward(source, g.pointer(T.self), dx.pointer(T.self)) }
+        func run<T: FloatElement>(_: T.Type) { geometry.averageBackward(g.pointer(T.self), dx.pointer(T.self)) }
         try g.dtype.dispatchFloat(name, run, run)
         let outShape = g.shape
-        return try dx.recording(name, [g]) { gg in
-            switch source {
-            case .max(let winners): return [try selectWinners(gg, winners, op, geometry, outShape: outShape)]
-            case .average: return [try pool(.average, op, gg, geometry, outShape: outShape)]
+        return try dx.recording(name, [g]) { gg in [try pool(.average, op, gg, geometry, outShape: outShape)] }
+    }
+
+    /// The input gradient of a max pooling (fixed or adaptive windows) from its output gradient
+    /// `g`: added to each window's recorded maximum, `winners` (an Int32 plane offset per output
+    /// element). Linear in `g`: its backward is `selectWinners`.
+    static func scatterToWinners(_ op: String, _ g: Tensor, _ winners: Storage, _ layout: PlaneLayout,
+                                 inputShape: [Int]) throws -> Tensor {
+        let name = op + "_backward"
+        let dx = try Tensor(shape: inputShape, dtype: g.dtype, zeroed: true, op: name)
+        let at = winners.bytes.assumingMemoryBound(to: Int32.self)
+        func run<T: FloatElement>(_: T.Type) { layout.scatter(g.pointer(T.self), at, dx.pointer(T.self)) }
+        try g.dtype.dispatchFloat(name, run, run)
+        let outShape = g.shape
+        return try dx.recording(name, [g]) { gg in [try selectWinners(op, gg, winners, layout, outShape: outShape)] }
+    }
+
+    /// Each window's entry of `x` at its recorded maximum: max pooling with the winners fixed,
+    /// the backward of `scatterToWinners`, whose own backward is `scatterToWinners` again.
+    static func selectWinners(_ op: String, _ x: Tensor, _ winners: Storage, _ layout: PlaneLayout,
+                              outShape: [Int]) throws -> Tensor {
+        let name = op + "_select"
+        let out = try Tensor(shape: outShape, dtype: x.dtype, op: name)
+        let at = winners.bytes.assumingMemoryBound(to: Int32.self)
+        func run<T: FloatElement>(_: T.Type) { layout.select(x.pointer(T.self), at, out.pointer(T.self)) }
+        try x.dtype.dispatchFloat(name, run, run)
+        let inputShape = x.shape
+        return try out.recording(name, [x]) { g in
+            [try scatterToWinners(op, g, winners, layout, inputShape: inputShape)]
+        }
+    }
+}
+
+/// The planes of a pooling as its recorded maxima see them: `planes` image planes of `plane`
+/// input elements each, pooled to `positions` outputs each.
+struct PlaneLayout {
+    let planes, plane, positions: Int
+
+    /// Adds `g[p, o]` to `dx[p, winners[p, o]]` for every plane p and output position o.
+    func scatter<T: FloatElement>(_ g: UnsafePointer<T>, _ winners: UnsafePointer<Int32>, _ dx: UnsafeMutablePointer<T>) {
+        Parallel.forRanges(planes, grain: max(1, Parallel.minimumElements / max(plane, 1))) { range in
+            for p in range {
+                let target = dx + p * plane, first = p * positions
+                for o in first..<first + positions { target[Int(winners[o])] += g[o] }
             }
         }
     }
 
-    /// Each window's entry of `x` at its recorded maximum: max pooling with the winners fixed,
-    /// the backward of `poolBackward`, whose own backward is `poolBackward` again.
-    private static func selectWinners(_ x: Tensor, _ winners: Storage, _ op: String, _ geometry: WindowGeometry,
-                                      outShape: [Int]) throws -> Tensor {
-        let out = try Tensor(shape: outShape, dtype: x.dtype, op: op + "_select")
-        let at = winners.bytes.assumingMemoryBound(to: Int32.self)
-        func run<T: FloatElement>(_: T.Type) { geometry.select(x.pointer(T.self), at, out.pointer(T.self)) }
-        try x.dtype.dispatchFloat(op, run, run)
-        let inputShape = x.shape
-        return try out.recording(op + "_select", [x]) { g in
-            [try poolBackward(.max(winners), op, g, geometry, inputShape: inputShape)]
+    /// `out[p, o] = x[p, winners[p, o]]` for every plane p and output position o.
+    func select<T>(_ x: UnsafePointer<T>, _ winners: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<T>) {
+        Parallel.forRanges(planes, grain: max(1, Parallel.minimumElements / max(positions, 1))) { range in
+            for p in range {
+                let source = x + p * plane, first = p * positions
+                for o in first..<first + positions { out[o] = source[Int(winners[o])] }
+            }
         }
     }
 }
 
-/// Where a pooling's input gradient comes from.
-private enum PoolGradientSource {
-    /// Max pooling: each window's maximum, an offset in its plane per output element (Int32).
-    case max(Storage)
-    /// Average pooling: every element of the window, equally.
-    case average
-}
-
 extension WindowGeometry {
+    /// The planes as max pooling's winners index them.
+    var layout: PlaneLayout { PlaneLayout(planes: batch * channels, plane: plane, positions: positions) }
+
     /// The input rows of output row `oh`'s windows that lie inside the input.
     @inline(__always)
     private func rows(_ oh: Int) -> Range<Int> {
@@ -204,41 +234,24 @@ extension WindowGeometry {
         }
     }
 
-    /// Adds the output gradient `g` into the zeroed `dx`: to each window's recorded maximum, or
-    /// spread evenly over the window's input elements.
-    fileprivate func poolBackward<T: FloatElement>(_ source: PoolGradientSource, _ g: UnsafePointer<T>,
-                                                   _ dx: UnsafeMutablePointer<T>) {
+    /// Adds the output gradient `g` of an average pooling into the zeroed `dx`, spread evenly
+    /// over each window's input elements.
+    func averageBackward<T: FloatElement>(_ g: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>) {
         let scale = 1 / T(kernelH * kernelW)
         let columns = (0..<kernelW).map(validColumns)
         Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / plane)) { planes in
             for p in planes {
                 let target = dx + p * plane, first = p * positions
-                switch source {
-                case .max(let winners):
-                    let at = winners.bytes.assumingMemoryBound(to: Int32.self)
-                    for o in first..<first + positions { target[Int(at[o])] += g[o] }
-                case .average:
-                    for oh in 0..<outH {
-                        let line = g + first + oh * outW
-                        for ih in rows(oh) {
-                            for kj in 0..<kernelW {
-                                let (lo, hi) = columns[kj]
-                                let output = target + ih * width + kj - padW
-                                for ow in lo..<hi { output[ow * strideW] += line[ow] * scale }
-                            }
+                for oh in 0..<outH {
+                    let line = g + first + oh * outW
+                    for ih in rows(oh) {
+                        for kj in 0..<kernelW {
+                            let (lo, hi) = columns[kj]
+                            let output = target + ih * width + kj - padW
+                            for ow in lo..<hi { output[ow * strideW] += line[ow] * scale }
                         }
                     }
                 }
-            }
-        }
-    }
-
-    /// `out[p, o] = x[p, winners[p, o]]` for every plane p and output position o.
-    func select<T>(_ x: UnsafePointer<T>, _ winners: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<T>) {
-        Parallel.forRanges(batch * channels, grain: max(1, Parallel.minimumElements / max(positions, 1))) { planes in
-            for p in planes {
-                let source = x + p * plane, first = p * positions
-                for o in first..<first + positions { out[o] = source[Int(winners[o])] }
             }
         }
     }

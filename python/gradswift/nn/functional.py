@@ -18,6 +18,8 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "interpolate", "conv_transpose1d", "conv_transpose2d",
            "layer_norm", "batch_norm", "rms_norm", "group_norm", "instance_norm", "scaled_dot_product_attention",
            "pad"]
 
@@ -319,6 +321,129 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling of (N, C, H, W) over square windows, padded zeros counted (stride
     defaults to kernel_size)."""
     return _pool(lib.gs_avg_pool2d, x, kernel_size, stride, padding)
+
+
+def adaptive_sizes(output_size, dims, name="output_size"):
+    """PyTorch's output_size (an int, or a tuple of ``dims`` ints or None) as C sizes, None
+    becoming -1 ("keep the input's size")."""
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * dims
+    if len(sizes) != dims:
+        raise ValueError(f"{name} must be an int or a tuple of {dims} values, got {output_size!r}")
+    out = []
+    for size in sizes:
+        if size is None:
+            out.append(-1)
+            continue
+        size = int64_argument(name, size)
+        if size < 0:
+            raise ValueError(f"{name} must be non-negative, got {output_size!r}")
+        out.append(size)
+    return out
+
+
+def _no_indices(return_indices):
+    if return_indices:
+        raise ValueError("adaptive max pooling with return_indices=True is not supported by gradswift")
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """PyTorch's adaptive average pooling of (N, C, L) or (C, L) to ``output_size`` windows,
+    window i covering floor(i*L/out) to ceil((i+1)*L/out) (None keeps L)."""
+    x, (size,) = as_tensor(input), adaptive_sizes(output_size, 1)
+    return call(lib.gs_adaptive_avg_pool1d, x._h, size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """PyTorch's adaptive average pooling of (N, C, H, W) or (C, H, W) to ``output_size`` (an
+    int or an (H, W) pair whose None entries keep that size)."""
+    x, (h, w) = as_tensor(input), adaptive_sizes(output_size, 2)
+    return call(lib.gs_adaptive_avg_pool2d, x._h, h, w)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """PyTorch's adaptive max pooling of (N, C, L) or (C, L); the gradient goes to each
+    window's first maximum. ``return_indices=True`` is not supported."""
+    _no_indices(return_indices)
+    x, (size,) = as_tensor(input), adaptive_sizes(output_size, 1)
+    return call(lib.gs_adaptive_max_pool1d, x._h, size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """PyTorch's adaptive max pooling of (N, C, H, W) or (C, H, W) (None in ``output_size``
+    keeps that size). ``return_indices=True`` is not supported."""
+    _no_indices(return_indices)
+    x, (h, w) = as_tensor(input), adaptive_sizes(output_size, 2)
+    return call(lib.gs_adaptive_max_pool2d, x._h, h, w)
+
+
+_INTERPOLATION_MODES = {"nearest": 0, "linear": 1, "bilinear": 2}
+
+
+def resample_arguments(size, scale_factor, mode, align_corners):
+    """The C arguments (size_h, size_w, scale_h, scale_w, mode, align_corners) of interpolate
+    and Upsample: a scalar goes to the width slot with height 0 (one value for every axis)."""
+    if mode not in _INTERPOLATION_MODES:
+        raise ValueError(f"interpolation mode {mode!r} is not supported (gradswift has 'nearest', 'linear' and 'bilinear')")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+
+    def pair(name, value, convert):
+        values = [convert(v) for v in value] if isinstance(value, (tuple, list)) else [convert(value)]
+        if len(values) not in (1, 2):
+            raise ValueError(f"{name} takes 1 or 2 values, got {value!r}")
+        if not all(v > 0 for v in values):
+            raise ValueError(f"{name} must be positive, got {value!r}")
+        return (0, values[0]) if len(values) == 1 else tuple(values)
+    sizes = (0, 0) if size is None else pair("size", size, lambda v: int64_argument("size", v))
+    scales = (0.0, 0.0) if scale_factor is None else pair("scale_factor", scale_factor, float)
+    return (*sizes, *scales, _INTERPOLATION_MODES[mode], bool(align_corners))
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """PyTorch's interpolate of (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``
+    (the factor then also sets the sampling step, as PyTorch without recompute_scale_factor):
+    modes 'nearest', 'linear' (3-D) and 'bilinear' (4-D), ``align_corners`` for the linear ones.
+    ``recompute_scale_factor=True`` and ``antialias=True`` are not supported."""
+    if recompute_scale_factor or antialias:
+        raise ValueError("interpolate: recompute_scale_factor=True and antialias=True are not supported by gradswift")
+    x = as_tensor(input)
+    return call(lib.gs_interpolate, x._h, *resample_arguments(size, scale_factor, mode, align_corners))
+
+
+def _unsupported_groups(op, groups, dilation):
+    if groups != 1 or dilation not in (1, (1,), (1, 1)):
+        raise ValueError(f"{op}: groups and dilation other than 1 are not supported by gradswift")
+
+
+def conv_pair(name, value, dims):
+    """An int or a ``dims``-tuple of ints as a tuple of ``dims`` C ints."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+    if len(values) != dims:
+        raise ValueError(f"{name} must be an int or a tuple of {dims} ints, got {value!r}")
+    return tuple(int64_argument(name, v) for v in values)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """PyTorch's conv_transpose1d of (N, in, L) with ``weight`` (in, out, kernel): length
+    (L - 1) * stride - 2 * padding + kernel + output_padding. groups and dilation must be 1."""
+    _unsupported_groups("conv_transpose1d", groups, dilation)
+    x, weight, bias = as_tensor(input), as_tensor(weight), None if bias is None else as_tensor(bias)
+    (s,), (p,), (o,) = (conv_pair(n, v, 1) for n, v in (("stride", stride), ("padding", padding),
+                                                         ("output_padding", output_padding)))
+    return call(lib.gs_conv_transpose1d, x._h, weight._h, 0 if bias is None else bias._h, s, p, o)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """PyTorch's conv_transpose2d of (N, in, H, W) with ``weight`` (in, out, kH, kW): size
+    (H - 1) * stride - 2 * padding + kH + output_padding per axis (ints or pairs). groups and
+    dilation must be 1."""
+    _unsupported_groups("conv_transpose2d", groups, dilation)
+    x, weight, bias = as_tensor(input), as_tensor(weight), None if bias is None else as_tensor(bias)
+    s, p, o = (conv_pair(n, v, 2) for n, v in (("stride", stride), ("padding", padding), ("output_padding", output_padding)))
+    return call(lib.gs_conv_transpose2d, x._h, weight._h, 0 if bias is None else bias._h, *s, *p, *o)
 
 
 # ---- normalization ------------------------------------------------------------------------
