@@ -31,7 +31,7 @@ endef
 # Steps run in the order they are listed, also under `make -j`.
 .NOTPARALLEL:
 .PHONY: help setup build header check-header tools-test ctest swift-test pytest examples test demo \
-        bench clean fuzz-quick fuzz static-build install uninstall install-test
+        bench clean fuzz-quick fuzz static-build install uninstall install-test wheel-test
 
 help:
 	@echo "make demo          setup + build + train: $(DEMO)"
@@ -47,6 +47,7 @@ help:
 	@echo "make examples      run $(EXAMPLES), and mnist.py (both networks) and $(QUICK) with --quick"
 	@echo "make install       a self-contained library, header and gradswift.pc into PREFIX=$(PREFIX) (uninstall)"
 	@echo "make install-test  install into a temporary prefix, build and run the README's C example"
+	@echo "make wheel-test    build the wheel, install it into a fresh venv with NumPy only, train XOR there"
 	@echo "make fuzz-quick    fuzz the C ABI under ASan+UBSan, seeds $(FUZZ_QUICK_SEEDS) x $(FUZZ_QUICK_ITERATIONS) iterations"
 	@echo "make fuzz          longer fuzzing: FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) FUZZ_SEED=<random> FUZZ_CONFIG=debug|release"
 	@echo "make bench         setup + build + python/bench/bench.py: gradswift vs PyDyNet (and PyTorch if importable)"
@@ -123,7 +124,7 @@ examples:
 	$(call run_scripts,python/examples/mnist.py,--quick --network conv)
 	$(call run_scripts,$(QUICK),--quick)
 
-test: setup build swift-test tools-test check-header ctest pytest examples install-test fuzz-quick
+test: setup build swift-test tools-test check-header ctest pytest examples install-test wheel-test fuzz-quick
 	@echo "make test: all steps passed"
 
 # ---- fuzzing the C ABI (Tests/Fuzz/fuzz_abi.c) under sanitizers ----------------------------
@@ -212,6 +213,28 @@ install-test:
 	$(MAKE) --no-print-directory uninstall PREFIX=$(INSTALL_TEST_DIR)/prefix
 	test ! -e $(INSTALL_TEST_DIR)/prefix/lib/libgradswift.so
 	@echo "install-test: passed"
+
+# ---- the Python package as a wheel ----------------------------------------------------------
+# Builds the wheel (pip wheel .: setup.py puts the static-runtime library and its OpenBLAS in
+# the package), installs it with NumPy alone into a fresh virtual environment, and runs
+# Tests/Wheel/train_xor.py from outside the checkout. As root (CI) the Swift toolchain and the
+# system OpenBLAS are hidden from that run in a private mount namespace, so the wheel is shown
+# to need neither.
+WHEEL_TEST_DIR := $(abspath .build/wheel-test)
+SWIFT_ROOT     := $(realpath $(dir $(realpath $(shell command -v $(SWIFT))))/../..)
+SYSTEM_BLAS    := $(dir $(realpath /lib/x86_64-linux-gnu/libopenblas.so.0))
+HIDE_TOOLCHAIN := $(if $(filter 0,$(shell id -u)),unshare --mount sh -c 'mount -t tmpfs none $(SWIFT_ROOT) && \
+                  mount -t tmpfs none $(SYSTEM_BLAS) && exec "$$@"' sh)
+
+wheel-test:
+	rm -rf $(WHEEL_TEST_DIR) build && mkdir -p $(WHEEL_TEST_DIR)
+	$(PYTHON) -m pip wheel . --no-deps -q --disable-pip-version-check -w $(WHEEL_TEST_DIR)/dist
+	$(PYTHON) -m venv $(WHEEL_TEST_DIR)/venv
+	$(WHEEL_TEST_DIR)/venv/bin/pip install -q --disable-pip-version-check numpy $(WHEEL_TEST_DIR)/dist/gradswift-*.whl
+	@if ldd $(WHEEL_TEST_DIR)/venv/lib/python*/site-packages/gradswift/libgradswift.so | grep libswift; then \
+	    echo "wheel-test: the installed library needs the Swift runtime" >&2; exit 1; fi
+	cd $(WHEEL_TEST_DIR) && $(HIDE_TOOLCHAIN) $(WHEEL_TEST_DIR)/venv/bin/python $(abspath Tests/Wheel/train_xor.py)
+	@echo "wheel-test: passed$(if $(HIDE_TOOLCHAIN),, (toolchain not hidden: not root))"
 
 demo: setup build
 	@echo "== $(DEMO)"

@@ -40,17 +40,23 @@ def _blas_function(name, restype):
     return fn
 
 
-def _loaded_path(fragment):
-    """The path of the first mapped file of this process whose name contains ``fragment``."""
+class _DlInfo(ctypes.Structure):
+    """glibc's Dl_info: the file and symbol an address belongs to."""
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def _file_of(function):
+    """The path of the shared library that defines the ctypes ``function`` (None if unknown)."""
     try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                path = line.split(maxsplit=5)[-1].strip()
-                if fragment in os.path.basename(path):
-                    return os.path.realpath(path)
-    except OSError:
-        pass
-    return None
+        dladdr = ctypes.CDLL(None).dladdr
+    except AttributeError:
+        return None
+    dladdr.argtypes, dladdr.restype = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)], ctypes.c_int
+    info = _DlInfo()
+    if not dladdr(ctypes.cast(function, ctypes.c_void_p), ctypes.byref(info)) or not info.dli_fname:
+        return None
+    return os.path.realpath(info.dli_fname.decode())
 
 
 def blas_info():
@@ -59,7 +65,7 @@ def blas_info():
     config = _blas_function("openblas_get_config", ctypes.c_char_p)
     core = _blas_function("openblas_get_corename", ctypes.c_char_p)
     threads = _blas_function("openblas_get_num_threads", ctypes.c_int)
-    return {"library": _loaded_path("openblas"),
+    return {"library": _file_of(config) if config else None,
             "config": config().decode() if config else None,
             "core": core().decode() if core else None,
             "threads": threads() if threads else None}

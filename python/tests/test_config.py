@@ -56,7 +56,7 @@ def test_module_report_names_version_library_and_blas():
 
 
 def test_one_version():
-    metadata = subprocess.run([sys.executable, "setup.py", "--version"], cwd=PYTHON_DIR, capture_output=True,
+    metadata = subprocess.run([sys.executable, "setup.py", "--version"], cwd=PYTHON_DIR.parent, capture_output=True,
                               text=True, check=True).stdout.split()[-1]
     assert metadata == gs.__version__
     assert [int(p) for p in gs.__version__.split(".")] >= [0, 2, 0]
