@@ -155,6 +155,14 @@ int32_t gs_tensor_uniform(int32_t dtype, const int64_t *shape, int32_t ndim, dou
 int32_t gs_tensor_normal(int32_t dtype, const int64_t *shape, int32_t ndim, double mean, double std,
                          bool requires_grad, gs_tensor *result);
 
+/// Creates a tensor over memory lent by the caller, without copying (DLPack's exchange): the
+/// `shape`-shaped, C-ordered elements of `dtype` at `data`, aligned to the element size (bools
+/// must be bytes 0 or 1), read and written in place. `release(user_data)` is called once, from any thread, when no tensor uses
+/// the memory any more; until then it must stay valid. When the call fails, `release` is not
+/// called and the memory stays the caller's. The caller owns `*result`.
+int32_t gs_tensor_from_external(void *data, int32_t dtype, const int64_t *shape, int32_t ndim,
+                                void *user_data, gs_release_fn release, gs_tensor *result);
+
 /// Creates the 1-D tensor `start, start + step, ...` short of `end` (torch.arange; int64 or float).
 int32_t gs_tensor_arange(int32_t dtype, double start, double end, double step, bool requires_grad,
                          gs_tensor *result);

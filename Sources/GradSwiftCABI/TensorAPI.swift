@@ -38,6 +38,38 @@ public func gsTensorNormal(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndi
     }
 }
 
+/// Creates a tensor over memory lent by the caller, without copying (DLPack's exchange): the
+/// `shape`-shaped, C-ordered elements of `dtype` at `data`, aligned to the element size (bools
+/// must be bytes 0 or 1), read and written in place. `release(user_data)` is called once, from any thread, when no tensor uses
+/// the memory any more; until then it must stay valid. When the call fails, `release` is not
+/// called and the memory stays the caller's. The caller owns `*result`.
+@c(gs_tensor_from_external)
+public func gsTensorFromExternal(_ data: UnsafeMutableRawPointer?, _ dtype: Int32, _ shape: UnsafePointer<Int64>?,
+                                 _ ndim: Int32, _ userData: UnsafeMutableRawPointer?, _ release: gs_release_fn?,
+                                 _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
+    let op = "gs_tensor_from_external"
+    return producing(op, result) {
+        let type = try GradSwiftCABI.dtype(dtype, op)
+        let dims = try readInts(shape, ndim, op, "shape")
+        guard let release else { throw CallError.null(op, "release") }
+        let owner = LentMemory(userData, release)
+        return try Tensor.lent(data, dtype: type, shape: dims) { owner.giveBack() }
+    }
+}
+
+/// The caller's memory and the function that gives it back.
+private final class LentMemory: @unchecked Sendable {
+    private let userData: UnsafeMutableRawPointer?
+    private let release: gs_release_fn
+
+    init(_ userData: UnsafeMutableRawPointer?, _ release: @escaping gs_release_fn) {
+        self.userData = userData
+        self.release = release
+    }
+
+    func giveBack() { release(userData) }
+}
+
 /// Creates the 1-D tensor `start, start + step, ...` short of `end` (torch.arange; int64 or float).
 @c(gs_tensor_arange)
 public func gsTensorArange(_ dtype: Int32, _ start: Double, _ end: Double, _ step: Double,

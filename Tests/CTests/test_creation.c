@@ -110,7 +110,42 @@ static void randperm_is_a_permutation(void) {
     CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_FLOAT64, (int64_t)1 << 36, &t), GS_ERR_OUT_OF_MEMORY);
 }
 
+/* Counts the releases of lent memory in the int that user_data points to. */
+static void count_release(void *user_data) { *(int *)user_data += 1; }
+
+static void external_memory_is_used_in_place_and_released_once(void) {
+    double buffer[6] = {1, 2, 3, 4, 5, 6};
+    int released = 0;
+    const int64_t shape[] = {2, 3}, flat[] = {6};
+    gs_tensor t = {0}, view = {0};
+    if (!CHECK_OK(gs_tensor_from_external(buffer, GS_DTYPE_FLOAT64, shape, 2, &released, count_release, &t)))
+        return;
+    void *data = NULL;
+    CHECK_OK(gs_tensor_data_ptr(t, &data));
+    CHECK(data == (void *)buffer);
+    CHECK_F64(t, shape, 2, (const double[]){1, 2, 3, 4, 5, 6});
+    CHECK_OK(gs_reshape(t, flat, 1, &view)); /* shares the memory */
+    buffer[5] = 60;
+    CHECK_F64(view, flat, 1, (const double[]){1, 2, 3, 4, 5, 60});
+    release(t);
+    CHECK(released == 0); /* the view still uses it */
+    release(view);
+    CHECK(released == 1);
+
+    /* failures leave the memory with the caller: release is not called */
+    CHECK_ERROR(gs_tensor_from_external(NULL, GS_DTYPE_FLOAT64, shape, 2, &released, count_release, &t),
+                GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_from_external((char *)buffer + 1, GS_DTYPE_FLOAT64, shape, 2, &released, count_release, &t),
+                GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_from_external(buffer, GS_DTYPE_FLOAT64, shape, 2, &released, NULL, &t), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_from_external(buffer, 7, shape, 2, &released, count_release, &t), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_tensor_from_external(buffer, GS_DTYPE_FLOAT64, (const int64_t[]){-1}, 1, &released, count_release, &t),
+                GS_ERR_INVALID_ARGUMENT);
+    CHECK(released == 1);
+}
+
 void test_creation(void) {
+    external_memory_is_used_in_place_and_released_once();
     arange_counts_like_torch();
     linspace_includes_both_ends();
     eye_is_rectangular();

@@ -214,6 +214,7 @@ typedef struct {
     int64_t p_shape[MAX_RANK];
     int64_t p_numel;
     long cb_fail_mark;         /* cb_failures when the call began */
+    struct fz_lent *lent;      /* memory lent by gs_tensor_from_external, until the call ends */
 } fz_call;
 
 static fz_call stack[6];
@@ -264,6 +265,8 @@ static void fz_double_array(const char *name, const char *cname, const double **
 static void fz_out_double_array(const char *name, const char *cname, double **p, int32_t *n);
 static void fz_destination(const char *name, const char *cname, void **p, int64_t *n);
 static const void *fz_data(const char *name, int32_t dtype, const int64_t *shape, int32_t ndim);
+static void fz_lent_release(const char *name, void **user_data, gs_release_fn *release);
+static void *fz_lent_data(const char *name, int32_t dtype, const int64_t *shape, int32_t ndim);
 static int32_t fz_i32(const char *name, int role);
 static void fz_graph_array(const char *name, const char *cname, int role, const uint64_t **p,
                            int32_t *n);
@@ -1431,6 +1434,71 @@ static const void *fz_data(const char *name, int32_t dtype, const int64_t *shape
     return p;
 }
 
+/* ---- memory lent to the library (gs_tensor_from_external) --------------------------------- */
+
+/* A block lent to the library; user_data of fz_lent_free, which gives it back. */
+typedef struct fz_lent {
+    void *block;
+} fz_lent;
+static long lent_live; /* blocks the library has taken and not yet given back */
+
+static void fz_lent_free(void *user_data) {
+    fz_lent *lent = user_data;
+    free(lent->block);
+    free(lent);
+    lent_live--;
+}
+
+/* The user_data and release function of a lending call (release NULL now and then); the block
+   comes with the data argument (fz_lent_data). */
+static void fz_lent_release(const char *name, void **user_data, gs_release_fn *release) {
+    fz_lent *lent = calloc(1, sizeof *lent);
+    if (!lent)
+        fz_fail("out of memory");
+    C->lent = lent;
+    *user_data = lent;
+    *release = F.valid_only || chance(97) ? fz_lent_free : NULL;
+    arg_text("%s=lent block, release=%s", name, *release ? "fz_lent_free" : "NULL");
+}
+
+/* The data of a lending call: as fz_data's (NULL, a small block for sizes it cannot hold,
+   misaligned now and then), but from malloc, kept until the library gives it back, and bools
+   0 or 1 (lent memory is used as it is). */
+static void *fz_lent_data(const char *name, int32_t dtype, const int64_t *shape, int32_t ndim) {
+    (void)shape;
+    int64_t n = -1;
+    if (dtype >= 0 && dtype <= 3 && C->arr_n == ndim && ndim >= 0 && ndim <= MAX_RANK)
+        n = numel_of(C->arr, ndim);
+    int r = F.valid_only ? 99 : below(100);
+    size_t bytes = n >= 0 && n <= (1 << 20) ? (size_t)n * item_size(dtype) : 64;
+    unsigned char *block = calloc(1, bytes + 1);
+    if (!block)
+        fz_fail("out of memory");
+    C->lent->block = block;
+    if (r < 6) {
+        arg_text("%s=NULL", name);
+        return NULL;
+    }
+    if (n >= 0 && n <= (1 << 20))
+        fill_random(block, dtype, n, dtype == GS_DTYPE_BOOL ? 0 : -3, dtype == GS_DTYPE_BOOL ? 1 : 5);
+    bool misaligned = r < 10 && bytes > 1;
+    arg_text("%s=%s[%zu bytes]", name, misaligned ? "misaligned lent" : "lent", bytes);
+    return misaligned ? block + 1 : block;
+}
+
+/* Ends a lending call: the block is the library's when it succeeded, else still the fuzzer's. */
+static void settle_lent(int32_t status) {
+    if (!C->lent)
+        return;
+    if (status == GS_OK) {
+        lent_live++;
+    } else {
+        free(C->lent->block);
+        free(C->lent);
+    }
+    C->lent = NULL;
+}
+
 /* ---- handle arrays ----------------------------------------------------------------------- */
 
 /* Records a handle array argument: `name=[ids...], cname=count` (or NULL / misaligned). */
@@ -1937,6 +2005,7 @@ static void record_status(int32_t status) {
 }
 
 static void fz_finish(int32_t status) {
+    settle_lent(status);
     record_status(status);
     check_autograd(status);
     if (status == GS_OK) {
@@ -3940,6 +4009,8 @@ int main(int argc, char **argv) {
         pool_release(npool - 1);
     check_live();
     check_released(0, "at the end, every handle released");
+    if (lent_live != 0)
+        fz_fail("%ld blocks lent through gs_tensor_from_external were not given back (or given back twice)", lent_live);
     snprintf(crash_note, sizeof crash_note,
              "  at exit: memory still allocated after every handle was released (seed %" PRIu64
              ", %ld iterations)\n",

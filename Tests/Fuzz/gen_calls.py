@@ -289,6 +289,17 @@ def emit_function(fn: str, ret: str, params: list[tuple[str, str]], enums: dict)
             late.append(f'{name} = fz_data("{name}", dtype, shape, ndim);')
             i += 1
             continue
+        elif t == "void *" and name in LATE:
+            # memory lent to the library, given back through the release drawn with it
+            decls.append(f"void *{name};")
+            late.append(f'{name} = fz_lent_data("{name}", dtype, shape, ndim);')
+            i += 1
+            continue
+        elif (t, name) == ("void *", "user_data") and nxt and nxt[0] == "gs_release_fn":
+            decls += [f"void *{name};", f"gs_release_fn {nxt[1]};"]
+            draws.append(f'fz_lent_release("{name}", &{name}, &{nxt[1]});')
+            i += 2
+            continue
         elif t == "const uint64_t *" and kind == "FZ_TENSOR" and name in SIZED_BY:
             cn = SIZED_BY[name]
             if cn not in [p[1] for p in params[:i]]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import autograd, config, cuda, data, linalg, nn, optim
 from .config import get_num_threads, set_num_threads
+from .dlpack import from_dlpack
 from ._modes import enable_grad, no_grad
 from .cuda import Device
 from . import ops
@@ -27,4 +28,4 @@ int64 = long = np.int64
 bool = np.bool_
 
 __all__ = ["Tensor", *ops.__all__, *special.__all__, "Device", "enable_grad", "no_grad", "save", "load",
-           "float32", "float", "float64", "double", "int64", "long", "bool", "set_num_threads", "get_num_threads"]
+           "float32", "float", "float64", "double", "int64", "long", "bool", "set_num_threads", "get_num_threads", "from_dlpack"]

@@ -15,6 +15,7 @@ PROTOTYPES = [
     ("gs_tensor_full", "int32_t", ["int32_t", "const int64_t *", "int32_t", "double", "bool", "uint64_t *"]),
     ("gs_tensor_uniform", "int32_t", ["int32_t", "const int64_t *", "int32_t", "double", "double", "bool", "uint64_t *"]),
     ("gs_tensor_normal", "int32_t", ["int32_t", "const int64_t *", "int32_t", "double", "double", "bool", "uint64_t *"]),
+    ("gs_tensor_from_external", "int32_t", ["void *", "int32_t", "const int64_t *", "int32_t", "void *", "gs_release_fn", "uint64_t *"]),
     ("gs_tensor_arange", "int32_t", ["int32_t", "double", "double", "double", "bool", "uint64_t *"]),
     ("gs_tensor_linspace", "int32_t", ["int32_t", "double", "double", "int64_t", "bool", "uint64_t *"]),
     ("gs_tensor_eye", "int32_t", ["int32_t", "int64_t", "int64_t", "bool", "uint64_t *"]),

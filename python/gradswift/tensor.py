@@ -490,6 +490,18 @@ class Tensor:
         """The data as (nested) Python lists of Python scalars; a 0-d tensor gives a scalar."""
         return self.data.tolist()
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule lending this tensor's memory (``np.from_dlpack(t)``, ``torch.from_dlpack(t)``
+        share it); a tensor that requires grad must be detached first, as in PyTorch."""
+        from .dlpack import to_dlpack
+        if dl_device not in (None, (1, 0)):
+            raise BufferError(f"gradswift tensors live on the CPU (1, 0), not on device {dl_device}")
+        return to_dlpack(self, copy, versioned=max_version is not None and tuple(max_version) >= (1, 0))
+
+    def __dlpack_device__(self):
+        """``(device_type, device_id)``: DLPack's CPU, ``(1, 0)``."""
+        return (1, 0)
+
     def numpy(self):
         """A copy of the data as a NumPy array."""
         return self.data.copy()

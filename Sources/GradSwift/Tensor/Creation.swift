@@ -19,6 +19,27 @@ extension Tensor {
         return t
     }
 
+    /// A tensor over memory lent by another library (DLPack's zero-copy exchange): the
+    /// `count(shape)` elements of `dtype` at `bytes`, C-contiguous and aligned to the element
+    /// size (bools bytes 0 or 1), read and written in place; `release()` is called once when no tensor uses them.
+    /// On an error `release` is not called: the memory stays the caller's.
+    public static func lent(_ bytes: UnsafeMutableRawPointer?, dtype: DType, shape: [Int],
+                            release: @escaping () -> Void) throws -> Tensor {
+        let op = "tensor_from_external"
+        guard shape.count <= Shape.maxRank else {
+            throw EngineError.invalidArgument("\(op): rank \(shape.count) exceeds the maximum of \(Shape.maxRank)")
+        }
+        let count = try Shape.count(shape, op: op)
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
+        guard !overflow else { throw EngineError.outOfMemory("\(op): shape \(describe(shape)) is too large") }
+        guard let bytes else { throw EngineError.invalidArgument("\(op): data pointer is NULL") }
+        guard Int(bitPattern: bytes) % dtype.itemSize == 0 else {
+            throw EngineError.invalidArgument("\(op): data \(bytes) is not aligned to the \(dtype.itemSize)-byte \(dtype.name) elements")
+        }
+        let storage = Storage(lent: bytes, byteCount: byteCount, release: release)
+        return Tensor(shape: shape, dtype: dtype, storage: storage, count: count)
+    }
+
     /// A tensor with every element equal to `value` (converted to `dtype`).
     public static func full(_ value: Double, dtype: DType, shape: [Int]) throws -> Tensor {
         let t = try Tensor(shape: shape, dtype: dtype, zeroed: value == 0, op: "tensor_full")

@@ -2,12 +2,15 @@
 import Glibc
 #endif
 
-/// A block of raw, 64-byte aligned memory owned by one or more tensors.
+/// A block of raw memory owned by one or more tensors: 64-byte aligned memory of the library's
+/// own, or memory lent by another library (DLPack), given back through its release function.
 public final class Storage {
     /// The first byte of the block.
     public let bytes: UnsafeMutableRawPointer
     /// The usable size in bytes.
     public let byteCount: Int
+    /// For lent memory: gives it back when the last tensor using it is gone.
+    private let release: (() -> Void)?
 
     /// Requests larger than this fail with `outOfMemory` instead of being overcommitted.
     static let allocationLimit: Int = {
@@ -21,6 +24,7 @@ public final class Storage {
             throw EngineError.outOfMemory("\(op): cannot allocate \(byteCount) bytes")
         }
         self.byteCount = byteCount
+        self.release = nil
         if byteCount >= LargeBlocks.threshold {
             guard let block = LargeBlocks.take(byteCount, zeroed: zeroed) else {
                 throw EngineError.outOfMemory("\(op): cannot allocate \(byteCount) bytes")
@@ -36,8 +40,18 @@ public final class Storage {
         self.bytes = raw
     }
 
+    /// Memory lent by its owner: `byteCount` bytes at `bytes`, used in place, and `release()`
+    /// called once when no tensor uses it any more.
+    public init(lent bytes: UnsafeMutableRawPointer, byteCount: Int, release: @escaping () -> Void) {
+        self.bytes = bytes
+        self.byteCount = byteCount
+        self.release = release
+    }
+
     deinit {
-        if byteCount >= LargeBlocks.threshold {
+        if let release {
+            release()
+        } else if byteCount >= LargeBlocks.threshold {
             LargeBlocks.give(bytes, byteCount)
         } else {
             free(bytes)
