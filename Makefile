@@ -12,8 +12,8 @@ CTEST_BIN    := .build/ctests/abi_tests
 CTEST_SRC    := $(wildcard Tests/CTests/*.c)
 CTEST_HDR    := $(wildcard Tests/CTests/*.h)
 CFLAGS_TEST  := -std=c11 -Wall -Werror -O1 -g
-APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist fortunes pkgconf
-PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib scikit-learn pydynet==1.1
+APT_PACKAGES := libopenblas-dev python3-dev libffi-dev dataset-fashion-mnist fortunes pkgconf libopenmpi-dev openmpi-bin
+PIP_PACKAGES := numpy pytest hypothesis tqdm matplotlib scikit-learn pydynet==1.1 mpi4py
 EXAMPLES     := python/examples/autograd1d.py python/examples/autograd2d.py
 QUICK        := python/examples/dropout_bn.py python/examples/ts_prediction.py python/examples/transformer.py \
                 python/examples/higher_order.py python/examples/modern_cnn.py
@@ -31,7 +31,7 @@ endef
 # Steps run in the order they are listed, also under `make -j`.
 .NOTPARALLEL:
 .PHONY: help setup build header check-header tools-test ctest swift-test pytest examples test demo \
-        bench clean fuzz-quick fuzz static-build install uninstall install-test wheel-test
+        bench clean fuzz-quick fuzz static-build install uninstall install-test wheel-test mpi-test
 
 help:
 	@echo "make demo          setup + build + train: $(DEMO)"
@@ -44,6 +44,7 @@ help:
 	@echo "make swift-test    swift test (engine tests, debug build)"
 	@echo "make ctest         C ABI tests in Tests/CTests against $(LIB) (+ valgrind)"
 	@echo "make pytest        Python tests in python/tests"
+	@echo "make mpi-test      gradswift.distributed's tests in python/tests_mpi, two ranks under mpirun"
 	@echo "make examples      run $(EXAMPLES), and mnist.py (both networks) and $(QUICK) with --quick"
 	@echo "make install       a self-contained library, header and gradswift.pc into PREFIX=$(PREFIX) (uninstall)"
 	@echo "make install-test  install into a temporary prefix, build and run the README's C example"
@@ -118,13 +119,21 @@ ctest: $(CTEST_BIN)
 pytest:
 	PYTHONPATH=python $(PYTHON) -m pytest python/tests -q
 
+# The collectives of gradswift.distributed between two processes of one MPI job (Open MPI; as
+# root it needs the two ALLOW variables, and --oversubscribe lets two ranks share fewer cores).
+# A failing test aborts the whole job (python/tests_mpi/conftest.py); the timeout bounds a hang.
+MPIRUN := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
+
+mpi-test:
+	PYTHONPATH=python timeout 600 $(MPIRUN) -n 2 $(PYTHON) -m pytest -q -p no:cacheprovider --color=no python/tests_mpi
+
 examples:
 	$(call run_scripts,$(EXAMPLES))
 	$(call run_scripts,python/examples/mnist.py,--quick --network mlp)
 	$(call run_scripts,python/examples/mnist.py,--quick --network conv)
 	$(call run_scripts,$(QUICK),--quick)
 
-test: setup build swift-test tools-test check-header ctest pytest examples install-test wheel-test fuzz-quick
+test: setup build swift-test tools-test check-header ctest pytest mpi-test examples install-test wheel-test fuzz-quick
 	@echo "make test: all steps passed"
 
 # ---- fuzzing the C ABI (Tests/Fuzz/fuzz_abi.c) under sanitizers ----------------------------

@@ -6,8 +6,8 @@ reproducible.
 """
 import numpy as np
 
-__all__ = ["Dataset", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "DataLoader",
-           "data_loader"]
+__all__ = ["Dataset", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "DistributedSampler",
+           "DataLoader", "data_loader"]
 
 
 class Dataset:
@@ -49,6 +49,52 @@ class RandomSampler(Sampler):
 
     def __len__(self):
         return len(self.dataset)
+
+
+class DistributedSampler(Sampler):
+    """PyTorch's DistributedSampler: this rank's share of the indices, a different one on each of
+    ``num_replicas`` ranks. The order is a permutation drawn from ``seed + epoch``
+    (``set_epoch``) when ``shuffle``, the same on every rank; it is padded with its own first
+    indices to a multiple of ``num_replicas`` (or cut to one with ``drop_last``), and rank r takes
+    every ``num_replicas``-th index from position r. ``num_replicas`` and ``rank`` default to
+    the process group's (``gradswift.distributed``)."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        super().__init__(dataset)
+        if num_replicas is None or rank is None:
+            from . import distributed
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        if not isinstance(num_replicas, (int, np.integer)) or num_replicas < 1:
+            raise ValueError(f"num_replicas must be a positive integer, got {num_replicas!r}")
+        if not isinstance(rank, (int, np.integer)) or not 0 <= rank < num_replicas:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.num_replicas, self.rank = int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
+        self.epoch = 0
+        n = len(dataset)
+        if drop_last and n % self.num_replicas:
+            self.num_samples = n // self.num_replicas
+        else:
+            self.num_samples = -(-n // self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)).tolist()
+        if self.drop_last:
+            order = order[:self.total_size]
+        elif order:
+            padding = self.total_size - len(order)
+            order += (order * (padding // len(order) + 1))[:padding]
+        return iter(order[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """The epoch whose permutation the next pass uses (call it before each epoch)."""
+        self.epoch = epoch
 
 
 class BatchSampler(Sampler):
