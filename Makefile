@@ -122,10 +122,11 @@ pytest:
 # The collectives of gradswift.distributed between two processes of one MPI job (Open MPI; as
 # root it needs the two ALLOW variables, and --oversubscribe lets two ranks share fewer cores).
 # A failing test aborts the whole job (python/tests_mpi/conftest.py); the timeout bounds a hang.
-MPIRUN := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
+MPI_ENV := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+MPIRUN  := mpirun --oversubscribe
 
 mpi-test:
-	PYTHONPATH=python timeout 600 $(MPIRUN) -n 2 $(PYTHON) -m pytest -q -p no:cacheprovider --color=no python/tests_mpi
+	PYTHONPATH=python $(MPI_ENV) timeout 600 $(MPIRUN) -n 2 $(PYTHON) -m pytest -q -p no:cacheprovider --color=no python/tests_mpi
 
 examples:
 	$(call run_scripts,$(EXAMPLES))

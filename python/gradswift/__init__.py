@@ -21,11 +21,12 @@ from ._lib import library_version
 
 __version__ = library_version()  # the engine's version, from gs_version
 
-#: PyTorch's dtype names, as the NumPy types gradswift's tensors report.
+#: PyTorch's dtype names, as the NumPy types gradswift's tensors report (left out of __all__:
+#: ``from gradswift import *`` must not shadow the builtins float and bool).
 float32 = float = np.float32
 float64 = double = np.float64
 int64 = long = np.int64
 bool = np.bool_
 
-__all__ = ["Tensor", *ops.__all__, *special.__all__, "Device", "enable_grad", "no_grad", "save", "load",
-           "float32", "float", "float64", "double", "int64", "long", "bool", "set_num_threads", "get_num_threads", "from_dlpack"]
+__all__ = ["Tensor", *ops.__all__, *special.__all__, "Device", "enable_grad", "no_grad", "save", "load", "set_num_threads",
+           "get_num_threads", "from_dlpack"]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import gradswift as gs
+from gradswift.dlpack import _CapsuleHolder
 from helpers import live_handles
 
 
@@ -52,22 +53,9 @@ def test_copies_where_sharing_is_impossible():
     assert g.data.ctypes.data != strided.ctypes.data
     assert gs.from_dlpack(np.arange(4, dtype=np.int32)).dtype == np.int64  # converted, as Tensor() does
     t = gs.ones(3)
-    copied = np.from_dlpack(_Capsule(t.__dlpack__(copy=True, max_version=(1, 0))))
+    copied = np.from_dlpack(_CapsuleHolder(t.__dlpack__(copy=True, max_version=(1, 0))))
     copied[0] = 5
     assert t.numpy()[0] == 1
-
-
-class _Capsule:
-    """A capsule behind the ``__dlpack__`` protocol."""
-
-    def __init__(self, capsule):
-        self.capsule = capsule
-
-    def __dlpack__(self, **kwargs):
-        return self.capsule
-
-    def __dlpack_device__(self):
-        return (1, 0)
 
 
 def test_errors_and_device():
