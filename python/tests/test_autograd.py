@@ -288,3 +288,18 @@ def test_device_context_in_update_loop():
     for _ in range(3):
         v -= 1.5 * 2 * (v - 7) / ((v - 7) ** 2 + 6)
     assert abs(x.item() - v) < 1e-12
+
+
+def test_leaf_hooks_run_as_soon_as_the_leaf_gradient_is_final():
+    """A leaf's hooks run right after the last node that adds to its gradient, before the rest
+    of the backward (data-parallel training starts reducing then), not at the end of the walk."""
+    order = []
+    x1 = gs.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x2 = gs.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    u = x1 * 2.0
+    v = u * x2
+    for name, t in (("x1", x1), ("x2", x2), ("u", u)):
+        t.register_hook(lambda g, name=name: order.append(name))
+    v.sum().backward()
+    assert order == ["x2", "u", "x1"]  # x2 is final once v's node has run; x1 only after u's
+    np.testing.assert_array_equal(x2.grad, [2.0, 4.0])

@@ -131,7 +131,29 @@ enum GraphWalk {
         for (tensor, gradient) in seeds where tensor.requiresGrad { try deliver(gradient, to: tensor) }
         var walked: [Node] = []  // nodes freed at the end (anomaly detection)
         let roots = seeds.filter { !stops.contains(ObjectIdentifier($0.tensor)) }.compactMap { $0.tensor.gradFn }
-        for (node, leadsOn) in order(roots, stoppingAt: stops, toward: wanted) {
+        let schedule = order(roots, stoppingAt: stops, toward: wanted)
+        // A watched leaf's hooks run as soon as its gradient is final, right after the last node
+        // that can add to it (data-parallel training starts its reductions then), not at the end.
+        var leafHooksAfter: [Int: [Tensor]] = [:]
+        var leavesHooked = Set<ObjectIdentifier>()
+        if observing {
+            var watched: [Tensor] = [], lastFeeder: [ObjectIdentifier: Int] = [:]
+            for (position, (node, leadsOn)) in schedule.enumerated() where leadsOn {
+                for input in node.inputs where input.requiresGrad && input.gradFn == nil && input.gradientObservers != nil {
+                    if lastFeeder.updateValue(position, forKey: ObjectIdentifier(input)) == nil { watched.append(input) }
+                }
+            }
+            // In the order first met, so that every process runs the hooks in the same order.
+            for leaf in watched { leafHooksAfter[lastFeeder[ObjectIdentifier(leaf)]!, default: []].append(leaf) }
+        }
+        /// Runs the hooks of a leaf whose gradient is final.
+        func runLeafHooks(_ leaf: Tensor) throws {
+            guard leavesHooked.insert(ObjectIdentifier(leaf)).inserted, let slot = slots[ObjectIdentifier(leaf)],
+                  let observers = leaf.gradientObservers else { return }
+            result.reached[slot].1 = try observers.run(result.reached[slot].1, of: leaf)
+        }
+        for (position, (node, leadsOn)) in schedule.enumerated() {
+            for leaf in leafHooksAfter[position - 1] ?? [] { try runLeafHooks(leaf) }
             guard var arrivals = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
             for k in 0..<node.outputCount {
                 guard let output = arrivals[k].output, let g = arrivals[k].gradient else { continue }
@@ -157,9 +179,9 @@ enum GraphWalk {
                 if detecting { walked.append(node) } else { node.free() }
             }
         }
-        for (k, (tensor, g)) in result.reached.enumerated() where observing && tensor.gradFn == nil {
-            if let observers = tensor.gradientObservers { result.reached[k].1 = try observers.run(g, of: tensor) }
-        }
+        for leaf in leafHooksAfter[schedule.count - 1] ?? [] { try runLeafHooks(leaf) }
+        // Leaves reached by no node (seeded directly) get their hooks last.
+        for (tensor, _) in result.reached where observing && tensor.gradFn == nil { try runLeafHooks(tensor) }
         for node in walked { node.free() }
         return result
     }

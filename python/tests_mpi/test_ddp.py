@@ -1,0 +1,106 @@
+"""DistributedDataParallel in two ranks: 20 training steps equal one process training on the
+union of the ranks' batches (float64, to 1e-10), with several buckets and with no_sync gradient
+accumulation; rank 0's parameters and buffers reach every rank when the model is wrapped."""
+import numpy as np
+import pytest
+
+import gradswift as gs
+import gradswift.distributed as dist
+from gradswift import nn
+from gradswift.nn.parallel import DistributedDataParallel
+
+RANK, SIZE = dist.get_rank(), dist.get_world_size()
+
+
+def mlp(seed):
+    gs.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3))
+
+
+def batch(rank, step, micro=0):
+    rng = np.random.default_rng(10_000 * step + 100 * micro + rank)
+    return rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+
+
+def union(step, micro=0):
+    """Every rank's batch of ``step`` stacked: what one process trains on."""
+    parts = [batch(r, step, micro) for r in range(SIZE)]
+    return gs.Tensor(np.concatenate([p[0] for p in parts])), gs.Tensor(np.concatenate([p[1] for p in parts]))
+
+
+def assert_same_parameters(a, b):
+    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("bucket_cap_mb", [25, 0.001])  # one bucket; three
+def test_matches_one_process_on_the_union(bucket_cap_mb):
+    model = DistributedDataParallel(mlp(seed=RANK), bucket_cap_mb=bucket_cap_mb)  # rank 0's weights win
+    reference = mlp(seed=0)
+    assert_same_parameters(model.module, reference)
+    opt = gs.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = gs.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = nn.MSELoss()
+    for step in range(20):
+        x, y = batch(RANK, step)
+        opt.zero_grad()
+        loss_fn(model(gs.Tensor(x)), gs.Tensor(y)).backward()
+        opt.step()
+        ux, uy = union(step)
+        ref_opt.zero_grad()
+        loss_fn(reference(ux), uy).backward()
+        ref_opt.step()
+    assert_same_parameters(model.module, reference)
+    assert len(model._buckets) == (1 if bucket_cap_mb == 25 else 3)
+
+
+def test_no_sync_accumulates_then_averages():
+    model = DistributedDataParallel(mlp(seed=3))
+    reference = mlp(seed=3)
+    opt = gs.optim.Adam(model.parameters(), lr=0.01)
+    ref_opt = gs.optim.Adam(reference.parameters(), lr=0.01)
+    loss_fn = nn.MSELoss()
+    for step in range(5):
+        opt.zero_grad()
+        with model.no_sync():
+            x, y = batch(RANK, step, 0)
+            loss_fn(model(gs.Tensor(x)), gs.Tensor(y)).backward()
+        x, y = batch(RANK, step, 1)
+        loss_fn(model(gs.Tensor(x)), gs.Tensor(y)).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        for micro in (0, 1):
+            ux, uy = union(step, micro)
+            loss_fn(reference(ux), uy).backward()
+        ref_opt.step()
+    assert_same_parameters(model.module, reference)
+
+
+def test_wrapping_broadcasts_parameters_and_buffers():
+    inner = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    inner[1].running_mean.data[...] = RANK + 1.0
+    model = DistributedDataParallel(inner)
+    np.testing.assert_array_equal(inner[1].running_mean.numpy(), np.ones(4))
+    everyone = [gs.zeros(3, 4) for _ in range(SIZE)]
+    dist.all_gather(everyone, gs.Tensor(inner[0].weight.numpy()))
+    np.testing.assert_array_equal(everyone[0].numpy(), everyone[1].numpy())
+    assert list(model.state_dict())[0].startswith("module.")
+
+
+def test_unused_parameter_and_argument_errors():
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(2, 2), nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.a(x)
+
+    model = DistributedDataParallel(TwoHeads())
+    model(gs.ones(1, 2)).sum().backward()
+    with pytest.raises(RuntimeError, match="finished reduction"):
+        model(gs.ones(1, 2))
+    with pytest.raises(TypeError, match="Module"):
+        DistributedDataParallel(gs.ones(2))
+    with pytest.raises(ValueError, match="find_unused_parameters"):
+        DistributedDataParallel(nn.Linear(2, 2), find_unused_parameters=True)
