@@ -132,6 +132,9 @@ examples:
 	$(call run_scripts,$(EXAMPLES))
 	$(call run_scripts,python/examples/mnist.py,--quick --network mlp)
 	$(call run_scripts,python/examples/mnist.py,--quick --network conv)
+	@echo "== python/examples/mnist.py --quick --network mlp --distributed (mpirun -n 2)"
+	PYTHONPATH=python MPLBACKEND=Agg $(MPI_ENV) timeout 600 $(MPIRUN) -n 2 $(PYTHON) python/examples/mnist.py \
+	    --quick --network mlp --distributed
 	$(call run_scripts,$(QUICK),--quick)
 
 test: setup build swift-test tools-test check-header ctest pytest mpi-test examples install-test wheel-test fuzz-quick

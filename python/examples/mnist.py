@@ -22,7 +22,7 @@ import numpy as np
 import gradswift as pdn
 import gradswift.nn as nn
 import gradswift.nn.functional as F
-from gradswift.data import data_loader
+from gradswift.data import DataLoader, DistributedSampler, data_loader
 from gradswift.optim import Adam
 
 from common import output_path, progress_bar, require_loss_fell, save_line_plots, write_results
@@ -120,7 +120,16 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="2048 training and 1024 test images, 2 epochs")
     parser.add_argument("--output", default=None, help="PNG path (default examples/output/mnist_<network>.png)")
     parser.add_argument("--results", default=None, help="also write the final figures to this JSON file")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the ranks of `mpirun -n N` (each rank takes batch-size / N images)")
     args = parser.parse_args(argv)
+    rank, world = 0, 1
+    if args.distributed:
+        import gradswift.distributed as dist
+        dist.init_process_group(backend="mpi")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if rank != 0:  # one rank reports; the others train quietly
+            sys.stdout = sys.stderr = open(os.devnull, "w")
 
     np.random.seed(args.seed)
     if hasattr(pdn, "manual_seed"):  # gradswift's engine generator (weights, dropout)
@@ -133,23 +142,33 @@ def main(argv=None):
         train_x, train_y, test_x, test_y = train_x[:2048], train_y[:2048], test_x[:1024], test_y[:1024]
         epochs = min(epochs, 2)
     train_loader = data_loader(train_x, train_y, args.batch_size, shuffle=True)
+    sampler = None
+    if args.distributed:  # the same global batch, split over the ranks
+        sampler = DistributedSampler(train_loader.dataset, seed=args.seed)
+        train_loader = DataLoader(train_loader.dataset, max(1, args.batch_size // world), sampler=sampler)
     train_eval_loader = data_loader(train_x, train_y, args.test_batch_size, shuffle=False)
     test_loader = data_loader(test_x, test_y, args.test_batch_size, shuffle=False)
 
     net = MLP() if args.network == "mlp" else ConvNet()
-    optimizer = Adam(net.parameters(), lr=args.lr)
-    steps = -(-len(train_y) // args.batch_size)  # PyDyNet's DataLoader has no len()
+    model = net
+    if args.distributed:
+        from gradswift.nn.parallel import DistributedDataParallel
+        model = DistributedDataParallel(net)
+    optimizer = Adam(model.parameters(), lr=args.lr)
+    steps = len(train_loader) if args.distributed else -(-len(train_y) // args.batch_size)  # PyDyNet's has no len()
     print(net)
     print(f"{len(train_y)} training and {len(test_y)} test images from {args.data}; "
-          f"{epochs} epoch(s) of {steps} steps")
+          f"{epochs} epoch(s) of {steps} steps" + (f", data-parallel over {world} ranks" if args.distributed else ""))
 
     history = {"train": [], "test": [], "loss": [], "seconds": []}
     first_loss = last_loss = None
     for epoch in range(epochs):
         started = time.perf_counter()
         bar = progress_bar(steps, f"epoch {epoch + 1}/{epochs}")
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         for x, y in train_loader:
-            loss = F.cross_entropy_loss(net(pdn.Tensor(x)), pdn.Tensor(y))
+            loss = F.cross_entropy_loss(model(pdn.Tensor(x)), pdn.Tensor(y))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -169,15 +188,16 @@ def main(argv=None):
               f"TEST_ACC {history['test'][-1]:.4f}  ({seconds:.1f} s training, "
               f"{1000 * seconds / steps:.1f} ms/step)")
 
-    path = output_path(args.output, f"mnist_{args.network}.png")
-    epoch_numbers = np.arange(1, epochs + 1)
-    curves = {"train accuracy": (epoch_numbers, history["train"]), "test accuracy": (epoch_numbers, history["test"])}
-    if save_line_plots(path, [(f"{args.network.upper()} on {os.path.basename(args.data.rstrip('/'))}",
-                               "epoch", "accuracy", curves)]):
-        print(f"accuracy curves saved to {path}")
-    write_results(args.results, data=args.data, epochs=epochs, seconds_per_epoch=float(np.mean(history["seconds"])),
-                  metrics={"train accuracy": history["train"][-1], "test accuracy": history["test"][-1]},
-                  history=history)
+    if rank == 0:  # the ranks hold the same model: one of them reports it
+        path = output_path(args.output, f"mnist_{args.network}.png")
+        epoch_numbers = np.arange(1, epochs + 1)
+        curves = {"train accuracy": (epoch_numbers, history["train"]), "test accuracy": (epoch_numbers, history["test"])}
+        if save_line_plots(path, [(f"{args.network.upper()} on {os.path.basename(args.data.rstrip('/'))}",
+                                   "epoch", "accuracy", curves)]):
+            print(f"accuracy curves saved to {path}")
+        write_results(args.results, data=args.data, epochs=epochs, seconds_per_epoch=float(np.mean(history["seconds"])),
+                      metrics={"train accuracy": history["train"][-1], "test accuracy": history["test"][-1]},
+                      history=history)
     if args.quick:
         require_loss_fell("mnist.py", first_loss, last_loss)
     return history
