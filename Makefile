@@ -127,6 +127,13 @@ MPIRUN  := mpirun --oversubscribe
 
 mpi-test:
 	PYTHONPATH=python $(MPI_ENV) timeout 600 $(MPIRUN) -n 2 $(PYTHON) -m pytest -q -p no:cacheprovider --color=no python/tests_mpi
+	@echo "mpi-test: a rank that raises must end the job (python/tests_mpi/failing_rank.py)"
+	@start=$$(date +%s); \
+	out=$$(PYTHONPATH=python $(MPI_ENV) timeout 60 $(MPIRUN) -n 2 $(PYTHON) python/tests_mpi/failing_rank.py 2>&1); \
+	status=$$?; seconds=$$(( $$(date +%s) - start )); \
+	if [ $$status -eq 0 ] || [ $$status -eq 124 ] || ! echo "$$out" | grep -q "rank 1 raised"; then \
+	    echo "$$out"; echo "mpi-test: the failing rank did not end the job (status $$status)" >&2; exit 1; fi; \
+	echo "mpi-test: the job ended with status $$status after $$seconds s, naming rank 1"
 
 examples:
 	$(call run_scripts,$(EXAMPLES))

@@ -7,6 +7,8 @@ for every dtype. Needs mpi4py (``make setup`` installs it with Open MPI); import
 does not, only ``init_process_group`` does.
 """
 import enum
+import sys
+import traceback
 
 import numpy as np
 
@@ -87,6 +89,18 @@ def init_process_group(backend="mpi", init_method=None, world_size=-1, rank=-1, 
     if rank not in (-1, None) and rank != comm.rank:
         raise ValueError(f"rank {rank} does not match MPI's rank {comm.rank}")
     _comm = comm
+    sys.excepthook = _abort_job
+
+
+def _abort_job(kind, value, trace):
+    """An exception nobody caught ends the whole job (MPI_Abort), naming its rank, so that no
+    other rank is left waiting in a collective for this one."""
+    rank = _comm.rank if _comm is not None else "?"
+    sys.stderr.write(f"gradswift.distributed: rank {rank} raised an uncaught exception; aborting the job\n")
+    sys.stderr.write("".join(traceback.format_exception(kind, value, trace)))
+    sys.stderr.flush()
+    from mpi4py import MPI
+    MPI.COMM_WORLD.Abort(1)
 
 
 def is_initialized():
@@ -119,10 +133,11 @@ def barrier(group=None):
 
 
 def destroy_process_group():
-    """Leaves the group (MPI itself finalizes at exit)."""
+    """Leaves the group (MPI itself finalizes at exit); uncaught exceptions no longer abort the job."""
     global _comm
     _group()
     _comm = None
+    sys.excepthook = sys.__excepthook__
 
 
 def _buffer(tensor, name="tensor"):
