@@ -119,9 +119,10 @@ ctest: $(CTEST_BIN)
 pytest:
 	PYTHONPATH=python $(PYTHON) -m pytest python/tests -q
 
-# The collectives of gradswift.distributed between two processes of one MPI job (Open MPI; as
-# root it needs the two ALLOW variables, and --oversubscribe lets two ranks share fewer cores).
-# A failing test aborts the whole job (python/tests_mpi/conftest.py); the timeout bounds a hang.
+# gradswift.distributed and DistributedDataParallel between two processes of one MPI job (Open
+# MPI; as root it needs the two ALLOW variables, and --oversubscribe lets two ranks share fewer
+# cores): the tests of python/tests_mpi (a failing test aborts the whole job; the timeout bounds
+# a hang), a rank that raises, and the C example that trains data-parallel through the ABI.
 MPI_ENV := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN  := mpirun --oversubscribe
 
@@ -134,6 +135,12 @@ mpi-test:
 	if [ $$status -eq 0 ] || [ $$status -eq 124 ] || ! echo "$$out" | grep -q "rank 1 raised"; then \
 	    echo "$$out"; echo "mpi-test: the failing rank did not end the job (status $$status)" >&2; exit 1; fi; \
 	echo "mpi-test: the job ended with status $$status after $$seconds s, naming rank 1"
+	@if command -v mpicc >/dev/null; then \
+	    echo "mpi-test: examples/c/data_parallel.c through the C ABI, two ranks"; \
+	    mpicc -std=c11 -Wall -Werror -O1 -Iinclude examples/c/data_parallel.c -L$(LIB_DIR) -lgradswift \
+	        -Wl,-rpath,$(abspath $(LIB_DIR)) -lm -o .build/data_parallel && \
+	    $(MPI_ENV) timeout 300 $(MPIRUN) -n 2 .build/data_parallel; \
+	else echo "mpi-test: mpicc is not installed; the C example is not built"; fi
 
 examples:
 	$(call run_scripts,$(EXAMPLES))
