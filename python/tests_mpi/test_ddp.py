@@ -29,7 +29,10 @@ def union(step, micro=0):
 
 
 def assert_same_parameters(a, b):
-    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+    """The trainable parameters of ``a`` and ``b`` agree to 1e-10."""
+    pairs = [(name, p, q) for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters()) if p.requires_grad]
+    assert pairs
+    for name, p, q in pairs:
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
 
 
@@ -104,3 +107,49 @@ def test_unused_parameter_and_argument_errors():
         DistributedDataParallel(gs.ones(2))
     with pytest.raises(ValueError, match="find_unused_parameters"):
         DistributedDataParallel(nn.Linear(2, 2), find_unused_parameters=True)
+
+
+def bn_model(seed):
+    gs.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 3))
+
+
+def test_batchnorm_buffers_follow_rank_0():
+    """BatchNorm in training: each rank normalizes its own batch and rank 0's running statistics
+    are broadcast before every forward. One process reproduces that by running every rank's
+    batch from the same buffers, accumulating the gradients with the loss divided by the number
+    of ranks, and keeping rank 0's buffers: 20 steps equal to 1e-10."""
+    model = DistributedDataParallel(bn_model(seed=RANK))
+    reference = bn_model(seed=0)
+    opt = gs.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
+    ref_opt = gs.optim.SGD(reference.parameters(), lr=0.05, momentum=0.5)
+    loss_fn = nn.MSELoss()
+    bn = reference[1]
+    for step in range(20):
+        x, y = batch(RANK, step)
+        opt.zero_grad()
+        loss_fn(model(gs.Tensor(x)), gs.Tensor(y)).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        start = (bn.running_mean.numpy().copy(), bn.running_var.numpy().copy())
+        for r in reversed(range(SIZE)):  # rank 0 last: its buffers are the ones kept
+            bn.running_mean.data[...], bn.running_var.data[...] = start
+            rx, ry = batch(r, step)
+            (loss_fn(reference(gs.Tensor(rx)), gs.Tensor(ry)) * (1.0 / SIZE)).backward()
+        ref_opt.step()
+    assert_same_parameters(model.module, reference)
+    if RANK == 0:  # the other ranks' buffers have seen their own last batch; the next forward resets them
+        np.testing.assert_allclose(model.module[1].running_mean.numpy(), bn.running_mean.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(model.module[1].running_var.numpy(), bn.running_var.numpy(), rtol=1e-10)
+
+
+def test_checkpoint_saved_by_rank_0_loads_everywhere(tmp_path_factory):
+    from mpi4py import MPI
+    model = DistributedDataParallel(mlp(seed=5))
+    path = MPI.COMM_WORLD.bcast(str(tmp_path_factory.mktemp("ddp") / "checkpoint.npz") if RANK == 0 else None, root=0)
+    if RANK == 0:
+        gs.save(model.state_dict(), path)
+    dist.barrier()
+    other = DistributedDataParallel(mlp(seed=9))
+    other.load_state_dict(gs.load(path))
+    assert_same_parameters(other, model)
