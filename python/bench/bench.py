@@ -93,6 +93,11 @@ def small_graph(fw, quick):
     return step
 
 
+def _unwrapped(net):
+    """The model itself (the default ``wrap``)."""
+    return net
+
+
 def training_step(fw, net, loss_of, inputs, lr):
     """One Adam step of ``net`` on ``inputs`` with the loss ``loss_of(net(*inputs))``."""
     optimizer = fw.optim.Adam(net.parameters(), lr=lr)
@@ -113,8 +118,9 @@ def classifier_step(fw, net, image_shape, batch):
     return training_step(fw, net, lambda out: fw.cross_entropy(out, labels), (images,), 1e-4)
 
 
-def mlp(fw, quick):
-    """mnist.py's MLP 784-1024-1024-10, batch 256."""
+def mlp(fw, quick, batch=None, wrap=None):
+    """mnist.py's MLP 784-1024-1024-10, batch 256 (or ``batch``); ``wrap`` wraps the model
+    (DistributedDataParallel in ddp_bench.py)."""
     nn, F, kw = fw.nn, fw.F, {"dtype": fw.dtype}
 
     class MLP(nn.Module):
@@ -124,7 +130,7 @@ def mlp(fw, quick):
 
         def forward(self, x):
             return self.l3(F.relu(self.l2(F.relu(self.l1(x.reshape(-1, 784))))))
-    return classifier_step(fw, MLP(), (1, 28, 28), 64 if quick else 256)
+    return classifier_step(fw, (wrap or _unwrapped)(MLP()), (1, 28, 28), batch or (64 if quick else 256))
 
 
 def conv(fw, quick):
@@ -167,13 +173,13 @@ def recurrent(layer):
     return build
 
 
-def transformer(fw, quick):
+def transformer(fw, quick, batch=None, wrap=None):
     """transformer.py's block: embedding 5000x512 (padding index 0) plus fixed positions, 4-head
     self-attention with a padding mask, residuals and LayerNorms, FFN 512-1536-512, a linear head
-    on the first token, MSE against +-1; batch 128 of length 44."""
+    on the first token, MSE against +-1; batch 128 (or ``batch``) of length 44; ``wrap`` as mlp's."""
     nn, F, kw = fw.nn, fw.F, {"dtype": fw.dtype}
     width, heads, hidden, vocabulary = 512, 4, 1536, 5000
-    n, length = (8, 12) if quick else (128, 44)
+    n, length = (8, 12) if quick else (batch or 128, 44)
     rng = np.random.default_rng(0)
     lengths = rng.integers(4, length + 1, n)
     tokens_np = rng.integers(1, vocabulary, (n, length))
@@ -206,7 +212,7 @@ def transformer(fw, quick):
             return self.head(x.reshape(n, length, width)[:, 0]).reshape(-1)
     targets = fw.tensor(rng.choice([-1., 1.], n).astype(np.float32))
     inputs = (fw.tensor(tokens_np), fw.tensor(positions_np), fw.tensor(mask_np))
-    return training_step(fw, Block(), lambda out: F.mse_loss(out, targets), inputs, 1e-4)
+    return training_step(fw, (wrap or _unwrapped)(Block()), lambda out: F.mse_loss(out, targets), inputs, 1e-4)
 
 
 def sgemm_size(quick):

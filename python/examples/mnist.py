@@ -22,7 +22,7 @@ import numpy as np
 import gradswift as pdn
 import gradswift.nn as nn
 import gradswift.nn.functional as F
-from gradswift.data import DataLoader, DistributedSampler, data_loader
+from gradswift.data import data_loader
 from gradswift.optim import Adam
 
 from common import output_path, progress_bar, require_loss_fell, save_line_plots, write_results
@@ -143,7 +143,8 @@ def main(argv=None):
         epochs = min(epochs, 2)
     train_loader = data_loader(train_x, train_y, args.batch_size, shuffle=True)
     sampler = None
-    if args.distributed:  # the same global batch, split over the ranks
+    if args.distributed:  # the same global batch, split over the ranks (gradswift only)
+        from gradswift.data import DataLoader, DistributedSampler
         sampler = DistributedSampler(train_loader.dataset, seed=args.seed)
         train_loader = DataLoader(train_loader.dataset, max(1, args.batch_size // world), sampler=sampler)
     train_eval_loader = data_loader(train_x, train_y, args.test_batch_size, shuffle=False)
