@@ -153,3 +153,28 @@ def test_checkpoint_saved_by_rank_0_loads_everywhere(tmp_path_factory):
     other = DistributedDataParallel(mlp(seed=9))
     other.load_state_dict(gs.load(path))
     assert_same_parameters(other, model)
+
+
+def test_training_leaves_no_handles():
+    import gc
+    from gradswift import dlpack
+    from gradswift._lib import lib
+    import ctypes
+
+    def live():
+        gc.collect()
+        out = ctypes.c_int64()
+        lib.gs_live_handles(ctypes.byref(out))
+        return out.value
+
+    model = DistributedDataParallel(mlp(seed=1), bucket_cap_mb=0.001)
+    opt = gs.optim.Adam(model.parameters(), lr=0.01)
+    x, y = (gs.Tensor(a) for a in batch(RANK, 0))
+    counts = []
+    for _ in range(10):
+        opt.zero_grad()
+        nn.MSELoss()(model(x), y).backward()
+        opt.step()
+        counts.append(live())
+    assert counts[-1] == counts[2]
+    assert not dlpack._borrowed  # every bucket slot lent to the engine was given back
