@@ -144,7 +144,9 @@ enum GraphWalk {
                 }
             }
             // In the order first met, so that every process runs the hooks in the same order.
-            for leaf in watched { leafHooksAfter[lastFeeder[ObjectIdentifier(leaf)]!, default: []].append(leaf) }
+            for leaf in watched {
+                if let position = lastFeeder[ObjectIdentifier(leaf)] { leafHooksAfter[position, default: []].append(leaf) }
+            }
         }
         /// Runs the hooks of a leaf whose gradient is final.
         func runLeafHooks(_ leaf: Tensor) throws {
