@@ -130,6 +130,17 @@ int32_t gs_set_num_threads(int64_t threads);
 /// Writes the library's thread budget (gs_set_num_threads) to `threads`.
 int32_t gs_get_num_threads(int64_t *threads);
 
+/// Writes the large-block cache's statistics (tensors of 1 MiB and more come from it), each
+/// pointer may be NULL: bytes in use by tensors, bytes of freed blocks kept for reuse, the most
+/// bytes ever in use at once, and the requests served from the cache (hits) or by fresh memory
+/// (misses).
+int32_t gs_memory_stats(int64_t *in_use_bytes, int64_t *cached_bytes, int64_t *peak_in_use_bytes,
+                        int64_t *hits, int64_t *misses);
+
+/// Gives the freed large blocks the cache keeps back to the system; writes the bytes freed to
+/// `freed` (may be NULL).
+int32_t gs_empty_cache(int64_t *freed);
+
 /// Turns graph recording on or off for the calling thread (`no_grad`).
 int32_t gs_set_grad_enabled(bool enabled);
 

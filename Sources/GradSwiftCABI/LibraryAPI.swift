@@ -78,6 +78,32 @@ public func gsGetNumThreads(_ threads: UnsafeMutablePointer<Int64>?) -> Int32 {
     }
 }
 
+/// Writes the large-block cache's statistics (tensors of 1 MiB and more come from it), each
+/// pointer may be NULL: bytes in use by tensors, bytes of freed blocks kept for reuse, the most
+/// bytes ever in use at once, and the requests served from the cache (hits) or by fresh memory
+/// (misses).
+@c(gs_memory_stats)
+public func gsMemoryStats(_ inUseBytes: UnsafeMutablePointer<Int64>?, _ cachedBytes: UnsafeMutablePointer<Int64>?,
+                          _ peakInUseBytes: UnsafeMutablePointer<Int64>?, _ hits: UnsafeMutablePointer<Int64>?,
+                          _ misses: UnsafeMutablePointer<Int64>?) -> Int32 {
+    let stats = LargeBlocks.statistics()
+    inUseBytes?.pointee = Int64(stats.inUseBytes)
+    cachedBytes?.pointee = Int64(stats.cachedBytes)
+    peakInUseBytes?.pointee = Int64(stats.peakInUseBytes)
+    hits?.pointee = Int64(stats.hits)
+    misses?.pointee = Int64(stats.misses)
+    return gs_status.ok.rawValue
+}
+
+/// Gives the freed large blocks the cache keeps back to the system; writes the bytes freed to
+/// `freed` (may be NULL).
+@c(gs_empty_cache)
+public func gsEmptyCache(_ freed: UnsafeMutablePointer<Int64>?) -> Int32 {
+    let bytes = LargeBlocks.emptyCache()
+    freed?.pointee = Int64(bytes)
+    return gs_status.ok.rawValue
+}
+
 /// Turns graph recording on or off for the calling thread (`no_grad`).
 @c(gs_set_grad_enabled)
 public func gsSetGradEnabled(_ enabled: Bool) -> Int32 {

@@ -11,7 +11,8 @@ import numpy as np
 
 from ._lib import LIBRARY_PATH, check, lib, library_version
 
-__all__ = ["set_num_threads", "get_num_threads", "blas_info", "cpu_features", "report"]
+__all__ = ["set_num_threads", "get_num_threads", "memory_stats", "empty_cache", "blas_info", "cpu_features",
+           "report"]
 
 # The CPU flags the engine's kernels and OpenBLAS make use of, in the order reported.
 _FEATURES = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile")
@@ -28,6 +29,24 @@ def get_num_threads():
     out = ctypes.c_int64()
     check(lib.gs_get_num_threads(out))
     return out.value
+
+
+def memory_stats():
+    """The large-block cache's statistics (tensors of 1 MiB and more come from it), after
+    ``torch.cuda.memory_stats``: bytes in use by tensors, bytes of freed blocks kept for reuse,
+    the most bytes ever in use at once, and requests served from the cache or by fresh memory."""
+    values = [ctypes.c_int64() for _ in range(5)]
+    check(lib.gs_memory_stats(*values))
+    names = ("in_use_bytes", "cached_bytes", "peak_in_use_bytes", "cache_hits", "cache_misses")
+    return dict(zip(names, (v.value for v in values)))
+
+
+def empty_cache():
+    """Gives the freed large blocks the cache keeps back to the system (``torch.cuda.empty_cache``);
+    returns the bytes freed. Tensors in use are not touched."""
+    freed = ctypes.c_int64()
+    check(lib.gs_empty_cache(freed))
+    return freed.value
 
 
 def _blas_function(name, restype):

@@ -60,3 +60,29 @@ def test_one_version():
                               text=True, check=True).stdout.split()[-1]
     assert metadata == gs.__version__
     assert [int(p) for p in gs.__version__.split(".")] >= [0, 2, 0]
+
+
+def _resident_bytes():
+    """The process's resident memory, from /proc/self/statm."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_memory_stats_and_empty_cache_return_memory():
+    gs.empty_cache()
+    before = gs.memory_stats()
+    blocks = [gs.ones(8 << 20, dtype=np.float32) for _ in range(4)]  # 4 x 32 MiB, pages touched
+    during = gs.memory_stats()
+    assert during["in_use_bytes"] - before["in_use_bytes"] >= 4 * (32 << 20)
+    assert during["peak_in_use_bytes"] >= during["in_use_bytes"]
+    del blocks
+    after_free = gs.memory_stats()
+    assert after_free["cached_bytes"] >= 4 * (32 << 20)  # kept for reuse
+    again = gs.ones(8 << 20, dtype=np.float32)  # the same size: served from the cache
+    assert gs.memory_stats()["cache_hits"] == after_free["cache_hits"] + 1
+    del again
+    resident = _resident_bytes()
+    freed = gs.empty_cache()
+    assert freed >= 4 * (32 << 20)
+    assert gs.memory_stats()["cached_bytes"] == 0
+    assert resident - _resident_bytes() >= 3 * (32 << 20)  # the pages went back to the system

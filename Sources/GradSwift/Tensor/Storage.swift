@@ -73,7 +73,7 @@ public final class Storage {
 /// With the environment variable `GRADSWIFT_PLAIN_MALLOC` set (to anything) when the library
 /// loads, every block comes from malloc instead, so that valgrind and AddressSanitizer watch
 /// large tensors too (`make ctest` and the fuzzing targets set it).
-enum LargeBlocks {
+public enum LargeBlocks {
     /// Requests of at least this many bytes are large.
     static let threshold = getenv("GRADSWIFT_PLAIN_MALLOC") == nil ? 1 << 20 : Int.max
     /// Kept bytes may always reach this much.
@@ -91,6 +91,8 @@ enum LargeBlocks {
     nonisolated(unsafe) private static var keptBytes = 0
     nonisolated(unsafe) private static var usedBytes = 0
     nonisolated(unsafe) private static var peakUsedBytes = 0
+    nonisolated(unsafe) private static var hits = 0
+    nonisolated(unsafe) private static var misses = 0
 
     /// The mapped length of a block of `byteCount` bytes: whole pages.
     private static func mappedLength(_ byteCount: Int) -> Int {
@@ -108,6 +110,9 @@ enum LargeBlocks {
             reused = blocks.removeLast()
             kept[length] = blocks.isEmpty ? nil : blocks
             keptBytes -= length
+            hits += 1
+        } else {
+            misses += 1
         }
         usedBytes += length
         peakUsedBytes = max(peakUsedBytes, usedBytes)
@@ -144,5 +149,40 @@ enum LargeBlocks {
         }
         pthread_mutex_unlock(mutex)
         if !keep { munmap(block, length) }
+    }
+
+    /// What the large-block cache holds and has done (bytes of whole pages).
+    public struct Statistics: Sendable {
+        /// Bytes of large blocks in use by tensors.
+        public let inUseBytes: Int
+        /// Bytes of freed large blocks kept for reuse.
+        public let cachedBytes: Int
+        /// The most bytes of large blocks ever in use at once.
+        public let peakInUseBytes: Int
+        /// Requests served by a kept block.
+        public let hits: Int
+        /// Requests that mapped fresh memory.
+        public let misses: Int
+    }
+
+    /// The cache's current statistics.
+    public static func statistics() -> Statistics {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return Statistics(inUseBytes: usedBytes, cachedBytes: keptBytes, peakInUseBytes: peakUsedBytes,
+                          hits: hits, misses: misses)
+    }
+
+    /// Gives every kept block back to the system (`torch.cuda.empty_cache`); returns the bytes freed.
+    @discardableResult
+    public static func emptyCache() -> Int {
+        pthread_mutex_lock(mutex)
+        let blocks = kept
+        let freed = keptBytes
+        kept = [:]
+        keptBytes = 0
+        pthread_mutex_unlock(mutex)
+        for (length, list) in blocks { for block in list { munmap(block, length) } }
+        return freed
     }
 }
