@@ -182,16 +182,22 @@ def broadcast(tensor, src, group=None, async_op=False):
     return _result(comm.Ibcast(_buffer(tensor), root=src), None, async_op)
 
 
+def _per_rank(comm, tensors, name, like, like_name):
+    """The buffers of ``tensors``, one per rank, each with the shape and dtype of ``like``."""
+    if len(tensors) != comm.size:
+        raise ValueError(f"{name} must hold one tensor per rank ({comm.size}), got {len(tensors)}")
+    buffers = [_buffer(t, f"{name}[]") for t in tensors]
+    if any(b.shape != like.shape or b.dtype != like.dtype for b in buffers):
+        raise ValueError(f"every tensor of {name} must have {like_name}'s shape {like.shape} and dtype {like.dtype}")
+    return buffers
+
+
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """``tensor_list[r]`` becomes rank r's ``tensor``, in place, on every rank (blocking; with
     ``async_op`` a completed Work)."""
     comm = _group(group)
     data = _buffer(tensor)
-    if len(tensor_list) != comm.size:
-        raise ValueError(f"tensor_list must hold one tensor per rank ({comm.size}), got {len(tensor_list)}")
-    outputs = [_buffer(t, "tensor_list[]") for t in tensor_list]
-    if any(o.shape != data.shape or o.dtype != data.dtype for o in outputs):
-        raise ValueError(f"every tensor of tensor_list must have tensor's shape {data.shape} and dtype {data.dtype}")
+    outputs = _per_rank(comm, tensor_list, "tensor_list", data, "tensor")
     gathered = np.empty((comm.size,) + data.shape, dtype=data.dtype)  # one bucket for the exchange
     comm.Allgather(np.ascontiguousarray(data), gathered)
     for out, part in zip(outputs, gathered):
@@ -204,11 +210,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     (blocking; with ``async_op`` a completed Work)."""
     comm = _group(group)
     out = _buffer(output, "output")
-    if len(input_list) != comm.size:
-        raise ValueError(f"input_list must hold one tensor per rank ({comm.size}), got {len(input_list)}")
-    inputs = [_buffer(t, "input_list[]") for t in input_list]
-    if any(i.shape != out.shape or i.dtype != out.dtype for i in inputs):
-        raise ValueError(f"every tensor of input_list must have output's shape {out.shape} and dtype {out.dtype}")
+    inputs = _per_rank(comm, input_list, "input_list", out, "output")
     send = np.stack(inputs)  # one bucket for the exchange
     comm.Reduce_scatter_block(send, out, op=_mpi_op(op, out.dtype))
     if op is ReduceOp.AVG:

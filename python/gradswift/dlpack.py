@@ -74,16 +74,13 @@ _raw_capsule_is_valid = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.
 _lent = {}
 
 
-@_Deleter
-def _delete_lent(managed):
-    """The deleter of the DLManagedTensors gradswift produces: the tensor's memory is free to go."""
+def _forget_lent(managed):
+    """The deleter of the managed tensors gradswift produces: the tensor's memory is free to go."""
     _lent.pop(ctypes.addressof(managed.contents), None)
 
 
-@_VersionedDeleter
-def _delete_lent_versioned(managed):
-    """``_delete_lent`` for DLManagedTensorVersioned."""
-    _lent.pop(ctypes.addressof(managed.contents), None)
+# One deleter per struct type, both running _forget_lent.
+_delete_lent, _delete_lent_versioned = _Deleter(_forget_lent), _VersionedDeleter(_forget_lent)
 
 
 @_CapsuleDestructor

@@ -135,7 +135,7 @@ extension Tensor {
             throw EngineError.invalidArgument("arange: start, end and step must be finite, got \(start), \(end) and \(step)")
         }
         guard step != 0 else { throw EngineError.invalidArgument("arange: step must be nonzero") }
-        guard dtype != .bool else { throw EngineError.dtype("arange: dtype bool is not supported") }
+        try requireNumeric(dtype, "arange")
         let span = (end - start) / step
         guard span >= 0 else {
             throw EngineError.invalidArgument("arange: upper bound and larger bound inconsistent with step sign (start \(start), end \(end), step \(step))")
@@ -161,7 +161,7 @@ extension Tensor {
     /// computed in float64 as NumPy's linspace, the last element exactly `end`).
     public static func linspace(start: Double, end: Double, steps: Int, dtype: DType) throws -> Tensor {
         guard steps >= 0 else { throw EngineError.invalidArgument("linspace: number of steps must be non-negative, got \(steps)") }
-        guard dtype != .bool else { throw EngineError.dtype("linspace: dtype bool is not supported") }
+        try requireNumeric(dtype, "linspace")
         let t = try Tensor(shape: [steps], dtype: dtype, op: "linspace")
         let step = steps > 1 ? (end - start) / Double(steps - 1) : 0
         t.fillEach { $0 == steps - 1 && steps > 1 ? end : start + Double($0) * step }
@@ -190,7 +190,7 @@ extension Tensor {
         guard low < high else {
             throw EngineError.invalidArgument("randint: low must be less than high, got low=\(low) >= high=\(high)")
         }
-        guard dtype != .bool else { throw EngineError.dtype("randint: dtype bool is not supported") }
+        try requireNumeric(dtype, "randint")
         let t = try Tensor(shape: shape, dtype: dtype, op: "randint")
         let range = UInt64(bitPattern: high &- low)
         RandomGenerator.shared.withLock { rng in
@@ -207,7 +207,7 @@ extension Tensor {
     /// A random permutation of `0..<n` from the engine generator (torch.randperm; Fisher-Yates).
     public static func randperm(_ n: Int, dtype: DType) throws -> Tensor {
         guard n >= 0 else { throw EngineError.invalidArgument("randperm: n must be non-negative, got \(n)") }
-        guard dtype != .bool else { throw EngineError.dtype("randperm: dtype bool is not supported") }
+        try requireNumeric(dtype, "randperm")
         guard dtype != .float32 || n <= 1 << 24 else {
             throw EngineError.invalidArgument("randperm: n = \(n) is too large for float32 (at most 2^24 distinct integers)")
         }
@@ -225,6 +225,11 @@ extension Tensor {
         let t = try Tensor(shape: [n], dtype: dtype, op: "randperm")
         t.fillEach { Double(p[$0]) }
         return t
+    }
+
+    /// Refuses bool for the creation functions that make numbers (`op` names the function).
+    private static func requireNumeric(_ dtype: DType, _ op: String) throws {
+        guard dtype != .bool else { throw EngineError.dtype("\(op): dtype bool is not supported") }
     }
 
     /// Sets element `i` to `value(i)` converted to this tensor's type, for every `i`.

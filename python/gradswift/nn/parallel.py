@@ -60,6 +60,7 @@ class DistributedDataParallel(Module):
             dist.broadcast(tensor, 0)
         params = [p for p in module.parameters() if p.requires_grad]
         self._buckets = self._make_buckets(params[::-1], int(bucket_cap_mb * 2 ** 20))  # backward order, roughly
+        self._parameter_count = len(params)
         self._pending = 0  # parameters whose hook has not run in the current backward
         self._next = 0  # the first bucket whose allreduce has not started
         self._hooks = [p.register_hook(self._hook_for(bucket, index))
@@ -87,7 +88,7 @@ class DistributedDataParallel(Module):
             if not self._sync:
                 return None
             if self._pending == 0:
-                self._pending = sum(len(b.params) for b in self._buckets)
+                self._pending = self._parameter_count
             slot = bucket.slot(index)
             slot[...] = grad.numpy()
             if param.grad is not None:
