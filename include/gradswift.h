@@ -101,6 +101,16 @@ enum {
     GS_DTYPE_INT64 = 2,
     /// Boolean, one byte holding 0 or 1.
     GS_DTYPE_BOOL = 3,
+    /// 16-bit IEEE float (stored; ops compute in float32 and round back).
+    GS_DTYPE_FLOAT16 = 4,
+    /// 32-bit signed integer.
+    GS_DTYPE_INT32 = 5,
+    /// 16-bit signed integer.
+    GS_DTYPE_INT16 = 6,
+    /// 8-bit signed integer.
+    GS_DTYPE_INT8 = 7,
+    /// 8-bit unsigned integer (images).
+    GS_DTYPE_UINT8 = 8,
 };
 
 /// Writes the library version (semantic versioning) to the three out-parameters.

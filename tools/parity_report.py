@@ -258,12 +258,12 @@ PYTORCH_NAMES = {
         masked_fill take_along_dim nonzero stack flatten unflatten permute broadcast_to tile
         repeat_interleave flip roll chunk tril triu einsum tensordot outer dot bmm diag trace arange
         linspace eye full zeros_like ones_like full_like rand_like randn_like randint randperm
-        float16 int32 int8 uint8""",
+        float16 half int32 int int16 short int8 uint8""",
     "Tensor": """sin cos tan asin acos atan atan2 sinh cosh asinh acosh atanh log1p expm1 log2 log10 exp2
         rsqrt reciprocal floor ceil round trunc clamp clip lerp hypot prod var std logsumexp norm cumsum
         cumprod all any sort argsort topk gather scatter scatter_add index_select masked_fill nonzero
         flatten unflatten permute expand broadcast_to tile repeat repeat_interleave flip roll chunk
-        tril triu""",
+        tril triu half float double char byte short int long bool to""",
     "torch.nn.functional": """gelu elu selu celu softplus mish hardtanh relu6 hardsigmoid hardswish
         logsigmoid pad l1_loss smooth_l1_loss huber_loss binary_cross_entropy
         binary_cross_entropy_with_logits kl_div group_norm instance_norm conv_transpose1d

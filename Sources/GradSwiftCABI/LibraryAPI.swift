@@ -10,6 +10,16 @@ import GradSwift
     case int64 = 2
     /// Boolean, one byte holding 0 or 1.
     case bool = 3
+    /// 16-bit IEEE float (stored; ops compute in float32 and round back).
+    case float16 = 4
+    /// 32-bit signed integer.
+    case int32 = 5
+    /// 16-bit signed integer.
+    case int16 = 6
+    /// 8-bit signed integer.
+    case int8 = 7
+    /// 8-bit unsigned integer (images).
+    case uint8 = 8
 }
 
 /// The library's version (semantic versioning): the one place it is written. The Python

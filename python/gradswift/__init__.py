@@ -23,8 +23,13 @@ __version__ = library_version()  # the engine's version, from gs_version
 
 #: PyTorch's dtype names, as the NumPy types gradswift's tensors report (left out of __all__:
 #: ``from gradswift import *`` must not shadow the builtins float and bool).
+float16 = half = np.float16
 float32 = float = np.float32
 float64 = double = np.float64
+int8 = np.int8
+uint8 = np.uint8
+int16 = short = np.int16
+int32 = int = np.int32
 int64 = long = np.int64
 bool = np.bool_
 

@@ -361,6 +361,11 @@ GS_DTYPE_FLOAT32 = 0
 GS_DTYPE_FLOAT64 = 1
 GS_DTYPE_INT64 = 2
 GS_DTYPE_BOOL = 3
+GS_DTYPE_FLOAT16 = 4
+GS_DTYPE_INT32 = 5
+GS_DTYPE_INT16 = 6
+GS_DTYPE_INT8 = 7
+GS_DTYPE_UINT8 = 8
 
 # gs_binary_op: Binary op codes for gs_binary_scalar, gs_inplace and gs_inplace_scalar.
 GS_BINARY_OP_ADD = 0
@@ -422,7 +427,7 @@ GS_PAD_MODE_CIRCULAR = 3
 # Each enumeration by its cases' names, for arguments given as strings.
 ENUMS = {
     "gs_status": {"ok": 0, "invalid_handle": -1, "invalid_argument": -2, "shape_mismatch": -3, "dtype_error": -4, "index_error": -5, "out_of_memory": -6, "invalid_state": -7, "internal_error": -8},
-    "gs_dtype": {"float32": 0, "float64": 1, "int64": 2, "bool": 3},
+    "gs_dtype": {"float32": 0, "float64": 1, "int64": 2, "bool": 3, "float16": 4, "int32": 5, "int16": 6, "int8": 7, "uint8": 8},
     "gs_binary_op": {"add": 0, "sub": 1, "mul": 2, "div": 3, "pow": 4, "maximum": 5, "minimum": 6, "eq": 7, "ne": 8, "lt": 9, "le": 10, "gt": 11, "ge": 12},
     "gs_scalar_kind": {"float": 1, "int": 2, "bool": 3},
     "gs_index_item": {"integer": 0, "slice": 1, "newaxis": 2, "ellipsis": 3, "tensor": 4},

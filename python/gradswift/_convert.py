@@ -4,11 +4,12 @@ from ctypes import c_int32, c_int64, c_uint64, c_void_p, create_string_buffer
 
 import numpy as np
 
-from ._abi import ENUMS, GS_DTYPE_BOOL, GS_DTYPE_FLOAT32, GS_DTYPE_FLOAT64, GS_DTYPE_INT64
+from ._abi import ENUMS
 from ._lib import check, error, lib
 
 # The NumPy dtype of each engine dtype code (gs_dtype; same names, bool one byte, 0 or 1).
 DTYPES = {code: np.dtype(name) for name, code in ENUMS["gs_dtype"].items()}
+_CODES = {dtype.name: code for code, dtype in DTYPES.items()}
 _TYPESTR = {code: dtype.str for code, dtype in DTYPES.items()}
 _MAX_NDIM = 64  # NumPy's own limit
 _INT64 = 1 << 63
@@ -22,18 +23,18 @@ _release = lib.gs_tensor_release
 def dtype_code(dtype):
     """Engine dtype code for a NumPy dtype-like (``None`` means float64).
 
-    Floats of 16 or 32 bits map to float32, wider floats to float64, every integer type
-    to int64 and bool to bool; anything else raises TypeError.
+    float16, float32, float64, int8, uint8, int16, int32, int64 and bool map to themselves;
+    float128 to float64, uint16 to int32 and uint32 and uint64 to int64 (the narrowest engine
+    type that holds every value); anything else raises TypeError.
     """
     dt = np.dtype(dtype)
-    kind = dt.kind
-    if kind == "f":
-        return GS_DTYPE_FLOAT64 if dt.itemsize >= 8 else GS_DTYPE_FLOAT32
-    if kind in "iu":
-        return GS_DTYPE_INT64
-    if kind == "b":
-        return GS_DTYPE_BOOL
-    raise TypeError(f"gradswift supports float32, float64, int64 and bool tensors, not {dt}")
+    if dt.name in _CODES:
+        return _CODES[dt.name]
+    if dt.kind == "f":
+        return _CODES["float64"]
+    if dt.kind == "u":
+        return _CODES["int32" if dt.itemsize == 2 else "int64"]
+    raise TypeError(f"gradswift supports float16/32/64, int8/16/32/64, uint8 and bool tensors, not {dt}")
 
 
 def as_engine_array(data, dtype=None):

@@ -3,7 +3,7 @@
 ``Tensor.__dlpack__`` lends a tensor's memory to a consumer (``np.from_dlpack(t)``,
 ``torch.from_dlpack(t)``): the consumer sees and changes the same bytes, and the tensor's memory
 stays alive until the consumer lets go. ``from_dlpack(obj)`` does the reverse: the tensor it
-returns uses the producer's memory in place (float32, float64, int64 and bool, C-contiguous) and
+returns uses the producer's memory in place (any engine dtype, C-contiguous) and
 keeps the producer alive; other dtypes and layouts are copied (as NumPy converts them).
 """
 import ctypes
@@ -17,8 +17,10 @@ from .tensor import Tensor, wrap
 __all__ = ["from_dlpack"]
 
 _CPU = 1  # kDLCPU
-_DLPACK_CODES = {np.dtype(np.float32): (2, 32), np.dtype(np.float64): (2, 64), np.dtype(np.int64): (0, 64),
-                 np.dtype(np.bool_): (6, 8)}
+# (DLDataTypeCode, bits) of each engine dtype: kDLInt 0, kDLUInt 1, kDLFloat 2, kDLBool 6.
+_DLPACK_CODES = {np.dtype(np.float16): (2, 16), np.dtype(np.float32): (2, 32), np.dtype(np.float64): (2, 64),
+                 np.dtype(np.int8): (0, 8), np.dtype(np.int16): (0, 16), np.dtype(np.int32): (0, 32),
+                 np.dtype(np.int64): (0, 64), np.dtype(np.uint8): (1, 8), np.dtype(np.bool_): (6, 8)}
 
 
 class _Device(ctypes.Structure):
@@ -127,7 +129,7 @@ def _release_borrowed(address):
 
 def from_dlpack(obj):
     """A gradswift Tensor over the memory of ``obj`` (anything with ``__dlpack__``, or a DLPack
-    capsule): shared for float32, float64, int64 and bool C-contiguous CPU data, copied
+    capsule): shared for C-contiguous CPU data of an engine dtype, copied
     otherwise (as ``Tensor(np.from_dlpack(obj))``)."""
     if isinstance(obj, Tensor):
         return obj.detach()

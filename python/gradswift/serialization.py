@@ -11,9 +11,9 @@ a saved ``state_dict()``. ``__gradswift__.npy`` holds the format version;
 
 Unlike ``torch.load``, ``load`` gives NumPy arrays where ``save`` was given arrays or Tensors:
 the file stays NumPy-native, ``Module.load_state_dict`` and optimizers accept arrays, and the
-arrays share the memory the engine read them into. Arrays are stored as float32, float64, int64
-or bool, converted as ``Tensor`` converts them (other integer types become int64, float16
-becomes float32); NumPy scalars (``np.float32(1.5)``) come back as NumPy scalars. A file-system
+arrays share the memory the engine read them into. Arrays are stored in their own dtype when
+the engine has it, else converted as ``Tensor`` converts them (uint16 becomes int32, uint32 and
+uint64 int64); NumPy scalars (``np.float32(1.5)``) come back as NumPy scalars. A file-system
 failure raises the matching ``OSError`` (``FileNotFoundError``...); a damaged, truncated or
 foreign file raises ``ValueError`` ("... is not a valid gradswift checkpoint: ...").
 """

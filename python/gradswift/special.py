@@ -8,7 +8,8 @@ import operator
 
 import numpy as np
 
-from ._convert import GS_DTYPE_INT64, dtype_code, shape_array
+from ._abi import GS_DTYPE_INT64
+from ._convert import dtype_code, shape_array
 from ._lib import check, lib
 from ._modes import is_grad_enable
 from .cuda import Device

@@ -5,8 +5,10 @@ Differences from PyDyNet, on purpose:
 * Only leaves keep ``.grad`` (as in PyTorch); ``.grad`` of an intermediate result is None.
 * A Python scalar operand follows NumPy 2 promotion (``int_tensor * 0.5`` is float64) instead of
   being cast to the tensor's dtype.
-* Tensors are float32, float64, int64 or bool: other integer dtypes become int64, float16
-  becomes float32, wider floats float64.
+* Tensors are float16, float32, float64, int8, uint8, int16, int32, int64 or bool (uint16
+  becomes int32, uint32 and uint64 int64, wider floats float64). float16 and the narrow
+  integers are stored as such and computed in float32 or int64, rounded or wrapped back, so
+  results match NumPy's.
 """
 import builtins
 import math
@@ -260,7 +262,8 @@ class Tensor:
 
     ``Tensor(data, dtype=None, copy=True, device=None, requires_grad=False)``: ``data`` is
     anything ``np.asarray`` accepts (not a Tensor: that raises ValueError). The engine stores
-    float32, float64, int64 and bool: other integer dtypes become int64, float16 becomes float32.
+    float16, float32, float64, int8, uint8, int16, int32, int64 and bool (uint16 becomes int32,
+    uint32 and uint64 int64).
     The engine always keeps its own copy, so ``copy`` has no effect. ``device`` must be the CPU.
     ``requires_grad`` is honoured only in grad mode, and only float tensors may require grad
     (TypeError otherwise).
@@ -313,7 +316,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        """The NumPy dtype (float32, float64, int64 or bool)."""
+        """The NumPy dtype (one of the nine engine dtypes)."""
         return DTYPES[self._describe()[1]]
 
     @property
@@ -515,10 +518,23 @@ class Tensor:
         return call(lib.gs_tensor_astype, self._h, dtype_code(new_type))
 
     # ---- devices --------------------------------------------------------------------------
-    def to(self, device):
-        """Move to ``device``: only the CPU exists, so this returns self (CUDA raises)."""
-        Device(device)
-        return self
+    def to(self, *args, dtype=None, device=None, copy=False):
+        """PyTorch's ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` and ``to(other)``: a
+        copy converted to the dtype (self when it already has it and ``copy`` is false). Only
+        the CPU exists, so a device changes nothing (CUDA raises)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _is_dtype(arg):
+                dtype = arg
+            else:
+                device = arg
+        if device is not None:
+            Device(device)
+        if dtype is None and not copy:
+            return self
+        target = self.dtype if dtype is None else DTYPES[dtype_code(dtype)]
+        return self if target == self.dtype and not copy else self.astype(target)
 
     def cpu(self):
         """Return self (tensors live on the CPU)."""
@@ -918,3 +934,52 @@ class Tensor:
     def trace(self):
         """The sum of a matrix's main diagonal (``torch.trace``)."""
         return call(lib.gs_trace, self._h)
+
+    # ---- PyTorch's dtype conversions (last in the class: they are named like builtins) ------
+    def half(self):
+        """A float16 copy."""
+        return self.astype(np.float16)
+
+    def float(self):
+        """A float32 copy."""
+        return self.astype(np.float32)
+
+    def double(self):
+        """A float64 copy."""
+        return self.astype(np.float64)
+
+    def char(self):
+        """An int8 copy."""
+        return self.astype(np.int8)
+
+    def byte(self):
+        """A uint8 copy."""
+        return self.astype(np.uint8)
+
+    def short(self):
+        """An int16 copy."""
+        return self.astype(np.int16)
+
+    def int(self):
+        """An int32 copy."""
+        return self.astype(np.int32)
+
+    def long(self):
+        """An int64 copy."""
+        return self.astype(np.int64)
+
+    def bool(self):
+        """A bool copy."""
+        return self.astype(np.bool_)
+
+
+def _is_dtype(value):
+    """Whether ``value`` names a NumPy dtype (a type, a dtype or a string such as "float16";
+    "cpu" and "cuda" do not)."""
+    if isinstance(value, str) and value.split(":")[0] in ("cpu", "cuda"):
+        return False
+    try:
+        np.dtype(value)
+    except TypeError:
+        return False
+    return True

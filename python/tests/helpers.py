@@ -13,7 +13,8 @@ with warnings.catch_warnings():
     import pydynet as pdn
 from pydynet.core.tensor import Graph
 
-TOLERANCES = {np.dtype(np.float32): dict(rtol=1e-5, atol=1e-6),
+TOLERANCES = {np.dtype(np.float16): dict(rtol=1e-3, atol=1e-5),  # one float16 rounding step
+              np.dtype(np.float32): dict(rtol=1e-5, atol=1e-6),
               np.dtype(np.float64): dict(rtol=1e-10, atol=1e-12)}
 
 

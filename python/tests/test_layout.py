@@ -216,7 +216,7 @@ def test_shape_function_errors():
              (lambda: x.repeat_interleave(-1), ValueError, "non-negative"),
              (lambda: x.repeat_interleave(gs.Tensor([1, -2]), dim=0), ValueError, "can not be negative"),
              (lambda: x.repeat_interleave(gs.Tensor([1, 2]), dim=1), ValueError, "same size as input along dim"),
-             (lambda: x.repeat_interleave(gs.Tensor([1.0, 2.0]), dim=0), TypeError, "int64"),
+             (lambda: x.repeat_interleave(gs.Tensor([1.0, 2.0]), dim=0), TypeError, "repeats must be an integer tensor"),
              (lambda: x.repeat_interleave(gs.Tensor([[1, 2]]), dim=0), ValueError, "0-d or 1-D"),
              (lambda: x.repeat_interleave(2, dim=0, output_size=3), ValueError, "output_size"),
              (lambda: x.repeat_interleave(2, dim=0, axis=0), TypeError, "not both"),
@@ -243,7 +243,7 @@ def test_shape_function_errors():
              (lambda: x.tile(1 << 40, 1 << 40), MemoryError, "too big|overflows|cannot allocate"),
              (lambda: x.chunk(2, 1 << 64), OverflowError, "dim"),
              (lambda: x.tril(2 ** 63), OverflowError, "diagonal"),
-             (lambda: x.repeat_interleave(1.5), TypeError, "int64")]
+             (lambda: x.repeat_interleave(1.5), TypeError, "repeats must be an integer tensor")]
     for call, kind, message in cases:
         with pytest.raises(kind, match=message):
             call()

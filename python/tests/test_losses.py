@@ -192,7 +192,7 @@ def test_loss_weights_are_buffers_and_settings_rebuild():
     (lambda: F.binary_cross_entropy(gs.Tensor([0.5, 0.5]), gs.Tensor([1.0])), ValueError,
      "target shape (1,) must equal the input shape (2,)"),
     (lambda: F.binary_cross_entropy(gs.Tensor([0.5]), gs.Tensor([1.0]), gs.Tensor([1, 2])), TypeError,
-     "weight must be float32 or float64, got int64"),
+     "weight must be float16, float32 or float64, got int64"),
     (lambda: F.binary_cross_entropy_with_logits(gs.Tensor([[0.5, 0.5]]), gs.Tensor([[1.0, 0.0]]),
                                                 pos_weight=gs.Tensor([1.0, 2.0, 3.0])), ValueError,
      "pos_weight of shape (3,) must broadcast to the input shape (1, 2)"),

@@ -335,13 +335,13 @@ def test_linear_errors():
         F.linear(gs.Tensor(np.ones((2, 5))), w)
     with pytest.raises(ValueError, match="in_features = 4"):
         nn.Linear(4, 3)(gs.Tensor(np.ones((2, 3))))
-    with pytest.raises(TypeError, match="linear: input must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="linear: input must be float16, float32 or float64, got int64"):
         F.linear(gs.Tensor(np.ones((2, 4), dtype=np.int64)), w)
-    with pytest.raises(TypeError, match="linear: input must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="linear: input must be float16, float32 or float64, got int64"):
         nn.Linear(4, 3)(gs.Tensor(np.ones((2, 4), dtype=np.int64)))
-    with pytest.raises(TypeError, match="linear: weight must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="linear: weight must be float16, float32 or float64, got int64"):
         F.linear(x, gs.Tensor(np.ones((4, 3), dtype=np.int64)))
-    with pytest.raises(TypeError, match="linear: bias must be float32 or float64, got bool"):
+    with pytest.raises(TypeError, match="linear: bias must be float16, float32 or float64, got bool"):
         F.linear(x, w, gs.Tensor(np.ones(3, dtype=bool)))
     with pytest.raises(ValueError, match="weight must be 2-D"):
         F.linear(x, gs.Tensor(np.ones(4)))
@@ -358,7 +358,7 @@ def test_layer_constructor_errors():
         nn.Linear(-1, 3)
     with pytest.raises(ValueError, match="non-negative"):
         nn.Linear(3, -2)
-    with pytest.raises(TypeError, match="Linear: dtype must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="Linear: dtype must be float16, float32 or float64, got int64"):
         nn.Linear(2, 3, dtype=np.int64)
     with pytest.raises(TypeError):
         nn.Linear(2.5, 3)
@@ -372,7 +372,7 @@ def test_layer_constructor_errors():
         nn.Embedding(5, 2, padding_idx=5)
     with pytest.raises(ValueError, match="padding_idx -6"):
         nn.Embedding(5, 2, padding_idx=-6)
-    with pytest.raises(TypeError, match="Embedding: dtype must be float32 or float64, got bool"):
+    with pytest.raises(TypeError, match="Embedding: dtype must be float16, float32 or float64, got bool"):
         nn.Embedding(5, 2, dtype=bool)
     for p in [-0.1, 1.5, float("nan")]:
         with pytest.raises(ValueError, match="Dropout: probability has to be between 0 and 1"):
@@ -388,15 +388,15 @@ def test_embedding_and_dropout_errors():
         F.embedding(gs.Tensor(np.array([0, 5])), table)
     with pytest.raises(IndexError, match="index -1 is out of range"):
         nn.Embedding(5, 2)(gs.Tensor(np.array([[1, -1]])))
-    with pytest.raises(TypeError, match="embedding: indices must be int64, got float64"):
+    with pytest.raises(TypeError, match="embedding: indices must be an integer tensor, got float64"):
         F.embedding(gs.Tensor(np.array([0.0, 1.0])), table)
-    with pytest.raises(TypeError, match="embedding: weight must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="embedding: weight must be float16, float32 or float64, got int64"):
         F.embedding(gs.Tensor(np.array([0])), gs.Tensor(np.ones((5, 2), dtype=np.int64)))
     with pytest.raises(ValueError, match="weight must be 2-D"):
         F.embedding(gs.Tensor(np.array([0])), gs.Tensor(np.ones(5)))
     with pytest.raises(ValueError, match="padding_idx 7"):
         F.embedding(gs.Tensor(np.array([0])), table, 7)
-    with pytest.raises(TypeError, match="dropout: input must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="dropout: input must be float16, float32 or float64, got int64"):
         F.dropout(gs.Tensor(np.array([1, 2])), 0.5)
     with pytest.raises(ValueError, match="dropout: probability has to be between 0 and 1, got 2.0"):
         F.dropout(gs.Tensor(np.ones(3)), 2.0)

@@ -415,7 +415,7 @@ def test_batch_norm_errors_are_clear():
     assert bn1(gs.Tensor(np.ones((1, 4)))).shape == (1, 4)  # one sample is fine in evaluation
     with pytest.raises(TypeError, match="running_mean is float32 but the normalization runs in float64"):
         nn.BatchNorm1d(4, dtype=np.float32)(gs.Tensor(np.zeros((2, 4))))
-    with pytest.raises(TypeError, match="input must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="input must be float16, float32 or float64, got int64"):
         bn1(gs.Tensor(np.zeros((2, 4), np.int64)))
     with pytest.raises(ValueError, match="num_features must be positive"):
         nn.BatchNorm1d(0)
@@ -423,7 +423,7 @@ def test_batch_norm_errors_are_clear():
         nn.BatchNorm2d(3, eps=-1)
     with pytest.raises(ValueError, match="momentum must be a finite number"):
         nn.BatchNorm1d(3, momentum=float("nan"))
-    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+    with pytest.raises(TypeError, match="dtype must be float16, float32 or float64"):
         nn.BatchNorm1d(3, dtype=np.int64)
     with pytest.raises(RuntimeError, match="CUDA"):
         nn.BatchNorm1d(3, device="cuda")
@@ -461,7 +461,7 @@ def test_layer_norm_errors_are_clear():
         F.layer_norm(np.zeros((2, 4)), 4, None, np.ones((1, 4)))
     with pytest.raises(ValueError, match="at least one dimension"):
         F.rms_norm(np.zeros(4), ())
-    with pytest.raises(TypeError, match="rms_norm: weight must be float32 or float64, got int64"):
+    with pytest.raises(TypeError, match="rms_norm: weight must be float16, float32 or float64, got int64"):
         F.rms_norm(np.zeros((2, 4)), 4, np.ones(4, np.int64))
     with pytest.raises(ValueError, match="eps must be a finite number >= 0"):
         F.layer_norm(np.zeros((2, 4)), 4, eps=-1e-5)

@@ -25,10 +25,12 @@ def test_public_names_cover_pydynet():
 @pytest.mark.parametrize("data,dtype,expected", [
     (1.5, None, np.float64), (3, None, np.int64), (True, None, np.bool_),
     ([1, 2], None, np.int64), ([1.0, 2], None, np.float64), (np.ones(2, np.float32), None, np.float32),
-    (np.ones(2, np.int32), None, np.int64), (np.ones(2, np.uint8), None, np.int64),
-    (np.ones(2, np.float16), None, np.float32), (np.ones(2, np.int16), None, np.int64),
+    (np.ones(2, np.int32), None, np.int32), (np.ones(2, np.uint8), None, np.uint8),
+    (np.ones(2, np.float16), None, np.float16), (np.ones(2, np.int16), None, np.int16),
+    (np.ones(2, np.int8), None, np.int8), (np.ones(2, np.uint16), None, np.int32),
+    (np.ones(2, np.uint32), None, np.int64), (np.ones(2, np.longdouble), None, np.float64),
     ([1, 2], np.float32, np.float32), ([1, 2], "float64", np.float64), ([1.7, 2], int, np.int64),
-    ([0, 2], bool, np.bool_), (np.ones(2), np.int32, np.int64),
+    ([0, 2], bool, np.bool_), (np.ones(2), np.int32, np.int32),
 ], ids=str)
 def test_construction_dtypes(data, dtype, expected):
     t = gs.Tensor(data, dtype=dtype)

@@ -50,6 +50,7 @@ public enum AnomalyMode {
     /// The flat index of the first NaN or infinity in a float tensor (nil for other dtypes).
     static func firstNonFinite(_ t: Tensor) -> Int? {
         switch t.dtype {
+        case .float16: return firstNonFinite(t.storage.bytes, t.count, exponent: UInt16(0x7c00))
         case .float32: return firstNonFinite(t.storage.bytes, t.count, exponent: UInt32(0x7f80_0000))
         case .float64: return firstNonFinite(t.storage.bytes, t.count, exponent: UInt64(0x7ff0_0000_0000_0000))
         default: return nil
@@ -77,7 +78,11 @@ public enum AnomalyMode {
 
     /// "nan", "inf" or "-inf": the element at `index`, known to be non-finite.
     private static func valueName(_ t: Tensor, _ index: Int) -> String {
-        let value = t.dtype == .float32 ? Double(t.pointer(Float.self)[index]) : t.pointer(Double.self)[index]
+        let value: Double = switch t.dtype {
+        case .float16: Double(t.pointer(Float16.self)[index])
+        case .float32: Double(t.pointer(Float.self)[index])
+        default: t.pointer(Double.self)[index]
+        }
         return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf")
     }
 }

@@ -122,3 +122,87 @@ extension DType {
         }
     }
 }
+
+/// Every type a tensor stores, one per `DType`, with NumPy's conversions between them, so a
+/// kernel that only moves, picks or converts elements is written once for all nine.
+protocol StorageElement {
+    /// Whether values convert through `Int64` (the integers and Bool) rather than `Double`.
+    static var isIntegral: Bool { get }
+    /// NumPy's cast of a float value: rounded to nearest for a float type; for an integer type
+    /// truncated toward zero, then wrapped (NaN gives 0); for Bool, x != 0.
+    init(castFrom x: Double)
+    /// NumPy's cast of an integer value: wrapped for an integer type, rounded to nearest for a
+    /// float type, x != 0 for Bool.
+    init(castFrom x: Int64)
+    /// The value of a float type as a Double (exact).
+    var doubleValue: Double { get }
+    /// The value of an integral type as an Int64 (exact).
+    var int64Value: Int64 { get }
+}
+
+extension StorageElement {
+    /// `x` converted by NumPy's cast, through Int64 or Double whichever holds it exactly.
+    @inline(__always) init<Source: StorageElement>(converting x: Source) {
+        self = Source.isIntegral ? Self(castFrom: x.int64Value) : Self(castFrom: x.doubleValue)
+    }
+}
+
+extension StorageElement where Self: FixedWidthInteger {
+    static var isIntegral: Bool { true }
+    @inline(__always) init(castFrom x: Double) { self.init(truncatingIfNeeded: Int64(saturating: x)) }
+    @inline(__always) init(castFrom x: Int64) { self.init(truncatingIfNeeded: x) }
+    @inline(__always) var doubleValue: Double { Double(self) }
+    @inline(__always) var int64Value: Int64 { Int64(truncatingIfNeeded: self) }
+}
+
+extension StorageElement where Self: BinaryFloatingPoint {
+    static var isIntegral: Bool { false }
+    @inline(__always) init(castFrom x: Double) { self.init(x) }
+    @inline(__always) init(castFrom x: Int64) { self.init(x) }
+    @inline(__always) var doubleValue: Double { Double(self) }
+    @inline(__always) var int64Value: Int64 { Int64(saturating: Double(self)) }
+}
+
+extension Float16: StorageElement {}
+extension Float: StorageElement {}
+extension Double: StorageElement {}
+extension Int8: StorageElement {}
+extension UInt8: StorageElement {}
+extension Int16: StorageElement {}
+extension Int32: StorageElement {}
+extension Int64: StorageElement {}
+
+extension Bool: StorageElement {
+    static var isIntegral: Bool { true }
+    @inline(__always) init(castFrom x: Double) { self = x != 0 }
+    @inline(__always) init(castFrom x: Int64) { self = x != 0 }
+    @inline(__always) var doubleValue: Double { self ? 1 : 0 }
+    @inline(__always) var int64Value: Int64 { self ? 1 : 0 }
+}
+
+/// A computation generic over the storage type, run for a dtype by `DType.visit` (Swift has
+/// no generic closures; a visitor's generic method is compiled once per type).
+protocol StorageVisitor {
+    /// What the computation returns.
+    associatedtype Result
+    /// The computation, for the element type `T`.
+    func callAsFunction<T: StorageElement>(_: T.Type) -> Result
+}
+
+extension DType {
+    /// Runs `visitor` for this dtype's element type.
+    @inline(__always)
+    func visit<V: StorageVisitor>(_ visitor: V) -> V.Result {
+        switch self {
+        case .float16: return visitor(Float16.self)
+        case .float32: return visitor(Float.self)
+        case .float64: return visitor(Double.self)
+        case .int8: return visitor(Int8.self)
+        case .uint8: return visitor(UInt8.self)
+        case .int16: return visitor(Int16.self)
+        case .int32: return visitor(Int32.self)
+        case .int64: return visitor(Int64.self)
+        case .bool: return visitor(Bool.self)
+        }
+    }
+}

@@ -1,5 +1,5 @@
 /// Data movement that ignores the element type: copies between strided layouts, and gathers
-/// through offset lists. Elements are moved as 1-, 4- or 8-byte words.
+/// through offset lists. Elements are moved as 1-, 2-, 4- or 8-byte words.
 enum Strided {
     /// Copies a `shape`-shaped block: element at multi-index i goes from
     /// `src[srcOffset + i·srcStrides]` to `dst[dstOffset + i·dstStrides]` (strides in elements).
@@ -8,6 +8,7 @@ enum Strided {
                      to dst: UnsafeMutableRawPointer, offset dstOffset: Int, strides dstStrides: [Int]) {
         switch itemSize {
         case 1: copyWords(UInt8.self, shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides)
+        case 2: copyWords(UInt16.self, shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides)
         case 4: copyWords(UInt32.self, shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides)
         default: copyWords(UInt64.self, shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides)
         }
@@ -95,6 +96,7 @@ enum Strided {
         }
         switch itemSize {
         case 1: run(UInt8.self)
+        case 2: run(UInt16.self)
         case 4: run(UInt32.self)
         default: run(UInt64.self)
         }
@@ -108,6 +110,7 @@ enum Strided {
         }
         switch itemSize {
         case 1: run(UInt8.self)
+        case 2: run(UInt16.self)
         case 4: run(UInt32.self)
         default: run(UInt64.self)
         }

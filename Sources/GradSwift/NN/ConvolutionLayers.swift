@@ -60,7 +60,7 @@ private func convolutionSettings(_ inChannels: Int, _ outChannels: Int, _ kernel
 private func registerConvolution(_ layer: Module, _ kind: String, _ weightShape: [Int], _ stride: Int, _ padding: Int,
                                  _ bias: Bool, _ dtype: DType) throws {
     guard dtype.isFloatingPoint else {
-        throw EngineError.dtype("\(kind): dtype must be float32 or float64, got \(dtype.name)")
+        throw EngineError.dtype("\(kind): dtype must be float16, float32 or float64, got \(dtype.name)")
     }
     guard weightShape[0] > 0 && weightShape[1] > 0 else {
         throw EngineError.invalidArgument("\(kind): in_channels and out_channels must be positive, got \(weightShape[1]) and \(weightShape[0])")
@@ -108,7 +108,7 @@ public final class ConvTranspose: Module {
             throw EngineError.invalidArgument("ConvTranspose: kernel_size, stride, padding and output_padding need 1 or 2 values each")
         }
         guard dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(kind): dtype must be float32 or float64, got \(dtype.name)")
+            throw EngineError.dtype("\(kind): dtype must be float16, float32 or float64, got \(dtype.name)")
         }
         guard inChannels > 0 && outChannels > 0 else {
             throw EngineError.invalidArgument("\(kind): in_channels and out_channels must be positive, got \(inChannels) and \(outChannels)")

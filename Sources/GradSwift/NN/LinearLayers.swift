@@ -16,7 +16,7 @@ public final class Linear: Module {
             throw EngineError.invalidArgument("\(op): in_features and out_features must be non-negative, got \(inFeatures) and \(outFeatures)")
         }
         guard dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): dtype must be float32 or float64, got \(dtype.name)")
+            throw EngineError.dtype("\(op): dtype must be float16, float32 or float64, got \(dtype.name)")
         }
         (self.inFeatures, self.outFeatures, self.hasBias) = (inFeatures, outFeatures, bias)
         super.init(kind: op)
@@ -61,7 +61,7 @@ public final class Embedding: Module {
             throw EngineError.invalidArgument("\(op): num_embeddings and embedding_dim must be non-negative, got \(numEmbeddings) and \(embeddingDim)")
         }
         guard dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): dtype must be float32 or float64, got \(dtype.name)")
+            throw EngineError.dtype("\(op): dtype must be float16, float32 or float64, got \(dtype.name)")
         }
         let padding = try Ops.embeddingPadding(paddingIndex, count: numEmbeddings, op: op)
         (self.numEmbeddings, self.embeddingDim, self.paddingIndex) = (numEmbeddings, embeddingDim, padding)

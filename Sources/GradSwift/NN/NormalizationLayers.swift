@@ -8,7 +8,7 @@ private func checkSettings(_ kind: String, eps: Double, dtype: DType) throws {
         throw EngineError.invalidArgument("\(kind): eps must be a finite number >= 0, got \(eps)")
     }
     guard dtype.isFloatingPoint else {
-        throw EngineError.dtype("\(kind): dtype must be float32 or float64, got \(dtype.name)")
+        throw EngineError.dtype("\(kind): dtype must be float16, float32 or float64, got \(dtype.name)")
     }
 }
 

@@ -308,7 +308,7 @@ private func checkRecurrentSizes(_ kind: String, inputSize: Int, hiddenSize: Int
         throw EngineError.outOfMemory("\(kind): input_size \(inputSize) or hidden_size \(hiddenSize) is too large")
     }
     guard dtype.isFloatingPoint else {
-        throw EngineError.dtype("\(kind): dtype must be float32 or float64, got \(dtype.name)")
+        throw EngineError.dtype("\(kind): dtype must be float16, float32 or float64, got \(dtype.name)")
     }
 }
 
@@ -316,7 +316,7 @@ private func checkRecurrentSizes(_ kind: String, inputSize: Int, hiddenSize: Int
 /// the op) and its feature size against `cell`'s parameters (`kind` names the module in errors).
 private func checkInput(_ x: Tensor, _ kind: String, _ cell: RecurrentCellModule) throws {
     guard x.dtype.isFloatingPoint else {
-        throw EngineError.dtype("\(kind): input must be float32 or float64, got \(x.dtype.name)")
+        throw EngineError.dtype("\(kind): input must be float16, float32 or float64, got \(x.dtype.name)")
     }
     guard x.shape[x.rank - 1] == cell.inputSize else {
         throw EngineError.shapeMismatch("\(kind): expected input_size \(cell.inputSize) (the input's last dimension), got \(x.shape[x.rank - 1]) in shape \(describe(x.shape))")

@@ -30,13 +30,14 @@ extension Ops {
 
     /// Checks the input and sizes, then pools.
     private static func adaptivePool(_ kind: PoolKind, _ op: String, _ x: Tensor, _ sizes: [Int?]) throws -> Tensor {
+        if halfOnly(x) { return try half(adaptivePool(kind, op, single(x), sizes)) }
         let spatial = sizes.count
         guard x.rank == spatial + 1 || x.rank == spatial + 2 else {
             let forms = spatial == 1 ? "2-D (C, L) or 3-D (N, C, L)" : "3-D (C, H, W) or 4-D (N, C, H, W)"
             throw EngineError.invalidArgument("\(op): input must be \(forms), got \(describe(x.shape))")
         }
         guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+            throw EngineError.dtype("\(op): input must be float16, float32 or float64, got \(x.dtype.name)")
         }
         let inner = Array(x.shape.suffix(spatial))
         guard x.shape.dropFirst(x.rank - spatial - 1).allSatisfy({ $0 > 0 }) else {

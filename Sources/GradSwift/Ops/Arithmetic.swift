@@ -116,6 +116,7 @@ enum Multiplication: NumericBinaryFunction {
 /// a / b; d/db = -g·(a/b)/b
 enum Division: FloatBinaryFunction {
     static let name = "div"
+    static func resultType(_ promoted: DType) throws -> DType { promoted.quotientResult }
     @inline(__always) static func value<T: FloatElement>(_ a: T, _ b: T) -> T { a / b }
     static func backward(a: Tensor, b: Tensor, output: Tensor, gradient g: Tensor,
                          needs: (Bool, Bool)) throws -> (Tensor?, Tensor?) {

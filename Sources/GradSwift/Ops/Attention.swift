@@ -19,13 +19,18 @@ extension Ops {
     public static func scaledDotProductAttention(_ query: Tensor, _ key: Tensor, _ value: Tensor, mask: Tensor?,
                                                  dropoutP: Double, training: Bool, isCausal: Bool,
                                                  scale: Double?) throws -> Attention {
+        if halfOnly(query, key, value, mask) {
+            let wide = try scaledDotProductAttention(single(query), single(key), single(value), mask: single(mask), dropoutP: dropoutP,
+                                                     training: training, isCausal: isCausal, scale: scale)
+            return Attention(output: try half(wide.output), weights: try wide.weights.map(half))
+        }
         let op = "scaled_dot_product_attention"
         for (name, t) in [("query", query), ("key", key), ("value", value)] {
             guard t.rank >= 2 else {
                 throw EngineError.invalidArgument("\(op): \(name) must have at least 2 dims (..., length, features), got shape \(describe(t.shape))")
             }
             guard t.dtype.isFloatingPoint else {
-                throw EngineError.dtype("\(op): \(name) must be float32 or float64, got \(t.dtype.name)")
+                throw EngineError.dtype("\(op): \(name) must be float16, float32 or float64, got \(t.dtype.name)")
             }
         }
         guard query.shape.last == key.shape.last else {
@@ -155,7 +160,7 @@ extension Ops {
                 throw EngineError.shapeMismatch("\(op): \(name) must have shape \(describe(shape)) for embed_dim \(embed), got \(describe(t.shape))")
             }
             guard t.dtype.isFloatingPoint else {
-                throw EngineError.dtype("\(op): \(name) must be float32 or float64, got \(t.dtype.name)")
+                throw EngineError.dtype("\(op): \(name) must be float16, float32 or float64, got \(t.dtype.name)")
             }
         }
     }

@@ -10,6 +10,9 @@ extension Ops {
     /// 1-D convolution of `x` (N, Cin, L) with `weight` (Cout, Cin, K), zero padding on both
     /// sides, plus `bias` (any shape with Cout elements) when given. Result (N, Cout, Lout).
     public static func conv1d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        if halfOnly(x, weight, bias) {
+            return try half(conv1d(single(x), single(weight), bias: single(bias), stride: stride, padding: padding))
+        }
         let op = "conv1d"
         guard x.rank == 3 else {
             throw EngineError.invalidArgument("\(op): input must be 3-D (N, C, L), got \(describe(x.shape))")
@@ -28,6 +31,9 @@ extension Ops {
     /// and zero padding on both axes, plus `bias` (any shape with Cout elements) when given.
     /// Result (N, Cout, Hout, Wout).
     public static func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        if halfOnly(x, weight, bias) {
+            return try half(conv2d(single(x), single(weight), bias: single(bias), stride: stride, padding: padding))
+        }
         let op = "conv2d"
         guard x.rank == 4 else {
             throw EngineError.invalidArgument("\(op): input must be 4-D (N, C, H, W), got \(describe(x.shape))")
@@ -79,6 +85,10 @@ extension Ops {
     /// the convolution differentiate each other to any order.
     private static func convolveTransposed(_ op: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: (Int, Int),
                                            padding: (Int, Int), outputPadding: (Int, Int)) throws -> Tensor {
+        if halfOnly(x, weight, bias) {
+            return try half(convolveTransposed(op, single(x), single(weight), single(bias), stride: stride, padding: padding,
+                                               outputPadding: outputPadding))
+        }
         let oneDimensional = x.rank == 3
         func text(_ pair: (Int, Int)) -> String { oneDimensional ? "\(pair.1)" : "(\(pair.0), \(pair.1))" }
         let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])

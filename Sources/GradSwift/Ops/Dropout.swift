@@ -4,12 +4,13 @@ extension Ops {
     /// `1 / (1 - p)`, the others set to zero; `p == 1` gives zeros (as PyTorch). Not training,
     /// or `p == 0`, returns `x` itself. The backward multiplies by the same mask and scale.
     public static func dropout(_ x: Tensor, p: Double, training: Bool) throws -> Tensor {
+        if halfOnly(x) { return try half(dropout(single(x), p: p, training: training)) }
         let op = "dropout"
         guard p >= 0 && p <= 1 else {
             throw EngineError.invalidArgument("\(op): probability has to be between 0 and 1, got \(p)")
         }
         guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+            throw EngineError.dtype("\(op): input must be float16, float32 or float64, got \(x.dtype.name)")
         }
         guard training && p > 0 else { return x }
         // `mask` holds the factor applied to each element: 1 / (1 - p) where kept, else 0.
@@ -27,6 +28,7 @@ extension Ops {
     /// `p`, the kept ones scaled by `1 / (1 - p)`; not training, `x` itself. One draw per channel
     /// makes a (N, C, 1, ...) mask that multiplies x, so the backward is the same product.
     public static func channelDropout(_ x: Tensor, p: Double, training: Bool, spatialDims: Int) throws -> Tensor {
+        if halfOnly(x) { return try half(channelDropout(single(x), p: p, training: training, spatialDims: spatialDims)) }
         let op = "dropout\(spatialDims)d"
         guard spatialDims == 1 || spatialDims == 2 else {
             throw EngineError.invalidArgument("channel dropout: spatial dims must be 1 or 2, got \(spatialDims)")
@@ -35,7 +37,7 @@ extension Ops {
             throw EngineError.invalidArgument("\(op): expected \(spatialDims + 1)D (unbatched) or \(spatialDims + 2)D (batched) input, got \(x.rank)D input of shape \(describe(x.shape))")
         }
         guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+            throw EngineError.dtype("\(op): input must be float16, float32 or float64, got \(x.dtype.name)")
         }
         guard p >= 0 && p <= 1 else {
             throw EngineError.invalidArgument("\(op): probability has to be between 0 and 1, got \(p)")

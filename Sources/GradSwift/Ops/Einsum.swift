@@ -29,8 +29,9 @@ extension Ops {
                 if size[label] == nil || size[label] == 1 { size[label] = n }
             }
         }
-        // Bools contract as 0/1 integers and are read back as "any".
-        let work = first.dtype == .bool ? DType.int64 : first.dtype
+        // Bools contract as 0/1 integers and are read back as "any"; float16 contracts in
+        // float32 and narrow integers in int64, rounded or wrapped back.
+        let work = first.dtype == .bool ? DType.int64 : first.dtype.computeType
         var terms: [(tensor: Tensor, labels: [Int])] = []
         for (i, (t, labels)) in zip(operands, spec.inputs).enumerated() {
             terms.append(try diagonals(try cast(t, to: work), labels, operand: i))
@@ -49,7 +50,7 @@ extension Ops {
         var out = try permuted(result.tensor, order)
         let shape = spec.output.map { size[$0]! }
         if out.shape != shape { out = try expand(out, to: shape) }
-        return first.dtype == .bool ? try cast(out, to: .bool) : out
+        return out.dtype == first.dtype ? out : try cast(out, to: first.dtype)
     }
 
     /// `t` with each repeated label reduced to its diagonal (placed last).

@@ -85,8 +85,9 @@ protocol ComparisonFunction {
 }
 
 extension Ops {
-    /// `F(a)` for a float function: ints and bools are computed in float64.
+    /// `F(a)` for a float function, in `a`'s `floatResult` type (float16 computed in float32).
     static func apply<F: FloatFunction>(_: F.Type, _ a: Tensor) throws -> Tensor {
+        if a.dtype.floatResult == .float16 { return try cast(apply(F.self, cast(a, to: .float32)), to: .float16) }
         let x = try cast(a, to: a.dtype.floatResult)
         let out = try Tensor(shape: x.shape, dtype: x.dtype, op: F.name)
         func run<T: FloatElement>(_: T.Type) { Elementwise.map(FloatFunctionKernel<F, T>.self, x, out) }
@@ -95,8 +96,10 @@ extension Ops {
         return try out.recording(F.name, [a]) { g, y in [try F.backward(x: x, y: y, g: g)] }
     }
 
-    /// `F(a)` for a numeric function, in `a`'s dtype.
+    /// `F(a)` for a numeric function, in `a`'s dtype (computed in its `computeType`).
     static func apply<F: NumericFunction>(_: F.Type, _ a: Tensor) throws -> Tensor {
+        let compute = a.dtype.computeType
+        if compute != a.dtype { return try cast(apply(F.self, cast(a, to: compute)), to: a.dtype) }
         guard a.dtype != .bool || F.keepsBool else {
             throw EngineError.dtype("\(F.name): not supported for bool tensors")
         }
@@ -112,8 +115,9 @@ extension Ops {
         return try out.recording(F.name, [a]) { g, y in [try F.backward(x: x, y: y, g: g)] }
     }
 
-    /// `F(a; p, q)` for a parametric function: ints and bools are computed in float64.
+    /// `F(a; p, q)` for a parametric function, in `a`'s `floatResult` type (float16 computed in float32).
     static func apply<F: ParametricFunction>(_: F.Type, _ a: Tensor, _ p: Double, _ q: Double = 0) throws -> Tensor {
+        if a.dtype.floatResult == .float16 { return try cast(apply(F.self, cast(a, to: .float32), p, q), to: .float16) }
         let x = try cast(a, to: a.dtype.floatResult)
         let out = try Tensor(shape: x.shape, dtype: x.dtype, op: F.name)
         func run<T: FloatElement>(_: T.Type) {
@@ -146,7 +150,7 @@ extension Ops {
     /// `F(a, b)`: a bool tensor, never recorded.
     static func apply<F: ComparisonFunction>(_: F.Type, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         let shape = try Shape.broadcast(a.shape, b.shape, op: F.name)
-        var type = DType.promote(a.dtype, b.dtype)
+        var type = DType.promote(a.dtype, b.dtype).computeType
         if type == .bool { type = .int64 }
         let x = try cast(a, to: type), y = try cast(b, to: type)
         let out = try Tensor(shape: shape, dtype: .bool, op: F.name)
@@ -159,10 +163,16 @@ extension Ops {
     }
 
     /// The shared part of the binary runners: shape, dtypes, `kernel` into the output, node.
+    /// A float16 or narrow-integer result is computed in its `computeType` and rounded or
+    /// wrapped back, as NumPy's loops for those types do.
     private static func runBinary<F: BinaryFunction>(_: F.Type, _ a: Tensor, _ b: Tensor,
                                                   _ kernel: (Tensor, Tensor, Tensor) throws -> Void) throws -> Tensor {
         let shape = try Shape.broadcast(a.shape, b.shape, op: F.name)
         let result = try F.resultType(DType.promote(a.dtype, b.dtype))
+        if result.computeType != result {
+            let wide = result.computeType
+            return try cast(runBinary(F.self, cast(a, to: wide), cast(b, to: wide), kernel), to: result)
+        }
         let compute: DType = result == .bool ? .int64 : result
         let x = try cast(a, to: compute), y = try cast(b, to: compute)
         try F.check(x, y)

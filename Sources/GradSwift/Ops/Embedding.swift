@@ -12,16 +12,15 @@ extension Ops {
     /// therefore never receive a gradient — PyTorch's semantics. (PyDyNet instead multiplies the
     /// output by a mask of `indices != padding_idx`, which also zeroes the forward value there.)
     public static func embedding(_ indices: Tensor, weight: Tensor, paddingIndex: Int?) throws -> Tensor {
+        if halfOnly(weight) { return try half(embedding(indices, weight: single(weight), paddingIndex: paddingIndex)) }
         let op = "embedding"
         guard weight.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): weight must be float32 or float64, got \(weight.dtype.name)")
+            throw EngineError.dtype("\(op): weight must be float16, float32 or float64, got \(weight.dtype.name)")
         }
         guard weight.rank == 2 else {
             throw EngineError.invalidArgument("\(op): weight must be 2-D (num_embeddings, embedding_dim), got shape \(describe(weight.shape))")
         }
-        guard indices.dtype == .int64 else {
-            throw EngineError.dtype("\(op): indices must be int64, got \(indices.dtype.name)")
-        }
+        let indices = try int64Index(indices, op, "indices")
         let (count, dim) = (weight.shape[0], weight.shape[1])
         let padding = try embeddingPadding(paddingIndex, count: count, op: op)
         try checkEmbeddingIndices(indices, count: count, op: op)

@@ -33,8 +33,8 @@ extension Ops {
     public static func scatter(_ input: Tensor, dim: Int, index: Tensor, value: Double, reduce: ScatterReduction? = nil) throws -> Tensor {
         let op = "scatter"
         let plan = try AlongDim(input.shape, dim: dim, index: index, op: op)
-        if input.dtype == .int64 && !value.isFinite {
-            throw EngineError.invalidArgument("\(op): cannot convert \(value) to int64")
+        if input.dtype.isInteger && !value.isFinite {
+            throw EngineError.invalidArgument("\(op): cannot convert \(value) to \(input.dtype.name)")
         }
         return try scatter(input, plan, try Tensor.full(value, dtype: input.dtype, shape: index.shape), reduce: reduce, op: op)
     }
@@ -88,6 +88,7 @@ extension Ops {
 
     /// `factors[offsets[i]] *= values[i]` for every i.
     private static func multiplyIn(_ values: Tensor, into factors: Tensor, offsets: [Int]) throws {
+        if try updatedInComputeType(factors, values, { try multiplyIn($1, into: $0, offsets: offsets) }) { return }
         func run<T: Numeric>(_: T.Type) {
             let src = values.pointer(T.self), dst = factors.pointer(T.self)
             for (i, o) in offsets.enumerated() { dst[o] *= src[i] }
@@ -95,12 +96,12 @@ extension Ops {
         switch values.dtype {
         case .float32: run(Float.self)
         case .float64: run(Double.self)
-        case .int64:
-            let src = values.pointer(Int64.self), dst = factors.pointer(Int64.self)
-            for (i, o) in offsets.enumerated() { dst[o] = dst[o] &* src[i] }
         case .bool:
             let src = values.pointer(Bool.self), dst = factors.pointer(Bool.self)
             for (i, o) in offsets.enumerated() { dst[o] = dst[o] && src[i] }
+        default:  // int64 (the narrower types were widened above)
+            let src = values.pointer(Int64.self), dst = factors.pointer(Int64.self)
+            for (i, o) in offsets.enumerated() { dst[o] = dst[o] &* src[i] }
         }
     }
 
@@ -109,9 +110,7 @@ extension Ops {
     /// Values lie in `0..<input.shape[dim]`. The gradient scatter-adds the slices back.
     public static func indexSelect(_ input: Tensor, dim: Int, index: Tensor) throws -> Tensor {
         let op = "index_select"
-        guard index.dtype == .int64 else {
-            throw EngineError.dtype("\(op): index must be int64, got \(index.dtype.name)")
-        }
+        let index = try int64Index(index, op)
         guard index.rank <= 1 else {
             throw EngineError.index("\(op): index is supposed to be a vector, got shape \(describe(index.shape))")
         }
@@ -152,19 +151,10 @@ extension Ops {
         guard value.rank == 0 else {
             throw EngineError.invalidArgument("\(op): only a 0-dimensional value tensor is supported, got a tensor with \(value.rank) dimension(s)")
         }
-        if input.dtype == .int64 && !allFiniteValue(value) {
+        if input.dtype.isInteger, !(try allFinite(value)) {
             throw EngineError.invalidArgument("\(op): cannot convert float NaN or infinity to int64")
         }
         return try Ops.where(mask, try cast(value, to: input.dtype), input)
-    }
-
-    /// Whether a 0-d tensor holds a finite value (always for ints and bools).
-    private static func allFiniteValue(_ t: Tensor) -> Bool {
-        switch t.dtype {
-        case .float32: return t.pointer(Float.self)[0].isFinite
-        case .float64: return t.pointer(Double.self)[0].isFinite
-        case .int64, .bool: return true
-        }
     }
 
     /// Elements of `input` picked along `dim` by `indices` (`torch.take_along_dim`,
@@ -191,7 +181,7 @@ extension Ops {
     /// The positions of the nonzero elements of `a`, one row of `a.rank` int64 coordinates per
     /// element in row-major order: shape (n, rank) (`torch.nonzero`). Not differentiable.
     public static func nonzero(_ a: Tensor) throws -> Tensor {
-        let hits = nonzeroFlat(a)
+        let hits = try nonzeroFlat(a)
         let out = try Tensor(shape: [hits.count, a.rank], dtype: .int64, op: "nonzero")
         let p = out.pointer(Int64.self), strides = Shape.strides(a.shape)
         for (row, flat) in hits.enumerated() {
@@ -203,7 +193,7 @@ extension Ops {
     /// `nonzero` as one 1-D int64 tensor of coordinates per dimension (`as_tuple=True`); a 0-d
     /// input counts as 1-D.
     public static func nonzeroColumns(_ a: Tensor) throws -> [Tensor] {
-        let hits = nonzeroFlat(a)
+        let hits = try nonzeroFlat(a)
         let shape = a.rank == 0 ? [1] : a.shape, strides = Shape.strides(shape)
         return try (0..<shape.count).map { axis in
             let t = try Tensor(shape: [hits.count], dtype: .int64, op: "nonzero")
@@ -214,12 +204,13 @@ extension Ops {
     }
 
     /// Row-major positions of the nonzero (true, not 0; NaN counts as nonzero) elements.
-    private static func nonzeroFlat(_ a: Tensor) -> [Int] {
+    private static func nonzeroFlat(_ a: Tensor) throws -> [Int] {
         switch a.dtype {
+        case .bool: let p = a.pointer(Bool.self); return (0..<a.count).filter { p[$0] }
         case .float32: let p = a.pointer(Float.self); return (0..<a.count).filter { p[$0] != 0 }
         case .float64: let p = a.pointer(Double.self); return (0..<a.count).filter { p[$0] != 0 }
         case .int64: let p = a.pointer(Int64.self); return (0..<a.count).filter { p[$0] != 0 }
-        case .bool: let p = a.pointer(Bool.self); return (0..<a.count).filter { p[$0] }
+        default: return try nonzeroFlat(cast(a, to: a.dtype.computeType))  // float16 exactly as float32
         }
     }
 
@@ -242,9 +233,7 @@ private struct AlongDim {
     let sourceOffsets: [Int]
 
     init(_ inputShape: [Int], dim: Int, index: Tensor, op: String, src: [Int]? = nil) throws {
-        guard index.dtype == .int64 else {
-            throw EngineError.dtype("\(op): expected dtype int64 for index, got \(index.dtype.name)")
-        }
+        let index = try Ops.int64Index(index, op)
         // 0-d tensors act as 1-D of size 1.
         let shape = inputShape.isEmpty ? [1] : inputShape
         let indexShape = index.shape.isEmpty ? [1] : index.shape

@@ -7,6 +7,9 @@ extension Ops {
     /// groups, each sample's group normalized over its channels and positions with the biased
     /// variance, then `* weight + bias` per channel (optional, shape (C,)).
     public static func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Double) throws -> Tensor {
+        if halfOnly(x, weight, bias) {
+            return try half(groupNorm(single(x), groups: groups, weight: single(weight), bias: single(bias), eps: eps))
+        }
         let op = "group_norm"
         guard x.rank >= 2 else {
             throw EngineError.invalidArgument("\(op): input must have at least 2 dimensions (N, C, ...), got shape \(describe(x.shape))")
@@ -27,6 +30,14 @@ extension Ops {
     /// `* weight + bias` per channel (optional, shape (C,)).
     public static func instanceNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
                                     useInputStatistics: Bool, momentum: Double, eps: Double) throws -> Tensor {
+        if halfOnly(x, weight, bias) {
+            let (mean, variance) = (try single(runningMean), try single(runningVar))
+            let out = try half(instanceNorm(single(x), runningMean: mean, runningVar: variance, weight: single(weight),
+                                            bias: single(bias), useInputStatistics: useInputStatistics, momentum: momentum, eps: eps))
+            try storeRounded(mean, into: runningMean)
+            try storeRounded(variance, into: runningVar)
+            return out
+        }
         let op = "instance_norm"
         guard x.rank >= 3 else {
             throw EngineError.invalidArgument("\(op): input must have at least 3 dimensions (N, C, L, ...), got shape \(describe(x.shape))")
@@ -55,7 +66,7 @@ extension Ops {
     /// x with each sample's `groups` channel groups normalized over their channels and positions.
     private static func normalizedPerGroup(_ op: String, _ x: Tensor, groups: Int, eps: Double) throws -> Tensor {
         guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+            throw EngineError.dtype("\(op): input must be float16, float32 or float64, got \(x.dtype.name)")
         }
         let batch = x.shape[0]
         guard x.count > 0 else { return try layerNorm(x, normalizedShape: Array(x.shape.dropFirst()), weight: nil, bias: nil, eps: eps) }
@@ -75,7 +86,7 @@ extension Ops {
                 throw EngineError.shapeMismatch("\(op): input \(describe(x.shape)) has \(channels) channels, so \(name) must have shape (\(channels),), got \(describe(t.shape))")
             }
             guard t.dtype.isFloatingPoint else {
-                throw EngineError.dtype("\(op): \(name) must be float32 or float64, got \(t.dtype.name)")
+                throw EngineError.dtype("\(op): \(name) must be float16, float32 or float64, got \(t.dtype.name)")
             }
             let perChannel = try reshape(t, broadcastShape)
             out = name == "weight" ? try out * perChannel : try out + perChannel

@@ -35,6 +35,7 @@ extension Ops {
         guard target.shape == value.shape && target.dtype == value.dtype else {
             throw EngineError.shapeMismatch("accumulate: gradient \(describe(value.shape)) \(value.dtype.name) does not match \(describe(target.shape)) \(target.dtype.name)")
         }
+        if try updatedInComputeType(target, value, addInPlace) { return }  // float16: summed in float32
         switch target.dtype {
         case .float32: Elementwise.map(NumericBinaryKernel<Addition, Float>.self, target, value, target)
         case .float64: Elementwise.map(NumericBinaryKernel<Addition, Double>.self, target, value, target)

@@ -69,7 +69,7 @@ extension Ops {
     /// truncating floats into ints as NumPy's assignment does).
     public static func indexPut(_ a: Tensor, _ key: [IndexItem], _ value: Tensor) throws {
         try checkInPlace(a, op: "setitem")
-        if a.dtype == .int64 && !allFinite(value) {
+        if a.dtype.isInteger, !(try allFinite(value)) {
             throw EngineError.invalidArgument("setitem: cannot convert float NaN or infinity to integer")
         }
         let selection = try select(a.shape, key)
@@ -87,28 +87,22 @@ extension Ops {
     }
 
     /// Whether every element of a tensor is finite (always true for ints and bools).
-    private static func allFinite(_ t: Tensor) -> Bool {
-        switch t.dtype {
-        case .float32:
-            let p = t.pointer(Float.self)
-            return (0..<t.count).allSatisfy { p[$0].isFinite }
-        case .float64:
-            let p = t.pointer(Double.self)
-            return (0..<t.count).allSatisfy { p[$0].isFinite }
-        case .int64, .bool:
-            return true
-        }
+    static func allFinite(_ t: Tensor) throws -> Bool {
+        guard t.dtype.isFloatingPoint else { return true }
+        let p = try cast(t, to: .float64).pointer(Double.self)
+        return (0..<t.count).allSatisfy { p[$0].isFinite }
     }
 
     /// Adds `g`'s elements at `offsets` of `full`, in order, so repeated positions accumulate
     /// (int64 sums wrap; bools combine with "or").
     private static func scatterAdd(_ g: Tensor, into full: Tensor, offsets: [Int]) throws {
+        if try updatedInComputeType(full, g, { try scatterAdd($1, into: $0, offsets: offsets) }) { return }
         func run<T: FloatElement>(_: T.Type) {
             let src = g.pointer(T.self), dst = full.pointer(T.self)
             for (i, o) in offsets.enumerated() { dst[o] += src[i] }
         }
         switch g.dtype {
-        case .int64:
+        case .int64:  // (the narrower types were widened above)
             let src = g.pointer(Int64.self), dst = full.pointer(Int64.self)
             for (i, o) in offsets.enumerated() { dst[o] &+= src[i] }
         case .bool:
@@ -161,7 +155,10 @@ extension Ops {
                     items.append(.tensor(positions))
                 }
             } else if case .tensor(let t) = item, t.dtype != .int64 {
-                throw EngineError.index("index: arrays used as indices must be of integer or boolean type, got \(t.dtype.name)")
+                guard t.dtype.isInteger else {
+                    throw EngineError.index("index: arrays used as indices must be of integer or boolean type, got \(t.dtype.name)")
+                }
+                items.append(.tensor(try Ops.cast(t, to: .int64)))
             } else {
                 items.append(item)
             }

@@ -9,6 +9,7 @@ extension Ops {
     /// db = column sums of g.
     /// The three tensors are float; a float32 one meeting a float64 one is promoted to float64.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        if halfOnly(x, weight, bias) { return try half(linear(single(x), weight: single(weight), bias: single(bias))) }
         let op = "linear"
         let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])
         let (x, weight, bias) = (promoted[0]!, promoted[1]!, promoted[2])

@@ -7,7 +7,8 @@ extension Ops {
             throw EngineError.invalidArgument("matmul: input operands must have at least one dimension, got shapes \(describe(a.shape)) and \(describe(b.shape))")
         }
         let type = DType.promote(a.dtype, b.dtype)
-        var x = try cast(a, to: type == .bool ? .int64 : type), y = try cast(b, to: x.dtype)
+        // Bools multiply as 0/1 integers, float16 in float32 and narrow integers in int64.
+        var x = try cast(a, to: type == .bool ? .int64 : type.computeType), y = try cast(b, to: x.dtype)
         if a.rank == 1 { x = try reshape(x, [1, a.shape[0]]) }
         if b.rank == 1 { y = try reshape(y, [b.shape[0], 1]) }
         guard x.shape[x.rank - 1] == y.shape[y.rank - 2] else {
@@ -20,7 +21,7 @@ extension Ops {
             if a.rank == 1 { shape.remove(at: shape.count - (b.rank == 1 ? 1 : 2)) }
             out = try reshape(out, shape)
         }
-        return type == .bool ? try cast(out, to: .bool) : out
+        return out.dtype == type ? out : try cast(out, to: type)
     }
 
     /// `op(a) @ op(b)` over broadcast batch axes, where `op` transposes the last two axes when

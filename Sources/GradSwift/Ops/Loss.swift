@@ -35,10 +35,11 @@ extension Ops {
     /// shape). The result type is the operands' promoted float type. Both operands get a
     /// gradient when they require one.
     public static func mseLoss(_ pred: Tensor, _ target: Tensor, reduction: Reduction) throws -> Tensor {
+        if halfOnly(pred, target) { return try half(mseLoss(single(pred), single(target), reduction: reduction)) }
         let name = "mse_loss"
         try reduction.check(name)
         let shape = try Shape.broadcast(pred.shape, target.shape, op: name)
-        let type = DType.promote(pred.dtype, target.dtype).floatResult
+        let type = DType.promote(pred.dtype, target.dtype).quotientResult
         let a = try cast(pred, to: type), b = try cast(target, to: type)
         let count = try Shape.count(shape, op: name)
         let out: Tensor
@@ -107,6 +108,9 @@ extension Ops {
     /// (m_i - x_ic) + log Σ, so large logits lose no precision.
     private static func classificationLoss(_ input: Tensor, _ target: Tensor, reduction: Reduction,
                                            fromLogits: Bool) throws -> Tensor {
+        if halfOnly(input, target) {
+            return try half(classificationLoss(single(input), single(target), reduction: reduction, fromLogits: fromLogits))
+        }
         let name = fromLogits ? "cross_entropy" : "nll_loss"
         let what = fromLogits ? "logits" : "log-probabilities"
         try reduction.check(name)
@@ -114,14 +118,14 @@ extension Ops {
             throw EngineError.invalidArgument("\(name): \(what) must be 2-D (N, C), got shape \(describe(input.shape))")
         }
         guard input.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(name): \(what) must be float32 or float64, got \(input.dtype.name)")
+            throw EngineError.dtype("\(name): \(what) must be float16, float32 or float64, got \(input.dtype.name)")
         }
         let (n, c) = (input.shape[0], input.shape[1])
         let t: Tensor
         let indices: Bool
         if target.rank == 1 {
-            guard target.dtype == .int64 else {
-                throw EngineError.dtype("\(name): class-index targets must be int64, got \(target.dtype.name) (probability targets need the \(what)' shape \(describe(input.shape)))")
+            guard target.dtype.isInteger else {
+                throw EngineError.dtype("\(name): class-index targets must be integers, got \(target.dtype.name) (probability targets need the \(what)' shape \(describe(input.shape)))")
             }
             guard target.shape[0] == n else {
                 throw EngineError.shapeMismatch("\(name): target has \(target.shape[0]) labels for a batch of \(n) (\(what) \(describe(input.shape)))")

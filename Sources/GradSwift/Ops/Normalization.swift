@@ -24,6 +24,9 @@ extension Ops {
     /// dweight = Σ_rows g·x̂, dbias = Σ_rows g.
     private static func rowNorm(_ op: String, _ x: Tensor, _ normalizedShape: [Int], _ weight: Tensor?,
                                 _ bias: Tensor?, _ eps: Double, centered: Bool) throws -> Tensor {
+        if halfOnly(x, weight, bias) {
+            return try half(rowNorm(op, single(x), normalizedShape, single(weight), single(bias), eps, centered: centered))
+        }
         try checkEps(op, eps)
         let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])
         let (x, weight, bias) = (promoted[0]!, promoted[1], promoted[2])
@@ -96,6 +99,14 @@ extension Ops {
     /// bias, never to the running statistics.
     public static func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?,
                                  bias: Tensor?, training: Bool, momentum: Double, eps: Double) throws -> Tensor {
+        if halfOnly(x, weight, bias) {
+            let (mean, variance) = (try single(runningMean), try single(runningVar))
+            let out = try half(batchNorm(single(x), runningMean: mean, runningVar: variance, weight: single(weight),
+                                         bias: single(bias), training: training, momentum: momentum, eps: eps))
+            try storeRounded(mean, into: runningMean)
+            try storeRounded(variance, into: runningVar)
+            return out
+        }
         let op = "batch_norm"
         try checkEps(op, eps)
         let promoted = try promotedToCommonFloat(op, [("input", x), ("weight", weight), ("bias", bias)])

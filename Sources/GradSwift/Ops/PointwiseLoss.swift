@@ -11,7 +11,7 @@ extension Ops {
     /// |input - target|, reduced.
     public static func l1Loss(_ input: Tensor, _ target: Tensor, reduction: Reduction) throws -> Tensor {
         let (x, y) = try lossOperands("l1_loss", input, target, reduction)
-        return try reduce(abs(x - y), reduction, input)
+        return try reduce(abs(x - y), reduction, input, target)
     }
 
     /// 0.5·d²/beta where |d| < beta, |d| - 0.5·beta elsewhere (d = input - target); beta >= 0,
@@ -21,10 +21,10 @@ extension Ops {
         try checkSmoothL1(beta: beta)
         let (x, y) = try lossOperands(op, input, target, reduction)
         let distance = try abs(x - y)
-        if beta == 0 { return try reduce(distance, reduction, input) }
+        if beta == 0 { return try reduce(distance, reduction, input, target) }
         let near = try Ops.lt(distance, Tensor.scalar(beta, dtype: distance.dtype))
         let terms = try Ops.where(near, square(distance) * (0.5 / beta), distance - 0.5 * beta)
-        return try reduce(terms, reduction, input)
+        return try reduce(terms, reduction, input, target)
     }
 
     /// 0.5·d² where |d| < delta, delta·(|d| - 0.5·delta) elsewhere (d = input - target);
@@ -36,7 +36,7 @@ extension Ops {
         let distance = try abs(x - y)
         let near = try Ops.lt(distance, Tensor.scalar(delta, dtype: distance.dtype))
         let terms = try Ops.where(near, square(distance) * 0.5, (distance - 0.5 * delta) * delta)
-        return try reduce(terms, reduction, input)
+        return try reduce(terms, reduction, input, target)
     }
 
     /// -weight·(t·log p + (1 - t)·log(1 - p)) for probabilities p = `input` in [0, 1], each log
@@ -55,7 +55,7 @@ extension Ops {
             try clamp(log(clamp(q, min: Glibc.exp(-100), max: nil, kind: .float)), min: -100, max: nil, kind: .float)
         }
         let terms = try -(t * boundedLog(p) + (1 - t) * boundedLog(1 - p))
-        return try reduce(weighted(op, terms, weight), reduction, input)
+        return try reduce(weighted(op, terms, weight), reduction, input, target)
     }
 
     /// -weight·(pos_weight·t·log σ(x) + (1 - t)·log(1 - σ(x))) for logits x = `input`, with
@@ -70,7 +70,7 @@ extension Ops {
         }
         let positive = try posWeight.map { try weighted(op, t, $0, name: "pos_weight") } ?? t
         let terms = try -(positive * logsigmoid(x) + (1 - t) * logsigmoid(-x))
-        return try reduce(weighted(op, terms, weight), reduction, input)
+        return try reduce(weighted(op, terms, weight), reduction, input, target)
     }
 
     /// Σ target·(log target - input) for log-probabilities `input`: terms where target is 0
@@ -88,7 +88,7 @@ extension Ops {
             let entropyTerm = try t * log(Ops.where(positive, t, Tensor.scalar(1, dtype: t.dtype)))
             terms = try entropyTerm - t * x
         }
-        return try reduce(terms, reduction, input)
+        return try reduce(terms, reduction, input, target)
     }
 
     /// Fails unless the smooth L1 loss's `beta` is a finite number >= 0.
@@ -115,25 +115,29 @@ extension Ops {
             throw EngineError.invalidArgument("\(op): reduction 'batchmean' needs an input with a batch dimension, got shape ()")
         }
         _ = try Shape.broadcast(input.shape, target.shape, op: op)
-        let type = DType.promote(input.dtype, target.dtype).floatResult
+        // float16 is computed in float32 (`reduce` rounds the loss back).
+        let type = DType.promote(input.dtype, target.dtype).quotientResult.computeType
         return (try cast(input, to: type), try cast(target, to: type))
     }
 
-    /// `terms` combined by `reduction`; `.batchMean` divides the sum by `input`'s first dimension.
-    private static func reduce(_ terms: Tensor, _ reduction: Reduction, _ input: Tensor) throws -> Tensor {
+    /// `terms` combined by `reduction`; `.batchMean` divides the sum by `input`'s first
+    /// dimension. Rounded to float16 when input and target are (`halfOnly`).
+    private static func reduce(_ terms: Tensor, _ reduction: Reduction, _ input: Tensor, _ target: Tensor) throws -> Tensor {
+        let loss: Tensor
         switch reduction {
-        case .none: return terms
-        case .sum: return try sum(terms)
-        case .mean: return try mean(terms)
-        case .batchMean: return try sum(terms) / Double(Swift.max(input.shape[0], 1))
+        case .none: loss = terms
+        case .sum: loss = try sum(terms)
+        case .mean: loss = try mean(terms)
+        case .batchMean: loss = try sum(terms) / Double(Swift.max(input.shape[0], 1))
         }
+        return halfOnly(input, target) ? try half(loss) : loss
     }
 
     /// `terms` times an optional float `weight` that broadcasts to the terms' shape.
     private static func weighted(_ op: String, _ terms: Tensor, _ weight: Tensor?, name: String = "weight") throws -> Tensor {
         guard let weight else { return terms }
         guard weight.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): \(name) must be float32 or float64, got \(weight.dtype.name)")
+            throw EngineError.dtype("\(op): \(name) must be float16, float32 or float64, got \(weight.dtype.name)")
         }
         guard (try? Shape.broadcast(weight.shape, terms.shape, op: op)) == terms.shape else {
             throw EngineError.shapeMismatch("\(op): \(name) of shape \(describe(weight.shape)) must broadcast to the input shape \(describe(terms.shape))")

@@ -29,6 +29,7 @@ extension Ops {
     }
 
     private static func pool1d(_ kind: PoolKind, _ op: String, _ x: Tensor, _ kernel: Int, _ stride: Int, _ padding: Int) throws -> Tensor {
+        if halfOnly(x) { return try half(pool1d(kind, op, single(x), kernel, stride, padding)) }
         guard x.rank == 3 else {
             throw EngineError.invalidArgument("\(op): input must be 3-D (N, C, L), got \(describe(x.shape))")
         }
@@ -38,6 +39,7 @@ extension Ops {
     }
 
     private static func pool2d(_ kind: PoolKind, _ op: String, _ x: Tensor, _ kernel: Int, _ stride: Int, _ padding: Int) throws -> Tensor {
+        if halfOnly(x) { return try half(pool2d(kind, op, single(x), kernel, stride, padding)) }
         guard x.rank == 4 else {
             throw EngineError.invalidArgument("\(op): input must be 4-D (N, C, H, W), got \(describe(x.shape))")
         }
@@ -50,7 +52,7 @@ extension Ops {
     /// Forward and backward of a pooling with a checked geometry.
     private static func pool(_ kind: PoolKind, _ op: String, _ x: Tensor, _ geometry: WindowGeometry, outShape: [Int]) throws -> Tensor {
         guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+            throw EngineError.dtype("\(op): input must be float16, float32 or float64, got \(x.dtype.name)")
         }
         let kernel = geometry.kernelW
         guard geometry.padW <= kernel / 2 else {

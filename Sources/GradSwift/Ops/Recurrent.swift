@@ -116,6 +116,11 @@ extension Ops {
     public static func recurrentSequence(_ cell: RecurrentCell, _ x: Tensor, h0: Tensor?, c0: Tensor? = nil,
                                          weights: [Tensor], reverse: Bool = false,
                                          batchFirst: Bool = false) throws -> (hidden: Tensor, cell: Tensor?) {
+        if halfOnly([x, h0, c0] + weights.map { $0 }) {
+            let wide = try recurrentSequence(cell, single(x), h0: single(h0), c0: single(c0), weights: weights.map { try single($0) },
+                                             reverse: reverse, batchFirst: batchFirst)
+            return (try half(wide.hidden), try wide.cell.map(half))
+        }
         let named = [("input", x), ("h0", h0), ("c0", c0)] + weights.indices.map { ("weight \($0)", weights[$0] as Tensor?) }
         let promoted = try promotedToCommonFloat(cell.name, named)
         let (x, h0, c0, weights) = (promoted[0]!, promoted[1], promoted[2], promoted.dropFirst(3).map { $0! })

@@ -35,6 +35,14 @@ extension Ops {
         if (op == .argmax || op == .argmin), let axes, axes.count != 1 {
             throw EngineError.invalidArgument("\(op.name): takes one axis or None, got \(axes.count) axes")
         }
+        let wide = a.dtype.computeType
+        if wide != a.dtype {  // float16 and the narrow integers
+            let out = try reduce(op, try cast(a, to: wide), axes: axes, keepDims: keepDims)
+            // max and min, and float16 sums and means, come back in a's type; integer sums stay
+            // int64 and integer means float64 (as in NumPy), indices int64.
+            let back = (op == .max || op == .min || a.dtype == .float16) && out.dtype == wide
+            return back ? try cast(out, to: a.dtype) : out
+        }
         let axes = try Shape.normalize(axes: axes, rank: a.rank, op: op.name)
         let reducedCount = axes.reduce(1) { $0 * a.shape[$1] }
         if op.selects && reducedCount == 0 {
@@ -46,7 +54,7 @@ extension Ops {
 
         let computeType: DType
         switch op {
-        case .mean: computeType = a.dtype.floatResult
+        case .mean: computeType = a.dtype.quotientResult
         default: computeType = a.dtype == .bool ? .int64 : a.dtype
         }
         let x = try cast(a, to: computeType)

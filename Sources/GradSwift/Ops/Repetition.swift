@@ -36,9 +36,7 @@ extension Ops {
     /// int64, 0-d or 1-D, with one count per entry or one count for all.
     public static func repeatInterleave(_ a: Tensor, repeats: Tensor, axis: Int?) throws -> Tensor {
         let op = "repeat_interleave"
-        guard repeats.dtype == .int64 else {
-            throw EngineError.dtype("\(op): repeats must be an int64 tensor, got \(repeats.dtype.name)")
-        }
+        let repeats = try int64Index(repeats, op, "repeats")
         guard repeats.rank <= 1 else {
             throw EngineError.invalidArgument("\(op): repeats must be a 0-d or 1-D tensor, got shape \(describe(repeats.shape))")
         }

@@ -29,6 +29,9 @@ extension Ops {
     /// `alignCorners` (linear modes only) the corner samples of input and output coincide.
     public static func interpolate(_ x: Tensor, size: [Int]?, scaleFactor: [Double]?, mode: InterpolationMode,
                                    alignCorners: Bool = false) throws -> Tensor {
+        if halfOnly(x) {
+            return try half(interpolate(single(x), size: size, scaleFactor: scaleFactor, mode: mode, alignCorners: alignCorners))
+        }
         let op = "interpolate"
         guard x.rank == 3 || x.rank == 4 else {
             throw EngineError.invalidArgument("\(op): input must be 3-D (N, C, L) or 4-D (N, C, H, W), got \(describe(x.shape))")
@@ -41,7 +44,7 @@ extension Ops {
             throw EngineError.invalidArgument("\(op): align_corners can only be set with the interpolating modes linear and bilinear")
         }
         guard x.dtype.isFloatingPoint else {
-            throw EngineError.dtype("\(op): input must be float32 or float64, got \(x.dtype.name)")
+            throw EngineError.dtype("\(op): input must be float16, float32 or float64, got \(x.dtype.name)")
         }
         let inner = Array(x.shape.suffix(spatial))
         guard x.shape.dropFirst().allSatisfy({ $0 > 0 }) else {

@@ -25,8 +25,9 @@ extension Ops {
     /// (y[i] = x[i] + ... + x[n-1]); the reversed sum is the plain sum's backward and the other
     /// way round.
     static func scan(_ op: ScanOp, _ a: Tensor, axis: Int, reverse: Bool) throws -> Tensor {
+        if halfOnly(a) { return try half(scan(op, single(a), axis: axis, reverse: reverse)) }
         let axes = try Shape.normalize(axes: [axis], rank: a.rank, op: op.name)
-        let type: DType = a.dtype == .bool ? .int64 : a.dtype
+        let type: DType = a.dtype.isFloatingPoint ? a.dtype : .int64  // integers and bools: int64, as NumPy
         let x = try cast(a, to: type)
         let out = try Tensor(shape: a.shape, dtype: type, op: op.name)
         let length = axes.first.map { a.shape[$0] } ?? 1

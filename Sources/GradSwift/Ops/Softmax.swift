@@ -24,9 +24,10 @@ extension Ops {
     }
 
     private static func softmaxFamily(_ a: Tensor, axis: Int?, log: Bool) throws -> Tensor {
+        if halfOnly(a) { return try half(softmaxFamily(single(a), axis: axis, log: log)) }
         let name = log ? "log_softmax" : "softmax"
         let rows = try RowLayout(a.shape, axis: axis, op: name)
-        let x = try cast(a, to: a.dtype.floatResult)
+        let x = try cast(a, to: a.dtype.quotientResult)
         let out = try Tensor(shape: x.shape, dtype: x.dtype, op: name)
         func run<T: FloatElement>(_: T.Type) { SoftmaxRows<T>.forward(x.pointer(T.self), out.pointer(T.self), rows, log: log) }
         try x.dtype.dispatchFloat(name, run, run)

@@ -60,7 +60,9 @@ extension Ops {
         case .float32: sortLoop(a.pointer(Float.self), dst, rows, length, inner, kept, descending)
         case .float64: sortLoop(a.pointer(Double.self), dst, rows, length, inner, kept, descending)
         case .int64: sortLoop(a.pointer(Int64.self), dst, rows, length, inner, kept, descending)
-        case .bool: sortLoop(try cast(a, to: .int64).pointer(Int64.self), dst, rows, length, inner, kept, descending)
+        default:  // float16 in float32 and the narrower integers and bool in int64, exactly
+            let wide = try cast(a, to: a.dtype == .float16 ? .float32 : .int64)
+            return try argsort(wide, axis: axis, descending: descending, op: op, keeping: keeping)
         }
         return out
     }
@@ -124,15 +126,10 @@ extension Ops {
     static func takeAlongAxis(_ a: Tensor, _ indices: Tensor, axis: Int) throws -> Tensor {
         let out = try Tensor(shape: indices.shape, dtype: a.dtype, op: "take_along_axis")
         let along = a.rank == 0 ? nil : try Shape.normalize(axis: axis, rank: a.rank, op: "take_along_axis")
-        func run<T>(_: T.Type) {
-            alongAxis(a.shape, indices, along) { source, target in out.pointer(T.self)[target] = a.pointer(T.self)[source] }
-        }
-        switch a.dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        case .int64: run(Int64.self)
-        case .bool: run(Bool.self)
-        }
+        var offsets = [Int]()
+        offsets.reserveCapacity(indices.count)
+        alongAxis(a.shape, indices, along) { source, _ in offsets.append(source) }  // (targets come in order)
+        Strided.gather(itemSize: a.dtype.itemSize, from: a.storage.bytes, offsets: offsets, to: out.storage.bytes)
         let shape = a.shape
         return try out.recording("take_along_axis", [a]) { g in [try scatterAlongAxis(g, indices, axis: axis, into: shape)] }
     }
@@ -140,6 +137,7 @@ extension Ops {
     /// A zero float tensor of `shape` with `g` added at `indices` along `axis`: the backward of
     /// `takeAlongAxis`, whose own backward is `takeAlongAxis` again.
     static func scatterAlongAxis(_ g: Tensor, _ indices: Tensor, axis: Int, into shape: [Int]) throws -> Tensor {
+        if halfOnly(g) { return try half(scatterAlongAxis(single(g), indices, axis: axis, into: shape)) }
         let out = try Tensor(shape: shape, dtype: g.dtype, zeroed: true, op: "scatter_along_axis")
         let along = shape.isEmpty ? nil : try Shape.normalize(axis: axis, rank: shape.count, op: "scatter_along_axis")
         func run<T: FloatElement>(_: T.Type) {

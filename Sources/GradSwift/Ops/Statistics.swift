@@ -1,15 +1,17 @@
 /// Reductions built from simpler ops, so their backward, of every order, is that of the ops:
 /// product, variance and standard deviation, log-sum-exp, vector norms, and the logical
 /// all/any. `axes` nil means every axis; reduced axes stay as size 1 when `keepDims`. Bool and
-/// int inputs give float64 except in `prod` (int64, as PyTorch) and `all`/`any` (bool).
+/// int inputs give float64 except in `prod` (int64, as PyTorch) and `all`/`any` (bool);
+/// float16 is computed in float32 and rounded back.
 extension Ops {
     /// The product over `axes`: the last running product (`cumprod`) of the reduced elements,
     /// so its gradient is exact also where elements are zero. An empty product is 1.
     public static func prod(_ a: Tensor, axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let op = "prod"
+        if halfOnly(a) { return try half(prod(single(a), axes: axes, keepDims: keepDims)) }
         let reduced = try Shape.normalize(axes: axes, rank: a.rank, op: op)
         let (keptShape, outShape) = reducedShapes(a.shape, reduced, keepDims)
-        let x = try cast(a, to: a.dtype == .bool ? .int64 : a.dtype)
+        let x = try cast(a, to: a.dtype.isFloatingPoint ? a.dtype : .int64)
         let length = reduced.reduce(1) { $0 * a.shape[$1] }
         if length == 0 {
             let shape = a.shape
@@ -40,9 +42,10 @@ extension Ops {
         guard correction.isFinite else {
             throw EngineError.invalidArgument("\(op): correction must be a finite number, got \(correction)")
         }
+        if halfOnly(a) { return try half(varianceOf(op, single(a), axes: axes, correction: correction, keepDims: keepDims)) }
         let reduced = try Shape.normalize(axes: axes, rank: a.rank, op: op)
         let count = reduced.reduce(1) { $0 * a.shape[$1] }
-        let x = try cast(a, to: a.dtype.floatResult)
+        let x = try cast(a, to: a.dtype.quotientResult)
         let centered = try x - mean(x, axes: reduced, keepDims: true)
         return try sum(square(centered), axes: reduced, keepDims: keepDims) / Swift.max(0, Double(count) - correction)
     }
@@ -51,9 +54,10 @@ extension Ops {
     /// so large inputs do not overflow; all -inf gives -inf, an empty reduction -inf.
     public static func logsumexp(_ a: Tensor, axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let op = "logsumexp"
+        if halfOnly(a) { return try half(logsumexp(single(a), axes: axes, keepDims: keepDims)) }
         let reduced = try Shape.normalize(axes: axes, rank: a.rank, op: op)
         let (keptShape, outShape) = reducedShapes(a.shape, reduced, keepDims)
-        let x = try cast(a, to: a.dtype.floatResult)
+        let x = try cast(a, to: a.dtype.quotientResult)
         let shift: Tensor
         if reduced.reduce(1, { $0 * a.shape[$1] }) == 0 {
             shift = try Tensor.full(0, dtype: x.dtype, shape: keptShape)
@@ -74,10 +78,11 @@ extension Ops {
     /// gradient of a zero norm is zero (as PyTorch), and ties of ±inf share it evenly.
     public static func norm(_ a: Tensor, p: Double = 2, axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let op = "norm"
+        if halfOnly(a) { return try half(norm(single(a), p: p, axes: axes, keepDims: keepDims)) }
         guard !p.isNaN else { throw EngineError.invalidArgument("\(op): the order p must be a number, got nan") }
         let reduced = try Shape.normalize(axes: axes, rank: a.rank, op: op)
         let (keptShape, _) = reducedShapes(a.shape, reduced, keepDims)
-        let x = try cast(a, to: a.dtype.floatResult)
+        let x = try cast(a, to: a.dtype.quotientResult)
         let empty = reduced.reduce(1, { $0 * a.shape[$1] }) == 0
         switch p {
         case .infinity, -.infinity:

@@ -11,12 +11,7 @@ extension Ops {
         let type = DType.promote(a.dtype, b.dtype)
         let x = try cast(a, to: type), y = try cast(b, to: type)
         let out = try Tensor(shape: shape, dtype: type, op: op)
-        switch type {
-        case .float32: Elementwise.map(Choose<Float>.self, condition, x, y, out)
-        case .float64: Elementwise.map(Choose<Double>.self, condition, x, y, out)
-        case .int64: Elementwise.map(Choose<Int64>.self, condition, x, y, out)
-        case .bool: Elementwise.map(Choose<Bool>.self, condition, x, y, out)
-        }
+        type.visit(Chooser(condition: condition, a: x, b: y, out: out))
         return try out.recording(op, [condition, a, b]) { g in
             let zero = try Tensor.scalar(0, dtype: g.dtype)
             return [nil,
@@ -29,4 +24,10 @@ extension Ops {
 /// c ? a : b
 enum Choose<T>: TernaryKernel {
     @inline(__always) static func apply(_ c: Bool, _ a: T, _ b: T) -> T { c ? a : b }
+}
+
+/// The kernel of `where`, for any element type.
+private struct Chooser: StorageVisitor {
+    let condition: Tensor, a: Tensor, b: Tensor, out: Tensor
+    func callAsFunction<T: StorageElement>(_: T.Type) { Elementwise.map(Choose<T>.self, condition, a, b, out) }
 }

@@ -95,8 +95,8 @@ public final class Optimizer {
         let start = parameters.count
         for (offset, p) in added.enumerated() {
             let i = start + offset
-            guard p.dtype.isFloatingPoint else {
-                throw EngineError.dtype("\(kind): parameter \(i) is \(p.dtype.name); only float32 and float64 tensors can be optimized")
+            guard p.dtype == .float32 || p.dtype == .float64 else {
+                throw EngineError.dtype("\(kind): parameter \(i) is \(p.dtype.name); only float32 and float64 tensors can be optimized (keep float16 models' master weights in float32)")
             }
             guard p.isLeaf else {
                 throw EngineError.invalidArgument("\(kind): parameter \(i) is not a leaf tensor (it is the result of an operation)")

@@ -28,8 +28,13 @@ enum Npy {
     /// The `descr` NumPy writes for each engine dtype.
     static func descr(_ dtype: DType) -> String {
         switch dtype {
+        case .float16: return "<f2"
         case .float32: return "<f4"
         case .float64: return "<f8"
+        case .int8: return "|i1"
+        case .uint8: return "|u1"
+        case .int16: return "<i2"
+        case .int32: return "<i4"
         case .int64: return "<i8"
         case .bool: return "|b1"
         }

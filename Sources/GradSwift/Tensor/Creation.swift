@@ -40,8 +40,10 @@ extension Tensor {
         return Tensor(shape: shape, dtype: dtype, storage: storage, count: count)
     }
 
-    /// A tensor with every element equal to `value` (converted to `dtype`).
+    /// A tensor with every element equal to `value` (converted to `dtype`; a value outside a
+    /// narrow integer type's range is an error, as in NumPy and PyTorch).
     public static func full(_ value: Double, dtype: DType, shape: [Int]) throws -> Tensor {
+        try checkRange(value, dtype, "full")
         let t = try Tensor(shape: shape, dtype: dtype, zeroed: value == 0, op: "tensor_full")
         if value != 0 { t.fill(value) }
         return t
@@ -58,14 +60,18 @@ extension Tensor {
         try scalar(value, dtype: kind.dtype(with: tensor.dtype))
     }
 
+    /// Fails when `value` lies outside the range of a narrow integer `dtype` (NumPy's
+    /// "Python integer 300 out of bounds for uint8"); int64's range is the caller's to check.
+    static func checkRange(_ value: Double, _ dtype: DType, _ op: String) throws {
+        guard dtype != .int64, let range = dtype.integerRange, value.isFinite else { return }
+        guard value >= Double(range.lowerBound) && value <= Double(range.upperBound) else {
+            throw EngineError.invalidArgument("\(op): value \(value) is out of bounds for \(dtype.name) (\(range.lowerBound) to \(range.upperBound))")
+        }
+    }
+
     /// Sets every element to `value` converted to this tensor's type.
     public func fill(_ value: Double) {
-        switch dtype {
-        case .float32: pointer(Float.self).update(repeating: Float(value), count: count)
-        case .float64: pointer(Double.self).update(repeating: value, count: count)
-        case .int64: pointer(Int64.self).update(repeating: Int64(saturating: value), count: count)
-        case .bool: pointer(Bool.self).update(repeating: value != 0, count: count)
-        }
+        dtype.visit(ConstantFiller(tensor: self, value: value))
     }
 
     /// Uniform samples in `[low, high)` from the engine generator.
@@ -85,7 +91,7 @@ extension Tensor {
     /// Overwrites every element with a uniform sample in `[low, high)` from the engine generator.
     public func fillUniform(low: Double, high: Double) throws {
         guard dtype.isFloatingPoint else {
-            throw EngineError.dtype("uniform: dtype must be float32 or float64, got \(dtype.name)")
+            throw EngineError.dtype("uniform: dtype must be float16, float32 or float64, got \(dtype.name)")
         }
         guard low.isFinite && high.isFinite && low <= high else {
             throw EngineError.invalidArgument("uniform: need finite low <= high, got \(low) and \(high)")
@@ -93,21 +99,20 @@ extension Tensor {
         guard (high - low).isFinite else {
             throw EngineError.invalidArgument("uniform: range \(low)...\(high) exceeds the float64 bounds")
         }
-        let isSingle = dtype == .float32
-        guard !isSingle || (Float(low).isFinite && Float(high).isFinite) else {
-            throw EngineError.invalidArgument("uniform: range \(low)...\(high) exceeds the float32 bounds")
+        let rounded = roundedToType
+        guard rounded(low).isFinite && rounded(high).isFinite else {
+            throw EngineError.invalidArgument("uniform: range \(low)...\(high) exceeds the \(dtype.name) bounds")
         }
         // A sample that rounds up to `high` in the tensor's type is drawn again, so every
         // element lies in [low, high) (`low` in the type when the range holds no other value of
         // the type). At most 64 draws: when nearly every real in the range rounds up to `high`
         // (a range narrower than the type's spacing), the element gets `low` in the type.
-        let bottom = isSingle ? Double(Float(low)) : low
-        let top = isSingle ? Double(Float(high)) : high
+        let bottom = rounded(low), top = rounded(high)
         RandomGenerator.shared.withLock { rng in
             fillEach { _ in
                 for _ in 0..<64 {
                     let sample = low + (high - low) * rng.nextUnit()
-                    if bottom >= top || (isSingle ? Double(Float(sample)) : sample) < top { return sample }
+                    if bottom >= top || rounded(sample) < top { return sample }
                 }
                 return bottom
             }
@@ -117,7 +122,7 @@ extension Tensor {
     /// Overwrites every element with a normal sample from the engine generator.
     public func fillNormal(mean: Double, std: Double) throws {
         guard dtype.isFloatingPoint else {
-            throw EngineError.dtype("normal: dtype must be float32 or float64, got \(dtype.name)")
+            throw EngineError.dtype("normal: dtype must be float16, float32 or float64, got \(dtype.name)")
         }
         guard mean.isFinite && std.isFinite && std >= 0 else {
             throw EngineError.invalidArgument("normal: need finite mean and std >= 0, got \(mean) and \(std)")
@@ -175,12 +180,9 @@ extension Tensor {
         }
         let t = try Tensor(shape: [rows, columns], dtype: dtype, zeroed: true, op: "eye")
         let diagonal = min(rows, columns)
-        switch dtype {
-        case .float32: for i in 0..<diagonal { t.pointer(Float.self)[i * columns + i] = 1 }
-        case .float64: for i in 0..<diagonal { t.pointer(Double.self)[i * columns + i] = 1 }
-        case .int64: for i in 0..<diagonal { t.pointer(Int64.self)[i * columns + i] = 1 }
-        case .bool: for i in 0..<diagonal { t.pointer(Bool.self)[i * columns + i] = true }
-        }
+        let ones = try full(1, dtype: dtype, shape: [diagonal])
+        Strided.copy(itemSize: dtype.itemSize, shape: [diagonal], from: ones.storage.bytes, offset: 0, strides: [1],
+                     to: t.storage.bytes, offset: 0, strides: [columns + 1])
         return t
     }
 
@@ -191,6 +193,8 @@ extension Tensor {
             throw EngineError.invalidArgument("randint: low must be less than high, got low=\(low) >= high=\(high)")
         }
         try requireNumeric(dtype, "randint")
+        try checkRange(Double(low), dtype, "randint")
+        try checkRange(Double(high - 1), dtype, "randint")
         let t = try Tensor(shape: shape, dtype: dtype, op: "randint")
         let range = UInt64(bitPattern: high &- low)
         RandomGenerator.shared.withLock { rng in
@@ -208,8 +212,18 @@ extension Tensor {
     public static func randperm(_ n: Int, dtype: DType) throws -> Tensor {
         guard n >= 0 else { throw EngineError.invalidArgument("randperm: n must be non-negative, got \(n)") }
         try requireNumeric(dtype, "randperm")
-        guard dtype != .float32 || n <= 1 << 24 else {
-            throw EngineError.invalidArgument("randperm: n = \(n) is too large for float32 (at most 2^24 distinct integers)")
+        // The most distinct integers from 0 the type holds exactly (int64: any n).
+        let limit: Int = switch dtype {
+        case .float16: 1 << 11
+        case .float32: 1 << 24
+        case .int8: 1 << 7
+        case .uint8: 1 << 8
+        case .int16: 1 << 15
+        case .int32: 1 << 31
+        default: .max
+        }
+        guard n <= limit else {
+            throw EngineError.invalidArgument("randperm: n = \(n) is too large for \(dtype.name) (at most \(limit) distinct integers)")
         }
         // The permutation is shuffled in an int64 tensor, whose allocation checks the size.
         let order = try Tensor(shape: [n], dtype: .int64, op: "randperm")
@@ -234,19 +248,35 @@ extension Tensor {
 
     /// Sets element `i` to `value(i)` converted to this tensor's type, for every `i`.
     private func fillEach(_ value: (Int) -> Double) {
+        withoutActuallyEscaping(value) { dtype.visit(Filler(tensor: self, value: $0)) }
+    }
+
+    /// `x` rounded to this tensor's type and back (x itself for float64).
+    private var roundedToType: (Double) -> Double {
         switch dtype {
-        case .float32:
-            let p = pointer(Float.self)
-            for i in 0..<count { p[i] = Float(value(i)) }
-        case .float64:
-            let p = pointer(Double.self)
-            for i in 0..<count { p[i] = value(i) }
-        case .int64:
-            let p = pointer(Int64.self)
-            for i in 0..<count { p[i] = Int64(saturating: value(i)) }
-        case .bool:
-            let p = pointer(Bool.self)
-            for i in 0..<count { p[i] = value(i) != 0 }
+        case .float16: return { Double(Float16($0)) }
+        case .float32: return { Double(Float($0)) }
+        default: return { $0 }
         }
     }
+}
+
+/// The kernel of `fill`: every element of `tensor` becomes `value`, converted by NumPy's cast.
+private struct ConstantFiller: StorageVisitor {
+    let tensor: Tensor
+    let value: Double
+    func callAsFunction<T: StorageElement>(_: T.Type) {
+        tensor.pointer(T.self).update(repeating: T(castFrom: value), count: tensor.count)
+    }
+}
+
+/// The kernel of `fillEach`: element i of `tensor` becomes `value(i)`, converted by NumPy's cast.
+private struct Filler: StorageVisitor {
+    let tensor: Tensor
+    let value: (Int) -> Double
+    func callAsFunction<T: StorageElement>(_: T.Type) {
+        let p = tensor.pointer(T.self)
+        for i in 0..<tensor.count { p[i] = T(castFrom: value(i)) }
+    }
+
 }
