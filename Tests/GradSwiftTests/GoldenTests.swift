@@ -63,17 +63,27 @@ struct GoldenTensor {
     let role: String, name: String, dtype: DType, shape: [Int]
     let floats: [Double], ints: [Int64]
 
-    /// An engine tensor holding these values.
+    /// An engine tensor holding these values: built as float64 (floats) or int64 (integers and
+    /// bools), then cast to the case's dtype, which holds them exactly.
     func make(requiresGrad: Bool) throws -> Tensor {
-        let t: Tensor
-        switch dtype {
-        case .float32: t = try floats.map { Float($0) }.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
-        case .float64: t = try floats.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
-        case .int64: t = try ints.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
-        case .bool: t = try ints.map { UInt8($0) }.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
-        }
+        let wide = dtype.isFloatingPoint
+            ? try floats.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: .float64, shape: shape) }
+            : try ints.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: .int64, shape: shape) }
+        let t = try Ops.cast(wide, to: dtype, copy: true)
         try t.setRequiresGrad(requiresGrad)
         return t
+    }
+}
+
+/// The (relative, absolute) tolerance of float outputs by dtype: one rounding step of float16,
+/// the brief's 1e-5 and 1e-10 for float32 and float64.
+enum GoldenTolerance {
+    static func of(_ dtype: DType) -> (Double, Double) {
+        switch dtype {
+        case .float16: return (1e-3, 1e-5)
+        case .float32: return (1e-5, 1e-6)
+        default: return (1e-10, 1e-12)
+        }
     }
 }
 
@@ -136,7 +146,7 @@ enum GoldenFiles {
         }
     }
 
-    private static let dtypes: [String: DType] = ["float32": .float32, "float64": .float64, "int64": .int64, "bool": .bool]
+    private static let dtypes = Dictionary(uniqueKeysWithValues: DType.allCases.map { ($0.name, $0) })
 
     private static func tensor(_ tokens: [String], _ place: String) throws -> GoldenTensor {
         guard tokens.count >= 4, let dtype = dtypes[tokens[2]], tokens[3].hasPrefix("(") else {
@@ -145,14 +155,13 @@ enum GoldenFiles {
         let shape = tokens[3].dropFirst().dropLast().split(separator: ",").map { Int($0)! }
         let values = tokens.dropFirst(4)
         guard values.count == shape.reduce(1, *) else { throw Malformed(description: "\(place): value count") }
-        switch dtype {
-        case .float32: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape,
-                                           floats: values.map { Double(Float($0)!) }, ints: [])
-        case .float64: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape,
-                                           floats: values.map { Double($0)! }, ints: [])
-        default: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape, floats: [],
-                                     ints: values.map { Int64($0)! })
+        guard dtype.isFloatingPoint else {
+            return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape, floats: [],
+                                ints: values.map { Int64($0)! })
         }
+        // float32 values are written to 9 digits: read as Float, they are the exact value.
+        let floats = values.map { dtype == .float32 ? Double(Float($0)!) : Double($0)! }
+        return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape, floats: floats, ints: [])
     }
 }
 
@@ -689,8 +698,8 @@ struct GoldenVerdict {
             fail("\(outputs.count) outputs, expected \(expected.count)")
             return
         }
-        for (out, want) in zip(outputs, expected) { compare("output \(want.name)", out, want) }
-        for want in c.tensors("final") { compare("final \(want.name)", try r[want.name], want) }
+        for (out, want) in zip(outputs, expected) { try compare("output \(want.name)", out, want) }
+        for want in c.tensors("final") { try compare("final \(want.name)", try r[want.name], want) }
         let weights = c.tensors("w")
         guard !weights.isEmpty, problem == nil else { return }
         var loss: Tensor?
@@ -707,7 +716,7 @@ struct GoldenVerdict {
             try checkSecondDerivatives(c, r, loss)
         }
         try loss?.backward()
-        for want in c.tensors("grad") { compare("grad \(want.name)", try r[want.name].grad, want) }
+        for want in c.tensors("grad") { try compare("grad \(want.name)", try r[want.name].grad, want) }
     }
 
     /// Compares the `hvp` lines with the gradients of h2 = Σ_i sum(grad_i * dir_i), grad_i the
@@ -727,7 +736,7 @@ struct GoldenVerdict {
                                        allowUnused: true)
         for (d, g) in zip(dirs, firsts) {
             if let want = c.tensors("grad").first(where: { $0.name == d.name }) {
-                compare("grad (createGraph) \(d.name)", g, want)
+                try compare("grad (createGraph) \(d.name)", g, want)
             }
         }
         var h2: Tensor?
@@ -742,12 +751,12 @@ struct GoldenVerdict {
         }
         for want in hvps {
             guard let k = dirs.firstIndex(where: { $0.name == want.name }) else { continue }
-            compare("hvp \(want.name)", seconds[k], want)
+            try compare("hvp \(want.name)", seconds[k], want)
         }
     }
 
     /// Compares a tensor (nil: no gradient, taken as zeros) with the expected values.
-    private mutating func compare(_ what: String, _ tensor: Tensor?, _ want: GoldenTensor) {
+    private mutating func compare(_ what: String, _ tensor: Tensor?, _ want: GoldenTensor) throws {
         if let tensor, tensor.dtype != want.dtype || tensor.shape != want.shape {
             fail("\(what): \(tensor.dtype.name) \(tensor.shape), expected \(want.dtype.name) \(want.shape)")
             (absError, relError) = (.infinity, .infinity)
@@ -755,24 +764,18 @@ struct GoldenVerdict {
         }
         let count = want.shape.reduce(1, *)
         var bad = 0
-        switch want.dtype {
-        case .int64, .bool:
-            let got: [Int64] = (0..<count).map { i in
-                guard let tensor else { return 0 }
-                return want.dtype == .int64 ? tensor.pointer(Int64.self)[i] : Int64(tensor.pointer(UInt8.self)[i])
-            }
+        if !want.dtype.isFloatingPoint {
+            let values = try tensor.map { try Ops.cast($0, to: .int64) }
+            let got: [Int64] = withExtendedLifetime(values) { (0..<count).map { i in values?.pointer(Int64.self)[i] ?? 0 } }
             bad = zip(got, want.ints).filter { $0 != $1 }.count
             if bad > 0 { (absError, relError) = (max(absError, 1), max(relError, 1)) }
-        case .float32, .float64:
-            let (rtol, atol) = want.dtype == .float32 ? (1e-5, 1e-6) : (1e-10, 1e-12)
+        } else {
+            let (rtol, atol) = GoldenTolerance.of(want.dtype)
+            let values = try tensor.map { try Ops.cast($0, to: .float64) }
+            defer { withExtendedLifetime(values) {} }
             for i in 0..<count {
                 let e = want.floats[i]
-                let a: Double
-                if let tensor {
-                    a = want.dtype == .float32 ? Double(tensor.pointer(Float.self)[i]) : tensor.pointer(Double.self)[i]
-                } else {
-                    a = 0
-                }
+                let a = values?.pointer(Double.self)[i] ?? 0
                 guard e.isFinite else {
                     if e.isNaN ? !a.isNaN : a != e { bad += 1 }
                     continue

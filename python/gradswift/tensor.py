@@ -78,11 +78,13 @@ def _flag(cfn, handle):
 def exact_int(t, value):
     """A 0-d int64 Tensor for a Python int that a C double cannot hold exactly, when it meets
     the int or bool tensor ``t`` (None when the double path is exact or ``t`` is float).
-    Ints beyond int64 raise OverflowError, as in NumPy 2."""
+    Ints beyond the range of ``t``'s type (int64 for bool) raise OverflowError, as in NumPy 2."""
     if -_EXACT_INT <= value <= _EXACT_INT or t.dtype.kind == "f":
         return None
-    if not -(1 << 63) <= value < (1 << 63):
-        raise OverflowError(f"Python integer {value} out of bounds for int64")
+    kept = np.int64 if t.dtype.kind == "b" else t.dtype  # the scalar takes the int tensor's type
+    info = np.iinfo(kept)
+    if not info.min <= value <= info.max:
+        raise OverflowError(f"Python integer {value} out of bounds for {np.dtype(kept).name}")
     return Tensor(np.int64(value))
 
 

@@ -57,7 +57,9 @@ extension Tensor {
     /// A 0-d tensor holding a Python-style scalar of `kind` about to meet `tensor` in an op, in
     /// the dtype weak promotion gives it (`ScalarKind.dtype(with:)`).
     public static func scalar(_ value: Double, kind: ScalarKind, meeting tensor: Tensor) throws -> Tensor {
-        try scalar(value, dtype: kind.dtype(with: tensor.dtype))
+        let dtype = kind.dtype(with: tensor.dtype)
+        try checkRange(value, dtype, "scalar operand")
+        return try scalar(value, dtype: dtype)
     }
 
     /// Fails when `value` lies outside the range of a narrow integer `dtype` (NumPy's
@@ -65,7 +67,8 @@ extension Tensor {
     static func checkRange(_ value: Double, _ dtype: DType, _ op: String) throws {
         guard dtype != .int64, let range = dtype.integerRange, value.isFinite else { return }
         guard value >= Double(range.lowerBound) && value <= Double(range.upperBound) else {
-            throw EngineError.invalidArgument("\(op): value \(value) is out of bounds for \(dtype.name) (\(range.lowerBound) to \(range.upperBound))")
+            let text = value.rounded() == value && Swift.abs(value) < 1e18 ? String(Int64(value)) : String(value)
+            throw EngineError.invalidArgument("\(op): \(text) is out of bounds for \(dtype.name) (\(range.lowerBound) to \(range.upperBound))")
         }
     }
 
