@@ -259,6 +259,14 @@ def _scatter_reduce_code(reduce):
         raise ValueError(f"reduce argument must be either add or multiply, got {reduce!r}") from None
 
 
+def _conversion(dtype):
+    """A Tensor method returning a copy converted to ``dtype`` (``half``, ``byte``, ...)."""
+    def convert(self):
+        return self.astype(dtype)
+    convert.__doc__ = f"A {np.dtype(dtype).name} copy."
+    return convert
+
+
 class Tensor:
     """A multi-dimensional array stored in the gradswift engine, with automatic differentiation.
 
@@ -938,42 +946,15 @@ class Tensor:
         return call(lib.gs_trace, self._h)
 
     # ---- PyTorch's dtype conversions (last in the class: they are named like builtins) ------
-    def half(self):
-        """A float16 copy."""
-        return self.astype(np.float16)
-
-    def float(self):
-        """A float32 copy."""
-        return self.astype(np.float32)
-
-    def double(self):
-        """A float64 copy."""
-        return self.astype(np.float64)
-
-    def char(self):
-        """An int8 copy."""
-        return self.astype(np.int8)
-
-    def byte(self):
-        """A uint8 copy."""
-        return self.astype(np.uint8)
-
-    def short(self):
-        """An int16 copy."""
-        return self.astype(np.int16)
-
-    def int(self):
-        """An int32 copy."""
-        return self.astype(np.int32)
-
-    def long(self):
-        """An int64 copy."""
-        return self.astype(np.int64)
-
-    def bool(self):
-        """A bool copy."""
-        return self.astype(np.bool_)
-
+    half = _conversion(np.float16)
+    float = _conversion(np.float32)
+    double = _conversion(np.float64)
+    char = _conversion(np.int8)
+    byte = _conversion(np.uint8)
+    short = _conversion(np.int16)
+    int = _conversion(np.int32)
+    long = _conversion(np.int64)
+    bool = _conversion(np.bool_)
 
 def _is_dtype(value):
     """Whether ``value`` names a NumPy dtype (a type, a dtype or a string such as "float16";

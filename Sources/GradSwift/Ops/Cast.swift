@@ -69,12 +69,19 @@ extension Ops {
     /// as it is.
     static func half(_ t: Tensor) throws -> Tensor { t.dtype == .float32 ? try cast(t, to: .float16) : t }
 
-    /// Writes `wide` (a float32 copy `single` made of running statistics, updated in place by
-    /// the op) back into the float16 `original`, rounded; nothing when `single` kept the tensor.
-    static func storeRounded(_ wide: Tensor?, into original: Tensor?) throws {
-        guard let wide, let original, wide !== original else { return }
-        let rounded = try cast(wide, to: original.dtype)
-        original.storage.bytes.copyMemory(from: rounded.storage.bytes, byteCount: original.byteCount)
+    /// A float16 batch or instance norm (see `halfOnly`): `run` gets float32 copies of the
+    /// running statistics (float16 ones; others as they are, nil stays nil), which it updates in
+    /// place; they are then rounded back into the originals, and the result to float16.
+    static func halfWithRunningStatistics(_ runningMean: Tensor?, _ runningVar: Tensor?,
+                                          _ run: (Tensor?, Tensor?) throws -> Tensor) throws -> Tensor {
+        let (mean, variance) = (try single(runningMean), try single(runningVar))
+        let out = try half(run(mean, variance))
+        for (wide, original) in [(mean, runningMean), (variance, runningVar)] {
+            guard let wide, let original, wide !== original else { continue }
+            let rounded = try cast(wide, to: original.dtype)
+            original.storage.bytes.copyMemory(from: rounded.storage.bytes, byteCount: original.byteCount)
+        }
+        return out
     }
 
     /// An in-place kernel on a float16 or narrow-integer `target`: `kernel` updates a copy of

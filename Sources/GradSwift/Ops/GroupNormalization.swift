@@ -31,12 +31,10 @@ extension Ops {
     public static func instanceNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
                                     useInputStatistics: Bool, momentum: Double, eps: Double) throws -> Tensor {
         if halfOnly(x, weight, bias) {
-            let (mean, variance) = (try single(runningMean), try single(runningVar))
-            let out = try half(instanceNorm(single(x), runningMean: mean, runningVar: variance, weight: single(weight),
-                                            bias: single(bias), useInputStatistics: useInputStatistics, momentum: momentum, eps: eps))
-            try storeRounded(mean, into: runningMean)
-            try storeRounded(variance, into: runningVar)
-            return out
+            return try halfWithRunningStatistics(runningMean, runningVar) { mean, variance in
+                try instanceNorm(single(x), runningMean: mean, runningVar: variance, weight: single(weight), bias: single(bias),
+                                 useInputStatistics: useInputStatistics, momentum: momentum, eps: eps)
+            }
         }
         let op = "instance_norm"
         guard x.rank >= 3 else {

@@ -100,12 +100,10 @@ extension Ops {
     public static func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?,
                                  bias: Tensor?, training: Bool, momentum: Double, eps: Double) throws -> Tensor {
         if halfOnly(x, weight, bias) {
-            let (mean, variance) = (try single(runningMean), try single(runningVar))
-            let out = try half(batchNorm(single(x), runningMean: mean, runningVar: variance, weight: single(weight),
-                                         bias: single(bias), training: training, momentum: momentum, eps: eps))
-            try storeRounded(mean, into: runningMean)
-            try storeRounded(variance, into: runningVar)
-            return out
+            return try halfWithRunningStatistics(runningMean, runningVar) { mean, variance in
+                try batchNorm(single(x), runningMean: mean, runningVar: variance, weight: single(weight),
+                              bias: single(bias), training: training, momentum: momentum, eps: eps)
+            }
         }
         let op = "batch_norm"
         try checkEps(op, eps)
