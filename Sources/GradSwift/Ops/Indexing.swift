@@ -89,8 +89,12 @@ extension Ops {
     /// Whether every element of a tensor is finite (always true for ints and bools).
     static func allFinite(_ t: Tensor) throws -> Bool {
         guard t.dtype.isFloatingPoint else { return true }
-        let p = try cast(t, to: .float64).pointer(Double.self)
-        return (0..<t.count).allSatisfy { p[$0].isFinite }
+        let wide = try cast(t, to: .float64)
+        // (the pointer is only valid while `wide` lives: a temporary is freed after its last use)
+        return withExtendedLifetime(wide) {
+            let p = wide.pointer(Double.self)
+            return (0..<t.count).allSatisfy { p[$0].isFinite }
+        }
     }
 
     /// Adds `g`'s elements at `offsets` of `full`, in order, so repeated positions accumulate
