@@ -12,9 +12,9 @@ import XCTest
 /// h2 = Σ_i sum(grad_i * dir_i) is formed with engine ops and differentiated again, and the
 /// results must match the `hvp` lines.
 ///
-/// Tolerance: |actual - expected| <= rtol * |expected| + atol, (rtol, atol) = (1e-5, 1e-6) for
-/// float32 and (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be
-/// the same. Per-case results go to .build/golden-results/swift.tsv (for
+/// Tolerance: |actual - expected| <= rtol * |expected| + atol, (rtol, atol) = (1e-3, 1e-4) for
+/// float16, (1e-5, 1e-6) for float32 and (1e-10, 1e-12) for float64; integers and bools exactly;
+/// NaN and infinities must be the same; dtypes must be equal. Per-case results go to .build/golden-results/swift.tsv (for
 /// tools/parity_report.py) and the per-op counts are printed.
 final class GoldenTests: XCTestCase {
     func testEveryGoldenCase() throws {
@@ -57,20 +57,24 @@ enum GoldenAttr {
     case int(Int), ints([Int]), float(Double), bool(Bool), str(String), none, index([String])
 }
 
-/// One tensor line: role, name, dtype, shape and values (floats as Double, exact for float32;
-/// int64 and bool as Int64).
+/// One tensor line: role, name, dtype, shape and values (floats as Double, exact for float16 and
+/// float32; integers and bools as Int64).
 struct GoldenTensor {
     let role: String, name: String, dtype: DType, shape: [Int]
     let floats: [Double], ints: [Int64]
 
-    /// An engine tensor holding these values.
+    /// An engine tensor holding these values: made as float64 (floats) or int64 (integers), cast
+    /// to the dtype. (bool is made as such: its values are 0 and 1.)
     func make(requiresGrad: Bool) throws -> Tensor {
         let t: Tensor
-        switch dtype {
-        case .float32: t = try floats.map { Float($0) }.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
-        case .float64: t = try floats.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
-        case .int64: t = try ints.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
-        case .bool: t = try ints.map { UInt8($0) }.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: dtype, shape: shape) }
+        if dtype == .bool {
+            t = try ints.map { UInt8($0) }.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: .bool, shape: shape) }
+        } else if dtype.isFloatingPoint {
+            let wide = try floats.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: .float64, shape: shape) }
+            t = try Ops.cast(wide, to: dtype)
+        } else {
+            let wide = try ints.withUnsafeBytes { try Tensor.copying($0.baseAddress, dtype: .int64, shape: shape) }
+            t = try Ops.cast(wide, to: dtype)
         }
         try t.setRequiresGrad(requiresGrad)
         return t
@@ -136,7 +140,7 @@ enum GoldenFiles {
         }
     }
 
-    private static let dtypes: [String: DType] = ["float32": .float32, "float64": .float64, "int64": .int64, "bool": .bool]
+    private static let dtypes = Dictionary(uniqueKeysWithValues: DType.allCases.map { ($0.name, $0) })
 
     private static func tensor(_ tokens: [String], _ place: String) throws -> GoldenTensor {
         guard tokens.count >= 4, let dtype = dtypes[tokens[2]], tokens[3].hasPrefix("(") else {
@@ -146,6 +150,8 @@ enum GoldenFiles {
         let values = tokens.dropFirst(4)
         guard values.count == shape.reduce(1, *) else { throw Malformed(description: "\(place): value count") }
         switch dtype {
+        case .float16: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape,
+                                           floats: values.map { Double(Float16(Double($0)!)) }, ints: [])
         case .float32: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape,
                                            floats: values.map { Double(Float($0)!) }, ints: [])
         case .float64: return GoldenTensor(role: tokens[0], name: tokens[1], dtype: dtype, shape: shape,
@@ -689,8 +695,8 @@ struct GoldenVerdict {
             fail("\(outputs.count) outputs, expected \(expected.count)")
             return
         }
-        for (out, want) in zip(outputs, expected) { compare("output \(want.name)", out, want) }
-        for want in c.tensors("final") { compare("final \(want.name)", try r[want.name], want) }
+        for (out, want) in zip(outputs, expected) { try compare("output \(want.name)", out, want) }
+        for want in c.tensors("final") { try compare("final \(want.name)", try r[want.name], want) }
         let weights = c.tensors("w")
         guard !weights.isEmpty, problem == nil else { return }
         var loss: Tensor?
@@ -707,7 +713,7 @@ struct GoldenVerdict {
             try checkSecondDerivatives(c, r, loss)
         }
         try loss?.backward()
-        for want in c.tensors("grad") { compare("grad \(want.name)", try r[want.name].grad, want) }
+        for want in c.tensors("grad") { try compare("grad \(want.name)", try r[want.name].grad, want) }
     }
 
     /// Compares the `hvp` lines with the gradients of h2 = Σ_i sum(grad_i * dir_i), grad_i the
@@ -727,7 +733,7 @@ struct GoldenVerdict {
                                        allowUnused: true)
         for (d, g) in zip(dirs, firsts) {
             if let want = c.tensors("grad").first(where: { $0.name == d.name }) {
-                compare("grad (createGraph) \(d.name)", g, want)
+                try compare("grad (createGraph) \(d.name)", g, want)
             }
         }
         var h2: Tensor?
@@ -742,12 +748,13 @@ struct GoldenVerdict {
         }
         for want in hvps {
             guard let k = dirs.firstIndex(where: { $0.name == want.name }) else { continue }
-            compare("hvp \(want.name)", seconds[k], want)
+            try compare("hvp \(want.name)", seconds[k], want)
         }
     }
 
-    /// Compares a tensor (nil: no gradient, taken as zeros) with the expected values.
-    private mutating func compare(_ what: String, _ tensor: Tensor?, _ want: GoldenTensor) {
+    /// Compares a tensor (nil: no gradient, taken as zeros) with the expected values: its dtype
+    /// and shape, then its values cast to float64 (floats) or int64 (integers and bools).
+    private mutating func compare(_ what: String, _ tensor: Tensor?, _ want: GoldenTensor) throws {
         if let tensor, tensor.dtype != want.dtype || tensor.shape != want.shape {
             fail("\(what): \(tensor.dtype.name) \(tensor.shape), expected \(want.dtype.name) \(want.shape)")
             (absError, relError) = (.infinity, .infinity)
@@ -755,24 +762,17 @@ struct GoldenVerdict {
         }
         let count = want.shape.reduce(1, *)
         var bad = 0
-        switch want.dtype {
-        case .int64, .bool:
-            let got: [Int64] = (0..<count).map { i in
-                guard let tensor else { return 0 }
-                return want.dtype == .int64 ? tensor.pointer(Int64.self)[i] : Int64(tensor.pointer(UInt8.self)[i])
-            }
+        if !want.dtype.isFloatingPoint {
+            let wide = try tensor.map { try Ops.cast($0, to: .int64, copy: true) }
+            let got: [Int64] = (0..<count).map { i in wide?.pointer(Int64.self)[i] ?? 0 }
             bad = zip(got, want.ints).filter { $0 != $1 }.count
             if bad > 0 { (absError, relError) = (max(absError, 1), max(relError, 1)) }
-        case .float32, .float64:
-            let (rtol, atol) = want.dtype == .float32 ? (1e-5, 1e-6) : (1e-10, 1e-12)
+        } else {
+            let (rtol, atol) = want.dtype == .float16 ? (1e-3, 1e-4) : want.dtype == .float32 ? (1e-5, 1e-6) : (1e-10, 1e-12)
+            let wide = try tensor.map { try Ops.cast($0, to: .float64, copy: true) }
             for i in 0..<count {
                 let e = want.floats[i]
-                let a: Double
-                if let tensor {
-                    a = want.dtype == .float32 ? Double(tensor.pointer(Float.self)[i]) : tensor.pointer(Double.self)[i]
-                } else {
-                    a = 0
-                }
+                let a = wide?.pointer(Double.self)[i] ?? 0
                 guard e.isFinite else {
                     if e.isNaN ? !a.isNaN : a != e { bad += 1 }
                     continue
