@@ -125,7 +125,9 @@ static bool parse_tensor(golden_tensor *t, const char *role, char **cursor) {
             return false;
         switch (t->stored) {
         case GS_DTYPE_FLOAT32: ((float *)t->data)[i] = strtof(v, NULL); break;
-        case GS_DTYPE_FLOAT64: ((double *)t->data)[i] = strtod(v, NULL); break;
+        case GS_DTYPE_FLOAT64: /* float16 values are the nearest half of the text, as the format says */
+            ((double *)t->data)[i] = t->dtype == GS_DTYPE_FLOAT16 ? (double)(_Float16)strtod(v, NULL) : strtod(v, NULL);
+            break;
         case GS_DTYPE_INT64: ((int64_t *)t->data)[i] = strtoll(v, NULL, 10); break;
         default: ((uint8_t *)t->data)[i] = v[0] == '1'; break;
         }
