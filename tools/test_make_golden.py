@@ -22,3 +22,10 @@ def test_real_changes_are_not():
     assert not m.equivalent(CASE, CASE.replace("op add", "op sub"))
     assert not m.equivalent(CASE, CASE.replace("(2) 0.75", "(2,1) 0.75"))
     assert not m.equivalent(CASE, CASE + "case x\nend\n")
+
+
+def test_float16_differs_by_one_step_at_most():
+    line = "output out float16 (2) 0.5444 -1.664"
+    assert m._values_close(line, "output out float16 (2) 0.5444 -1.665")  # one step of 2^-10
+    assert not m._values_close(line, "output out float16 (2) 0.5444 -1.67")
+    assert not m._values_close(line, "output out float32 (2) 0.5444 -1.665")

@@ -148,5 +148,6 @@ void test_golden(void);
 void test_fuzz_regressions(void);
 void test_gather_linalg(void);
 void test_statistics(void);
+void test_dtypes(void);
 
 #endif

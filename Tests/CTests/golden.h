@@ -20,9 +20,11 @@
 typedef struct {
     const char *role, *name;
     int32_t dtype, ndim;
+    int32_t stored; /* the dtype of data: float64 for float16, int64 for the narrower integers,
+                       dtype for the others; tensors are made in it, then cast to dtype */
     int64_t shape[GOLDEN_MAX_DIMS];
     int64_t count;
-    void *data;      /* count elements of dtype (malloc'ed) */
+    void *data;      /* count elements of stored (malloc'ed) */
     gs_tensor handle; /* 0 until created, and for expected-only roles */
 } golden_tensor;
 
@@ -89,7 +91,8 @@ bool golden_bool(golden_case *c, const char *name);
 const char *golden_str(golden_case *c, const char *name);
 /* Ints of an int or ints attribute into out (at most capacity); -1 for none. */
 int32_t golden_ints(golden_case *c, const char *name, int64_t *out, int32_t capacity);
-/* A dtype name (float32 float64 int64 bool) as a GS_DTYPE code, -1 if unknown. */
+/* A dtype name (float16 float32 float64 int8 int16 int32 int64 uint8 bool) as a GS_DTYPE code,
+   -1 if unknown. */
 int32_t golden_dtype_code(const char *name);
 
 #endif

@@ -94,9 +94,10 @@ int32_t golden_ints(golden_case *c, const char *name, int64_t *out, int32_t capa
 }
 
 int32_t golden_dtype_code(const char *name) {
-    static const char *const names[] = {"float32", "float64", "int64", "bool"};
-    static const int32_t codes[] = {GS_DTYPE_FLOAT32, GS_DTYPE_FLOAT64, GS_DTYPE_INT64, GS_DTYPE_BOOL};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"float32", "float64", "int64", "bool", "float16", "int32", "int16", "int8", "uint8"};
+    static const int32_t codes[] = {GS_DTYPE_FLOAT32, GS_DTYPE_FLOAT64, GS_DTYPE_INT64, GS_DTYPE_BOOL, GS_DTYPE_FLOAT16,
+                                    GS_DTYPE_INT32, GS_DTYPE_INT16, GS_DTYPE_INT8, GS_DTYPE_UINT8};
+    for (int i = 0; i < (int)(sizeof codes / sizeof *codes); i++)
         if (strcmp(name, names[i]) == 0)
             return codes[i];
     return -1;

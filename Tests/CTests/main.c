@@ -19,6 +19,7 @@ int main(void) {
     test_nn_activation_loss();
     test_gather_linalg();
     test_statistics();
+    test_dtypes();
     test_optim();
     test_nn_linear();
     test_checkpoint();

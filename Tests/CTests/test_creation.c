@@ -138,7 +138,7 @@ static void external_memory_is_used_in_place_and_released_once(void) {
     CHECK_ERROR(gs_tensor_from_external((char *)buffer + 1, GS_DTYPE_FLOAT64, shape, 2, &released, count_release, &t),
                 GS_ERR_INVALID_ARGUMENT);
     CHECK_ERROR(gs_tensor_from_external(buffer, GS_DTYPE_FLOAT64, shape, 2, &released, NULL, &t), GS_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR(gs_tensor_from_external(buffer, 7, shape, 2, &released, count_release, &t), GS_ERR_DTYPE);
+    CHECK_ERROR(gs_tensor_from_external(buffer, 9, shape, 2, &released, count_release, &t), GS_ERR_DTYPE);
     CHECK_ERROR(gs_tensor_from_external(buffer, GS_DTYPE_FLOAT64, (const int64_t[]){-1}, 1, &released, count_release, &t),
                 GS_ERR_INVALID_ARGUMENT);
     CHECK(released == 1);

@@ -102,8 +102,8 @@ static void bad_arguments(void) {
 
 static void bad_dtypes(void) {
     gs_tensor out = {0};
-    /* invalid dtype codes */
-    CHECK_ERROR(gs_tensor_full(7, s23, 2, 0.0, false, &out), GS_ERR_DTYPE);
+    /* invalid dtype codes (the last valid one is GS_DTYPE_UINT8, 8) */
+    CHECK_ERROR(gs_tensor_full(9, s23, 2, 0.0, false, &out), GS_ERR_DTYPE);
     CHECK_ERROR(gs_tensor_full(-1, s23, 2, 0.0, false, &out), GS_ERR_DTYPE);
     CHECK_ERROR(gs_tensor_new(v6, 42, s23, 2, false, &out), GS_ERR_DTYPE);
     /* requires_grad on an int tensor */

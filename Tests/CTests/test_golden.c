@@ -3,8 +3,11 @@
  * Reads Tests/Golden/MANIFEST and every file it lists (paths relative to the repository root,
  * where `make ctest` runs the binary), runs each case through golden_ops (golden_ops.c) and
  * compares outputs, values changed in place and the gradients of sum(out * w) with the file:
- * |actual - expected| <= rtol * |expected| + atol, (rtol, atol) = (1e-5, 1e-6) for float32 and
- * (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be the same. A
+ * |actual - expected| <= rtol * |expected| + atol, (rtol, atol) = (1e-3, 1e-4) for float16,
+ * (1e-5, 1e-6) for float32 and (1e-10, 1e-12) for float64; integers and bools exactly; NaN and
+ * infinities must be the same; dtypes must be equal. float16 and the integers narrower than
+ * int64 are read as float64 and int64 values: their tensors are made in that type and cast
+ * (gs_tensor_astype), and results are cast back to it to be compared. A
  * case whose op is not in golden_ops fails. A case with dir and hvp lines is differentiated
  * twice: gs_grad with create_graph (and retain_graph) gives the first gradients (compared with
  * the grad lines too), h2 = sum_i sum(grad_i * dir_i) is formed with gs_* ops and gs_grad
@@ -61,8 +64,37 @@ static char *next_token(char **cursor) {
     return start;
 }
 
-static size_t item_size(int32_t dtype) {
-    return dtype == GS_DTYPE_FLOAT32 ? 4 : dtype == GS_DTYPE_BOOL ? 1 : 8;
+/* The dtype the values of a tensor of `dtype` are read into (golden_tensor.stored). */
+static int32_t stored_dtype(int32_t dtype) {
+    switch (dtype) {
+    case GS_DTYPE_FLOAT16: return GS_DTYPE_FLOAT64;
+    case GS_DTYPE_INT32: case GS_DTYPE_INT16: case GS_DTYPE_INT8: case GS_DTYPE_UINT8: return GS_DTYPE_INT64;
+    default: return dtype;
+    }
+}
+
+/* Bytes per element of a stored dtype (float32, float64, int64, bool). */
+static size_t item_size(int32_t stored) {
+    return stored == GS_DTYPE_FLOAT32 ? 4 : stored == GS_DTYPE_BOOL ? 1 : 8;
+}
+
+static bool is_float_dtype(int32_t dtype) {
+    return dtype == GS_DTYPE_FLOAT16 || dtype == GS_DTYPE_FLOAT32 || dtype == GS_DTYPE_FLOAT64;
+}
+
+/* A new tensor holding t's values in t's dtype: made in its stored dtype, then cast. */
+static int32_t golden_new(const golden_tensor *t, bool requires_grad, gs_tensor *result) {
+    if (t->stored == t->dtype)
+        return gs_tensor_new(t->data, t->dtype, t->shape, t->ndim, requires_grad, result);
+    gs_tensor wide = {0};
+    int32_t st = gs_tensor_new(t->data, t->stored, t->shape, t->ndim, false, &wide);
+    if (st == GS_OK)
+        st = gs_tensor_astype(wide, t->dtype, result);
+    if (wide.id)
+        gs_tensor_release(wide);
+    if (st == GS_OK && requires_grad)
+        st = gs_tensor_set_requires_grad(*result, true);
+    return st;
 }
 
 /* Parses "<name> <dtype> (<d0>,<d1>,...) <values>" after the role; false on a malformed line. */
@@ -73,6 +105,7 @@ static bool parse_tensor(golden_tensor *t, const char *role, char **cursor) {
     const char *dtype = next_token(cursor), *shape = next_token(cursor);
     if (!t->name || !dtype || !shape || shape[0] != '(' || (t->dtype = golden_dtype_code(dtype)) < 0)
         return false;
+    t->stored = stored_dtype(t->dtype);
     t->count = 1;
     for (const char *p = shape + 1; *p && *p != ')';) {
         char *end;
@@ -83,16 +116,18 @@ static bool parse_tensor(golden_tensor *t, const char *role, char **cursor) {
         t->count *= d;
         p = *end == ',' ? end + 1 : end;
     }
-    t->data = malloc((size_t)t->count * item_size(t->dtype) + 1);
+    t->data = malloc((size_t)t->count * item_size(t->stored) + 1);
     if (!t->data)
         return false;
     for (int64_t i = 0; i < t->count; i++) {
         const char *v = next_token(cursor);
         if (!v)
             return false;
-        switch (t->dtype) {
+        switch (t->stored) {
         case GS_DTYPE_FLOAT32: ((float *)t->data)[i] = strtof(v, NULL); break;
-        case GS_DTYPE_FLOAT64: ((double *)t->data)[i] = strtod(v, NULL); break;
+        case GS_DTYPE_FLOAT64: /* float16 values are the nearest half of the text, as the format says */
+            ((double *)t->data)[i] = t->dtype == GS_DTYPE_FLOAT16 ? (double)(_Float16)strtod(v, NULL) : strtod(v, NULL);
+            break;
         case GS_DTYPE_INT64: ((int64_t *)t->data)[i] = strtoll(v, NULL, 10); break;
         default: ((uint8_t *)t->data)[i] = v[0] == '1'; break;
         }
@@ -131,9 +166,10 @@ static void fail(verdict *v, const char *fmt, const char *what, const char *deta
         snprintf(v->problem, sizeof v->problem, fmt, what, detail);
 }
 
-/* Compares the tensor behind `handle` (0: no gradient, taken as zeros) with `want`. */
+/* Compares the tensor behind `handle` (0: no gradient, taken as zeros) with `want`: its dtype
+   and shape, then its values, cast to want's stored dtype. */
 static void compare(verdict *v, const char *what, gs_tensor handle, const golden_tensor *want) {
-    size_t size = item_size(want->dtype);
+    size_t size = item_size(want->stored);
     uint8_t *got = calloc((size_t)want->count + 1, size);
     if (!got) {
         fail(v, "%s: %s", what, "out of memory");
@@ -146,15 +182,22 @@ static void compare(verdict *v, const char *what, gs_tensor handle, const golden
                     dtype == want->dtype && ndim == want->ndim;
         for (int i = 0; same && i < ndim; i++)
             same = shape[i] == want->shape[i];
-        if (!same || gs_tensor_copy_data(handle, got, want->count * (int64_t)size) != GS_OK) {
+        gs_tensor wide = {0};
+        if (same && want->stored != want->dtype)
+            same = gs_tensor_astype(handle, want->stored, &wide) == GS_OK;
+        same = same && gs_tensor_copy_data(wide.id ? wide : handle, got, want->count * (int64_t)size) == GS_OK;
+        if (wide.id)
+            gs_tensor_release(wide);
+        if (!same) {
             fail(v, "%s: %s", what, "wrong dtype or shape");
             v->abs_error = v->rel_error = INFINITY;
             free(got);
             return;
         }
     }
-    bool is_float = want->dtype == GS_DTYPE_FLOAT32 || want->dtype == GS_DTYPE_FLOAT64;
-    double rtol = want->dtype == GS_DTYPE_FLOAT32 ? 1e-5 : 1e-10, atol = want->dtype == GS_DTYPE_FLOAT32 ? 1e-6 : 1e-12;
+    bool is_float = is_float_dtype(want->dtype);
+    double rtol = want->dtype == GS_DTYPE_FLOAT16 ? 1e-3 : want->dtype == GS_DTYPE_FLOAT32 ? 1e-5 : 1e-10;
+    double atol = want->dtype == GS_DTYPE_FLOAT16 ? 1e-4 : want->dtype == GS_DTYPE_FLOAT32 ? 1e-6 : 1e-12;
     int64_t bad = 0;
     for (int64_t i = 0; i < want->count; i++) {
         if (!is_float) {
@@ -192,10 +235,9 @@ static bool role_is(const golden_tensor *t, const char *role) { return strcmp(t-
 static int32_t make_handles(golden_case *c) {
     for (int i = 0; i < c->ntensors; i++) {
         golden_tensor *t = &c->tensors[i];
-        bool is_float = t->dtype == GS_DTYPE_FLOAT32 || t->dtype == GS_DTYPE_FLOAT64;
         if (role_is(t, "input") || role_is(t, "const") || role_is(t, "param") || role_is(t, "state")) {
-            bool grad = is_float && (role_is(t, "input") || role_is(t, "param"));
-            int32_t st = gs_tensor_new(t->data, t->dtype, t->shape, t->ndim, grad, &t->handle);
+            bool grad = is_float_dtype(t->dtype) && (role_is(t, "input") || role_is(t, "param"));
+            int32_t st = golden_new(t, grad, &t->handle);
             if (st != GS_OK)
                 return st;
         }
@@ -234,7 +276,7 @@ static int32_t accumulate(gs_tensor *total, gs_tensor term) {
 /* sum(a * b) of a tensor and the values of an expected-only golden tensor, into *result. */
 static int32_t weighted_sum(gs_tensor a, const golden_tensor *b, gs_tensor *result) {
     gs_tensor bh = {0}, product = {0};
-    int32_t st = gs_tensor_new(b->data, b->dtype, b->shape, b->ndim, false, &bh);
+    int32_t st = golden_new(b, false, &bh);
     if (st == GS_OK)
         st = gs_mul(a, bh, &product);
     if (st == GS_OK)

@@ -406,7 +406,7 @@ static void errors(void) {
         CHECK(strstr(gs_last_error(), "must be 2-D") != NULL);
         CHECK_ERROR(classifiers[i](ints, labels, GS_REDUCTION_MEAN, &y), GS_ERR_DTYPE);
         CHECK_ERROR(classifiers[i](x, float_labels, GS_REDUCTION_MEAN, &y), GS_ERR_DTYPE);
-        CHECK(strstr(gs_last_error(), "must be int64") != NULL);
+        CHECK(strstr(gs_last_error(), "must be integers") != NULL);
         CHECK_ERROR(classifiers[i](x, four, GS_REDUCTION_MEAN, &y), GS_ERR_DTYPE); /* float (N,) */
         CHECK_ERROR(classifiers[i](x, wide, GS_REDUCTION_MEAN, &y), GS_ERR_SHAPE_MISMATCH);
     }

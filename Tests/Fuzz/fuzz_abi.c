@@ -397,7 +397,19 @@ static int64_t numel_of(const int64_t *shape, int ndim) {
     return n;
 }
 
-static size_t item_size(int32_t dtype) { return dtype == 0 ? 4 : dtype == 3 ? 1 : 8; }
+/* The dtype codes of the header: GS_DTYPE_FLOAT32 (0) to GS_DTYPE_UINT8 (8). */
+#define NDTYPES 9
+
+static bool valid_dtype(int32_t dtype) { return dtype >= 0 && dtype < NDTYPES; }
+
+static size_t item_size(int32_t dtype) {
+    switch (dtype) {
+    case GS_DTYPE_BOOL: case GS_DTYPE_INT8: case GS_DTYPE_UINT8: return 1;
+    case GS_DTYPE_FLOAT16: case GS_DTYPE_INT16: return 2;
+    case GS_DTYPE_FLOAT32: case GS_DTYPE_INT32: return 4;
+    default: return 8;
+    }
+}
 
 static bool describe(uint64_t h, int32_t *dtype, int32_t *ndim, int64_t shape[MAX_RANK]) {
     return id_gs_tensor_describe(h, dtype, ndim, shape, MAX_RANK) == GS_OK;
@@ -509,7 +521,7 @@ static void inspect_tensor(uint64_t h) {
     if (!describe(h, &dtype, &ndim, shape))
         fz_fail("gs_tensor_describe of produced tensor 0x%" PRIx64 " failed: %s", h,
                 gs_last_error());
-    if (dtype < 0 || dtype > 3 || ndim < 0 || ndim > MAX_RANK)
+    if (!valid_dtype(dtype) || ndim < 0 || ndim > MAX_RANK)
         fz_fail("produced tensor 0x%" PRIx64 " has dtype %d and rank %d", h, dtype, ndim);
     int64_t n = numel_of(shape, ndim);
     if (n < 0)
@@ -539,14 +551,51 @@ static void adopt_tensor(uint64_t h) {
 
 /* ---- making valid tensors for arguments -------------------------------------------------- */
 
-static bool is_float(int32_t dtype) { return dtype == GS_DTYPE_FLOAT32 || dtype == GS_DTYPE_FLOAT64; }
+static bool is_float(int32_t dtype) {
+    return dtype == GS_DTYPE_FLOAT16 || dtype == GS_DTYPE_FLOAT32 || dtype == GS_DTYPE_FLOAT64;
+}
+
+/* A float16 element: a value of uniform(-2, 2) rounded to half, or now and then a special bit
+   pattern (zeros, infinities, NaNs, the largest finite values, subnormals, 1). */
+static uint16_t random_half(void) {
+    static const uint16_t special[] = {0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0xFE01, 0x7BFF,
+                                       0xFBFF, 0x0001, 0x83FF, 0x0400, 0x3C00};
+    if (!chance(97))
+        return special[below((int)(sizeof special / sizeof *special))];
+    _Float16 h = (_Float16)uniform(-2, 2);
+    uint16_t bits;
+    memcpy(&bits, &h, sizeof bits);
+    return bits;
+}
+
+/* A narrow integer element: one of [lo, hi], wrapped to the type as a C cast does (so negative
+   values of uint8 are large ones); in ranges of values (lo < 0, at least 9 wide: not the
+   ranges of indices, which span one dimension) now and then the type's least or largest. */
+static int64_t random_narrow(int32_t dtype, int64_t lo, int64_t hi) {
+    int64_t v = lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
+    if (lo < 0 && hi - lo >= 8 && chance(3)) {
+        bool top = chance(50);
+        switch (dtype) {
+        case GS_DTYPE_INT32: v = top ? INT32_MAX : INT32_MIN; break;
+        case GS_DTYPE_INT16: v = top ? INT16_MAX : INT16_MIN; break;
+        case GS_DTYPE_INT8: v = top ? INT8_MAX : INT8_MIN; break;
+        default: v = top ? UINT8_MAX : 0; break;
+        }
+    }
+    return v;
+}
 
 static void fill_random(void *data, int32_t dtype, int64_t n, int64_t lo, int64_t hi) {
     for (int64_t i = 0; i < n; i++) {
         switch (dtype) {
+        case GS_DTYPE_FLOAT16: { uint16_t h = random_half(); memcpy((uint16_t *)data + i, &h, 2); break; }
         case GS_DTYPE_FLOAT32: ((float *)data)[i] = chance(97) ? (float)uniform(-2, 2) : (float)special_double(); break;
         case GS_DTYPE_FLOAT64: ((double *)data)[i] = chance(97) ? uniform(-2, 2) : special_double(); break;
         case GS_DTYPE_INT64: ((int64_t *)data)[i] = lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1)); break;
+        case GS_DTYPE_INT32: ((int32_t *)data)[i] = (int32_t)random_narrow(dtype, lo, hi); break;
+        case GS_DTYPE_INT16: ((int16_t *)data)[i] = (int16_t)random_narrow(dtype, lo, hi); break;
+        case GS_DTYPE_INT8: ((int8_t *)data)[i] = (int8_t)random_narrow(dtype, lo, hi); break;
+        case GS_DTYPE_UINT8: ((uint8_t *)data)[i] = (uint8_t)random_narrow(dtype, lo, hi); break;
         default: ((unsigned char *)data)[i] = (unsigned char)below(2); break;
         }
     }
@@ -577,9 +626,10 @@ static uint64_t make_tensor(int32_t dtype, const int64_t *shape, int ndim, bool 
     return h;
 }
 
-/* A live tensor of this dtype and shape: one from the pool, or a new one. */
+/* A live tensor of this dtype and shape: one from the pool, or a new one (always new for the
+   integer types, whose values must lie in [lo, hi]). */
 static uint64_t tensor_like(int32_t dtype, const int64_t *shape, int ndim, int64_t lo, int64_t hi) {
-    if (dtype != GS_DTYPE_INT64 && chance(60)) {
+    if ((is_float(dtype) || dtype == GS_DTYPE_BOOL) && chance(60)) {
         for (int tries = 0; tries < 20; tries++) {
             int i = pool_pick(FZ_TENSOR);
             if (i < 0)
@@ -594,7 +644,19 @@ static uint64_t tensor_like(int32_t dtype, const int64_t *shape, int ndim, int64
     return make_tensor(dtype, shape, ndim, chance(50), lo, hi);
 }
 
-static int32_t random_float_dtype(void) { return chance(60) ? GS_DTYPE_FLOAT32 : GS_DTYPE_FLOAT64; }
+static int32_t random_float_dtype(void) {
+    return chance(15) ? GS_DTYPE_FLOAT16 : chance(60) ? GS_DTYPE_FLOAT32 : GS_DTYPE_FLOAT64;
+}
+
+/* Any of the nine dtypes. */
+static int32_t random_dtype(void) { return (int32_t)below(NDTYPES); }
+
+/* The dtype of an index or count tensor: mostly int64, else one of the narrower integers
+   (every index argument takes any integer type). */
+static int32_t random_index_dtype(void) {
+    static const int32_t narrow[] = {GS_DTYPE_INT32, GS_DTYPE_INT16, GS_DTYPE_INT8, GS_DTYPE_UINT8};
+    return chance(70) ? GS_DTYPE_INT64 : narrow[below(4)];
+}
 
 static int random_shape(int64_t *shape, int min_rank, int max_rank) {
     int r = between(min_rank, max_rank);
@@ -718,11 +780,11 @@ static uint64_t fit_primary(void) {
     if (fn_is("gs_embedding")) {
         int nd = between(1, 2);
         int64_t lo = chance(90) ? 0 : -7;
-        return make_tensor(GS_DTYPE_INT64, s, nd, false, lo, chance(90) ? 5 : 6);
+        return make_tensor(random_index_dtype(), s, nd, false, lo, chance(90) ? 5 : 6);
     }
     if (strncmp(C->fn, "gs_inplace", 10) == 0 || strncmp(C->fn, "gs_index_put", 12) == 0 ||
         strncmp(C->fn, "gs_init_", 8) == 0) {
-        int32_t type = chance(80) ? dtype : (int32_t)below(4);
+        int32_t type = chance(80) ? dtype : random_dtype();
         return make_tensor(type, s, between(1, 3), false, -3, 5);
     }
     return 0;
@@ -875,7 +937,7 @@ static int32_t fz_enum(const char *name, int lo, int hi) {
         if (strcmp(name, "dtype") == 0 && (F.valid_only || chance(60)))
             v = random_float_dtype();
     } else {
-        static const int32_t bad[] = {-1, 4, 100, INT32_MIN, INT32_MAX};
+        static const int32_t bad[] = {-1, 9, 100, INT32_MIN, INT32_MAX};
         v = chance(50) ? (chance(50) ? lo - 1 : hi + 1) : bad[below(5)];
     }
     record_note(name, v);
@@ -1385,6 +1447,17 @@ static void fz_int_array(const char *name, const char *cname, int role, const in
         if (n > MAX_NUMEL * 64)
             v[0] = (int64_t)1 << 40;
     }
+    if (role == FZ_A_REPS && count > 0 && count <= MAX_RANK && C->has_primary && C->p_numel > 0) {
+        /* the same for repetition counts (an extreme one times a small tensor): a result too
+           large to fill quickly but small enough to allocate is made impossible to allocate */
+        int64_t n = numel_of(v, count);
+        if (n > MAX_NUMEL * 64 / C->p_numel) {
+            int largest = 0;
+            for (int i = 1; i < count; i++)
+                largest = v[i] > v[largest] ? i : largest;
+            v[largest] = (int64_t)1 << 40;
+        }
+    }
     int32_t elems = count > 0 && !null ? count * per_item : 0;
     int64_t *buf = NULL;
     if (!null) {
@@ -1407,7 +1480,7 @@ static void fz_int_array(const char *name, const char *cname, int role, const in
 static const void *fz_data(const char *name, int32_t dtype, const int64_t *shape, int32_t ndim) {
     (void)shape;
     int64_t n = -1;
-    if (dtype >= 0 && dtype <= 3 && C->arr_n == ndim && ndim >= 0 && ndim <= MAX_RANK)
+    if (valid_dtype(dtype) && C->arr_n == ndim && ndim >= 0 && ndim <= MAX_RANK)
         n = numel_of(C->arr, ndim);
     int r = F.valid_only ? 99 : below(100);
     if (r < 6) {
@@ -1467,7 +1540,7 @@ static void fz_lent_release(const char *name, void **user_data, gs_release_fn *r
 static void *fz_lent_data(const char *name, int32_t dtype, const int64_t *shape, int32_t ndim) {
     (void)shape;
     int64_t n = -1;
-    if (dtype >= 0 && dtype <= 3 && C->arr_n == ndim && ndim >= 0 && ndim <= MAX_RANK)
+    if (valid_dtype(dtype) && C->arr_n == ndim && ndim >= 0 && ndim <= MAX_RANK)
         n = numel_of(C->arr, ndim);
     int r = F.valid_only ? 99 : below(100);
     size_t bytes = n >= 0 && n <= (1 << 20) ? (size_t)n * item_size(dtype) : 64;
@@ -1678,7 +1751,7 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
         }
     } else if (fn_is("gs_nll_loss") || fn_is("gs_cross_entropy")) {
         if (nd != 2) { *ndim = -1; return; }
-        if (chance(60)) { *dtype = GS_DTYPE_INT64; *ndim = 1; *lo = 0; *hi = last - 1;
+        if (chance(60)) { *dtype = random_index_dtype(); *ndim = 1; *lo = 0; *hi = last - 1;
             if (last == 0) *ndim = -1; }
     } else if (fn_is("gs_layer_norm") || fn_is("gs_rms_norm")) {
         int k = C->arr_n > 0 && C->arr_n <= nd ? C->arr_n : 1;
@@ -1707,8 +1780,8 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
             if (chance(50)) { *dtype = GS_DTYPE_BOOL; *lo = 0; *hi = 1; }
         }
     } else if (fn_is("gs_repeat_interleave_tensor")) {
-        /* int64 counts: one for all, or one per entry of the last axis */
-        *dtype = chance(85) ? GS_DTYPE_INT64 : *dtype;
+        /* integer counts: one for all, or one per entry of the last axis */
+        *dtype = chance(85) ? random_index_dtype() : *dtype;
         shape[0] = chance(40) ? 1 : last;
         *ndim = chance(10) ? 0 : 1;
         *lo = chance(90) ? 0 : -1;
@@ -1720,7 +1793,7 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
     } else if (fn_is("gs_dot")) {
         if (chance(5) && nd == 1) shape[0] += 1;
     } else if (strcmp(name, "index") == 0 || strcmp(name, "indices") == 0) {
-        /* int64 positions below the primary's smallest size (so valid along any dim; now and
+        /* integer positions below the primary's smallest size (so valid along any dim; now and
            then one past it or negative), each size at most the primary's */
         int64_t least = nd > 0 ? shape[0] : 1;
         for (int i = 0; i < nd; i++) {
@@ -1731,7 +1804,7 @@ static void fit_shape(const char *name, int32_t *dtype, int64_t *shape, int *ndi
             shape[0] = between(0, 4);
             *ndim = chance(85) ? 1 : 0;
         }
-        *dtype = chance(95) ? GS_DTYPE_INT64 : random_float_dtype();
+        *dtype = chance(95) ? random_index_dtype() : random_float_dtype();
         *lo = chance(95) ? 0 : -1;
         *hi = least - (chance(95) ? 1 : 0);
         if (*hi < *lo) *ndim = -1;
@@ -1963,7 +2036,7 @@ static void check_success(void) {
         int32_t d, r;
         memcpy(&d, C->describe_dtype, sizeof d);
         memcpy(&r, C->describe_ndim, sizeof r);
-        if (d < 0 || d > 3 || r < 0 || r > MAX_RANK)
+        if (!valid_dtype(d) || r < 0 || r > MAX_RANK)
             fz_fail("described dtype %d, rank %d", d, r);
     }
     if (C->data_out && fn_is("gs_tensor_data_ptr")) {
@@ -2924,7 +2997,7 @@ static void fz_graph_array(const char *name, const char *cname, int role, const 
             } else if (r < 80) {
                 int64_t s[MAX_RANK];
                 int nd = random_shape(s, 0, 2);
-                int32_t dtype = chance(70) ? random_float_dtype() : (int32_t)below(4);
+                int32_t dtype = chance(70) ? random_float_dtype() : random_dtype();
                 v[i] = make_tensor(dtype, s, nd, false, -3, 5);
             } else {
                 v[i] = fz_handle(name, FZ_TENSOR, false);
@@ -2944,7 +3017,7 @@ static void fz_graph_array(const char *name, const char *cname, int role, const 
             } else if (r < 85) {
                 int64_t s[MAX_RANK];
                 int nd = random_shape(s, 0, 2);
-                v[i] = make_tensor(chance(80) ? random_float_dtype() : (int32_t)below(4), s, nd,
+                v[i] = make_tensor(chance(80) ? random_float_dtype() : random_dtype(), s, nd,
                                    chance(20), -3, 5);
             } else {
                 v[i] = fz_handle(name, FZ_TENSOR, false);
@@ -3213,7 +3286,7 @@ static void sc_train(void) {
         if (step == rebind_at) {
             int64_t shape[MAX_RANK];
             int nd = random_shape(shape, 0, 3);
-            int32_t dtype = chance(70) ? random_float_dtype() : (int32_t)below(4);
+            int32_t dtype = chance(70) ? random_float_dtype() : random_dtype();
             size_t bytes = (size_t)numel_of(shape, nd) * item_size(dtype);
             void *data = malloc(bytes + 1);
             fill_random(data, dtype, numel_of(shape, nd), -3, 5);
@@ -3604,7 +3677,7 @@ static size_t mutate_archive(unsigned char *buf, size_t n, size_t cap) {
     if (r == 4) {
         for (int k = between(1, 3); k > 0; k--) {
             size_t pos = data + (size_t)below((int)hdr);
-            static const char repl[] = "0123456789-(),' :<>fi8b1{}TrueFalse\n";
+            static const char repl[] = "0123456789-(),' :<>|fiub8421{}TrueFalse\n";
             buf[pos] = chance(70) ? (unsigned char)repl[below((int)sizeof repl - 1)] : (unsigned char)rnd();
         }
     } else {
@@ -3669,7 +3742,7 @@ static void sc_checkpoint(void) {
         for (int i = 0; i < n; i++) {
             int64_t shape[MAX_RANK];
             int nd = random_shape(shape, 0, 3);
-            ts[i] = make_tensor((int32_t)below(4), shape, nd, false, -5, 5);
+            ts[i] = make_tensor(random_dtype(), shape, nd, false, -5, 5);
         }
         st = SC(gs_checkpoint_save, names, ts, n, path);
     }
@@ -3843,7 +3916,7 @@ static void iteration(void) {
     if (kind_count[FZ_TENSOR] < 8) {
         int64_t shape[MAX_RANK];
         int nd = random_shape(shape, 0, 4);
-        int32_t dtype = (int32_t)below(4);
+        int32_t dtype = random_dtype();
         make_tensor(dtype, shape, nd, chance(50), -3, 5);
     } else if (r < 70) {
         fz_functions[below(FZ_NFUNCTIONS)].call();

@@ -149,7 +149,7 @@ final class CheckpointTests: XCTestCase {
                     ""] {
             XCTAssertThrowsError(try parse(bad), bad)
         }
-        XCTAssertThrowsError(try parse("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }")) {
+        XCTAssertThrowsError(try parse("{'descr': '<u4', 'fortran_order': False, 'shape': (3,), }")) {
             guard case ArchiveError.dtype = $0 else { return XCTFail("\($0)") }
         }
         XCTAssertThrowsError(try parse("{'descr': '<f4', 'fortran_order': True, 'shape': (3,), }")) {
@@ -272,12 +272,12 @@ final class CheckpointTests: XCTestCase {
         assertFails(p, "'y.txt' is not a .npy array")
         try archive([("__gradswift_x__.npy", npy(one))], to: p)
         assertFails(p, "unknown reserved member")
-        var int32 = npy(one)
-        int32.replaceSubrange(21..<24, with: Array("<i4".utf8))  // the descr
-        try archive([("x.npy", int32)], to: p)
+        var uint32 = npy(one)
+        uint32.replaceSubrange(21..<24, with: Array("<u4".utf8))  // the descr
+        try archive([("x.npy", uint32)], to: p)
         XCTAssertThrowsError(try Checkpoint.load(from: p)) { error in
             guard case EngineError.dtype(let m) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(m.contains("member 'x.npy' has an unsupported dtype '<i4'"), m)
+            XCTAssertTrue(m.contains("member 'x.npy' has an unsupported dtype '<u4'"), m)
         }
         try archive([("x.npy", npy(one) + [0])], to: p)
         assertFails(p, "needs 8 data bytes, the member has 9")

@@ -8,9 +8,9 @@ from ``autograd.grad(..., create_graph=True)`` (and must match the ``grad`` line
 h2 = sum_i sum(grad_i * dir_i) is formed with gradswift ops and differentiated again; the
 results must match the ``hvp`` lines.
 
-Tolerance: |actual - expected| <= rtol * |expected| + atol, with (rtol, atol) = (1e-5, 1e-6)
-for float32 and (1e-10, 1e-12) for float64; ints and bools exactly; NaN and infinities must be
-the same. Results per case go to .build/golden-results/python.tsv (read by
+Tolerance: |actual - expected| <= rtol * |expected| + atol, with (rtol, atol) = (1e-3, 1e-4)
+for float16, (1e-5, 1e-6) for float32 and (1e-10, 1e-12) for float64; integers of every width
+and bools exactly; NaN and infinities must be the same; dtypes must be equal. Results per case go to .build/golden-results/python.tsv (read by
 tools/parity_report.py) and the per-op counts are printed at the end of the pytest run.
 """
 import operator
@@ -28,8 +28,10 @@ import gradswift.nn.functional as F
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "Tests" / "Golden"
 RESULTS = ROOT / ".build" / "golden-results" / "python.tsv"
-TOLERANCES = {np.dtype(np.float32): (1e-5, 1e-6), np.dtype(np.float64): (1e-10, 1e-12)}
-DTYPES = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "bool": np.bool_}
+TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-4), np.dtype(np.float32): (1e-5, 1e-6),
+              np.dtype(np.float64): (1e-10, 1e-12)}
+DTYPES = {name: np.dtype(name) for name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                                            "bool")}
 
 
 # ---- reading ---------------------------------------------------------------------------------

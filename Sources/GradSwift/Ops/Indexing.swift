@@ -90,6 +90,7 @@ extension Ops {
     static func allFinite(_ t: Tensor) throws -> Bool {
         guard t.dtype.isFloatingPoint else { return true }
         let wide = try cast(t, to: .float64)
+        // (the pointer is only valid while `wide` lives: a temporary is freed after its last use)
         return withExtendedLifetime(wide) {
             let p = wide.pointer(Double.self)
             return (0..<t.count).allSatisfy { p[$0].isFinite }
