@@ -197,7 +197,7 @@ int32_t gs_tensor_eye(int32_t dtype, int64_t rows, int64_t columns, bool require
                       gs_tensor *result);
 
 /// Creates a tensor of integers drawn uniformly from [low, high) by the engine generator
-/// (torch.randint), stored as `dtype` (int64, float32 or float64).
+/// (torch.randint), stored as `dtype` (any but bool; the bounds must fit it).
 int32_t gs_tensor_randint(int32_t dtype, const int64_t *shape, int32_t ndim, int64_t low,
                           int64_t high, gs_tensor *result);
 
@@ -1330,8 +1330,8 @@ int32_t gs_channel_dropout(gs_tensor x, double p, bool training, int64_t spatial
                            gs_tensor *result);
 
 /// A Linear layer (PyDyNet's layout): parameters "weight" (in, out), Kaiming-uniform
-/// initialised, and "bias" (out,) when `bias`; `dtype` is float32 or float64. The caller owns
-/// `*result` (a module handle).
+/// initialised, and "bias" (out,) when `bias`; `dtype` is float16, float32 or float64. The
+/// caller owns `*result` (a module handle).
 int32_t gs_linear_new(int64_t in_features, int64_t out_features, bool bias, int32_t dtype,
                       gs_module *result);
 
@@ -1567,8 +1567,8 @@ int32_t gs_triu(gs_tensor a, int64_t diagonal, gs_tensor *result);
 /// A multi-layer Elman RNN (PyDyNet's layout): cells "rnn_l" (and "rrnn_l" when
 /// `bidirectional`) with parameters Wx (in, H), Wh (H, H) and, when `bias`, bias (H,), all
 /// U(-1/sqrt(H), 1/sqrt(H)); `nonlinearity` 0 is tanh, 1 relu; sizes and num_layers >= 1;
-/// `dtype` float32 or float64. Forward: x (T, B, in) ((B, T, in) with `batch_first`) or (T, in),
-/// optional h0 (L·D, B, H); outputs output and h_n ((B, L·D, H) with batch_first). The caller
+/// `dtype` float16, float32 or float64. Forward: x (T, B, in) ((B, T, in) with `batch_first`) or
+/// (T, in), optional h0 (L·D, B, H); outputs output and h_n ((B, L·D, H) with batch_first). The caller
 /// owns `*result` (a module handle).
 int32_t gs_rnn_new(int64_t input_size, int64_t hidden_size, int64_t num_layers,
                    int32_t nonlinearity, bool bias, bool batch_first, bool bidirectional,

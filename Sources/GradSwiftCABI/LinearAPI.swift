@@ -51,8 +51,8 @@ public func gsChannelDropout(_ x: gs_tensor, _ p: Double, _ training: Bool, _ sp
 }
 
 /// A Linear layer (PyDyNet's layout): parameters "weight" (in, out), Kaiming-uniform
-/// initialised, and "bias" (out,) when `bias`; `dtype` is float32 or float64. The caller owns
-/// `*result` (a module handle).
+/// initialised, and "bias" (out,) when `bias`; `dtype` is float16, float32 or float64. The
+/// caller owns `*result` (a module handle).
 @c(gs_linear_new)
 public func gsLinearNew(_ inFeatures: Int64, _ outFeatures: Int64, _ bias: Bool, _ dtype: Int32,
                         _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {

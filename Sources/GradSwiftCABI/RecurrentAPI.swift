@@ -17,8 +17,8 @@ private func nonlinearity(_ code: Int32, _ op: String) throws -> RecurrentNonlin
 /// A multi-layer Elman RNN (PyDyNet's layout): cells "rnn_l" (and "rrnn_l" when
 /// `bidirectional`) with parameters Wx (in, H), Wh (H, H) and, when `bias`, bias (H,), all
 /// U(-1/sqrt(H), 1/sqrt(H)); `nonlinearity` 0 is tanh, 1 relu; sizes and num_layers >= 1;
-/// `dtype` float32 or float64. Forward: x (T, B, in) ((B, T, in) with `batch_first`) or (T, in),
-/// optional h0 (L·D, B, H); outputs output and h_n ((B, L·D, H) with batch_first). The caller
+/// `dtype` float16, float32 or float64. Forward: x (T, B, in) ((B, T, in) with `batch_first`) or
+/// (T, in), optional h0 (L·D, B, H); outputs output and h_n ((B, L·D, H) with batch_first). The caller
 /// owns `*result` (a module handle).
 @c(gs_rnn_new)
 public func gsRNNNew(_ inputSize: Int64, _ hiddenSize: Int64, _ numLayers: Int64, _ nonlinearity: Int32, _ bias: Bool,

@@ -98,7 +98,7 @@ public func gsTensorEye(_ dtype: Int32, _ rows: Int64, _ columns: Int64,
 }
 
 /// Creates a tensor of integers drawn uniformly from [low, high) by the engine generator
-/// (torch.randint), stored as `dtype` (int64, float32 or float64).
+/// (torch.randint), stored as `dtype` (any but bool; the bounds must fit it).
 @c(gs_tensor_randint)
 public func gsTensorRandint(_ dtype: Int32, _ shape: UnsafePointer<Int64>?, _ ndim: Int32, _ low: Int64, _ high: Int64,
                             _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
