@@ -1,5 +1,6 @@
-"""Smoke test of python/bench/bench.py --quick: every workload runs on every installed framework
-and the table has a row for each. It asserts nothing about time (timings belong to the bench)."""
+"""Smoke test of python/bench/bench.py --quick: every workload runs on every installed framework,
+the table has a row for each and the machine facts that decide the ratios are printed beside it.
+It asserts nothing about time (timings belong to the bench)."""
 import json
 import os
 import subprocess
@@ -22,6 +23,14 @@ def test_quick_run_prints_a_row_per_workload(tmp_path):
     assert len(rows) == 1 + len(bench.WORKLOADS)
     for workload in bench.WORKLOADS.values():
         assert any(row.startswith(f"| {workload.title} |") for row in rows), workload.title
+    facts = out.stdout[out.stdout.index("Machine facts of this run:"):].splitlines()
+    for variable in ("OPENBLAS_CORETYPE=", "OPENBLAS_L2_SIZE="):
+        assert any(variable in line for line in facts), variable
+    assert any(line.startswith("- CPU: ") and "flags: " in line for line in facts)
+    assert any(line.startswith("- NumPy sgemm 256^3: ") and "GFLOP/s" in line for line in facts)
+    assert any(line.startswith("- gradswift: ") and "threads" in line for line in facts)
+    machine = json.loads((tmp_path / "bench.json").read_text())["machine"]
+    assert machine["numpy"]["sgemm_gflops"] > 0 and machine["gradswift"]["threads"] >= 1
     results = json.loads((tmp_path / "bench.json").read_text())["results"]
     assert set(results) == set(bench.WORKLOADS)
     for key, row in results.items():
