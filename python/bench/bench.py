@@ -180,13 +180,14 @@ def recurrent(layer):
     return build
 
 
-def transformer(fw, quick, batch=None, wrap=None):
+def transformer(fw, quick, batch=None, wrap=None, length=None):
     """transformer.py's block: embedding 5000x512 (padding index 0) plus fixed positions, 4-head
     self-attention with a padding mask, residuals and LayerNorms, FFN 512-1536-512, a linear head
-    on the first token, MSE against +-1; batch 128 (or ``batch``) of length 44; ``wrap`` as mlp's."""
+    on the first token, MSE against +-1; batch 128 (or ``batch``) of length 44 (or ``length``);
+    ``wrap`` as mlp's."""
     nn, F, kw = fw.nn, fw.F, {"dtype": fw.dtype}
     width, heads, hidden, vocabulary = 512, 4, 1536, 5000
-    n, length = (8, 12) if quick else (batch or 128, 44)
+    n, length = (8, 12) if quick else (batch or 128, length or 44)
     rng = np.random.default_rng(0)
     lengths = rng.integers(4, length + 1, n)
     tokens_np = rng.integers(1, vocabulary, (n, length))

@@ -1,6 +1,7 @@
-"""Smoke test of python/bench/bench.py --quick: every workload runs on every installed framework,
-the table has a row for each and the machine facts that decide the ratios are printed beside it.
-It asserts nothing about time (timings belong to the bench)."""
+"""Smoke tests of python/bench/bench.py --quick (every workload runs on every installed framework,
+the table has a row for each and the machine facts that decide the ratios are printed beside it)
+and of python/bench/scaling.py --quick. They assert nothing about time (timings belong to the
+benches)."""
 import json
 import os
 import subprocess
@@ -51,3 +52,20 @@ def test_gradswift_is_required():
     out = subprocess.run([sys.executable, str(BENCH), "--quick", "--frameworks", "PyDyNet"],
                          capture_output=True, text=True, env=env)
     assert out.returncode != 0 and "must include gradswift" in out.stderr
+
+
+def test_scaling_quick_run_prints_its_three_tables(tmp_path):
+    scaling = BENCH.parent / "scaling.py"
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    out = subprocess.run([sys.executable, str(scaling), "--quick", "--frameworks", "gradswift",
+                          "--json", str(tmp_path / "scaling.json")],
+                         capture_output=True, text=True, env=env, timeout=900)
+    assert out.returncode == 0, out.stderr
+    for title in ("MLP 784-1024-1024-10 training step", "Transformer block training step", "MLP inference"):
+        assert title in out.stdout, title
+    assert "Machine facts of this run:" in out.stdout
+    results = json.loads((tmp_path / "scaling.json").read_text())
+    for curve in ("mlp", "transformer", "inference"):
+        assert len(results[curve]) == 2
+        for row in results[curve].values():
+            assert row["gradswift"]["ms"] > 0 and row["gradswift"]["peak_mib"] >= 0
