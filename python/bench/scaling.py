@@ -69,7 +69,7 @@ def build(kind, fw, size, transformer_batch):
 
 
 def measure(kind, framework_name, size, transformer_batch, repeats):
-    """Median step time (seconds) after warm-up, and peak-memory growth (MiB), in this process."""
+    """Step times (seconds) after warm-up, and peak-memory growth (MiB), in this process."""
     fw = bench.Framework(framework_name)
     square = fw.tensor(np.ones((64, 64), np.float32))
     square @ square  # the BLAS library's own buffers come before the baseline
@@ -77,7 +77,7 @@ def measure(kind, framework_name, size, transformer_batch, repeats):
     start_kib = bench.memory_kib("VmRSS")
     step = build(kind, fw, size, transformer_batch)
     per_clock = 50 if kind == "inference" and size == 1 else 1
-    for _ in range(2 * per_clock):
+    for _ in range(3 * per_clock):
         step()
     times = []
     for _ in range(repeats):
@@ -85,7 +85,7 @@ def measure(kind, framework_name, size, transformer_batch, repeats):
         for _ in range(per_clock):
             step()
         times.append((time.perf_counter() - started) / per_clock)
-    return {"seconds": statistics.median(times), "peak_mib": (bench.memory_kib("VmHWM") - start_kib) / 1024}
+    return {"times": times, "peak_mib": (bench.memory_kib("VmHWM") - start_kib) / 1024}
 
 
 def run_worker(kind, framework_name, size, transformer_batch, repeats):
@@ -99,14 +99,14 @@ def run_worker(kind, framework_name, size, transformer_batch, repeats):
 
 
 def collect(kind, sizes, frameworks, transformer_batch, rounds, repeats):
-    """{size: {framework: {"ms": median over rounds, "peak_mib": max over rounds}}}."""
+    """{size: {framework: {"ms": median over every round's steps, "peak_mib": max over rounds}}}."""
     results = {}
     for size in sizes:
         runs = {f: [] for f in frameworks}
         for r in range(rounds):
             for f in frameworks[r % len(frameworks):] + frameworks[:r % len(frameworks)]:
                 runs[f].append(run_worker(kind, f, size, transformer_batch, repeats))
-        results[size] = {f: {"ms": statistics.median(x["seconds"] for x in rs) * 1e3,
+        results[size] = {f: {"ms": statistics.median(t for x in rs for t in x["times"]) * 1e3,
                              "peak_mib": max(x["peak_mib"] for x in rs)} for f, rs in runs.items()}
         print(f"measured {kind} {size}: " + ", ".join(f"{f} {v['ms']:.3g} ms" for f, v in results[size].items()),
               file=sys.stderr)
@@ -175,7 +175,7 @@ def main(argv=None):
     if "gradswift" not in args.frameworks:
         parser.error("--frameworks must include gradswift (the ratios are against it)")
     frameworks = [f for f in args.frameworks if bench.available(f)]
-    repeats = 3 if args.quick else 5
+    repeats = 3 if args.quick else 10
     batch = 4 if args.quick else args.transformer_batch
     mlp = collect("mlp", QUICK["mlp"] if args.quick else MLP_BATCHES, frameworks, batch, rounds, repeats)
     transformer = collect("transformer", QUICK["transformer"] if args.quick else TRANSFORMER_LENGTHS, frameworks,
@@ -188,7 +188,7 @@ def main(argv=None):
                 transformer, frameworks))
     print()
     print(table("MLP inference (no_grad forward) latency", "batch", inference, frameworks))
-    print(f"\nMedian step times over {rounds} round(s) of fresh processes; gs / X below 1 means gradswift is "
+    print(f"\nMedian step times over every step of {rounds} round(s) of fresh processes; gs / X below 1 means gradswift is "
           "faster; peak MiB: growth of the process's peak RSS while building and running the workload.")
     print("\n" + "\n".join(machine.describe(machine.collect(frameworks, 256 if args.quick else 1024),
                                             256 if args.quick else 1024)))
