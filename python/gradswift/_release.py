@@ -16,7 +16,7 @@ import gc
 import threading
 from ctypes import c_uint64
 
-from ._lib import error, lib
+from ._lib import lib
 
 __all__ = ["BATCH", "pending", "release_pending"]
 
@@ -27,6 +27,7 @@ pending = []
 """Handles of dead tensors not released yet (appended by ``Tensor.__del__``)."""
 
 _release_many = lib.gs_tensor_release_many
+_release_one = lib.gs_tensor_release
 _releasing = threading.Lock()
 
 
@@ -40,9 +41,11 @@ def release_pending():
             # Copy, then drop exactly the copied front: finalizers running in between only append.
             batch = pending[:]
             del pending[:len(batch)]
-            st = _release_many((c_uint64 * len(batch))(*batch), len(batch))
-            if st:
-                raise error(st)
+            if _release_many((c_uint64 * len(batch))(*batch), len(batch)):
+                # One was not live (released another way): the call released none, so release
+                # the others one by one, ignoring that one's error as a finalizer would.
+                for handle in batch:
+                    _release_one(handle)
     finally:
         _releasing.release()
 
@@ -50,10 +53,7 @@ def release_pending():
 def _after_collection(phase, info):
     """gc callback: release the handles queued by the finalizers of a collection."""
     if phase == "stop" and pending:
-        try:
-            release_pending()
-        except Exception:  # never raise from the collector
-            pass
+        release_pending()
 
 
 gc.callbacks.append(_after_collection)

@@ -70,3 +70,17 @@ def test_a_finalizer_running_during_a_release_only_queues():
         _release._releasing.release()
     release_pending()
     assert not pending
+
+
+def test_a_handle_released_another_way_does_not_hold_back_the_others():
+    release_pending()
+    start = live_handles()
+    a = gs.Tensor(np.ones(1, np.float32))
+    results = [a + a for _ in range(3)]
+    handles = [r._h for r in results]
+    assert _release._release_one(handles[1]) == 0  # released behind the Tensor's back
+    del results
+    assert len(pending) == 3
+    release_pending()  # the batch call fails on the dead one; the other two are still released
+    assert not pending
+    assert live_handles() == start + 1
