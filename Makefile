@@ -268,8 +268,10 @@ demo: setup build
 	PYTHONPATH=python $(PYTHON) $(DEMO)
 
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--only mlp conv --rounds 5".
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which some machines set to force an older, slower
+# kernel, are unset for this command alone (../shared/guide/toolchain.md, "Benchmarks").
 bench: setup build
-	PYTHONPATH=python $(PYTHON) python/bench/bench.py $(BENCH_ARGS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=python $(PYTHON) python/bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .build-* .build_* .pytest_cache python/build python/examples/output

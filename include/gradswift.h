@@ -207,6 +207,11 @@ int32_t gs_tensor_randperm(int32_t dtype, int64_t n, gs_tensor *result);
 /// Releases a tensor handle. Releasing twice is an error (reported, not a crash).
 int32_t gs_tensor_release(gs_tensor tensor);
 
+/// Releases the `count` tensor handles at `handles` in one call (for bindings that release the
+/// handles of dead objects in batches): all of them, or none when one is not a live tensor
+/// handle (zero, dead, stale, forged, another kind) or appears twice.
+int32_t gs_tensor_release_many(const gs_tensor *handles, int32_t count);
+
 /// Writes the dtype code and rank, and the first `capacity` dimensions into `shape`
 /// (`shape` may be NULL when `capacity` is 0).
 int32_t gs_tensor_describe(gs_tensor tensor, int32_t *dtype, int32_t *ndim, int64_t *shape,

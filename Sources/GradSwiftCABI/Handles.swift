@@ -22,11 +22,21 @@ extension gs_checkpoint: Handle { typealias Object = LoadedCheckpoint }
 
 /// The table behind every handle given to C: a slot index plus a generation counter, so a
 /// released, stale, forged or zero handle is reported instead of dereferenced. Thread-safe.
+/// An id is `tag << 32 | (slot + 1)`, the tag a 31-bit generation plus, in its top bit (bit 63
+/// of the id), whether the handle is of a tensor whose storage holds at least `largeBytes`:
+/// a binding that releases dead handles in batches releases those at once instead
+/// (docs/abi-spec.md, "Handles").
 final class Handles: @unchecked Sendable {
     /// The table used by all gs_ functions.
     static let shared = Handles()
 
+    /// Storage size from which a tensor's handle carries the large flag.
+    static let largeBytes = 16 * 1024
+    /// The large flag in a slot's tag.
+    private static let largeTag: UInt32 = 1 << 31
+
     private var objects: [AnyObject?] = []
+    /// Each slot's tag: its generation (1 to 2^31 - 1), with `largeTag` while it holds a large tensor.
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
     private var liveCount = 0
@@ -57,9 +67,7 @@ final class Handles: @unchecked Sendable {
         let outcome: ReleaseOutcome = locked {
             guard let slot = liveSlot(id), let object = objects[slot] else { return .dead }
             guard object is H.Object else { return .otherKind(object) }
-            objects[slot] = nil
-            generations[slot] = generations[slot] == UInt32.max ? 1 : generations[slot] + 1
-            freeSlots.append(slot)
+            retire(slot)
             liveCount -= 1
             return .released(object)
         }
@@ -73,9 +81,49 @@ final class Handles: @unchecked Sendable {
         }
     }
 
+    /// Drops every handle of `handles` under one lock: all of them when each is a live handle
+    /// of its kind and none repeats, else none (an error naming the first offender as
+    /// `name[i]`).
+    func release<H: Handle>(_ handles: [H], _ op: String, _ name: String) throws {
+        var released: [AnyObject] = []  // released here, outside the lock
+        released.reserveCapacity(handles.count)
+        let failure: (Int, ReleaseOutcome)? = locked {
+            var slots: [Int] = []
+            slots.reserveCapacity(handles.count)
+            for (i, handle) in handles.enumerated() {
+                guard let slot = liveSlot(handle.id), let object = objects[slot], !slots.contains(slot) else {
+                    return (i, .dead)
+                }
+                guard object is H.Object else { return (i, .otherKind(object)) }
+                slots.append(slot)
+            }
+            for slot in slots {
+                if let object = objects[slot] { released.append(object) }
+                retire(slot)
+            }
+            liveCount -= slots.count
+            return nil
+        }
+        guard let (i, outcome) = failure else { return }
+        let id = handles[i].id
+        if case .otherKind(let object) = outcome {
+            throw CallError(status: .invalidHandle, message: "\(op): \(name)[\(i)] \(id) is a \(type(of: object)), not a \(H.Object.self)")
+        }
+        throw CallError(status: .invalidHandle, message: "\(op): \(name)[\(i)] \(id) is not a live handle (zero, released, repeated, stale or forged)")
+    }
+
+    /// Empties `slot` and moves it to its next generation (call with the lock held).
+    private func retire(_ slot: Int) {
+        objects[slot] = nil
+        let generation = generations[slot] & ~Handles.largeTag
+        generations[slot] = generation == Handles.largeTag - 1 ? 1 : generation + 1
+        freeSlots.append(slot)
+    }
+
     /// A new id owning a reference to `object`.
     private func insert(_ object: AnyObject) -> UInt64 {
-        locked {
+        let large = (object as? Tensor).map { $0.storage.byteCount >= Handles.largeBytes } ?? false
+        return locked {
             let slot: Int
             if let reused = freeSlots.popLast() {
                 slot = reused
@@ -85,6 +133,7 @@ final class Handles: @unchecked Sendable {
                 objects.append(object)
                 generations.append(1)
             }
+            generations[slot] = generations[slot] & ~Handles.largeTag | (large ? Handles.largeTag : 0)
             liveCount += 1
             return UInt64(generations[slot]) << 32 | UInt64(slot + 1)
         }

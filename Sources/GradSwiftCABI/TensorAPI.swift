@@ -123,6 +123,17 @@ public func gsTensorRelease(_ tensor: gs_tensor) -> Int32 {
     }
 }
 
+/// Releases the `count` tensor handles at `handles` in one call (for bindings that release the
+/// handles of dead objects in batches): all of them, or none when one is not a live tensor
+/// handle (zero, dead, stale, forged, another kind) or appears twice.
+@c(gs_tensor_release_many)
+public func gsTensorReleaseMany(_ handles: UnsafePointer<gs_tensor>?, _ count: Int32) -> Int32 {
+    guarded {
+        let op = "gs_tensor_release_many"
+        try Handles.shared.release(readHandles(handles, count, op, "handles"), op, "handles")
+    }
+}
+
 /// Writes the dtype code and rank, and the first `capacity` dimensions into `shape`
 /// (`shape` may be NULL when `capacity` is 0).
 @c(gs_tensor_describe)

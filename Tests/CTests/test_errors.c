@@ -139,8 +139,36 @@ static void last_error(void) {
     free(theirs);
 }
 
+/* gs_tensor_release_many releases all of its handles, or none when one is bad or repeated; the
+   top bit of a tensor handle marks a large storage (bindings release those at once). */
+static void release_many(void) {
+    int64_t before = live_handles();
+    gs_tensor small[3] = {make_f32(v6, s23, 2, false), make_f32(v6, s23, 2, true), make_f32(v6, s23, 2, false)};
+    for (int i = 0; i < 3; i++)
+        CHECK((small[i].id >> 63) == 0);
+    const int64_t big_shape[] = {64, 64}; /* 16 KiB of float32: large */
+    gs_tensor big = make_full(GS_DTYPE_FLOAT32, big_shape, 2, 1.0);
+    CHECK((big.id >> 63) == 1);
+    CHECK(live_handles() == before + 4);
+
+    CHECK_OK(gs_tensor_release_many(NULL, 0));
+    CHECK_ERROR(gs_tensor_release_many(NULL, 2), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_tensor_release_many(small, -1), GS_ERR_INVALID_ARGUMENT);
+    gs_tensor repeated[3] = {small[0], small[1], small[0]};
+    CHECK_ERROR(gs_tensor_release_many(repeated, 3), GS_ERR_INVALID_HANDLE);
+    gs_tensor flipped[2] = {small[0], {big.id ^ (1ull << 63)}};
+    CHECK_ERROR(gs_tensor_release_many(flipped, 2), GS_ERR_INVALID_HANDLE);
+    CHECK(live_handles() == before + 4); /* nothing released by the failed calls */
+
+    gs_tensor all[4] = {small[0], small[1], small[2], big};
+    CHECK_OK(gs_tensor_release_many(all, 4));
+    CHECK(live_handles() == before);
+    CHECK_ERROR(gs_tensor_release_many(all, 1), GS_ERR_INVALID_HANDLE); /* released already */
+}
+
 void test_errors(void) {
     bad_handles();
+    release_many();
     shape_mismatch();
     bad_arguments();
     bad_dtypes();

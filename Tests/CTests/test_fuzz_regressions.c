@@ -87,7 +87,21 @@ static void randperm_of_a_huge_n(void) {
     CHECK_ERROR(gs_tensor_randperm(GS_DTYPE_FLOAT64, INT64_C(1) << 62, &t), GS_ERR_OUT_OF_MEMORY);
 }
 
+/* seed 1, iteration 13354: gs_tensordot of 0-d tensors with dims [0] and [-1] indexed their
+   (empty) shapes: a 0-d tensor has no dimension to contract. */
+static void tensordot_of_scalars(void) {
+    gs_tensor a = make_f32((const float[]){2}, NULL, 0, false), b = make_f32((const float[]){3}, NULL, 0, false);
+    gs_tensor out = {0};
+    CHECK_ERROR(gs_tensordot(a, b, INTS(0), 1, INTS(-1), 1, &out), GS_ERR_INDEX);
+    CHECK_OK(gs_tensordot(a, b, NULL, 0, NULL, 0, &out)); /* no contraction: the product */
+    CHECK_F32(out, NULL, 0, (const float[]){6});
+    release(out);
+    release(b);
+    release(a);
+}
+
 void test_fuzz_regressions(void) {
+    tensordot_of_scalars();
     huge_stride_with_padding();
     embedding_reset_after_rebinding();
     randperm_of_a_huge_n();

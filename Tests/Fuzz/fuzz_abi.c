@@ -2008,7 +2008,16 @@ static void collect_outputs(void) {
 
 /* Checks what a successful call left in its out-parameters, per function. */
 static void check_success(void) {
-    if (strstr(C->fn, "_release")) {
+    if (fn_is("gs_tensor_release_many")) {
+        /* all or nothing: every handle of the array (as drawn) was a live tensor and is gone */
+        for (int k = 0; k < C->nhandles; k++) {
+            int i = pool_find(C->handles[k]);
+            if (i < 0 || pool[i].kind != FZ_TENSOR)
+                fz_fail("gs_tensor_release_many succeeded with handle 0x%" PRIx64 ", not a live tensor",
+                        C->handles[k]);
+            pool_remove_at(i);
+        }
+    } else if (strstr(C->fn, "_release")) {
         uint64_t h = C->handles[0];
         int i = pool_find(h);
         if (i < 0)

@@ -16,6 +16,11 @@ runs once per round (three rounds by default, in rotating order) and the table s
 over all rounds' steps. Training workloads time whole steps (forward, loss, zero_grad, backward,
 optimizer step) after warm-up steps; all use float32 and PyDyNet's shapes
 (``../shared/guide/baselines.md``).
+
+Beside the table it prints the machine facts that decide the ratios (machine.py): NumPy's sgemm
+speed measured in the same run, ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` as found (``make
+bench`` unsets both for its command alone), the BLAS kernel and thread counts of each framework
+and the CPU's vector flags.
 """
 import argparse
 import json
@@ -28,6 +33,8 @@ import time
 import warnings
 
 import numpy as np
+
+import machine
 
 FRAMEWORKS = ("gradswift", "PyDyNet", "PyTorch")
 
@@ -173,13 +180,14 @@ def recurrent(layer):
     return build
 
 
-def transformer(fw, quick, batch=None, wrap=None):
+def transformer(fw, quick, batch=None, wrap=None, length=None):
     """transformer.py's block: embedding 5000x512 (padding index 0) plus fixed positions, 4-head
     self-attention with a padding mask, residuals and LayerNorms, FFN 512-1536-512, a linear head
-    on the first token, MSE against +-1; batch 128 (or ``batch``) of length 44; ``wrap`` as mlp's."""
+    on the first token, MSE against +-1; batch 128 (or ``batch``) of length 44 (or ``length``);
+    ``wrap`` as mlp's."""
     nn, F, kw = fw.nn, fw.F, {"dtype": fw.dtype}
     width, heads, hidden, vocabulary = 512, 4, 1536, 5000
-    n, length = (8, 12) if quick else (batch or 128, 44)
+    n, length = (8, 12) if quick else (batch or 128, length or 44)
     rng = np.random.default_rng(0)
     lengths = rng.integers(4, length + 1, n)
     tokens_np = rng.integers(1, vocabulary, (n, length))
@@ -378,6 +386,7 @@ def main(argv=None):
     if "gradswift" not in frameworks:
         parser.error("gradswift does not import: build it first (make build)")
     skipped = sorted(set(args.frameworks) - set(frameworks))
+    facts = machine.collect(frameworks, sgemm_size(args.quick))
     results, raw = {}, {}
     for key in args.only or WORKLOADS:
         repeats = max(3, WORKLOADS[key].repeats // (10 if args.quick else rounds))
@@ -392,9 +401,11 @@ def main(argv=None):
     print(f"\nMedian times over {rounds} round(s) ({'--quick sizes' if args.quick else 'full sizes'}); gs / X below 1 means gradswift "
           "is faster (for sgemm: GFLOP/s of X over gradswift's). Peak MiB: growth of the process's peak RSS "
           "while building and running the workload." + (f" Not importable: {', '.join(skipped)}." if skipped else ""))
+    print("\n" + "\n".join(machine.describe(facts, sgemm_size(args.quick))))
     if args.json:
         with open(args.json, "w") as out:
-            json.dump({"quick": args.quick, "rounds": rounds, "results": results, "runs": raw}, out, indent=1)
+            json.dump({"quick": args.quick, "rounds": rounds, "machine": facts, "results": results, "runs": raw},
+                      out, indent=1)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ PROTOTYPES = [
     ("gs_tensor_randint", "int32_t", ["int32_t", "const int64_t *", "int32_t", "int64_t", "int64_t", "uint64_t *"]),
     ("gs_tensor_randperm", "int32_t", ["int32_t", "int64_t", "uint64_t *"]),
     ("gs_tensor_release", "int32_t", ["uint64_t"]),
+    ("gs_tensor_release_many", "int32_t", ["const uint64_t *", "int32_t"]),
     ("gs_tensor_describe", "int32_t", ["uint64_t", "int32_t *", "int32_t *", "int64_t *", "int32_t"]),
     ("gs_tensor_copy_data", "int32_t", ["uint64_t", "void *", "int64_t"]),
     ("gs_tensor_data_ptr", "int32_t", ["uint64_t", "void **"]),

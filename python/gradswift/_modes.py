@@ -6,6 +6,7 @@ import functools
 from ctypes import c_bool
 
 from ._lib import check, lib
+from ._release import release_pending
 
 __all__ = ["is_grad_enable", "set_grad_enabled", "no_grad", "enable_grad",
            "is_anomaly_enabled", "set_detect_anomaly", "detect_anomaly"]
@@ -37,10 +38,12 @@ class _ModeSwitch:
         self._saved = []
 
     def __enter__(self):
+        release_pending()
         self._saved.append(type(self)._read())
         type(self)._write(self._mode)
 
     def __exit__(self, exc_type, exc_value, traceback):
+        release_pending()
         type(self)._write(self._saved.pop())
 
     def __call__(self, func):

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from ._lib import LIBRARY_PATH, check, lib, library_version
+from ._release import release_pending
 
 __all__ = ["set_num_threads", "get_num_threads", "memory_stats", "empty_cache", "blas_info", "cpu_features",
            "report"]
@@ -35,6 +36,7 @@ def memory_stats():
     """The large-block cache's statistics (tensors of 1 MiB and more come from it), after
     ``torch.cuda.memory_stats``: bytes in use by tensors, bytes of freed blocks kept for reuse,
     the most bytes ever in use at once, and requests served from the cache or by fresh memory."""
+    release_pending()
     values = [ctypes.c_int64() for _ in range(5)]
     check(lib.gs_memory_stats(*values))
     names = ("in_use_bytes", "cached_bytes", "peak_in_use_bytes", "cache_hits", "cache_misses")
@@ -44,6 +46,7 @@ def memory_stats():
 def empty_cache():
     """Gives the freed large blocks the cache keeps back to the system (``torch.cuda.empty_cache``);
     returns the bytes freed. Tensors in use are not touched."""
+    release_pending()
     freed = ctypes.c_int64()
     check(lib.gs_empty_cache(freed))
     return freed.value

@@ -24,6 +24,7 @@ from ._index import encode_key
 from . import _reductions
 from ._lib import error, lib
 from ._modes import is_grad_enable
+from ._release import BATCH, pending, release_pending
 from .cuda import CPU, Device
 
 __all__ = ["Tensor"]
@@ -189,18 +190,31 @@ def _rebuild(cls, data, requires_grad, state):
     return t
 
 
+_OutHandle = c_uint64 * 1  # an out-parameter passed without argtypes (an array passes as its address)
+
+
 def _binary_methods(name, symbol):
     """The forward and reflected operator methods of the binary op ``name`` (``gs_<name>``)."""
     cfn, code = getattr(lib, "gs_" + name), BINARY_CODES[name]
+    # The same C function without argtypes, for the tensor-tensor path: its arguments are
+    # ctypes values already (each tensor's handle kept as a c_uint64 in ``_c``), which skips
+    # the per-argument conversions of argtypes, most of a 1-element op's time.
+    bare = lib._FuncPtr(("gs_" + name, lib))
 
     def forward(self, other):
         if isinstance(other, Tensor):
-            out = c_uint64()
-            st = cfn(self._h, other._h, out)
+            a = self._c
+            if a is None:
+                a = self._c = c_uint64(self._h)
+            b = other._c
+            if b is None:
+                b = other._c = c_uint64(other._h)
+            out = _OutHandle()
+            st = bare(a, b, out)
             if st:
                 raise error(st)
             t = _new(Tensor)
-            t._h = out.value
+            t._h = out[0]
             return t
         return binary(cfn, code, self, other)
 
@@ -287,6 +301,7 @@ class Tensor:
     device = CPU
     xp = np
     _h = 0          # engine handle (0: none)
+    _c = None       # the handle as a c_uint64, made when a fast path first needs it
     _meta = None    # (shape, dtype code), read lazily
     _data = None    # cached view of the data
     _grad = None    # cached view of the gradient
@@ -299,17 +314,24 @@ class Tensor:
         arr, code = as_engine_array(data, dtype)
         self._h = new_handle(arr, code, bool(requires_grad) and is_grad_enable())
 
-    def __del__(self, _release=_release):
+    def __del__(self, _queue=pending.append, _pending=pending, _batch=BATCH, _flush=release_pending,
+                _release=_release):
         h = self._h
-        if h:
-            try:
+        if not h:
+            return
+        try:  # never raise from a finalizer (e.g. at interpreter shutdown)
+            if h >> 63:  # a large storage (_release.py): freed at once
                 _release(h)
-            except Exception:  # never raise from a finalizer (e.g. at interpreter shutdown)
-                pass
+                return
+            _queue(h)  # released with others, in one call
+            if len(_pending) >= _batch:
+                _flush()
+        except Exception:
+            pass
 
     def __reduce__(self):
         """Pickling and ``copy.copy``/``copy.deepcopy`` give an independent leaf with a copy of the data."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_h", "_meta", "_data", "_grad")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_h", "_c", "_meta", "_data", "_grad")}
         return _rebuild, (type(self), self.numpy(), self.requires_grad, state)
 
     # ---- metadata -------------------------------------------------------------------------
@@ -480,6 +502,8 @@ class Tensor:
         """
         if isinstance(gradient, (bool, np.bool_)):  # PyDyNet's backward(retain_graph)
             gradient, retain_graph = None, gradient
+        if pending:  # dead tensors the graph no longer needs can be freed as the backward runs
+            release_pending()
         if gradient is None and not create_graph:
             st = lib.gs_backward(self._h, bool(retain_graph))
         else:

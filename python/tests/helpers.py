@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from gradswift._lib import lib
+from gradswift._release import release_pending
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -19,7 +20,8 @@ TOLERANCES = {np.dtype(np.float16): dict(rtol=1e-3, atol=1e-5),  # one float16 r
 
 
 def live_handles():
-    """The engine's count of live handles."""
+    """The engine's count of live handles, after the queued handles of dead tensors are released."""
+    release_pending()
     out = ctypes.c_int64()
     assert lib.gs_live_handles(ctypes.byref(out)) == 0
     return out.value

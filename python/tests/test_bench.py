@@ -1,5 +1,7 @@
-"""Smoke test of python/bench/bench.py --quick: every workload runs on every installed framework
-and the table has a row for each. It asserts nothing about time (timings belong to the bench)."""
+"""Smoke tests of python/bench/bench.py --quick (every workload runs on every installed framework,
+the table has a row for each and the machine facts that decide the ratios are printed beside it)
+and of python/bench/scaling.py --quick. They assert nothing about time (timings belong to the
+benches)."""
 import json
 import os
 import subprocess
@@ -22,6 +24,14 @@ def test_quick_run_prints_a_row_per_workload(tmp_path):
     assert len(rows) == 1 + len(bench.WORKLOADS)
     for workload in bench.WORKLOADS.values():
         assert any(row.startswith(f"| {workload.title} |") for row in rows), workload.title
+    facts = out.stdout[out.stdout.index("Machine facts of this run:"):].splitlines()
+    for variable in ("OPENBLAS_CORETYPE=", "OPENBLAS_L2_SIZE="):
+        assert any(variable in line for line in facts), variable
+    assert any(line.startswith("- CPU: ") and "flags: " in line for line in facts)
+    assert any(line.startswith("- NumPy sgemm 256^3: ") and "GFLOP/s" in line for line in facts)
+    assert any(line.startswith("- gradswift: ") and "threads" in line for line in facts)
+    machine = json.loads((tmp_path / "bench.json").read_text())["machine"]
+    assert machine["numpy"]["sgemm_gflops"] > 0 and machine["gradswift"]["threads"] >= 1
     results = json.loads((tmp_path / "bench.json").read_text())["results"]
     assert set(results) == set(bench.WORKLOADS)
     for key, row in results.items():
@@ -42,3 +52,20 @@ def test_gradswift_is_required():
     out = subprocess.run([sys.executable, str(BENCH), "--quick", "--frameworks", "PyDyNet"],
                          capture_output=True, text=True, env=env)
     assert out.returncode != 0 and "must include gradswift" in out.stderr
+
+
+def test_scaling_quick_run_prints_its_three_tables(tmp_path):
+    scaling = BENCH.parent / "scaling.py"
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    out = subprocess.run([sys.executable, str(scaling), "--quick", "--frameworks", "gradswift",
+                          "--json", str(tmp_path / "scaling.json")],
+                         capture_output=True, text=True, env=env, timeout=900)
+    assert out.returncode == 0, out.stderr
+    for title in ("MLP 784-1024-1024-10 training step", "Transformer block training step", "MLP inference"):
+        assert title in out.stdout, title
+    assert "Machine facts of this run:" in out.stdout
+    results = json.loads((tmp_path / "scaling.json").read_text())
+    for curve in ("mlp", "transformer", "inference"):
+        assert len(results[curve]) == 2
+        for row in results[curve].values():
+            assert row["gradswift"]["ms"] > 0 and row["gradswift"]["peak_mib"] >= 0

@@ -21,6 +21,8 @@ def leaf(values, dtype=np.float64):
 def live_handles():
     from ctypes import c_int64
     from gradswift._lib import lib
+    from gradswift._release import release_pending
+    release_pending()
     count = c_int64()
     assert lib.gs_live_handles(count) == 0
     return count.value

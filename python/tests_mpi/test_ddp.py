@@ -159,10 +159,12 @@ def test_training_leaves_no_handles():
     import gc
     from gradswift import dlpack
     from gradswift._lib import lib
+    from gradswift._release import release_pending
     import ctypes
 
     def live():
         gc.collect()
+        release_pending()
         out = ctypes.c_int64()
         lib.gs_live_handles(ctypes.byref(out))
         return out.value

@@ -157,6 +157,9 @@ extension Ops {
         }
         try sameDType(a, b, op: op)
         func normalized(_ dims: [Int], _ t: Tensor) throws -> [Int] {
+            if let first = dims.first, t.rank == 0 {
+                throw EngineError.index("\(op): dimension specified as \(first) but tensor has no dimensions")
+            }
             let axes = try dims.map { try dimension($0, rank: t.rank, op: op) }
             if let repeated = axes.enumerated().first(where: { axes[..<$0.offset].contains($0.element) }) {
                 throw EngineError.invalidArgument("\(op): dim \(repeated.element) appears multiple times in the list of dims")

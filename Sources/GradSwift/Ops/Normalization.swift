@@ -54,27 +54,24 @@ extension Ops {
         try x.dtype.dispatchFloat(op, run, run)
         let inputs = [x] + [weight, bias].compactMap { $0 }
         return try out.recording(op, inputs) { g in
-            let (dx, dw, db) = try rowNormBackward(op, g, x, weight, bias, kernel)
+            let (dx, dw, db) = try rowNormBackward(op, g, x, weight, bias, stats, kernel)
             return [dx] + (weight == nil ? [] : [dw]) + (bias == nil ? [] : [db])
         }
     }
 
     /// The gradients of a layer or RMS norm's input, weight and bias (each only when that tensor
-    /// requires grad) from the output gradient `g`, in one fused pass after recomputing the row
-    /// statistics. An op of its own; its backward is derived from the same math written with ops.
+    /// requires grad) from the output gradient `g`, fused, with the row statistics `stats` the
+    /// forward computed (mean, then 1/sqrt(var + eps), per row; constants of `x`). An op of its
+    /// own; its backward is derived from the same math written with ops.
     private static func rowNormBackward(_ op: String, _ g: Tensor, _ x: Tensor, _ weight: Tensor?, _ bias: Tensor?,
-                                        _ kernel: RowNormKernel) throws -> (Tensor?, Tensor?, Tensor?) {
+                                        _ stats: Tensor, _ kernel: RowNormKernel) throws -> (Tensor?, Tensor?, Tensor?) {
         let name = op + "_backward"
         let shape = Array(x.shape.suffix(kernel.rank))
         let scale = try weight ?? Tensor.full(1, dtype: x.dtype, shape: shape)
         let dx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, op: name) : nil
         let dw = weight?.requiresGrad == true ? try Tensor(shape: shape, dtype: x.dtype, op: name) : nil
         let db = bias?.requiresGrad == true ? try Tensor(shape: shape, dtype: x.dtype, op: name) : nil
-        let stats = try Tensor(shape: [2, kernel.rows], dtype: .float64, op: name)
-        func run<T: FloatElement>(_ type: T.Type) {
-            kernel.statistics(x, stats, type)
-            kernel.backward(x, scale, stats, g, dx, dw, db, type)
-        }
+        func run<T: FloatElement & SIMDScalar>(_ type: T.Type) { kernel.backward(x, scale, stats, g, dx, dw, db, type) }
         try x.dtype.dispatchFloat(name, run, run)
         let rows = Array(0..<(x.rank - kernel.rank)), axes = Array((x.rank - kernel.rank)..<x.rank)
         try Tensor.recording([dx, dw, db], name, [g, x] + (weight.map { [$0] } ?? []), composite: { v in
@@ -258,14 +255,6 @@ private struct RowNormKernel {
         }
     }
 
-    /// Each row's mean at stats[r] and 1/sqrt(var + eps) at stats[rows + r].
-    func statistics<T: FloatElement>(_ x: Tensor, _ stats: Tensor, _: T.Type) {
-        let src = x.pointer(T.self), mean = stats.pointer(Double.self), rstd = mean + rows
-        Parallel.forRanges(rows, grain: grain) { range in
-            for r in range { (mean[r], rstd[r]) = moments(src + r * width) }
-        }
-    }
-
     /// A row's mean (0 for RMS norm) and 1/sqrt(var + eps), with var the mean squared deviation.
     @inline(__always)
     private func moments<T: FloatElement>(_ row: UnsafeMutablePointer<T>) -> (Double, Double) {
@@ -276,13 +265,15 @@ private struct RowNormKernel {
     }
 
     /// The input gradient into `dx` and the summed weight and bias gradients into `dw` and `db`
-    /// (each only when given), from the output gradient `g`.
-    func backward<T: FloatElement>(_ x: Tensor, _ w: Tensor, _ stats: Tensor, _ g: Tensor,
-                                   _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, _: T.Type) {
+    /// (each only when given), from the output gradient `g` and the forward's row statistics.
+    /// Per row one pass gathers Σ g·w and Σ g·w·x̂ (and adds g·x̂ and g to the columns' sums),
+    /// a second writes dx; eight lanes at a time, every sum kept in double precision.
+    func backward<T: FloatElement & SIMDScalar>(_ x: Tensor, _ w: Tensor, _ stats: Tensor, _ g: Tensor,
+                                                _ dx: Tensor?, _ dw: Tensor?, _ db: Tensor?, _: T.Type) {
         let src = x.pointer(T.self), gp = g.pointer(T.self), wp = w.pointer(T.self)
         let dxp = dx?.pointer(T.self)
         let mean = stats.pointer(Double.self), rstd = mean + rows
-        let n = Double(width)
+        let n = Double(width), vectorEnd = width - width % 8
         let needsParameters = dw != nil || db != nil
         let pieces = max(1, min(Parallel.threads, rows / grain))
         // Per piece: Σ g·x̂ in [0, width), Σ g in [width, 2·width).
@@ -295,22 +286,46 @@ private struct RowNormKernel {
                     let sumG = sumGX.map { $0 + width }
                     for r in rows * piece / pieces ..< rows * (piece + 1) / pieces {
                         let row = src + r * width, gr = gp + r * width
-                        let mu = mean[r], rs = rstd[r]
-                        if let dxp {
-                            let meanG = centered ? laneSum(width) { Double(gr[$0]) * Double(wp[$0]) } / n : 0
-                            let meanGX = laneSum(width) { Double(gr[$0]) * Double(wp[$0]) * (Double(row[$0]) - mu) * rs } / n
-                            let out = dxp + r * width
-                            for i in 0..<width {
-                                let xhat = (Double(row[i]) - mu) * rs
-                                out[i] = T(rs * (Double(gr[i]) * Double(wp[i]) - meanG - xhat * meanGX))
+                        let mu = T(mean[r]), rs = T(rstd[r])
+                        let mu8 = SIMD8(repeating: mu), rs8 = SIMD8(repeating: rs)
+                        var lanesG = SIMD8<Double>(), lanesGX = SIMD8<Double>()
+                        var i = 0
+                        while i < vectorEnd {
+                            let gv = SIMD8<T>.load(gr + i), xhat = (SIMD8<T>.load(row + i) - mu8) * rs8
+                            let gw = gv * SIMD8<T>.load(wp + i)
+                            lanesG += SIMD8<Double>(gw)
+                            lanesGX += SIMD8<Double>(gw * xhat)
+                            if let sumGX, let sumG {
+                                (SIMD8<Double>.load(sumGX + i) + SIMD8<Double>(gv * xhat)).store(to: sumGX + i)
+                                (SIMD8<Double>.load(sumG + i) + SIMD8<Double>(gv)).store(to: sumG + i)
+                            }
+                            i += 8
+                        }
+                        var totalG = lanesG.sum(), totalGX = lanesGX.sum()
+                        for i in vectorEnd..<width {
+                            let xhat = (row[i] - mu) * rs, gw = gr[i] * wp[i]
+                            totalG += Double(gw)
+                            totalGX += Double(gw * xhat)
+                            if let sumGX, let sumG {
+                                sumGX[i] += Double(gr[i] * xhat)
+                                sumG[i] += Double(gr[i])
                             }
                         }
-                        if let sumGX, let sumG {
-                            for i in 0..<width {
-                                let gi = Double(gr[i])
-                                sumGX[i] += gi * (Double(row[i]) - mu) * rs
-                                sumG[i] += gi
-                            }
+                        guard let dxp else { continue }
+                        // dx = r·(g·w - mean(g·w) - x̂·mean(g·w·x̂)), without mean(g·w) for RMS norm
+                        let shift = T(centered ? totalG / n : 0), slope = T(totalGX / n)
+                        let shift8 = SIMD8(repeating: shift), slope8 = SIMD8(repeating: slope)
+                        let out = dxp + r * width
+                        i = 0
+                        while i < vectorEnd {
+                            let xhat = (SIMD8<T>.load(row + i) - mu8) * rs8
+                            let gw = SIMD8<T>.load(gr + i) * SIMD8<T>.load(wp + i)
+                            (rs8 * (gw - shift8 - xhat * slope8)).store(to: out + i)
+                            i += 8
+                        }
+                        for i in vectorEnd..<width {
+                            let xhat = (row[i] - mu) * rs
+                            out[i] = rs * (gr[i] * wp[i] - shift - xhat * slope)
                         }
                     }
                 }

@@ -13,6 +13,7 @@ import weakref
 from ctypes import c_bool, c_char, c_int32, c_int64, c_uint64
 
 from .._lib import CALLBACK_TYPES, defer_exception, error, lib
+from .._release import release_pending
 from ..tensor import Tensor, as_tensor, wrap
 
 __all__ = ["grad", "Node", "AccumulateGrad", "RemovableHandle"]
@@ -89,6 +90,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         seeds = (c_uint64 * len(kept))(*(0 if g is None else g._h for g in kept))
     results = (c_uint64 * len(inputs))()
     retain = create_graph if retain_graph is None else retain_graph
+    release_pending()
     st = lib.gs_grad(handles(outputs), len(outputs), seeds, handles(inputs), len(inputs),
                      bool(retain), bool(create_graph), bool(allow_unused), results)
     if st:

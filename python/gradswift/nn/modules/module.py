@@ -4,6 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..._release import pending, release_pending
 from ...cuda import Device
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -31,6 +32,8 @@ class Module:
         self._train = True
 
     def __call__(self, *args, **kwargs):
+        if pending:  # dead tensors of the previous layers, so that inference keeps few alive
+            release_pending()
         return self.forward(*args, **kwargs)
 
     def forward(self, *args):
