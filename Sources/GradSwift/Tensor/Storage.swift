@@ -77,7 +77,7 @@ public final class Storage {
 ///   as it maps new ones instead of holding both.
 /// - A kept block not reused within `window` large requests is unmapped. The window follows the
 ///   work: four times the longest distance (in requests) between a block's release and its reuse
-///   seen over the last two periods of a quarter window, at least 64, shrinking by at most half
+///   by a request of its size seen over the last two periods of a quarter window, at least 64, shrinking by at most half
 ///   per period; it doubles when a request asks for the size of a block trimmed shortly before,
 ///   so a loop with many large tensors per step keeps its blocks.
 ///
@@ -201,9 +201,11 @@ public enum LargeBlocks {
         }
         if let best {
             let entry = remove(at: best)
-            longestReuse = max(longestReuse, requests - entry.freedAt)
             reused = entry.block
             let rest = entry.length - length
+            if rest == 0 {  // a loop reusing its sizes; a split says nothing about that distance
+                longestReuse = max(longestReuse, requests - entry.freedAt)
+            }
             if rest >= threshold {
                 let tail = Kept(block: entry.block + length, length: rest, freedAt: entry.freedAt)
                 kept.insert(tail, at: kept.firstIndex { $0.freedAt > tail.freedAt } ?? kept.count)
