@@ -9,10 +9,10 @@ For every workload the worker records, over its timed steps: the median step tim
 the minor page faults, the kernel and user CPU time (getrusage), the context switches, and the
 CPU time of the threads other than the calling one (from /proc/self/task: OpenBLAS's and the
 engine's workers; a thread spinning while idle shows up there); then its peak resident set
-(VmHWM, restarted when the workload is built), the CPU time the other threads take while the
-process then sleeps for a quarter second (idle spinning), and, once the model and data are gone,
-the resident set left and, for gradswift, ``memory_stats()`` (bytes in use and cached, cache
-hits and misses during the steps). The fresh-process figures come from the same worker run on
+(VmHWM, restarted when the workload is built) and the resident set after the last step, the
+CPU time the other threads take while the process then sleeps for a quarter second (idle
+spinning), and, once the model and data are gone, the resident set left and, for gradswift,
+``memory_stats()`` (bytes in use and cached, cache hits and misses during the steps). The fresh-process figures come from the same worker run on
 the one workload; rounds alternate the shared process and the fresh ones.
 """
 import gc
@@ -72,7 +72,7 @@ def run_workload(fw, key, quick, repeats):
         times.append(time.perf_counter() - started)
     usage, threads = resource.getrusage(resource.RUSAGE_SELF), _thread_cpu_seconds()
     stats_after = _gradswift_stats(fw)
-    peak_kib = bench.memory_kib("VmHWM")
+    peak_kib, last_kib = bench.memory_kib("VmHWM"), bench.memory_kib("VmRSS")
     time.sleep(IDLE_SECONDS)  # no work: what the other threads burn now is spinning
     idle_threads = _thread_cpu_seconds()
     del step
@@ -92,6 +92,7 @@ def run_workload(fw, key, quick, repeats):
         "idle_other_threads_ms": idle_cpu * 1e3,
         "rss_start_mib": start_kib / 1024,
         "peak_rss_mib": peak_kib / 1024,
+        "rss_last_step_mib": last_kib / 1024,
         "rss_after_mib": bench.memory_kib("VmRSS") / 1024,
     }
     if stats_after is not None:
@@ -139,7 +140,7 @@ def table(keys, frameworks, shared, fresh):
     """Markdown table: for each workload and framework, shared-process time against fresh, peak
     RSS both ways, the memory left after the workload, and the page faults and kernel time."""
     header = ["workload", "framework", "shared ms", "fresh ms", "shared / fresh", "peak RSS MiB shared",
-              "peak RSS MiB fresh", "RSS after MiB", "faults / step shared", "faults / step fresh",
+              "peak RSS MiB fresh", "RSS at last step MiB shared", "RSS at last step MiB fresh", "RSS after MiB shared", "faults / step shared", "faults / step fresh",
               "kernel ms / step shared", "kernel ms / step fresh", "other threads ms / step shared",
               "other threads ms / step fresh", "idle spin ms shared", "cache hits / misses per step shared"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -151,7 +152,7 @@ def table(keys, frameworks, shared, fresh):
             lines.append("| " + " | ".join([
                 bench.WORKLOADS[key].title, f, f"{s['median_ms']:.3g}", f"{r['median_ms']:.3g}",
                 f"{s['median_ms'] / r['median_ms']:.2f}", f"{s['peak_rss_mib']:.0f}", f"{r['peak_rss_mib']:.0f}",
-                f"{s['rss_after_mib']:.0f}", f"{s['minor_faults_per_step']:.0f}", f"{r['minor_faults_per_step']:.0f}",
+                f"{s['rss_last_step_mib']:.0f}", f"{r['rss_last_step_mib']:.0f}", f"{s['rss_after_mib']:.0f}", f"{s['minor_faults_per_step']:.0f}", f"{r['minor_faults_per_step']:.0f}",
                 f"{s['system_ms_per_step']:.1f}", f"{r['system_ms_per_step']:.1f}",
                 f"{s['other_threads_ms_per_step']:.0f}", f"{r['other_threads_ms_per_step']:.0f}",
                 f"{s['idle_other_threads_ms']:.0f}", cache]) + " |")
@@ -179,8 +180,8 @@ def main(args, frameworks):
     print(f"One process running {', '.join(keys)} in that order, against each alone in a fresh process:\n")
     print(table(keys, frameworks, shared, fresh))
     print(f"\nMedians over {rounds} round(s) ({'--quick sizes' if args.quick else 'full sizes'}). Peak RSS: the "
-          "process's whole resident set at its highest while the workload ran; RSS after: once its model and data "
-          "were dropped. Faults: minor page faults; kernel: system CPU time (getrusage); other threads: CPU time "
+          "process's whole resident set at its highest while the workload ran; at last step: right after its last "
+          "timed step; after: once its model and data were dropped. Faults: minor page faults; kernel: system CPU time (getrusage); other threads: CPU time "
           "of every thread but the calling one (OpenBLAS's and the engine's workers); idle spin: their CPU time "
           f"in the {IDLE_SECONDS} s the process sleeps after the workload's last step.")
     if args.json:
