@@ -121,8 +121,8 @@ def cpu_features():
 def report():
     """The text ``python -m gradswift`` prints."""
     blas = blas_info()
-    variables = ("GRADSWIFT_NUM_THREADS", "GRADSWIFT_LIBRARY", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
-                 "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+    variables = ("GRADSWIFT_NUM_THREADS", "GRADSWIFT_LIBRARY", "GRADSWIFT_CACHE_LIMIT_MB", "GRADSWIFT_PLAIN_MALLOC",
+                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
     lines = [
         f"gradswift version:    {library_version()}",
         f"library:              {LIBRARY_PATH}",
@@ -131,6 +131,7 @@ def report():
         f"platform:             {platform.platform()}",
         f"cores online:         {os.cpu_count()}",
         f"engine threads:       {get_num_threads()}",
+        f"block cache limit:    {get_cache_limit() >> 20} MiB",
         f"BLAS library:         {blas['library']}",
         f"BLAS config:          {blas['config']}",
         f"BLAS kernel:          {blas['core']}",

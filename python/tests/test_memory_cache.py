@@ -3,6 +3,9 @@ differently sized workloads, smaller requests reuse larger cached blocks, blocks
 work no longer asks for are given back, and empty_cache() returns the memory. Checked through
 memory_stats() and the process's resident memory; nothing here is timed."""
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +117,16 @@ def test_limit_must_be_a_non_negative_integer():
         gs.set_cache_limit(-1)
     with pytest.raises(TypeError):
         gs.set_cache_limit(1.5)
+
+
+def test_environment_variable_sets_the_limit_and_the_report_shows_it():
+    code = "import gradswift as gs; print(gs.get_cache_limit()); print(gs.config.report())"
+    environment = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, "-c", code], env=dict(environment, GRADSWIFT_CACHE_LIMIT_MB="16"),
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split()[0] == str(16 * MiB)
+    assert "block cache limit:    16 MiB" in out and "$GRADSWIFT_CACHE_LIMIT_MB: 16" in out
+    default = subprocess.run([sys.executable, "-c", code], env=dict(environment, GRADSWIFT_CACHE_LIMIT_MB="junk"),
+                             capture_output=True, text=True, check=True).stdout
+    assert int(default.split()[0]) == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 8
+
