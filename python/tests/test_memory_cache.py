@@ -130,3 +130,22 @@ def test_environment_variable_sets_the_limit_and_the_report_shows_it():
                              capture_output=True, text=True, check=True).stdout
     assert int(default.split()[0]) == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 8
 
+
+
+def test_a_request_the_system_refuses_gives_back_the_cache_and_tries_again():
+    code = """
+import resource
+import numpy as np
+import gradswift as gs
+blocks = [gs.empty((50 << 20) // 4, dtype=np.float32) for _ in range(4)]
+del blocks  # 200 MiB cached
+with open("/proc/self/status") as status:
+    mapped = next(int(line.split()[1]) << 10 for line in status if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (60 << 20), resource.RLIM_INFINITY))
+big = gs.empty((150 << 20) // 4, dtype=np.float32)  # fits only once the cache is given back
+print(gs.memory_stats()["cached_bytes"], gs.memory_stats()["in_use_bytes"])
+"""
+    environment = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", str(150 * MiB)]

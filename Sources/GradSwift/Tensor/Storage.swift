@@ -77,11 +77,12 @@ public final class Storage {
 ///   as it maps new ones instead of holding both.
 /// - A kept block not reused within `window` large requests is unmapped. The window follows the
 ///   work: four times the longest distance (in requests) between a block's release and its reuse
-///   by a request of its size seen over the last two periods of a quarter window, at least 64, shrinking by at most half
-///   per period; it doubles when a request asks for the size of a block trimmed shortly before,
-///   so a loop with many large tensors per step keeps its blocks.
+///   by a request of its size seen over the last two periods of a quarter window, at least 64,
+///   shrinking by at most half per period; it doubles when a request asks for the size of a
+///   block trimmed shortly before, so a loop with many large tensors per step keeps its blocks.
 ///
-/// `emptyCache()` unmaps every kept block. Through malloc, freed large blocks stayed in its heap
+/// `emptyCache()` unmaps every kept block; so does a request that finds the system out of memory,
+/// before it tries again. Through malloc, freed large blocks stayed in its heap
 /// in pieces that later requests of other sizes often could not reuse, so the process grew by
 /// tens of MiB more than its tensors needed.
 ///
@@ -238,8 +239,12 @@ public enum LargeBlocks {
         // copied. Huge ones stay lazy, so that a zero tensor never written costs no memory.
         let populate = zeroed && length <= populateLimit
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0)
-        guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0),
-              mapped != MAP_FAILED else {
+        var mapped = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0)
+        if mapped == MAP_FAILED {  // the cached blocks may be what the system is missing
+            emptyCache()
+            mapped = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0)
+        }
+        guard let mapped, mapped != MAP_FAILED else {
             pthread_mutex_lock(mutex)
             usedBytes -= length
             pthread_mutex_unlock(mutex)
