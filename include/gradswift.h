@@ -151,6 +151,14 @@ int32_t gs_memory_stats(int64_t *in_use_bytes, int64_t *cached_bytes, int64_t *p
 /// `freed` (may be NULL).
 int32_t gs_empty_cache(int64_t *freed);
 
+/// Sets the most bytes of freed large blocks the cache keeps (0: none; at least 0), unmapping
+/// the blocks freed longest ago beyond it. It starts at `GRADSWIFT_CACHE_LIMIT_MB` MiB when that
+/// is set, else at an eighth of physical memory.
+int32_t gs_set_cache_limit(int64_t bytes);
+
+/// Writes the large-block cache's limit (gs_set_cache_limit) to `bytes`.
+int32_t gs_get_cache_limit(int64_t *bytes);
+
 /// Turns graph recording on or off for the calling thread (`no_grad`).
 int32_t gs_set_grad_enabled(bool enabled);
 

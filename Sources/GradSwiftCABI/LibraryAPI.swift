@@ -114,6 +114,23 @@ public func gsEmptyCache(_ freed: UnsafeMutablePointer<Int64>?) -> Int32 {
     return gs_status.ok.rawValue
 }
 
+/// Sets the most bytes of freed large blocks the cache keeps (0: none; at least 0), unmapping
+/// the blocks freed longest ago beyond it. It starts at `GRADSWIFT_CACHE_LIMIT_MB` MiB when that
+/// is set, else at an eighth of physical memory.
+@c(gs_set_cache_limit)
+public func gsSetCacheLimit(_ bytes: Int64) -> Int32 {
+    guarded { try LargeBlocks.setLimit(Int(bytes)) }
+}
+
+/// Writes the large-block cache's limit (gs_set_cache_limit) to `bytes`.
+@c(gs_get_cache_limit)
+public func gsGetCacheLimit(_ bytes: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        guard let bytes else { throw CallError.null("gs_get_cache_limit", "bytes") }
+        bytes.pointee = Int64(LargeBlocks.limit)
+    }
+}
+
 /// Turns graph recording on or off for the calling thread (`no_grad`).
 @c(gs_set_grad_enabled)
 public func gsSetGradEnabled(_ enabled: Bool) -> Int32 {

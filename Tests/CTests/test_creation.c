@@ -161,8 +161,29 @@ static void memory_stats_and_empty_cache(void) {
     CHECK_OK(gs_empty_cache(NULL));
 }
 
+/* The cache's byte limit: set, read back, refused when negative, restored. */
+static void cache_limit_is_set_and_read(void) {
+    int64_t before = -1, now = -1, cached = -1;
+    CHECK_OK(gs_get_cache_limit(&before));
+    CHECK(before >= 0);
+    CHECK_OK(gs_set_cache_limit(0)); /* nothing kept: a freed large block goes back at once */
+    const int64_t shape[] = {1 << 20};
+    release(make_full(GS_DTYPE_FLOAT64, shape, 1, 2.0));
+    CHECK_OK(gs_memory_stats(NULL, &cached, NULL, NULL, NULL));
+    CHECK(cached == 0);
+    CHECK_OK(gs_set_cache_limit(48 << 20));
+    CHECK_OK(gs_get_cache_limit(&now));
+    CHECK(now == 48 << 20);
+    CHECK_ERROR(gs_set_cache_limit(-1), GS_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR(gs_get_cache_limit(NULL), GS_ERR_INVALID_ARGUMENT);
+    CHECK_OK(gs_get_cache_limit(&now));
+    CHECK(now == 48 << 20);
+    CHECK_OK(gs_set_cache_limit(before));
+}
+
 void test_creation(void) {
     memory_stats_and_empty_cache();
+    cache_limit_is_set_and_read();
     external_memory_is_used_in_place_and_released_once();
     arange_counts_like_torch();
     linspace_includes_both_ends();

@@ -51,6 +51,7 @@ INT64_ROLES = {
     "low": "FZ_I_INDEX", "high": "FZ_I_INDEX",
     "groups": "FZ_I_SIZE", "num_groups": "FZ_I_SIZE", "num_channels": "FZ_I_SIZE", "spatial_dims": "FZ_I_KERNEL", "num_heads": "FZ_I_KERNEL",
     "threads": "FZ_I_KERNEL",
+    ("gs_set_cache_limit", "bytes"): "FZ_I_INDEX",  # a byte count; negative ones are refused
     "start_axis": "FZ_I_AXIS", "end_axis": "FZ_I_AXIS", "chunks": "FZ_I_SIZE", "repeats": "FZ_I_SIZE",
     "diagonal": "FZ_I_INDEX",
     "dim1": "FZ_I_AXIS", "dim2": "FZ_I_AXIS", "offset": "FZ_I_INDEX", "k": "FZ_I_INDEX",

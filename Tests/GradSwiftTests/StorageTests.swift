@@ -16,7 +16,7 @@ final class StorageTests: XCTestCase {
         XCTAssertTrue(values.allSatisfy { $0 == 0 })
     }
 
-    func testBlocksOfOtherSizesAreNotReusedAndAllAreWritable() throws {
+    func testLiveBlocksAreDistinctAndAllAreWritable() throws {
         var blocks: [Storage] = []
         for megabytes in [1, 2, 3, 2, 1] {
             let block = try Storage(byteCount: megabytes << 20, zeroed: true, op: "test")
@@ -28,6 +28,21 @@ final class StorageTests: XCTestCase {
         // Far more than may be kept: freeing these unmaps most of them and nothing breaks.
         let many = try (0..<40).map { _ in try Storage(byteCount: 8 << 20, op: "test") }
         for block in many { block.bytes.storeBytes(of: 2, toByteOffset: (8 << 20) - 1, as: UInt8.self) }
+    }
+
+    func testCacheLimitBoundsKeptBytesAndRefusesNegativeValues() throws {
+        guard LargeBlocks.threshold != Int.max else { return }  // GRADSWIFT_PLAIN_MALLOC: no cache
+        let before = LargeBlocks.limit
+        defer { try? LargeBlocks.setLimit(before) }
+        try LargeBlocks.setLimit(5 << 20)
+        var blocks = try [3, 2, 4, 1].map { try Storage(byteCount: $0 << 20, op: "test") }
+        blocks.removeAll()  // 10 MiB freed: the blocks freed last are kept, within 5 MiB
+        XCTAssertLessThanOrEqual(LargeBlocks.statistics().cachedBytes, 5 << 20)
+        XCTAssertGreaterThan(LargeBlocks.statistics().cachedBytes, 0)
+        XCTAssertThrowsError(try LargeBlocks.setLimit(-1))
+        XCTAssertEqual(LargeBlocks.limit, 5 << 20)
+        try LargeBlocks.setLimit(0)
+        XCTAssertEqual(LargeBlocks.statistics().cachedBytes, 0)
     }
 
     func testImpossibleLargeRequestIsAnError() {

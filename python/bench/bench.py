@@ -365,12 +365,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke run)")
     parser.add_argument("--only", nargs="+", choices=list(WORKLOADS), metavar="WORKLOAD",
                         help=f"run only these of {', '.join(WORKLOADS)}")
-    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS),
-                        help="frameworks to compare (PyTorch is skipped when not importable)")
+    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS,
+                        help="frameworks to compare (PyTorch is skipped when not importable; default: all, "
+                        "with --one-process gradswift and PyTorch)")
     parser.add_argument("--rounds", type=int, help="rounds of one fresh process per framework, in rotating "
                         "order, so that a slow spell of a shared machine hits every framework "
                         "(default 3, 1 with --quick)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw results there")
+    parser.add_argument("--one-process", action="store_true", help="run the training workloads (default: "
+                        "mlp gru transformer conv, or --only's in its order) one after another in one process, "
+                        "each against itself in a fresh process (python/bench/one_process.py)")
+    parser.add_argument("--reverse", action="store_true", help="with --one-process: the workloads in reverse order")
     parser.add_argument("--worker", nargs=3, metavar=("WORKLOAD", "FRAMEWORK", "REPEATS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -380,12 +385,20 @@ def main(argv=None):
     rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     if rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.reverse and not args.one_process:
+        parser.error("--reverse goes with --one-process")
+    if args.frameworks is None:
+        args.frameworks = ["gradswift", "PyTorch"] if args.one_process else list(FRAMEWORKS)
     if "gradswift" not in args.frameworks:
         parser.error("--frameworks must include gradswift (the ratios are against it)")
     frameworks = [f for f in args.frameworks if available(f)]
     if "gradswift" not in frameworks:
         parser.error("gradswift does not import: build it first (make build)")
     skipped = sorted(set(args.frameworks) - set(frameworks))
+    if args.one_process:
+        import one_process
+        one_process.main(args, frameworks)
+        return
     facts = machine.collect(frameworks, sgemm_size(args.quick))
     results, raw = {}, {}
     for key in args.only or WORKLOADS:

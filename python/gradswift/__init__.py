@@ -7,7 +7,7 @@ repository's ``.build/release``).
 import numpy as np
 
 from . import autograd, config, cuda, data, linalg, nn, optim
-from .config import empty_cache, get_num_threads, memory_stats, set_num_threads
+from .config import empty_cache, get_cache_limit, get_num_threads, memory_stats, set_cache_limit, set_num_threads
 from .dlpack import from_dlpack
 from ._modes import enable_grad, no_grad
 from .cuda import Device
@@ -34,4 +34,5 @@ int64 = long = np.int64
 bool = np.bool_
 
 __all__ = ["Tensor", *ops.__all__, *special.__all__, "Device", "enable_grad", "no_grad", "save", "load", "set_num_threads",
-           "get_num_threads", "memory_stats", "empty_cache", "from_dlpack"]
+           "get_num_threads", "memory_stats", "empty_cache", "set_cache_limit",
+           "get_cache_limit", "from_dlpack"]

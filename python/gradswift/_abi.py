@@ -11,6 +11,8 @@ PROTOTYPES = [
     ("gs_get_num_threads", "int32_t", ["int64_t *"]),
     ("gs_memory_stats", "int32_t", ["int64_t *", "int64_t *", "int64_t *", "int64_t *", "int64_t *"]),
     ("gs_empty_cache", "int32_t", ["int64_t *"]),
+    ("gs_set_cache_limit", "int32_t", ["int64_t"]),
+    ("gs_get_cache_limit", "int32_t", ["int64_t *"]),
     ("gs_set_grad_enabled", "int32_t", ["bool"]),
     ("gs_is_grad_enabled", "int32_t", ["bool *"]),
     ("gs_tensor_new", "int32_t", ["const void *", "int32_t", "const int64_t *", "int32_t", "bool", "uint64_t *"]),

@@ -12,8 +12,8 @@ import numpy as np
 from ._lib import LIBRARY_PATH, check, lib, library_version
 from ._release import release_pending
 
-__all__ = ["set_num_threads", "get_num_threads", "memory_stats", "empty_cache", "blas_info", "cpu_features",
-           "report"]
+__all__ = ["set_num_threads", "get_num_threads", "memory_stats", "empty_cache", "set_cache_limit",
+           "get_cache_limit", "blas_info", "cpu_features", "report"]
 
 # The CPU flags the engine's kernels and OpenBLAS make use of, in the order reported.
 _FEATURES = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile")
@@ -34,13 +34,17 @@ def get_num_threads():
 
 def memory_stats():
     """The large-block cache's statistics (tensors of 1 MiB and more come from it), after
-    ``torch.cuda.memory_stats``: bytes in use by tensors, bytes of freed blocks kept for reuse,
-    the most bytes ever in use at once, and requests served from the cache or by fresh memory."""
+    ``torch.cuda.memory_stats``: ``in_use_bytes`` (held by tensors), ``cached_bytes`` (freed
+    blocks kept for reuse), ``peak_in_use_bytes`` (the most ever in use at once),
+    ``cache_hits`` / ``cache_misses`` (requests served by a kept block / by fresh memory) and
+    ``cache_limit_bytes`` (``set_cache_limit``)."""
     release_pending()
     values = [ctypes.c_int64() for _ in range(5)]
     check(lib.gs_memory_stats(*values))
     names = ("in_use_bytes", "cached_bytes", "peak_in_use_bytes", "cache_hits", "cache_misses")
-    return dict(zip(names, (v.value for v in values)))
+    stats = dict(zip(names, (v.value for v in values)))
+    stats["cache_limit_bytes"] = get_cache_limit()
+    return stats
 
 
 def empty_cache():
@@ -50,6 +54,20 @@ def empty_cache():
     freed = ctypes.c_int64()
     check(lib.gs_empty_cache(freed))
     return freed.value
+
+
+def set_cache_limit(nbytes):
+    """Sets the most bytes of freed large blocks the cache keeps (0: none), giving back the
+    blocks freed longest ago beyond it. It starts at ``$GRADSWIFT_CACHE_LIMIT_MB`` MiB when set,
+    else at an eighth of physical memory."""
+    check(lib.gs_set_cache_limit(operator.index(nbytes)))
+
+
+def get_cache_limit():
+    """The most bytes of freed large blocks the cache keeps (``set_cache_limit``)."""
+    out = ctypes.c_int64()
+    check(lib.gs_get_cache_limit(out))
+    return out.value
 
 
 def _blas_function(name, restype):
@@ -106,8 +124,8 @@ def cpu_features():
 def report():
     """The text ``python -m gradswift`` prints."""
     blas = blas_info()
-    variables = ("GRADSWIFT_NUM_THREADS", "GRADSWIFT_LIBRARY", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
-                 "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+    variables = ("GRADSWIFT_NUM_THREADS", "GRADSWIFT_LIBRARY", "GRADSWIFT_CACHE_LIMIT_MB", "GRADSWIFT_PLAIN_MALLOC",
+                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
     lines = [
         f"gradswift version:    {library_version()}",
         f"library:              {LIBRARY_PATH}",
@@ -116,6 +134,7 @@ def report():
         f"platform:             {platform.platform()}",
         f"cores online:         {os.cpu_count()}",
         f"engine threads:       {get_num_threads()}",
+        f"block cache limit:    {get_cache_limit() >> 20} MiB",
         f"BLAS library:         {blas['library']}",
         f"BLAS config:          {blas['config']}",
         f"BLAS kernel:          {blas['core']}",

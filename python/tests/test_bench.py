@@ -1,6 +1,7 @@
 """Smoke tests of python/bench/bench.py --quick (every workload runs on every installed framework,
-the table has a row for each and the machine facts that decide the ratios are printed beside it)
-and of python/bench/scaling.py --quick. They assert nothing about time (timings belong to the
+the table has a row for each and the machine facts that decide the ratios are printed beside it;
+--one-process runs the training workloads in one process, in both orders, with a row each) and
+of python/bench/scaling.py --quick. They assert nothing about time (timings belong to the
 benches)."""
 import json
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
 sys.path.insert(0, str(BENCH.parent))
 import bench  # noqa: E402
+import one_process  # noqa: E402
 
 
 def test_quick_run_prints_a_row_per_workload(tmp_path):
@@ -69,3 +71,28 @@ def test_scaling_quick_run_prints_its_three_tables(tmp_path):
         assert len(results[curve]) == 2
         for row in results[curve].values():
             assert row["gradswift"]["ms"] > 0 and row["gradswift"]["peak_mib"] >= 0
+
+
+def test_one_process_quick_run_prints_a_row_per_workload_in_both_orders(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    for order in ([], ["--reverse"]):
+        out = subprocess.run([sys.executable, str(BENCH), "--one-process", *order, "--quick", "--frameworks",
+                              "gradswift", "--json", str(tmp_path / "one.json")],
+                             capture_output=True, text=True, env=env, timeout=600)
+        assert out.returncode == 0, out.stderr
+        rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+        keys = list(reversed(one_process.SEQUENCE)) if order else list(one_process.SEQUENCE)
+        assert [row.split(" | ")[0][2:] for row in rows] == [bench.WORKLOADS[key].title for key in keys]
+        results = json.loads((tmp_path / "one.json").read_text())
+        assert results["order"] == keys
+        for figures in (results["shared"]["gradswift"], results["fresh"]["gradswift"]):
+            assert set(figures) == set(keys)
+            for key, measured in figures.items():
+                assert measured["median_ms"] > 0 and measured["peak_rss_mib"] > 0, key
+                assert measured["minor_faults_per_step"] >= 0 and measured["cache_misses_per_step"] >= 0, key
+
+
+def test_reverse_needs_one_process():
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    out = subprocess.run([sys.executable, str(BENCH), "--quick", "--reverse"], capture_output=True, text=True, env=env)
+    assert out.returncode != 0 and "--reverse goes with --one-process" in out.stderr

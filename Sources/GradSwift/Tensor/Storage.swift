@@ -59,16 +59,32 @@ public final class Storage {
     }
 }
 
-/// Large blocks (1 MiB and up) come straight from the kernel (mmap) and go back to it when
-/// freed, except that freed blocks are kept for reuse by a later request of the same page-rounded
-/// size: a training loop asks for the same sizes every step, and a reused block costs no page
-/// faults. A freed block is kept while kept plus used bytes stay within the most ever used at
-/// once, or within 64 MiB more than in use: the process never maps more than its tensors once
-/// needed together (plus 64 MiB). As with a caching allocator, that memory stays with the
-/// process after its tensors are gone; blocks of a size no longer asked for are not reused.
+/// Large blocks (1 MiB and up) come straight from the kernel (mmap), and freed ones are kept for
+/// reuse: a training loop asks for the same sizes every step, and a reused block costs no page
+/// faults. The cache is bounded and gives back what the current work does not reuse:
 ///
-/// Through malloc, freed large blocks stay in its heap in pieces that later requests of other
-/// sizes often cannot reuse, so the process grew by tens of MiB more than its tensors needed.
+/// - A request takes the smallest kept block that fits. A larger one is split: the request gets
+///   its first pages, the rest stays cached as a block of its own (or is unmapped when below
+///   1 MiB). So a process that moves on to other shapes reuses the pages it already has instead
+///   of mapping and faulting in new ones.
+/// - Kept bytes stay within the cap (`limit`: `GRADSWIFT_CACHE_LIMIT_MB` when the library loads,
+///   else an eighth of physical memory; `setLimit`) and, beyond a 64 MiB floor, so that kept plus
+///   used bytes stay within 3/2 of the most bytes ever in use at once (at a step's peak the cache
+///   still holds blocks of sizes the step asks for again later: with less headroom they were
+///   unmapped there and faulted in again every step). Over the limit, the blocks
+///   freed longest ago are unmapped first, never the one just freed; a request that maps fresh
+///   memory applies the limit too, so a process moving on to larger shapes gives back old blocks
+///   as it maps new ones instead of holding both.
+/// - A kept block not reused within `window` large requests is unmapped. The window follows the
+///   work: four times the longest distance (in requests) between a block's release and its reuse
+///   by a request of its size seen over the last two periods of a quarter window, at least 64,
+///   shrinking by at most half per period; it doubles when a request asks for the size of a
+///   block trimmed shortly before, so a loop with many large tensors per step keeps its blocks.
+///
+/// `emptyCache()` unmaps every kept block; so does a request that finds the system out of memory,
+/// before it tries again. Through malloc, freed large blocks stayed in its heap
+/// in pieces that later requests of other sizes often could not reuse, so the process grew by
+/// tens of MiB more than its tensors needed.
 ///
 /// With the environment variable `GRADSWIFT_PLAIN_MALLOC` set (to anything) when the library
 /// loads, every block comes from malloc instead, so that valgrind and AddressSanitizer watch
@@ -76,23 +92,54 @@ public final class Storage {
 public enum LargeBlocks {
     /// Requests of at least this many bytes are large.
     static let threshold = getenv("GRADSWIFT_PLAIN_MALLOC") == nil ? 1 << 20 : Int.max
-    /// Kept bytes may always reach this much.
+    /// Kept bytes may always reach this much (within the cap).
     static let keptFloor = 64 << 20
     /// Fresh zeroed blocks up to this size are populated when mapped.
     static let populateLimit = 256 << 20
+    /// The smallest age window, in large requests.
+    static let minimumWindow = 64
+
+    /// A freed block kept for reuse.
+    private struct Kept {
+        let block: UnsafeMutableRawPointer
+        let length: Int
+        /// The request count when it was freed.
+        let freedAt: Int
+    }
 
     private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
         let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         pthread_mutex_init(m, nil)
         return m
     }()
-    /// Kept blocks by mapped length (no empty lists).
-    nonisolated(unsafe) private static var kept: [Int: [UnsafeMutableRawPointer]] = [:]
+    /// Kept blocks, freed longest ago first.
+    nonisolated(unsafe) private static var kept: [Kept] = []
     nonisolated(unsafe) private static var keptBytes = 0
     nonisolated(unsafe) private static var usedBytes = 0
     nonisolated(unsafe) private static var peakUsedBytes = 0
     nonisolated(unsafe) private static var hits = 0
     nonisolated(unsafe) private static var misses = 0
+    nonisolated(unsafe) private static var cap = initialLimit()
+    /// Large requests so far (the cache's clock).
+    nonisolated(unsafe) private static var requests = 0
+    nonisolated(unsafe) private static var window = 256
+    /// The request count at which the current window's period ends.
+    nonisolated(unsafe) private static var periodEnd = 64
+    /// The longest release-to-reuse distance of the current and the previous period.
+    nonisolated(unsafe) private static var longestReuse = 0
+    nonisolated(unsafe) private static var previousLongestReuse = 0
+    /// Lengths of blocks recently unmapped for age, with the request count then.
+    nonisolated(unsafe) private static var trimmed: [(length: Int, at: Int)] = []
+
+    /// `GRADSWIFT_CACHE_LIMIT_MB` in bytes when it is a non-negative integer, else an eighth of
+    /// physical memory.
+    private static func initialLimit() -> Int {
+        if let text = getenv("GRADSWIFT_CACHE_LIMIT_MB").map({ String(cString: $0) }),
+           let megabytes = Int(text), megabytes >= 0, megabytes <= Int.max >> 20 {
+            return megabytes << 20
+        }
+        return Storage.allocationLimit == Int.max ? Int.max : Storage.allocationLimit / 8
+    }
 
     /// The mapped length of a block of `byteCount` bytes: whole pages.
     private static func mappedLength(_ byteCount: Int) -> Int {
@@ -100,23 +147,88 @@ public enum LargeBlocks {
         return (byteCount + page - 1) / page * page
     }
 
+    /// Removes the kept block at `index` from the books (the caller unmaps or uses it).
+    private static func remove(at index: Int) -> Kept {
+        let entry = kept.remove(at: index)
+        keptBytes -= entry.length
+        return entry
+    }
+
+    /// Kept blocks older than the window, and the oldest ones while kept bytes exceed `keptLimit`:
+    /// taken off the books, returned for unmapping outside the lock.
+    private static func evict(keptLimit: Int) -> [Kept] {
+        var gone: [Kept] = []
+        while let oldest = kept.first, requests - oldest.freedAt > window || keptBytes > keptLimit {
+            if requests - oldest.freedAt > window {
+                trimmed.append((oldest.length, requests))
+            }
+            gone.append(remove(at: 0))
+        }
+        trimmed.removeAll { requests - $0.at > window }
+        return gone
+    }
+
+    /// How many bytes may stay kept now.
+    private static func keptLimit() -> Int {
+        min(cap, max(keptFloor, peakUsedBytes + peakUsedBytes / 2 - usedBytes))
+    }
+
+    /// Advances the clock by one request, and the window at the end of each period (a quarter
+    /// window long: two periods span at least one step of a loop whose blocks are reused every
+    /// step, so the window shrinks within a few steps once the work no longer reuses far back).
+    private static func tick() {
+        requests += 1
+        if requests >= periodEnd {
+            window = max(minimumWindow, 4 * max(longestReuse, previousLongestReuse), window / 2)
+            previousLongestReuse = longestReuse
+            longestReuse = 0
+            periodEnd = requests + window / 4
+        }
+    }
+
     /// A block of at least `byteCount` bytes (zero-filled when `zeroed`), nil when the system
     /// has no memory for it.
     static func take(_ byteCount: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
         let length = mappedLength(byteCount)
         var reused: UnsafeMutableRawPointer?
+        var unmap: [(UnsafeMutableRawPointer, Int)] = []
         pthread_mutex_lock(mutex)
-        if var blocks = kept[length] {
-            reused = blocks.removeLast()
-            kept[length] = blocks.isEmpty ? nil : blocks
-            keptBytes -= length
+        tick()
+        var best: Int?
+        for (index, entry) in kept.enumerated() where entry.length >= length {
+            if best == nil || entry.length <= kept[best!].length {
+                best = index  // the smallest that fits, the most recently freed among equals
+            }
+        }
+        if let best {
+            let entry = remove(at: best)
+            reused = entry.block
+            let rest = entry.length - length
+            if rest == 0 {  // a loop reusing its sizes; a split says nothing about that distance
+                longestReuse = max(longestReuse, requests - entry.freedAt)
+            }
+            if rest >= threshold {
+                let tail = Kept(block: entry.block + length, length: rest, freedAt: entry.freedAt)
+                kept.insert(tail, at: kept.firstIndex { $0.freedAt > tail.freedAt } ?? kept.count)
+                keptBytes += rest
+            } else if rest > 0 {
+                unmap.append((entry.block + length, rest))
+            }
             hits += 1
         } else {
+            if trimmed.contains(where: { $0.length == length }) {
+                window = min(window * 2, 1 << 24)  // a size trimmed too early: keep blocks longer
+                periodEnd = requests + window / 4
+                trimmed.removeAll()
+            }
             misses += 1
         }
         usedBytes += length
         peakUsedBytes = max(peakUsedBytes, usedBytes)
+        let gone = evict(keptLimit: keptLimit())
         pthread_mutex_unlock(mutex)
+        for (block, length) in unmap { munmap(block, length) }
+        for entry in gone { munmap(entry.block, entry.length) }
         if let reused {
             if zeroed { memset(reused, 0, byteCount) }
             return reused
@@ -127,8 +239,12 @@ public enum LargeBlocks {
         // copied. Huge ones stay lazy, so that a zero tensor never written costs no memory.
         let populate = zeroed && length <= populateLimit
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0)
-        guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0),
-              mapped != MAP_FAILED else {
+        var mapped = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0)
+        if mapped == MAP_FAILED {  // the cached blocks may be what the system is missing
+            emptyCache()
+            mapped = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0)
+        }
+        guard let mapped, mapped != MAP_FAILED else {
             pthread_mutex_lock(mutex)
             usedBytes -= length
             pthread_mutex_unlock(mutex)
@@ -137,18 +253,41 @@ public enum LargeBlocks {
         return mapped
     }
 
-    /// Returns a block from `take`: kept for reuse, or unmapped.
+    /// Returns a block from `take`: kept for reuse (evicting older blocks beyond the limit), or
+    /// unmapped when it alone exceeds the limit.
     static func give(_ block: UnsafeMutableRawPointer, _ byteCount: Int) {
         let length = mappedLength(byteCount)
         pthread_mutex_lock(mutex)
         usedBytes -= length
-        let keep = keptBytes + length <= max(keptFloor, peakUsedBytes - usedBytes)
+        let limit = keptLimit()
+        let keep = length <= limit
         if keep {
-            kept[length, default: []].append(block)
+            kept.append(Kept(block: block, length: length, freedAt: requests))
             keptBytes += length
         }
+        let gone = evict(keptLimit: limit)
         pthread_mutex_unlock(mutex)
         if !keep { munmap(block, length) }
+        for entry in gone { munmap(entry.block, entry.length) }
+    }
+
+    /// The most bytes the cache keeps (`GRADSWIFT_CACHE_LIMIT_MB`, or an eighth of physical memory).
+    public static var limit: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return cap
+    }
+
+    /// Sets the most bytes the cache keeps (0: none), unmapping the oldest kept blocks beyond it.
+    public static func setLimit(_ bytes: Int) throws {
+        guard bytes >= 0 else {
+            throw EngineError.invalidArgument("set_cache_limit: the limit must be at least 0 bytes, got \(bytes)")
+        }
+        pthread_mutex_lock(mutex)
+        cap = bytes
+        let gone = evict(keptLimit: keptLimit())
+        pthread_mutex_unlock(mutex)
+        for entry in gone { munmap(entry.block, entry.length) }
     }
 
     /// What the large-block cache holds and has done (bytes of whole pages).
@@ -159,7 +298,7 @@ public enum LargeBlocks {
         public let cachedBytes: Int
         /// The most bytes of large blocks ever in use at once.
         public let peakInUseBytes: Int
-        /// Requests served by a kept block.
+        /// Requests served by a kept block (whole or split).
         public let hits: Int
         /// Requests that mapped fresh memory.
         public let misses: Int
@@ -179,10 +318,10 @@ public enum LargeBlocks {
         pthread_mutex_lock(mutex)
         let blocks = kept
         let freed = keptBytes
-        kept = [:]
+        kept = []
         keptBytes = 0
         pthread_mutex_unlock(mutex)
-        for (length, list) in blocks { for block in list { munmap(block, length) } }
+        for entry in blocks { munmap(entry.block, entry.length) }
         return freed
     }
 }
