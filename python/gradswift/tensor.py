@@ -980,6 +980,7 @@ class Tensor:
     long = _conversion(np.int64)
     bool = _conversion(np.bool_)
 
+
 def _is_dtype(value):
     """Whether ``value`` names a NumPy dtype (a type, a dtype or a string such as "float16";
     "cpu" and "cuda" do not)."""
