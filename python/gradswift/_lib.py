@@ -59,8 +59,30 @@ def _candidates():
     return paths
 
 
+BLAS_THREAD_TIMEOUT = "4"
+"""The ``OPENBLAS_THREAD_TIMEOUT`` the library's OpenBLAS is loaded with, unless the environment
+sets one: its worker threads otherwise busy-wait (``sched_yield``) for about 0.1 s after every
+multi-threaded call, taking a core from the engine's own workers; with 2^4 cycles they sleep at
+once (GRU training step 47-57 ms -> 34-41, docs/performance.md). OpenBLAS reads the variable
+once, when it loads."""
+
+
 def _load():
-    """Load the first library found among the candidates, or raise ImportError naming them all."""
+    """Load the first library found among the candidates, or raise ImportError naming them all.
+    The library's OpenBLAS loads with ``BLAS_THREAD_TIMEOUT``, set in the environment for the
+    load only."""
+    added = "OPENBLAS_THREAD_TIMEOUT" not in os.environ
+    if added:
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = BLAS_THREAD_TIMEOUT
+    try:
+        return _load_first()
+    finally:
+        if added:
+            del os.environ["OPENBLAS_THREAD_TIMEOUT"]
+
+
+def _load_first():
+    """``_load`` without the OpenBLAS setting."""
     tried = []
     for path in _candidates():
         if not os.path.exists(path):

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from ._lib import LIBRARY_PATH, check, lib, library_version
+from ._lib import BLAS_THREAD_TIMEOUT, LIBRARY_PATH, check, lib, library_version
 from ._release import release_pending
 
 __all__ = ["set_num_threads", "get_num_threads", "memory_stats", "empty_cache", "set_cache_limit",
@@ -125,7 +125,8 @@ def report():
     """The text ``python -m gradswift`` prints."""
     blas = blas_info()
     variables = ("GRADSWIFT_NUM_THREADS", "GRADSWIFT_LIBRARY", "GRADSWIFT_CACHE_LIMIT_MB", "GRADSWIFT_PLAIN_MALLOC",
-                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT",
+                 "OMP_NUM_THREADS")
     lines = [
         f"gradswift version:    {library_version()}",
         f"library:              {LIBRARY_PATH}",
@@ -139,6 +140,7 @@ def report():
         f"BLAS config:          {blas['config']}",
         f"BLAS kernel:          {blas['core']}",
         f"BLAS threads:         {blas['threads']}",
+        f"BLAS thread timeout:  2^{os.environ.get('OPENBLAS_THREAD_TIMEOUT', BLAS_THREAD_TIMEOUT)} cycles idle spin",
         f"CPU features:         {' '.join(cpu_features()) or 'none found'}",
     ]
     lines += [f"${name}: {os.environ[name]}" for name in variables if name in os.environ]

@@ -46,6 +46,36 @@ def test_environment_variable_sets_the_budget():
     assert run_python(code, GRADSWIFT_NUM_THREADS="junk").split()[0] == str(cores)
 
 
+# CPU time of every thread but the main one over 0.5 s of sleep after three 1024^3 products:
+# the OpenBLAS workers' idle spin (about 90 ms with OpenBLAS's own timeout, 2^28 cycles).
+IDLE_SPIN = """
+import os, time, numpy as np, gradswift as gs
+def others():
+    pid, total = os.getpid(), 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        if int(tid) != pid:
+            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total * 1000 // os.sysconf("SC_CLK_TCK")
+a = gs.Tensor(np.ones((1024, 1024), np.float32))
+for _ in range(3):
+    gs.matmul(a, a)
+start = others()
+time.sleep(0.5)
+print(others() - start, os.environ.get("OPENBLAS_THREAD_TIMEOUT"))
+"""
+
+
+def test_blas_workers_sleep_instead_of_spinning():
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-c", IDLE_SPIN], env=dict(env, PYTHONPATH=str(PYTHON_DIR),
+                         GRADSWIFT_NUM_THREADS="2"), capture_output=True, text=True, check=True).stdout.split()
+    assert out[1] == "None"  # set for the library's load only
+    assert int(out[0]) < 45, f"OpenBLAS workers spun for {out[0]} ms of CPU while idle"
+    assert run_python("import os, gradswift; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])",
+                      OPENBLAS_THREAD_TIMEOUT="20").strip() == "20"  # the user's own value is kept
+
+
 def test_module_report_names_version_library_and_blas():
     out = subprocess.run([sys.executable, "-m", "gradswift"], env=dict(os.environ, PYTHONPATH=str(PYTHON_DIR)),
                          capture_output=True, text=True, check=True).stdout
