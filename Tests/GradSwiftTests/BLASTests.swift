@@ -43,4 +43,35 @@ final class BLASTests: XCTestCase {
         }
         XCTAssertEqual(row, [7, 10])
     }
+
+    /// One row or one column of a large matrix goes through gemv: every transposition and
+    /// stride against a plain triple loop, with alpha and beta.
+    func testVectorProductsMatchTheLoopInEveryLayout() {
+        let (long, short) = (300, 256)  // 300·256 elements: above the gemv threshold of 2^16
+        for (m, n) in [(1, short), (short, 1)] {
+            let k = long
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 1
+                    let a = (0..<((transA ? k : m) * lda)).map { Double(($0 * 7) % 11) - 5 }
+                    let b = (0..<((transB ? n : k) * ldb)).map { Double(($0 * 5) % 13) - 6 }
+                    var c = (0..<(m * ldc)).map { Double($0 % 3) }
+                    var want = c
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum = 0.0
+                            for p in 0..<k {
+                                sum += a[transA ? p * lda + i : i * lda + p] * b[transB ? j * ldb + p : p * ldb + j]
+                            }
+                            want[i * ldc + j] = 2 * sum + 0.5 * want[i * ldc + j]
+                        }
+                    }
+                    c.withUnsafeMutableBufferPointer { cp in
+                        Double.gemm(transA, transB, m, n, k, alpha: 2, a, lda, b, ldb, beta: 0.5, cp.baseAddress!, ldc)
+                    }
+                    XCTAssertEqual(c, want, "m \(m) n \(n) transA \(transA) transB \(transB)")
+                }
+            }
+        }
+    }
 }

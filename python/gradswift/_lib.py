@@ -59,12 +59,13 @@ def _candidates():
     return paths
 
 
-BLAS_THREAD_TIMEOUT = "4"
+BLAS_THREAD_TIMEOUT = "16"
 """The ``OPENBLAS_THREAD_TIMEOUT`` the library's OpenBLAS is loaded with, unless the environment
-sets one: its worker threads otherwise busy-wait (``sched_yield``) for about 0.1 s after every
-multi-threaded call, taking a core from the engine's own workers; with 2^4 cycles they sleep at
-once (GRU training step 47-57 ms -> 34-41, docs/performance.md). OpenBLAS reads the variable
-once, when it loads."""
+sets one: its worker threads otherwise busy-wait (``sched_yield``) for 2^28 cycles (about 0.1 s)
+after every multi-threaded call, taking a core from the engine's own workers; after 2^16 (tens
+of microseconds) they sleep. Measured (docs/performance.md): GRU training step 47-50 ms -> 36-39;
+sooner (2^4) made each small multi-threaded call pay a wake-up (a 1×1024 by 1024×64 product 20 us
+instead of 5). OpenBLAS reads the variable once, when it loads."""
 
 
 def _load():

@@ -47,7 +47,8 @@ def test_environment_variable_sets_the_budget():
 
 
 # CPU time of every thread but the main one over 0.5 s of sleep after three 1024^3 products:
-# the OpenBLAS workers' idle spin (about 90 ms with OpenBLAS's own timeout, 2^28 cycles).
+# the OpenBLAS workers' idle spin (about 90 ms with OpenBLAS's own timeout, 2^28 cycles; 0 with
+# the library's 2^16).
 IDLE_SPIN = """
 import os, time, numpy as np, gradswift as gs
 def others():
