@@ -125,9 +125,8 @@ def classifier_step(fw, net, image_shape, batch):
     return training_step(fw, net, lambda out: fw.cross_entropy(out, labels), (images,), 1e-4)
 
 
-def mlp(fw, quick, batch=None, wrap=None):
-    """mnist.py's MLP 784-1024-1024-10, batch 256 (or ``batch``); ``wrap`` wraps the model
-    (DistributedDataParallel in ddp_bench.py)."""
+def mlp_model(fw):
+    """mnist.py's MLP 784-1024-1024-10 in the framework's float type."""
     nn, F, kw = fw.nn, fw.F, {"dtype": fw.dtype}
 
     class MLP(nn.Module):
@@ -137,7 +136,13 @@ def mlp(fw, quick, batch=None, wrap=None):
 
         def forward(self, x):
             return self.l3(F.relu(self.l2(F.relu(self.l1(x.reshape(-1, 784))))))
-    return classifier_step(fw, (wrap or _unwrapped)(MLP()), (1, 28, 28), batch or (64 if quick else 256))
+    return MLP()
+
+
+def mlp(fw, quick, batch=None, wrap=None):
+    """mnist.py's MLP 784-1024-1024-10, batch 256 (or ``batch``); ``wrap`` wraps the model
+    (DistributedDataParallel in ddp_bench.py)."""
+    return classifier_step(fw, (wrap or _unwrapped)(mlp_model(fw)), (1, 28, 28), batch or (64 if quick else 256))
 
 
 def conv(fw, quick):
@@ -276,13 +281,20 @@ def measure(key, framework_name, quick, repeats):
     warm-up runs, and the growth of peak memory (MiB) while it was built and run."""
     workload = WORKLOADS[key]
     fw = Framework(framework_name)
+    per_clock = 100 if workload.unit == "us" else 1  # microsecond steps are timed 100 at a time
+    return timed_steps(fw, lambda: workload.build(fw, quick), per_clock, 2, repeats)
+
+
+def timed_steps(fw, build, per_clock, warmups, repeats):
+    """Times of ``repeats`` timed runs (seconds per step, each run ``per_clock`` steps) of the
+    step ``build()`` makes, after ``warmups`` runs, and the growth of peak memory (MiB) from just
+    before it is built."""
     square = fw.tensor(np.ones((64, 64), np.float32))
     square @ square  # the BLAS library's own buffers come before the baseline
     reset_peak_memory()
     start_kib = memory_kib("VmRSS")
-    step = workload.build(fw, quick)
-    per_clock = 100 if workload.unit == "us" else 1  # microsecond steps are timed 100 at a time
-    for _ in range(2 * per_clock):
+    step = build()
+    for _ in range(warmups * per_clock):
         step()
     times = []
     for _ in range(repeats):

@@ -20,7 +20,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -40,16 +39,7 @@ def _framework_grad(fw):
 
 def _inference(fw, batch):
     """A ``no_grad`` forward of the MLP on a batch of ``batch`` images."""
-    nn, F, kw = fw.nn, fw.F, {"dtype": fw.dtype}
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.l1, self.l2, self.l3 = nn.Linear(784, 1024, **kw), nn.Linear(1024, 1024, **kw), nn.Linear(1024, 10, **kw)
-
-        def forward(self, x):
-            return self.l3(F.relu(self.l2(F.relu(self.l1(x.reshape(-1, 784))))))
-    net = MLP()
+    net = bench.mlp_model(fw)
     images = fw.tensor(np.random.default_rng(0).random((batch, 1, 28, 28), dtype=np.float32))
 
     def step():
@@ -71,21 +61,8 @@ def build(kind, fw, size, transformer_batch):
 def measure(kind, framework_name, size, transformer_batch, repeats):
     """Step times (seconds) after warm-up, and peak-memory growth (MiB), in this process."""
     fw = bench.Framework(framework_name)
-    square = fw.tensor(np.ones((64, 64), np.float32))
-    square @ square  # the BLAS library's own buffers come before the baseline
-    bench.reset_peak_memory()
-    start_kib = bench.memory_kib("VmRSS")
-    step = build(kind, fw, size, transformer_batch)
     per_clock = 50 if kind == "inference" and size == 1 else 1
-    for _ in range(3 * per_clock):
-        step()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(per_clock):
-            step()
-        times.append((time.perf_counter() - started) / per_clock)
-    return {"times": times, "peak_mib": (bench.memory_kib("VmHWM") - start_kib) / 1024}
+    return bench.timed_steps(fw, lambda: build(kind, fw, size, transformer_batch), per_clock, 3, repeats)
 
 
 def run_worker(kind, framework_name, size, transformer_batch, repeats):
