@@ -258,9 +258,9 @@ private struct AlongDim {
         let strides = Shape.strides(shape), sourceStrides = sourceShape.map(Shape.strides) ?? []
         var offsets = [Int](repeating: 0, count: index.count)
         var sourceOffsets = [Int](repeating: 0, count: sourceShape == nil ? 0 : index.count)
-        // Walk the index's positions in row-major order, keeping both offsets up to date.
-        var position = [Int](repeating: 0, count: indexShape.count)
-        for i in 0..<index.count {
+        // The index's positions in row-major order, the i-th flat one naming offsets[i].
+        var i = 0
+        Ops.forEachIndex(indexShape) { position in
             var o = Int(positions[i]) * strides[axis], s = 0
             for d in 0..<position.count {
                 if d != axis { o += position[d] * strides[d] }
@@ -268,13 +268,7 @@ private struct AlongDim {
             }
             offsets[i] = o
             if !sourceStrides.isEmpty { sourceOffsets[i] = s }
-            var d = position.count - 1
-            while d >= 0 {
-                position[d] += 1
-                if position[d] < indexShape[d] { break }
-                position[d] = 0
-                d -= 1
-            }
+            i += 1
         }
         self.offsets = offsets
         self.sourceOffsets = sourceOffsets

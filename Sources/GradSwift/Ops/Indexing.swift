@@ -130,7 +130,7 @@ extension Ops {
     }
 
     /// Calls `body` with every multi-index of `shape` in row-major order.
-    private static func forEachIndex(_ shape: [Int], _ body: ([Int]) -> Void) {
+    static func forEachIndex(_ shape: [Int], _ body: ([Int]) -> Void) {
         guard !shape.contains(0) else { return }
         var index = [Int](repeating: 0, count: shape.count)
         while true {
