@@ -368,11 +368,11 @@ int32_t gs_maximum(gs_tensor a, gs_tensor b, gs_tensor *result);
 /// The caller owns `*result`.
 int32_t gs_minimum(gs_tensor a, gs_tensor b, gs_tensor *result);
 
-/// The angle of the point (b, a), in [-pi, pi] (ints give float64), with broadcasting.
+/// The angle of the point (b, a), in [-pi, pi] (ints give NumPy's float type), with broadcasting.
 /// The caller owns `*result`.
 int32_t gs_atan2(gs_tensor a, gs_tensor b, gs_tensor *result);
 
-/// sqrt(a^2 + b^2) without overflow (ints give float64), with broadcasting. The caller owns
+/// sqrt(a^2 + b^2) without overflow (ints give NumPy's float type), with broadcasting. The caller owns
 /// `*result`.
 int32_t gs_hypot(gs_tensor a, gs_tensor b, gs_tensor *result);
 
@@ -412,13 +412,13 @@ int32_t gs_neg(gs_tensor a, gs_tensor *result);
 /// |a|. The caller owns `*result`.
 int32_t gs_abs(gs_tensor a, gs_tensor *result);
 
-/// e^a (ints give float64). The caller owns `*result`.
+/// e^a (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_exp(gs_tensor a, gs_tensor *result);
 
-/// Natural log (ints give float64). The caller owns `*result`.
+/// Natural log (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_log(gs_tensor a, gs_tensor *result);
 
-/// Square root (ints give float64). The caller owns `*result`.
+/// Square root (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_sqrt(gs_tensor a, gs_tensor *result);
 
 /// a * a. The caller owns `*result`.
@@ -433,61 +433,61 @@ int32_t gs_sigmoid(gs_tensor a, gs_tensor *result);
 /// Hyperbolic tangent. The caller owns `*result`.
 int32_t gs_tanh(gs_tensor a, gs_tensor *result);
 
-/// Sine (ints give float64). The caller owns `*result`.
+/// Sine (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_sin(gs_tensor a, gs_tensor *result);
 
-/// Cosine (ints give float64). The caller owns `*result`.
+/// Cosine (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_cos(gs_tensor a, gs_tensor *result);
 
-/// Tangent (ints give float64). The caller owns `*result`.
+/// Tangent (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_tan(gs_tensor a, gs_tensor *result);
 
-/// Inverse sine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+/// Inverse sine (NaN outside [-1, 1]; ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_asin(gs_tensor a, gs_tensor *result);
 
-/// Inverse cosine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+/// Inverse cosine (NaN outside [-1, 1]; ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_acos(gs_tensor a, gs_tensor *result);
 
-/// Inverse tangent (ints give float64). The caller owns `*result`.
+/// Inverse tangent (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_atan(gs_tensor a, gs_tensor *result);
 
-/// Hyperbolic sine (ints give float64). The caller owns `*result`.
+/// Hyperbolic sine (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_sinh(gs_tensor a, gs_tensor *result);
 
-/// Hyperbolic cosine (ints give float64). The caller owns `*result`.
+/// Hyperbolic cosine (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_cosh(gs_tensor a, gs_tensor *result);
 
-/// Inverse hyperbolic sine (ints give float64). The caller owns `*result`.
+/// Inverse hyperbolic sine (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_asinh(gs_tensor a, gs_tensor *result);
 
-/// Inverse hyperbolic cosine (NaN below 1; ints give float64). The caller owns `*result`.
+/// Inverse hyperbolic cosine (NaN below 1; ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_acosh(gs_tensor a, gs_tensor *result);
 
-/// Inverse hyperbolic tangent (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+/// Inverse hyperbolic tangent (NaN outside [-1, 1]; ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_atanh(gs_tensor a, gs_tensor *result);
 
-/// ln(1 + a), accurate for small a (ints give float64). The caller owns `*result`.
+/// ln(1 + a), accurate for small a (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_log1p(gs_tensor a, gs_tensor *result);
 
-/// e^a - 1, accurate for small a (ints give float64). The caller owns `*result`.
+/// e^a - 1, accurate for small a (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_expm1(gs_tensor a, gs_tensor *result);
 
-/// Base-2 logarithm (ints give float64). The caller owns `*result`.
+/// Base-2 logarithm (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_log2(gs_tensor a, gs_tensor *result);
 
-/// Base-10 logarithm (ints give float64). The caller owns `*result`.
+/// Base-10 logarithm (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_log10(gs_tensor a, gs_tensor *result);
 
-/// 2^a (ints give float64). The caller owns `*result`.
+/// 2^a (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_exp2(gs_tensor a, gs_tensor *result);
 
-/// 1 / sqrt(a) (ints give float64). The caller owns `*result`.
+/// 1 / sqrt(a) (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_rsqrt(gs_tensor a, gs_tensor *result);
 
-/// 1 / a (ints give float64, as PyTorch). The caller owns `*result`.
+/// 1 / a (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_reciprocal(gs_tensor a, gs_tensor *result);
 
-/// The error function (ints give float64). The caller owns `*result`.
+/// The error function (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_erf(gs_tensor a, gs_tensor *result);
 
 /// The largest integral value <= a, in a's dtype (zero gradient; bool refused). The caller owns `*result`.
@@ -866,48 +866,48 @@ int32_t gs_scheduler_release(gs_scheduler scheduler);
 /// max(a, 0) elementwise; int64 and bool tensors keep their type. The caller owns `*result`.
 int32_t gs_relu(gs_tensor a, gs_tensor *result);
 
-/// a for a > 0, slope * a otherwise (ints give float64). The caller owns `*result`.
+/// a for a > 0, slope * a otherwise (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_leaky_relu(gs_tensor a, double slope, gs_tensor *result);
 
-/// a * sigmoid(a) elementwise (ints give float64). The caller owns `*result`.
+/// a * sigmoid(a) elementwise (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_silu(gs_tensor a, gs_tensor *result);
 
 /// x * Phi(x), Phi the standard normal distribution function, or with `approximate_tanh` the
-/// tanh approximation 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) (ints give float64). The
+/// tanh approximation 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) (ints give NumPy's float type). The
 /// caller owns `*result`.
 int32_t gs_gelu(gs_tensor a, bool approximate_tanh, gs_tensor *result);
 
-/// a for a > 0, alpha * (e^a - 1) otherwise (ints give float64). The caller owns `*result`.
+/// a for a > 0, alpha * (e^a - 1) otherwise (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_elu(gs_tensor a, double alpha, gs_tensor *result);
 
-/// scale * elu(a, alpha) with SELU's constants (ints give float64). The caller owns `*result`.
+/// scale * elu(a, alpha) with SELU's constants (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_selu(gs_tensor a, gs_tensor *result);
 
-/// a for a > 0, alpha * (e^(a/alpha) - 1) otherwise; alpha must not be 0 (ints give float64).
+/// a for a > 0, alpha * (e^(a/alpha) - 1) otherwise; alpha must not be 0 (ints give NumPy's float type).
 /// The caller owns `*result`.
 int32_t gs_celu(gs_tensor a, double alpha, gs_tensor *result);
 
 /// ln(1 + e^(beta a)) / beta, and a itself where beta * a > threshold; beta must not be 0 (ints
-/// give float64). The caller owns `*result`.
+/// give NumPy's float type). The caller owns `*result`.
 int32_t gs_softplus(gs_tensor a, double beta, double threshold, gs_tensor *result);
 
-/// a * tanh(softplus(a)) (ints give float64). The caller owns `*result`.
+/// a * tanh(softplus(a)) (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_mish(gs_tensor a, gs_tensor *result);
 
 /// a limited to [min_val, max_val] (min_val <= max_val), with a zero gradient at and beyond the
-/// bounds (ints give float64). The caller owns `*result`.
+/// bounds (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_hardtanh(gs_tensor a, double min_val, double max_val, gs_tensor *result);
 
-/// min(max(a, 0), 6) (ints give float64). The caller owns `*result`.
+/// min(max(a, 0), 6) (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_relu6(gs_tensor a, gs_tensor *result);
 
-/// relu6(a + 3) / 6 (ints give float64). The caller owns `*result`.
+/// relu6(a + 3) / 6 (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_hardsigmoid(gs_tensor a, gs_tensor *result);
 
-/// a * relu6(a + 3) / 6 (ints give float64). The caller owns `*result`.
+/// a * relu6(a + 3) / 6 (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_hardswish(gs_tensor a, gs_tensor *result);
 
-/// ln(sigmoid(a)), without overflow (ints give float64). The caller owns `*result`.
+/// ln(sigmoid(a)), without overflow (ints give NumPy's float type). The caller owns `*result`.
 int32_t gs_logsigmoid(gs_tensor a, gs_tensor *result);
 
 /// Softmax of `a` along `axis` (negative counts from the end), or over every element when

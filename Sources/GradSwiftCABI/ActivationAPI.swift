@@ -10,39 +10,39 @@ public func gsRelu(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -
     producing("gs_relu", result) { try Ops.relu(try tensor(a, "gs_relu", "a")) }
 }
 
-/// a for a > 0, slope * a otherwise (ints give float64). The caller owns `*result`.
+/// a for a > 0, slope * a otherwise (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_leaky_relu)
 public func gsLeakyRelu(_ a: gs_tensor, _ slope: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_leaky_relu", result) { try Ops.leakyRelu(try tensor(a, "gs_leaky_relu", "a"), slope: slope) }
 }
 
-/// a * sigmoid(a) elementwise (ints give float64). The caller owns `*result`.
+/// a * sigmoid(a) elementwise (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_silu)
 public func gsSilu(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_silu", result) { try Ops.silu(try tensor(a, "gs_silu", "a")) }
 }
 
 /// x * Phi(x), Phi the standard normal distribution function, or with `approximate_tanh` the
-/// tanh approximation 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) (ints give float64). The
+/// tanh approximation 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) (ints give NumPy's float type). The
 /// caller owns `*result`.
 @c(gs_gelu)
 public func gsGelu(_ a: gs_tensor, _ approximateTanh: Bool, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_gelu", result) { try Ops.gelu(try tensor(a, "gs_gelu", "a"), approximateTanh: approximateTanh) }
 }
 
-/// a for a > 0, alpha * (e^a - 1) otherwise (ints give float64). The caller owns `*result`.
+/// a for a > 0, alpha * (e^a - 1) otherwise (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_elu)
 public func gsElu(_ a: gs_tensor, _ alpha: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_elu", result) { try Ops.elu(try tensor(a, "gs_elu", "a"), alpha: alpha) }
 }
 
-/// scale * elu(a, alpha) with SELU's constants (ints give float64). The caller owns `*result`.
+/// scale * elu(a, alpha) with SELU's constants (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_selu)
 public func gsSelu(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_selu", result) { try Ops.selu(try tensor(a, "gs_selu", "a")) }
 }
 
-/// a for a > 0, alpha * (e^(a/alpha) - 1) otherwise; alpha must not be 0 (ints give float64).
+/// a for a > 0, alpha * (e^(a/alpha) - 1) otherwise; alpha must not be 0 (ints give NumPy's float type).
 /// The caller owns `*result`.
 @c(gs_celu)
 public func gsCelu(_ a: gs_tensor, _ alpha: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
@@ -50,44 +50,44 @@ public func gsCelu(_ a: gs_tensor, _ alpha: Double, _ result: UnsafeMutablePoint
 }
 
 /// ln(1 + e^(beta a)) / beta, and a itself where beta * a > threshold; beta must not be 0 (ints
-/// give float64). The caller owns `*result`.
+/// give NumPy's float type). The caller owns `*result`.
 @c(gs_softplus)
 public func gsSoftplus(_ a: gs_tensor, _ beta: Double, _ threshold: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_softplus", result) { try Ops.softplus(try tensor(a, "gs_softplus", "a"), beta: beta, threshold: threshold) }
 }
 
-/// a * tanh(softplus(a)) (ints give float64). The caller owns `*result`.
+/// a * tanh(softplus(a)) (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_mish)
 public func gsMish(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_mish", result) { try Ops.mish(try tensor(a, "gs_mish", "a")) }
 }
 
 /// a limited to [min_val, max_val] (min_val <= max_val), with a zero gradient at and beyond the
-/// bounds (ints give float64). The caller owns `*result`.
+/// bounds (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_hardtanh)
 public func gsHardtanh(_ a: gs_tensor, _ minVal: Double, _ maxVal: Double, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_hardtanh", result) { try Ops.hardtanh(try tensor(a, "gs_hardtanh", "a"), min: minVal, max: maxVal) }
 }
 
-/// min(max(a, 0), 6) (ints give float64). The caller owns `*result`.
+/// min(max(a, 0), 6) (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_relu6)
 public func gsRelu6(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_relu6", result) { try Ops.relu6(try tensor(a, "gs_relu6", "a")) }
 }
 
-/// relu6(a + 3) / 6 (ints give float64). The caller owns `*result`.
+/// relu6(a + 3) / 6 (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_hardsigmoid)
 public func gsHardsigmoid(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_hardsigmoid", result) { try Ops.hardsigmoid(try tensor(a, "gs_hardsigmoid", "a")) }
 }
 
-/// a * relu6(a + 3) / 6 (ints give float64). The caller owns `*result`.
+/// a * relu6(a + 3) / 6 (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_hardswish)
 public func gsHardswish(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_hardswish", result) { try Ops.hardswish(try tensor(a, "gs_hardswish", "a")) }
 }
 
-/// ln(sigmoid(a)), without overflow (ints give float64). The caller owns `*result`.
+/// ln(sigmoid(a)), without overflow (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_logsigmoid)
 public func gsLogsigmoid(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     producing("gs_logsigmoid", result) { try Ops.logsigmoid(try tensor(a, "gs_logsigmoid", "a")) }

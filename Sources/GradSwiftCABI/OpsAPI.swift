@@ -48,14 +48,14 @@ public func gsMinimum(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePoi
     binaryCall("gs_minimum", Ops.minimum, a, b, result)
 }
 
-/// The angle of the point (b, a), in [-pi, pi] (ints give float64), with broadcasting.
+/// The angle of the point (b, a), in [-pi, pi] (ints give NumPy's float type), with broadcasting.
 /// The caller owns `*result`.
 @c(gs_atan2)
 public func gsAtan2(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     binaryCall("gs_atan2", Ops.atan2, a, b, result)
 }
 
-/// sqrt(a^2 + b^2) without overflow (ints give float64), with broadcasting. The caller owns
+/// sqrt(a^2 + b^2) without overflow (ints give NumPy's float type), with broadcasting. The caller owns
 /// `*result`.
 @c(gs_hypot)
 public func gsHypot(_ a: gs_tensor, _ b: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
@@ -144,19 +144,19 @@ public func gsAbs(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) ->
     unaryCall("gs_abs", Ops.abs, a, result)
 }
 
-/// e^a (ints give float64). The caller owns `*result`.
+/// e^a (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_exp)
 public func gsExp(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_exp", Ops.exp, a, result)
 }
 
-/// Natural log (ints give float64). The caller owns `*result`.
+/// Natural log (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_log)
 public func gsLog(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_log", Ops.log, a, result)
 }
 
-/// Square root (ints give float64). The caller owns `*result`.
+/// Square root (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_sqrt)
 public func gsSqrt(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_sqrt", Ops.sqrt, a, result)
@@ -186,115 +186,115 @@ public func gsTanh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -
     unaryCall("gs_tanh", Ops.tanh, a, result)
 }
 
-/// Sine (ints give float64). The caller owns `*result`.
+/// Sine (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_sin)
 public func gsSin(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_sin", Ops.sin, a, result)
 }
 
-/// Cosine (ints give float64). The caller owns `*result`.
+/// Cosine (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_cos)
 public func gsCos(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_cos", Ops.cos, a, result)
 }
 
-/// Tangent (ints give float64). The caller owns `*result`.
+/// Tangent (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_tan)
 public func gsTan(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_tan", Ops.tan, a, result)
 }
 
-/// Inverse sine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+/// Inverse sine (NaN outside [-1, 1]; ints give NumPy's float type). The caller owns `*result`.
 @c(gs_asin)
 public func gsAsin(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_asin", Ops.asin, a, result)
 }
 
-/// Inverse cosine (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+/// Inverse cosine (NaN outside [-1, 1]; ints give NumPy's float type). The caller owns `*result`.
 @c(gs_acos)
 public func gsAcos(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_acos", Ops.acos, a, result)
 }
 
-/// Inverse tangent (ints give float64). The caller owns `*result`.
+/// Inverse tangent (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_atan)
 public func gsAtan(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_atan", Ops.atan, a, result)
 }
 
-/// Hyperbolic sine (ints give float64). The caller owns `*result`.
+/// Hyperbolic sine (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_sinh)
 public func gsSinh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_sinh", Ops.sinh, a, result)
 }
 
-/// Hyperbolic cosine (ints give float64). The caller owns `*result`.
+/// Hyperbolic cosine (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_cosh)
 public func gsCosh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_cosh", Ops.cosh, a, result)
 }
 
-/// Inverse hyperbolic sine (ints give float64). The caller owns `*result`.
+/// Inverse hyperbolic sine (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_asinh)
 public func gsAsinh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_asinh", Ops.asinh, a, result)
 }
 
-/// Inverse hyperbolic cosine (NaN below 1; ints give float64). The caller owns `*result`.
+/// Inverse hyperbolic cosine (NaN below 1; ints give NumPy's float type). The caller owns `*result`.
 @c(gs_acosh)
 public func gsAcosh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_acosh", Ops.acosh, a, result)
 }
 
-/// Inverse hyperbolic tangent (NaN outside [-1, 1]; ints give float64). The caller owns `*result`.
+/// Inverse hyperbolic tangent (NaN outside [-1, 1]; ints give NumPy's float type). The caller owns `*result`.
 @c(gs_atanh)
 public func gsAtanh(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_atanh", Ops.atanh, a, result)
 }
 
-/// ln(1 + a), accurate for small a (ints give float64). The caller owns `*result`.
+/// ln(1 + a), accurate for small a (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_log1p)
 public func gsLog1p(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_log1p", Ops.log1p, a, result)
 }
 
-/// e^a - 1, accurate for small a (ints give float64). The caller owns `*result`.
+/// e^a - 1, accurate for small a (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_expm1)
 public func gsExpm1(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_expm1", Ops.expm1, a, result)
 }
 
-/// Base-2 logarithm (ints give float64). The caller owns `*result`.
+/// Base-2 logarithm (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_log2)
 public func gsLog2(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_log2", Ops.log2, a, result)
 }
 
-/// Base-10 logarithm (ints give float64). The caller owns `*result`.
+/// Base-10 logarithm (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_log10)
 public func gsLog10(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_log10", Ops.log10, a, result)
 }
 
-/// 2^a (ints give float64). The caller owns `*result`.
+/// 2^a (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_exp2)
 public func gsExp2(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_exp2", Ops.exp2, a, result)
 }
 
-/// 1 / sqrt(a) (ints give float64). The caller owns `*result`.
+/// 1 / sqrt(a) (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_rsqrt)
 public func gsRsqrt(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_rsqrt", Ops.rsqrt, a, result)
 }
 
-/// 1 / a (ints give float64, as PyTorch). The caller owns `*result`.
+/// 1 / a (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_reciprocal)
 public func gsReciprocal(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_reciprocal", Ops.reciprocal, a, result)
 }
 
-/// The error function (ints give float64). The caller owns `*result`.
+/// The error function (ints give NumPy's float type). The caller owns `*result`.
 @c(gs_erf)
 public func gsErf(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     unaryCall("gs_erf", Ops.erf, a, result)

@@ -9,7 +9,7 @@ extension Ops {
     /// max(x, 0). Int64 and bool inputs keep their type (no gradient flows through them).
     public static func relu(_ x: Tensor) throws -> Tensor { try apply(Rectifier.self, x) }
 
-    /// x·σ(x) (SiLU, or swish). Int64 and bool inputs give float64.
+    /// x·σ(x) (SiLU, or swish). Integer and bool inputs give NumPy's float type.
     public static func silu(_ x: Tensor) throws -> Tensor { try apply(SigmoidWeightedLinear.self, x) }
 
     /// g where x > 0, else 0: relu's backward (PyTorch's `threshold_backward`).
@@ -19,7 +19,7 @@ extension Ops {
     static func siluBackward(_ g: Tensor, _ x: Tensor) throws -> Tensor { try apply(SiluBackward.self, g, x) }
 
     /// x for x > 0, slope·x otherwise (PyTorch's definition, also for slopes above 1).
-    /// Int64 and bool inputs give float64.
+    /// Integer and bool inputs give NumPy's float type.
     public static func leakyRelu(_ x: Tensor, slope: Double) throws -> Tensor { try apply(LeakyRectifier.self, x, slope) }
 
     /// x·Φ(x), Φ the standard normal distribution function (`approximateTanh`: PyTorch's

@@ -14,7 +14,8 @@ protocol UnaryFunction {
     static func backward(x: Tensor, y: Tensor, g: Tensor) throws -> Tensor
 }
 
-/// A function of one float; int and bool inputs give float64 (as NumPy's exp, log, ...).
+/// A function of one float; int and bool inputs give the float type NumPy's exp, log, ... give
+/// them (`DType.floatResult`: float16 for bool and 8-bit integers, float64 for int32 and int64).
 protocol FloatFunction: UnaryFunction {
     /// f(x).
     static func value<T: FloatElement>(_ x: T) -> T
@@ -30,7 +31,7 @@ protocol NumericFunction: UnaryFunction {
 }
 
 /// A function of one float with two parameters fixed for the call (a slope, two bounds, a
-/// threshold): `elu(x; alpha)`, `hardtanh(x; min, max)`. Ints and bools give float64.
+/// threshold): `elu(x; alpha)`, `hardtanh(x; min, max)`. Ints and bools give `DType.floatResult`.
 protocol ParametricFunction {
     /// The op's name (see `UnaryFunction.name`).
     static var name: String { get }
@@ -66,7 +67,8 @@ protocol NumericBinaryFunction: BinaryFunction {
     static func value<T: ArithmeticElement>(_ a: T, _ b: T) -> T
 }
 
-/// A binary function of floats; int and bool operands give float64.
+/// A binary function of floats; int and bool operands give `DType.floatResult` of their
+/// promoted type.
 protocol FloatBinaryFunction: BinaryFunction {
     /// f(a, b).
     static func value<T: FloatElement>(_ a: T, _ b: T) -> T

@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// Circular and hyperbolic functions and their inverses, each declared once (see
-/// ElementwiseFunctions.swift); ints and bools give float64. Outside an inverse's domain the
-/// result is NaN, as in NumPy and PyTorch.
+/// ElementwiseFunctions.swift); ints and bools give NumPy's float type (`DType.floatResult`).
+/// Outside an inverse's domain the result is NaN, as in NumPy and PyTorch.
 extension Ops {
     /// Sine.
     public static func sin(_ a: Tensor) throws -> Tensor { try apply(Sine.self, a) }

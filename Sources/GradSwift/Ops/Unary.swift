@@ -9,35 +9,35 @@ extension Ops {
     public static func negate(_ a: Tensor) throws -> Tensor { try apply(Negative.self, a) }
     /// |a|.
     public static func abs(_ a: Tensor) throws -> Tensor { try apply(AbsoluteValue.self, a) }
-    /// e^a (ints give float64).
+    /// e^a (ints give NumPy's float type).
     public static func exp(_ a: Tensor) throws -> Tensor { try apply(Exponential.self, a) }
-    /// Natural logarithm (ints give float64).
+    /// Natural logarithm (ints give NumPy's float type).
     public static func log(_ a: Tensor) throws -> Tensor { try apply(NaturalLogarithm.self, a) }
-    /// Square root (ints give float64).
+    /// Square root (ints give NumPy's float type).
     public static func sqrt(_ a: Tensor) throws -> Tensor { try apply(SquareRoot.self, a) }
     /// a·a.
     public static func square(_ a: Tensor) throws -> Tensor { try apply(Square.self, a) }
     /// -1, 0 or 1 (zero gradient).
     public static func sign(_ a: Tensor) throws -> Tensor { try apply(Sign.self, a) }
-    /// The logistic function 1 / (1 + e^-a), without overflow (ints give float64).
+    /// The logistic function 1 / (1 + e^-a), without overflow (ints give NumPy's float type).
     public static func sigmoid(_ a: Tensor) throws -> Tensor { try apply(Logistic.self, a) }
-    /// Hyperbolic tangent (ints give float64).
+    /// Hyperbolic tangent (ints give NumPy's float type).
     public static func tanh(_ a: Tensor) throws -> Tensor { try apply(HyperbolicTangent.self, a) }
-    /// 1 / √a (ints give float64).
+    /// 1 / √a (ints give NumPy's float type).
     public static func rsqrt(_ a: Tensor) throws -> Tensor { try apply(ReciprocalSquareRoot.self, a) }
-    /// 1 / a (ints give float64, as PyTorch; NumPy's integer reciprocal truncates).
+    /// 1 / a (ints give NumPy's float type, where NumPy's integer reciprocal truncates).
     public static func reciprocal(_ a: Tensor) throws -> Tensor { try apply(Reciprocal.self, a) }
-    /// ln(1 + a), accurate for small a (ints give float64).
+    /// ln(1 + a), accurate for small a (ints give NumPy's float type).
     public static func log1p(_ a: Tensor) throws -> Tensor { try apply(LogarithmOfOnePlus.self, a) }
-    /// e^a - 1, accurate for small a (ints give float64).
+    /// e^a - 1, accurate for small a (ints give NumPy's float type).
     public static func expm1(_ a: Tensor) throws -> Tensor { try apply(ExponentialMinusOne.self, a) }
-    /// Base-2 logarithm (ints give float64).
+    /// Base-2 logarithm (ints give NumPy's float type).
     public static func log2(_ a: Tensor) throws -> Tensor { try apply(BinaryLogarithm.self, a) }
-    /// Base-10 logarithm (ints give float64).
+    /// Base-10 logarithm (ints give NumPy's float type).
     public static func log10(_ a: Tensor) throws -> Tensor { try apply(DecimalLogarithm.self, a) }
-    /// 2^a (ints give float64).
+    /// 2^a (ints give NumPy's float type).
     public static func exp2(_ a: Tensor) throws -> Tensor { try apply(BinaryExponential.self, a) }
-    /// The error function (2/√π)∫₀ᵃ e^(-t²) dt (ints give float64).
+    /// The error function (2/√π)∫₀ᵃ e^(-t²) dt (ints give NumPy's float type).
     public static func erf(_ a: Tensor) throws -> Tensor { try apply(ErrorFunction.self, a) }
     /// g·y·(1 - y): the logistic function's backward from its output y.
     static func sigmoidBackward(_ g: Tensor, _ y: Tensor) throws -> Tensor { try apply(SigmoidBackward.self, g, y) }

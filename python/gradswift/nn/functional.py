@@ -26,13 +26,13 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "silu", "gelu", "elu", "selu
 # ---- activations, linear, embedding, dropout ----------------------------------------------
 
 def sigmoid(x):
-    """1 / (1 + e^-x), elementwise (ints give float64)."""
+    """1 / (1 + e^-x), elementwise (ints give NumPy's float type)."""
     x = as_tensor(x)  # a new Tensor must outlive the call
     return call(lib.gs_sigmoid, x._h)
 
 
 def tanh(x):
-    """Hyperbolic tangent, elementwise (ints give float64)."""
+    """Hyperbolic tangent, elementwise (ints give NumPy's float type)."""
     x = as_tensor(x)  # a new Tensor must outlive the call
     return call(lib.gs_tanh, x._h)
 
@@ -46,13 +46,13 @@ def relu(x, inplace=False):
 
 def leaky_relu(x, alpha=0.01):
     """x for x > 0, ``alpha * x`` otherwise (PyTorch's definition; the gradient at 0 is
-    ``alpha``). Ints give float64."""
+    ``alpha``). Ints give NumPy's float type."""
     x = as_tensor(x)  # a new Tensor must outlive the call
     return call(lib.gs_leaky_relu, x._h, float(alpha))
 
 
 def silu(x, inplace=False):
-    """x * sigmoid(x), elementwise (ints give float64). ``inplace`` is accepted for PyTorch
+    """x * sigmoid(x), elementwise (ints give NumPy's float type). ``inplace`` is accepted for PyTorch
     code, and so are the other activations': the result is always a new tensor."""
     x = as_tensor(x)  # a new Tensor must outlive the call
     return call(lib.gs_silu, x._h)
