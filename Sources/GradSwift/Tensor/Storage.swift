@@ -66,7 +66,11 @@ public final class Storage {
 /// - A request takes the smallest kept block that fits. A larger one is split: the request gets
 ///   its first pages, the rest stays cached as a block of its own (or is unmapped when below
 ///   1 MiB). So a process that moves on to other shapes reuses the pages it already has instead
-///   of mapping and faulting in new ones.
+///   of mapping and faulting in new ones. Blocks of the sizes the current work reuses (a request
+///   got a kept block of exactly that size within the window) are not split: the request maps
+///   fresh pages instead. Splitting one sent the next request of its size to fresh pages, and
+///   the loop took steps to settle (the Transformer after the ConvNet missed a 33 MiB block in
+///   two more steps than alone).
 /// - Kept bytes stay within the cap (`limit`: `GRADSWIFT_CACHE_LIMIT_MB` when the library loads,
 ///   else an eighth of physical memory; `setLimit`) and, beyond a 64 MiB floor, so that kept plus
 ///   used bytes stay within 3/2 of the most bytes ever in use at once (at a step's peak the cache
@@ -130,6 +134,9 @@ public enum LargeBlocks {
     nonisolated(unsafe) private static var previousLongestReuse = 0
     /// Lengths of blocks recently unmapped for age, with the request count then.
     nonisolated(unsafe) private static var trimmed: [(length: Int, at: Int)] = []
+    /// The request count when a request last got a kept block of exactly this length, for
+    /// lengths reused so within the window: the current work's sizes, whose blocks stay whole.
+    nonisolated(unsafe) private static var reusedAt: [Int: Int] = [:]
 
     /// `GRADSWIFT_CACHE_LIMIT_MB` in bytes when it is a non-negative integer, else an eighth of
     /// physical memory.
@@ -173,6 +180,11 @@ public enum LargeBlocks {
         min(cap, max(keptFloor, peakUsedBytes + peakUsedBytes / 2 - usedBytes))
     }
 
+    /// True when blocks of `length` bytes are among the current work's sizes (see `reusedAt`).
+    private static func isReused(_ length: Int) -> Bool {
+        reusedAt[length].map { requests - $0 <= window } ?? false
+    }
+
     /// Advances the clock by one request, and the window at the end of each period (a quarter
     /// window long: two periods span at least one step of a loop whose blocks are reused every
     /// step, so the window shrinks within a few steps once the work no longer reuses far back).
@@ -183,6 +195,7 @@ public enum LargeBlocks {
             previousLongestReuse = longestReuse
             longestReuse = 0
             periodEnd = requests + window / 4
+            reusedAt = reusedAt.filter { requests - $0.value <= window }
         }
     }
 
@@ -195,8 +208,8 @@ public enum LargeBlocks {
         pthread_mutex_lock(mutex)
         tick()
         var best: Int?
-        for (index, entry) in kept.enumerated() where entry.length >= length {
-            if best == nil || entry.length <= kept[best!].length {
+        for (index, entry) in kept.enumerated() where entry.length == length || !isReused(entry.length) {
+            if entry.length >= length, best == nil || entry.length <= kept[best!].length {
                 best = index  // the smallest that fits, the most recently freed among equals
             }
         }
@@ -206,6 +219,7 @@ public enum LargeBlocks {
             let rest = entry.length - length
             if rest == 0 {  // a loop reusing its sizes; a split says nothing about that distance
                 longestReuse = max(longestReuse, requests - entry.freedAt)
+                reusedAt[length] = requests
             }
             if rest >= threshold {
                 let tail = Kept(block: entry.block + length, length: rest, freedAt: entry.freedAt)
