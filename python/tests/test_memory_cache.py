@@ -1,6 +1,6 @@
 """The large-block cache (tensors of 1 MiB and more): its byte limit holds over a sequence of
-differently sized workloads, smaller requests reuse larger cached blocks (except blocks of sizes
-the work keeps asking for), blocks the current work no longer asks for are given back, and
+differently sized workloads, smaller requests reuse larger cached blocks (but a loop's sizes do
+not split one another), blocks the current work no longer asks for are given back, and
 empty_cache() returns the memory. Checked through memory_stats() and the process's resident
 memory; nothing here is timed."""
 import os
@@ -100,20 +100,21 @@ def test_a_smaller_request_reuses_a_larger_cached_block():
     assert (smaller.numpy() == 1).all() and (smallest.numpy() == 2).all()  # distinct, writable pieces
 
 
-def test_a_block_of_a_size_the_work_reuses_is_not_split_for_another_request():
-    for _ in range(3):  # a loop asking for 7 MiB again and again: 7 MiB is one of its sizes
-        block = floats(7)
-        del block
+def test_a_loop_s_sizes_do_not_split_one_another():
+    for _ in range(3):  # a loop asking for 7 MiB and 3 MiB again and again: both are its sizes
+        large, small = floats(7), floats(3)
+        del large, small
+    held = floats(3, 1.0)  # takes the cached 3 MiB block
     before = gs.memory_stats()
     assert before["cached_bytes"] == 7 * MiB
-    other = floats(3, 1.0)  # fresh pages: splitting the 7 MiB block would send the loop's next request to fresh pages
+    other = floats(3, 2.0)  # fresh pages: splitting the 7 MiB block would send the loop's next 7 MiB request to fresh pages
     after = gs.memory_stats()
     assert (after["cache_hits"], after["cache_misses"]) == (before["cache_hits"], before["cache_misses"] + 1)
     assert after["cached_bytes"] == 7 * MiB
-    block = floats(7, 2.0)  # the loop's next request finds its block
+    large = floats(7, 3.0)  # the loop's next request finds its block
     last = gs.memory_stats()
     assert (last["cache_hits"], last["cache_misses"]) == (after["cache_hits"] + 1, after["cache_misses"])
-    assert (other.numpy() == 1).all() and (block.numpy() == 2).all()
+    assert (held.numpy() == 1).all() and (other.numpy() == 2).all() and (large.numpy() == 3).all()
 
 
 def test_a_block_the_work_no_longer_asks_for_is_given_back():

@@ -66,11 +66,12 @@ public final class Storage {
 /// - A request takes the smallest kept block that fits. A larger one is split: the request gets
 ///   its first pages, the rest stays cached as a block of its own (or is unmapped when below
 ///   1 MiB). So a process that moves on to other shapes reuses the pages it already has instead
-///   of mapping and faulting in new ones. Blocks of the sizes the current work reuses (a request
-///   got a kept block of exactly that size within the window) are not split: the request maps
-///   fresh pages instead. Splitting one sent the next request of its size to fresh pages, and
-///   the loop took steps to settle (the Transformer after the ConvNet missed a 33 MiB block in
-///   two more steps than alone).
+///   of mapping and faulting in new ones. But a loop's own sizes (sizes asked for before within
+///   the window) do not split one another: a request of such a size that finds no block of its
+///   size maps fresh pages rather than split a block of another such size. Splitting one sent the next request of its size to fresh pages, and the loop took
+///   steps to settle (the Transformer after the ConvNet missed a 33 MiB block in two more steps
+///   than alone). A request of a new size may split any block, so a workload that follows
+///   another starts on the pages the other one left.
 /// - Kept bytes stay within the cap (`limit`: `GRADSWIFT_CACHE_LIMIT_MB` when the library loads,
 ///   else an eighth of physical memory; `setLimit`) and, beyond a 64 MiB floor, so that kept plus
 ///   used bytes stay within 3/2 of the most bytes ever in use at once (at a step's peak the cache
@@ -134,9 +135,9 @@ public enum LargeBlocks {
     nonisolated(unsafe) private static var previousLongestReuse = 0
     /// Lengths of blocks recently unmapped for age, with the request count then.
     nonisolated(unsafe) private static var trimmed: [(length: Int, at: Int)] = []
-    /// The request count when a request last got a kept block of exactly this length, for
-    /// lengths reused so within the window: the current work's sizes, whose blocks stay whole.
-    nonisolated(unsafe) private static var reusedAt: [Int: Int] = [:]
+    /// The request count when this length was last asked for, for the lengths asked for within
+    /// the window: the current work's sizes (see `take`).
+    nonisolated(unsafe) private static var requestedAt: [Int: Int] = [:]
 
     /// `GRADSWIFT_CACHE_LIMIT_MB` in bytes when it is a non-negative integer, else an eighth of
     /// physical memory.
@@ -180,9 +181,9 @@ public enum LargeBlocks {
         min(cap, max(keptFloor, peakUsedBytes + peakUsedBytes / 2 - usedBytes))
     }
 
-    /// True when blocks of `length` bytes are among the current work's sizes (see `reusedAt`).
-    private static func isReused(_ length: Int) -> Bool {
-        reusedAt[length].map { requests - $0 <= window } ?? false
+    /// True when `length` was asked for within the window (before the current request).
+    private static func isLoopSize(_ length: Int) -> Bool {
+        requestedAt[length].map { requests - $0 <= window } ?? false
     }
 
     /// Advances the clock by one request, and the window at the end of each period (a quarter
@@ -195,7 +196,7 @@ public enum LargeBlocks {
             previousLongestReuse = longestReuse
             longestReuse = 0
             periodEnd = requests + window / 4
-            reusedAt = reusedAt.filter { requests - $0.value <= window }
+            requestedAt = requestedAt.filter { requests - $0.value <= window }
         }
     }
 
@@ -208,7 +209,9 @@ public enum LargeBlocks {
         pthread_mutex_lock(mutex)
         tick()
         var best: Int?
-        for (index, entry) in kept.enumerated() where entry.length == length || !isReused(entry.length) {
+        let loopRequest = isLoopSize(length)  // a size of the current work: it gets a block of its own
+        requestedAt[length] = requests
+        for (index, entry) in kept.enumerated() where entry.length == length || !(loopRequest && isLoopSize(entry.length)) {
             if entry.length >= length, best == nil || entry.length <= kept[best!].length {
                 best = index  // the smallest that fits, the most recently freed among equals
             }
@@ -219,7 +222,6 @@ public enum LargeBlocks {
             let rest = entry.length - length
             if rest == 0 {  // a loop reusing its sizes; a split says nothing about that distance
                 longestReuse = max(longestReuse, requests - entry.freedAt)
-                reusedAt[length] = requests
             }
             if rest >= threshold {
                 let tail = Kept(block: entry.block + length, length: rest, freedAt: entry.freedAt)
