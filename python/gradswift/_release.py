@@ -16,7 +16,7 @@ import gc
 import threading
 from ctypes import c_uint64
 
-from ._lib import lib
+from ._lib import bare, lib
 
 __all__ = ["BATCH", "pending", "release_pending"]
 
@@ -26,9 +26,10 @@ BATCH = 32
 pending = []
 """Handles of dead tensors not released yet (appended by ``Tensor.__del__``)."""
 
-_release_many = lib.gs_tensor_release_many
+_release_many = bare("gs_tensor_release_many")
 _release_one = lib.gs_tensor_release
 _releasing = threading.Lock()
+_handles = (c_uint64 * BATCH)()  # the batch passed to C (used under ``_releasing`` only)
 
 
 def release_pending():
@@ -39,9 +40,11 @@ def release_pending():
     try:
         while pending:
             # Copy, then drop exactly the copied front: finalizers running in between only append.
-            batch = pending[:]
-            del pending[:len(batch)]
-            if _release_many((c_uint64 * len(batch))(*batch), len(batch)):
+            batch = pending[:BATCH]
+            n = len(batch)
+            del pending[:n]
+            _handles[:n] = batch
+            if _release_many(_handles, n):
                 # One was not live (released another way): the call released none, so release
                 # the others one by one, ignoring that one's error as a finalizer would.
                 for handle in batch:
