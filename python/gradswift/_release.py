@@ -3,9 +3,11 @@
 A Tensor that dies queues its handle here instead of making a ctypes call of its own (a ctypes
 call costs more than a 1-element op's engine work); the queue is released with one
 ``gs_tensor_release_many`` call once it holds ``BATCH`` handles, and at the points where memory
-or the handle count is looked at: before a backward, when a module is called, when grad mode is
-switched, by ``memory_stats``/``empty_cache``, after each garbage collection (so ``gc.collect()``
-frees what it made unreachable) and at interpreter exit. A queued handle belongs
+or the handle count is looked at: before ``autograd.grad``, when a module is called, when grad
+mode is switched, by ``memory_stats``/``empty_cache``, after each garbage collection (so
+``gc.collect()`` frees what it made unreachable) and at interpreter exit. Not before each
+``backward()``: the queue's few small tensors are not worth a call there, which a small graph's
+step would pay every time (``docs/performance.md``, "The small graph"). A queued handle belongs
 to an object Python can no longer reach, so releasing it later changes only when the engine may
 free the tensor. Only small tensors wait: the engine sets the top bit of the handle of a tensor
 whose storage holds 16 KiB or more (docs/abi-spec.md, "Handles"), and those are released at

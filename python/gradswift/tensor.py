@@ -527,8 +527,6 @@ class Tensor:
         """
         if isinstance(gradient, (bool, np.bool_)):  # PyDyNet's backward(retain_graph)
             gradient, retain_graph = None, gradient
-        if pending:  # dead tensors the graph no longer needs can be freed as the backward runs
-            release_pending()
         if gradient is None and not create_graph:
             st = _backward(c_handle(self), bool(retain_graph))
         else:
