@@ -109,6 +109,15 @@ for _name, _restype, _argtypes in PROTOTYPES:
     _fn.restype = _ctype(_restype)
     _fn.argtypes = [_ctype(a) for a in _argtypes]
 
+
+
+def bare(name):
+    """The C function ``name`` without argtypes, for the hottest calls: its arguments must be
+    ctypes values already (or Python ints and bools, for C ``int32_t`` and ``bool``
+    parameters), which skips the per-argument conversions argtypes make on every call."""
+    return lib._FuncPtr((name, lib))
+
+
 _EXCEPTIONS = {
     GS_ERR_INVALID_HANDLE: ValueError,
     GS_ERR_INVALID_ARGUMENT: ValueError,

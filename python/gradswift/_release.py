@@ -3,9 +3,11 @@
 A Tensor that dies queues its handle here instead of making a ctypes call of its own (a ctypes
 call costs more than a 1-element op's engine work); the queue is released with one
 ``gs_tensor_release_many`` call once it holds ``BATCH`` handles, and at the points where memory
-or the handle count is looked at: before a backward, when a module is called, when grad mode is
-switched, by ``memory_stats``/``empty_cache``, after each garbage collection (so ``gc.collect()``
-frees what it made unreachable) and at interpreter exit. A queued handle belongs
+or the handle count is looked at: before ``autograd.grad``, when a module is called, when grad
+mode is switched, by ``memory_stats``/``empty_cache``, after each garbage collection (so
+``gc.collect()`` frees what it made unreachable) and at interpreter exit. Not before each
+``backward()``: the queue's few small tensors are not worth a call there, which a small graph's
+step would pay every time (``docs/performance.md``, "The small graph"). A queued handle belongs
 to an object Python can no longer reach, so releasing it later changes only when the engine may
 free the tensor. Only small tensors wait: the engine sets the top bit of the handle of a tensor
 whose storage holds 16 KiB or more (docs/abi-spec.md, "Handles"), and those are released at
@@ -16,7 +18,7 @@ import gc
 import threading
 from ctypes import c_uint64
 
-from ._lib import lib
+from ._lib import bare, lib
 
 __all__ = ["BATCH", "pending", "release_pending"]
 
@@ -26,9 +28,10 @@ BATCH = 32
 pending = []
 """Handles of dead tensors not released yet (appended by ``Tensor.__del__``)."""
 
-_release_many = lib.gs_tensor_release_many
+_release_many = bare("gs_tensor_release_many")
 _release_one = lib.gs_tensor_release
 _releasing = threading.Lock()
+_handles = (c_uint64 * BATCH)()  # the batch passed to C (used under ``_releasing`` only)
 
 
 def release_pending():
@@ -39,9 +42,11 @@ def release_pending():
     try:
         while pending:
             # Copy, then drop exactly the copied front: finalizers running in between only append.
-            batch = pending[:]
-            del pending[:len(batch)]
-            if _release_many((c_uint64 * len(batch))(*batch), len(batch)):
+            batch = pending[:BATCH]
+            n = len(batch)
+            del pending[:n]
+            _handles[:n] = batch
+            if _release_many(_handles, n):
                 # One was not live (released another way): the call released none, so release
                 # the others one by one, ignoring that one's error as a finalizer would.
                 for handle in batch:

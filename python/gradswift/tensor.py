@@ -22,7 +22,7 @@ from ._convert import (DTYPES, as_engine_array, describe, dtype_code, int64_argu
                        view)
 from ._index import encode_key
 from . import _reductions
-from ._lib import error, lib
+from ._lib import bare, error, lib
 from ._modes import is_grad_enable
 from ._release import BATCH, pending, release_pending
 from .cuda import CPU, Device
@@ -193,13 +193,38 @@ def _rebuild(cls, data, requires_grad, state):
 _OutHandle = c_uint64 * 1  # an out-parameter passed without argtypes (an array passes as its address)
 
 
+def c_handle(t):
+    """``t``'s handle as a ``c_uint64``, for C functions called without argtypes (``bare``):
+    made on first use and kept in ``_c`` (a Tensor's handle never changes)."""
+    c = t._c
+    if c is None:
+        c = t._c = c_uint64(t._h)
+    return c
+
+
+def _reduce_all(cfn, x):
+    """``x`` reduced by ``cfn`` (a ``bare`` ``gs_sum``-like function) over every axis, without
+    keeping them: ``x.sum()``'s one C call, without the axis and keep arguments' conversions."""
+    out = _OutHandle()
+    st = cfn(c_handle(x), _ALL_AXES, -1, False, out)
+    if st:
+        raise error(st)
+    t = _new(Tensor)
+    t._h = out[0]
+    return t
+
+
+_sum_all, _mean_all = bare("gs_sum"), bare("gs_mean")
+_backward = bare("gs_backward")
+
+
 def _binary_methods(name, symbol):
     """The forward and reflected operator methods of the binary op ``name`` (``gs_<name>``)."""
     cfn, code = getattr(lib, "gs_" + name), BINARY_CODES[name]
-    # The same C function without argtypes, for the tensor-tensor path: its arguments are
-    # ctypes values already (each tensor's handle kept as a c_uint64 in ``_c``), which skips
-    # the per-argument conversions of argtypes, most of a 1-element op's time.
-    bare = lib._FuncPtr(("gs_" + name, lib))
+    # The same C function without argtypes for the tensor-tensor path (each tensor's handle
+    # kept as a c_uint64 in ``_c``, as ``c_handle`` makes it, written out here for the
+    # 1-element op's sake): argtypes' conversions are most of a 1-element op's time.
+    bare_cfn = bare("gs_" + name)
 
     def forward(self, other):
         if isinstance(other, Tensor):
@@ -210,7 +235,7 @@ def _binary_methods(name, symbol):
             if b is None:
                 b = other._c = c_uint64(other._h)
             out = _OutHandle()
-            st = bare(a, b, out)
+            st = bare_cfn(a, b, out)
             if st:
                 raise error(st)
             t = _new(Tensor)
@@ -502,10 +527,8 @@ class Tensor:
         """
         if isinstance(gradient, (bool, np.bool_)):  # PyDyNet's backward(retain_graph)
             gradient, retain_graph = None, gradient
-        if pending:  # dead tensors the graph no longer needs can be freed as the backward runs
-            release_pending()
         if gradient is None and not create_graph:
-            st = lib.gs_backward(self._h, bool(retain_graph))
+            st = _backward(c_handle(self), bool(retain_graph))
         else:
             seed = None if gradient is None else as_tensor(gradient)
             retain = create_graph if retain_graph is None else retain_graph
@@ -701,10 +724,14 @@ class Tensor:
     # ---- reductions (PyDyNet's axis=/keepdims= and PyTorch's dim=/keepdim=) ------------------
     def sum(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         """Sum over ``axis`` (None: all; int or tuple). Bool and int sums are int64."""
+        if axis is None and dim is None and keepdims is None and keepdim is None:
+            return _reduce_all(_sum_all, self)
         return _reduce_either(lib.gs_sum, "sum", self, axis, keepdims, dim, keepdim)
 
     def mean(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         """Mean over ``axis`` (None: all; int or tuple)."""
+        if axis is None and dim is None and keepdims is None and keepdim is None:
+            return _reduce_all(_mean_all, self)
         return _reduce_either(lib.gs_mean, "mean", self, axis, keepdims, dim, keepdim)
 
     def max(self, axis=None, keepdims=None, *, dim=None, keepdim=None):

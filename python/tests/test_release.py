@@ -44,16 +44,36 @@ def test_a_large_tensor_is_released_at_once():
 def test_every_flush_point_empties_the_queue():
     x = gs.Tensor(np.ones(2, np.float32), requires_grad=True)
     layer = gs.nn.Linear(2, 2)
-    losses = [(x * x).sum() for _ in range(2)]
+    loss = (x * x).sum()
     mode = gs.no_grad()
-    flushes = [gc.collect, gs.memory_stats, gs.empty_cache, lambda: layer(x), losses[0].backward,
-               lambda: gs.autograd.grad(losses[1], x), mode.__enter__, lambda: mode.__exit__(None, None, None)]
+    flushes = [gc.collect, gs.memory_stats, gs.empty_cache, lambda: layer(x),
+               lambda: gs.autograd.grad(loss, x), mode.__enter__, lambda: mode.__exit__(None, None, None)]
     kept = []  # results of the flushes: alive, so not queued after
     for flush in flushes:
         x + x
         assert pending
         kept.append(flush())
         assert not pending, flush
+
+
+def test_backward_leaves_the_queue_to_the_next_flush():
+    """The dead intermediate results a graph holds are queued, not released, through a
+    backward: the gradients are right, and the next flush releases everything."""
+    start = live_handles()
+    w = gs.Tensor(np.arange(4, dtype=np.float32), requires_grad=True)
+    gc.disable()  # (a collection would flush the queue)
+    try:
+        loss = (w * w + w).sum()  # the two intermediate results are dead, their handles queued
+        queued = list(pending)
+        assert len(queued) == 2
+        loss.backward()
+        assert pending == queued
+    finally:
+        gc.enable()
+    np.testing.assert_array_equal(w.grad, 2 * np.arange(4, dtype=np.float32) + 1)
+    del loss, w
+    release_pending()
+    assert live_handles() == start
 
 
 def test_a_finalizer_running_during_a_release_only_queues():

@@ -194,12 +194,17 @@ enum GraphWalk {
     /// node whose output is wanted but leads to none is listed only to collect that output).
     private static func order(_ roots: [Node], stoppingAt stops: Set<ObjectIdentifier>,
                               toward wanted: Set<ObjectIdentifier>) -> [(Node, Bool)] {
-        var order: [Node] = []
+        // Built in place, in arrays with room for a small graph from the start (growing them an
+        // element at a time cost more than the rest of a 3-node walk).
+        var order: [(Node, Bool)] = []
+        order.reserveCapacity(16)
         var visited = Set<ObjectIdentifier>()
-        var stack: [(Node, Bool)] = roots.map { ($0, false) }
+        var stack: [(Node, Bool)] = []
+        stack.reserveCapacity(16)
+        stack.append(contentsOf: roots.lazy.map { ($0, false) })
         while let (node, expanded) = stack.popLast() {
             if expanded {
-                order.append(node)
+                order.append((node, true))
                 continue
             }
             guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
@@ -209,15 +214,19 @@ enum GraphWalk {
             }
         }
         // `order` has every node after the nodes of its inputs.
-        guard !wanted.isEmpty else { return order.reversed().map { ($0, true) } }
-        // A freed node may have led anywhere: its rule runs, to report that it was freed.
-        var leading = Set<ObjectIdentifier>()
-        for node in order where node.isFreed || node.inputs.contains(where: { input in
-            input.requiresGrad && (wanted.contains(ObjectIdentifier(input)) || input.gradFn.map { leading.contains(ObjectIdentifier($0)) } == true)
-        }) {
-            leading.insert(ObjectIdentifier(node))
+        if !wanted.isEmpty {
+            // A freed node may have led anywhere: its rule runs, to report that it was freed.
+            var leading = Set<ObjectIdentifier>()
+            for k in order.indices {
+                let node = order[k].0
+                order[k].1 = node.isFreed || node.inputs.contains { input in
+                    input.requiresGrad && (wanted.contains(ObjectIdentifier(input)) || input.gradFn.map { leading.contains(ObjectIdentifier($0)) } == true)
+                }
+                if order[k].1 { leading.insert(ObjectIdentifier(node)) }
+            }
         }
-        return order.reversed().map { ($0, leading.contains(ObjectIdentifier($0))) }
+        order.reverse()
+        return order
     }
 }
 

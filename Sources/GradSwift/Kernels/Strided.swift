@@ -14,6 +14,21 @@ enum Strided {
         }
     }
 
+    /// Writes the one element at `src` into `count` contiguous elements at `dst` (a broadcast
+    /// of a single value, with none of a strided copy's planning).
+    static func fill(itemSize: Int, count: Int, from src: UnsafeRawPointer, to dst: UnsafeMutableRawPointer) {
+        func run<W>(_: W.Type) {
+            let value = src.load(as: W.self), d = dst.assumingMemoryBound(to: W.self)
+            Parallel.forRanges(count) { range in (d + range.lowerBound).update(repeating: value, count: range.count) }
+        }
+        switch itemSize {
+        case 1: run(UInt8.self)
+        case 2: run(UInt16.self)
+        case 4: run(UInt32.self)
+        default: run(UInt64.self)
+        }
+    }
+
     private static func copyWords<W>(_: W.Type, _ shape: [Int],
                                      _ src: UnsafeRawPointer, _ srcOffset: Int, _ srcStrides: [Int],
                                      _ dst: UnsafeMutableRawPointer, _ dstOffset: Int, _ dstStrides: [Int]) {

@@ -69,10 +69,13 @@ extension Ops {
         if a.dtype == .bool && (op == .max || op == .min) { out = try cast(out, to: .bool) }
         let result = out.detached()
         return try out.recording(op.name, [a]) { g in
-            let gKept = try reshape(g, keptShape)
+            // g with the reduced axes kept, so it broadcasts against a; a single value (a full
+            // reduction, as a loss's) broadcasts as it is.
+            let gKept = g.shape == keptShape || g.count == 1 ? g : try reshape(g, keptShape)
             switch op {
             case .sum: return [try expand(gKept, to: a.shape)]
-            case .mean: return [try mul(try expand(gKept, to: a.shape), try Tensor.scalar(1 / Double(reducedCount), dtype: g.dtype))]
+            // (scaled before it is spread: the same products, over the reduced elements only)
+            case .mean: return [try expand(try mul(gKept, try Tensor.scalar(1 / Double(reducedCount), dtype: g.dtype)), to: a.shape)]
             default:
                 let winners = try Tensor(shape: x.shape, dtype: g.dtype, op: op.name)
                 let extremum = try reshape(result, keptShape)

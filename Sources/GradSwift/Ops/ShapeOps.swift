@@ -9,7 +9,10 @@ extension Ops {
 
     /// `requested` with its -1 filled in, checked against `count` elements.
     private static func resolveShape(_ requested: [Int], count: Int, from old: [Int]) throws -> [Int] {
-        let fail = EngineError.shapeMismatch("reshape: cannot reshape array of shape \(describe(old)) into shape \(describe(requested))")
+        // (a function: the message is built only when it is thrown, not on every reshape)
+        func fail() -> EngineError {
+            .shapeMismatch("reshape: cannot reshape array of shape \(describe(old)) into shape \(describe(requested))")
+        }
         guard requested.count <= Shape.maxRank else {
             throw EngineError.invalidArgument("reshape: rank \(requested.count) exceeds the maximum of \(Shape.maxRank)")
         }
@@ -20,10 +23,10 @@ extension Ops {
         var shape = requested
         let known = try Shape.count(requested.filter { $0 != -1 }, op: "reshape")
         if let u = unknown.first {
-            guard known > 0, count % known == 0 else { throw fail }
+            guard known > 0, count % known == 0 else { throw fail() }
             shape[u] = count / known
         } else if known != count {
-            throw fail
+            throw fail()
         }
         return shape
     }
@@ -79,9 +82,13 @@ extension Ops {
             throw EngineError.shapeMismatch("broadcast_to: cannot broadcast shape \(describe(a.shape)) to \(describe(shape))")
         }
         let out = try Tensor(shape: shape, dtype: a.dtype, op: "broadcast_to")
-        Strided.copy(itemSize: a.dtype.itemSize, shape: shape,
-                     from: a.storage.bytes, offset: 0, strides: Shape.broadcastStrides(a.shape, to: shape),
-                     to: out.storage.bytes, offset: 0, strides: Shape.strides(shape))
+        if a.count == 1 {  // one value everywhere (the gradient of a full sum or mean)
+            Strided.fill(itemSize: a.dtype.itemSize, count: out.count, from: a.storage.bytes, to: out.storage.bytes)
+        } else {
+            Strided.copy(itemSize: a.dtype.itemSize, shape: shape,
+                         from: a.storage.bytes, offset: 0, strides: Shape.broadcastStrides(a.shape, to: shape),
+                         to: out.storage.bytes, offset: 0, strides: Shape.strides(shape))
+        }
         return try out.recording("broadcast_to", [a]) { g in [g] }
     }
 

@@ -36,6 +36,7 @@ public enum Shape {
 
     /// The NumPy broadcast of two shapes.
     public static func broadcast(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+        if a == b { return a }  // (most operands: no result array to build)
         let rank = max(a.count, b.count)
         var result = [Int](repeating: 1, count: rank)
         for i in 0..<rank {
