@@ -2,6 +2,7 @@
 none): the rows of a known sequence of ops, the self and total times of nested rows (checked as
 identities and inequalities, never against a duration), nothing recorded while off, the table,
 and the C functions' errors."""
+import threading
 import time
 from ctypes import c_int64, create_string_buffer
 
@@ -83,6 +84,23 @@ def test_nothing_is_recorded_while_off():
         pass
     assert rows_by_key(first)["gs_mul"].count == 1
     assert "gs_mul" not in rows_by_key(second) and "gs_backward" not in rows_by_key(second)
+
+
+def test_calls_from_every_thread_count():
+    def work():
+        a = leaf([1.0, 2.0])  # one leaf per thread
+        for _ in range(50):
+            (a * a).sum().backward()
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    with profile() as prof:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    rows = rows_by_key(prof)
+    assert rows["gs_mul"].count == rows["mul backward"].count == rows["gs_backward"].count == 150
+    for row in rows.values():
+        assert 0 <= row.self_cpu_time_total <= row.cpu_time_total
 
 
 def test_table_sorts_limits_and_rejects_unknown_columns():

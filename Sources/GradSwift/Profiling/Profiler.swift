@@ -10,8 +10,9 @@ import Synchronization
 /// the inner op's self time and to both totals), like torch's "Self CPU" and "CPU total". A
 /// name nested in itself counts in full at every level, as in torch.
 ///
-/// Off by default; when off a scope costs one relaxed atomic load and a predictable branch:
-/// no clock read, no allocation. The switch and the rows are process-wide (one lock guards the
+/// Off by default; when off a scope costs one relaxed atomic load and a predictable branch (from
+/// the C entry points, which live in another module, plus a call of the flag's accessor, which
+/// returns its address): no clock read, no allocation, no lock. The switch and the rows are process-wide (one lock guards the
 /// rows, taken once per finished scope); each thread keeps its own stack of open scopes, so
 /// ops on several threads are timed apart and their rows add up. Scopes that start before
 /// `start()` or end after `stop()` are not counted.
