@@ -12,10 +12,10 @@ import Synchronization
 ///
 /// Off by default; when off a scope costs one relaxed atomic load and a predictable branch (from
 /// the C entry points, which live in another module, plus a call of the flag's accessor, which
-/// returns its address): no clock read, no allocation, no lock. The switch and the rows are process-wide (one lock guards the
-/// rows, taken once per finished scope); each thread keeps its own stack of open scopes, so
-/// ops on several threads are timed apart and their rows add up. Scopes that start before
-/// `start()` or end after `stop()` are not counted.
+/// returns its address): no clock read, no allocation, no lock. The switch and the rows are
+/// process-wide (one lock guards the rows, taken once per finished scope); each thread keeps
+/// its own stack of open scopes, so ops on several threads are timed apart and their rows add
+/// up. Scopes that start before `start()` or end after `stop()` are not counted.
 public enum Profiler {
     /// One row of a profile: a scope's name and its times, in nanoseconds.
     public struct Record: Equatable, Sendable {
@@ -38,6 +38,7 @@ public enum Profiler {
         var last: [Record] = []
     }
 
+    /// On while a profile runs (read without the lock by every scope).
     @usableFromInline static let flag = Atomic<Bool>(false)
     private static let state = Mutex(State())
     /// Counts sessions, so that a scope left open across a stop and start is not counted.
@@ -54,8 +55,8 @@ public enum Profiler {
             }
             state.session = sessions.add(1, ordering: .relaxed).newValue
             state.rows = [:]
+            flag.store(true, ordering: .relaxed)
         }
-        flag.store(true, ordering: .relaxed)
     }
 
     /// Stops the running profile and returns its rows, by self time (largest first) then name;
