@@ -1555,6 +1555,31 @@ enum {
 int32_t gs_pad(gs_tensor a, const int64_t *pads, int32_t npads, int32_t mode, double value,
                gs_tensor *result);
 
+/* ---- ProfilerAPI.swift ----------------------------------------------------------------------- */
+
+/// Starts a profile (`GS_ERR_INVALID_STATE` when one is running): from now until
+/// gs_profiler_stop, every gs_ function call, every layer's forward and every backward rule
+/// adds its time to a record of its name. Records are process-wide: calls on every thread count.
+int32_t gs_profiler_start(void);
+
+/// Stops the running profile (`GS_ERR_INVALID_STATE` when none is running) and writes how many
+/// records it made into `count`, readable with gs_profiler_record_name and
+/// gs_profiler_record_times until the next profile stops. `count` is checked first: when it is
+/// NULL the profile goes on.
+int32_t gs_profiler_stop(int64_t *count);
+
+/// Copies the name of record `index` of the last stopped profile (records come by self time,
+/// largest first) into `buffer`, snprintf-style: at most `capacity - 1` bytes and a NUL;
+/// `*length` gets the full length in bytes. Names are a gs_ function (`gs_matmul`), a layer's
+/// kind (`Linear`) or a backward rule (`matmul backward`).
+int32_t gs_profiler_record_name(int64_t index, char *buffer, int64_t capacity, int64_t *length);
+
+/// Writes the times of record `index` of the last stopped profile: how many times the scope
+/// ran into `count`, its self time (less the time of scopes nested in it) into `self_ns` and
+/// its total time into `total_ns`, in nanoseconds.
+int32_t gs_profiler_record_times(int64_t index, int64_t *count, int64_t *self_ns,
+                                 int64_t *total_ns);
+
 /* ---- RearrangementAPI.swift ------------------------------------------------------------------ */
 
 /// `a` with its entries reversed along the axes `axes[0..naxes)` (torch.flip). The caller owns

@@ -38,7 +38,7 @@ public func gsMultiHeadAttention(_ query: gs_tensor, _ key: gs_tensor, _ value: 
                                  _ needWeights: Bool, _ averageAttnWeights: Bool, _ isCausal: Bool, _ dropoutP: Double,
                                  _ training: Bool, _ batchFirst: Bool, _ result: UnsafeMutablePointer<gs_tensor>?,
                                  _ weights: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
-    guarded {
+    guarded("gs_multi_head_attention") {
         let op = "gs_multi_head_attention"
         guard let result else { throw CallError.null(op, "result") }
         guard let weights else { throw CallError.null(op, "weights") }

@@ -6,7 +6,7 @@ import GradSwift
 /// with GS_ERR_INVALID_STATE. A backward that fails adds nothing to any `.grad`.
 @c(gs_backward)
 public func gsBackward(_ tensor: gs_tensor, _ retainGraph: Bool) -> Int32 {
-    guarded { try GradSwiftCABI.tensor(tensor, "gs_backward").backward(retainGraph: retainGraph) }
+    guarded("gs_backward") { try GradSwiftCABI.tensor(tensor, "gs_backward").backward(retainGraph: retainGraph) }
 }
 
 /// Turns anomaly detection on or off for the whole process (off at load). While on, an op that
@@ -23,7 +23,7 @@ public func gsSetDetectAnomaly(_ enabled: Bool) -> Int32 {
 /// Writes whether anomaly detection is on.
 @c(gs_is_anomaly_enabled)
 public func gsIsAnomalyEnabled(_ enabled: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded {
+    guarded("gs_is_anomaly_enabled") {
         guard let enabled else { throw CallError.null("gs_is_anomaly_enabled", "enabled") }
         enabled.pointee = AnomalyMode.isEnabled
     }
@@ -37,7 +37,7 @@ public func gsIsAnomalyEnabled(_ enabled: UnsafeMutablePointer<Bool>?) -> Int32 
 /// differentiate). A backward that fails adds nothing to any .grad.
 @c(gs_backward_with)
 public func gsBackwardWith(_ tensor: gs_tensor, _ gradient: gs_tensor, _ retainGraph: Bool, _ createGraph: Bool) -> Int32 {
-    guarded {
+    guarded("gs_backward_with") {
         let op = "gs_backward_with"
         try GradSwiftCABI.tensor(tensor, op).backward(gradient: try optionalTensor(gradient, op, "gradient"),
                                                       retainGraph: retainGraph, createGraph: createGraph)
@@ -54,7 +54,7 @@ public func gsBackwardWith(_ tensor: gs_tensor, _ gradient: gs_tensor, _ retainG
 public func gsGrad(_ outputs: UnsafePointer<gs_tensor>?, _ outputCount: Int32, _ gradOutputs: UnsafePointer<gs_tensor>?,
                    _ inputs: UnsafePointer<gs_tensor>?, _ inputCount: Int32, _ retainGraph: Bool, _ createGraph: Bool,
                    _ allowUnused: Bool, _ results: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
-    guarded {
+    guarded("gs_grad") {
         let op = "gs_grad"
         let ys = try readHandles(outputs, outputCount, op, "outputs").map { try tensor($0, op, "outputs") }
         let xs = try readHandles(inputs, inputCount, op, "inputs").map { try tensor($0, op, "inputs") }
@@ -83,7 +83,7 @@ public func gsTensorShare(_ tensor: gs_tensor, _ result: UnsafeMutablePointer<gs
 public func gsTensorGradFn(_ tensor: gs_tensor, _ present: UnsafeMutablePointer<Bool>?, _ name: UnsafeMutablePointer<CChar>?,
                            _ capacity: Int64, _ inputCount: UnsafeMutablePointer<Int32>?,
                            _ outputIndex: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guarded {
+    guarded("gs_tensor_grad_fn") {
         let op = "gs_tensor_grad_fn"
         let t = try GradSwiftCABI.tensor(tensor, op)
         guard let present else { throw CallError.null(op, "present") }
@@ -120,13 +120,13 @@ public func gsTensorGradFnInput(_ tensor: gs_tensor, _ index: Int32, _ result: U
 /// it anyway).
 @c(gs_tensor_retain_grad)
 public func gsTensorRetainGrad(_ tensor: gs_tensor) -> Int32 {
-    guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_retain_grad").retainGrad() }
+    guarded("gs_tensor_retain_grad") { try GradSwiftCABI.tensor(tensor, "gs_tensor_retain_grad").retainGrad() }
 }
 
 /// Writes whether the non-leaf `tensor` keeps its gradient (gs_tensor_retain_grad).
 @c(gs_tensor_retains_grad)
 public func gsTensorRetainsGrad(_ tensor: gs_tensor, _ retains: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded {
+    guarded("gs_tensor_retains_grad") {
         let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_retains_grad")
         guard let retains else { throw CallError.null("gs_tensor_retains_grad", "retains") }
         retains.pointee = t.retainsGrad
@@ -140,7 +140,7 @@ public func gsTensorRetainsGrad(_ tensor: gs_tensor, _ retains: UnsafeMutablePoi
 public func gsTensorRegisterHook(_ tensor: gs_tensor, _ hook: gs_hook_fn?, _ userData: UnsafeMutableRawPointer?,
                                  _ release: gs_release_fn?, _ hookId: UnsafeMutablePointer<Int64>?) -> Int32 {
     let context = CallbackContext(userData, release)
-    return guarded {
+    return guarded("gs_tensor_register_hook") {
         let op = "gs_tensor_register_hook"
         let t = try GradSwiftCABI.tensor(tensor, op)
         guard let hook else { throw CallError.null(op, "hook") }
@@ -157,7 +157,7 @@ public func gsTensorRegisterHook(_ tensor: gs_tensor, _ hook: gs_hook_fn?, _ use
 /// whether there was one.
 @c(gs_tensor_remove_hook)
 public func gsTensorRemoveHook(_ tensor: gs_tensor, _ hookId: Int64, _ removed: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded {
+    guarded("gs_tensor_remove_hook") {
         let found = try GradSwiftCABI.tensor(tensor, "gs_tensor_remove_hook").removeHook(Int(hookId))
         removed?.pointee = found
     }
@@ -176,7 +176,7 @@ public func gsFunctionApply(_ name: UnsafePointer<CChar>?, _ inputs: UnsafePoint
                             _ userData: UnsafeMutableRawPointer?, _ release: gs_release_fn?,
                             _ results: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
     let context = CallbackContext(userData, release)
-    return guarded {
+    return guarded("gs_function_apply") {
         let op = "gs_function_apply"
         guard let name else { throw CallError.null(op, "name") }
         guard let backward else { throw CallError.null(op, "backward") }

@@ -25,7 +25,7 @@ func checkpoint(_ handle: gs_checkpoint, _ op: String) throws -> LoadedCheckpoin
 /// synced and renamed over `path`, so a failed save leaves any previous file intact.
 @c(gs_module_save)
 public func gsModuleSave(_ module: gs_module, _ path: UnsafePointer<CChar>?) -> Int32 {
-    guarded {
+    guarded("gs_module_save") {
         let op = "gs_module_save"
         let m = try GradSwiftCABI.module(module, op)
         try m.save(to: try readString(path, op, "path"))
@@ -37,7 +37,7 @@ public func gsModuleSave(_ module: gs_module, _ path: UnsafePointer<CChar>?) -> 
 /// other tensor; this is checked before anything is written, so a failed load changes nothing.
 @c(gs_module_load)
 public func gsModuleLoad(_ module: gs_module, _ path: UnsafePointer<CChar>?) -> Int32 {
-    guarded {
+    guarded("gs_module_load") {
         let op = "gs_module_load"
         let m = try GradSwiftCABI.module(module, op)
         try m.load(from: try readString(path, op, "path"))
@@ -50,7 +50,7 @@ public func gsModuleLoad(_ module: gs_module, _ path: UnsafePointer<CChar>?) -> 
 @c(gs_checkpoint_save)
 public func gsCheckpointSave(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ tensors: UnsafePointer<gs_tensor>?,
                              _ count: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
-    guarded { try saveCheckpoint("gs_checkpoint_save", names, tensors, count, structure: nil, path) }
+    guarded("gs_checkpoint_save") { try saveCheckpoint("gs_checkpoint_save", names, tensors, count, structure: nil, path) }
 }
 
 /// As gs_checkpoint_save, also storing `structure` (NUL-terminated UTF-8, usually JSON: the
@@ -60,7 +60,7 @@ public func gsCheckpointSave(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ t
 public func gsCheckpointSaveStructured(_ names: UnsafePointer<UnsafePointer<CChar>?>?, _ tensors: UnsafePointer<gs_tensor>?,
                                        _ count: Int32, _ structure: UnsafePointer<CChar>?,
                                        _ path: UnsafePointer<CChar>?) -> Int32 {
-    guarded {
+    guarded("gs_checkpoint_save_structured") {
         let op = "gs_checkpoint_save_structured"
         try saveCheckpoint(op, names, tensors, count, structure: try readString(structure, op, "structure"), path)
     }
@@ -85,7 +85,7 @@ private func saveCheckpoint(_ op: String, _ names: UnsafePointer<UnsafePointer<C
 /// written by a newer format version.
 @c(gs_checkpoint_load)
 public func gsCheckpointLoad(_ path: UnsafePointer<CChar>?, _ checkpoint: UnsafeMutablePointer<gs_checkpoint>?) -> Int32 {
-    guarded {
+    guarded("gs_checkpoint_load") {
         let op = "gs_checkpoint_load"
         guard let checkpoint else { throw CallError.null(op, "checkpoint") }
         let loaded = try Checkpoint.loadWithStructure(from: try readString(path, op, "path"))
@@ -96,7 +96,7 @@ public func gsCheckpointLoad(_ path: UnsafePointer<CChar>?, _ checkpoint: Unsafe
 /// Writes the number of tensors in the checkpoint.
 @c(gs_checkpoint_count)
 public func gsCheckpointCount(_ checkpoint: gs_checkpoint, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_checkpoint_count") {
         let op = "gs_checkpoint_count"
         let c = try GradSwiftCABI.checkpoint(checkpoint, op)
         guard let count else { throw CallError.null(op, "count") }
@@ -109,7 +109,7 @@ public func gsCheckpointCount(_ checkpoint: gs_checkpoint, _ count: UnsafeMutabl
 @c(gs_checkpoint_name)
 public func gsCheckpointName(_ checkpoint: gs_checkpoint, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                              _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_checkpoint_name") {
         let op = "gs_checkpoint_name"
         let names = try GradSwiftCABI.checkpoint(checkpoint, op).entries.map(\.name)
         try writeName(names, index, "tensors", buffer, capacity, length, op)
@@ -138,7 +138,7 @@ public func gsCheckpointTensor(_ checkpoint: gs_checkpoint, _ name: UnsafePointe
 @c(gs_checkpoint_structure)
 public func gsCheckpointStructure(_ checkpoint: gs_checkpoint, _ buffer: UnsafeMutablePointer<CChar>?,
                                   _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_checkpoint_structure") {
         let op = "gs_checkpoint_structure"
         let c = try GradSwiftCABI.checkpoint(checkpoint, op)
         guard let text = c.structure else {
@@ -154,7 +154,7 @@ public func gsCheckpointStructure(_ checkpoint: gs_checkpoint, _ buffer: UnsafeM
 /// Releases a checkpoint handle (tensor handles taken from it stay valid).
 @c(gs_checkpoint_release)
 public func gsCheckpointRelease(_ checkpoint: gs_checkpoint) -> Int32 {
-    guarded {
+    guarded("gs_checkpoint_release") {
         let op = "gs_checkpoint_release"
         try Handles.shared.release(checkpoint, op, "checkpoint")
     }

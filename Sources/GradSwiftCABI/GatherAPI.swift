@@ -100,7 +100,7 @@ public func gsNonzero(_ a: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?
 @c(gs_nonzero_tuple)
 public func gsNonzeroTuple(_ a: gs_tensor, _ outputs: UnsafeMutablePointer<gs_tensor>?, _ capacity: Int32,
                            _ noutputs: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guarded {
+    guarded("gs_nonzero_tuple") {
         let op = "gs_nonzero_tuple"
         let t = try tensor(a, op, "a")
         guard let outputs else { throw CallError.null(op, "outputs") }

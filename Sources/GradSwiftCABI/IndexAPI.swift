@@ -27,7 +27,7 @@ public func gsIndex(_ a: gs_tensor, _ key: UnsafePointer<Int64>?, _ nitems: Int3
 /// `a[key] = value` in place (value broadcast to the selection and cast to a's dtype).
 @c(gs_index_put)
 public func gsIndexPut(_ a: gs_tensor, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ value: gs_tensor) -> Int32 {
-    guarded {
+    guarded("gs_index_put") {
         let op = "gs_index_put"
         try Ops.indexPut(try tensor(a, op, "a"), try indexKey(key, nitems, op), try tensor(value, op, "value"))
     }
@@ -36,7 +36,7 @@ public func gsIndexPut(_ a: gs_tensor, _ key: UnsafePointer<Int64>?, _ nitems: I
 /// `a[key] = scalar` in place.
 @c(gs_index_put_scalar)
 public func gsIndexPutScalar(_ a: gs_tensor, _ key: UnsafePointer<Int64>?, _ nitems: Int32, _ value: Double) -> Int32 {
-    guarded {
+    guarded("gs_index_put_scalar") {
         let op = "gs_index_put_scalar"
         let t = try tensor(a, op, "a")
         try Ops.indexPut(t, try indexKey(key, nitems, op), try Tensor.scalar(value, dtype: .float64))

@@ -30,7 +30,7 @@ let libraryVersion: (major: Int32, minor: Int32, patch: Int32) = (0, 2, 0)
 @c(gs_version)
 public func gsVersion(_ major: UnsafeMutablePointer<Int32>?, _ minor: UnsafeMutablePointer<Int32>?,
                       _ patch: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guarded {
+    guarded("gs_version") {
         guard let major, let minor, let patch else { throw CallError.null("gs_version", "an out-parameter") }
         (major.pointee, minor.pointee, patch.pointee) = libraryVersion
     }
@@ -49,7 +49,7 @@ public func gsLastError() -> UnsafePointer<CChar> {
 /// A successful call does not change the last error.
 @c(gs_last_errno)
 public func gsLastErrno(_ code: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guarded {
+    guarded("gs_last_errno") {
         guard let code else { throw CallError.null("gs_last_errno", "code") }
         code.pointee = LastError.errno
     }
@@ -58,7 +58,7 @@ public func gsLastErrno(_ code: UnsafeMutablePointer<Int32>?) -> Int32 {
 /// Writes the number of live handles (of every kind) to `count`; for leak tests.
 @c(gs_live_handles)
 public func gsLiveHandles(_ count: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_live_handles") {
         guard let count else { throw CallError.null("gs_live_handles", "count") }
         count.pointee = Int64(Handles.shared.count)
     }
@@ -76,13 +76,13 @@ public func gsManualSeed(_ seed: UInt64) -> Int32 {
 /// number of cores (at most 8).
 @c(gs_set_num_threads)
 public func gsSetNumThreads(_ threads: Int64) -> Int32 {
-    guarded { try ThreadBudget.set(Int(threads)) }
+    guarded("gs_set_num_threads") { try ThreadBudget.set(Int(threads)) }
 }
 
 /// Writes the library's thread budget (gs_set_num_threads) to `threads`.
 @c(gs_get_num_threads)
 public func gsGetNumThreads(_ threads: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_get_num_threads") {
         guard let threads else { throw CallError.null("gs_get_num_threads", "threads") }
         threads.pointee = Int64(ThreadBudget.count)
     }
@@ -119,13 +119,13 @@ public func gsEmptyCache(_ freed: UnsafeMutablePointer<Int64>?) -> Int32 {
 /// is set, else at an eighth of physical memory.
 @c(gs_set_cache_limit)
 public func gsSetCacheLimit(_ bytes: Int64) -> Int32 {
-    guarded { try LargeBlocks.setLimit(Int(bytes)) }
+    guarded("gs_set_cache_limit") { try LargeBlocks.setLimit(Int(bytes)) }
 }
 
 /// Writes the large-block cache's limit (gs_set_cache_limit) to `bytes`.
 @c(gs_get_cache_limit)
 public func gsGetCacheLimit(_ bytes: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_get_cache_limit") {
         guard let bytes else { throw CallError.null("gs_get_cache_limit", "bytes") }
         bytes.pointee = Int64(LargeBlocks.limit)
     }
@@ -141,7 +141,7 @@ public func gsSetGradEnabled(_ enabled: Bool) -> Int32 {
 /// Writes whether the calling thread records graphs.
 @c(gs_is_grad_enabled)
 public func gsIsGradEnabled(_ enabled: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded {
+    guarded("gs_is_grad_enabled") {
         guard let enabled else { throw CallError.null("gs_is_grad_enabled", "enabled") }
         enabled.pointee = GradMode.isEnabled
     }

@@ -54,7 +54,7 @@ func readHandles<H: Handle>(_ pointer: UnsafePointer<H>?, _ count: Int32, _ op: 
 /// Releases a module handle (the module lives on while other handles or modules use it).
 @c(gs_module_release)
 public func gsModuleRelease(_ module: gs_module) -> Int32 {
-    guarded {
+    guarded("gs_module_release") {
         try Handles.shared.release(module, "gs_module_release", "module")
     }
 }
@@ -65,7 +65,7 @@ public func gsModuleRelease(_ module: gs_module) -> Int32 {
 public func gsModuleForward(_ module: gs_module, _ inputs: UnsafePointer<gs_tensor>?, _ ninputs: Int32,
                             _ outputs: UnsafeMutablePointer<gs_tensor>?, _ capacity: Int32,
                             _ noutputs: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guarded {
+    guarded("gs_module_forward") {
         let op = "gs_module_forward"
         let m = try GradSwiftCABI.module(module, op)
         let tensors = try readHandles(inputs, ninputs, op, "inputs").map { try tensor($0, op, "input") }
@@ -82,20 +82,20 @@ public func gsModuleForward(_ module: gs_module, _ inputs: UnsafePointer<gs_tens
 /// Sets training (`mode` true) or evaluation mode on the module and all its sub-modules.
 @c(gs_module_train)
 public func gsModuleTrain(_ module: gs_module, _ mode: Bool) -> Int32 {
-    guarded { try GradSwiftCABI.module(module, "gs_module_train").setTraining(mode) }
+    guarded("gs_module_train") { try GradSwiftCABI.module(module, "gs_module_train").setTraining(mode) }
 }
 
 /// Draws (or sets) the initial values of the module's parameters again, as its constructor
 /// did (sub-modules included), from the engine generator.
 @c(gs_module_reset_parameters)
 public func gsModuleResetParameters(_ module: gs_module) -> Int32 {
-    guarded { try GradSwiftCABI.module(module, "gs_module_reset_parameters").resetParameters() }
+    guarded("gs_module_reset_parameters") { try GradSwiftCABI.module(module, "gs_module_reset_parameters").resetParameters() }
 }
 
 /// Writes whether the module is in training mode.
 @c(gs_module_is_training)
 public func gsModuleIsTraining(_ module: gs_module, _ result: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded {
+    guarded("gs_module_is_training") {
         let op = "gs_module_is_training"
         let m = try GradSwiftCABI.module(module, op)
         guard let result else { throw CallError.null(op, "result") }
@@ -106,7 +106,7 @@ public func gsModuleIsTraining(_ module: gs_module, _ result: UnsafeMutablePoint
 /// Writes the number of parameters of the module and its sub-modules (trainable or not).
 @c(gs_module_parameter_count)
 public func gsModuleParameterCount(_ module: gs_module, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_module_parameter_count") {
         let op = "gs_module_parameter_count"
         let m = try GradSwiftCABI.module(module, op)
         guard let count else { throw CallError.null(op, "count") }
@@ -119,7 +119,7 @@ public func gsModuleParameterCount(_ module: gs_module, _ count: UnsafeMutablePo
 @c(gs_module_parameter_name)
 public func gsModuleParameterName(_ module: gs_module, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                                   _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_module_parameter_name") {
         let op = "gs_module_parameter_name"
         let names = try GradSwiftCABI.module(module, op).namedParameters().map(\.name)
         try writeName(names, index, "parameters", buffer, capacity, length, op)
@@ -145,7 +145,7 @@ public func gsModuleParameter(_ module: gs_module, _ name: UnsafePointer<CChar>?
 /// reference, the caller keeps its handle.
 @c(gs_module_set_parameter)
 public func gsModuleSetParameter(_ module: gs_module, _ name: UnsafePointer<CChar>?, _ tensor: gs_tensor) -> Int32 {
-    guarded {
+    guarded("gs_module_set_parameter") {
         let op = "gs_module_set_parameter"
         let m = try GradSwiftCABI.module(module, op)
         try m.setParameter(try readString(name, op, "name"), try GradSwiftCABI.tensor(tensor, op))
@@ -156,7 +156,7 @@ public func gsModuleSetParameter(_ module: gs_module, _ name: UnsafePointer<CCha
 @c(gs_module_describe)
 public func gsModuleDescribe(_ module: gs_module, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int64,
                              _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_module_describe") {
         let op = "gs_module_describe"
         try writeString(try GradSwiftCABI.module(module, op).description, buffer, capacity, length, op)
     }
@@ -166,7 +166,7 @@ public func gsModuleDescribe(_ module: gs_module, _ buffer: UnsafeMutablePointer
 /// them; the caller still owns (and releases) the handles it passed. The caller owns `*result`.
 @c(gs_sequential_new)
 public func gsSequentialNew(_ modules: UnsafePointer<gs_module>?, _ count: Int32, _ result: UnsafeMutablePointer<gs_module>?) -> Int32 {
-    guarded {
+    guarded("gs_sequential_new") {
         let op = "gs_sequential_new"
         guard let result else { throw CallError.null(op, "result") }
         let children = try readHandles(modules, count, op, "modules").map { try module($0, op) }

@@ -114,7 +114,7 @@ public func gsBinaryScalar(_ op: Int32, _ a: gs_tensor, _ scalar: Double, _ scal
 /// grad while grad mode is on, and when the result type does not fit the target.
 @c(gs_inplace)
 public func gsInplace(_ op: Int32, _ target: gs_tensor, _ value: gs_tensor) -> Int32 {
-    guarded {
+    guarded("gs_inplace") {
         let name = "gs_inplace"
         try Ops.inPlace(try binaryOp(op, name), try tensor(target, name, "target"), try tensor(value, name, "value"))
     }
@@ -123,7 +123,7 @@ public func gsInplace(_ op: Int32, _ target: gs_tensor, _ value: gs_tensor) -> I
 /// `target op= scalar` in place (see gs_inplace).
 @c(gs_inplace_scalar)
 public func gsInplaceScalar(_ op: Int32, _ target: gs_tensor, _ scalar: Double, _ scalarKind: Int32) -> Int32 {
-    guarded {
+    guarded("gs_inplace_scalar") {
         let name = "gs_inplace_scalar"
         try Ops.inPlace(try binaryOp(op, name), try tensor(target, name, "target"), scalar: scalar,
                         kind: try decodeScalarKind(scalarKind, name))

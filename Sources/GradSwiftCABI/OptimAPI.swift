@@ -129,7 +129,7 @@ private func groupIndex(_ o: Optimizer, _ group: Int64, _ op: String) throws -> 
 /// Writes the number of parameter groups.
 @c(gs_optim_group_count)
 public func gsOptimGroupCount(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_group_count") {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_group_count")
         guard let result else { throw CallError.null("gs_optim_group_count", "result") }
         result.pointee = Int64(o.groups.count)
@@ -139,7 +139,7 @@ public func gsOptimGroupCount(_ optimizer: gs_optimizer, _ result: UnsafeMutable
 /// Writes the number of settings of the optimizer's algorithm (the length of an options array).
 @c(gs_optim_option_count)
 public func gsOptimOptionCount(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_option_count") {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_option_count")
         guard let result else { throw CallError.null("gs_optim_option_count", "result") }
         result.pointee = Int64(o.rule.optionNames.count)
@@ -151,7 +151,7 @@ public func gsOptimOptionCount(_ optimizer: gs_optimizer, _ result: UnsafeMutabl
 @c(gs_optim_option_name)
 public func gsOptimOptionName(_ optimizer: gs_optimizer, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                               _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_option_name") {
         let op = "gs_optim_option_name"
         let names = try GradSwiftCABI.optimizer(optimizer, op).rule.optionNames
         try writeName(names, index, "options", buffer, capacity, length, op)
@@ -162,7 +162,7 @@ public func gsOptimOptionName(_ optimizer: gs_optimizer, _ index: Int64, _ buffe
 @c(gs_optim_group_options)
 public func gsOptimGroupOptions(_ optimizer: gs_optimizer, _ group: Int64, _ options: UnsafeMutablePointer<Double>?,
                                 _ capacity: Int32) -> Int32 {
-    guarded {
+    guarded("gs_optim_group_options") {
         let op = "gs_optim_group_options"
         let o = try GradSwiftCABI.optimizer(optimizer, op)
         let values = o.groups[try groupIndex(o, group, op)].rule.options
@@ -179,7 +179,7 @@ public func gsOptimGroupOptions(_ optimizer: gs_optimizer, _ group: Int64, _ opt
 @c(gs_optim_set_group_options)
 public func gsOptimSetGroupOptions(_ optimizer: gs_optimizer, _ group: Int64, _ options: UnsafePointer<Double>?,
                                    _ count: Int32) -> Int32 {
-    guarded {
+    guarded("gs_optim_set_group_options") {
         let op = "gs_optim_set_group_options"
         let o = try GradSwiftCABI.optimizer(optimizer, op)
         let g = try groupIndex(o, group, op)
@@ -192,7 +192,7 @@ public func gsOptimSetGroupOptions(_ optimizer: gs_optimizer, _ group: Int64, _ 
 @c(gs_optim_add_group)
 public func gsOptimAddGroup(_ optimizer: gs_optimizer, _ params: UnsafePointer<gs_tensor>?, _ count: Int32, _ lr: Double,
                             _ options: UnsafePointer<Double>?, _ optionCount: Int32) -> Int32 {
-    guarded {
+    guarded("gs_optim_add_group") {
         let op = "gs_optim_add_group"
         let o = try GradSwiftCABI.optimizer(optimizer, op)
         let tensors = try readHandles(params, count, op, "params").map { try tensor($0, op, "parameter") }
@@ -204,7 +204,7 @@ public func gsOptimAddGroup(_ optimizer: gs_optimizer, _ params: UnsafePointer<g
 /// Writes the learning rate of `group`.
 @c(gs_optim_group_lr)
 public func gsOptimGroupLr(_ optimizer: gs_optimizer, _ group: Int64, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_group_lr") {
         let op = "gs_optim_group_lr"
         let o = try GradSwiftCABI.optimizer(optimizer, op)
         let g = try groupIndex(o, group, op)
@@ -216,7 +216,7 @@ public func gsOptimGroupLr(_ optimizer: gs_optimizer, _ group: Int64, _ result: 
 /// Sets the learning rate of `group` (finite, >= 0).
 @c(gs_optim_set_group_lr)
 public func gsOptimSetGroupLr(_ optimizer: gs_optimizer, _ group: Int64, _ lr: Double) -> Int32 {
-    guarded {
+    guarded("gs_optim_set_group_lr") {
         let op = "gs_optim_set_group_lr"
         let o = try GradSwiftCABI.optimizer(optimizer, op)
         try o.setLearningRate(lr, group: try groupIndex(o, group, op))
@@ -226,19 +226,19 @@ public func gsOptimSetGroupLr(_ optimizer: gs_optimizer, _ group: Int64, _ lr: D
 /// Updates every parameter that has a gradient (one call for all of them).
 @c(gs_optim_step)
 public func gsOptimStep(_ optimizer: gs_optimizer) -> Int32 {
-    guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_step").step() }
+    guarded("gs_optim_step") { try GradSwiftCABI.optimizer(optimizer, "gs_optim_step").step() }
 }
 
 /// Zeroes the gradients of all the optimizer's parameters.
 @c(gs_optim_zero_grad)
 public func gsOptimZeroGrad(_ optimizer: gs_optimizer) -> Int32 {
-    guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_zero_grad").zeroGrad() }
+    guarded("gs_optim_zero_grad") { try GradSwiftCABI.optimizer(optimizer, "gs_optim_zero_grad").zeroGrad() }
 }
 
 /// Writes the learning rate the next step will use (the first group's).
 @c(gs_optim_lr)
 public func gsOptimLr(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_lr") {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_lr")
         guard let result else { throw CallError.null("gs_optim_lr", "result") }
         result.pointee = o.learningRate
@@ -248,13 +248,13 @@ public func gsOptimLr(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<
 /// Sets the learning rate of every group (finite, >= 0).
 @c(gs_optim_set_lr)
 public func gsOptimSetLr(_ optimizer: gs_optimizer, _ lr: Double) -> Int32 {
-    guarded { try GradSwiftCABI.optimizer(optimizer, "gs_optim_set_lr").setLearningRate(lr) }
+    guarded("gs_optim_set_lr") { try GradSwiftCABI.optimizer(optimizer, "gs_optim_set_lr").setLearningRate(lr) }
 }
 
 /// Writes how many steps were taken.
 @c(gs_optim_step_count)
 public func gsOptimStepCount(_ optimizer: gs_optimizer, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_step_count") {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_step_count")
         guard let result else { throw CallError.null("gs_optim_step_count", "result") }
         result.pointee = Int64(o.stepCount)
@@ -264,7 +264,7 @@ public func gsOptimStepCount(_ optimizer: gs_optimizer, _ result: UnsafeMutableP
 /// Sets the step count (>= 0), when restoring a checkpoint (Adam's bias correction uses it).
 @c(gs_optim_set_step_count)
 public func gsOptimSetStepCount(_ optimizer: gs_optimizer, _ count: Int64) -> Int32 {
-    guarded {
+    guarded("gs_optim_set_step_count") {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_set_step_count")
         guard count >= 0 else { throw CallError.invalid("gs_optim_set_step_count: count \(count) is negative") }
         o.stepCount = Int(count)
@@ -274,7 +274,7 @@ public func gsOptimSetStepCount(_ optimizer: gs_optimizer, _ count: Int64) -> In
 /// Writes the number of state buffers (over all parameters).
 @c(gs_optim_state_count)
 public func gsOptimStateCount(_ optimizer: gs_optimizer, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_state_count") {
         let o = try GradSwiftCABI.optimizer(optimizer, "gs_optim_state_count")
         guard let count else { throw CallError.null("gs_optim_state_count", "count") }
         count.pointee = Int64(o.namedBuffers.count)
@@ -286,7 +286,7 @@ public func gsOptimStateCount(_ optimizer: gs_optimizer, _ count: UnsafeMutableP
 @c(gs_optim_state_name)
 public func gsOptimStateName(_ optimizer: gs_optimizer, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                              _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_optim_state_name") {
         let op = "gs_optim_state_name"
         let names = try GradSwiftCABI.optimizer(optimizer, op).namedBuffers.map(\.name)
         try writeName(names, index, "state buffers", buffer, capacity, length, op)
@@ -311,7 +311,7 @@ public func gsOptimState(_ optimizer: gs_optimizer, _ name: UnsafePointer<CChar>
 /// Releases an optimizer handle.
 @c(gs_optim_release)
 public func gsOptimRelease(_ optimizer: gs_optimizer) -> Int32 {
-    guarded {
+    guarded("gs_optim_release") {
         try Handles.shared.release(optimizer, "gs_optim_release", "optimizer")
     }
 }
@@ -356,13 +356,13 @@ public func gsCosineAnnealingLrNew(_ optimizer: gs_optimizer, _ tMax: Int64, _ e
 /// Advances the schedule one epoch and sets the optimizer's rate.
 @c(gs_scheduler_step)
 public func gsSchedulerStep(_ scheduler: gs_scheduler) -> Int32 {
-    guarded { try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_step").step() }
+    guarded("gs_scheduler_step") { try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_step").step() }
 }
 
 /// Writes the schedule's current epoch (0 after construction).
 @c(gs_scheduler_last_epoch)
 public func gsSchedulerLastEpoch(_ scheduler: gs_scheduler, _ result: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guarded {
+    guarded("gs_scheduler_last_epoch") {
         let s = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_last_epoch")
         guard let result else { throw CallError.null("gs_scheduler_last_epoch", "result") }
         result.pointee = Int64(s.lastEpoch)
@@ -372,7 +372,7 @@ public func gsSchedulerLastEpoch(_ scheduler: gs_scheduler, _ result: UnsafeMuta
 /// Writes the first group's scheduled rate at `epoch` (without changing anything).
 @c(gs_scheduler_rate)
 public func gsSchedulerRate(_ scheduler: gs_scheduler, _ epoch: Int64, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
-    guarded {
+    guarded("gs_scheduler_rate") {
         let s = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_rate")
         guard let result else { throw CallError.null("gs_scheduler_rate", "result") }
         guard epoch >= 0 else { throw CallError.invalid("gs_scheduler_rate: epoch \(epoch) is negative") }
@@ -384,7 +384,7 @@ public func gsSchedulerRate(_ scheduler: gs_scheduler, _ epoch: Int64, _ result:
 @c(gs_scheduler_group_rate)
 public func gsSchedulerGroupRate(_ scheduler: gs_scheduler, _ group: Int64, _ epoch: Int64,
                                  _ result: UnsafeMutablePointer<Double>?) -> Int32 {
-    guarded {
+    guarded("gs_scheduler_group_rate") {
         let op = "gs_scheduler_group_rate"
         let s = try GradSwiftCABI.scheduler(scheduler, op)
         guard let result else { throw CallError.null(op, "result") }
@@ -399,7 +399,7 @@ public func gsSchedulerGroupRate(_ scheduler: gs_scheduler, _ group: Int64, _ ep
 /// Moves the schedule to `epoch` (>= 0) and sets each group's rate (PyTorch's `step(epoch)`).
 @c(gs_scheduler_jump)
 public func gsSchedulerJump(_ scheduler: gs_scheduler, _ epoch: Int64) -> Int32 {
-    guarded {
+    guarded("gs_scheduler_jump") {
         let s = try GradSwiftCABI.scheduler(scheduler, "gs_scheduler_jump")
         guard epoch >= 0 else { throw CallError.invalid("gs_scheduler_jump: epoch \(epoch) is negative") }
         try s.jump(to: Int(epoch))
@@ -409,7 +409,7 @@ public func gsSchedulerJump(_ scheduler: gs_scheduler, _ epoch: Int64) -> Int32 
 /// Releases a scheduler handle.
 @c(gs_scheduler_release)
 public func gsSchedulerRelease(_ scheduler: gs_scheduler) -> Int32 {
-    guarded {
+    guarded("gs_scheduler_release") {
         try Handles.shared.release(scheduler, "gs_scheduler_release", "scheduler")
     }
 }

@@ -55,7 +55,7 @@ public func gsConcat(_ tensors: UnsafePointer<gs_tensor>?, _ count: Int32, _ axi
 @c(gs_split)
 public func gsSplit(_ a: gs_tensor, _ boundaries: UnsafePointer<Int64>?, _ nboundaries: Int32, _ axis: Int64,
                     _ results: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
-    guarded {
+    guarded("gs_split") {
         let op = "gs_split"
         let t = try tensor(a, op, "a")
         let points = try readInts(boundaries, nboundaries, op, "boundaries", limit: 1 << 20)
@@ -132,7 +132,7 @@ public func gsMovedim(_ a: gs_tensor, _ source: UnsafePointer<Int64>?, _ nsource
 @c(gs_chunk)
 public func gsChunk(_ a: gs_tensor, _ chunks: Int64, _ axis: Int64, _ outputs: UnsafeMutablePointer<gs_tensor>?, _ capacity: Int32,
                     _ noutputs: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guarded {
+    guarded("gs_chunk") {
         let op = "gs_chunk"
         let t = try tensor(a, op, "a")
         guard let outputs else { throw CallError.null(op, "outputs") }

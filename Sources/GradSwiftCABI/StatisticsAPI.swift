@@ -131,7 +131,7 @@ private func axesCall(_ name: String, _ a: gs_tensor, _ axes: UnsafePointer<Int6
 /// Stores the two tensors `body` returns in `*values` and `*indices` (both checked first).
 private func producingPair(_ name: String, _ values: UnsafeMutablePointer<gs_tensor>?, _ indices: UnsafeMutablePointer<gs_tensor>?,
                            _ body: () throws -> (values: Tensor, indices: Tensor)) -> Int32 {
-    guarded {
+    guarded(name) {
         guard let values else { throw CallError.null(name, "values") }
         guard let indices else { throw CallError.null(name, "indices") }
         let pair = try body()

@@ -79,9 +79,16 @@ enum LastError {
     private static let emptyMessage: UnsafePointer<CChar> = UnsafePointer(strdup(""))
 }
 
+/// Runs `body` as the C function `op`, turning any error into a status code and a last-error
+/// message; the call is one profiler scope named `op`.
+@inline(__always)
+func guarded(_ op: String, _ body: () throws -> Void) -> Int32 {
+    Profiler.scope(op) { status(body) }
+}
+
 /// Runs `body`, turning any error into a status code and a last-error message.
 @inline(__always)
-func guarded(_ body: () throws -> Void) -> Int32 {
+private func status(_ body: () throws -> Void) -> Int32 {
     do {
         try body()
         return gs_status.ok.rawValue
@@ -111,7 +118,7 @@ private func record(_ error: EngineError, errno code: Int32 = 0) -> Int32 {
 /// in `result` (checked non-NULL before anything is computed).
 @inline(__always)
 func producing<H: Handle>(_ op: String, _ result: UnsafeMutablePointer<H>?, _ body: () throws -> H.Object) -> Int32 {
-    guarded {
+    guarded(op) {
         guard let result else { throw CallError.null(op, "result") }
         result.pointee = Handles.shared.insert(try body())
     }

@@ -118,7 +118,7 @@ public func gsTensorRandperm(_ dtype: Int32, _ n: Int64, _ result: UnsafeMutable
 /// Releases a tensor handle. Releasing twice is an error (reported, not a crash).
 @c(gs_tensor_release)
 public func gsTensorRelease(_ tensor: gs_tensor) -> Int32 {
-    guarded {
+    guarded("gs_tensor_release") {
         try Handles.shared.release(tensor, "gs_tensor_release", "tensor")
     }
 }
@@ -128,7 +128,7 @@ public func gsTensorRelease(_ tensor: gs_tensor) -> Int32 {
 /// handle (zero, dead, stale, forged, another kind) or appears twice.
 @c(gs_tensor_release_many)
 public func gsTensorReleaseMany(_ handles: UnsafePointer<gs_tensor>?, _ count: Int32) -> Int32 {
-    guarded {
+    guarded("gs_tensor_release_many") {
         let op = "gs_tensor_release_many"
         try Handles.shared.release(readHandles(handles, count, op, "handles"), op, "handles")
     }
@@ -139,7 +139,7 @@ public func gsTensorReleaseMany(_ handles: UnsafePointer<gs_tensor>?, _ count: I
 @c(gs_tensor_describe)
 public func gsTensorDescribe(_ tensor: gs_tensor, _ dtype: UnsafeMutablePointer<Int32>?, _ ndim: UnsafeMutablePointer<Int32>?,
                              _ shape: UnsafeMutablePointer<Int64>?, _ capacity: Int32) -> Int32 {
-    guarded {
+    guarded("gs_tensor_describe") {
         let op = "gs_tensor_describe"
         let t = try GradSwiftCABI.tensor(tensor, op)
         guard let dtype, let ndim else { throw CallError.null(op, "dtype or ndim") }
@@ -158,7 +158,7 @@ public func gsTensorDescribe(_ tensor: gs_tensor, _ dtype: UnsafeMutablePointer<
 /// (element count times item size).
 @c(gs_tensor_copy_data)
 public func gsTensorCopyData(_ tensor: gs_tensor, _ destination: UnsafeMutableRawPointer?, _ nbytes: Int64) -> Int32 {
-    guarded {
+    guarded("gs_tensor_copy_data") {
         let op = "gs_tensor_copy_data"
         let t = try GradSwiftCABI.tensor(tensor, op)
         guard nbytes == Int64(t.byteCount) else {
@@ -174,7 +174,7 @@ public func gsTensorCopyData(_ tensor: gs_tensor, _ destination: UnsafeMutableRa
 /// handle is alive and until gs_tensor_set_data rebinds it.
 @c(gs_tensor_data_ptr)
 public func gsTensorDataPtr(_ tensor: gs_tensor, _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
-    guarded {
+    guarded("gs_tensor_data_ptr") {
         let op = "gs_tensor_data_ptr"
         let t = try GradSwiftCABI.tensor(tensor, op)
         guard let data else { throw CallError.null(op, "data") }
@@ -188,7 +188,7 @@ public func gsTensorDataPtr(_ tensor: gs_tensor, _ data: UnsafeMutablePointer<Un
 @c(gs_tensor_set_data)
 public func gsTensorSetData(_ tensor: gs_tensor, _ data: UnsafeRawPointer?, _ dtype: Int32,
                             _ shape: UnsafePointer<Int64>?, _ ndim: Int32) -> Int32 {
-    guarded {
+    guarded("gs_tensor_set_data") {
         let op = "gs_tensor_set_data"
         let t = try GradSwiftCABI.tensor(tensor, op)
         try t.replaceData(with: data, dtype: try GradSwiftCABI.dtype(dtype, op), shape: try readInts(shape, ndim, op, "shape"))
@@ -198,7 +198,7 @@ public func gsTensorSetData(_ tensor: gs_tensor, _ data: UnsafeRawPointer?, _ dt
 /// Writes whether gradients are tracked for the tensor.
 @c(gs_tensor_requires_grad)
 public func gsTensorRequiresGrad(_ tensor: gs_tensor, _ requiresGrad: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded {
+    guarded("gs_tensor_requires_grad") {
         let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_requires_grad")
         guard let requiresGrad else { throw CallError.null("gs_tensor_requires_grad", "requires_grad") }
         requiresGrad.pointee = t.requiresGrad
@@ -208,14 +208,14 @@ public func gsTensorRequiresGrad(_ tensor: gs_tensor, _ requiresGrad: UnsafeMuta
 /// Turns gradient tracking on or off for a leaf tensor (floating dtypes only).
 @c(gs_tensor_set_requires_grad)
 public func gsTensorSetRequiresGrad(_ tensor: gs_tensor, _ requiresGrad: Bool) -> Int32 {
-    guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_set_requires_grad").setRequiresGrad(requiresGrad) }
+    guarded("gs_tensor_set_requires_grad") { try GradSwiftCABI.tensor(tensor, "gs_tensor_set_requires_grad").setRequiresGrad(requiresGrad) }
 }
 
 /// Writes whether the tensor is a leaf: it does not require grad, or was not made by a
 /// recorded op.
 @c(gs_tensor_is_leaf)
 public func gsTensorIsLeaf(_ tensor: gs_tensor, _ isLeaf: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded {
+    guarded("gs_tensor_is_leaf") {
         let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_is_leaf")
         guard let isLeaf else { throw CallError.null("gs_tensor_is_leaf", "is_leaf") }
         isLeaf.pointee = !t.requiresGrad || t.isLeaf
@@ -227,7 +227,7 @@ public func gsTensorIsLeaf(_ tensor: gs_tensor, _ isLeaf: UnsafeMutablePointer<B
 /// first call.
 @c(gs_tensor_grad)
 public func gsTensorGrad(_ tensor: gs_tensor, _ result: UnsafeMutablePointer<gs_tensor>?) -> Int32 {
-    guarded {
+    guarded("gs_tensor_grad") {
         let t = try GradSwiftCABI.tensor(tensor, "gs_tensor_grad")
         guard let result else { throw CallError.null("gs_tensor_grad", "result") }
         result.pointee = try t.gradBuffer().map { Handles.shared.insert($0) } ?? gs_tensor(id: 0)
@@ -237,7 +237,7 @@ public func gsTensorGrad(_ tensor: gs_tensor, _ result: UnsafeMutablePointer<gs_
 /// Sets the tensor's accumulated gradient to zero (in place).
 @c(gs_tensor_zero_grad)
 public func gsTensorZeroGrad(_ tensor: gs_tensor) -> Int32 {
-    guarded { try GradSwiftCABI.tensor(tensor, "gs_tensor_zero_grad").zeroGrad() }
+    guarded("gs_tensor_zero_grad") { try GradSwiftCABI.tensor(tensor, "gs_tensor_zero_grad").zeroGrad() }
 }
 
 /// Writes a new handle to a tensor sharing this one's memory but outside any graph.

@@ -144,6 +144,7 @@ void test_nn_resample(void);
 void test_threads(void);
 void test_higher_order(void);
 void test_anomaly(void);
+void test_profiler(void);
 void test_golden(void);
 void test_fuzz_regressions(void);
 void test_gather_linalg(void);

@@ -30,6 +30,7 @@ int main(void) {
     test_nn_resample();
     test_threads();
     test_anomaly();
+    test_profiler();
     test_higher_order();
     test_golden();
     test_fuzz_regressions();

@@ -6,7 +6,7 @@ repository's ``.build/release``).
 """
 import numpy as np
 
-from . import autograd, config, cuda, data, linalg, nn, optim
+from . import autograd, config, cuda, data, linalg, nn, optim, profiler
 from .config import empty_cache, get_cache_limit, get_num_threads, memory_stats, set_cache_limit, set_num_threads
 from .dlpack import from_dlpack
 from ._modes import enable_grad, no_grad

@@ -1,7 +1,7 @@
 """Smoke tests of python/bench/bench.py --quick (every workload runs on every installed framework,
 the table has a row for each and the machine facts that decide the ratios are printed beside it;
 --one-process runs the training workloads in one process, in both orders, with a row each) and
-of python/bench/scaling.py --quick. They assert nothing about time (timings belong to the
+of python/bench/scaling.py --quick and python/bench/profile_ops.py --quick. They assert nothing about time (timings belong to the
 benches)."""
 import json
 import os
@@ -71,6 +71,25 @@ def test_scaling_quick_run_prints_its_three_tables(tmp_path):
         assert len(results[curve]) == 2
         for row in results[curve].values():
             assert row["gradswift"]["ms"] > 0 and row["gradswift"]["peak_mib"] >= 0
+
+
+def test_profile_ops_quick_run_prints_a_table_per_workload(tmp_path):
+    script = BENCH.parent / "profile_ops.py"
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parents[1]))
+    out = subprocess.run([sys.executable, str(script), "--quick", "--frameworks", "gradswift", "--steps", "1",
+                          "--warmups", "1", "--json", str(tmp_path / "ops.json")],
+                         capture_output=True, text=True, env=env, timeout=900)
+    assert out.returncode == 0, out.stderr
+    for key in ("mlp", "conv", "gru", "lstm", "transformer"):
+        assert f"**{bench.WORKLOADS[key].title}**" in out.stdout, key
+    rows = json.loads((tmp_path / "ops.json").read_text())
+    assert set(rows) == {"mlp", "conv", "gru", "lstm", "transformer"}
+    for key, by_framework in rows.items():
+        assert by_framework["PyTorch"] is None
+        ours = by_framework["gradswift"]
+        assert "gs_backward" in ours and "gs_optim_step" in ours and "linear backward" in ours, key
+        assert all(ms >= 0 for ms in ours.values())
+    assert "| linear backward |" in out.stdout and "| **sum** |" in out.stdout
 
 
 def test_one_process_quick_run_prints_a_row_per_workload_in_both_orders(tmp_path):

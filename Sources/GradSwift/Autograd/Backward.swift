@@ -170,7 +170,7 @@ enum GraphWalk {
             }
             guard leadsOn else { continue }
             let inputs = node.inputs
-            let inputGrads = try node.inputGradients(arrivals)
+            let inputGrads = try Profiler.scope(node.name + " backward") { try node.inputGradients(arrivals) }
             for (index, (input, g)) in zip(inputs, inputGrads).enumerated() where input.requiresGrad {
                 guard let g else { continue }
                 let reduced = try input.reducedGradient(g, op: node.name)

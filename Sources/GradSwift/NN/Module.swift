@@ -84,13 +84,13 @@ public class Module {
         for child in children { child.module.setTraining(on) }
     }
 
-    /// Checks the input count, then runs the layer.
+    /// Checks the input count, then runs the layer (a profiler scope named by `kind`).
     public func callAsFunction(_ inputs: [Tensor]) throws -> [Tensor] {
         guard arity.contains(inputs.count) else {
             let expected = arity.count == 1 ? "\(arity.lowerBound)" : "\(arity.lowerBound) to \(arity.upperBound)"
             throw EngineError.invalidArgument("\(kind): forward takes \(expected) input tensor(s), got \(inputs.count)")
         }
-        return try forward(inputs)
+        return try Profiler.scope(kind) { try forward(inputs) }
     }
 
     /// The layer's computation; `inputs.count` is within `arity`. Subclasses override it.
