@@ -3111,16 +3111,19 @@ def generate():
 
 def _values_close(old, new):
     """Whether two tensor lines differ only in their last bits: same role, name, dtype, shape
-    and count of values, each within a few units in the last place (float64 10^-13 relative,
-    float32 one step of its 9-digit print, float16 one step). The references are computed with the installed
-    NumPy, whose OpenBLAS picks its kernel for the processor, so sums inside matrix products
-    round differently from one machine to the next."""
+    and count of values, each within a few units in the last place of the tensor's largest value
+    (float64 10^-13 relative, float32 one step of its 9-digit print, float16 one step). The
+    references are computed with the installed NumPy, whose OpenBLAS picks its kernel for the
+    processor, so sums inside matrix products round differently from one machine to the next;
+    a value that cancels to about zero differs by rounding error of the size of its summands,
+    which is why the tolerance is relative to the largest value, not to each value."""
     a, b = old.split(" "), new.split(" ")
     if len(a) != len(b) or len(a) < 4 or a[:4] != b[:4] or a[2] not in ("float16", "float32", "float64"):
         return False
     x, y = np.array(a[4:], dtype=np.float64), np.array(b[4:], dtype=np.float64)
     rtol = {"float64": 1e-13, "float32": 3e-7, "float16": 1e-3}[a[2]]  # float16: one step of 2^-10
-    return bool(np.all((x == y) | (np.abs(x - y) <= rtol * np.maximum(np.abs(x), np.abs(y)))))
+    scale = max(np.abs(x).max(initial=0.0), np.abs(y).max(initial=0.0))
+    return bool(np.all((x == y) | (np.abs(x - y) <= rtol * scale)))
 
 
 def equivalent(old, new):

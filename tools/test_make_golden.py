@@ -16,6 +16,12 @@ def test_last_bit_differences_are_equivalent():
     assert m.equivalent(CASE, CASE.replace("1.43272567", "1.43272579"))  # one float32 step
 
 
+def test_a_value_that_cancels_to_about_zero_is_compared_at_the_scale_of_its_tensor():
+    line = "grad b float64 (3) -2.460901279157924 -2.6020852139652106e-17 9.627715291671279e-17"
+    assert m._values_close(line, "grad b float64 (3) -2.460901279157924 -2.6020852139652106e-17 4.0766001685454967e-17")
+    assert not m._values_close(line, "grad b float64 (3) -2.460901279157924 -2.6020852139652106e-17 1e-9")
+
+
 def test_real_changes_are_not():
     assert not m.equivalent(CASE, CASE.replace("-1.1323425463043408", "-1.1323425463"))
     assert not m.equivalent(CASE, CASE.replace("1.43272567", "1.4327"))
