@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,9 +86,8 @@ public final class Storage {
 ///   shrinking by at most half per period; it doubles when a request asks for the size of a
 ///   block trimmed shortly before, so a loop with many large tensors per step keeps its blocks.
 ///
-/// Blocks given back are unmapped on a background queue (`unmapper`). `emptyCache()` unmaps
-/// every kept block; so does a request that finds the system out of memory, before it tries
-/// again. Through malloc, freed large blocks stayed in its heap
+/// `emptyCache()` unmaps every kept block; so does a request that finds the system out of memory,
+/// before it tries again. Through malloc, freed large blocks stayed in its heap
 /// in pieces that later requests of other sizes often could not reuse, so the process grew by
 /// tens of MiB more than its tensors needed.
 ///
@@ -245,7 +243,8 @@ public enum LargeBlocks {
         peakUsedBytes = max(peakUsedBytes, usedBytes)
         let gone = evict(keptLimit: keptLimit())
         pthread_mutex_unlock(mutex)
-        unmapLater(unmap + gone.map { ($0.block, $0.length) })
+        for (block, length) in unmap { munmap(block, length) }
+        for entry in gone { munmap(entry.block, entry.length) }
         if let reused {
             if zeroed { memset(reused, 0, byteCount) }
             return reused
@@ -284,28 +283,8 @@ public enum LargeBlocks {
         }
         let gone = evict(keptLimit: limit)
         pthread_mutex_unlock(mutex)
-        unmapLater((keep ? [] : [(block, length)]) + gone.map { ($0.block, $0.length) })
-    }
-
-    /// Unmaps the blocks the cache gives back, off the caller's thread: giving back hundreds of
-    /// MiB costs the kernel tens of milliseconds (it frees every page), which landed in the steps
-    /// of a workload that followed a larger one (the MLP after the Transformer: 10.8 ms of
-    /// kernel time per step against 2.3 alone). `emptyCache`, `statistics` and a request the
-    /// system refuses wait for it, so what they report or retry sees the memory returned.
-    private static let unmapper = DispatchQueue(label: "gradswift.large-blocks.unmap", qos: .utility)
-
-    /// Hands `regions` (start, length) to `unmapper`.
-    private static func unmapLater(_ regions: [(UnsafeMutableRawPointer, Int)]) {
-        guard !regions.isEmpty else { return }
-        let addresses = regions.map { (UInt(bitPattern: $0.0), $0.1) }
-        unmapper.async {
-            for (address, length) in addresses { munmap(UnsafeMutableRawPointer(bitPattern: address), length) }
-        }
-    }
-
-    /// Returns once every block handed to `unmapper` is unmapped.
-    private static func waitForUnmapping() {
-        unmapper.sync {}
+        if !keep { munmap(block, length) }
+        for entry in gone { munmap(entry.block, entry.length) }
     }
 
     /// The most bytes the cache keeps (`GRADSWIFT_CACHE_LIMIT_MB`, or an eighth of physical memory).
@@ -341,9 +320,8 @@ public enum LargeBlocks {
         public let misses: Int
     }
 
-    /// The cache's current statistics, once the blocks being given back are unmapped.
+    /// The cache's current statistics.
     public static func statistics() -> Statistics {
-        waitForUnmapping()
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return Statistics(inUseBytes: usedBytes, cachedBytes: keptBytes, peakInUseBytes: peakUsedBytes,
@@ -360,7 +338,6 @@ public enum LargeBlocks {
         keptBytes = 0
         pthread_mutex_unlock(mutex)
         for entry in blocks { munmap(entry.block, entry.length) }
-        waitForUnmapping()
         return freed
     }
 }
