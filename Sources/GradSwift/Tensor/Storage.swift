@@ -68,10 +68,11 @@ public final class Storage {
 ///   1 MiB). So a process that moves on to other shapes reuses the pages it already has instead
 ///   of mapping and faulting in new ones. But a loop's own sizes (sizes asked for before within
 ///   the window) do not split one another: a request of such a size that finds no block of its
-///   size maps fresh pages rather than split a block of another such size. Splitting one sent the next request of its size to fresh pages, and the loop took
-///   steps to settle (the Transformer after the ConvNet missed a 33 MiB block in two more steps
-///   than alone). A request of a new size may split any block, so a workload that follows
-///   another starts on the pages the other one left.
+///   size maps fresh pages rather than split a block of another such size. Splitting one sent
+///   the next request of its size to fresh pages, and the loop took steps to settle (the
+///   Transformer after the ConvNet missed a 33 MiB block in two more steps than alone). A
+///   request of a new size may split any block, so a workload that follows another starts on
+///   the pages the other one left.
 /// - Kept bytes stay within the cap (`limit`: `GRADSWIFT_CACHE_LIMIT_MB` when the library loads,
 ///   else an eighth of physical memory; `setLimit`) and, beyond a 64 MiB floor, so that kept plus
 ///   used bytes stay within 3/2 of the most bytes ever in use at once (at a step's peak the cache
@@ -211,8 +212,9 @@ public enum LargeBlocks {
         var best: Int?
         let loopRequest = isLoopSize(length)  // a size of the current work: it gets a block of its own
         requestedAt[length] = requests
-        for (index, entry) in kept.enumerated() where entry.length == length || !(loopRequest && isLoopSize(entry.length)) {
-            if entry.length >= length, best == nil || entry.length <= kept[best!].length {
+        for (index, entry) in kept.enumerated() where entry.length >= length {
+            let splitsLoopBlock = entry.length > length && loopRequest && isLoopSize(entry.length)
+            if !splitsLoopBlock, best == nil || entry.length <= kept[best!].length {
                 best = index  // the smallest that fits, the most recently freed among equals
             }
         }
