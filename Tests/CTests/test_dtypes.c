@@ -114,6 +114,18 @@ static void bytes_round_trip(void) {
         CHECK_ERROR(gs_tensor_full(dtype, s6, 1, 0.0, true, &t), GS_ERR_DTYPE);
 }
 
+/* 256 one-byte values of `dtype` come back unchanged through float16; cast to the other
+   one-byte type `other`, they become `as_other`. */
+static void byte_values_through_half_and_across(int32_t dtype, const void *values, int32_t other,
+                                                const void *as_other) {
+    const int64_t s256[] = {256};
+    gs_tensor t = cast(cast(make(dtype, values, s256, 1, false), GS_DTYPE_FLOAT16), dtype);
+    CHECK_BYTES(t, dtype, values, 256);
+    t = cast(t, other);
+    CHECK_BYTES(t, other, as_other, 256);
+    release(t);
+}
+
 static void casts(void) {
     /* float64 to float16: rounding to nearest even, overflow to infinity, NaN kept */
     const double d[] = {1.5, -2.25, 65504, 1e5, 1.0 / 3, NAN};
@@ -156,21 +168,12 @@ static void casts(void) {
         i8[i] = (int8_t)(i - 128);
         u8[i] = (uint8_t)i;
     }
-    const int64_t s256[] = {256};
-    gs_tensor a = cast(cast(make(GS_DTYPE_INT8, i8, s256, 1, false), GS_DTYPE_FLOAT16), GS_DTYPE_INT8);
-    CHECK_BYTES(a, GS_DTYPE_INT8, i8, sizeof i8);
-    a = cast(a, GS_DTYPE_UINT8);
-    for (int i = 0; i < 256; i++)
+    for (int i = 0; i < 256; i++) {
         u8back[i] = (uint8_t)i8[i];
-    CHECK_BYTES(a, GS_DTYPE_UINT8, u8back, sizeof u8back);
-    release(a);
-    gs_tensor b = cast(cast(make(GS_DTYPE_UINT8, u8, s256, 1, false), GS_DTYPE_FLOAT16), GS_DTYPE_UINT8);
-    CHECK_BYTES(b, GS_DTYPE_UINT8, u8, sizeof u8);
-    b = cast(b, GS_DTYPE_INT8);
-    for (int i = 0; i < 256; i++)
         i8back[i] = (int8_t)u8[i];
-    CHECK_BYTES(b, GS_DTYPE_INT8, i8back, sizeof i8back);
-    release(b);
+    }
+    byte_values_through_half_and_across(GS_DTYPE_INT8, i8, GS_DTYPE_UINT8, u8back);
+    byte_values_through_half_and_across(GS_DTYPE_UINT8, u8, GS_DTYPE_INT8, i8back);
 
     /* int64 to the narrow integers wraps, and widening back keeps the sign */
     const int64_t wide_ints[] = {300, -129, 255, -1, 70000, -32769};
