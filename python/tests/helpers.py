@@ -2,6 +2,7 @@
 back-propagate ``sum(out * w)`` with a fixed random weight ``w`` and compare values, dtypes and
 gradients."""
 import ctypes
+import gc
 import warnings
 
 import numpy as np
@@ -20,7 +21,9 @@ TOLERANCES = {np.dtype(np.float16): dict(rtol=1e-3, atol=1e-5),  # one float16 r
 
 
 def live_handles():
-    """The engine's count of live handles, after the queued handles of dead tensors are released."""
+    """The engine's count of live handles, after garbage cycles are collected and the queued
+    handles of dead tensors released (else a collection during a test changes the count)."""
+    gc.collect()
     release_pending()
     out = ctypes.c_int64()
     assert lib.gs_live_handles(ctypes.byref(out)) == 0
