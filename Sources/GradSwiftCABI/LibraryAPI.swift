@@ -71,8 +71,8 @@ public func gsManualSeed(_ seed: UInt64) -> Int32 {
     return gs_status.ok.rawValue
 }
 
-/// Sets the library's thread budget: the threads its parallel loops use and OpenBLAS's thread
-/// count (1 to 1024). The budget starts at `GRADSWIFT_NUM_THREADS` when set, else at the
+/// Sets the library's thread budget: the threads its parallel loops and large matrix products
+/// use (1 to 1024; OpenBLAS itself runs on one thread). The budget starts at `GRADSWIFT_NUM_THREADS` when set, else at the
 /// number of cores (at most 8).
 @c(gs_set_num_threads)
 public func gsSetNumThreads(_ threads: Int64) -> Int32 {

@@ -49,28 +49,52 @@ final class BLASTests: XCTestCase {
     func testVectorProductsMatchTheLoopInEveryLayout() {
         let (long, short) = (300, 256)  // 300·256 elements: above the gemv threshold of 2^16
         for (m, n) in [(1, short), (short, 1)] {
-            let k = long
-            for transA in [false, true] {
-                for transB in [false, true] {
-                    let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 1
-                    let a = (0..<((transA ? k : m) * lda)).map { Double(($0 * 7) % 11) - 5 }
-                    let b = (0..<((transB ? n : k) * ldb)).map { Double(($0 * 5) % 13) - 6 }
-                    var c = (0..<(m * ldc)).map { Double($0 % 3) }
-                    var want = c
-                    for i in 0..<m {
-                        for j in 0..<n {
-                            var sum = 0.0
-                            for p in 0..<k {
-                                sum += a[transA ? p * lda + i : i * lda + p] * b[transB ? j * ldb + p : p * ldb + j]
-                            }
-                            want[i * ldc + j] = 2 * sum + 0.5 * want[i * ldc + j]
+            checkEveryLayout(m, n, long)
+        }
+    }
+
+    /// Large products split over the thread budget, along C's rows, its columns or the inner
+    /// dimension, in pieces whose bounds fall on multiples of 16; with three threads, every
+    /// layout against the loop.
+    func testSplitProductsMatchTheLoopInEveryLayout() throws {
+        let before = ThreadBudget.count
+        try ThreadBudget.set(3)
+        defer { try? ThreadBudget.set(before) }
+        let rows = ProductSplit.pieces(200, 40, 150)
+        XCTAssertEqual([rows.count, rows.start(0), rows.start(1), rows.start(2), rows.start(3)], [3, 0, 64, 128, 200])
+        XCTAssertEqual(rows.axis, .rows)
+        XCTAssertEqual(ProductSplit.pieces(40, 210, 130).axis, .columns)
+        XCTAssertEqual(ProductSplit.pieces(40, 50, 900).axis, .inner)
+        XCTAssertEqual(ProductSplit.pieces(40, 40, 40).count, 1)  // small: on the caller
+        XCTAssertEqual(Parallel.inRegion { ProductSplit.pieces(200, 40, 150).count }, 1)
+        for (m, n, k) in [(200, 40, 150), (40, 210, 130), (40, 50, 900), (1, 4100, 300), (4100, 1, 300)] {
+            checkEveryLayout(m, n, k)
+        }
+    }
+
+    /// `gemm` of an m×k by k×n product against a plain triple loop, for every transposition,
+    /// with padded leading dimensions, alpha and beta (integer values: exact in any order).
+    private func checkEveryLayout(_ m: Int, _ n: Int, _ k: Int) {
+        for transA in [false, true] {
+            for transB in [false, true] {
+                let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 1
+                let a = (0..<((transA ? k : m) * lda)).map { Double(($0 * 7) % 11) - 5 }
+                let b = (0..<((transB ? n : k) * ldb)).map { Double(($0 * 5) % 13) - 6 }
+                var c = (0..<(m * ldc)).map { Double($0 % 3) }
+                var want = c
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = 0.0
+                        for p in 0..<k {
+                            sum += a[transA ? p * lda + i : i * lda + p] * b[transB ? j * ldb + p : p * ldb + j]
                         }
+                        want[i * ldc + j] = 2 * sum + 0.5 * want[i * ldc + j]
                     }
-                    c.withUnsafeMutableBufferPointer { cp in
-                        Double.gemm(transA, transB, m, n, k, alpha: 2, a, lda, b, ldb, beta: 0.5, cp.baseAddress!, ldc)
-                    }
-                    XCTAssertEqual(c, want, "m \(m) n \(n) transA \(transA) transB \(transB)")
                 }
+                c.withUnsafeMutableBufferPointer { cp in
+                    Double.gemm(transA, transB, m, n, k, alpha: 2, a, lda, b, ldb, beta: 0.5, cp.baseAddress!, ldc)
+                }
+                XCTAssertEqual(c, want, "m \(m) n \(n) k \(k) transA \(transA) transB \(transB)")
             }
         }
     }

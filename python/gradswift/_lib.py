@@ -59,27 +59,19 @@ def _candidates():
     return paths
 
 
-BLAS_THREAD_TIMEOUT = "16"
-"""The ``OPENBLAS_THREAD_TIMEOUT`` the library's OpenBLAS is loaded with, unless the environment
-sets one: its worker threads otherwise busy-wait (``sched_yield``) for 2^28 cycles (about 0.1 s)
-after every multi-threaded call, taking a core from the engine's own workers; after 2^16 (tens
-of microseconds) they sleep. Measured (docs/performance.md): GRU training step 47-50 ms -> 36-39;
-sooner (2^4) made each small multi-threaded call pay a wake-up (a 1×1024 by 1024×64 product 20 us
-instead of 5). OpenBLAS reads the variable once, when it loads."""
-
-
 def _load():
     """Load the first library found among the candidates, or raise ImportError naming them all.
-    The library's OpenBLAS loads with ``BLAS_THREAD_TIMEOUT``, set in the environment for the
-    load only."""
-    added = "OPENBLAS_THREAD_TIMEOUT" not in os.environ
+    Its OpenBLAS loads with ``OPENBLAS_NUM_THREADS=1`` (set in the environment for the load
+    only, unless the user set it), so it starts no worker threads of its own: the engine runs
+    BLAS on one thread and splits large products over its own threads."""
+    added = "OPENBLAS_NUM_THREADS" not in os.environ
     if added:
-        os.environ["OPENBLAS_THREAD_TIMEOUT"] = BLAS_THREAD_TIMEOUT
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
         return _load_first()
     finally:
         if added:
-            del os.environ["OPENBLAS_THREAD_TIMEOUT"]
+            del os.environ["OPENBLAS_NUM_THREADS"]
 
 
 def _load_first():

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from ._lib import BLAS_THREAD_TIMEOUT, LIBRARY_PATH, check, lib, library_version
+from ._lib import LIBRARY_PATH, check, lib, library_version
 from ._release import release_pending
 
 __all__ = ["set_num_threads", "get_num_threads", "memory_stats", "empty_cache", "set_cache_limit",
@@ -20,8 +20,9 @@ _FEATURES = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx
 
 
 def set_num_threads(n):
-    """Sets the threads the engine's parallel loops use and OpenBLAS's thread count (1 to 1024).
-    The budget starts at ``$GRADSWIFT_NUM_THREADS`` when set, else at the core count (at most 8)."""
+    """Sets the threads the engine's parallel loops and matrix products use (1 to 1024; OpenBLAS
+    itself runs on one thread, each large product split over the budget). The budget starts at
+    ``$GRADSWIFT_NUM_THREADS`` when set, else at the core count (at most 8)."""
     check(lib.gs_set_num_threads(operator.index(n)))
 
 
@@ -140,7 +141,6 @@ def report():
         f"BLAS config:          {blas['config']}",
         f"BLAS kernel:          {blas['core']}",
         f"BLAS threads:         {blas['threads']}",
-        f"BLAS thread timeout:  2^{os.environ.get('OPENBLAS_THREAD_TIMEOUT', BLAS_THREAD_TIMEOUT)} cycles idle spin",
         f"CPU features:         {' '.join(cpu_features()) or 'none found'}",
     ]
     lines += [f"${name}: {os.environ[name]}" for name in variables if name in os.environ]

@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,12 +81,62 @@ extension BLASScalar {
             }
             return
         }
-        _ = ThreadBudget.count  // the first BLAS call applies GRADSWIFT_NUM_THREADS
         let lda = max(lda, transA ? m : k), ldb = max(ldb, transB ? k : n)
+        let pieces = ProductSplit.pieces(m, n, k)
+        guard pieces.count > 1 else {
+            onCaller(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        // A piece is a block of C's rows (of op(A)'s rows), of its columns (of op(B)'s columns),
+        // or of the inner dimension, multiplied on its own thread by single-threaded BLAS.
+        // Inner pieces after the first write their partial products to scratch, added to C
+        // at the end (in piece order, so the sum is the same from run to run).
+        let scratch = pieces.axis == .inner ? UnsafeMutablePointer<Self>.allocate(capacity: (pieces.count - 1) * m * n) : nil
+        defer { scratch?.deallocate() }
+        Parallel.inRegion {
+            DispatchQueue.concurrentPerform(iterations: pieces.count) { piece in
+                let lo = pieces.start(piece), width = pieces.start(piece + 1) - lo
+                switch pieces.axis {
+                case .rows:
+                    onCaller(transA, transB, width, n, k, alpha, transA ? a + lo : a + lo * lda, lda, b, ldb,
+                             beta, c + lo * ldc, ldc)
+                case .columns:
+                    onCaller(transA, transB, m, width, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb,
+                             beta, c + lo, ldc)
+                case .inner:
+                    let (out, ldOut) = piece == 0 ? (c, ldc) : (scratch! + (piece - 1) * m * n, n)
+                    onCaller(transA, transB, m, n, width, alpha, transA ? a + lo * lda : a + lo, lda,
+                             transB ? b + lo : b + lo * ldb, ldb, piece == 0 ? beta : 0, out, ldOut)
+                }
+            }
+        }
+        if let scratch {
+            for piece in 1..<pieces.count {
+                let partial = scratch + (piece - 1) * m * n
+                for i in 0..<m {
+                    let row = c + i * ldc, from = partial + i * n
+                    for j in 0..<n { row[j] += from[j] }
+                }
+            }
+        }
+    }
+
+    /// `gemm` for densely stored matrices, each leading dimension being its stored row length.
+    @inline(__always)
+    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, beta: Self, _ c: UnsafeMutablePointer<Self>) {
+        gemm(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, beta: beta, c, n)
+    }
+
+    /// `gemm` on the calling thread, leading dimensions already checked: a matrix-vector product
+    /// for one row or one column of a large matrix, else `cblas_?gemm`.
+    @inline(__always)
+    private static func onCaller(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Self,
+                                 _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
+                                 _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int) {
         // One row or one column of a large matrix: a matrix-vector product, which reads the
         // matrix once where gemm packs it first (a 1×1024 by 1024×1024 product took 156 us
-        // through sgemm, 35-47 through sgemv). Below 2^16 elements gemm stays: sgemv wakes the
-        // BLAS workers (1×1024 by 1024×10: 3.2 us through sgemm, 12-17 through sgemv).
+        // through sgemm, 35-47 through sgemv).
         let vectorProduct = (m == 1 || n == 1) && (m == 1 ? n : m) * k >= 1 << 16
         if vectorProduct && m == 1 {  // c (1×n) = op(B)ᵀ·a, a's elements lda apart when transA
             cblasGemv(transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n), alpha,
@@ -98,51 +149,52 @@ extension BLASScalar {
                       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
     }
-
-    /// `gemm` for densely stored matrices, each leading dimension being its stored row length.
-    @inline(__always)
-    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                     _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, beta: Self, _ c: UnsafeMutablePointer<Self>) {
-        gemm(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, beta: beta, c, n)
-    }
 }
 
-/// Runs OpenBLAS single-threaded while a body runs (nested and concurrent uses counted), for
-/// callers that split the work over the cores themselves. BLAS calls made meanwhile by other
-/// threads also run single-threaded.
-enum BLASThreads {
-    private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
-        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(m, nil)
-        return m
-    }()
-    nonisolated(unsafe) private static var users = 0
-    nonisolated(unsafe) private static var saved: Int32 = 1
+/// How a product splits over the thread budget. OpenBLAS itself runs on one thread (the first
+/// product sets it so): the engine's own threads share out its large products, as they do its
+/// other loops, so no second pool of BLAS threads waits, spins or competes with them for the
+/// cores, and a piece whose thread is late is taken by a thread that is free.
+struct ProductSplit {
+    /// Products of fewer multiply-adds stay on the calling thread (about 30 us on one core).
+    static let minimumWork = 1 << 20
+    /// A piece spans at least this many rows, columns or inner indices.
+    static let minimumSpan = 32
 
-    /// `body()` with OpenBLAS on one thread; the previous thread count is restored after the
-    /// last concurrent user finishes.
-    static func serial<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        if users == 0 {
-            saved = openblas_get_num_threads()
-            openblas_set_num_threads(1)
-        }
-        users += 1
-        pthread_mutex_unlock(mutex)
-        defer {
-            pthread_mutex_lock(mutex)
-            users -= 1
-            if users == 0 { openblas_set_num_threads(saved) }
-            pthread_mutex_unlock(mutex)
-        }
-        return try body()
+    /// What a product splits along.
+    enum Axis {
+        /// Blocks of C's rows: every piece packs all of op(B).
+        case rows
+        /// Blocks of C's columns: every piece packs all of op(A).
+        case columns
+        /// Blocks of the inner dimension: every piece but the first makes a partial C, added
+        /// to C at the end.
+        case inner
     }
 
-    /// Sets OpenBLAS's thread count, or the count to restore after the current serial bodies.
-    static func setCount(_ threads: Int32) {
-        pthread_mutex_lock(mutex)
-        if users == 0 { openblas_set_num_threads(threads) } else { saved = threads }
-        pthread_mutex_unlock(mutex)
+    /// The number of pieces, 1 when the product is not split.
+    let count: Int
+    /// What the pieces are blocks of.
+    let axis: Axis
+    /// The length of the dimension split.
+    let span: Int
+
+    /// The split of an m×k by k×n product over the thread budget, along the dimension whose
+    /// extra cost per piece is the least: op(B) (k·n elements) packed again for rows, op(A)
+    /// (m·k) for columns, a partial C written and read (2·m·n) for the inner dimension. None
+    /// for a small product, nor inside a parallel region.
+    static func pieces(_ m: Int, _ n: Int, _ k: Int) -> ProductSplit {
+        let threads = ThreadBudget.count  // (its first read sets OpenBLAS to one thread)
+        let (axis, span) = k * n <= m * k && k * n <= 2 * m * n ? (Axis.rows, m)
+            : m * k <= 2 * m * n ? (Axis.columns, n) : (Axis.inner, k)
+        guard threads > 1, m * n * k >= minimumWork, !Parallel.isInRegion else {
+            return ProductSplit(count: 1, axis: axis, span: span)
+        }
+        return ProductSplit(count: max(1, min(threads, span / minimumSpan)), axis: axis, span: span)
+    }
+
+    /// The first index of `piece` (`span` for `count`), on a multiple of 16 (whole kernel tiles).
+    func start(_ piece: Int) -> Int {
+        piece >= count ? span : (span * piece / count) & ~15
     }
 }
-

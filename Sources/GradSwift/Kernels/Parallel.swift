@@ -5,29 +5,28 @@ import Synchronization
 import Glibc
 #endif
 
-/// The library's thread budget: how many threads its own parallel loops use, and OpenBLAS too.
-/// It starts at `GRADSWIFT_NUM_THREADS` when that is a positive integer (applied to OpenBLAS as
-/// well), else at the number of cores (at most 8) with OpenBLAS left at its own setting.
+/// The library's thread budget: how many threads its parallel loops and its matrix products
+/// (`ProductSplit`) use. It starts at `GRADSWIFT_NUM_THREADS` when that is a positive integer,
+/// else at the number of cores (at most 8). OpenBLAS itself runs on one thread.
 public enum ThreadBudget {
     private static let budget = Atomic<Int>(initial())
 
     /// The number of threads the engine's parallel loops use.
     public static var count: Int { budget.load(ordering: .relaxed) }
 
-    /// Sets the budget of both the engine's loops and OpenBLAS to `threads` (at least 1).
+    /// Sets the budget to `threads` (at least 1).
     public static func set(_ threads: Int) throws {
         guard threads >= 1 && threads <= 1024 else {
             throw EngineError.invalidArgument("set_num_threads: the number of threads must be in 1...1024, got \(threads)")
         }
         budget.store(threads, ordering: .relaxed)
-        BLASThreads.setCount(Int32(threads))
     }
 
-    /// The environment's budget, applied to OpenBLAS, or the core count.
+    /// The environment's budget, or the core count; sets OpenBLAS to one thread.
     private static func initial() -> Int {
+        openblas_set_num_threads(1)
         if let text = getenv("GRADSWIFT_NUM_THREADS").map({ String(cString: $0) }),
            let requested = Int(text), (1...1024).contains(requested) {
-            BLASThreads.setCount(Int32(requested))
             return requested
         }
         return max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
@@ -62,18 +61,32 @@ enum Parallel {
     }
 
     /// Calls `body(piece, range)` for `pieceCount(count, grain:)` disjoint ranges covering
-    /// `0..<count` (not at all when `count` is 0), concurrently when there are several, with
-    /// OpenBLAS single-threaded meanwhile (each piece's BLAS calls then run on its own core).
+    /// `0..<count` (not at all when `count` is 0), concurrently when there are several, as a
+    /// parallel region (each piece's products then run on its own thread).
     static func forPieces(_ count: Int, grain: Int, _ body: (_ piece: Int, _ range: Range<Int>) -> Void) {
         let pieces = pieceCount(count, grain: grain)
         if pieces == 1 {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        BLASThreads.serial {
+        inRegion {
             DispatchQueue.concurrentPerform(iterations: pieces) { piece in
                 body(piece, count * piece / pieces ..< count * (piece + 1) / pieces)
             }
         }
+    }
+
+    /// How many parallel regions run now, on any thread.
+    private static let regions = Atomic<Int>(0)
+
+    /// Whether a parallel region runs: products made meanwhile, by its pieces or by other
+    /// threads, stay on their calling thread rather than split over cores already busy.
+    static var isInRegion: Bool { regions.load(ordering: .relaxed) > 0 }
+
+    /// `body()` as a parallel region: it splits its work over the threads itself.
+    static func inRegion<R>(_ body: () throws -> R) rethrows -> R {
+        regions.add(1, ordering: .relaxed)
+        defer { regions.subtract(1, ordering: .relaxed) }
+        return try body()
     }
 }

@@ -248,11 +248,10 @@ private struct ConvolutionPlan {
 
     /// Calls `body(first, count, scratch, worker, parallel)` for every chunk of images
     /// `first..<first + count`, with `scratchElements` of scratch memory per worker. With
-    /// several chunks, workers take contiguous runs of chunks on their own cores and BLAS runs
-    /// single-threaded inside them (for these mid-sized products faster than BLAS's own
-    /// threads, and half the CPU time: no spinning); `parallel` is then false, telling `body`
-    /// not to split its own loops. A single chunk runs on the calling thread with `parallel`
-    /// true, BLAS keeping its threads.
+    /// several chunks, workers take contiguous runs of chunks on their own cores in a parallel
+    /// region, their products each on its own thread (for these mid-sized products faster than
+    /// splitting each one); `parallel` is then false, telling `body` not to split its own loops.
+    /// A single chunk runs on the calling thread with `parallel` true, its products split.
     private func forEachChunk<T>(_: T.Type, _ body: (Int, Int, UnsafeMutablePointer<T>, Int, Bool) -> Void) throws {
         let chunks = (geometry.batch + chunk - 1) / chunk
         let workers = min(Parallel.threads, chunks)
@@ -264,7 +263,7 @@ private struct ConvolutionPlan {
             }
             return
         }
-        BLASThreads.serial {
+        Parallel.inRegion {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for c in chunks * worker / workers..<chunks * (worker + 1) / workers {
                     let first = c * chunk
