@@ -132,9 +132,9 @@ int32_t gs_live_handles(int64_t *count);
 /// Reseeds the engine's random generator (used by gs_tensor_uniform and gs_tensor_normal).
 int32_t gs_manual_seed(uint64_t seed);
 
-/// Sets the library's thread budget: the threads its parallel loops use and OpenBLAS's thread
-/// count (1 to 1024). The budget starts at `GRADSWIFT_NUM_THREADS` when set, else at the
-/// number of cores (at most 8).
+/// Sets the library's thread budget: the threads its parallel loops and large matrix products
+/// use (1 to 1024; OpenBLAS itself runs on one thread). The budget starts at
+/// `GRADSWIFT_NUM_THREADS` when set, else at the number of cores (at most 8).
 int32_t gs_set_num_threads(int64_t threads);
 
 /// Writes the library's thread budget (gs_set_num_threads) to `threads`.

@@ -72,8 +72,8 @@ public func gsManualSeed(_ seed: UInt64) -> Int32 {
 }
 
 /// Sets the library's thread budget: the threads its parallel loops and large matrix products
-/// use (1 to 1024; OpenBLAS itself runs on one thread). The budget starts at `GRADSWIFT_NUM_THREADS` when set, else at the
-/// number of cores (at most 8).
+/// use (1 to 1024; OpenBLAS itself runs on one thread). The budget starts at
+/// `GRADSWIFT_NUM_THREADS` when set, else at the number of cores (at most 8).
 @c(gs_set_num_threads)
 public func gsSetNumThreads(_ threads: Int64) -> Int32 {
     guarded("gs_set_num_threads") { try ThreadBudget.set(Int(threads)) }
