@@ -83,16 +83,31 @@ extension BLASScalar {
         }
         let lda = max(lda, transA ? m : k), ldb = max(ldb, transB ? k : n)
         let pieces = ProductSplit.pieces(m, n, k)
-        guard pieces.count > 1 else {
+        if pieces.count > 1 {
+            split(pieces, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        } else {
             onCaller(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-            return
         }
-        // A piece is a block of C's rows (of op(A)'s rows), of its columns (of op(B)'s columns),
-        // or of the inner dimension, multiplied on its own thread by single-threaded BLAS.
-        // Inner pieces after the first write their partial products to scratch, added to C
-        // at the end (in piece order, so the sum is the same from run to run).
-        let scratch = pieces.axis == .inner ? UnsafeMutablePointer<Self>.allocate(capacity: (pieces.count - 1) * m * n) : nil
-        defer { scratch?.deallocate() }
+    }
+
+    /// `gemm` for densely stored matrices, each leading dimension being its stored row length.
+    @inline(__always)
+    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, beta: Self, _ c: UnsafeMutablePointer<Self>) {
+        gemm(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, beta: beta, c, n)
+    }
+
+    /// `gemm` in `pieces`, each multiplied on its own thread by single-threaded BLAS: blocks of
+    /// C's rows (op(A)'s rows), of its columns (op(B)'s columns) or of the inner dimension.
+    /// Inner pieces after the first write their partial products to scratch, added to C at the
+    /// end in piece order (so the sum is the same from run to run).
+    @inline(never)
+    private static func split(_ pieces: ProductSplit, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                              _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
+                              _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int) {
+        let partials = pieces.axis == .inner ? pieces.count - 1 : 0
+        let scratch = UnsafeMutablePointer<Self>.allocate(capacity: partials * m * n)
+        defer { scratch.deallocate() }
         Parallel.inRegion {
             DispatchQueue.concurrentPerform(iterations: pieces.count) { piece in
                 let lo = pieces.start(piece), width = pieces.start(piece + 1) - lo
@@ -104,28 +119,19 @@ extension BLASScalar {
                     onCaller(transA, transB, m, width, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb,
                              beta, c + lo, ldc)
                 case .inner:
-                    let (out, ldOut) = piece == 0 ? (c, ldc) : (scratch! + (piece - 1) * m * n, n)
+                    let (out, ldOut) = piece == 0 ? (c, ldc) : (scratch + (piece - 1) * m * n, n)
                     onCaller(transA, transB, m, n, width, alpha, transA ? a + lo * lda : a + lo, lda,
                              transB ? b + lo : b + lo * ldb, ldb, piece == 0 ? beta : 0, out, ldOut)
                 }
             }
         }
-        if let scratch {
-            for piece in 1..<pieces.count {
-                let partial = scratch + (piece - 1) * m * n
-                for i in 0..<m {
-                    let row = c + i * ldc, from = partial + i * n
-                    for j in 0..<n { row[j] += from[j] }
-                }
+        for partial in 0..<partials {
+            let from = scratch + partial * m * n
+            for i in 0..<m {
+                let row = c + i * ldc, source = from + i * n
+                for j in 0..<n { row[j] += source[j] }
             }
         }
-    }
-
-    /// `gemm` for densely stored matrices, each leading dimension being its stored row length.
-    @inline(__always)
-    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                     _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, beta: Self, _ c: UnsafeMutablePointer<Self>) {
-        gemm(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, beta: beta, c, n)
     }
 
     /// `gemm` on the calling thread, leading dimensions already checked: a matrix-vector product
