@@ -79,7 +79,7 @@ final class BLASTests: XCTestCase {
         // on one thread, so `batchedProduct` splits the batches among the cores.
         let (n, k, m) = (20, 64, 30)
         XCTAssertLessThanOrEqual(n * k * m, Ops.smallProductWork)
-        XCTAssertGreaterThan(8 * 16 * n * k * m, 2 * Ops.piecesWork)
+        XCTAssertGreaterThan(8 * 16 * n * k * m, 2 * Ops.chunkWork)
         for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
             let aValues = (0..<(8 * n * k)).map { Double(($0 * 7) % 11) - 5 }
             let bValues = (0..<(16 * k * m)).map { Double(($0 * 5) % 13) - 6 }

@@ -69,9 +69,9 @@ extension Ops {
                                    operandShapes: [batch.isEmpty ? [1] : batchX, batch.isEmpty ? [1] : batchY])
         let stepX = plan.step(0), stepY = plan.step(1)
         // Products small enough that OpenBLAS runs each on one thread are shared among the
-        // cores a run of batches each (attention's 512 products of 44 x 128 x 44 ran serially).
+        // cores in chunks of batches (attention's 512 products of 44 x 128 x 44 ran serially).
         let work = n * m * k
-        Parallel.forPieces(batches, grain: work <= smallProductWork ? max(1, piecesWork / work) : batches) { _, range in
+        Parallel.forChunks(batches, grain: work <= smallProductWork ? max(1, chunkWork / work) : batches) { range in
             plan.forEachRun(in: range) { start, off, length in
                 for i in 0..<length {
                     product(x.dtype, transX, transY, n, m, k,
@@ -89,8 +89,8 @@ extension Ops {
     /// split among the cores by `batchedProduct`, larger ones are threaded by OpenBLAS itself.
     static let smallProductWork = 65536 * 4
 
-    /// The least multiply-adds worth a piece of their own in a batch of small products.
-    static let piecesWork = 1 << 20
+    /// The least multiply-adds worth a chunk of their own in a batch of small products.
+    static let chunkWork = 1 << 20
 
     /// `C = op(A) @ op(B)` for densely stored row-major matrices at the given element offsets
     /// of three buffers of dtype `type` (A is n×k or k×n when transposed, B is k×m or m×k, C is
