@@ -98,4 +98,35 @@ final class BLASTests: XCTestCase {
             }
         }
     }
+    func testBatchesOfSmallProductsSharedAmongTheCoresMatchTheLoop() throws {
+        // 8 x 16 broadcast batches of 20 x 64 x 30 products: small enough for OpenBLAS to run each
+        // on one thread, so `batchedProduct` splits the batches among the cores.
+        let (n, k, m) = (20, 64, 30)
+        XCTAssertLessThanOrEqual(n * k * m, Ops.smallProductWork)
+        XCTAssertGreaterThan(8 * 16 * n * k * m, 2 * Ops.chunkWork)
+        for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+            let aValues = (0..<(8 * n * k)).map { Double(($0 * 7) % 11) - 5 }
+            let bValues = (0..<(16 * k * m)).map { Double(($0 * 5) % 13) - 6 }
+            let a = try tensor(aValues, [8, 1] + (transA ? [k, n] : [n, k]))
+            let b = try tensor(bValues, [1, 16] + (transB ? [m, k] : [k, m]))
+            let product = values(try Ops.matmul(a, b, transposeA: transA, transposeB: transB))
+            XCTAssertEqual(product.count, 8 * 16 * n * m)
+            var mismatches = 0
+            for i in 0..<8 {
+                for j in 0..<16 {
+                    for r in 0..<n {
+                        for c in 0..<m {
+                            var sum = 0.0
+                            for p in 0..<k {
+                                sum += aValues[i * n * k + (transA ? p * n + r : r * k + p)]
+                                    * bValues[j * k * m + (transB ? c * k + p : p * m + c)]
+                            }
+                            if product[((i * 16 + j) * n + r) * m + c] != sum { mismatches += 1 }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(mismatches, 0, "transA \(transA) transB \(transB)")
+        }
+    }
 }

@@ -303,3 +303,21 @@ def test_leaf_hooks_run_as_soon_as_the_leaf_gradient_is_final():
     v.sum().backward()
     assert order == ["x2", "u", "x1"]  # x2 is final once v's node has run; x1 only after u's
     np.testing.assert_array_equal(x2.grad, [2.0, 4.0])
+
+
+def test_gradient_sums_leave_the_seed_and_what_hooks_kept_unchanged():
+    """The walk sums a tensor's gradients in place only into a gradient nothing else holds: the
+    seed, a gradient a hook kept and a NumPy view of one are all left as they were."""
+    x = gs.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    u = x * 1.0
+    w = u + gs.Tensor(np.zeros(2))  # hands its gradient on to u unchanged
+    kept, views = [], []
+    w.register_hook(lambda g: kept.append(g))
+    w.register_hook(lambda g: views.append(g.data))
+    seed = gs.Tensor(np.array([1.0, 10.0]))
+    y = w + u * 3.0  # u's gradients: the seed itself (through w) and 3 * seed
+    y.backward(seed)
+    np.testing.assert_array_equal(seed.numpy(), [1.0, 10.0])
+    np.testing.assert_array_equal(kept[0].numpy(), [1.0, 10.0])
+    np.testing.assert_array_equal(views[0], [1.0, 10.0])
+    np.testing.assert_array_equal(x.grad, [4.0, 40.0])

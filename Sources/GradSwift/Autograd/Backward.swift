@@ -110,7 +110,9 @@ enum GraphWalk {
         /// Adds `g` to what `t`, a destination, has received.
         func collect(_ g: Tensor, at t: Tensor) throws {
             if let slot = slots[ObjectIdentifier(t)] {
-                result.reached[slot].1 = try Ops.add(result.reached[slot].1, g)
+                var sum = result.reached[slot].1
+                result.reached[slot].1 = g  // the walk's own reference moves to `sum`
+                result.reached[slot].1 = try adding(g, to: &sum)
             } else {
                 slots[ObjectIdentifier(t)] = result.reached.count
                 result.reached.append((t, g))
@@ -121,7 +123,12 @@ enum GraphWalk {
             if let node = t.gradFn, !stops.contains(ObjectIdentifier(t)) {
                 let key = ObjectIdentifier(node), k = t.outputIndex
                 var arrivals = pending.removeValue(forKey: key) ?? Node.Arrivals(count: node.outputCount)
-                arrivals[k] = Node.Arrival(gradient: try arrivals[k].gradient.map { try Ops.add($0, g) } ?? g, output: t)
+                var total = g
+                if var sum = arrivals[k].gradient {
+                    arrivals[k] = Node.Arrival()  // the walk's reference moves to `sum` alone
+                    total = try adding(g, to: &sum)
+                }
+                arrivals[k] = Node.Arrival(gradient: total, output: t)
                 pending[key] = arrivals
             } else if wanted.isEmpty || wanted.contains(ObjectIdentifier(t)) {
                 try collect(g, at: t)
@@ -186,6 +193,22 @@ enum GraphWalk {
         for (tensor, _) in result.reached where observing && tensor.gradFn == nil { try runLeafHooks(tensor) }
         for node in walked { node.free() }
         return result
+    }
+
+    /// `sum + g` for two gradients of one tensor, `sum` being what the walk gathered so far and
+    /// the caller's reference to it the walk's only one. The sum is written into `sum`'s memory,
+    /// without a new tensor, when nothing else can see that memory: grad mode is off (nothing
+    /// records the sum, so never under `create_graph`), `sum` is referenced only here and
+    /// requires no grad, and its storage is the library's own and used by no other tensor. A
+    /// gradient also held elsewhere (a hook's or a node's, the same gradient delivered twice, a
+    /// view of it, the caller's seed) fails that test and gets a new tensor.
+    private static func adding(_ g: Tensor, to sum: inout Tensor) throws -> Tensor {
+        guard !GradMode.isEnabled, !sum.requiresGrad, sum.shape == g.shape, sum.dtype == g.dtype,
+              isKnownUniquelyReferenced(&sum), sum.ownsItsMemoryAlone else {
+            return try Ops.add(sum, g)
+        }
+        try Ops.addInPlace(sum, g)
+        return sum
     }
 
     /// The nodes reachable from `roots` without going through a tensor of `stops`, each after

@@ -55,23 +55,37 @@ struct ElementwisePlan {
             index[axis] = rest % shape[axis]
             rest /= shape[axis]
         }
+        // Each operand's strides, zeros for an absent operand; the offsets follow the index
+        // (a run's start costs a few additions, not a sum over every axis).
+        let none = [Int](repeating: 0, count: rank)
+        let s0 = strides.count > 0 ? strides[0] : none, s1 = strides.count > 1 ? strides[1] : none
+        let s2 = strides.count > 2 ? strides[2] : none
+        var offsets = (0, 0, 0)
+        for axis in 0..<rank {
+            offsets.0 += index[axis] * s0[axis]
+            offsets.1 += index[axis] * s1[axis]
+            offsets.2 += index[axis] * s2[axis]
+        }
         var position = range.lowerBound
         while position < range.upperBound {
-            var offsets = (0, 0, 0)
-            for axis in 0..<rank {
-                if strides.count > 0 { offsets.0 += index[axis] * strides[0][axis] }
-                if strides.count > 1 { offsets.1 += index[axis] * strides[1][axis] }
-                if strides.count > 2 { offsets.2 += index[axis] * strides[2][axis] }
-            }
             let length = min(inner - index[rank - 1], range.upperBound - position)
             body(position, offsets, length)
             position += length
             index[rank - 1] += length
+            offsets.0 += length * s0[rank - 1]
+            offsets.1 += length * s1[rank - 1]
+            offsets.2 += length * s2[rank - 1]
             var axis = rank - 1
             while axis > 0 && index[axis] == shape[axis] {
                 index[axis] = 0
+                offsets.0 -= shape[axis] * s0[axis]
+                offsets.1 -= shape[axis] * s1[axis]
+                offsets.2 -= shape[axis] * s2[axis]
                 axis -= 1
                 index[axis] += 1
+                offsets.0 += s0[axis]
+                offsets.1 += s1[axis]
+                offsets.2 += s2[axis]
             }
         }
     }

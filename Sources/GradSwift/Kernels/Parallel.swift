@@ -60,6 +60,29 @@ enum Parallel {
         max(1, min(threads, count / max(grain, 1)))
     }
 
+    /// Calls `body(range)` for the consecutive ranges of `grain` items (the last one may be
+    /// shorter) covering `0..<count`, with OpenBLAS single-threaded meanwhile. The budgeted
+    /// threads take the ranges one at a time as they come free, so a thread that another
+    /// process keeps off its core takes fewer, instead of the others waiting for its share.
+    static func forChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        let size = max(grain, 1), chunks = (count + size - 1) / size
+        let workers = min(threads, chunks)
+        if workers <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        BLASThreads.serial {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if chunk >= chunks { break }
+                    body(chunk * size ..< min(count, (chunk + 1) * size))
+                }
+            }
+        }
+    }
+
     /// Calls `body(piece, range)` for `pieceCount(count, grain:)` disjoint ranges covering
     /// `0..<count` (not at all when `count` is 0), concurrently when there are several, as a
     /// parallel region (each piece's products then run on its own thread).

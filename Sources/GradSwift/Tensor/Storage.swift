@@ -12,6 +12,9 @@ public final class Storage {
     /// For lent memory: gives it back when the last tensor using it is gone.
     private let release: (() -> Void)?
 
+    /// Whether the memory is lent by another library (and may be seen through it).
+    var isLent: Bool { release != nil }
+
     /// Requests larger than this fail with `outOfMemory` instead of being overcommitted.
     static let allocationLimit: Int = {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))

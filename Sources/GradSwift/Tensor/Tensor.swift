@@ -57,6 +57,12 @@ public final class Tensor {
 
     deinit { releaseGraph() }
 
+    /// Whether no other tensor shares this one's memory and the memory is the library's own
+    /// (not lent by another library), so that only holders of this tensor can see it.
+    var ownsItsMemoryAlone: Bool {
+        !storage.isLent && isKnownUniquelyReferenced(&storage)
+    }
+
     /// Number of dimensions.
     public var rank: Int { shape.count }
 
