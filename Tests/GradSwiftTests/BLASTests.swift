@@ -98,11 +98,12 @@ final class BLASTests: XCTestCase {
             }
         }
     }
+
     func testBatchesOfSmallProductsSharedAmongTheCoresMatchTheLoop() throws {
-        // 8 x 16 broadcast batches of 20 x 64 x 30 products: small enough for OpenBLAS to run each
-        // on one thread, so `batchedProduct` splits the batches among the cores.
+        // 8 x 16 broadcast batches of 20 x 64 x 30 products: too small to be split each, so
+        // `batchedProduct` splits the batches among the cores.
         let (n, k, m) = (20, 64, 30)
-        XCTAssertLessThanOrEqual(n * k * m, Ops.smallProductWork)
+        XCTAssertLessThan(n * k * m, ProductSplit.minimumWork)
         XCTAssertGreaterThan(8 * 16 * n * k * m, 2 * Ops.chunkWork)
         for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
             let aValues = (0..<(8 * n * k)).map { Double(($0 * 7) % 11) - 5 }

@@ -61,7 +61,8 @@ enum Parallel {
     }
 
     /// Calls `body(range)` for the consecutive ranges of `grain` items (the last one may be
-    /// shorter) covering `0..<count`, with OpenBLAS single-threaded meanwhile. The budgeted
+    /// shorter) covering `0..<count`, as a parallel region (each chunk's products then run on its
+    /// own thread). The budgeted
     /// threads take the ranges one at a time as they come free, so a thread that another
     /// process keeps off its core takes fewer, instead of the others waiting for its share.
     static func forChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
@@ -72,7 +73,7 @@ enum Parallel {
             return
         }
         let next = Atomic<Int>(0)
-        BLASThreads.serial {
+        inRegion {
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
                 while true {
                     let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue

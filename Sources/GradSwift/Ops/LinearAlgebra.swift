@@ -68,10 +68,10 @@ extension Ops {
         let plan = ElementwisePlan(shape: batch.isEmpty ? [1] : batch,
                                    operandShapes: [batch.isEmpty ? [1] : batchX, batch.isEmpty ? [1] : batchY])
         let stepX = plan.step(0), stepY = plan.step(1)
-        // Products small enough that OpenBLAS runs each on one thread are shared among the
-        // cores in chunks of batches (attention's 512 products of 44 x 128 x 44 ran serially).
+        // Products too small to be split each (`ProductSplit`) are shared among the cores in
+        // chunks of batches (attention's 512 products of 44 x 128 x 44 ran serially).
         let work = n * m * k
-        Parallel.forChunks(batches, grain: work <= smallProductWork ? max(1, chunkWork / work) : batches) { range in
+        Parallel.forChunks(batches, grain: work < ProductSplit.minimumWork ? max(1, chunkWork / work) : batches) { range in
             plan.forEachRun(in: range) { start, off, length in
                 for i in 0..<length {
                     product(x.dtype, transX, transY, n, m, k,
@@ -83,11 +83,6 @@ extension Ops {
         }
         return out
     }
-
-    /// The most multiply-adds (m·n·k) of a product that OpenBLAS 0.3's gemm runs on one thread
-    /// (its `SMP_THRESHOLD_MIN` times `GEMM_MULTITHREAD_THRESHOLD`): a batch of such products is
-    /// split among the cores by `batchedProduct`, larger ones are threaded by OpenBLAS itself.
-    static let smallProductWork = 65536 * 4
 
     /// The least multiply-adds worth a chunk of their own in a batch of small products.
     static let chunkWork = 1 << 20
