@@ -109,8 +109,14 @@ enum GraphWalk {
         let schedule = order(roots, stoppingAt: stops, toward: wanted)
         // What reached each node's outputs so far, by the node's position in the schedule.
         var pending = [Node.Arrivals?](repeating: nil, count: schedule.count)
-        let positions = IdentityIndex(schedule.lazy.map { $0.0 })
+        // Each node's position in the schedule: in a small one, a search of the schedule itself.
+        let positionTable = schedule.count > IdentityIndex.linearLimit ? IdentityIndex(schedule.lazy.map { $0.0 }) : nil
+        func position(of node: Node) -> Int? {
+            if let positionTable { return positionTable[ObjectIdentifier(node)] }
+            return schedule.firstIndex { $0.0 === node }
+        }
         var result = Result()
+        result.reached.reserveCapacity(4)  // (room for a small graph's leaves in one allocation)
         var slots = IdentityIndex()  // the destinations, numbered as in `result.reached`
 
         /// Adds `g` to what `t`, a destination, has received.
@@ -126,7 +132,7 @@ enum GraphWalk {
         func deliver(_ g: Tensor, to t: Tensor) throws {
             if let node = t.gradFn, !stopsAt(t) {
                 // (every node a gradient reaches is in the schedule)
-                guard let position = positions[ObjectIdentifier(node)] else { return }
+                guard let position = position(of: node) else { return }
                 let k = t.outputIndex
                 var arrivals = pending[position].take() ?? Node.Arrivals(count: node.outputCount)
                 arrivals[k] = Node.Arrival(gradient: try arrivals[k].gradient.map { try Ops.add($0, g) } ?? g, output: t)
@@ -339,7 +345,7 @@ public enum Autograd {
 /// which cost more than the rest of its bookkeeping), in a dictionary beyond.
 struct IdentityIndex {
     /// Objects kept in the array at most.
-    private static let linearLimit = 8
+    static let linearLimit = 8
     private var few: [ObjectIdentifier] = []
     private var many: [ObjectIdentifier: Int] = [:]
 
