@@ -14,6 +14,31 @@ final class AutogradAPITests: XCTestCase {
         XCTAssertNil(x.grad)  // grad() leaves .grad alone
     }
 
+    func testWalksOfMoreNodesThanTheLinearIndexHoldGiveExactGradients() throws {
+        // Twelve doublings, each node using its input twice, then a diamond: the walk's
+        // bookkeeping moves from its linear search to a dictionary past eight nodes.
+        let x = try tensor([1, -2], [2], requiresGrad: true)
+        var y = x
+        for _ in 0..<12 { y = try y + y }
+        let z = try Ops.sum(try y * y + y)
+        try z.backward()
+        // z = Σ (4096x)² + 4096x, so dz/dx = 2·4096²·x + 4096.
+        assertClose(values(try XCTUnwrap(x.grad)), [2 * 4096 * 4096 + 4096, -2 * 2 * 4096 * 4096 + 4096])
+    }
+
+    func testIdentityIndexNumbersObjectsInOrderAcrossItsLinearLimit() throws {
+        let objects = try (0..<20).map { _ in try Tensor(shape: [1], dtype: .float32) }
+        var index = IdentityIndex()
+        for (k, object) in objects.enumerated() {
+            XCTAssertNil(index[ObjectIdentifier(object)])
+            XCTAssertTrue(index.insert(ObjectIdentifier(object)))
+            XCTAssertFalse(index.insert(ObjectIdentifier(object)), "added twice")
+            XCTAssertEqual(index[ObjectIdentifier(object)], k)
+        }
+        for (k, object) in objects.enumerated() { XCTAssertEqual(index[ObjectIdentifier(object)], k) }
+        XCTAssertEqual(IdentityIndex(objects)[ObjectIdentifier(objects[13])], 13)
+    }
+
     func testBackwardWithAGradientAndCreateGraph() throws {
         let x = try tensor([1, 2], [2], requiresGrad: true)
         let y = try x * x

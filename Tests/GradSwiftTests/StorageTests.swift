@@ -16,6 +16,20 @@ final class StorageTests: XCTestCase {
         XCTAssertTrue(values.allSatisfy { $0 == 0 })
     }
 
+    func testSmallBlocksAreWritableAndCacheLineBlocksAligned() throws {
+        let blocks = try (0..<200).map { try Storage(byteCount: $0, zeroed: true, op: "test") }
+        for block in blocks where block.byteCount > 0 {
+            let bytes = UnsafeMutableBufferPointer(start: block.bytes.assumingMemoryBound(to: UInt8.self), count: block.byteCount)
+            XCTAssertTrue(bytes.allSatisfy { $0 == 0 })
+            bytes.update(repeating: UInt8(block.byteCount))
+            XCTAssertEqual(Int(bitPattern: block.bytes) % 8, 0, "every element type fits")
+            if block.byteCount >= Storage.lineBytes { XCTAssertEqual(Int(bitPattern: block.bytes) % 64, 0) }
+        }
+        for block in blocks where block.byteCount > 0 {
+            XCTAssertEqual(block.bytes.load(fromByteOffset: block.byteCount - 1, as: UInt8.self), UInt8(block.byteCount))
+        }
+    }
+
     func testLiveBlocksAreDistinctAndAllAreWritable() throws {
         var blocks: [Storage] = []
         for megabytes in [1, 2, 3, 2, 1] {

@@ -193,20 +193,14 @@ def _rebuild(cls, data, requires_grad, state):
 _OutHandle = c_uint64 * 1  # an out-parameter passed without argtypes (an array passes as its address)
 
 
-def c_handle(t):
-    """``t``'s handle as a ``c_uint64``, for C functions called without argtypes (``bare``):
-    made on first use and kept in ``_c`` (a Tensor's handle never changes)."""
-    c = t._c
-    if c is None:
-        c = t._c = c_uint64(t._h)
-    return c
-
-
 def _reduce_all(cfn, x):
     """``x`` reduced by ``cfn`` (a ``bare`` ``gs_sum``-like function) over every axis, without
-    keeping them: ``x.sum()``'s one C call, without the axis and keep arguments' conversions."""
+    keeping them: ``x.sum()``'s one C call, without the axis and keep arguments' conversions.
+    The handle is passed as a ``c_uint64`` (``_c`` when an operator made one) and not kept: a
+    reduced tensor is usually fresh (a loss), and a helper call and the attribute store cost
+    more than the conversion saves (docs/performance.md, "The small graph")."""
     out = _OutHandle()
-    st = cfn(c_handle(x), _ALL_AXES, -1, False, out)
+    st = cfn(c_uint64(x._h) if x._c is None else x._c, _ALL_AXES, -1, False, out)
     if st:
         raise error(st)
     t = _new(Tensor)
@@ -222,8 +216,8 @@ def _binary_methods(name, symbol):
     """The forward and reflected operator methods of the binary op ``name`` (``gs_<name>``)."""
     cfn, code = getattr(lib, "gs_" + name), BINARY_CODES[name]
     # The same C function without argtypes for the tensor-tensor path (each tensor's handle
-    # kept as a c_uint64 in ``_c``, as ``c_handle`` makes it, written out here for the
-    # 1-element op's sake): argtypes' conversions are most of a 1-element op's time.
+    # kept as a c_uint64 in ``_c``, made on first use: a Tensor's handle never changes):
+    # argtypes' conversions are most of a 1-element op's time.
     bare_cfn = bare("gs_" + name)
 
     def forward(self, other):
@@ -528,7 +522,8 @@ class Tensor:
         if isinstance(gradient, (bool, np.bool_)):  # PyDyNet's backward(retain_graph)
             gradient, retain_graph = None, gradient
         if gradient is None and not create_graph:
-            st = _backward(c_handle(self), bool(retain_graph))
+            # (the handle passed as in ``_reduce_all``)
+            st = _backward(c_uint64(self._h) if self._c is None else self._c, True if retain_graph else False)
         else:
             seed = None if gradient is None else as_tensor(gradient)
             retain = create_graph if retain_graph is None else retain_graph

@@ -103,9 +103,21 @@ enum GraphWalk {
         case .stoppingAt(let targets): (stops, observing) = (Set(targets.map(ObjectIdentifier.init)), false)
         case .through(let targets): wanted = Set(targets.map(ObjectIdentifier.init))
         }
-        var pending: [ObjectIdentifier: Node.Arrivals] = [:]
+        /// Whether the walk stops at `t` (a gradient reaching it is collected, not passed on).
+        func stopsAt(_ t: Tensor) -> Bool { !stops.isEmpty && stops.contains(ObjectIdentifier(t)) }
+        let roots = seeds.filter { !stopsAt($0.tensor) }.compactMap { $0.tensor.gradFn }
+        let schedule = order(roots, stoppingAt: stops, toward: wanted)
+        // What reached each node's outputs so far, by the node's position in the schedule.
+        var pending = [Node.Arrivals?](repeating: nil, count: schedule.count)
+        // Each node's position in the schedule: in a small one, a search of the schedule itself.
+        let positionTable = schedule.count > IdentityIndex.linearLimit ? IdentityIndex(schedule.lazy.map { $0.0 }) : nil
+        func position(of node: Node) -> Int? {
+            if let positionTable { return positionTable[ObjectIdentifier(node)] }
+            return schedule.firstIndex { $0.0 === node }
+        }
         var result = Result()
-        var slots: [ObjectIdentifier: Int] = [:]
+        result.reached.reserveCapacity(4)  // (room for a small graph's leaves in one allocation)
+        var slots = IdentityIndex()  // the destinations, numbered as in `result.reached`
 
         /// Adds `g` to what `t`, a destination, has received.
         func collect(_ g: Tensor, at t: Tensor) throws {
@@ -114,22 +126,24 @@ enum GraphWalk {
                 result.reached[slot].1 = g  // the walk's own reference moves to `sum`
                 result.reached[slot].1 = try adding(g, to: &sum)
             } else {
-                slots[ObjectIdentifier(t)] = result.reached.count
+                slots.insert(ObjectIdentifier(t))
                 result.reached.append((t, g))
             }
         }
         /// Adds `g` to what has reached `t` so far.
         func deliver(_ g: Tensor, to t: Tensor) throws {
-            if let node = t.gradFn, !stops.contains(ObjectIdentifier(t)) {
-                let key = ObjectIdentifier(node), k = t.outputIndex
-                var arrivals = pending.removeValue(forKey: key) ?? Node.Arrivals(count: node.outputCount)
+            if let node = t.gradFn, !stopsAt(t) {
+                // (every node a gradient reaches is in the schedule)
+                guard let position = position(of: node) else { return }
+                let k = t.outputIndex
+                var arrivals = pending[position].take() ?? Node.Arrivals(count: node.outputCount)
                 var total = g
                 if var sum = arrivals[k].gradient {
                     arrivals[k] = Node.Arrival()  // the walk's reference moves to `sum` alone
                     total = try adding(g, to: &sum)
                 }
                 arrivals[k] = Node.Arrival(gradient: total, output: t)
-                pending[key] = arrivals
+                pending[position] = arrivals
             } else if wanted.isEmpty || wanted.contains(ObjectIdentifier(t)) {
                 try collect(g, at: t)
             }
@@ -137,8 +151,6 @@ enum GraphWalk {
 
         for (tensor, gradient) in seeds where tensor.requiresGrad { try deliver(gradient, to: tensor) }
         var walked: [Node] = []  // nodes freed at the end (anomaly detection)
-        let roots = seeds.filter { !stops.contains(ObjectIdentifier($0.tensor)) }.compactMap { $0.tensor.gradFn }
-        let schedule = order(roots, stoppingAt: stops, toward: wanted)
         // A watched leaf's hooks run as soon as its gradient is final, right after the last node
         // that can add to it (data-parallel training starts its reductions then), not at the end.
         var leafHooksAfter: [Int: [Tensor]] = [:]
@@ -157,13 +169,15 @@ enum GraphWalk {
         }
         /// Runs the hooks of a leaf whose gradient is final.
         func runLeafHooks(_ leaf: Tensor) throws {
-            guard leavesHooked.insert(ObjectIdentifier(leaf)).inserted, let slot = slots[ObjectIdentifier(leaf)],
-                  let observers = leaf.gradientObservers else { return }
+            guard let observers = leaf.gradientObservers, leavesHooked.insert(ObjectIdentifier(leaf)).inserted,
+                  let slot = slots[ObjectIdentifier(leaf)] else { return }
             result.reached[slot].1 = try observers.run(result.reached[slot].1, of: leaf)
         }
         for (position, (node, leadsOn)) in schedule.enumerated() {
-            for leaf in leafHooksAfter[position - 1] ?? [] { try runLeafHooks(leaf) }
-            guard var arrivals = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            if !leafHooksAfter.isEmpty {
+                for leaf in leafHooksAfter[position - 1] ?? [] { try runLeafHooks(leaf) }
+            }
+            guard var arrivals = pending[position].take() else { continue }
             for k in 0..<node.outputCount {
                 guard let output = arrivals[k].output, let g = arrivals[k].gradient else { continue }
                 guard let observers = output.gradientObservers, observing else {
@@ -221,7 +235,7 @@ enum GraphWalk {
         // element at a time cost more than the rest of a 3-node walk).
         var order: [(Node, Bool)] = []
         order.reserveCapacity(16)
-        var visited = Set<ObjectIdentifier>()
+        var visited = IdentityIndex()
         var stack: [(Node, Bool)] = []
         stack.reserveCapacity(16)
         stack.append(contentsOf: roots.lazy.map { ($0, false) })
@@ -230,10 +244,10 @@ enum GraphWalk {
                 order.append((node, true))
                 continue
             }
-            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            guard visited.insert(ObjectIdentifier(node)) else { continue }
             stack.append((node, true))
-            for input in node.inputs where input.requiresGrad && !stops.contains(ObjectIdentifier(input)) {
-                if let next = input.gradFn, !visited.contains(ObjectIdentifier(next)) { stack.append((next, false)) }
+            for input in node.inputs where input.requiresGrad && (stops.isEmpty || !stops.contains(ObjectIdentifier(input))) {
+                if let next = input.gradFn, visited[ObjectIdentifier(next)] == nil { stack.append((next, false)) }
             }
         }
         // `order` has every node after the nodes of its inputs.
@@ -346,5 +360,45 @@ public enum Autograd {
             guard let g = reached.first(where: { $0.0 === v })?.1 else { return nil }
             return try v.reducedGradient(g, op: "vjp")
         }
+    }
+}
+
+/// Objects (by identity) numbered in the order first added, for a walk's bookkeeping: kept in
+/// an array searched linearly while there are few (a small graph's walk then hashes nothing,
+/// which cost more than the rest of its bookkeeping), in a dictionary beyond.
+struct IdentityIndex {
+    /// Objects kept in the array at most.
+    static let linearLimit = 8
+    private var few: [ObjectIdentifier] = []
+    private var many: [ObjectIdentifier: Int] = [:]
+
+    /// Empty.
+    init() {}
+
+    /// `objects`, all distinct, numbered in their order.
+    init<S: Sequence>(_ objects: S) where S.Element: AnyObject {
+        for object in objects { insert(ObjectIdentifier(object)) }
+    }
+
+    /// The number `key` got when it was added, if it was.
+    subscript(key: ObjectIdentifier) -> Int? {
+        many.isEmpty ? few.firstIndex(of: key) : many[key]
+    }
+
+    /// Adds `key` unless it is in already; returns whether it was added.
+    @discardableResult
+    mutating func insert(_ key: ObjectIdentifier) -> Bool {
+        guard self[key] == nil else { return false }
+        if many.isEmpty && few.count < IdentityIndex.linearLimit {
+            if few.isEmpty { few.reserveCapacity(IdentityIndex.linearLimit) }
+            few.append(key)
+        } else {
+            if many.isEmpty {
+                for (number, k) in few.enumerated() { many[k] = number }
+                few = []
+            }
+            many[key] = many.count
+        }
+        return true
     }
 }

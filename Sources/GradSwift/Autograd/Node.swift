@@ -26,10 +26,12 @@ public final class Node {
     private var rule: Rule?
     /// Shape and dtype of each output and input when the op ran. Rules rely on them, so
     /// backward refuses a node whose tensors were since rebound to data of another shape or type.
-    /// The first output's is kept apart, so that a single-output node allocates no array for it.
+    /// The first output's is kept apart, so that a single-output node allocates no array for it,
+    /// and so are the first two inputs' (most ops have one or two).
     private let firstOutputLayout: Layout
     private let otherOutputLayouts: [Layout]
-    private let inputLayouts: [Layout]
+    private let leadingInputLayouts: (Layout?, Layout?)
+    private let otherInputLayouts: [Layout]
 
     /// A tensor's shape and dtype.
     struct Layout: Equatable {
@@ -46,7 +48,9 @@ public final class Node {
         self.rule = rule
         self.firstOutputLayout = first
         self.otherOutputLayouts = others
-        self.inputLayouts = inputs.map(Layout.init)
+        let count = inputs.count
+        self.leadingInputLayouts = (count > 0 ? Layout(inputs[0]) : nil, count > 1 ? Layout(inputs[1]) : nil)
+        self.otherInputLayouts = count > 2 ? inputs[2...].map(Layout.init) : []
     }
 
     /// Number of outputs.
@@ -54,6 +58,15 @@ public final class Node {
 
     /// Output k's layout when the op ran.
     private func outputLayout(_ k: Int) -> Layout { k == 0 ? firstOutputLayout : otherOutputLayouts[k - 1] }
+
+    /// Input i's layout when the op ran (nil past the inputs).
+    private func inputLayout(_ i: Int) -> Layout? {
+        switch i {
+        case 0: return leadingInputLayouts.0
+        case 1: return leadingInputLayouts.1
+        default: return i - 2 < otherInputLayouts.count ? otherInputLayouts[i - 2] : nil
+        }
+    }
 
     /// True once a backward without `retainGraph` has walked through this node.
     var isFreed: Bool { rule == nil }
@@ -75,8 +88,8 @@ public final class Node {
                 throw reassigned(outputCount == 1 ? "its output" : "output \(k)", outputLayout(k))
             }
         }
-        if let i = inputs.indices.first(where: { Layout(inputs[$0]) != inputLayouts[$0] }) {
-            throw reassigned("input \(i)", inputLayouts[i])
+        if let i = inputs.indices.first(where: { Layout(inputs[$0]) != inputLayout($0) }), let expected = inputLayout(i) {
+            throw reassigned("input \(i)", expected)
         }
         switch rule {
         case .single(let rule):

@@ -67,7 +67,10 @@ extension Ops {
         default: reduceIntegers(op, source, out, outer, reduced, inner)
         }
         if a.dtype == .bool && (op == .max || op == .min) { out = try cast(out, to: .bool) }
-        let result = out.detached()
+        guard a.requiresGrad && GradMode.isEnabled else { return out }  // (no rule closure made for nothing)
+        // max and min find their winners again from the result, kept outside the graph (the
+        // output itself would keep its own node alive).
+        let result = op == .max || op == .min ? out.detached() : nil
         return try out.recording(op.name, [a]) { g in
             // g with the reduced axes kept, so it broadcasts against a; a single value (a full
             // reduction, as a loss's) broadcasts as it is.
@@ -77,6 +80,7 @@ extension Ops {
             // (scaled before it is spread: the same products, over the reduced elements only)
             case .mean: return [try expand(try mul(gKept, try Tensor.scalar(1 / Double(reducedCount), dtype: g.dtype)), to: a.shape)]
             default:
+                guard let result else { return [nil] }  // (argmax and argmin: their int64 results record no node)
                 let winners = try Tensor(shape: x.shape, dtype: g.dtype, op: op.name)
                 let extremum = try reshape(result, keptShape)
                 func run<T: FloatElement>(_: T.Type) { Elementwise.map(Selected<T>.self, x, extremum, winners) }

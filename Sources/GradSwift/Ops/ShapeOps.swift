@@ -89,6 +89,7 @@ extension Ops {
                          from: a.storage.bytes, offset: 0, strides: Shape.broadcastStrides(a.shape, to: shape),
                          to: out.storage.bytes, offset: 0, strides: Shape.strides(shape))
         }
+        guard a.requiresGrad && GradMode.isEnabled else { return out }  // (a sum's gradient, in backward)
         return try out.recording("broadcast_to", [a]) { g in [g] }
     }
 

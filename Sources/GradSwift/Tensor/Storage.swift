@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// A block of raw memory owned by one or more tensors: 64-byte aligned memory of the library's
-/// own, or memory lent by another library (DLPack), given back through its release function.
+/// A block of raw memory owned by one or more tensors: memory of the library's own (64-byte
+/// aligned from 64 bytes up), or memory lent by another library (DLPack), given back through
+/// its release function.
 public final class Storage {
     /// The first byte of the block.
     public let bytes: UnsafeMutableRawPointer
@@ -14,6 +15,9 @@ public final class Storage {
 
     /// Whether the memory is lent by another library (and may be seen through it).
     var isLent: Bool { release != nil }
+
+    /// The alignment of blocks of at least this size (a cache line); smaller ones get malloc's.
+    static let lineBytes = 64
 
     /// Requests larger than this fail with `outOfMemory` instead of being overcommitted.
     static let allocationLimit: Int = {
@@ -36,7 +40,15 @@ public final class Storage {
             return
         }
         var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, max(byteCount, 64)) == 0, let raw else {
+        if byteCount < Storage.lineBytes {
+            // Less than a cache line: malloc's 16-byte alignment fits every element type, and
+            // an aligned request costs several times a plain one (a 4-element op allocates
+            // a few such blocks per step).
+            raw = malloc(max(byteCount, 1))
+        } else if posix_memalign(&raw, Storage.lineBytes, byteCount) != 0 {
+            raw = nil
+        }
+        guard let raw else {
             throw EngineError.outOfMemory("\(op): cannot allocate \(byteCount) bytes")
         }
         if zeroed { memset(raw, 0, byteCount) }
