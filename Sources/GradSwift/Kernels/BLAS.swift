@@ -142,7 +142,8 @@ extension BLASScalar {
                                  _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int) {
         // One row or one column of a large matrix: a matrix-vector product, which reads the
         // matrix once where gemm packs it first (a 1×1024 by 1024×1024 product took 156 us
-        // through sgemm, 35-47 through sgemv).
+        // through sgemm, 35-47 through sgemv). Below 2^16 elements gemm stays, as measured when
+        // OpenBLAS ran its own threads (a 1×1024 by 1024×10 product: 3.2 us through sgemm).
         let vectorProduct = (m == 1 || n == 1) && (m == 1 ? n : m) * k >= 1 << 16
         if vectorProduct && m == 1 {  // c (1×n) = op(B)ᵀ·a, a's elements lda apart when transA
             cblasGemv(transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n), alpha,
