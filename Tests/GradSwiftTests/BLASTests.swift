@@ -60,14 +60,15 @@ final class BLASTests: XCTestCase {
         let before = ThreadBudget.count
         try ThreadBudget.set(3)
         defer { try? ThreadBudget.set(before) }
-        let rows = ProductSplit.pieces(200, 40, 150)
+        let rows = ProductSplit.pieces(200, 40, 400)
         XCTAssertEqual([rows.count, rows.start(0), rows.start(1), rows.start(2), rows.start(3)], [3, 0, 64, 128, 200])
         XCTAssertEqual(rows.axis, .rows)
-        XCTAssertEqual(ProductSplit.pieces(40, 210, 130).axis, .columns)
-        XCTAssertEqual(ProductSplit.pieces(40, 50, 900).axis, .inner)
+        XCTAssertEqual(ProductSplit.pieces(40, 210, 400).axis, .columns)
+        XCTAssertEqual(ProductSplit.pieces(40, 50, 1500).axis, .inner)
         XCTAssertEqual(ProductSplit.pieces(40, 40, 40).count, 1)  // small: on the caller
-        XCTAssertEqual(Parallel.inRegion { ProductSplit.pieces(200, 40, 150).count }, 1)
-        for (m, n, k) in [(200, 40, 150), (40, 210, 130), (40, 50, 900), (1, 4100, 300), (4100, 1, 300)] {
+        XCTAssertEqual(Parallel.inRegion { ProductSplit.pieces(200, 40, 400).count }, 1)
+        for (m, n, k) in [(200, 40, 400), (40, 210, 400), (40, 50, 1500), (1, 4100, 700), (4100, 1, 700)] {
+            XCTAssertGreaterThanOrEqual(m * n * k, ProductSplit.minimumWork)
             checkEveryLayout(m, n, k)
         }
     }

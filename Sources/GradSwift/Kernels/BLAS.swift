@@ -163,8 +163,11 @@ extension BLASScalar {
 /// other loops, so no second pool of BLAS threads waits, spins or competes with them for the
 /// cores, and a piece whose thread is late is taken by a thread that is free.
 struct ProductSplit {
-    /// Products of fewer multiply-adds stay on the calling thread (about 30 us on one core).
-    static let minimumWork = 1 << 20
+    /// Products of fewer multiply-adds stay on the calling thread (about 80 us on one core):
+    /// handing a piece to another thread costs tens of microseconds on a 2-core VM, and
+    /// products of 2^20-2^21 took 1.1-1.6 times as long split as on one thread, while from
+    /// about 2^21.3 on they took 0.7-0.85 (docs/performance.md).
+    static let minimumWork = 5 << 19
     /// A piece spans at least this many rows, columns or inner indices.
     static let minimumSpan = 32
 
