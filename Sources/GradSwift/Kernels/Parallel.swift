@@ -62,9 +62,9 @@ enum Parallel {
 
     /// Calls `body(range)` for the consecutive ranges of `grain` items (the last one may be
     /// shorter) covering `0..<count`, as a parallel region (each chunk's products then run on its
-    /// own thread). The budgeted
-    /// threads take the ranges one at a time as they come free, so a thread that another
-    /// process keeps off its core takes fewer, instead of the others waiting for its share.
+    /// own thread). The budgeted threads take the ranges one at a time as they come free, so a
+    /// thread that another process keeps off its core takes fewer, instead of the others
+    /// waiting for its share.
     static func forChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         let size = max(grain, 1), chunks = (count + size - 1) / size
         let workers = min(threads, chunks)
